@@ -1,0 +1,126 @@
+"""The bus interface: durable streams with consumer groups, pub/sub, and keys.
+
+Two backends implement it: :class:`~agenthub.bus.memory.MemoryBus` (one process, the
+embedded default) and :class:`~agenthub.bus.redis.RedisBus` (production). Both pass the
+contract suite in ``tests/contracts``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Payload = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    stream: str
+    id: str
+    payload: Payload
+
+
+class Subscription(ABC):
+    """Messages published on the subscribed channels, in order, until closed."""
+
+    @abstractmethod
+    def __aiter__(self) -> AsyncIterator[Payload]: ...
+
+    @abstractmethod
+    async def get(self, timeout: float | None = None) -> Payload | None:
+        """The next message, or None when ``timeout`` passes first."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+class Bus(ABC):
+    # --- streams (at-least-once, consumer groups) -------------------------------------
+    @abstractmethod
+    async def add(self, stream: str, payload: Payload) -> str:
+        """Append to a stream; returns the entry id."""
+
+    @abstractmethod
+    async def ensure_group(self, stream: str, group: str) -> None:
+        """Create the consumer group (and the stream) if missing; it starts at the
+        beginning, so entries added before the group existed are delivered too."""
+
+    @abstractmethod
+    async def read(
+        self,
+        streams: Mapping[str, str],
+        group: str,
+        consumer: str,
+        *,
+        count: int = 100,
+        block_ms: int | None = None,
+    ) -> list[Entry]:
+        """Read as ``consumer`` of ``group``. Each stream maps to ``">"`` for new entries or
+        ``"0"`` for this consumer's own unacknowledged ones. Blocks up to ``block_ms``
+        (None = don't block) when nothing is there."""
+
+    @abstractmethod
+    async def ack(self, stream: str, group: str, *ids: str) -> None: ...
+
+    @abstractmethod
+    async def claim_stale(
+        self, stream: str, group: str, consumer: str, *, min_idle_ms: int, count: int = 100
+    ) -> list[Entry]:
+        """Take over entries another consumer read but left unacknowledged for longer
+        than ``min_idle_ms`` (it died)."""
+
+    @abstractmethod
+    async def pending_count(self, stream: str, group: str) -> int: ...
+
+    # --- pub/sub (fan-out, fire and forget) ------------------------------------------
+    @abstractmethod
+    async def publish(self, channel: str, payload: Payload) -> None: ...
+
+    @abstractmethod
+    async def subscribe(self, *channels: str) -> Subscription: ...
+
+    # --- keys -------------------------------------------------------------------------
+    @abstractmethod
+    async def set(
+        self, key: str, value: Payload, *, ttl: float | None = None, only_if_absent: bool = False
+    ) -> bool:
+        """Store a JSON value; returns False when ``only_if_absent`` and the key exists."""
+
+    @abstractmethod
+    async def get(self, key: str) -> Payload | None: ...
+
+    @abstractmethod
+    async def get_many(self, keys: Sequence[str]) -> list[Payload | None]: ...
+
+    @abstractmethod
+    async def delete(self, *keys: str) -> None: ...
+
+    @abstractmethod
+    async def compare_and_delete(self, key: str, field: str, expected: str) -> bool:
+        """Delete ``key`` only while ``value[field] == expected`` (releasing a lease)."""
+
+    @abstractmethod
+    async def expire(self, key: str, ttl: float) -> None: ...
+
+    @abstractmethod
+    async def set_members(self, key: str) -> set[str]: ...
+
+    @abstractmethod
+    async def set_add(self, key: str, *members: str) -> None: ...
+
+    @abstractmethod
+    async def set_remove(self, key: str, *members: str) -> None: ...
+
+    # --- lifecycle --------------------------------------------------------------------
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise when the backend can't be reached."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @property
+    @abstractmethod
+    def name(self) -> str: ...

@@ -1,0 +1,60 @@
+"""Every bus key and channel name, in one place.
+
+The braces are literal: ``agent:{42}:input`` keeps every key of one agent in one Redis
+Cluster hash slot.
+"""
+
+from __future__ import annotations
+
+INPUT_GROUP = "agenthub"
+"""Consumer group on every ``agent:{id}:input`` stream."""
+
+INPUT_CONSUMER = "owner"
+"""One consumer name for every input stream: exactly one host owns an agent at a time, so
+whichever host owns it next finds the previous owner's unacknowledged messages as its own."""
+
+HISTORY_QUEUE = "history_queue"
+TOKEN_USAGE_QUEUE = "token_usage_queue"
+QUEUE_GROUP = "workers"
+
+
+def agent_input(agent_id: str) -> str:
+    return f"agent:{{{agent_id}}}:input"
+
+
+def agent_output(agent_id: str) -> str:
+    return f"agent:{{{agent_id}}}:output"
+
+
+def agent_status(agent_id: str) -> str:
+    return f"agent_status:{{{agent_id}}}"
+
+
+def agent_lease(agent_id: str) -> str:
+    return f"agent_lease:{{{agent_id}}}"
+
+
+def agent_reply(agent_id: str, message_id: str) -> str:
+    """Marker that a message has been answered; holds the reply for redelivery."""
+    return f"agent:{{{agent_id}}}:reply:{message_id}"
+
+
+def integration_status(agent_id: str, integration_type: str) -> str:
+    return f"integration_status:{{{agent_id}}}:{integration_type}"
+
+
+def host_heartbeat(host_id: str) -> str:
+    return f"host:{{{host_id}}}:heartbeat"
+
+
+def host_control(host_id: str) -> str:
+    """Stream of commands (host / release an agent) for one host."""
+    return f"host:{{{host_id}}}:control"
+
+
+def host_wake(host_id: str, reader: int) -> str:
+    return f"host:{{{host_id}}}:wake:{reader}"
+
+
+WORKERS_SET = "workers"
+"""Key holding the ids of live ``agenthub worker`` hosts (each also has a heartbeat)."""

@@ -1,0 +1,281 @@
+"""In-process bus: the embedded default. Same semantics as the Redis backend, for one
+process and one event loop. Nothing survives the process, which is why the gateway stores
+every inbound message in the database before it reaches the bus."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from agenthub.bus.base import Bus, Entry, Payload, Subscription
+
+
+@dataclass
+class _Pending:
+    consumer: str
+    delivered_at: float
+
+
+@dataclass
+class _Group:
+    last_id: tuple[int, int] = (0, 0)
+    pending: OrderedDict[str, _Pending] = field(default_factory=OrderedDict)
+
+
+@dataclass
+class _Stream:
+    entries: OrderedDict[str, Payload] = field(default_factory=OrderedDict)
+    groups: dict[str, _Group] = field(default_factory=dict)
+    waiters: set[asyncio.Future[None]] = field(default_factory=set)
+
+
+def _parse_id(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class MemorySubscription(Subscription):
+    def __init__(self, bus: MemoryBus, channels: tuple[str, ...]) -> None:
+        self._bus = bus
+        self.channels = channels
+        self.queue: asyncio.Queue[Payload] = asyncio.Queue()
+        self._closed = False
+
+    async def __aiter__(self) -> AsyncIterator[Payload]:  # type: ignore[override]
+        while not self._closed:
+            yield await self.queue.get()
+
+    async def get(self, timeout: float | None = None) -> Payload | None:
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    async def close(self) -> None:
+        self._closed = True
+        self._bus._unsubscribe(self)
+
+
+class MemoryBus(Bus):
+    def __init__(self) -> None:
+        self._streams: dict[str, _Stream] = {}
+        self._subscribers: dict[str, set[MemorySubscription]] = {}
+        self._keys: dict[str, tuple[Payload | set[str], float | None]] = {}
+        self._last_id = (0, 0)
+
+    @property
+    def name(self) -> str:
+        return "memory"
+
+    # --- streams ------------------------------------------------------------------------
+    def _stream(self, name: str) -> _Stream:
+        stream = self._streams.get(name)
+        if stream is None:
+            stream = self._streams[name] = _Stream()
+        return stream
+
+    def _next_id(self) -> str:
+        ms = int(time.time() * 1000)
+        last_ms, last_seq = self._last_id
+        self._last_id = (ms, 0) if ms > last_ms else (last_ms, last_seq + 1)
+        return f"{self._last_id[0]}-{self._last_id[1]}"
+
+    async def add(self, stream: str, payload: Payload) -> str:
+        entry_id = self._next_id()
+        target = self._stream(stream)
+        target.entries[entry_id] = copy.deepcopy(payload)
+        for waiter in target.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        return entry_id
+
+    async def ensure_group(self, stream: str, group: str) -> None:
+        self._stream(stream).groups.setdefault(group, _Group())
+
+    def _collect(
+        self, streams: Mapping[str, str], group: str, consumer: str, count: int
+    ) -> list[Entry]:
+        found: list[Entry] = []
+        now = time.monotonic()
+        for name, position in streams.items():
+            stream = self._streams.get(name)
+            if stream is None or group not in stream.groups:
+                raise LookupError(f"no consumer group {group!r} on stream {name!r}")
+            state = stream.groups[group]
+            if position == ">":
+                for entry_id, payload in stream.entries.items():
+                    if len(found) >= count:
+                        break
+                    if _parse_id(entry_id) <= state.last_id:
+                        continue
+                    state.last_id = _parse_id(entry_id)
+                    state.pending[entry_id] = _Pending(consumer, now)
+                    found.append(Entry(name, entry_id, copy.deepcopy(payload)))
+            else:
+                for entry_id, pending in state.pending.items():
+                    if len(found) >= count:
+                        break
+                    if pending.consumer == consumer and entry_id in stream.entries:
+                        pending.delivered_at = now
+                        found.append(Entry(name, entry_id, copy.deepcopy(stream.entries[entry_id])))
+        return found
+
+    async def read(
+        self,
+        streams: Mapping[str, str],
+        group: str,
+        consumer: str,
+        *,
+        count: int = 100,
+        block_ms: int | None = None,
+    ) -> list[Entry]:
+        found = self._collect(streams, group, consumer, count)
+        if found or not block_ms or any(position != ">" for position in streams.values()):
+            return found
+        deadline = time.monotonic() + block_ms / 1000
+        while not found:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return []
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            targets = [self._streams[name] for name in streams]
+            for stream in targets:
+                stream.waiters.add(waiter)
+            try:
+                await asyncio.wait_for(waiter, remaining)
+            except TimeoutError:
+                return []
+            finally:
+                for stream in targets:
+                    stream.waiters.discard(waiter)
+            found = self._collect(streams, group, consumer, count)
+        return found
+
+    async def ack(self, stream: str, group: str, *ids: str) -> None:
+        target = self._streams.get(stream)
+        if target is None or group not in target.groups:
+            return
+        for entry_id in ids:
+            target.groups[group].pending.pop(entry_id, None)
+        self._trim(target)
+
+    def _trim(self, stream: _Stream) -> None:
+        """Drop entries every group has read and acknowledged: memory stays flat."""
+        if not stream.groups:
+            return
+        floor = min(group.last_id for group in stream.groups.values())
+        pending = set().union(*(group.pending for group in stream.groups.values()))
+        for entry_id in list(stream.entries):
+            if _parse_id(entry_id) > floor:
+                break
+            if entry_id not in pending:
+                del stream.entries[entry_id]
+
+    async def claim_stale(
+        self, stream: str, group: str, consumer: str, *, min_idle_ms: int, count: int = 100
+    ) -> list[Entry]:
+        target = self._streams.get(stream)
+        if target is None or group not in target.groups:
+            return []
+        now = time.monotonic()
+        claimed: list[Entry] = []
+        for entry_id, pending in target.groups[group].pending.items():
+            if len(claimed) >= count:
+                break
+            if (now - pending.delivered_at) * 1000 >= min_idle_ms and entry_id in target.entries:
+                pending.consumer, pending.delivered_at = consumer, now
+                claimed.append(Entry(stream, entry_id, copy.deepcopy(target.entries[entry_id])))
+        return claimed
+
+    async def pending_count(self, stream: str, group: str) -> int:
+        target = self._streams.get(stream)
+        if target is None or group not in target.groups:
+            return 0
+        return len(target.groups[group].pending)
+
+    # --- pub/sub ------------------------------------------------------------------------
+    async def publish(self, channel: str, payload: Payload) -> None:
+        for subscription in self._subscribers.get(channel, ()):
+            subscription.queue.put_nowait(copy.deepcopy(payload))
+
+    async def subscribe(self, *channels: str) -> Subscription:
+        subscription = MemorySubscription(self, channels)
+        for channel in channels:
+            self._subscribers.setdefault(channel, set()).add(subscription)
+        return subscription
+
+    def _unsubscribe(self, subscription: MemorySubscription) -> None:
+        for channel in subscription.channels:
+            members = self._subscribers.get(channel)
+            if members is not None:
+                members.discard(subscription)
+                if not members:
+                    del self._subscribers[channel]
+
+    # --- keys ---------------------------------------------------------------------------
+    def _live(self, key: str) -> Payload | set[str] | None:
+        item = self._keys.get(key)
+        if item is None:
+            return None
+        value, expires_at = item
+        if expires_at is not None and expires_at <= time.monotonic():
+            del self._keys[key]
+            return None
+        return value
+
+    async def set(
+        self, key: str, value: Payload, *, ttl: float | None = None, only_if_absent: bool = False
+    ) -> bool:
+        if only_if_absent and self._live(key) is not None:
+            return False
+        expires_at = time.monotonic() + ttl if ttl else None
+        self._keys[key] = (copy.deepcopy(value), expires_at)
+        return True
+
+    async def get(self, key: str) -> Payload | None:
+        value = self._live(key)
+        return copy.deepcopy(value) if isinstance(value, dict) else None
+
+    async def get_many(self, keys: Sequence[str]) -> list[Payload | None]:
+        return [await self.get(key) for key in keys]
+
+    async def delete(self, *keys: str) -> None:
+        for key in keys:
+            self._keys.pop(key, None)
+
+    async def compare_and_delete(self, key: str, field: str, expected: str) -> bool:
+        value = self._live(key)
+        if isinstance(value, dict) and value.get(field) == expected:
+            del self._keys[key]
+            return True
+        return False
+
+    async def expire(self, key: str, ttl: float) -> None:
+        value = self._live(key)
+        if value is not None:
+            self._keys[key] = (value, time.monotonic() + ttl)
+
+    async def set_members(self, key: str) -> set[str]:
+        value = self._live(key)
+        return set(value) if isinstance(value, set) else set()
+
+    async def set_add(self, key: str, *members: str) -> None:
+        value = self._live(key)
+        current = value if isinstance(value, set) else set()
+        current.update(members)
+        self._keys[key] = (current, None)
+
+    async def set_remove(self, key: str, *members: str) -> None:
+        value = self._live(key)
+        if isinstance(value, set):
+            value.difference_update(members)
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._subscribers.clear()

@@ -1,0 +1,52 @@
+"""The exception tree. Every error a client can see maps to one HTTP status here.
+
+AgentHubError                  500  internal
+├── InvalidInput               422  invalid_input
+├── NotFound                   404  not_found
+├── Conflict                   409  conflict
+├── ServiceUnavailable         503  unavailable
+│   └── DatabaseNotMigrated    503  database_not_migrated
+└── AgentError                 409  agent_error
+"""
+
+from __future__ import annotations
+
+
+class AgentHubError(Exception):
+    status_code = 500
+    code = "internal"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(AgentHubError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class NotFound(AgentHubError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AgentHubError):
+    status_code = 409
+    code = "conflict"
+
+
+class ServiceUnavailable(AgentHubError):
+    status_code = 503
+    code = "unavailable"
+
+
+class DatabaseNotMigrated(ServiceUnavailable):
+    code = "database_not_migrated"
+
+
+class AgentError(AgentHubError):
+    status_code = 409
+    code = "agent_error"
