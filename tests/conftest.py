@@ -1,0 +1,111 @@
+"""Shared fixtures: real SQLite, PostgreSQL and Redis.
+
+PostgreSQL and Redis tests read ``TEST_DATABASE_URL`` and ``TEST_REDIS_URL``. Unset, they
+skip with the reason; set but unreachable, they fail (that is how CI runs them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from agenthub.config import normalise_database_url
+
+REDIS_ENV = "TEST_REDIS_URL"
+DATABASE_ENV = "TEST_DATABASE_URL"
+
+
+def _require(env: str, what: str) -> str:
+    url = os.environ.get(env)
+    if not url:
+        pytest.skip(f"{env} is not set: start {what} and set it to run this test")
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> str:
+    url = _require(REDIS_ENV, "Redis")
+
+    async def _ping() -> None:
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(url)
+        try:
+            await client.ping()
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(_ping())
+    except Exception as error:  # noqa: BLE001 - any failure to connect fails the test
+        pytest.fail(f"{REDIS_ENV}={url} is set but Redis is unreachable: {error}")
+    return url
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix of its own for each test, so tests never see each other's keys."""
+    return f"test:{uuid.uuid4().hex[:10]}:"
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    return normalise_database_url(_require(DATABASE_ENV, "PostgreSQL"))
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty database of its own for each test, dropped afterwards."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(postgres_server_url)
+    name = f"agenthub_test_{uuid.uuid4().hex[:12]}"
+    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def _admin(sql: str) -> None:
+        connection = await asyncpg.connect(admin_dsn)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    try:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001
+        pytest.fail(f"{DATABASE_ENV} is set but PostgreSQL is unreachable: {error}")
+    yield server.set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    return f"sqlite+aiosqlite:///{(tmp_path / 'agenthub.db').as_posix()}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Runs a test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def bus(request: pytest.FixtureRequest) -> AsyncIterator[object]:
+    """Runs a test on the in-process bus and on Redis."""
+    from agenthub.bus import open_bus
+
+    if request.param == "memory":
+        instance = open_bus(None)
+    else:
+        instance = open_bus(
+            request.getfixturevalue("redis_server_url"),
+            prefix=request.getfixturevalue("redis_prefix"),
+        )
+    yield instance
+    await instance.close()
