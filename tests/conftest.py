@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -17,6 +18,12 @@ from agenthub.config import normalise_database_url
 
 REDIS_ENV = "TEST_REDIS_URL"
 DATABASE_ENV = "TEST_DATABASE_URL"
+
+
+def _run(make_coroutine) -> None:  # type: ignore[no-untyped-def]
+    """Run a coroutine to completion from sync code, even inside a running event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(lambda: asyncio.run(make_coroutine())).result()
 
 
 def _require(env: str, what: str) -> str:
@@ -40,7 +47,7 @@ def redis_server_url() -> str:
             await client.aclose()
 
     try:
-        asyncio.run(_ping())
+        _run(_ping)
     except Exception as error:  # noqa: BLE001 - any failure to connect fails the test
         pytest.fail(f"{REDIS_ENV}={url} is set but Redis is unreachable: {error}")
     return url
@@ -75,11 +82,11 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
             await connection.close()
 
     try:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        _run(lambda: _admin(f'CREATE DATABASE "{name}"'))
     except Exception as error:  # noqa: BLE001
         pytest.fail(f"{DATABASE_ENV} is set but PostgreSQL is unreachable: {error}")
     yield server.set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _run(lambda: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     restart_backoff_max: float = Field(default=30.0, gt=0)
     stop_grace_period: float = Field(default=5.0, ge=0)
     turn_timeout: float = Field(default=120.0, gt=0)
+    agent_context_messages: int = Field(default=40, ge=1, le=1000)
+    max_concurrent_turns: int = Field(default=256, ge=1)
 
     demo_agent: bool = Field(default=True, description="Create the demo agent on first start")
     log_level: str = "INFO"

@@ -50,6 +50,8 @@ class MemorySubscription(Subscription):
             yield await self.queue.get()
 
     async def get(self, timeout: float | None = None) -> Payload | None:
+        if self._closed:
+            return None
         try:
             return await asyncio.wait_for(self.queue.get(), timeout)
         except TimeoutError:
@@ -265,9 +267,10 @@ class MemoryBus(Bus):
 
     async def set_add(self, key: str, *members: str) -> None:
         value = self._live(key)
-        current = value if isinstance(value, set) else set()
-        current.update(members)
-        self._keys[key] = (current, None)
+        if isinstance(value, set):
+            value.update(members)  # in place: keeps the key's TTL, as SADD does
+        else:
+            self._keys[key] = (set(members), None)
 
     async def set_remove(self, key: str, *members: str) -> None:
         value = self._live(key)

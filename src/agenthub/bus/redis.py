@@ -4,6 +4,7 @@ fan-out, plain keys for statuses and leases."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 
 import redis.asyncio as aioredis
@@ -32,22 +33,32 @@ class RedisSubscription(Subscription):
     def __init__(self, pubsub: aioredis.client.PubSub, prefix: str) -> None:
         self._pubsub = pubsub
         self._prefix_len = len(prefix)
+        self._closed = False
 
     async def __aiter__(self) -> AsyncIterator[Payload]:  # type: ignore[override]
-        while True:
+        while not self._closed:
             message = await self.get(timeout=None)
             if message is not None:
                 yield message
 
     async def get(self, timeout: float | None = None) -> Payload | None:
-        message = await self._pubsub.get_message(
-            ignore_subscribe_messages=True, timeout=timeout
-        )
-        if message is None:
-            return None
-        return json.loads(message["data"])
+        # get_message returns None for the subscribe confirmation (and health-check
+        # replies) too, long before ``timeout``: keep reading until a message or the
+        # deadline.
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._closed:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            message = await self._pubsub.get_message(
+                ignore_subscribe_messages=True, timeout=remaining
+            )
+            if message is not None:
+                return json.loads(message["data"])
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+        return None
 
     async def close(self) -> None:
+        self._closed = True
         await self._pubsub.aclose()
 
 

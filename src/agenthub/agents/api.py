@@ -1,0 +1,113 @@
+"""Agent routes: thin; validation by schema, logic in the service and the supervisor."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from agenthub.agents import service
+from agenthub.agents.schemas import (
+    AGENT_ID_PATTERN,
+    AgentConfig,
+    AgentCreate,
+    AgentList,
+    AgentRead,
+    AgentStatusRead,
+    AgentUpdate,
+    AgentUpdated,
+)
+from agenthub.deps import OrgDep, SessionDep, SupervisorDep
+
+router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
+AgentId = Annotated[str, Path(pattern=AGENT_ID_PATTERN, description="The agent's id")]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentRead)
+async def create_agent(data: AgentCreate, session: SessionDep, org_id: OrgDep) -> AgentRead:
+    return AgentRead.model_validate(await service.create(session, org_id=org_id, data=data))
+
+
+@router.get("", response_model=AgentList)
+async def list_agents(
+    session: SessionDep,
+    org_id: OrgDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AgentList:
+    agents, total = await service.list_(session, org_id=org_id, limit=limit, offset=offset)
+    return AgentList(items=[AgentRead.model_validate(a) for a in agents], total=total)
+
+
+@router.get("/{agent_id}", response_model=AgentRead)
+async def get_agent(agent_id: AgentId, session: SessionDep, org_id: OrgDep) -> AgentRead:
+    return AgentRead.model_validate(await service.get(session, org_id=org_id, agent_id=agent_id))
+
+
+@router.patch("/{agent_id}", response_model=AgentUpdated)
+@router.put("/{agent_id}", response_model=AgentUpdated, include_in_schema=False)
+async def update_agent(
+    agent_id: AgentId, data: AgentUpdate, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
+) -> AgentUpdated:
+    agent = await service.update(session, org_id=org_id, agent_id=agent_id, data=data)
+    current = await supervisor.statuses.get(agent_id)
+    running = current.get("status") in ("starting", "running")
+    stale = running and current.get("config_version") != agent.config_version
+    message = (
+        "Saved. The agent is running an older config and takes this one on its next restart."
+        if stale
+        else "Saved."
+    )
+    return AgentUpdated(
+        **AgentRead.model_validate(agent).model_dump(), restart_required=stale, message=message
+    )
+
+
+@router.delete("/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_agent(
+    agent_id: AgentId, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
+) -> None:
+    await service.get(session, org_id=org_id, agent_id=agent_id)
+    await supervisor.stop(agent_id, force=False)
+    await service.delete(session, org_id=org_id, agent_id=agent_id)
+
+
+@router.get("/{agent_id}/config", response_model=AgentConfig)
+async def get_agent_config(agent_id: AgentId, session: SessionDep, org_id: OrgDep) -> AgentConfig:
+    return AgentConfig.model_validate(await service.get(session, org_id=org_id, agent_id=agent_id))
+
+
+@router.get("/{agent_id}/status", response_model=AgentStatusRead)
+async def get_agent_status(
+    agent_id: AgentId, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
+) -> AgentStatusRead:
+    await service.get(session, org_id=org_id, agent_id=agent_id)
+    return AgentStatusRead(**await supervisor.statuses.describe(agent_id))
+
+
+@router.post("/{agent_id}/start", response_model=AgentStatusRead)
+async def start_agent(
+    agent_id: AgentId, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
+) -> AgentStatusRead:
+    await service.get(session, org_id=org_id, agent_id=agent_id)
+    return AgentStatusRead(**await supervisor.start(agent_id))
+
+
+@router.post("/{agent_id}/stop", response_model=AgentStatusRead)
+async def stop_agent(
+    agent_id: AgentId,
+    session: SessionDep,
+    org_id: OrgDep,
+    supervisor: SupervisorDep,
+    force: Annotated[bool, Query(description="Kill at once instead of a graceful stop")] = False,
+) -> AgentStatusRead:
+    await service.get(session, org_id=org_id, agent_id=agent_id)
+    return AgentStatusRead(**await supervisor.stop(agent_id, force=force))
+
+
+@router.post("/{agent_id}/restart", response_model=AgentStatusRead)
+async def restart_agent(
+    agent_id: AgentId, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
+) -> AgentStatusRead:
+    await service.get(session, org_id=org_id, agent_id=agent_id)
+    return AgentStatusRead(**await supervisor.restart(agent_id))

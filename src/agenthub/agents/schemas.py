@@ -1,0 +1,138 @@
+"""Agent configuration as clients send and read it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+
+AGENT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,63}$"
+SECRET_HINTS = ("token", "secret", "password", "api_key", "apikey", "key")
+MASK = "***"
+
+Isolation = Literal["process", "shared"]
+Provider = Literal["openai", "openrouter", "ollama", "openai_compatible", "fake"]
+
+
+class Integration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgentSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    system_prompt: str = Field(default="", max_length=100_000)
+    provider: Provider
+    model_id: str = Field(min_length=1, max_length=128)
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    base_url: AnyHttpUrl | None = None
+    isolation: Isolation = "shared"
+    integrations: list[Integration] = Field(default_factory=list, max_length=20)
+
+    @field_validator("integrations")
+    @classmethod
+    def _one_per_type(cls, value: list[Integration]) -> list[Integration]:
+        types = [integration.type for integration in value]
+        if len(types) != len(set(types)):
+            raise ValueError("each integration type may appear once")
+        return value
+
+    def stored(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        if data["base_url"] is not None:
+            data["base_url"] = data["base_url"].rstrip("/")
+        return data
+
+
+class AgentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(default=None, pattern=AGENT_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["llm"] = "llm"
+    settings: AgentSettings
+
+
+class AgentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    settings: AgentSettings | None = None
+
+
+def _mask(settings: dict[str, Any]) -> dict[str, Any]:
+    masked = dict(settings)
+    masked["integrations"] = [
+        {
+            **integration,
+            "settings": {
+                key: MASK if any(hint in key.lower() for hint in SECRET_HINTS) and value else value
+                for key, value in integration.get("settings", {}).items()
+            },
+        }
+        for integration in settings.get("integrations", [])
+    ]
+    return masked
+
+
+class AgentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    kind: str
+    settings: dict[str, Any]
+    config_version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @field_validator("settings")
+    @classmethod
+    def _hide_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _mask(value)
+
+
+class AgentUpdated(AgentRead):
+    restart_required: bool = Field(
+        description="True when the agent is running: it takes the new config on its next restart"
+    )
+    message: str
+
+
+class AgentConfig(BaseModel):
+    """What a runner needs to host the agent."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: str
+    settings: dict[str, Any]
+    config_version: int
+
+    @field_validator("settings")
+    @classmethod
+    def _hide_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _mask(value)
+
+
+class AgentStatusRead(BaseModel):
+    agent_id: str
+    status: Literal["starting", "running", "stopped", "error"]
+    pid: int | None = None
+    host: str | None = None
+    host_id: str | None = None
+    isolation: str | None = None
+    restart_count: int = 0
+    last_heartbeat: float | None = None
+    last_activity: float | None = None
+    config_version: int | None = None
+    error: str | None = None
+
+
+class AgentList(BaseModel):
+    items: list[AgentRead]
+    total: int

@@ -1,0 +1,83 @@
+"""Agent configurations: create, read, update, delete. No HTTP here."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agenthub.agents.models import Agent
+from agenthub.agents.schemas import AgentCreate, AgentUpdate
+from agenthub.errors import Conflict, NotFound
+
+
+def new_agent_id() -> str:
+    return f"agent_{uuid.uuid4().hex[:12]}"
+
+
+async def create(session: AsyncSession, *, org_id: str, data: AgentCreate) -> Agent:
+    agent = Agent(
+        id=data.id or new_agent_id(),
+        org_id=org_id,
+        name=data.name,
+        kind=data.kind,
+        settings=data.settings.stored(),
+        config_version=1,
+    )
+    session.add(agent)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        await session.rollback()
+        raise Conflict(f"an agent with id {agent.id!r} already exists") from error
+    return agent
+
+
+async def get(session: AsyncSession, *, org_id: str, agent_id: str) -> Agent:
+    agent = await session.scalar(
+        select(Agent).where(Agent.id == agent_id, Agent.org_id == org_id)
+    )
+    if agent is None:
+        raise NotFound(f"agent {agent_id!r} not found")
+    return agent
+
+
+async def list_(
+    session: AsyncSession, *, org_id: str, limit: int = 100, offset: int = 0
+) -> tuple[list[Agent], int]:
+    scoped = select(Agent).where(Agent.org_id == org_id)
+    total = await session.scalar(select(func.count()).select_from(scoped.subquery()))
+    rows = await session.scalars(scoped.order_by(Agent.created_at, Agent.id).limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
+async def update(
+    session: AsyncSession, *, org_id: str, agent_id: str, data: AgentUpdate
+) -> Agent:
+    agent = await get(session, org_id=org_id, agent_id=agent_id)
+    changed = False
+    if data.name is not None and data.name != agent.name:
+        agent.name, changed = data.name, True
+    if data.settings is not None and data.settings.stored() != agent.settings:
+        agent.settings, changed = data.settings.stored(), True
+    if changed:
+        agent.config_version += 1
+        await session.flush()
+    return agent
+
+
+async def delete(session: AsyncSession, *, org_id: str, agent_id: str) -> None:
+    agent = await get(session, org_id=org_id, agent_id=agent_id)
+    await session.delete(agent)
+    await session.flush()
+
+
+async def load_for_runtime(session: AsyncSession, *, agent_id: str) -> Agent:
+    """The agent a runner hosts. Runners act for whichever organisation owns the agent,
+    so this one lookup is by id alone; everything the runner writes carries the org."""
+    agent = await session.get(Agent, agent_id)
+    if agent is None:
+        raise NotFound(f"agent {agent_id!r} not found")
+    return agent

@@ -1,0 +1,66 @@
+"""HTTP streaming: ``POST /api/v1/agents/{agent_id}/chat`` answers as Server-Sent Events
+``chunk``, ``message``, ``usage``, ``error`` and finally ``done``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from agenthub.agents.api import AgentId
+from agenthub.bus import Subscription
+from agenthub.channels.gateway import Accepted, Gateway
+from agenthub.chats.schemas import ChatRequest
+from agenthub.deps import GatewayDep, OrgDep
+
+router = APIRouter(prefix="/api/v1/agents", tags=["chat"])
+
+
+def _event(name: str, data: dict[str, Any]) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def _events(gateway: Gateway, subscription: Subscription, accepted: Accepted) -> AsyncIterator[str]:
+    try:
+        if accepted.agent_started:
+            yield _event("status", {"message": "Agent is starting…"})
+        async for event in gateway.follow(subscription, accepted):
+            kind = event.get("type")
+            if kind == "chunk":
+                yield _event("chunk", {"content": event.get("content", "")})
+            elif kind == "message":
+                yield _event("message", {
+                    "message_id": event["message_id"],
+                    "reply_to": event["reply_to"],
+                    "chat_id": event["chat_id"],
+                    "content": event["response"],
+                })
+                yield _event("usage", event.get("usage") or {})
+            elif kind == "error":
+                yield _event("error", {"message": event.get("response", "error")})
+        yield _event("done", {"message_id": accepted.message_id, "chat_id": accepted.chat_id})
+    finally:
+        await subscription.close()
+
+
+@router.post(
+    "/{agent_id}/chat",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "The answer as events"}},
+)
+async def chat(agent_id: AgentId, request: ChatRequest, gateway: GatewayDep, org_id: OrgDep) -> StreamingResponse:
+    await gateway.check_agent(org_id=org_id, agent_id=agent_id)
+    subscription = await gateway.listen(agent_id)
+    try:
+        accepted = await gateway.accept(org_id=org_id, agent_id=agent_id, request=request)
+    except BaseException:
+        await subscription.close()
+        raise
+    return StreamingResponse(
+        _events(gateway, subscription, accepted),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Chat-Id": accepted.chat_id, "X-Message-Id": accepted.message_id},
+    )

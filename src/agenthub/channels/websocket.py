@@ -1,0 +1,135 @@
+"""WebSocket ``/ws/agents/{agent_id}`` with the seed protocol.
+
+Client: ``{"type": "message", "content": "...", "chat_id"?, "user_data"?, "channel"?}``.
+Server: ``status`` (received / starting), ``chunk`` while streaming, ``message`` with the
+answer and its ``message_object``, ``error``. Without a ``chat_id`` one connection is one
+chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from agenthub.agents.models import DEFAULT_ORG
+from agenthub.bus import Subscription
+from agenthub.channels.gateway import Accepted, Gateway
+from agenthub.chats.schemas import ChatRequest
+from agenthub.errors import AgentHubError
+
+router = APIRouter()
+log = logging.getLogger(__name__)
+
+
+def _client_event(event: dict[str, Any]) -> dict[str, Any]:
+    kind = event.get("type")
+    if kind == "chunk":
+        return {"type": "chunk", "content": event.get("content", ""), "chat_id": event.get("chat_id")}
+    if kind == "message":
+        return {
+            "type": "message",
+            "content": event.get("response", ""),
+            "message_object": {
+                "message_id": event.get("message_id"),
+                "reply_to": event.get("reply_to"),
+                "chat_id": event.get("chat_id"),
+                "channel": event.get("channel"),
+                "usage": event.get("usage"),
+            },
+        }
+    return {"type": "error", "message": event.get("response", "error"), "chat_id": event.get("chat_id")}
+
+
+class _Connection:
+    def __init__(self, websocket: WebSocket, gateway: Gateway, agent_id: str, subscription: Subscription) -> None:
+        self.websocket = websocket
+        self.gateway = gateway
+        self.agent_id = agent_id
+        self.subscription = subscription
+        self.chat_id = uuid.uuid4().hex
+        self.waiting: dict[str, Accepted] = {}
+        self.delivered: set[str] = set()
+        self.send_lock = asyncio.Lock()
+
+    async def send(self, payload: dict[str, Any]) -> None:
+        async with self.send_lock:
+            await self.websocket.send_json(payload)
+
+    async def forward(self) -> None:
+        """Relay output events that answer this connection's messages."""
+        async for event in self.subscription:
+            accepted = self.waiting.get(str(event.get("reply_to")))
+            if accepted is None:
+                continue
+            final = event.get("type") in ("message", "error")
+            if final and event.get("message_id") in self.delivered:
+                continue  # the same answer published again after a redelivery
+            await self.send(_client_event(event))
+            if final:
+                self.waiting.pop(accepted.message_id, None)
+                if event.get("message_id"):
+                    self.delivered.add(event["message_id"])
+                self.gateway.observe(event, accepted)
+
+    async def receive(self) -> None:
+        while True:
+            raw = await self.websocket.receive_text()
+            try:
+                data = json.loads(raw)
+                if not isinstance(data, dict) or data.get("type") != "message":
+                    raise ValueError('expected {"type": "message", "content": "..."}')
+                request = ChatRequest.model_validate({k: v for k, v in data.items() if k != "type"})
+            except (ValueError, ValidationError) as error:
+                await self.send({"type": "error", "message": f"invalid message: {_short(error)}"})
+                continue
+            try:
+                accepted = await self.gateway.accept(
+                    org_id=DEFAULT_ORG, agent_id=self.agent_id, request=request, chat_id=self.chat_id
+                )
+            except AgentHubError as error:
+                await self.send({"type": "error", "message": error.message})
+                continue
+            self.waiting[accepted.message_id] = accepted
+            await self.send({
+                "type": "status", "message": "received",
+                "message_id": accepted.message_id, "chat_id": accepted.chat_id,
+            })
+            if accepted.agent_started:
+                await self.send({"type": "status", "message": "Agent is starting…"})
+
+
+def _short(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "message"
+        return f"{where}: {first['msg']}"
+    return str(error)
+
+
+@router.websocket("/ws/agents/{agent_id}")
+async def agent_socket(websocket: WebSocket, agent_id: str) -> None:
+    gateway: Gateway = websocket.app.state.gateway
+    await websocket.accept()
+    try:
+        await gateway.check_agent(org_id=DEFAULT_ORG, agent_id=agent_id)
+    except AgentHubError as error:
+        await websocket.send_json({"type": "error", "message": error.message})
+        await websocket.close(code=4404)
+        return
+    subscription = await gateway.listen(agent_id)
+    connection = _Connection(websocket, gateway, agent_id, subscription)
+    forwarder = asyncio.create_task(connection.forward())
+    try:
+        await connection.receive()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        forwarder.cancel()
+        await asyncio.gather(forwarder, return_exceptions=True)
+        await subscription.close()

@@ -1,0 +1,34 @@
+"""Chat history routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from agenthub.agents import service as agents_service
+from agenthub.agents.api import AgentId
+from agenthub.chats import service
+from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatMessageList, ChatMessageRead
+from agenthub.deps import OrgDep, SessionDep
+from agenthub.errors import NotFound
+
+router = APIRouter(prefix="/api/v1/agents", tags=["chats"])
+
+
+@router.get("/{agent_id}/chats/{chat_id}/messages", response_model=ChatMessageList)
+async def list_chat_messages(
+    agent_id: AgentId,
+    chat_id: Annotated[str, Path(pattern=CHAT_ID_PATTERN)],
+    session: SessionDep,
+    org_id: OrgDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after_seq: Annotated[int, Query(ge=0, description="Only messages after this position")] = 0,
+) -> ChatMessageList:
+    await agents_service.get(session, org_id=org_id, agent_id=agent_id)
+    if not await service.chat_exists(session, org_id=org_id, agent_id=agent_id, chat_id=chat_id):
+        raise NotFound(f"chat {chat_id!r} not found for agent {agent_id!r}")
+    rows = await service.list_messages(
+        session, org_id=org_id, agent_id=agent_id, chat_id=chat_id, limit=limit, after_seq=after_seq
+    )
+    return ChatMessageList(chat_id=chat_id, items=[ChatMessageRead.model_validate(r) for r in rows])

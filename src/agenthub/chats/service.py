@@ -1,0 +1,120 @@
+"""Chats and messages: the inbound record written before a message is acknowledged, the
+idempotent history the saver writes, and what runners read back as context."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agenthub.chats.models import Chat, ChatMessage
+from agenthub.db.base import utcnow
+from agenthub.db.upsert import insert_ignoring_duplicates
+
+
+async def record_inbound(
+    session: AsyncSession,
+    *,
+    org_id: str,
+    agent_id: str,
+    chat_id: str,
+    message_id: str,
+    content: str,
+    channel: str,
+    platform_user_id: str | None = None,
+) -> None:
+    """Store a user's message (and its chat) so it survives anything after this point."""
+    await insert_ignoring_duplicates(
+        session, Chat, [{"id": chat_id, "agent_id": agent_id, "org_id": org_id}]
+    )
+    await insert_ignoring_duplicates(
+        session,
+        ChatMessage,
+        [
+            {
+                "message_id": message_id,
+                "agent_id": agent_id,
+                "chat_id": chat_id,
+                "role": "user",
+                "content": content,
+                "channel": channel,
+                "platform_user_id": platform_user_id,
+            }
+        ],
+    )
+    await session.execute(
+        update(Chat)
+        .where(Chat.id == chat_id, Chat.agent_id == agent_id)
+        .values(last_message_at=utcnow())
+    )
+
+
+async def save_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Store messages from the history queue. A message already stored (same id), or a
+    second answer to the same message (same reply_to), is skipped. Returns rows stored."""
+    if not rows:
+        return 0
+    chats = {(row["chat_id"], row["agent_id"], row["org_id"]) for row in rows}
+    await insert_ignoring_duplicates(
+        session,
+        Chat,
+        [{"id": chat, "agent_id": agent, "org_id": org} for chat, agent, org in chats],
+    )
+    columns = ("message_id", "agent_id", "chat_id", "role", "content", "reply_to", "channel")
+    return await insert_ignoring_duplicates(
+        session, ChatMessage, [{column: row.get(column) for column in columns} for row in rows]
+    )
+
+
+async def list_messages(
+    session: AsyncSession,
+    *,
+    org_id: str,
+    agent_id: str,
+    chat_id: str,
+    limit: int = 100,
+    after_seq: int = 0,
+) -> list[ChatMessage]:
+    query = (
+        select(ChatMessage)
+        .join(Chat, (Chat.id == ChatMessage.chat_id) & (Chat.agent_id == ChatMessage.agent_id))
+        .where(
+            Chat.org_id == org_id,
+            ChatMessage.agent_id == agent_id,
+            ChatMessage.chat_id == chat_id,
+            ChatMessage.seq > after_seq,
+        )
+        .order_by(ChatMessage.seq)
+        .limit(limit)
+    )
+    return list(await session.scalars(query))
+
+
+async def chat_exists(session: AsyncSession, *, org_id: str, agent_id: str, chat_id: str) -> bool:
+    found = await session.scalar(
+        select(Chat.id).where(Chat.id == chat_id, Chat.agent_id == agent_id, Chat.org_id == org_id)
+    )
+    return found is not None
+
+
+async def context_before(
+    session: AsyncSession, *, agent_id: str, chat_id: str, message_id: str, limit: int
+) -> list[ChatMessage]:
+    """The last ``limit`` messages of a chat that came before ``message_id``, oldest first:
+    the conversation a runner rebuilds after a restart."""
+    anchor = (
+        select(ChatMessage.seq).where(ChatMessage.message_id == message_id).scalar_subquery()
+    )
+    query = (
+        select(ChatMessage)
+        .where(
+            ChatMessage.agent_id == agent_id,
+            ChatMessage.chat_id == chat_id,
+            ChatMessage.seq < anchor,
+        )
+        .order_by(ChatMessage.seq.desc())
+        .limit(limit)
+    )
+    return list(reversed(list(await session.scalars(query))))

@@ -1,0 +1,230 @@
+"""An AgentHost runs the turns of the agents it hosts.
+
+The same host serves every placement: a runner process hosts one agent, an
+``agenthub worker`` hosts many, and the gateway process hosts agents in-process (always in
+the embedded mode). Input streams are read in batches of :data:`READ_BATCH` streams per
+blocking read; turns of one chat run one after another, different chats concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Literal
+
+from agenthub.agents import service as agents_service
+from agenthub.bus import Bus, Entry, keys
+from agenthub.config import Settings
+from agenthub.db.engine import SessionFactory
+from agenthub.runtime.status import StatusStore
+from agenthub.runtime.turns import HostedAgent, TurnRunner
+
+log = logging.getLogger(__name__)
+
+READ_BATCH = 256
+READ_BLOCK_MS = 5000
+HostRole = Literal["local", "runner", "worker"]
+
+
+def new_host_id(role: str) -> str:
+    return f"{role}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class _Reader:
+    index: int
+    agents: set[str] = field(default_factory=set)
+    task: asyncio.Task[None] | None = None
+
+
+class AgentHost:
+    def __init__(
+        self,
+        *,
+        host_id: str,
+        role: HostRole,
+        bus: Bus,
+        session_factory: SessionFactory,
+        settings: Settings,
+        turns: TurnRunner,
+    ) -> None:
+        self.host_id = host_id
+        self.role = role
+        self._bus = bus
+        self._sessions = session_factory
+        self._settings = settings
+        self._turns = turns
+        self._statuses = StatusStore(bus)
+        self.agents: dict[str, HostedAgent] = {}
+        self._readers: list[_Reader] = []
+        self._chat_queues: dict[tuple[str, str], deque[Entry]] = {}
+        self._chat_tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._capacity = asyncio.Semaphore(settings.max_concurrent_turns)
+        self._heartbeat_task: asyncio.Task[None] | None = None
+        self.turns_done = 0
+
+    # --- lifecycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.beat()
+        self._heartbeat_task = asyncio.create_task(self._heartbeat_loop(), name="host-heartbeat")
+
+    async def close(self, *, grace: float = 0.0) -> None:
+        for agent_id in list(self.agents):
+            await self.release(agent_id, grace=grace)
+        for reader in self._readers:
+            if reader.task:
+                reader.task.cancel()
+        if self._heartbeat_task:
+            self._heartbeat_task.cancel()
+        await asyncio.gather(
+            *(r.task for r in self._readers if r.task),
+            *(t for t in [self._heartbeat_task] if t),
+            return_exceptions=True,
+        )
+        await self._bus.delete(keys.host_heartbeat(self.host_id))
+
+    async def beat(self) -> None:
+        await self._bus.set(
+            keys.host_heartbeat(self.host_id),
+            {
+                "at": time.time(),
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "role": self.role,
+                "agents": len(self.agents),
+            },
+            ttl=self._settings.heartbeat_stale_after * 4,
+        )
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.agent_runner_heartbeat_interval)
+            try:
+                await self.beat()
+            except Exception:  # noqa: BLE001 - a missed beat is retried next interval
+                log.exception("heartbeat failed", extra={"host_id": self.host_id})
+
+    # --- hosting --------------------------------------------------------------------------
+    async def host(self, agent_id: str, *, isolation: str | None = None) -> HostedAgent:
+        """Take an agent on: load its config, answer what it left unanswered, then listen."""
+        if agent_id in self.agents:
+            return self.agents[agent_id]
+        async with self._sessions() as session:
+            record = await agents_service.load_for_runtime(session, agent_id=agent_id)
+        agent = HostedAgent(
+            id=record.id,
+            org_id=record.org_id,
+            kind=record.kind,
+            settings=dict(record.settings),
+            config_version=record.config_version,
+        )
+        stream = keys.agent_input(agent_id)
+        await self._bus.ensure_group(stream, keys.INPUT_GROUP)
+        self.agents[agent_id] = agent
+        leftovers = await self._bus.read(
+            {stream: "0"}, keys.INPUT_GROUP, keys.INPUT_CONSUMER, count=10_000
+        )
+        for entry in leftovers:
+            self._dispatch(entry)
+        await self._assign_reader(agent_id)
+        await self._statuses.write(
+            agent_id,
+            "running",
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            host_id=self.host_id,
+            isolation=isolation or agent.settings.get("isolation"),
+            config_version=agent.config_version,
+            started_at=time.time(),
+        )
+        log.info("agent hosted", extra={"agent_id": agent_id, "host_id": self.host_id, "recovered": len(leftovers)})
+        return agent
+
+    async def release(self, agent_id: str, *, grace: float) -> None:
+        """Stop listening for an agent; let its turns in flight finish within ``grace``
+        seconds, then cancel them. What it did not acknowledge stays for the next host."""
+        if self.agents.pop(agent_id, None) is None:
+            return
+        for reader in self._readers:
+            if agent_id in reader.agents:
+                reader.agents.discard(agent_id)
+                await self._wake(reader)
+        in_flight = [task for (aid, _), task in self._chat_tasks.items() if aid == agent_id]
+        if in_flight:
+            _done, pending = await asyncio.wait(in_flight, timeout=grace if grace > 0 else 0)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        for key in [key for key in self._chat_queues if key[0] == agent_id]:
+            self._chat_queues.pop(key, None)
+        log.info("agent released", extra={"agent_id": agent_id, "host_id": self.host_id})
+
+    # --- reading --------------------------------------------------------------------------
+    async def _assign_reader(self, agent_id: str) -> None:
+        reader = next((r for r in self._readers if len(r.agents) < READ_BATCH), None)
+        if reader is None:
+            reader = _Reader(index=len(self._readers))
+            await self._bus.ensure_group(keys.host_wake(self.host_id, reader.index), keys.INPUT_GROUP)
+            self._readers.append(reader)
+        reader.agents.add(agent_id)
+        if reader.task is None or reader.task.done():
+            reader.task = asyncio.create_task(self._read_loop(reader), name=f"reader-{reader.index}")
+        else:
+            await self._wake(reader)
+
+    async def _wake(self, reader: _Reader) -> None:
+        """Interrupt a blocking read so the reader picks up its new set of streams."""
+        await self._bus.add(keys.host_wake(self.host_id, reader.index), {"wake": True})
+
+    async def _read_loop(self, reader: _Reader) -> None:
+        wake = keys.host_wake(self.host_id, reader.index)
+        while True:
+            streams = {keys.agent_input(agent_id): ">" for agent_id in reader.agents}
+            streams[wake] = ">"
+            try:
+                entries = await self._bus.read(
+                    streams, keys.INPUT_GROUP, keys.INPUT_CONSUMER, count=64, block_ms=READ_BLOCK_MS
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the bus may be briefly unreachable
+                log.exception("reading agent input failed", extra={"host_id": self.host_id})
+                await asyncio.sleep(1.0)
+                continue
+            for entry in entries:
+                if entry.stream == wake:
+                    await self._bus.ack(wake, keys.INPUT_GROUP, entry.id)
+                else:
+                    self._dispatch(entry)
+
+    # --- dispatching ----------------------------------------------------------------------
+    def _dispatch(self, entry: Entry) -> None:
+        agent_id = str(entry.payload.get("agent_id", ""))
+        if agent_id not in self.agents:
+            return  # released meanwhile: left unacknowledged for the next host
+        key = (agent_id, str(entry.payload.get("chat_id", "")))
+        self._chat_queues.setdefault(key, deque()).append(entry)
+        if key not in self._chat_tasks:
+            self._chat_tasks[key] = asyncio.create_task(self._drain(key))
+
+    async def _drain(self, key: tuple[str, str]) -> None:
+        """Answer one chat's messages in the order they arrived."""
+        try:
+            while (queue := self._chat_queues.get(key)) and queue:
+                entry = queue.popleft()
+                agent = self.agents.get(key[0])
+                if agent is None:
+                    return
+                async with self._capacity:
+                    await self._turns.run(agent, entry)
+                self.turns_done += 1
+        finally:
+            self._chat_tasks.pop(key, None)
+            if not self._chat_queues.get(key):
+                self._chat_queues.pop(key, None)

@@ -1,0 +1,63 @@
+"""Starting runner processes from a warm fork server.
+
+The fork server imports :mod:`agenthub.runtime.runner_main` (and with it LangGraph and the
+model clients) once; every runner is then a fork of that process rather than a fresh
+interpreter importing everything again.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+
+from agenthub.config import Settings
+
+PRELOAD = ["agenthub.runtime.runner_main"]
+
+
+class ProcessLauncher:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._context: BaseContext = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(PRELOAD)  # type: ignore[attr-defined]
+
+    def warm(self) -> None:
+        """Start the fork server now, so the first agent start doesn't pay for it."""
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+    def spawn(self, agent_id: str, host_id: str) -> BaseProcess:
+        from agenthub.runtime import runner_main
+
+        process = self._context.Process(  # type: ignore[attr-defined]
+            target=runner_main.run_child,
+            args=(self._settings, agent_id, host_id, os.getpid()),
+            name=f"agenthub-runner-{agent_id}",
+            daemon=False,
+        )
+        process.start()
+        return process
+
+
+def signal_process(process: BaseProcess, signum: int) -> None:
+    if process.pid is None or process.exitcode is not None:
+        return
+    try:
+        os.kill(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def describe_exit(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "still running"
+    if exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exited with code {exitcode}"

@@ -1,0 +1,77 @@
+"""A runner process: hosts one agent until SIGTERM (or until its supervisor is gone).
+
+Started by the supervisor through a warm fork server (this module is preloaded there, so
+LangGraph and the model clients are already imported) or by hand with
+``agenthub runner --agent-id ID``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+
+# Imported here so the fork server has them loaded before any runner forks.
+import langchain_openai  # noqa: F401
+import langgraph.graph  # noqa: F401
+
+from agenthub.bus import open_bus
+from agenthub.config import Settings
+from agenthub.db.engine import create_engine, create_session_factory
+from agenthub.ops.logging import configure_logging
+from agenthub.runtime.assembly import build_host
+from agenthub.runtime.host import new_host_id
+
+log = logging.getLogger(__name__)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+async def serve_runner(
+    settings: Settings, agent_id: str, *, host_id: str | None = None, supervisor_pid: int | None = None
+) -> int:
+    bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix)
+    engine = create_engine(settings.effective_database_url, pool_size=2)
+    host = build_host(
+        host_id=host_id or new_host_id("runner"),
+        role="runner",
+        bus=bus,
+        session_factory=create_session_factory(engine),
+        settings=settings,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await host.start()
+        await host.host(agent_id, isolation="process")
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), settings.agent_runner_heartbeat_interval)
+            except TimeoutError:
+                if supervisor_pid and not _alive(supervisor_pid):
+                    log.warning("supervisor is gone; runner exits", extra={"agent_id": agent_id})
+                    break
+        return 0
+    finally:
+        await host.close(grace=settings.stop_grace_period)
+        await bus.close()
+        await engine.dispose()
+
+
+def run_child(settings: Settings, agent_id: str, host_id: str, supervisor_pid: int) -> None:
+    """Target of a forked runner process."""
+    configure_logging(settings, component=f"runner:{agent_id}")
+    raise SystemExit(
+        asyncio.run(serve_runner(settings, agent_id, host_id=host_id, supervisor_pid=supervisor_pid))
+    )

@@ -1,0 +1,307 @@
+"""The Supervisor starts agents where their isolation says, watches them, restarts them with
+backoff, and stops them.
+
+Placements:
+- ``local``: in this process's own host (always in the embedded mode; also ``shared``
+  agents when no ``agenthub worker`` is alive);
+- ``process``: a runner process per agent (``isolation: process`` with Redis);
+- ``worker``: a task in the least-loaded live ``agenthub worker``.
+
+A lease key per agent (``agent_lease:{id}``) makes sure one supervisor manages an agent even
+with several gateway replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+import uuid
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from typing import Any, Literal
+
+from agenthub.agents import service as agents_service
+from agenthub.bus import Bus, keys
+from agenthub.config import Settings
+from agenthub.db.engine import SessionFactory
+from agenthub.ops.metrics import Metrics
+from agenthub.runtime.host import AgentHost, new_host_id
+from agenthub.runtime.launcher import ProcessLauncher, describe_exit, signal_process
+from agenthub.runtime.status import StatusStore
+
+log = logging.getLogger(__name__)
+
+Placement = Literal["local", "process", "worker"]
+START_TIMEOUT = 30.0
+STABLE_AFTER = 60.0
+
+
+@dataclass
+class Managed:
+    agent_id: str
+    isolation: str
+    placement: Placement
+    config_version: int
+    host_id: str | None = None
+    process: BaseProcess | None = None
+    failures: int = 0
+    launched_at: float = 0.0
+    running_since: float | None = None
+    next_start_at: float | None = None
+    running: bool = False
+
+
+class Supervisor:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        bus: Bus,
+        session_factory: SessionFactory,
+        local_host: AgentHost,
+        launcher: ProcessLauncher | None,
+        metrics: Metrics,
+    ) -> None:
+        self.id = f"supervisor-{uuid.uuid4().hex[:10]}"
+        self._settings = settings
+        self._bus = bus
+        self._sessions = session_factory
+        self._local = local_host
+        self._launcher = launcher
+        self._metrics = metrics
+        self.statuses = StatusStore(bus)
+        self.managed: dict[str, Managed] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        metrics.running_agents.set_function(lambda: sum(m.running for m in self.managed.values()))
+
+    def _lock(self, agent_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(agent_id, asyncio.Lock())
+
+    # --- commands -------------------------------------------------------------------------
+    async def ensure_running(self, agent_id: str) -> bool:
+        """Start the agent unless it is starting or running already. Returns True when
+        it was not running (the caller tells the user it is starting)."""
+        if agent_id in self.managed:
+            return not self.managed[agent_id].running
+        status = await self.statuses.get(agent_id)
+        if status.get("status") == "running" and await self._host_alive(status.get("host_id")):
+            return False
+        await self.start(agent_id)
+        return True
+
+    async def start(self, agent_id: str) -> dict[str, Any]:
+        async with self._lock(agent_id):
+            async with self._sessions() as session:
+                agent = await agents_service.load_for_runtime(session, agent_id=agent_id)
+            if agent_id in self.managed:
+                return await self.statuses.describe(agent_id)
+            if not await self._acquire_lease(agent_id):
+                return await self.statuses.describe(agent_id)
+            isolation = agent.settings.get("isolation", "shared")
+            managed = Managed(
+                agent_id=agent_id,
+                isolation=isolation,
+                placement=await self._placement(isolation),
+                config_version=agent.config_version,
+            )
+            self.managed[agent_id] = managed
+            current = await self.statuses.get(agent_id)
+            await self.statuses.write(
+                agent_id,
+                "starting",
+                isolation=isolation,
+                config_version=agent.config_version,
+                restart_count=0 if current.get("status") in ("stopped", "error") else current.get("restart_count", 0),
+            )
+            await self._launch(managed)
+            return await self.statuses.describe(agent_id)
+
+    async def stop(self, agent_id: str, *, force: bool = False) -> dict[str, Any]:
+        async with self._lock(agent_id):
+            managed = self.managed.pop(agent_id, None)
+            if managed is not None:
+                await self._halt(managed, force=force)
+                await self._bus.compare_and_delete(keys.agent_lease(agent_id), "owner", self.id)
+            status = await self.statuses.get(agent_id)
+            if managed is not None or status.get("status") != "stopped":
+                await self.statuses.write(agent_id, "stopped", restart_count=status.get("restart_count", 0))
+            log.info("agent stopped", extra={"agent_id": agent_id, "force": force})
+            return await self.statuses.describe(agent_id)
+
+    async def restart(self, agent_id: str) -> dict[str, Any]:
+        await self.stop(agent_id)
+        return await self.start(agent_id)
+
+    async def shutdown(self) -> None:
+        await asyncio.gather(*(self.stop(agent_id) for agent_id in list(self.managed)))
+
+    # --- launching ------------------------------------------------------------------------
+    async def _placement(self, isolation: str) -> Placement:
+        if self._settings.embedded:
+            return "local"
+        if isolation == "process" and self._launcher is not None:
+            return "process"
+        if await self._live_workers():
+            return "worker"
+        return "local"
+
+    async def _launch(self, managed: Managed) -> None:
+        managed.launched_at = time.time()
+        managed.next_start_at = None
+        managed.running_since = None
+        managed.running = False
+        try:
+            if managed.placement == "process":
+                assert self._launcher is not None
+                managed.host_id = new_host_id(f"runner-{managed.agent_id}")
+                managed.process = await asyncio.to_thread(
+                    self._launcher.spawn, managed.agent_id, managed.host_id
+                )
+            elif managed.placement == "worker":
+                workers = await self._live_workers()
+                if not workers:
+                    managed.placement = "local"
+                    return await self._launch(managed)
+                managed.host_id = min(workers, key=lambda w: workers[w])
+                await self._bus.add(keys.host_control(managed.host_id), {
+                    "op": "host", "agent_id": managed.agent_id, "isolation": managed.isolation,
+                })
+            else:
+                managed.host_id = self._local.host_id
+                await self._local.host(managed.agent_id, isolation=managed.isolation)
+                managed.running, managed.running_since = True, time.time()
+        except Exception as error:  # noqa: BLE001 - a failed launch counts as a crash
+            log.exception("launch failed", extra={"agent_id": managed.agent_id})
+            await self._failed(managed, f"launch failed: {type(error).__name__}: {error}")
+
+    async def _halt(self, managed: Managed, *, force: bool) -> None:
+        grace = 0.0 if force else self._settings.stop_grace_period
+        if managed.placement == "process" and managed.process is not None:
+            process = managed.process
+            signal_process(process, signal.SIGKILL if force else signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while process.exitcode is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            if process.exitcode is None:
+                signal_process(process, signal.SIGKILL)
+            await asyncio.to_thread(process.join, 5)
+        elif managed.placement == "worker" and managed.host_id:
+            await self._bus.add(keys.host_control(managed.host_id), {
+                "op": "release", "agent_id": managed.agent_id, "grace": grace,
+            })
+        else:
+            await self._local.release(managed.agent_id, grace=grace)
+
+    # --- watching -------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Check every PROCESS_CHECK_INTERVAL until cancelled."""
+        while True:
+            await asyncio.sleep(self._settings.process_check_interval)
+            try:
+                await self.check()
+            except Exception:  # noqa: BLE001 - the watcher must keep watching
+                log.exception("supervisor check failed")
+
+    async def check(self) -> None:
+        """One pass: restarts that are due, crashed or silent runners, lease renewals."""
+        now = time.time()
+        for managed in list(self.managed.values()):
+            async with self._lock(managed.agent_id):
+                if self.managed.get(managed.agent_id) is not managed:
+                    continue
+                await self._check_one(managed, now)
+
+    async def _check_one(self, managed: Managed, now: float) -> None:
+        await self._bus.set(
+            keys.agent_lease(managed.agent_id), {"owner": self.id}, ttl=self._lease_ttl()
+        )
+        if managed.next_start_at is not None:
+            if now >= managed.next_start_at:
+                await self._launch(managed)
+            return
+        if managed.placement == "local":
+            return
+        if managed.process is not None and managed.process.exitcode is not None:
+            await self._failed(managed, f"runner {describe_exit(managed.process.exitcode)}")
+            return
+        status = await self.statuses.get(managed.agent_id)
+        alive = await self._host_alive(managed.host_id)
+        if status.get("status") == "running" and status.get("host_id") == managed.host_id:
+            if not alive:
+                await self._kill(managed)
+                await self._failed(managed, "heartbeat stale")
+                return
+            if not managed.running:
+                managed.running, managed.running_since = True, now
+            if managed.failures and now - (managed.running_since or now) > STABLE_AFTER:
+                managed.failures = 0
+        elif now - managed.launched_at > START_TIMEOUT:
+            await self._kill(managed)
+            await self._failed(managed, f"did not report running within {START_TIMEOUT:.0f}s")
+
+    async def _failed(self, managed: Managed, reason: str) -> None:
+        managed.failures += 1
+        managed.running = False
+        managed.process = None
+        status = await self.statuses.get(managed.agent_id)
+        restarts = int(status.get("restart_count", 0)) + 1
+        if managed.failures > self._settings.max_restart_attempts:
+            self.managed.pop(managed.agent_id, None)
+            await self._bus.compare_and_delete(keys.agent_lease(managed.agent_id), "owner", self.id)
+            message = f"{reason}; gave up after {self._settings.max_restart_attempts} restarts"
+            await self.statuses.write(managed.agent_id, "error", error=message, restart_count=restarts - 1)
+            log.error("agent failed for good", extra={"agent_id": managed.agent_id, "reason": reason})
+            return
+        delay = min(
+            self._settings.restart_backoff_base * 2 ** (managed.failures - 1),
+            self._settings.restart_backoff_max,
+        )
+        managed.next_start_at = time.time() + delay
+        if managed.placement == "worker":
+            managed.placement = await self._placement(managed.isolation)
+        self._metrics.restarts.inc()
+        await self.statuses.write(
+            managed.agent_id, "starting", error=reason, restart_count=restarts,
+            isolation=managed.isolation, config_version=managed.config_version,
+        )
+        log.warning(
+            "agent will restart", extra={"agent_id": managed.agent_id, "reason": reason, "in_seconds": delay}
+        )
+
+    async def _kill(self, managed: Managed) -> None:
+        if managed.process is not None:
+            signal_process(managed.process, signal.SIGKILL)
+            await asyncio.to_thread(managed.process.join, 5)
+
+    # --- helpers --------------------------------------------------------------------------
+    def _lease_ttl(self) -> float:
+        return max(self._settings.process_check_interval * 5, 15.0)
+
+    async def _acquire_lease(self, agent_id: str) -> bool:
+        key = keys.agent_lease(agent_id)
+        if await self._bus.set(key, {"owner": self.id}, ttl=self._lease_ttl(), only_if_absent=True):
+            return True
+        holder = await self._bus.get(key)
+        return holder is not None and holder.get("owner") == self.id
+
+    async def _host_alive(self, host_id: str | None) -> bool:
+        if not host_id:
+            return False
+        beat = await self._bus.get(keys.host_heartbeat(host_id))
+        return beat is not None and time.time() - beat["at"] <= self._settings.heartbeat_stale_after
+
+    async def _live_workers(self) -> dict[str, int]:
+        """Live worker hosts and how many agents each holds."""
+        members = sorted(await self._bus.set_members(keys.WORKERS_SET))
+        beats = await self._bus.get_many([keys.host_heartbeat(m) for m in members])
+        now = time.time()
+        load = {m.host_id: 0 for m in self.managed.values() if m.placement == "worker" and m.host_id}
+        live: dict[str, int] = {}
+        for member, beat in zip(members, beats, strict=True):
+            if beat is None:
+                await self._bus.set_remove(keys.WORKERS_SET, member)
+            elif now - beat["at"] <= self._settings.heartbeat_stale_after:
+                live[member] = max(int(beat.get("agents", 0)), load.get(member, 0))
+        return live

@@ -1,0 +1,246 @@
+"""One turn of an agent: an inbound bus message in, a streamed answer out.
+
+The order of effects is what makes a redelivered message answered once:
+history and usage are queued, the reply marker is set, the answer is published, and only
+then is the inbound message acknowledged. A message whose marker exists is not sent to the
+model again; its stored answer is published once more (same message id) and acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+from langgraph.graph.state import CompiledStateGraph
+
+from agenthub.bus import Bus, Entry, keys
+from agenthub.chats import service as chats_service
+from agenthub.config import Settings
+from agenthub.db.engine import SessionFactory
+from agenthub.llm.factory import build_chat_model
+from agenthub.runtime.status import StatusStore
+
+log = logging.getLogger(__name__)
+
+REPLY_MARKER_TTL = 24 * 3600.0
+MAX_CHATS_PER_AGENT = 256
+ACTIVITY_EVERY = 1.0
+
+
+@dataclass
+class HostedAgent:
+    """An agent as a host holds it: its config and the recent conversation of each chat."""
+
+    id: str
+    org_id: str
+    kind: str
+    settings: dict[str, Any]
+    config_version: int
+    chats: OrderedDict[str, list[BaseMessage]] = field(default_factory=OrderedDict)
+    last_touch: float = 0.0
+
+    def remember(self, chat_id: str, messages: list[BaseMessage], limit: int) -> None:
+        self.chats[chat_id] = messages[-limit:]
+        self.chats.move_to_end(chat_id)
+        while len(self.chats) > MAX_CHATS_PER_AGENT:
+            self.chats.popitem(last=False)
+
+
+class ModelCache:
+    """Chat models shared by every agent of a process with the same model settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._models: dict[tuple[Any, ...], BaseChatModel] = {}
+
+    def for_agent(self, agent: HostedAgent) -> BaseChatModel:
+        s = agent.settings
+        key = (s["provider"], s["model_id"], s.get("base_url"), s.get("temperature", 0.7))
+        model = self._models.get(key)
+        if model is None:
+            model = self._models[key] = build_chat_model(
+                self._settings,
+                provider=s["provider"],
+                model_id=s["model_id"],
+                temperature=s.get("temperature", 0.7),
+                base_url=s.get("base_url"),
+                timeout=self._settings.turn_timeout,
+            )
+        return model
+
+
+class TurnRunner:
+    def __init__(
+        self,
+        *,
+        bus: Bus,
+        session_factory: SessionFactory,
+        settings: Settings,
+        graph: CompiledStateGraph,
+        models: ModelCache,
+        statuses: StatusStore,
+    ) -> None:
+        self._bus = bus
+        self._sessions = session_factory
+        self._settings = settings
+        self._graph = graph
+        self._models = models
+        self._statuses = statuses
+
+    async def run(self, agent: HostedAgent, entry: Entry) -> None:
+        message = entry.payload
+        message_id = str(message.get("message_id") or entry.id)
+        chat_id = str(message.get("chat_id") or message_id)
+        output = keys.agent_output(agent.id)
+        marker = await self._bus.get(keys.agent_reply(agent.id, message_id))
+        if marker is not None:
+            log.info("redelivered message already answered", extra={"agent_id": agent.id, "chat_id": chat_id})
+            await self._bus.publish(output, marker["outbound"])
+            await self._bus.ack(entry.stream, keys.INPUT_GROUP, entry.id)
+            return
+        await self._touch(agent)
+        try:
+            async with asyncio.timeout(self._settings.turn_timeout):
+                answer = await self._answer(agent, chat_id, message_id, message)
+        except Exception as error:  # noqa: BLE001 - any failure becomes an error to the user
+            log.warning(
+                "turn failed: %s", type(error).__name__,
+                extra={"agent_id": agent.id, "chat_id": chat_id, "error": str(error)[:500]},
+            )
+            await self._bus.publish(output, {
+                "type": "error",
+                "reply_to": message_id,
+                "chat_id": chat_id,
+                "channel": message.get("channel", "web"),
+                "response": _describe(error),
+            })
+            await self._bus.ack(entry.stream, keys.INPUT_GROUP, entry.id)
+            return
+        await self._deliver(agent, entry, message, chat_id, message_id, answer)
+
+    async def _answer(
+        self, agent: HostedAgent, chat_id: str, message_id: str, message: dict[str, Any]
+    ) -> AIMessage:
+        history = await self._conversation(agent, chat_id, message_id)
+        history.append(HumanMessage(content=str(message.get("text", ""))))
+        config = {
+            "configurable": {
+                "model": self._models.for_agent(agent),
+                "system_prompt": agent.settings.get("system_prompt", ""),
+            }
+        }
+        output = keys.agent_output(agent.id)
+        final: AIMessage | None = None
+        async for mode, data in self._graph.astream(
+            {"messages": history}, config, stream_mode=["messages", "updates"]
+        ):
+            if mode == "messages":
+                chunk = data[0]
+                if isinstance(chunk, AIMessageChunk) and chunk.content:
+                    await self._bus.publish(output, {
+                        "type": "chunk",
+                        "reply_to": message_id,
+                        "chat_id": chat_id,
+                        "content": chunk.content,
+                    })
+            elif "model" in data:
+                final = data["model"]["messages"][-1]
+        if final is None:
+            raise RuntimeError("the model returned no answer")
+        agent.remember(chat_id, [*history, final], self._settings.agent_context_messages)
+        return final
+
+    async def _conversation(
+        self, agent: HostedAgent, chat_id: str, message_id: str
+    ) -> list[BaseMessage]:
+        cached = agent.chats.get(chat_id)
+        if cached is not None:
+            return list(cached)
+        async with self._sessions() as session:
+            rows = await chats_service.context_before(
+                session,
+                agent_id=agent.id,
+                chat_id=chat_id,
+                message_id=message_id,
+                limit=self._settings.agent_context_messages,
+            )
+        return [
+            HumanMessage(content=row.content) if row.role == "user" else AIMessage(content=row.content)
+            for row in rows
+        ]
+
+    async def _deliver(
+        self,
+        agent: HostedAgent,
+        entry: Entry,
+        message: dict[str, Any],
+        chat_id: str,
+        message_id: str,
+        answer: AIMessage,
+    ) -> None:
+        reply_id = uuid.uuid4().hex
+        text = answer.content if isinstance(answer.content, str) else str(answer.content)
+        usage = answer.usage_metadata or {}
+        channel = message.get("channel", "web")
+        outbound = {
+            "type": "message",
+            "message_id": reply_id,
+            "reply_to": message_id,
+            "chat_id": chat_id,
+            "response": text,
+            "channel": channel,
+            "usage": {
+                "input_tokens": usage.get("input_tokens", 0),
+                "output_tokens": usage.get("output_tokens", 0),
+                "model": agent.settings["model_id"],
+            },
+        }
+        await self._bus.add(keys.HISTORY_QUEUE, {
+            "message_id": reply_id,
+            "reply_to": message_id,
+            "org_id": agent.org_id,
+            "agent_id": agent.id,
+            "chat_id": chat_id,
+            "role": "assistant",
+            "content": text,
+            "channel": channel,
+        })
+        if usage:
+            await self._bus.add(keys.TOKEN_USAGE_QUEUE, {
+                "message_id": reply_id,
+                "org_id": agent.org_id,
+                "agent_id": agent.id,
+                "chat_id": chat_id,
+                "provider": agent.settings["provider"],
+                "model": agent.settings["model_id"],
+                "input_tokens": usage.get("input_tokens", 0),
+                "output_tokens": usage.get("output_tokens", 0),
+            })
+        await self._bus.set(
+            keys.agent_reply(agent.id, message_id), {"outbound": outbound}, ttl=REPLY_MARKER_TTL
+        )
+        await self._bus.publish(keys.agent_output(agent.id), outbound)
+        await self._bus.ack(entry.stream, keys.INPUT_GROUP, entry.id)
+
+    async def _touch(self, agent: HostedAgent) -> None:
+        now = time.time()
+        if now - agent.last_touch >= ACTIVITY_EVERY:
+            agent.last_touch = now
+            await self._statuses.touch_activity(agent.id, now)
+
+
+def _describe(error: BaseException) -> str:
+    """What the user is told: the kind of failure, never a stack trace or a secret."""
+    if isinstance(error, TimeoutError):
+        return "The agent took too long to answer."
+    status = getattr(error, "status_code", None)
+    if status:
+        return f"The model provider answered with an error (HTTP {status})."
+    return f"The agent could not answer ({type(error).__name__})."

@@ -1,0 +1,84 @@
+"""``agenthub worker``: hosts many ``shared`` agents as tasks, takes commands from the
+supervisor on ``host:{id}:control``, and helps drain the history and usage queues.
+Start more of them (on any machine with the same Redis and database) to spread the load."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from agenthub.bus import Bus, keys, open_bus
+from agenthub.config import Settings
+from agenthub.db.engine import create_engine, create_session_factory
+from agenthub.runtime.assembly import build_host
+from agenthub.runtime.host import AgentHost, new_host_id
+from agenthub.workers.history import HistorySaverWorker
+from agenthub.workers.token_usage import TokenUsageWorker
+
+log = logging.getLogger(__name__)
+
+
+class ControlListener:
+    """Carries out ``host`` and ``release`` commands addressed to one host."""
+
+    def __init__(self, bus: Bus, host: AgentHost) -> None:
+        self._bus = bus
+        self._host = host
+        self._stream = keys.host_control(host.host_id)
+
+    async def setup(self) -> None:
+        await self._bus.ensure_group(self._stream, keys.INPUT_GROUP)
+
+    async def run_once(self, *, block_ms: int | None = None) -> int:
+        entries = await self._bus.read(
+            {self._stream: ">"}, keys.INPUT_GROUP, keys.INPUT_CONSUMER, count=100, block_ms=block_ms
+        )
+        for entry in entries:
+            command = entry.payload
+            agent_id = str(command.get("agent_id", ""))
+            try:
+                if command.get("op") == "host":
+                    await self._host.host(agent_id, isolation=command.get("isolation"))
+                elif command.get("op") == "release":
+                    await self._host.release(agent_id, grace=float(command.get("grace", 0)))
+            except Exception:  # noqa: BLE001 - the supervisor sees no 'running' and retries
+                log.exception("control command failed", extra={"agent_id": agent_id})
+            await self._bus.ack(self._stream, keys.INPUT_GROUP, entry.id)
+        return len(entries)
+
+    async def run(self) -> None:
+        while True:
+            await self.run_once(block_ms=5000)
+
+
+async def serve_worker(settings: Settings) -> None:
+    if settings.embedded:
+        raise SystemExit("agenthub worker needs REDIS_URL: in the embedded mode agents run inside `agenthub serve`.")
+    bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix)
+    engine = create_engine(settings.effective_database_url)
+    sessions = create_session_factory(engine)
+    host = build_host(host_id=new_host_id("worker"), role="worker", bus=bus, session_factory=sessions, settings=settings)
+    control = ControlListener(bus, host)
+    components = [HistorySaverWorker(bus, sessions), TokenUsageWorker(bus, sessions)]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await control.setup()
+    for component in components:
+        await component.setup()
+    await host.start()
+    await bus.set_add(keys.WORKERS_SET, host.host_id)
+    tasks = [asyncio.create_task(control.run())] + [asyncio.create_task(c.run()) for c in components]
+    log.info("worker ready", extra={"host_id": host.host_id})
+    try:
+        await stop.wait()
+    finally:
+        await bus.set_remove(keys.WORKERS_SET, host.host_id)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await host.close(grace=settings.stop_grace_period)
+        await bus.close()
+        await engine.dispose()

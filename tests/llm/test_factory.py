@@ -1,0 +1,130 @@
+"""build_chat_model against a real OpenAI-compatible HTTP server (tests.support.fake_openai)."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_openai import ChatOpenAI
+
+from agenthub.config import Settings
+from agenthub.errors import InvalidInput
+from agenthub.llm.factory import build_chat_model
+from agenthub.llm.fake import DemoChatModel
+from tests.support.fake_openai import FakeOpenAI
+
+
+def _build(settings: Settings, provider: str, base_url: str | None, **kwargs: object) -> ChatOpenAI:
+    model = build_chat_model(
+        settings, provider=provider, model_id="gpt-4o-mini", temperature=0.2, base_url=base_url, **kwargs
+    )
+    assert isinstance(model, ChatOpenAI)
+    return model
+
+
+async def test_openai_compatible_talks_to_base_url(settings: Settings, fake_openai: FakeOpenAI) -> None:
+    fake_openai.add_answer("Paris is the capital", prompt_tokens=9, completion_tokens=4)
+    model = _build(settings, "openai_compatible", fake_openai.url)
+
+    answer = await model.ainvoke([SystemMessage("Be brief."), HumanMessage("Capital of France?")])
+
+    assert answer.content == "Paris is the capital"
+    assert answer.usage_metadata is not None
+    assert answer.usage_metadata["input_tokens"] == 9
+    assert answer.usage_metadata["output_tokens"] == 4
+    assert answer.usage_metadata["total_tokens"] == 13
+    (request,) = fake_openai.requests
+    assert request.path == "/v1/chat/completions"
+    assert request.body["model"] == "gpt-4o-mini"
+    assert request.body["temperature"] == 0.2
+    assert request.body["stream"] is True
+    assert request.body["stream_options"] == {"include_usage": True}
+    assert request.body["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Capital of France?"},
+    ]
+    # No key configured: a placeholder goes out, never an empty header.
+    assert request.headers["authorization"] == "Bearer not-set"
+
+
+async def test_openai_compatible_echoes_when_nothing_is_scripted(
+    settings: Settings, fake_openai: FakeOpenAI
+) -> None:
+    model = _build(settings, "openai_compatible", fake_openai.url)
+    answer = await model.ainvoke([HumanMessage("first"), HumanMessage("second")])
+    assert answer.content == "echo: second"
+
+
+async def test_openai_provider_sends_openai_api_key(fake_openai: FakeOpenAI) -> None:
+    settings = Settings(_env_file=None, openai_api_key="sk-test-openai", openrouter_api_key="sk-or-other")
+    model = _build(settings, "openai", fake_openai.url)
+
+    await model.ainvoke([HumanMessage("hello")])
+
+    (request,) = fake_openai.requests
+    assert request.headers["authorization"] == "Bearer sk-test-openai"
+
+
+async def test_openrouter_provider_sends_openrouter_api_key(fake_openai: FakeOpenAI) -> None:
+    settings = Settings(_env_file=None, openai_api_key="sk-openai-other", openrouter_api_key="sk-or-test")
+    model = _build(settings, "openrouter", fake_openai.url)
+
+    await model.ainvoke([HumanMessage("hello")])
+
+    (request,) = fake_openai.requests
+    assert request.headers["authorization"] == "Bearer sk-or-test"
+
+
+def test_openrouter_and_ollama_default_base_urls(settings: Settings) -> None:
+    assert _build(settings, "openrouter", None).openai_api_base == "https://openrouter.ai/api/v1"
+    assert _build(settings, "ollama", None).openai_api_base == "http://127.0.0.1:11434/v1"
+
+
+def test_model_is_configured_to_stream_with_usage(settings: Settings) -> None:
+    model = _build(settings, "openai_compatible", "http://127.0.0.1:9/v1", timeout=7.5)
+    assert model.streaming is True
+    assert model.stream_usage is True
+    assert model.request_timeout == 7.5
+    assert model.model_name == "gpt-4o-mini"
+
+
+async def test_http_500_surfaces_as_an_exception(settings: Settings, fake_openai: FakeOpenAI) -> None:
+    # The client retries once; both attempts fail.
+    fake_openai.add_error(500, "the model server fell over")
+    fake_openai.add_error(500, "the model server fell over")
+    model = _build(settings, "openai_compatible", fake_openai.url)
+
+    with pytest.raises(openai.InternalServerError) as caught:
+        await model.ainvoke([HumanMessage("hello")])
+
+    assert caught.value.status_code == 500
+    assert "the model server fell over" in str(caught.value)
+    assert len(fake_openai.requests) >= 1
+
+
+async def test_http_400_surfaces_without_retry(settings: Settings, fake_openai: FakeOpenAI) -> None:
+    fake_openai.add_error(400, "bad request")
+    model = _build(settings, "openai_compatible", fake_openai.url)
+
+    with pytest.raises(openai.BadRequestError):
+        await model.ainvoke([HumanMessage("hello")])
+
+    assert len(fake_openai.requests) == 1
+
+
+def test_unknown_provider_is_invalid_input(settings: Settings) -> None:
+    with pytest.raises(InvalidInput, match="unknown provider"):
+        build_chat_model(settings, provider="anthropic-direct", model_id="x", temperature=0)
+
+
+def test_openai_compatible_without_base_url_is_invalid_input(settings: Settings) -> None:
+    with pytest.raises(InvalidInput, match="base_url"):
+        build_chat_model(settings, provider="openai_compatible", model_id="x", temperature=0)
+    with pytest.raises(InvalidInput, match="base_url"):
+        build_chat_model(settings, provider="openai_compatible", model_id="x", temperature=0, base_url="")
+
+
+def test_fake_provider_builds_the_demo_model(settings: Settings) -> None:
+    model = build_chat_model(settings, provider="fake", model_id="demo", temperature=0)
+    assert isinstance(model, DemoChatModel)
+    assert model.model_id == "demo"
