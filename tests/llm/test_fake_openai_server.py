@@ -127,3 +127,22 @@ def test_separate_process_serves_script_until_killed(tmp_path: Path) -> None:
     finally:
         process.kill()
         process.wait(timeout=5)
+
+
+def test_stop_cuts_an_answer_being_streamed() -> None:
+    server = FakeOpenAI(answers=[{"text": "a b c d e f", "delay": 1.0}]).start()
+    client = openai.OpenAI(base_url=server.url, api_key="k", max_retries=0)
+    stream = client.chat.completions.create(model="m", stream=True, messages=[])
+    assert next(iter(stream)).choices[0].delta.role == "assistant"
+    server.stop()
+    with pytest.raises((httpx.HTTPError, openai.APIError)):
+        for _ in stream:
+            pass
+
+
+def test_words_join_back_exactly() -> None:
+    from tests.support.fake_openai import _words
+
+    assert _words("one two  three ") == ["one", " two", "  three "]
+    assert _words("  ") == ["  "]
+    assert _words("") == []

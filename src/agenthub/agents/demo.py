@@ -1,0 +1,35 @@
+"""The demo agent a fresh install starts with: the offline ``fake`` provider, so a person
+can chat before configuring any model."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agenthub.agents import service
+from agenthub.agents.models import DEFAULT_ORG, Agent
+from agenthub.agents.schemas import AgentCreate, AgentSettings
+
+DEMO_AGENT_ID = "demo"
+
+
+async def ensure_demo_agent(session: AsyncSession) -> bool:
+    """Create the demo agent unless it exists. Returns True when created."""
+    if await session.get(Agent, DEMO_AGENT_ID) is not None:
+        return False
+    await service.create(
+        session,
+        org_id=DEFAULT_ORG,
+        data=AgentCreate(
+            id=DEMO_AGENT_ID,
+            name="Demo agent (offline fake model)",
+            kind="llm",
+            settings=AgentSettings(
+                system_prompt="You are the AgentHub demo agent.",
+                provider="fake",
+                model_id="demo",
+                temperature=0.0,
+                isolation="shared",
+            ),
+        ),
+    )
+    return True

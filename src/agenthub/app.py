@@ -1,0 +1,126 @@
+"""The FastAPI application and its lifespan: open the database and the bus, start the
+supervisor, the local host and the workers; close them all on the way out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from agenthub import __version__
+from agenthub.agents import api as agents_api
+from agenthub.agents.demo import ensure_demo_agent
+from agenthub.bus import open_bus
+from agenthub.channels import sse, websocket
+from agenthub.channels.gateway import Gateway
+from agenthub.chats import api as chats_api
+from agenthub.config import Settings
+from agenthub.db import migrate
+from agenthub.db.engine import create_engine, create_session_factory, session_scope
+from agenthub.errors import DatabaseNotMigrated
+from agenthub.ops import api as ops_api
+from agenthub.ops.errors import install_error_handlers
+from agenthub.ops.metrics import Metrics
+from agenthub.runtime.assembly import build_host
+from agenthub.runtime.host import new_host_id
+from agenthub.runtime.launcher import ProcessLauncher
+from agenthub.runtime.supervisor import Supervisor
+from agenthub.workers.history import HistorySaverWorker
+from agenthub.workers.inactivity import InactivityMonitorWorker
+from agenthub.workers.token_usage import TokenUsageWorker
+
+log = logging.getLogger(__name__)
+
+
+async def prepare_database(settings: Settings, engine) -> None:  # type: ignore[no-untyped-def]
+    """SQLite (the embedded default) migrates itself; any other database must have been
+    migrated with ``agenthub migrate``."""
+    if settings.uses_sqlite:
+        await migrate.upgrade(engine)
+    elif not await migrate.is_up_to_date(engine):
+        raise DatabaseNotMigrated(
+            "The database is not migrated to this version of AgentHub: run `agenthub migrate` first."
+        )
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.effective_database_url)
+        bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix)
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            await prepare_database(settings, engine)
+            sessions = create_session_factory(engine)
+            if settings.demo_agent:
+                async with session_scope(sessions) as session:
+                    await ensure_demo_agent(session)
+            metrics = Metrics()
+            local_host = build_host(
+                host_id=new_host_id("gateway"), role="local", bus=bus, session_factory=sessions, settings=settings
+            )
+            launcher = None if settings.embedded else ProcessLauncher(settings)
+            if launcher is not None:
+                await asyncio.to_thread(launcher.warm)
+            supervisor = Supervisor(
+                settings=settings, bus=bus, session_factory=sessions,
+                local_host=local_host, launcher=launcher, metrics=metrics,
+            )
+            workers = [
+                HistorySaverWorker(bus, sessions),
+                TokenUsageWorker(bus, sessions),
+                InactivityMonitorWorker(supervisor, settings),
+            ]
+            for worker in workers:
+                await worker.setup()
+            await local_host.start()
+            tasks = [asyncio.create_task(w.run(), name=w.name) for w in workers]
+            supervisor_task = asyncio.create_task(supervisor.run(), name="supervisor")
+            tasks.append(supervisor_task)
+            app.state.settings = settings
+            app.state.engine = engine
+            app.state.session_factory = sessions
+            app.state.bus = bus
+            app.state.metrics = metrics
+            app.state.supervisor = supervisor
+            app.state.supervisor_task = supervisor_task
+            app.state.gateway = Gateway(
+                bus=bus, session_factory=sessions, supervisor=supervisor, metrics=metrics, settings=settings
+            )
+            log.info("agenthub ready", extra={"bus": bus.name, "database": engine.dialect.name})
+            yield
+            await supervisor.shutdown()
+            await local_host.close(grace=settings.stop_grace_period)
+            # Let the queue workers store what the last turns produced.
+            for worker in workers[:2]:
+                while await worker.run_once():
+                    pass
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await bus.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="AgentHub",
+        version=__version__,
+        description="Host AI agents and talk to them over WebSocket, SSE and REST.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(agents_api.router)
+    app.include_router(chats_api.router)
+    app.include_router(sse.router)
+    app.include_router(websocket.router)
+    app.include_router(ops_api.router)
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    return app

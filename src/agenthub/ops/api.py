@@ -1,0 +1,53 @@
+"""Health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+
+router = APIRouter(tags=["operations"])
+CHECK_TIMEOUT = 3.0
+
+
+async def _check(probe) -> dict:  # type: ignore[no-untyped-def]
+    try:
+        detail = await asyncio.wait_for(probe(), CHECK_TIMEOUT)
+        return {"ok": True, **(detail or {})}
+    except Exception as error:  # noqa: BLE001 - health reports, never raises
+        return {"ok": False, "error": type(error).__name__}
+
+
+@router.get("/health")
+async def health(request: Request) -> JSONResponse:
+    state = request.app.state
+
+    async def database() -> dict:
+        async with state.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return {"backend": state.engine.dialect.name}
+
+    async def bus() -> dict:
+        await state.bus.ping()
+        return {"backend": state.bus.name}
+
+    async def supervisor() -> dict:
+        task = state.supervisor_task
+        if task is None or task.done():
+            raise RuntimeError("supervisor loop is not running")
+        return {"managed_agents": len(state.supervisor.managed)}
+
+    checks = {
+        "database": await _check(database),
+        "bus": await _check(bus),
+        "supervisor": await _check(supervisor),
+    }
+    healthy = all(check["ok"] for check in checks.values())
+    return JSONResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503)
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    return Response(request.app.state.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -1,0 +1,49 @@
+"""One place that turns every error into the JSON shape clients rely on."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from agenthub.errors import AgentHubError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+               422: "invalid_input", 429: "rate_limited", 503: "unavailable"}
+
+
+def error_body(code: str, message: str, **extra: object) -> dict:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AgentHubError)
+    async def _agenthub(_request: Request, error: AgentHubError) -> JSONResponse:
+        return JSONResponse(error_body(error.code, error.message), status_code=error.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "problem": e["msg"]}
+            for e in error.errors()
+        ]
+        if any(e["type"] == "json_invalid" for e in error.errors()):
+            return JSONResponse(error_body("bad_request", "the body is not valid JSON"), status_code=400)
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
+        return JSONResponse(error_body("invalid_input", summary, details=problems), status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, error: HTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(error.status_code, "error")
+        return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return JSONResponse(error_body("internal", "internal error"), status_code=500)
