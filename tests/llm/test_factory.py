@@ -128,3 +128,12 @@ def test_fake_provider_builds_the_demo_model(settings: Settings) -> None:
     model = build_chat_model(settings, provider="fake", model_id="demo", temperature=0)
     assert isinstance(model, DemoChatModel)
     assert model.model_id == "demo"
+
+
+async def test_a_configured_base_url_never_receives_the_openai_key(fake_openai: FakeOpenAI) -> None:
+    """An agent pointed at some server must not be a way to collect the platform's key."""
+    settings = Settings(_env_file=None, openai_api_key="sk-real-openai-key-123456", openrouter_api_key="sk-or-key-1234567")
+    for provider in ("openai_compatible", "ollama"):
+        await _build(settings, provider, fake_openai.url).ainvoke([HumanMessage("hi")])
+    headers = [request.headers["authorization"] for request in fake_openai.requests]
+    assert headers == ["Bearer not-set", "Bearer not-set"]

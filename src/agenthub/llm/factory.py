@@ -23,14 +23,17 @@ DEFAULT_BASE_URLS: dict[str, str | None] = {
 
 
 def _api_key(settings: Settings, provider: str) -> SecretStr:
+    """The key for a provider. OPENAI_API_KEY goes only to ``openai`` (with or without a
+    base_url: pick that provider for a keyed proxy), OPENROUTER_API_KEY only to
+    ``openrouter``; a local server (``ollama``, ``openai_compatible``) never receives
+    either, so a configured base_url can't collect a real key. The client insists on some
+    key, so those get a placeholder."""
     if provider == "openrouter":
         key = settings.openrouter_api_key
     elif provider == "openai":
         key = settings.openai_api_key
     else:
-        # Local servers (Ollama, vLLM, a LiteLLM proxy) often need no key; the client still
-        # wants one, so send the OpenAI key when set and a placeholder otherwise.
-        key = settings.openai_api_key
+        key = None
     return key or SecretStr("not-set")
 
 

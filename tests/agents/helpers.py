@@ -1,0 +1,81 @@
+"""Helpers shared by the API tests: a running app with a client, agent bodies, SSE parsing
+and the error-shape check."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from tests.support.server import RunningApp, make_settings, running_app
+
+
+@asynccontextmanager
+async def client_for(database_url: str, **overrides: Any) -> AsyncIterator[tuple[RunningApp, httpx.AsyncClient]]:
+    """The real app under uvicorn on ``database_url`` (embedded bus) and a client for it."""
+    async with running_app(make_settings(database_url=database_url, **overrides)) as app:
+        async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+            yield app, client
+
+
+def agent_body(**overrides: Any) -> dict[str, Any]:
+    """A valid create body for an agent on the ``fake`` provider."""
+    settings = {"provider": "fake", "model_id": "demo", "system_prompt": "Be brief."}
+    settings.update(overrides.pop("settings", {}))
+    return {"name": "Helper", "settings": settings, **overrides}
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """The response is the documented JSON error, with no trace in it."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert isinstance(error["code"], str) and error["code"]
+    assert isinstance(error["message"], str) and error["message"]
+    if code is not None:
+        assert error["code"] == code, error
+    assert "Traceback" not in response.text
+    return error
+
+
+def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """``event:``/``data:`` blocks as (name, data) pairs, in order."""
+    events = []
+    for block in text.strip().split("\n\n"):
+        name, data = None, []
+        for line in block.splitlines():
+            if line.startswith("event:"):
+                name = line[len("event:"):].strip()
+            elif line.startswith("data:"):
+                data.append(line[len("data:"):].strip())
+        if name is not None:
+            events.append((name, json.loads("\n".join(data)) if data else {}))
+    return events
+
+
+async def chat(client: httpx.AsyncClient, agent_id: str, content: str, **extra: Any) -> dict[str, Any]:
+    """One turn over SSE; returns the ``message`` event's data."""
+    response = await client.post(f"/api/v1/agents/{agent_id}/chat", json={"content": content, **extra})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = parse_sse(response.text)
+    messages = [data for name, data in events if name == "message"]
+    assert len(messages) == 1, events
+    assert events[-1][0] == "done"
+    return messages[0]
+
+
+async def wait_for(probe, *, timeout: float = 5.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+    """Poll ``probe`` (an async callable) until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await probe()
+        if value or asyncio.get_running_loop().time() > deadline:
+            return value
+        await asyncio.sleep(interval)
