@@ -38,7 +38,10 @@ def _org() -> str:
     return DEFAULT_ORG
 
 
-SessionDep = Annotated[AsyncSession, Depends(_session)]
+# scope="function": the session commits when the route returns, before the response goes
+# out. With the default ("request") the commit would follow the response, so a client that
+# got 201 could read the agent back as 404, and a failed commit would follow a success.
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 SupervisorDep = Annotated[Supervisor, Depends(_supervisor)]
 GatewayDep = Annotated[Gateway, Depends(_gateway)]
 BusDep = Annotated[Bus, Depends(_bus)]

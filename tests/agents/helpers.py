@@ -11,12 +11,25 @@ from typing import Any
 
 import httpx
 
+from agenthub.db import migrate
+from agenthub.db.engine import create_engine
 from tests.support.server import RunningApp, make_settings, running_app
+
+
+async def migrated(database_url: str) -> None:
+    """Run ``agenthub migrate``'s upgrade (PostgreSQL is never migrated by ``serve``)."""
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
 
 
 @asynccontextmanager
 async def client_for(database_url: str, **overrides: Any) -> AsyncIterator[tuple[RunningApp, httpx.AsyncClient]]:
-    """The real app under uvicorn on ``database_url`` (embedded bus) and a client for it."""
+    """The real app under uvicorn on ``database_url`` (migrated; embedded bus unless
+    ``redis_url`` is given) and a client for it."""
+    await migrated(database_url)
     async with running_app(make_settings(database_url=database_url, **overrides)) as app:
         async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
             yield app, client

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.agents.models import Agent
-from agenthub.agents.schemas import AgentCreate, AgentUpdate
+from agenthub.agents.schemas import MASK, AgentCreate, AgentUpdate
 from agenthub.errors import Conflict, NotFound
 
 
@@ -53,6 +54,19 @@ async def list_(
     return list(rows), int(total or 0)
 
 
+def _keep_masked_secrets(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """Responses show secrets as ``***``. A client that sends settings it read back means
+    "unchanged" by ``***``: keep the stored secret instead of overwriting it with the mask."""
+    stored = {i["type"]: i.get("settings", {}) for i in old.get("integrations", [])}
+    for integration in new.get("integrations", []):
+        previous = stored.get(integration["type"], {})
+        integration["settings"] = {
+            key: previous[key] if value == MASK and key in previous else value
+            for key, value in integration.get("settings", {}).items()
+        }
+    return new
+
+
 async def update(
     session: AsyncSession, *, org_id: str, agent_id: str, data: AgentUpdate
 ) -> Agent:
@@ -60,8 +74,10 @@ async def update(
     changed = False
     if data.name is not None and data.name != agent.name:
         agent.name, changed = data.name, True
-    if data.settings is not None and data.settings.stored() != agent.settings:
-        agent.settings, changed = data.settings.stored(), True
+    if data.settings is not None:
+        settings = _keep_masked_secrets(data.settings.stored(), agent.settings)
+        if settings != agent.settings:
+            agent.settings, changed = settings, True
     if changed:
         agent.config_version += 1
         await session.flush()

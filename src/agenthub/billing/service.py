@@ -13,7 +13,7 @@ from agenthub.db.upsert import insert_ignoring_duplicates
 from agenthub.llm.pricing import cost_of
 
 
-async def record_usage(session: AsyncSession, events: Sequence[dict[str, Any]]) -> int:
+async def record_usage(session: AsyncSession, events: Sequence[dict[str, Any]]) -> None:
     """Store usage events; an event for a message already logged is skipped."""
     rows = [
         {
@@ -29,7 +29,7 @@ async def record_usage(session: AsyncSession, events: Sequence[dict[str, Any]]) 
         }
         for event in events
     ]
-    return await insert_ignoring_duplicates(session, TokenUsageLog, rows)
+    await insert_ignoring_duplicates(session, TokenUsageLog, rows)
 
 
 async def usage_for_agent(session: AsyncSession, *, org_id: str, agent_id: str) -> list[TokenUsageLog]:

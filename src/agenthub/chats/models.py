@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from agenthub.db.base import Base, utcnow
+from agenthub.db.base import Base, UTCDateTime, utcnow
 
 
 class Chat(Base):
@@ -19,8 +19,8 @@ class Chat(Base):
         String(64), ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
     )
     org_id: Mapped[str] = mapped_column(String(64), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_message_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ChatMessage(Base):
@@ -38,4 +38,4 @@ class ChatMessage(Base):
     reply_to: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     channel: Mapped[str] = mapped_column(String(32), default="web")
     platform_user_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.chats.models import Chat, ChatMessage
 from agenthub.db.base import utcnow
-from agenthub.db.upsert import insert_ignoring_duplicates
+from agenthub.db.upsert import dialect_of, insert_ignoring_duplicates
 
 
 async def record_inbound(
@@ -26,8 +27,12 @@ async def record_inbound(
     platform_user_id: str | None = None,
 ) -> None:
     """Store a user's message (and its chat) so it survives anything after this point."""
-    await insert_ignoring_duplicates(
-        session, Chat, [{"id": chat_id, "agent_id": agent_id, "org_id": org_id}]
+    insert = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
+    upsert_chat = insert(Chat).values(id=chat_id, agent_id=agent_id, org_id=org_id)
+    await session.execute(
+        upsert_chat.on_conflict_do_update(
+            index_elements=[Chat.id, Chat.agent_id], set_={"last_message_at": utcnow()}
+        )
     )
     await insert_ignoring_duplicates(
         session,
@@ -44,18 +49,13 @@ async def record_inbound(
             }
         ],
     )
-    await session.execute(
-        update(Chat)
-        .where(Chat.id == chat_id, Chat.agent_id == agent_id)
-        .values(last_message_at=utcnow())
-    )
 
 
-async def save_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+async def save_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Store messages from the history queue. A message already stored (same id), or a
-    second answer to the same message (same reply_to), is skipped. Returns rows stored."""
+    second answer to the same message (same reply_to), is skipped."""
     if not rows:
-        return 0
+        return
     chats = {(row["chat_id"], row["agent_id"], row["org_id"]) for row in rows}
     await insert_ignoring_duplicates(
         session,
@@ -63,7 +63,7 @@ async def save_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         [{"id": chat, "agent_id": agent, "org_id": org} for chat, agent, org in chats],
     )
     columns = ("message_id", "agent_id", "chat_id", "role", "content", "reply_to", "channel")
-    return await insert_ignoring_duplicates(
+    await insert_ignoring_duplicates(
         session, ChatMessage, [{column: row.get(column) for column in columns} for row in rows]
     )
 

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
+from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+@cache
+def _insert_ignoring(dialect: str, model: type) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing()
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind else "sqlite"
+
+
 async def insert_ignoring_duplicates(
     session: AsyncSession, model: type, rows: Sequence[dict[str, Any]]
-) -> int:
+) -> None:
     """Insert rows; a row that breaks a unique constraint is skipped, not an error.
-    Returns how many rows were new."""
-    if not rows:
-        return 0
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(list(rows)).on_conflict_do_nothing()
-    result = await session.execute(statement)
-    return max(result.rowcount or 0, 0)
+    One statement object per table, so SQLAlchemy compiles it once and caches it."""
+    if rows:
+        await session.execute(_insert_ignoring(dialect_of(session), model), list(rows))

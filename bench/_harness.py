@@ -1,0 +1,130 @@
+"""Shared by the benchmarks: start `agenthub serve` (and workers) as real processes on a
+scratch data directory, talk to them, stop them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+AGENTHUB = str(Path(sys.executable).parent / "agenthub")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = ""
+    with contextlib.suppress(OSError):
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    return f"{os.cpu_count()} cores ({cpu}){mem}, Python {platform.python_version()}"
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://")
+
+
+@contextlib.contextmanager
+def agenthub(*, redis_url: str | None, database_url: str | None, workers: int = 0, **env: str) -> Iterator[Server]:
+    with tempfile.TemporaryDirectory(prefix="agenthub-bench-") as scratch:
+        environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        environment.update({
+            "DATA_DIR": str(Path(scratch) / "data"),
+            "LOG_LEVEL": "WARNING",
+            "DEMO_AGENT": "true",
+            "REDIS_KEY_PREFIX": f"bench:{uuid.uuid4().hex[:8]}:",
+            **env,
+        })
+        if redis_url:
+            environment["REDIS_URL"] = redis_url
+        if database_url:
+            environment["DATABASE_URL"] = database_url
+            subprocess.run([AGENTHUB, "migrate"], env=environment, check=True, capture_output=True)
+        port = free_port()
+        log = open(Path(scratch) / "serve.log", "w")  # noqa: SIM115
+        process = subprocess.Popen([AGENTHUB, "serve", "--port", str(port)], env=environment, stdout=log, stderr=log, cwd=scratch)
+        extra = [
+            subprocess.Popen([AGENTHUB, "worker"], env=environment, stdout=log, stderr=log, cwd=scratch)
+            for _ in range(workers)
+        ]
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(url, process)
+            if workers:
+                time.sleep(1.0)  # workers register with their first heartbeat
+            yield Server(url, environment, process)
+        finally:
+            for proc in [process, *extra]:
+                proc.send_signal(signal.SIGTERM)
+            for proc in [process, *extra]:
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            log.close()
+
+
+def _wait_ready(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("agenthub serve exited during start-up")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError("agenthub serve did not become healthy")
+
+
+def create_agent(server: Server, *, agent_id: str, isolation: str) -> None:
+    response = httpx.post(f"{server.url}/api/v1/agents", json={
+        "id": agent_id, "name": agent_id,
+        "settings": {"provider": "fake", "model_id": "demo", "isolation": isolation},
+    }, timeout=30)
+    response.raise_for_status()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def redis_available(url: str) -> bool:
+    import redis
+
+    try:
+        redis.Redis.from_url(url).ping()
+        return True
+    except Exception:  # noqa: BLE001
+        return False

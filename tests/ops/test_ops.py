@@ -1,0 +1,115 @@
+"""Operations endpoints: /health, /metrics, and the JSON answer to an unexpected error."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.agents.helpers import agent_body, assert_error, chat, client_for
+
+METRIC_NAMES = (
+    "agenthub_messages_total",
+    "agenthub_turn_latency_seconds_bucket",
+    "agenthub_running_agents",
+    "agenthub_agent_restarts_total",
+)
+
+
+async def _samples(client: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def _value(samples, name: str, **labels: str) -> float:  # type: ignore[no-untyped-def]
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+async def test_health_reports_every_part_ok(database_url: str) -> None:
+    async with client_for(database_url) as (_, client):
+        response = await client.get("/health")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "ok"
+        checks = body["checks"]
+        assert checks["database"] == {"ok": True, "backend": "sqlite" if "sqlite" in database_url else "postgresql"}
+        assert checks["bus"] == {"ok": True, "backend": "memory"}
+        assert checks["supervisor"]["ok"] is True
+        assert checks["supervisor"]["managed_agents"] == 0
+
+
+async def test_health_names_redis_when_it_is_the_bus(sqlite_url: str, redis_server_url: str, redis_prefix: str) -> None:
+    async with client_for(sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix) as (_, client):
+        response = await client.get("/health")
+        assert response.status_code == 200
+        assert response.json()["checks"]["bus"] == {"ok": True, "backend": "redis"}
+
+
+async def test_health_is_degraded_when_the_supervisor_has_stopped(sqlite_url: str) -> None:
+    async with client_for(sqlite_url) as (app, client):
+        # The supervisor loop dies (as an unexpected crash would end it).
+        task = app.app.state.supervisor_task
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        response = await client.get("/health")
+        assert response.status_code == 503
+        body = response.json()
+        assert body["status"] == "degraded"
+        assert body["checks"]["supervisor"]["ok"] is False
+        assert body["checks"]["database"]["ok"] is True
+
+
+async def test_metrics_count_a_chat_turn(database_url: str) -> None:
+    async with client_for(database_url) as (_, client):
+        before_text = (await client.get("/metrics")).text
+        for name in METRIC_NAMES:
+            assert name in before_text
+        before = await _samples(client)
+        assert _value(before, "agenthub_running_agents") == 0
+
+        await client.post("/api/v1/agents", json=agent_body(id="measured"))
+        await chat(client, "measured", "count me")
+
+        after = await _samples(client)
+        assert _value(after, "agenthub_messages_total", direction="in", channel="web") == (
+            _value(before, "agenthub_messages_total", direction="in", channel="web") + 1
+        )
+        assert _value(after, "agenthub_messages_total", direction="out", channel="web") == (
+            _value(before, "agenthub_messages_total", direction="out", channel="web") + 1
+        )
+        assert _value(after, "agenthub_turn_latency_seconds_count") == (
+            _value(before, "agenthub_turn_latency_seconds_count") + 1
+        )
+        assert _value(after, "agenthub_turn_latency_seconds_bucket", le="+Inf") == 1
+        assert _value(after, "agenthub_turn_latency_seconds_sum") > 0
+        # The agent started on demand for the message.
+        assert _value(after, "agenthub_running_agents") == 1
+        assert _value(after, "agenthub_agent_restarts_total") == 0
+
+        await client.post("/api/v1/agents/measured/stop")
+        assert _value(await _samples(client), "agenthub_running_agents") == 0
+
+
+async def test_an_unexpected_error_is_a_json_500_without_a_trace(sqlite_url: str) -> None:
+    async with client_for(sqlite_url) as (app, client):
+
+        async def explode() -> None:
+            raise RuntimeError("secret internals: password=hunter2")
+
+        app.app.add_api_route("/test-only/explode", explode, methods=["GET"])
+
+        response = await client.get("/test-only/explode")
+        error = assert_error(response, 500, "internal")
+        assert "hunter2" not in response.text
+        assert "RuntimeError" not in response.text
+        assert error["message"] == "internal error"
+
+        # The server keeps answering.
+        assert (await client.get("/health")).status_code == 200
