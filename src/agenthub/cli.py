@@ -219,6 +219,8 @@ def chat(
 ) -> None:
     """Chat with an agent in the terminal over the WebSocket; answers stream as they come.
     Lines are read from standard input, so it also works with a pipe."""
+    from websockets.exceptions import WebSocketException
+
     from agenthub.channels.terminal import run_terminal_chat
 
     url = _api(api_url).replace("http://", "ws://", 1).replace("https://", "wss://", 1)
@@ -226,7 +228,7 @@ def chat(
         code = asyncio.run(run_terminal_chat(f"{url}/ws/agents/{agent_id}", chat_id=chat_id, console=console))
     except KeyboardInterrupt:
         code = 0
-    except OSError as error:
-        err.print(f"[red]Cannot reach AgentHub:[/red] {error}")
+    except (OSError, WebSocketException) as error:
+        err.print(f"[red]Cannot reach AgentHub at {url}:[/red] {error}")
         code = 1
     raise typer.Exit(code)

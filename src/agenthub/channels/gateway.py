@@ -56,9 +56,18 @@ class Gateway:
         return await self._bus.subscribe(keys.agent_output(agent_id))
 
     async def accept(
-        self, *, org_id: str, agent_id: str, request: ChatRequest, chat_id: str | None = None
+        self,
+        *,
+        org_id: str,
+        agent_id: str,
+        request: ChatRequest,
+        chat_id: str | None = None,
+        message_id: str | None = None,
     ) -> Accepted:
-        message_id = uuid.uuid4().hex
+        """Store the message, start the agent if needed and put the message on its input.
+        A caller that relays output concurrently passes its own ``message_id`` so it can
+        recognise the answer's first events, which may arrive before this returns."""
+        message_id = message_id or uuid.uuid4().hex
         chat = request.chat_id or chat_id or uuid.uuid4().hex
         async with session_scope(self._sessions) as session:
             await agents_service.get(session, org_id=org_id, agent_id=agent_id)

@@ -32,15 +32,32 @@ async def run_terminal_chat(url: str, *, chat_id: str | None, console: Console) 
             message = {"type": "message", "content": line}
             if chat_id:
                 message["chat_id"] = chat_id
-            await socket.send(json.dumps(message))
             try:
+                await socket.send(json.dumps(message))
                 outcome = await _receive_answer(socket, console)
             except ConnectionClosed as closed:
-                console.print(f"[red]connection closed: {closed.reason or closed.code}[/red]")
+                await _report_closed(socket, closed, console)
                 return 1
             chat_id = chat_id or outcome
             if outcome is None:
                 return 1
+
+
+async def _report_closed(socket, closed: ConnectionClosed, console: Console) -> None:  # type: ignore[no-untyped-def]
+    """Say why the server closed the connection: the error it sent before closing (an
+    unknown agent, say), else the close reason or code."""
+    said = False
+    while True:
+        try:
+            event = json.loads(await asyncio.wait_for(socket.recv(), 1.0))
+        except (ConnectionClosed, TimeoutError, ValueError):
+            break
+        if isinstance(event, dict) and event.get("type") == "error":
+            console.print(f"[red]error: {event.get('message')}[/red]")
+            said = True
+    if not said:
+        why = (closed.rcvd.reason or closed.rcvd.code) if closed.rcvd else "no close frame"
+        console.print(f"[red]connection closed: {why}[/red]", markup=True)
 
 
 async def _receive_answer(socket, console: Console) -> str | None:  # type: ignore[no-untyped-def]

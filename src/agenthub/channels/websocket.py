@@ -54,6 +54,9 @@ class _Connection:
         self.subscription = subscription
         self.chat_id = uuid.uuid4().hex
         self.waiting: dict[str, Accepted] = {}
+        # Output for a message being accepted: the agent may answer before accept()
+        # returns (a busy gateway, a fast runner); held until "received" has been sent.
+        self.early: dict[str, list[dict[str, Any]]] = {}
         self.delivered: set[str] = set()
         self.send_lock = asyncio.Lock()
 
@@ -64,23 +67,41 @@ class _Connection:
     async def forward(self) -> None:
         """Relay output events that answer this connection's messages."""
         async for event in self.subscription:
-            accepted = self.waiting.get(str(event.get("reply_to")))
-            if accepted is None:
-                continue
-            final = event.get("type") in ("message", "error")
-            if final and event.get("message_id") in self.delivered:
-                continue  # the same answer published again after a redelivery
-            await self.send(_client_event(event))
-            if final:
-                self.waiting.pop(accepted.message_id, None)
-                if event.get("message_id"):
-                    self.delivered.add(event["message_id"])
-                self.gateway.observe(event, accepted)
+            reply_to = str(event.get("reply_to"))
+            if reply_to in self.early:
+                self.early[reply_to].append(event)
+            elif reply_to in self.waiting:
+                async with self.send_lock:
+                    await self._relay(event)
+
+    async def _relay(self, event: dict[str, Any]) -> None:
+        """Send one output event; the caller holds the send lock."""
+        accepted = self.waiting.get(str(event.get("reply_to")))
+        if accepted is None:
+            return  # answered already
+        final = event.get("type") in ("message", "error")
+        if final and event.get("message_id") in self.delivered:
+            return  # the same answer published again after a redelivery
+        await self.websocket.send_json(_client_event(event))
+        if final:
+            self.waiting.pop(accepted.message_id, None)
+            if event.get("message_id"):
+                self.delivered.add(event["message_id"])
+            self.gateway.observe(event, accepted)
+
+    async def _receive_text(self) -> str | None:
+        """The next text frame; None for a binary one (not part of the protocol)."""
+        message = await self.websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+        return message.get("text")
 
     async def receive(self) -> None:
         while True:
-            raw = await self.websocket.receive_text()
+            raw = await self._receive_text()
             try:
+                if raw is None:
+                    raise ValueError("expected a text frame holding JSON")
                 data = json.loads(raw)
                 if not isinstance(data, dict) or data.get("type") != "message":
                     raise ValueError('expected {"type": "message", "content": "..."}')
@@ -88,20 +109,35 @@ class _Connection:
             except (ValueError, ValidationError) as error:
                 await self.send({"type": "error", "message": f"invalid message: {_short(error)}"})
                 continue
+            message_id = uuid.uuid4().hex
+            self.early[message_id] = []
             try:
                 accepted = await self.gateway.accept(
-                    org_id=DEFAULT_ORG, agent_id=self.agent_id, request=request, chat_id=self.chat_id
+                    org_id=DEFAULT_ORG, agent_id=self.agent_id, request=request,
+                    chat_id=self.chat_id, message_id=message_id,
                 )
             except AgentHubError as error:
+                self.early.pop(message_id, None)
                 await self.send({"type": "error", "message": error.message})
                 continue
-            self.waiting[accepted.message_id] = accepted
-            await self.send({
-                "type": "status", "message": "received",
-                "message_id": accepted.message_id, "chat_id": accepted.chat_id,
-            })
-            if accepted.agent_started:
-                await self.send({"type": "status", "message": "Agent is starting…"})
+            except BaseException:
+                self.early.pop(message_id, None)
+                raise
+            async with self.send_lock:
+                self.waiting[message_id] = accepted
+                await self.websocket.send_json({
+                    "type": "status", "message": "received",
+                    "message_id": accepted.message_id, "chat_id": accepted.chat_id,
+                })
+                if accepted.agent_started:
+                    await self.websocket.send_json({"type": "status", "message": "Agent is starting…"})
+                for event in self.early.pop(message_id, []):
+                    await self._relay(event)
+
+
+def _close_reason(message: str) -> str:
+    """A close frame's reason holds at most 123 bytes of UTF-8."""
+    return message.encode()[:123].decode(errors="ignore")
 
 
 def _short(error: Exception) -> str:
@@ -120,7 +156,7 @@ async def agent_socket(websocket: WebSocket, agent_id: str) -> None:
         await gateway.check_agent(org_id=DEFAULT_ORG, agent_id=agent_id)
     except AgentHubError as error:
         await websocket.send_json({"type": "error", "message": error.message})
-        await websocket.close(code=4404)
+        await websocket.close(code=4404, reason=_close_reason(error.message))
         return
     subscription = await gateway.listen(agent_id)
     connection = _Connection(websocket, gateway, agent_id, subscription)

@@ -1,0 +1,81 @@
+"""Gateways are stateless: a reply reaches the socket on whichever gateway holds it.
+
+Two real apps share one Redis (same key prefix) and one PostgreSQL database. Gateway A
+starts an ``isolation: process`` agent (a runner process); the user's socket is on
+gateway B; the runner's answer reaches B."""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+from websockets.asyncio.client import connect
+
+from agenthub.db import migrate
+from agenthub.db.engine import create_engine
+from tests.channels.helpers import (
+    agent_status,
+    create_agent,
+    eventually,
+    parse_sse,
+    process_alive,
+    received,
+    turn,
+)
+from tests.support.server import make_settings, running_app
+
+
+async def _migrated(url: str) -> None:
+    engine = create_engine(url, pool_size=1)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_reply_reaches_the_socket_on_the_other_gateway(
+    postgres_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    await _migrated(postgres_url)
+    settings = make_settings(database_url=postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
+    async with running_app(settings) as a, running_app(settings) as b:
+        async with httpx.AsyncClient(base_url=a.url, timeout=30) as on_a, \
+                httpx.AsyncClient(base_url=b.url, timeout=30) as on_b:
+            agent_id = await create_agent(on_a, isolation="process")
+
+            started = await on_a.post(f"/api/v1/agents/{agent_id}/start")
+            assert started.status_code == 200, started.text
+
+            async def running() -> dict | None:
+                status = await agent_status(on_b, agent_id)  # B sees what A started
+                return status if status["status"] == "running" and status["pid"] else None
+
+            status = await eventually(running, what="the runner to report running")
+            assert status["pid"] != os.getpid()  # a runner process of its own
+            assert status["isolation"] == "process"
+
+            async with connect(f"{b.ws_url}/ws/agents/{agent_id}") as socket:
+                first = await turn(socket, "hello from B")
+                second = await turn(socket, "still B")
+            # Already running on A's runner: B does not start it again.
+            assert all(e["message"] == "received" for e in first + second if e["type"] == "status")
+            assert first[-1]["type"] == "message", first
+            assert first[-1]["content"] == 'You said: "hello from B". That is message 1 of this chat.'
+            assert first[-1]["message_object"]["reply_to"] == received(first)["message_id"]
+            assert second[-1]["content"] == 'You said: "still B". That is message 2 of this chat.'
+
+            # SSE on B is answered by the same runner too.
+            response = await on_b.post(f"/api/v1/agents/{agent_id}/chat", json={"content": "over SSE"})
+            events = parse_sse(response.text)
+            assert [n for n, _ in events][-3:] == ["message", "usage", "done"], events
+            assert not any(n == "status" for n, _ in events)
+
+            # Still the one runner: B never launched a second one.
+            assert (await agent_status(on_b, agent_id))["pid"] == status["pid"]
+            assert (await agent_status(on_a, agent_id))["pid"] == status["pid"]
+
+    # Shutting the gateways down stops the runner as well.
+    async def runner_gone() -> bool:
+        return not process_alive(status["pid"])
+
+    await eventually(runner_gone, timeout=15, what="the runner process to exit")

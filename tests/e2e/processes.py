@@ -1,0 +1,94 @@
+"""Running ``agenthub`` as real processes for the end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.support.server import free_port
+
+AGENTHUB = str(Path(sys.executable).parent / "agenthub")
+# What the test process's environment must not leak into a server under test.
+SCRUBBED = (
+    "DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "DEMO_AGENT", "MANAGER_PORT", "MANAGER_HOST",
+    "DATA_DIR", "OPENAI_API_KEY", "OPENROUTER_API_KEY",
+)
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.upper() not in SCRUBBED}
+    env.update(values)
+    return env
+
+
+def run_cli(*args: str, env: Mapping[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [AGENTHUB, *args], env=dict(env), cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    url: str
+    ws_url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    async def terminate(self, *, timeout: float = 15.0) -> int:
+        """SIGTERM, then wait (politely, without blocking the loop) for the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.process.poll() is None:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"agenthub serve did not exit within {timeout}s of SIGTERM\n{self.output()[-4000:]}")
+            await asyncio.sleep(0.05)
+        return self.process.returncode
+
+
+@asynccontextmanager
+async def serve(*, env: Mapping[str, str], cwd: Path, ready_timeout: float = 60.0) -> AsyncIterator[Served]:
+    """``agenthub serve --port P`` as a real process, ready (health answers) when yielded;
+    killed at the end if the test did not stop it."""
+    port = free_port()
+    log = cwd / f"serve-{port}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [AGENTHUB, "serve", "--port", str(port)], env=dict(env), cwd=cwd,
+            stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    served = Served(process, f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", log)
+    try:
+        deadline = asyncio.get_running_loop().time() + ready_timeout
+        async with httpx.AsyncClient(base_url=served.url, timeout=5) as client:
+            while True:
+                if process.poll() is not None:
+                    raise AssertionError(f"agenthub serve exited with {process.returncode}\n{served.output()[-4000:]}")
+                try:
+                    if (await client.get("/health")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if asyncio.get_running_loop().time() > deadline:
+                    raise AssertionError(f"agenthub serve was not healthy within {ready_timeout}s\n{served.output()[-4000:]}")
+                await asyncio.sleep(0.1)
+        yield served
+    finally:
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait(10)
