@@ -93,6 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
             )
             log.info("agenthub ready", extra={"bus": bus.name, "database": engine.dialect.name})
             yield
+            await app.state.gateway.close()
             await supervisor.shutdown()
             await local_host.close(grace=settings.stop_grace_period)
             # Let the queue workers store what the last turns produced.

@@ -93,28 +93,28 @@ async def test_chats_are_kept_apart(api: httpx.AsyncClient) -> None:
     assert_error(await api.get(_messages_url("chat-one", agent_id="other")), 404, "not_found")
 
 
-async def test_pagination_with_after_seq_and_limit(api: httpx.AsyncClient) -> None:
+async def test_pagination_with_after_position_and_limit(api: httpx.AsyncClient) -> None:
     for text in ("one", "two", "three"):
         await chat(api, "talker", text, chat_id="paged")
     everything = await _history(api, "paged", 6)
     assert [m["content"] for m in everything if m["role"] == "user"] == ["one", "two", "three"]
-    seqs = [m["seq"] for m in everything]
+    seqs = [m["position"] for m in everything]
     assert seqs == sorted(seqs) and len(set(seqs)) == 6
 
     pages, after = [], 0
     while True:
-        page = (await api.get(_messages_url("paged"), params={"limit": 4, "after_seq": after})).json()
+        page = (await api.get(_messages_url("paged"), params={"limit": 4, "after_position": after})).json()
         if not page["items"]:
             break
         assert len(page["items"]) <= 4
         pages.append(page["items"])
-        after = page["items"][-1]["seq"]
+        after = page["items"][-1]["position"]
     assert [len(p) for p in pages] == [4, 2]
     assert [m for page in pages for m in page] == everything
 
-    tail = (await api.get(_messages_url("paged"), params={"after_seq": everything[3]["seq"]})).json()
+    tail = (await api.get(_messages_url("paged"), params={"after_position": everything[3]["position"]})).json()
     assert tail["items"] == everything[4:]
-    assert (await api.get(_messages_url("paged"), params={"after_seq": seqs[-1]})).json()["items"] == []
+    assert (await api.get(_messages_url("paged"), params={"after_position": seqs[-1]})).json()["items"] == []
 
 
 async def test_unknown_chat_and_bad_parameters(api: httpx.AsyncClient) -> None:
@@ -123,7 +123,7 @@ async def test_unknown_chat_and_bad_parameters(api: httpx.AsyncClient) -> None:
     assert "never-used" in error["message"]
     assert_error(await api.get(_messages_url("known", agent_id="ghost")), 404, "not_found")
 
-    for params in ({"limit": 0}, {"limit": 1001}, {"after_seq": -1}, {"limit": "all"}):
+    for params in ({"limit": 0}, {"limit": 1001}, {"after_position": -1}, {"limit": "all"}):
         assert_error(await api.get(_messages_url("known"), params=params), 422, "invalid_input")
     assert_error(await api.get(_messages_url("bad chat id!")), 422, "invalid_input")
 

@@ -10,12 +10,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from agenthub.agents import service as agents_service
-from agenthub.bus import Bus, Subscription, keys
+from agenthub.bus import Bus, keys
+from agenthub.channels.fanout import Listener, OutputRouter
 from agenthub.chats import service as chats_service
 from agenthub.chats.schemas import ChatRequest
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory, session_scope
+from agenthub.errors import NotFound
 from agenthub.ops.metrics import Metrics
 from agenthub.runtime.supervisor import Supervisor
 
@@ -45,15 +49,20 @@ class Gateway:
         self._supervisor = supervisor
         self._metrics = metrics
         self._settings = settings
+        self._router = OutputRouter(bus)
 
     async def check_agent(self, *, org_id: str, agent_id: str) -> None:
-        """Raise NotFound unless the organisation has this agent."""
+        """Raise NotFound unless the organisation has this agent. Callers check once (at
+        connect, at the start of a request) before :meth:`accept`."""
         async with self._sessions() as session:
             await agents_service.get(session, org_id=org_id, agent_id=agent_id)
 
-    async def listen(self, agent_id: str) -> Subscription:
-        """Subscribe to the agent's output; do it before :meth:`accept` so no reply is missed."""
-        return await self._bus.subscribe(keys.agent_output(agent_id))
+    async def listen(self, agent_id: str) -> Listener:
+        """A listener for the agent's answers; pass it to :meth:`accept`."""
+        return await self._router.listen(agent_id)
+
+    async def close(self) -> None:
+        await self._router.close()
 
     async def accept(
         self,
@@ -61,42 +70,54 @@ class Gateway:
         org_id: str,
         agent_id: str,
         request: ChatRequest,
+        listener: Listener,
         chat_id: str | None = None,
         message_id: str | None = None,
     ) -> Accepted:
         """Store the message, start the agent if needed and put the message on its input.
-        A caller that relays output concurrently passes its own ``message_id`` so it can
-        recognise the answer's first events, which may arrive before this returns."""
+        The listener expects the answer from before the message is sent, so even an answer
+        that comes before this returns is not lost."""
         message_id = message_id or uuid.uuid4().hex
         chat = request.chat_id or chat_id or uuid.uuid4().hex
-        async with session_scope(self._sessions) as session:
-            await agents_service.get(session, org_id=org_id, agent_id=agent_id)
-            await chats_service.record_inbound(
-                session,
-                org_id=org_id,
-                agent_id=agent_id,
-                chat_id=chat,
-                message_id=message_id,
-                content=request.content,
-                channel=request.channel,
-                platform_user_id=request.platform_user_id,
-            )
-        started = await self._supervisor.ensure_running(agent_id)
-        await self._bus.add(keys.agent_input(agent_id), {
-            "message_id": message_id,
-            "agent_id": agent_id,
-            "chat_id": chat,
-            "text": request.content,
-            "platform_user_id": request.platform_user_id,
-            "user_data": request.user_data,
-            "channel": request.channel,
-        })
+        listener.expect(message_id)
+        try:
+            position = await self._record(org_id, agent_id, chat, message_id, request)
+            started = await self._supervisor.ensure_running(agent_id)
+            await self._bus.add(keys.agent_input(agent_id), {
+                "message_id": message_id,
+                "agent_id": agent_id,
+                "chat_id": chat,
+                "text": request.content,
+                "platform_user_id": request.platform_user_id,
+                "user_data": request.user_data,
+                "channel": request.channel,
+                "position": position,
+            })
+        except BaseException:
+            listener.answered(message_id)
+            raise
         self._metrics.messages.labels("in", request.channel).inc()
         return Accepted(message_id=message_id, chat_id=chat, agent_started=started, at=time.perf_counter())
 
-    async def follow(
-        self, subscription: Subscription, accepted: Accepted
-    ) -> AsyncIterator[dict[str, Any]]:
+    async def _record(
+        self, org_id: str, agent_id: str, chat_id: str, message_id: str, request: ChatRequest
+    ) -> int:
+        try:
+            async with session_scope(self._sessions) as session:
+                return await chats_service.record_inbound(
+                    session,
+                    org_id=org_id,
+                    agent_id=agent_id,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    content=request.content,
+                    channel=request.channel,
+                    platform_user_id=request.platform_user_id,
+                )
+        except IntegrityError as error:  # the agent was deleted after the caller checked
+            raise NotFound(f"agent {agent_id!r} not found") from error
+
+    async def follow(self, listener: Listener, accepted: Accepted) -> AsyncIterator[dict[str, Any]]:
         """The events answering one message: chunks, then one message or error."""
         deadline = time.monotonic() + self._settings.turn_timeout + START_ALLOWANCE
         while True:
@@ -109,15 +130,17 @@ class Gateway:
                     "response": "Timed out waiting for the agent; the message is kept and will be answered.",
                 }
                 return
-            event = await subscription.get(timeout=remaining)
+            event = await listener.get(timeout=remaining)
             if event is None or event.get("reply_to") != accepted.message_id:
                 continue
             yield event
             if event.get("type") in ("message", "error"):
-                self.observe(event, accepted)
+                self.finish(event, accepted, listener)
                 return
 
-    def observe(self, event: dict[str, Any], accepted: Accepted) -> None:
+    def finish(self, event: dict[str, Any], accepted: Accepted, listener: Listener) -> None:
+        """The answer to ``accepted`` is complete: stop routing it, count it."""
+        listener.answered(accepted.message_id)
         if event.get("type") == "message":
             self._metrics.turn_latency.observe(time.perf_counter() - accepted.at)
             self._metrics.messages.labels("out", event.get("channel", "web")).inc()

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from agenthub.agents.api import AgentId
-from agenthub.bus import Subscription
+from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.chats.schemas import ChatRequest
 from agenthub.deps import GatewayDep, OrgDep
@@ -23,11 +23,11 @@ def _event(name: str, data: dict[str, Any]) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def _events(gateway: Gateway, subscription: Subscription, accepted: Accepted) -> AsyncIterator[str]:
+async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> AsyncIterator[str]:
     try:
         if accepted.agent_started:
             yield _event("status", {"message": "Agent is starting…"})
-        async for event in gateway.follow(subscription, accepted):
+        async for event in gateway.follow(listener, accepted):
             kind = event.get("type")
             if kind == "chunk":
                 yield _event("chunk", {"content": event.get("content", "")})
@@ -43,7 +43,7 @@ async def _events(gateway: Gateway, subscription: Subscription, accepted: Accept
                 yield _event("error", {"message": event.get("response", "error")})
         yield _event("done", {"message_id": accepted.message_id, "chat_id": accepted.chat_id})
     finally:
-        await subscription.close()
+        await listener.close()
 
 
 @router.post(
@@ -53,14 +53,14 @@ async def _events(gateway: Gateway, subscription: Subscription, accepted: Accept
 )
 async def chat(agent_id: AgentId, request: ChatRequest, gateway: GatewayDep, org_id: OrgDep) -> StreamingResponse:
     await gateway.check_agent(org_id=org_id, agent_id=agent_id)
-    subscription = await gateway.listen(agent_id)
+    listener = await gateway.listen(agent_id)
     try:
-        accepted = await gateway.accept(org_id=org_id, agent_id=agent_id, request=request)
+        accepted = await gateway.accept(org_id=org_id, agent_id=agent_id, request=request, listener=listener)
     except BaseException:
-        await subscription.close()
+        await listener.close()
         raise
     return StreamingResponse(
-        _events(gateway, subscription, accepted),
+        _events(gateway, listener, accepted),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Chat-Id": accepted.chat_id, "X-Message-Id": accepted.message_id},
     )

@@ -18,7 +18,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from agenthub.agents.models import DEFAULT_ORG
-from agenthub.bus import Subscription
+from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.chats.schemas import ChatRequest
 from agenthub.errors import AgentHubError
@@ -47,11 +47,11 @@ def _client_event(event: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Connection:
-    def __init__(self, websocket: WebSocket, gateway: Gateway, agent_id: str, subscription: Subscription) -> None:
+    def __init__(self, websocket: WebSocket, gateway: Gateway, agent_id: str, listener: Listener) -> None:
         self.websocket = websocket
         self.gateway = gateway
         self.agent_id = agent_id
-        self.subscription = subscription
+        self.listener = listener
         self.chat_id = uuid.uuid4().hex
         self.waiting: dict[str, Accepted] = {}
         # Output for a message being accepted: the agent may answer before accept()
@@ -66,7 +66,7 @@ class _Connection:
 
     async def forward(self) -> None:
         """Relay output events that answer this connection's messages."""
-        async for event in self.subscription:
+        async for event in self.listener:
             reply_to = str(event.get("reply_to"))
             if reply_to in self.early:
                 self.early[reply_to].append(event)
@@ -87,7 +87,7 @@ class _Connection:
             self.waiting.pop(accepted.message_id, None)
             if event.get("message_id"):
                 self.delivered.add(event["message_id"])
-            self.gateway.observe(event, accepted)
+            self.gateway.finish(event, accepted, self.listener)
 
     async def _receive_text(self) -> str | None:
         """The next text frame; None for a binary one (not part of the protocol)."""
@@ -114,7 +114,7 @@ class _Connection:
             try:
                 accepted = await self.gateway.accept(
                     org_id=DEFAULT_ORG, agent_id=self.agent_id, request=request,
-                    chat_id=self.chat_id, message_id=message_id,
+                    listener=self.listener, chat_id=self.chat_id, message_id=message_id,
                 )
             except AgentHubError as error:
                 self.early.pop(message_id, None)
@@ -158,8 +158,8 @@ async def agent_socket(websocket: WebSocket, agent_id: str) -> None:
         await websocket.send_json({"type": "error", "message": error.message})
         await websocket.close(code=4404, reason=_close_reason(error.message))
         return
-    subscription = await gateway.listen(agent_id)
-    connection = _Connection(websocket, gateway, agent_id, subscription)
+    listener = await gateway.listen(agent_id)
+    connection = _Connection(websocket, gateway, agent_id, listener)
     forwarder = asyncio.create_task(connection.forward())
     try:
         await connection.receive()
@@ -168,4 +168,4 @@ async def agent_socket(websocket: WebSocket, agent_id: str) -> None:
     finally:
         forwarder.cancel()
         await asyncio.gather(forwarder, return_exceptions=True)
-        await subscription.close()
+        await listener.close()

@@ -23,12 +23,12 @@ async def list_chat_messages(
     session: SessionDep,
     org_id: OrgDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    after_seq: Annotated[int, Query(ge=0, description="Only messages after this position")] = 0,
+    after_position: Annotated[int, Query(ge=0, description="Only messages after this position")] = 0,
 ) -> ChatMessageList:
     await agents_service.get(session, org_id=org_id, agent_id=agent_id)
     if not await service.chat_exists(session, org_id=org_id, agent_id=agent_id, chat_id=chat_id):
         raise NotFound(f"chat {chat_id!r} not found for agent {agent_id!r}")
     rows = await service.list_messages(
-        session, org_id=org_id, agent_id=agent_id, chat_id=chat_id, limit=limit, after_seq=after_seq
+        session, org_id=org_id, agent_id=agent_id, chat_id=chat_id, limit=limit, after_position=after_position
     )
     return ChatMessageList(chat_id=chat_id, items=[ChatMessageRead.model_validate(r) for r in rows])

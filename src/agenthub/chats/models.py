@@ -1,5 +1,9 @@
 """Chats and their messages. A message id is unique, so a redelivered message is stored
-once; an assistant message's ``reply_to`` is unique, so a message is answered once."""
+once; an assistant message's ``reply_to`` is unique, so a message is answered once.
+
+Order within a chat is ``position``: the n-th user message of a chat is at 2n, its answer
+at 2n+1, whenever each is stored (answers reach the table later, through the history
+queue, possibly after the user's next message)."""
 
 from __future__ import annotations
 
@@ -21,11 +25,14 @@ class Chat(Base):
     org_id: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    turns: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ChatMessage(Base):
     __tablename__ = "chat_messages"
-    __table_args__ = (Index("ix_chat_messages_agent_chat_seq", "agent_id", "chat_id", "seq"),)
+    __table_args__ = (
+        Index("ix_chat_messages_agent_chat_position", "agent_id", "chat_id", "position"),
+    )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     message_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -33,6 +40,7 @@ class ChatMessage(Base):
         String(64), ForeignKey("agents.id", ondelete="CASCADE")
     )
     chat_id: Mapped[str] = mapped_column(String(128))
+    position: Mapped[int] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text)
     reply_to: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)

@@ -12,7 +12,10 @@ CHAT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
 class ChatMessageRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    seq: int = Field(description="The message's position; pass the last one as after_seq for the next page")
+    position: int = Field(
+        description="Order in the chat (user messages even, each answer right after its question); "
+        "pass the last one as after_position for the next page"
+    )
     message_id: str
     chat_id: str
     role: str

@@ -25,15 +25,21 @@ async def record_inbound(
     content: str,
     channel: str,
     platform_user_id: str | None = None,
-) -> None:
-    """Store a user's message (and its chat) so it survives anything after this point."""
+) -> int:
+    """Store a user's message (and its chat) so it survives anything after this point.
+    Returns the message's position in the chat."""
     insert = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
-    upsert_chat = insert(Chat).values(id=chat_id, agent_id=agent_id, org_id=org_id)
-    await session.execute(
-        upsert_chat.on_conflict_do_update(
-            index_elements=[Chat.id, Chat.agent_id], set_={"last_message_at": utcnow()}
+    now = utcnow()
+    upsert_chat = (
+        insert(Chat)
+        .values(id=chat_id, agent_id=agent_id, org_id=org_id, turns=1, created_at=now, last_message_at=now)
+        .on_conflict_do_update(
+            index_elements=[Chat.id, Chat.agent_id],
+            set_={"turns": Chat.turns + 1, "last_message_at": now},
         )
+        .returning(Chat.turns)
     )
+    position = 2 * (await session.execute(upsert_chat)).scalar_one()
     await insert_ignoring_duplicates(
         session,
         ChatMessage,
@@ -42,6 +48,7 @@ async def record_inbound(
                 "message_id": message_id,
                 "agent_id": agent_id,
                 "chat_id": chat_id,
+                "position": position,
                 "role": "user",
                 "content": content,
                 "channel": channel,
@@ -49,6 +56,7 @@ async def record_inbound(
             }
         ],
     )
+    return position
 
 
 async def save_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
@@ -62,7 +70,7 @@ async def save_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         Chat,
         [{"id": chat, "agent_id": agent, "org_id": org} for chat, agent, org in chats],
     )
-    columns = ("message_id", "agent_id", "chat_id", "role", "content", "reply_to", "channel")
+    columns = ("message_id", "agent_id", "chat_id", "position", "role", "content", "reply_to", "channel")
     await insert_ignoring_duplicates(
         session, ChatMessage, [{column: row.get(column) for column in columns} for row in rows]
     )
@@ -75,7 +83,7 @@ async def list_messages(
     agent_id: str,
     chat_id: str,
     limit: int = 100,
-    after_seq: int = 0,
+    after_position: int = 0,
 ) -> list[ChatMessage]:
     query = (
         select(ChatMessage)
@@ -84,9 +92,9 @@ async def list_messages(
             Chat.org_id == org_id,
             ChatMessage.agent_id == agent_id,
             ChatMessage.chat_id == chat_id,
-            ChatMessage.seq > after_seq,
+            ChatMessage.position > after_position,
         )
-        .order_by(ChatMessage.seq)
+        .order_by(ChatMessage.position, ChatMessage.seq)
         .limit(limit)
     )
     return list(await session.scalars(query))
@@ -105,16 +113,16 @@ async def context_before(
     """The last ``limit`` messages of a chat that came before ``message_id``, oldest first:
     the conversation a runner rebuilds after a restart."""
     anchor = (
-        select(ChatMessage.seq).where(ChatMessage.message_id == message_id).scalar_subquery()
+        select(ChatMessage.position).where(ChatMessage.message_id == message_id).scalar_subquery()
     )
     query = (
         select(ChatMessage)
         .where(
             ChatMessage.agent_id == agent_id,
             ChatMessage.chat_id == chat_id,
-            ChatMessage.seq < anchor,
+            ChatMessage.position < anchor,
         )
-        .order_by(ChatMessage.seq.desc())
+        .order_by(ChatMessage.position.desc(), ChatMessage.seq.desc())
         .limit(limit)
     )
     return list(reversed(list(await session.scalars(query))))

@@ -208,6 +208,7 @@ class TurnRunner:
             "org_id": agent.org_id,
             "agent_id": agent.id,
             "chat_id": chat_id,
+            "position": int(message.get("position", 0)) + 1,
             "role": "assistant",
             "content": text,
             "channel": channel,

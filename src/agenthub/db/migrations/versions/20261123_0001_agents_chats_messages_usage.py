@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('message_id', sa.String(length=64), nullable=False),
     sa.Column('agent_id', sa.String(length=64), nullable=False),
     sa.Column('chat_id', sa.String(length=128), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('content', sa.Text(), nullable=False),
     sa.Column('reply_to', sa.String(length=64), nullable=True),
@@ -48,7 +49,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('reply_to', name=op.f('uq_chat_messages_reply_to'))
     )
     with op.batch_alter_table('chat_messages', schema=None) as batch_op:
-        batch_op.create_index('ix_chat_messages_agent_chat_seq', ['agent_id', 'chat_id', 'seq'], unique=False)
+        batch_op.create_index('ix_chat_messages_agent_chat_position', ['agent_id', 'chat_id', 'position'], unique=False)
 
     op.create_table('chats',
     sa.Column('id', sa.String(length=128), nullable=False),
@@ -56,6 +57,7 @@ def upgrade() -> None:
     sa.Column('org_id', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_message_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('turns', sa.Integer(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['agent_id'], ['agents.id'], name=op.f('fk_chats_agent_id_agents'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', 'agent_id', name=op.f('pk_chats'))
     )
@@ -95,7 +97,7 @@ def downgrade() -> None:
 
     op.drop_table('chats')
     with op.batch_alter_table('chat_messages', schema=None) as batch_op:
-        batch_op.drop_index('ix_chat_messages_agent_chat_seq')
+        batch_op.drop_index('ix_chat_messages_agent_chat_position')
 
     op.drop_table('chat_messages')
     with op.batch_alter_table('agents', schema=None) as batch_op:

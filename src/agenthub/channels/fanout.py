@@ -1,0 +1,122 @@
+"""Output fan-out inside one gateway process.
+
+Every socket and SSE stream of an agent shares one bus subscription to
+``agent:{id}:output``; each event goes only to the listener that expects an answer to its
+``reply_to``. Without this, N open sockets would mean N Redis connections and every event
+copied N times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from agenthub.bus import Bus, Payload, Subscription, keys
+
+log = logging.getLogger(__name__)
+
+
+class Listener:
+    """The answers to the messages one client is waiting for."""
+
+    def __init__(self, router: OutputRouter, agent_id: str) -> None:
+        self._router = router
+        self.agent_id = agent_id
+        self.expected: set[str] = set()
+        self.queue: asyncio.Queue[Payload] = asyncio.Queue()
+        self.closed = False
+
+    def expect(self, message_id: str) -> None:
+        """Receive the events answering ``message_id``; call before the message is sent."""
+        self.expected.add(message_id)
+        self._router._route(self.agent_id, message_id, self)
+
+    def answered(self, message_id: str) -> None:
+        self.expected.discard(message_id)
+        self._router._unroute(self.agent_id, message_id, self)
+
+    async def get(self, timeout: float | None = None) -> Payload | None:
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    async def __aiter__(self) -> AsyncIterator[Payload]:
+        while not self.closed:
+            yield await self.queue.get()
+
+    async def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            await self._router._release(self)
+
+
+class _Feed:
+    def __init__(self, subscription: Subscription) -> None:
+        self.subscription = subscription
+        self.listeners: set[Listener] = set()
+        self.routes: dict[str, Listener] = {}
+        self.task: asyncio.Task[None] | None = None
+
+
+class OutputRouter:
+    def __init__(self, bus: Bus) -> None:
+        self._bus = bus
+        self._feeds: dict[str, _Feed] = {}
+        self._lock = asyncio.Lock()
+
+    async def listen(self, agent_id: str) -> Listener:
+        async with self._lock:
+            feed = self._feeds.get(agent_id)
+            if feed is None:
+                subscription = await self._bus.subscribe(keys.agent_output(agent_id))
+                feed = self._feeds[agent_id] = _Feed(subscription)
+                feed.task = asyncio.create_task(self._pump(feed), name=f"output-{agent_id}")
+            listener = Listener(self, agent_id)
+            feed.listeners.add(listener)
+            return listener
+
+    async def _pump(self, feed: _Feed) -> None:
+        async for event in feed.subscription:
+            listener = feed.routes.get(str(event.get("reply_to")))
+            if listener is not None:
+                listener.queue.put_nowait(event)
+
+    def _route(self, agent_id: str, message_id: str, listener: Listener) -> None:
+        self._feeds[agent_id].routes[message_id] = listener
+
+    def _unroute(self, agent_id: str, message_id: str, listener: Listener) -> None:
+        feed = self._feeds.get(agent_id)
+        if feed is not None and feed.routes.get(message_id) is listener:
+            del feed.routes[message_id]
+
+    async def _release(self, listener: Listener) -> None:
+        async with self._lock:
+            feed = self._feeds.get(listener.agent_id)
+            if feed is None:
+                return
+            feed.listeners.discard(listener)
+            for message_id in listener.expected:
+                if feed.routes.get(message_id) is listener:
+                    del feed.routes[message_id]
+            if not feed.listeners:
+                del self._feeds[listener.agent_id]
+                await _stop(feed)
+
+    async def close(self) -> None:
+        async with self._lock:
+            feeds, self._feeds = list(self._feeds.values()), {}
+        for feed in feeds:
+            await _stop(feed)
+
+
+async def _stop(feed: _Feed) -> None:
+    if feed.task is not None:
+        feed.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await feed.task
+    with contextlib.suppress(Exception):
+        await feed.subscription.close()
+
