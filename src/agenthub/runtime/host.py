@@ -23,12 +23,15 @@ from agenthub.bus import Bus, Entry, keys
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
 from agenthub.runtime.status import StatusStore
+from agenthub.runtime.tasks import raise_if_cancel_requested, stop_tasks
 from agenthub.runtime.turns import HostedAgent, TurnRunner
 
 log = logging.getLogger(__name__)
 
 READ_BATCH = 256
-READ_BLOCK_MS = 5000
+READ_BLOCK_MS = 2000
+"""How long one blocking read of the input streams waits. Must stay below the Redis client's
+socket timeout (redis-py's default is 5 s), or an idle read fails with a read timeout."""
 HostRole = Literal["local", "runner", "worker"]
 
 
@@ -77,16 +80,7 @@ class AgentHost:
     async def close(self, *, grace: float = 0.0) -> None:
         for agent_id in list(self.agents):
             await self.release(agent_id, grace=grace)
-        for reader in self._readers:
-            if reader.task:
-                reader.task.cancel()
-        if self._heartbeat_task:
-            self._heartbeat_task.cancel()
-        await asyncio.gather(
-            *(r.task for r in self._readers if r.task),
-            *(t for t in [self._heartbeat_task] if t),
-            return_exceptions=True,
-        )
+        await stop_tasks([*(r.task for r in self._readers), self._heartbeat_task])
         await self._bus.delete(keys.host_heartbeat(self.host_id))
 
     async def beat(self) -> None:
@@ -104,6 +98,7 @@ class AgentHost:
 
     async def _heartbeat_loop(self) -> None:
         while True:
+            raise_if_cancel_requested()
             await asyncio.sleep(self._settings.agent_runner_heartbeat_interval)
             try:
                 await self.beat()
@@ -158,9 +153,7 @@ class AgentHost:
         in_flight = [task for (aid, _), task in self._chat_tasks.items() if aid == agent_id]
         if in_flight:
             _done, pending = await asyncio.wait(in_flight, timeout=grace if grace > 0 else 0)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await stop_tasks(pending)
         for key in [key for key in self._chat_queues if key[0] == agent_id]:
             self._chat_queues.pop(key, None)
         log.info("agent released", extra={"agent_id": agent_id, "host_id": self.host_id})
@@ -185,6 +178,7 @@ class AgentHost:
     async def _read_loop(self, reader: _Reader) -> None:
         wake = keys.host_wake(self.host_id, reader.index)
         while True:
+            raise_if_cancel_requested()
             streams = {keys.agent_input(agent_id): ">" for agent_id in reader.agents}
             streams[wake] = ">"
             try:

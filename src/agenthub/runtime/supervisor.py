@@ -30,6 +30,7 @@ from agenthub.ops.metrics import Metrics
 from agenthub.runtime.host import AgentHost, new_host_id
 from agenthub.runtime.launcher import ProcessLauncher, describe_exit, signal_process
 from agenthub.runtime.status import StatusStore
+from agenthub.runtime.tasks import raise_if_cancel_requested
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +199,7 @@ class Supervisor:
     async def run(self) -> None:
         """Check every PROCESS_CHECK_INTERVAL until cancelled."""
         while True:
+            raise_if_cancel_requested()
             await asyncio.sleep(self._settings.process_check_interval)
             try:
                 await self.check()
@@ -297,7 +299,10 @@ class Supervisor:
         members = sorted(await self._bus.set_members(keys.WORKERS_SET))
         beats = await self._bus.get_many([keys.host_heartbeat(m) for m in members])
         now = time.time()
-        load = {m.host_id: 0 for m in self.managed.values() if m.placement == "worker" and m.host_id}
+        load: dict[str, int] = {}
+        for m in self.managed.values():
+            if m.placement == "worker" and m.host_id:
+                load[m.host_id] = load.get(m.host_id, 0) + 1
         live: dict[str, int] = {}
         for member, beat in zip(members, beats, strict=True):
             if beat is None:

@@ -12,7 +12,8 @@ from agenthub.bus import Bus, keys, open_bus
 from agenthub.config import Settings
 from agenthub.db.engine import create_engine, create_session_factory
 from agenthub.runtime.assembly import build_host
-from agenthub.runtime.host import AgentHost, new_host_id
+from agenthub.runtime.host import READ_BLOCK_MS, AgentHost, new_host_id
+from agenthub.runtime.tasks import raise_if_cancel_requested, stop_tasks
 from agenthub.workers.history import HistorySaverWorker
 from agenthub.workers.token_usage import TokenUsageWorker
 
@@ -49,7 +50,14 @@ class ControlListener:
 
     async def run(self) -> None:
         while True:
-            await self.run_once(block_ms=5000)
+            raise_if_cancel_requested()
+            try:
+                await self.run_once(block_ms=READ_BLOCK_MS)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the bus may be briefly unreachable; keep listening
+                log.exception("reading control commands failed", extra={"host_id": self._host.host_id})
+                await asyncio.sleep(1.0)
 
 
 async def serve_worker(settings: Settings) -> None:
@@ -76,9 +84,7 @@ async def serve_worker(settings: Settings) -> None:
         await stop.wait()
     finally:
         await bus.set_remove(keys.WORKERS_SET, host.host_id)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(tasks)
         await host.close(grace=settings.stop_grace_period)
         await bus.close()
         await engine.dispose()

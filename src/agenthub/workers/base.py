@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from agenthub.bus import Bus, Entry, keys
+from agenthub.runtime.tasks import raise_if_cancel_requested
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class QueueWorker(Component):
 
     async def run(self) -> None:
         while True:
+            raise_if_cancel_requested()
             try:
                 await self.run_once(block_ms=self.block_ms)
             except asyncio.CancelledError:

@@ -8,6 +8,7 @@ import time
 
 from agenthub.config import Settings
 from agenthub.runtime.supervisor import Supervisor
+from agenthub.runtime.tasks import raise_if_cancel_requested
 from agenthub.workers.base import Component
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class InactivityMonitorWorker(Component):
 
     async def run(self) -> None:
         while True:
+            raise_if_cancel_requested()
             await asyncio.sleep(self._settings.agent_inactivity_check_interval)
             try:
                 await self.run_once()

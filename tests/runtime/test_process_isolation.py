@@ -1,0 +1,184 @@
+"""``isolation: process`` with Redis: every agent in a runner process of its own, started,
+watched, restarted and stopped by the supervisor. Real runner processes, real Redis, real
+SQLite / PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+
+import httpx
+import pytest
+
+from tests.runtime.helpers import (
+    chat,
+    create_agent,
+    eventually,
+    get_status,
+    pid_alive,
+    process_state,
+    said,
+    wait_status,
+)
+from tests.support.server import make_settings, running_app
+
+pytestmark = [pytest.mark.redis]
+
+
+def _running(status: dict) -> bool:
+    return status["status"] == "running" and bool(status["pid"])
+
+
+async def test_runner_process_starts_answers_and_comes_back_after_a_crash(
+    migrated_postgres_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    settings = make_settings(
+        database_url=migrated_postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix
+    )
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url) as client:
+        agent_id = await create_agent(client, "isolated", isolation="process")
+        assert (await get_status(client, agent_id))["status"] == "stopped"
+
+        started = await client.post(f"/api/v1/agents/{agent_id}/start")
+        assert started.status_code == 200, started.text
+        assert started.json()["status"] == "starting"
+
+        status = await wait_status(client, agent_id, _running, what="the runner to report running")
+        pid = status["pid"]
+        assert pid != os.getpid() and pid_alive(pid)
+        assert status["isolation"] == "process"
+        assert status["host"] == socket.gethostname()
+        assert status["host_id"].startswith(f"runner-{agent_id}-")
+        assert status["restart_count"] == 0
+        first_beat = status["last_heartbeat"]
+        assert first_beat is not None
+        await wait_status(
+            client, agent_id, lambda s: (s["last_heartbeat"] or 0) > first_beat,
+            what="the heartbeat to advance",
+        )
+
+        reply = await chat(client, agent_id, "hello")
+        assert reply.content == said("hello", 1)
+        assert not reply.started_agent
+        assert (await get_status(client, agent_id))["pid"] == pid, "answered by the same runner"
+
+        os.kill(pid, signal.SIGKILL)
+        status = await wait_status(
+            client, agent_id, lambda s: _running(s) and s["pid"] != pid,
+            what="the supervisor to restart the killed runner",
+        )
+        assert status["restart_count"] == 1
+        assert pid_alive(status["pid"]) and not pid_alive(pid)
+        assert status["host_id"].startswith(f"runner-{agent_id}-")
+
+        again = await chat(client, agent_id, "still there?", chat_id=reply.chat_id)
+        assert again.content == said("still there?", 2), "the new runner knows the conversation"
+
+
+async def test_runner_that_keeps_crashing_ends_in_error_and_stays_down(
+    sqlite_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    settings = make_settings(
+        database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix,
+        max_restart_attempts=1,
+    )
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url) as client:
+        agent_id = await create_agent(client, "fragile", isolation="process")
+        assert (await client.post(f"/api/v1/agents/{agent_id}/start")).status_code == 200
+        first = await wait_status(client, agent_id, _running, what="the first runner")
+
+        os.kill(first["pid"], signal.SIGKILL)
+        second = await wait_status(
+            client, agent_id, lambda s: _running(s) and s["pid"] != first["pid"],
+            what="the one restart allowed",
+        )
+        assert second["restart_count"] == 1
+
+        os.kill(second["pid"], signal.SIGKILL)
+        failed = await wait_status(
+            client, agent_id, lambda s: s["status"] == "error", what="the agent to fail for good"
+        )
+        assert "killed by SIGKILL" in failed["error"]
+        assert "gave up after 1 restarts" in failed["error"]
+        assert failed["pid"] is None
+        assert not pid_alive(second["pid"])
+
+        # Several supervisor passes later it is still down: no runner was started again.
+        await asyncio.sleep(settings.process_check_interval * 5 + settings.restart_backoff_max)
+        later = await get_status(client, agent_id)
+        assert later["status"] == "error" and later["pid"] is None
+        assert later["restart_count"] == failed["restart_count"]
+        assert agent_id not in app.app.state.supervisor.managed
+
+        # A user's message brings it back (a fresh start).
+        reply = await chat(client, agent_id, "are you back?")
+        assert reply.started_agent
+        assert reply.content == said("are you back?", 1)
+        assert (await get_status(client, agent_id))["status"] == "running"
+
+
+async def test_runner_that_stops_heartbeating_is_killed_and_replaced(
+    sqlite_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    settings = make_settings(database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url) as client:
+        agent_id = await create_agent(client, "sleepy", isolation="process")
+        first = await chat(client, agent_id, "one")
+        assert first.started_agent and first.content == said("one", 1)
+        status = await wait_status(client, agent_id, _running)
+        frozen = status["pid"]
+
+        os.kill(frozen, signal.SIGSTOP)
+        try:
+            await eventually(lambda: process_state(frozen) == "T", what="the runner to be stopped")
+            # Sent while the runner hangs: its replacement answers it.
+            pending = asyncio.create_task(chat(client, agent_id, "two", chat_id=first.chat_id))
+            replaced = await wait_status(
+                client, agent_id, lambda s: _running(s) and s["pid"] != frozen,
+                timeout=20.0, what="the silent runner to be replaced",
+            )
+            assert replaced["restart_count"] == 1
+            assert not pid_alive(frozen), "the silent runner was killed"
+            reply = await asyncio.wait_for(pending, 30)
+            assert reply.content == said("two", 2)
+            assert not reply.of("error")
+        finally:
+            try:
+                os.kill(frozen, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+
+
+async def test_stop_is_graceful_and_force_stop_kills_at_once(
+    sqlite_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    settings = make_settings(database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url) as client:
+        supervisor = app.app.state.supervisor
+        agent_id = await create_agent(client, "stoppable", isolation="process")
+        assert (await chat(client, agent_id, "hi")).content == said("hi", 1)
+        pid = (await wait_status(client, agent_id, _running))["pid"]
+        process = supervisor.managed[agent_id].process
+
+        stopped = await client.post(f"/api/v1/agents/{agent_id}/stop")
+        assert stopped.status_code == 200, stopped.text
+        assert stopped.json()["status"] == "stopped"
+        assert process.exitcode == 0, "SIGTERM ends the runner cleanly"
+        await eventually(lambda: not pid_alive(pid), what="the runner's pid to be gone")
+        status = await get_status(client, agent_id)
+        assert status["status"] == "stopped" and status["pid"] is None
+        await asyncio.sleep(settings.process_check_interval * 3)
+        assert (await get_status(client, agent_id))["status"] == "stopped", "no restart after a stop"
+
+        assert (await client.post(f"/api/v1/agents/{agent_id}/start")).status_code == 200
+        pid = (await wait_status(client, agent_id, _running))["pid"]
+        process = supervisor.managed[agent_id].process
+
+        killed = await client.post(f"/api/v1/agents/{agent_id}/stop", params={"force": "true"})
+        assert killed.status_code == 200, killed.text
+        assert killed.json()["status"] == "stopped"
+        assert process.exitcode == -signal.SIGKILL
+        await eventually(lambda: not pid_alive(pid), what="the runner's pid to be gone")
+        assert (await get_status(client, agent_id))["status"] == "stopped"
