@@ -182,3 +182,22 @@ async def test_stop_is_graceful_and_force_stop_kills_at_once(
         assert process.exitcode == -signal.SIGKILL
         await eventually(lambda: not pid_alive(pid), what="the runner's pid to be gone")
         assert (await get_status(client, agent_id))["status"] == "stopped"
+
+
+async def test_a_running_runner_is_not_announced_as_starting(
+    sqlite_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    """Once the runner reports running, a message gets no "Agent is starting…" even before
+    the supervisor's next check (its interval here is far longer than the test)."""
+    settings = make_settings(
+        database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix,
+        process_check_interval=60,
+    )
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url) as client:
+        agent_id = await create_agent(client, "warm", isolation="process")
+        first = await chat(client, agent_id, "wake up")
+        assert ("status", {"message": "Agent is starting…"}) in first.events
+        await wait_status(client, agent_id, _running, what="the runner to report running")
+        second = await chat(client, agent_id, "again", chat_id=first.chat_id)
+        assert [name for name, _ in second.events if name == "status"] == []
+        assert second.events[-3][1]["content"] == said("again", 2)

@@ -84,8 +84,14 @@ class Supervisor:
     async def ensure_running(self, agent_id: str) -> bool:
         """Start the agent unless it is starting or running already. Returns True when
         it was not running (the caller tells the user it is starting)."""
-        if agent_id in self.managed:
-            return not self.managed[agent_id].running
+        managed = self.managed.get(agent_id)
+        if managed is not None:
+            if not managed.running and managed.next_start_at is None:
+                # The runner may have reported running since the last check.
+                status = await self.statuses.get(agent_id)
+                if status.get("status") == "running" and status.get("host_id") == managed.host_id:
+                    managed.running, managed.running_since = True, time.time()
+            return not managed.running
         status = await self.statuses.get(agent_id)
         if status.get("status") == "running" and await self._host_alive(status.get("host_id")):
             return False
