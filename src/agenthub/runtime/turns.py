@@ -137,21 +137,30 @@ class TurnRunner:
             }
         }
         output = keys.agent_output(agent.id)
-        final: AIMessage | None = None
-        async for mode, data in self._graph.astream(
-            {"messages": history}, config, stream_mode=["messages", "updates"]
+        streamed: AIMessageChunk | AIMessage | None = None
+        # "messages" mode alone: the answer is the sum of its chunks (usage included), so
+        # the graph's state updates need not be streamed too.
+        async for piece, _meta in self._graph.astream(
+            {"messages": history}, config, stream_mode="messages"
         ):
-            if mode == "messages":
-                chunk = data[0]
-                if isinstance(chunk, AIMessageChunk) and chunk.content:
-                    await self._bus.publish(output, {
-                        "type": "chunk",
-                        "reply_to": message_id,
-                        "chat_id": chat_id,
-                        "content": chunk.content,
-                    })
-            elif "model" in data:
-                final = data["model"]["messages"][-1]
+            if isinstance(piece, AIMessageChunk):
+                streamed = piece if not isinstance(streamed, AIMessageChunk) else streamed + piece
+            elif isinstance(piece, AIMessage):
+                streamed = piece  # a model that does not stream: one piece
+            else:
+                continue
+            if piece.text:
+                await self._bus.publish(output, {
+                    "type": "chunk",
+                    "reply_to": message_id,
+                    "chat_id": chat_id,
+                    "content": piece.text,
+                })
+        final = (
+            AIMessage(content=streamed.text, usage_metadata=streamed.usage_metadata)
+            if streamed is not None
+            else None
+        )
         if final is None:
             raise RuntimeError("the model returned no answer")
         agent.remember(chat_id, [*history, final], self._settings.agent_context_messages)
