@@ -11,13 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agenthub.agents.models import DEFAULT_ORG
 from agenthub.bus import Bus
 from agenthub.channels.gateway import Gateway
-from agenthub.db.engine import session_scope
+from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.runtime.supervisor import Supervisor
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     async with session_scope(request.app.state.session_factory) as session:
         yield session
+
+
+def _session_factory(request: Request) -> SessionFactory:
+    return request.app.state.session_factory
 
 
 def _supervisor(request: Request) -> Supervisor:
@@ -42,6 +46,7 @@ def _org() -> str:
 # out. With the default ("request") the commit would follow the response, so a client that
 # got 201 could read the agent back as 404, and a failed commit would follow a success.
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+SessionFactoryDep = Annotated[SessionFactory, Depends(_session_factory)]
 SupervisorDep = Annotated[Supervisor, Depends(_supervisor)]
 GatewayDep = Annotated[Gateway, Depends(_gateway)]
 BusDep = Annotated[Bus, Depends(_bus)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
 from agenthub.agents import service
 from agenthub.agents.schemas import (
@@ -17,10 +17,21 @@ from agenthub.agents.schemas import (
     AgentUpdate,
     AgentUpdated,
 )
-from agenthub.deps import OrgDep, SessionDep, SupervisorDep
+from agenthub.deps import OrgDep, SessionDep, SessionFactoryDep, SupervisorDep
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
 AgentId = Annotated[str, Path(pattern=AGENT_ID_PATTERN, description="The agent's id")]
+
+
+async def _existing_agent_id(agent_id: AgentId, sessions: SessionFactoryDep, org_id: OrgDep) -> str:
+    """404 unless the caller's organisation has the agent. The session is closed before the
+    route runs, so routes that go on to the supervisor hold no database connection."""
+    async with sessions() as session:
+        await service.get(session, org_id=org_id, agent_id=agent_id)
+    return agent_id
+
+
+ExistingAgentId = Annotated[str, Depends(_existing_agent_id)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentRead)
@@ -65,9 +76,8 @@ async def update_agent(
 
 @router.delete("/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_agent(
-    agent_id: AgentId, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
+    agent_id: ExistingAgentId, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
 ) -> None:
-    await service.get(session, org_id=org_id, agent_id=agent_id)
     await supervisor.stop(agent_id, force=False)
     await service.delete(session, org_id=org_id, agent_id=agent_id)
 
@@ -78,36 +88,24 @@ async def get_agent_config(agent_id: AgentId, session: SessionDep, org_id: OrgDe
 
 
 @router.get("/{agent_id}/status", response_model=AgentStatusRead)
-async def get_agent_status(
-    agent_id: AgentId, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
-) -> AgentStatusRead:
-    await service.get(session, org_id=org_id, agent_id=agent_id)
+async def get_agent_status(agent_id: ExistingAgentId, supervisor: SupervisorDep) -> AgentStatusRead:
     return AgentStatusRead(**await supervisor.statuses.describe(agent_id))
 
 
 @router.post("/{agent_id}/start", response_model=AgentStatusRead)
-async def start_agent(
-    agent_id: AgentId, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
-) -> AgentStatusRead:
-    await service.get(session, org_id=org_id, agent_id=agent_id)
+async def start_agent(agent_id: ExistingAgentId, supervisor: SupervisorDep) -> AgentStatusRead:
     return AgentStatusRead(**await supervisor.start(agent_id))
 
 
 @router.post("/{agent_id}/stop", response_model=AgentStatusRead)
 async def stop_agent(
-    agent_id: AgentId,
-    session: SessionDep,
-    org_id: OrgDep,
+    agent_id: ExistingAgentId,
     supervisor: SupervisorDep,
     force: Annotated[bool, Query(description="Kill at once instead of a graceful stop")] = False,
 ) -> AgentStatusRead:
-    await service.get(session, org_id=org_id, agent_id=agent_id)
     return AgentStatusRead(**await supervisor.stop(agent_id, force=force))
 
 
 @router.post("/{agent_id}/restart", response_model=AgentStatusRead)
-async def restart_agent(
-    agent_id: AgentId, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
-) -> AgentStatusRead:
-    await service.get(session, org_id=org_id, agent_id=agent_id)
+async def restart_agent(agent_id: ExistingAgentId, supervisor: SupervisorDep) -> AgentStatusRead:
     return AgentStatusRead(**await supervisor.restart(agent_id))
