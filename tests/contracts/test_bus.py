@@ -802,3 +802,35 @@ async def test_ping(bus: Bus) -> None:
 
 async def test_name(bus: Bus) -> None:
     assert bus.name in {"memory", "redis"}
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+
+async def test_a_batch_applies_its_writes_in_order(bus: Bus) -> None:
+    await bus.ensure_group("in", "g")
+    await bus.ensure_group("out", "g")
+    await bus.add("in", {"n": 1})
+    (delivered,) = await bus.read({"in": ">"}, "g", "c")
+    subscription = await bus.subscribe("chan")
+    try:
+        await (
+            bus.batch()
+            .add("out", {"kind": "history"})
+            .set("marker", {"done": True}, ttl=30)
+            .publish("chan", {"kind": "final"})
+            .ack("in", "g", delivered.id)
+            .execute()
+        )
+        assert [e.payload for e in await bus.read({"out": ">"}, "g", "c")] == [{"kind": "history"}]
+        assert await bus.get("marker") == {"done": True}
+        assert await subscription.get(timeout=1) == {"kind": "final"}
+        assert await bus.pending_count("in", "g") == 0
+        assert await bus.read({"in": "0"}, "g", "c") == []
+    finally:
+        await subscription.close()
+
+
+async def test_an_empty_batch_does_nothing(bus: Bus) -> None:
+    await bus.batch().execute()
+    assert await bus.get("anything") is None

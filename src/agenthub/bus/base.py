@@ -22,6 +22,34 @@ class Entry:
     payload: Payload
 
 
+class Batch:
+    """Writes sent together: one round trip on Redis (a pipeline, in order), one after
+    another in memory. Used where a turn ends with several writes."""
+
+    def __init__(self, bus: Bus) -> None:
+        self._bus = bus
+        self.ops: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def add(self, stream: str, payload: Payload) -> Batch:
+        self.ops.append(("add", (stream, payload), {}))
+        return self
+
+    def set(self, key: str, value: Payload, *, ttl: float | None = None) -> Batch:
+        self.ops.append(("set", (key, value), {"ttl": ttl}))
+        return self
+
+    def publish(self, channel: str, payload: Payload) -> Batch:
+        self.ops.append(("publish", (channel, payload), {}))
+        return self
+
+    def ack(self, stream: str, group: str, *ids: str) -> Batch:
+        self.ops.append(("ack", (stream, group, *ids), {}))
+        return self
+
+    async def execute(self) -> None:
+        await self._bus.run_batch(self.ops)
+
+
 class Subscription(ABC):
     """Messages published on the subscribed channels, in order, until closed."""
 
@@ -112,6 +140,15 @@ class Bus(ABC):
 
     @abstractmethod
     async def set_remove(self, key: str, *members: str) -> None: ...
+
+    # --- batches ------------------------------------------------------------------------
+    def batch(self) -> Batch:
+        return Batch(self)
+
+    async def run_batch(self, ops: Sequence[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> None:
+        """Apply a batch's operations in order. Backends may send them in one go."""
+        for name, args, kwargs in ops:
+            await getattr(self, name)(*args, **kwargs)
 
     # --- lifecycle --------------------------------------------------------------------
     @abstractmethod

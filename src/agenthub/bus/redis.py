@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
@@ -202,6 +203,26 @@ class RedisBus(Bus):
     async def set_remove(self, key: str, *members: str) -> None:
         if members:
             await self._client.srem(self._k(key), *members)
+
+    async def run_batch(self, ops: Sequence[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> None:
+        """One pipeline, in order. Not a MULTI transaction: the keys live in different
+        cluster slots; every operation is idempotent or guarded for a retry."""
+        async with self._client.pipeline(transaction=False) as pipe:
+            for name, args, kwargs in ops:
+                if name == "add":
+                    pipe.xadd(self._k(args[0]), {_FIELD: _dumps(args[1])})
+                elif name == "set":
+                    ttl = kwargs.get("ttl")
+                    pipe.set(self._k(args[0]), _dumps(args[1]), px=int(ttl * 1000) if ttl else None)
+                elif name == "publish":
+                    pipe.publish(self._k(args[0]), _dumps(args[1]))
+                elif name == "ack":
+                    stream, group, *ids = args
+                    pipe.xack(self._k(stream), group, *ids)
+                    pipe.xdel(self._k(stream), *ids)
+                else:
+                    raise ValueError(f"unknown batch operation {name!r}")
+            await pipe.execute()
 
     async def ping(self) -> None:
         await self._client.ping()

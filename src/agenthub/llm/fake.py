@@ -6,6 +6,7 @@ user turns it has seen, so a demo shows that the conversation is remembered.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -80,6 +81,9 @@ class DemoChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         for generation in self._stream(messages, stop, None, **kwargs):
+            # Let the loop run between tokens, as it does while a real model's tokens
+            # arrive over the network.
+            await asyncio.sleep(0)
             if run_manager:
                 await run_manager.on_llm_new_token(
                     str(generation.message.content), chunk=generation

@@ -102,8 +102,9 @@ class TurnRunner:
         marker = await self._bus.get(keys.agent_reply(agent.id, message_id))
         if marker is not None:
             log.info("redelivered message already answered", extra={"agent_id": agent.id, "chat_id": chat_id})
-            await self._bus.publish(output, marker["outbound"])
-            await self._bus.ack(entry.stream, keys.INPUT_GROUP, entry.id)
+            await self._bus.batch().publish(output, marker["outbound"]).ack(
+                entry.stream, keys.INPUT_GROUP, entry.id
+            ).execute()
             return
         await self._touch(agent)
         try:
@@ -114,14 +115,16 @@ class TurnRunner:
                 "turn failed: %s", type(error).__name__,
                 extra={"agent_id": agent.id, "chat_id": chat_id, "error": str(error)[:500]},
             )
-            await self._bus.publish(output, {
+            error_event = {
                 "type": "error",
                 "reply_to": message_id,
                 "chat_id": chat_id,
                 "channel": message.get("channel", "web"),
                 "response": _describe(error),
-            })
-            await self._bus.ack(entry.stream, keys.INPUT_GROUP, entry.id)
+            }
+            await self._bus.batch().publish(output, error_event).ack(
+                entry.stream, keys.INPUT_GROUP, entry.id
+            ).execute()
             return
         await self._deliver(agent, entry, message, chat_id, message_id, answer)
 
@@ -136,26 +139,24 @@ class TurnRunner:
                 "system_prompt": agent.settings.get("system_prompt", ""),
             }
         }
-        output = keys.agent_output(agent.id)
+        chunks = ChunkPublisher(self._bus, keys.agent_output(agent.id), message_id, chat_id)
         streamed: AIMessageChunk | AIMessage | None = None
         # "messages" mode alone: the answer is the sum of its chunks (usage included), so
         # the graph's state updates need not be streamed too.
-        async for piece, _meta in self._graph.astream(
-            {"messages": history}, config, stream_mode="messages"
-        ):
-            if isinstance(piece, AIMessageChunk):
-                streamed = piece if not isinstance(streamed, AIMessageChunk) else streamed + piece
-            elif isinstance(piece, AIMessage):
-                streamed = piece  # a model that does not stream: one piece
-            else:
-                continue
-            if piece.text:
-                await self._bus.publish(output, {
-                    "type": "chunk",
-                    "reply_to": message_id,
-                    "chat_id": chat_id,
-                    "content": piece.text,
-                })
+        try:
+            async for piece, _meta in self._graph.astream(
+                {"messages": history}, config, stream_mode="messages"
+            ):
+                if isinstance(piece, AIMessageChunk):
+                    streamed = piece if not isinstance(streamed, AIMessageChunk) else streamed + piece
+                elif isinstance(piece, AIMessage):
+                    streamed = piece  # a model that does not stream: one piece
+                else:
+                    continue
+                chunks.push(piece.text)
+        finally:
+            # Chunks already produced go out before whatever follows (the answer or an error).
+            await chunks.flush()
         final = (
             AIMessage(content=streamed.text, usage_metadata=streamed.usage_metadata)
             if streamed is not None
@@ -211,7 +212,7 @@ class TurnRunner:
                 "model": agent.settings["model_id"],
             },
         }
-        await self._bus.add(keys.HISTORY_QUEUE, {
+        batch = self._bus.batch().add(keys.HISTORY_QUEUE, {
             "message_id": reply_id,
             "reply_to": message_id,
             "org_id": agent.org_id,
@@ -223,7 +224,7 @@ class TurnRunner:
             "channel": channel,
         })
         if usage:
-            await self._bus.add(keys.TOKEN_USAGE_QUEUE, {
+            batch.add(keys.TOKEN_USAGE_QUEUE, {
                 "message_id": reply_id,
                 "org_id": agent.org_id,
                 "agent_id": agent.id,
@@ -233,17 +234,52 @@ class TurnRunner:
                 "input_tokens": usage.get("input_tokens", 0),
                 "output_tokens": usage.get("output_tokens", 0),
             })
-        await self._bus.set(
-            keys.agent_reply(agent.id, message_id), {"outbound": outbound}, ttl=REPLY_MARKER_TTL
+        # In this order: stored, marked answered, shown, and only then acknowledged.
+        await (
+            batch.set(keys.agent_reply(agent.id, message_id), {"outbound": outbound}, ttl=REPLY_MARKER_TTL)
+            .publish(keys.agent_output(agent.id), outbound)
+            .ack(entry.stream, keys.INPUT_GROUP, entry.id)
+            .execute()
         )
-        await self._bus.publish(keys.agent_output(agent.id), outbound)
-        await self._bus.ack(entry.stream, keys.INPUT_GROUP, entry.id)
 
     async def _touch(self, agent: HostedAgent) -> None:
         now = time.time()
         if now - agent.last_touch >= ACTIVITY_EVERY:
             agent.last_touch = now
             await self._statuses.touch_activity(agent.id, now)
+
+
+class ChunkPublisher:
+    """Publishes an answer's chunks in order without holding up the model. Text that
+    arrives while a publish is under way goes out with the next one, so a fast model costs
+    a few publishes rather than one per token, and a slow one still streams token by token."""
+
+    def __init__(self, bus: Bus, channel: str, reply_to: str, chat_id: str) -> None:
+        self._bus = bus
+        self._channel = channel
+        self._reply_to = reply_to
+        self._chat_id = chat_id
+        self._buffer: list[str] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def push(self, text: str) -> None:
+        if not text:
+            return
+        self._buffer.append(text)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._buffer:
+            text, self._buffer = "".join(self._buffer), []
+            await self._bus.publish(self._channel, {
+                "type": "chunk", "reply_to": self._reply_to, "chat_id": self._chat_id, "content": text,
+            })
+
+    async def flush(self) -> None:
+        """Wait until every chunk pushed so far is published (errors surface here)."""
+        if self._task is not None:
+            await self._task
 
 
 def _describe(error: BaseException) -> str:
