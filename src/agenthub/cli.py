@@ -101,22 +101,24 @@ def runner(agent_id: Annotated[str, typer.Option("--agent-id", help="The agent t
     """Host one agent in this process until SIGTERM (what the supervisor starts for
     ``isolation: process``)."""
     from agenthub.ops.logging import configure_logging
+    from agenthub.runtime import loop as event_loop
     from agenthub.runtime.runner_main import serve_runner
 
     settings = _settings()
     configure_logging(settings, component=f"runner:{agent_id}")
-    raise typer.Exit(asyncio.run(serve_runner(settings, agent_id)))
+    raise typer.Exit(event_loop.run(serve_runner(settings, agent_id)))
 
 
 @app.command()
 def worker() -> None:
     """Host many ``shared`` agents as tasks (needs REDIS_URL). Start several to share the load."""
     from agenthub.ops.logging import configure_logging
+    from agenthub.runtime import loop as event_loop
     from agenthub.runtime.worker_main import serve_worker
 
     settings = _settings()
     configure_logging(settings, component="worker")
-    asyncio.run(serve_worker(settings))
+    event_loop.run(serve_worker(settings))
 
 
 # --- agents ---------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from agenthub.config import Settings
 from agenthub.db.engine import create_engine, create_session_factory
 from agenthub.ops.logging import configure_logging
 from agenthub.runtime.assembly import build_host
+from agenthub.runtime import loop as event_loop
 from agenthub.runtime.host import new_host_id
 
 log = logging.getLogger(__name__)
@@ -73,5 +74,5 @@ def run_child(settings: Settings, agent_id: str, host_id: str, supervisor_pid: i
     """Target of a forked runner process."""
     configure_logging(settings, component=f"runner:{agent_id}")
     raise SystemExit(
-        asyncio.run(serve_runner(settings, agent_id, host_id=host_id, supervisor_pid=supervisor_pid))
+        event_loop.run(serve_runner(settings, agent_id, host_id=host_id, supervisor_pid=supervisor_pid))
     )
