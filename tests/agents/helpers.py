@@ -4,7 +4,6 @@ and the error-shape check."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +13,7 @@ import httpx
 from agenthub.db import migrate
 from agenthub.db.engine import create_engine
 from tests.support.server import RunningApp, make_settings, running_app
+from tests.support.sse import parse_sse
 
 
 async def migrated(database_url: str) -> None:
@@ -55,21 +55,6 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
         assert error["code"] == code, error
     assert "Traceback" not in response.text
     return error
-
-
-def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
-    """``event:``/``data:`` blocks as (name, data) pairs, in order."""
-    events = []
-    for block in text.strip().split("\n\n"):
-        name, data = None, []
-        for line in block.splitlines():
-            if line.startswith("event:"):
-                name = line[len("event:"):].strip()
-            elif line.startswith("data:"):
-                data.append(line[len("data:"):].strip())
-        if name is not None:
-            events.append((name, json.loads("\n".join(data)) if data else {}))
-    return events
 
 
 async def chat(client: httpx.AsyncClient, agent_id: str, content: str, **extra: Any) -> dict[str, Any]:

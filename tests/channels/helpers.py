@@ -61,21 +61,6 @@ def chunks(events: list[dict[str, Any]]) -> list[str]:
     return [e["content"] for e in events if e["type"] == "chunk"]
 
 
-def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
-    """``event:``/``data:`` blocks as (name, data) pairs, in order."""
-    events = []
-    for block in text.replace("\r\n", "\n").strip().split("\n\n"):
-        name, data = None, []
-        for line in block.splitlines():
-            if line.startswith("event:"):
-                name = line[len("event:"):].strip()
-            elif line.startswith("data:"):
-                data.append(line[len("data:"):].strip())
-        if name is not None:
-            events.append((name, json.loads("\n".join(data)) if data else {}))
-    return events
-
-
 def assert_json_error(response: httpx.Response, status: int) -> dict[str, Any]:
     """The documented JSON error shape with ``status``, and no stack trace."""
     assert response.status_code == status, response.text

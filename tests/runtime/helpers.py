@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +18,7 @@ from agenthub.agents.models import DEFAULT_ORG
 from agenthub.agents.schemas import AgentCreate
 from agenthub.db import migrate
 from agenthub.db.engine import SessionFactory, create_engine, create_session_factory, session_scope
+from tests.support.sse import parse_sse
 
 DEADLINE = 15.0
 CHAT_TIMEOUT = 60.0
@@ -131,20 +131,6 @@ class Reply:
     @property
     def started_agent(self) -> bool:
         return any(data.get("message") == "Agent is starting…" for data in self.of("status"))
-
-
-def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
-    events: list[tuple[str, dict[str, Any]]] = []
-    for block in text.split("\n\n"):
-        name, data = None, None
-        for line in block.splitlines():
-            if line.startswith("event: "):
-                name = line[len("event: "):]
-            elif line.startswith("data: "):
-                data = json.loads(line[len("data: "):])
-        if name is not None:
-            events.append((name, data or {}))
-    return events
 
 
 async def chat(

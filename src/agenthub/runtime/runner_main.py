@@ -20,8 +20,8 @@ from agenthub.bus import open_bus
 from agenthub.config import Settings
 from agenthub.db.engine import create_engine, create_session_factory
 from agenthub.ops.logging import configure_logging
-from agenthub.runtime.assembly import build_host
 from agenthub.runtime import loop as event_loop
+from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
 
 log = logging.getLogger(__name__)
