@@ -7,12 +7,15 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+try:
+    import uvloop
+except ImportError:  # pragma: no cover - platforms without uvloop
+    uvloop = None  # type: ignore[assignment]
+
 T = TypeVar("T")
 
 
 def run(main: Coroutine[Any, Any, T]) -> T:
-    try:
-        import uvloop
-    except ImportError:
+    if uvloop is None:
         return asyncio.run(main)
     return uvloop.run(main)
