@@ -36,8 +36,8 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address [default: MANAGER_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port [default: MANAGER_PORT]")] = None,
 ) -> None:
-    """Run the gateway, the supervisor and the workers. The embedded default (no
-    DATABASE_URL, no REDIS_URL) needs nothing else."""
+    """Run the gateway, the supervisor and the workers. Without DATABASE_URL and REDIS_URL
+    (the embedded default) it needs nothing else."""
     import uvicorn
 
     from agenthub.app import create_app, prepare_database
@@ -99,7 +99,7 @@ def migrate() -> None:
 @app.command()
 def runner(agent_id: Annotated[str, typer.Option("--agent-id", help="The agent to host")]) -> None:
     """Host one agent in this process until SIGTERM (what the supervisor starts for
-    ``isolation: process``)."""
+    agents with isolation 'process')."""
     from agenthub.ops.logging import configure_logging
     from agenthub.runtime import loop as event_loop
     from agenthub.runtime.runner_main import serve_runner
@@ -111,7 +111,8 @@ def runner(agent_id: Annotated[str, typer.Option("--agent-id", help="The agent t
 
 @app.command()
 def worker() -> None:
-    """Host many ``shared`` agents as tasks (needs REDIS_URL). Start several to share the load."""
+    """Host many agents with isolation 'shared' as tasks (needs REDIS_URL). Start several
+    to share the load."""
     from agenthub.ops.logging import configure_logging
     from agenthub.runtime import loop as event_loop
     from agenthub.runtime.worker_main import serve_worker

@@ -99,6 +99,27 @@ async def test_update_of_a_stopped_agent_needs_no_restart(database_url: str) -> 
         assert fetched["settings"]["system_prompt"] == "Answer in French."
 
 
+async def test_a_settings_patch_changes_only_the_fields_it_names(database_url: str) -> None:
+    async with client_for(database_url) as (_, client):
+        await _create(client, id="partial", settings={
+            "provider": "openai_compatible", "model_id": "llama", "base_url": "http://127.0.0.1:9/v1",
+            "system_prompt": "Be brief.", "isolation": "process",
+        })
+        patched = await client.patch("/api/v1/agents/partial", json={"settings": {"temperature": 0.2}})
+        assert patched.status_code == 200, patched.text
+        settings = patched.json()["settings"]
+        assert settings["temperature"] == 0.2
+        assert settings["system_prompt"] == "Be brief."
+        assert settings["base_url"] == "http://127.0.0.1:9/v1"
+        assert settings["isolation"] == "process"
+        assert patched.json()["config_version"] == 2
+
+        # Taking away the base_url the provider needs is refused, and nothing changes.
+        refused = await client.patch("/api/v1/agents/partial", json={"settings": {"base_url": None}})
+        assert_error(refused, 422, "invalid_input")
+        assert (await client.get("/api/v1/agents/partial")).json()["settings"] == settings
+
+
 async def test_update_of_a_running_agent_applies_on_its_next_restart(database_url: str) -> None:
     async with client_for(database_url) as (_, client):
         agent = await _create(client, id="live")

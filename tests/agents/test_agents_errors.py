@@ -42,6 +42,12 @@ INVALID_CREATES: dict[str, tuple[Any, str]] = {
     "kind scenario (not supported yet)": ({"name": "x", "kind": "scenario", "settings": _settings()}, "kind"),
     "body is a list": ([{"name": "x", "settings": _settings()}], "body"),
     "name is a number": ({"name": 5, "settings": _settings()}, "name"),
+    "NUL in the name": ({"name": "a\x00b", "settings": _settings()}, "name"),
+    "NUL in the system prompt": ({"name": "x", "settings": _settings(system_prompt="\x00")}, "system_prompt"),
+    "openai_compatible without base_url": (
+        {"name": "x", "settings": _settings(provider="openai_compatible")},
+        "base_url",
+    ),
 }
 
 
@@ -105,7 +111,9 @@ async def test_invalid_updates_change_nothing(api: httpx.AsyncClient) -> None:
         {"settings": {**original["settings"], "provider": "skynet"}},
         {"name": ""},
         {"name": "ok", "colour": "red"},
-        {"settings": {"provider": "fake"}},
+        {"settings": {"provider": "openai_compatible"}},  # no base_url stored: invalid
+        {"settings": {"temperature": -1}},
+        {"name": "a\x00b"},
         {"name": "ok", "settings": {**original["settings"], "isolation": "bogus"}},
     ]
     for body in bad_updates:
@@ -121,7 +129,6 @@ async def test_unknown_agent_is_404_on_every_route(api: httpx.AsyncClient) -> No
     routes = [
         ("GET", url, None),
         ("PATCH", url, {"name": "x"}),
-        ("PUT", url, {"name": "x"}),
         ("DELETE", url, None),
         ("GET", f"{url}/config", None),
         ("GET", f"{url}/status", None),

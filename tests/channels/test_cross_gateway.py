@@ -17,11 +17,11 @@ from tests.channels.helpers import (
     agent_status,
     create_agent,
     eventually,
-    parse_sse,
     process_alive,
     received,
     turn,
 )
+from tests.support.sse import parse_sse
 from tests.support.server import make_settings, running_app
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.channels.helpers import assert_json_error, create_agent, parse_sse
+from tests.channels.helpers import assert_json_error, create_agent
+from tests.support.sse import parse_sse
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import make_settings, running_app
 
@@ -73,7 +74,7 @@ async def test_sse_errors_before_streaming_are_json(sqlite_url: str) -> None:
             assert "no-such-agent" in error["message"]
 
             for body in ({}, {"content": ""}, {"content": "x" * 32_001}, {"content": "hi", "chat_id": "bad id"},
-                         {"content": "hi", "extra": True}, ["content"]):
+                         {"content": "hi", "extra": True}, ["content"], {"content": "a\u0000b"}):
                 assert_json_error(await client.post(url, json=body), 422)
 
             error = assert_json_error(

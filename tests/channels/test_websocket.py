@@ -106,6 +106,7 @@ async def test_protocol_chat_per_connection_and_explicit_chat_id(settings) -> No
 
 
 BAD_INPUT = [
+    pytest.param(json.dumps({"type": "message", "content": "a\u0000b"}), "NUL", id="nul-character"),
     pytest.param("not json at all", "invalid message", id="not-json"),
     pytest.param(json.dumps(["a", "list"]), "invalid message", id="not-an-object"),
     pytest.param(json.dumps({"type": "ping", "content": "hi"}), "invalid message", id="wrong-type"),

@@ -19,13 +19,13 @@ from tests.channels.helpers import (
     chunks,
     create_agent,
     eventually,
-    parse_sse,
     process_alive,
     receive_until_final,
     received,
     send,
     turn,
 )
+from tests.support.sse import parse_sse
 from tests.e2e.processes import clean_env, run_cli, serve
 from tests.support.fake_openai import FakeOpenAI
 

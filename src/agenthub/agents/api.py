@@ -56,7 +56,6 @@ async def get_agent(agent_id: AgentId, session: SessionDep, org_id: OrgDep) -> A
 
 
 @router.patch("/{agent_id}", response_model=AgentUpdated)
-@router.put("/{agent_id}", response_model=AgentUpdated, include_in_schema=False)
 async def update_agent(
     agent_id: AgentId, data: AgentUpdate, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
 ) -> AgentUpdated:

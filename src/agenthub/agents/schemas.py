@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 AGENT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,63}$"
 SECRET_HINTS = ("token", "secret", "password", "api_key", "apikey", "key")
@@ -13,6 +21,16 @@ MASK = "***"
 
 Isolation = Literal["process", "shared"]
 Provider = Literal["openai", "openrouter", "ollama", "openai_compatible", "fake"]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+"""A string the database can store on every backend (PostgreSQL rejects NUL)."""
 
 
 class Integration(BaseModel):
@@ -25,9 +43,9 @@ class Integration(BaseModel):
 class AgentSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    system_prompt: str = Field(default="", max_length=100_000)
+    system_prompt: Text = Field(default="", max_length=100_000)
     provider: Provider
-    model_id: str = Field(min_length=1, max_length=128)
+    model_id: Text = Field(min_length=1, max_length=128)
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     base_url: AnyHttpUrl | None = None
     isolation: Isolation = "shared"
@@ -41,6 +59,12 @@ class AgentSettings(BaseModel):
             raise ValueError("each integration type may appear once")
         return value
 
+    @model_validator(mode="after")
+    def _base_url_where_needed(self) -> AgentSettings:
+        if self.provider == "openai_compatible" and self.base_url is None:
+            raise ValueError("provider 'openai_compatible' needs base_url")
+        return self
+
     def stored(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")
         if data["base_url"] is not None:
@@ -52,16 +76,31 @@ class AgentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = Field(default=None, pattern=AGENT_ID_PATTERN)
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     kind: Literal["llm"] = "llm"
     settings: AgentSettings
+
+
+class AgentSettingsPatch(BaseModel):
+    """Settings fields to change; the others keep their stored values. Integrations, when
+    given, replace the list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system_prompt: Text | None = Field(default=None, max_length=100_000)
+    provider: Provider | None = None
+    model_id: Text | None = Field(default=None, min_length=1, max_length=128)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    base_url: AnyHttpUrl | None = None
+    isolation: Isolation | None = None
+    integrations: list[Integration] | None = Field(default=None, max_length=20)
 
 
 class AgentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    settings: AgentSettings | None = None
+    name: Text | None = Field(default=None, min_length=1, max_length=200)
+    settings: AgentSettingsPatch | None = None
 
 
 def _mask(settings: dict[str, Any]) -> dict[str, Any]:

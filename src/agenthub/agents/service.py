@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.agents.models import Agent
-from agenthub.agents.schemas import MASK, AgentCreate, AgentUpdate
-from agenthub.errors import Conflict, NotFound
+from agenthub.agents.schemas import MASK, AgentCreate, AgentSettings, AgentUpdate
+from agenthub.errors import Conflict, InvalidInput, NotFound
 
 
 def new_agent_id() -> str:
@@ -75,7 +76,14 @@ async def update(
     if data.name is not None and data.name != agent.name:
         agent.name, changed = data.name, True
     if data.settings is not None:
-        settings = _keep_masked_secrets(data.settings.stored(), agent.settings)
+        changes = data.settings.model_dump(mode="json", exclude_unset=True)
+        try:
+            merged = AgentSettings.model_validate({**agent.settings, **changes})
+        except ValidationError as error:
+            problem = error.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"])
+            raise InvalidInput(f"settings{'.' + where if where else ''}: {problem['msg']}") from None
+        settings = _keep_masked_secrets(merged.stored(), agent.settings)
         if settings != agent.settings:
             agent.settings, changed = settings, True
     if changed:

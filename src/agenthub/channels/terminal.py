@@ -38,9 +38,11 @@ async def run_terminal_chat(url: str, *, chat_id: str | None, console: Console) 
             except ConnectionClosed as closed:
                 await _report_closed(socket, closed, console)
                 return 1
-            chat_id = chat_id or outcome
             if outcome is None:
                 return 1
+            if chat_id is None:
+                chat_id = outcome
+                console.print(f"[dim](chat {chat_id}: continue it with --chat-id {chat_id})[/dim]")
 
 
 async def _report_closed(socket, closed: ConnectionClosed, console: Console) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +81,8 @@ async def _receive_answer(socket, console: Console) -> str | None:  # type: igno
             console.print(event.get("content", ""), end="", markup=False, highlight=False)
         elif kind == "message":
             if not streamed:
-                console.print("[bold green]agent>[/bold green] " + event.get("content", ""), markup=False)
+                console.print("[bold green]agent>[/bold green] ", end="")
+                console.print(event.get("content", ""), markup=False, highlight=False)
             else:
                 console.print()
             return chat_id or event.get("message_object", {}).get("chat_id")

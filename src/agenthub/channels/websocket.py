@@ -120,6 +120,11 @@ class _Connection:
                 self.early.pop(message_id, None)
                 await self.send({"type": "error", "message": error.message})
                 continue
+            except Exception:  # noqa: BLE001 - the client gets an error, the socket lives on
+                self.early.pop(message_id, None)
+                log.exception("accepting a message failed", extra={"agent_id": self.agent_id})
+                await self.send({"type": "error", "message": "internal error: the message was not accepted"})
+                continue
             except BaseException:
                 self.early.pop(message_id, None)
                 raise
