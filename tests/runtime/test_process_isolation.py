@@ -11,6 +11,7 @@ import socket
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 
 from tests.runtime.helpers import (
     chat,
@@ -64,12 +65,19 @@ async def test_runner_process_starts_answers_and_comes_back_after_a_crash(
         assert not reply.started_agent
         assert (await get_status(client, agent_id))["pid"] == pid, "answered by the same runner"
 
+        old_host = status["host_id"]
         os.kill(pid, signal.SIGKILL)
         status = await wait_status(
             client, agent_id, lambda s: _running(s) and s["pid"] != pid,
             what="the supervisor to restart the killed runner",
         )
         assert status["restart_count"] == 1
+        redis = aioredis.Redis.from_url(redis_server_url)
+        try:
+            leftovers = [key async for key in redis.scan_iter(match=f"{redis_prefix}host:{{{old_host}}}:*")]
+        finally:
+            await redis.aclose()
+        assert leftovers == [], "the dead runner's keys are cleaned up"
         assert pid_alive(status["pid"]) and not pid_alive(pid)
         assert status["host_id"].startswith(f"runner-{agent_id}-")
 

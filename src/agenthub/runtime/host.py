@@ -35,6 +35,15 @@ socket timeout (redis-py's default is 5 s), or an idle read fails with a read ti
 HostRole = Literal["local", "runner", "worker"]
 
 
+def host_keys(host_id: str, *, readers: int = 1) -> list[str]:
+    """Every key a host owns, to delete when it ends (or is found dead)."""
+    return [
+        keys.host_heartbeat(host_id),
+        keys.host_control(host_id),
+        *(keys.host_wake(host_id, index) for index in range(max(readers, 1))),
+    ]
+
+
 def new_host_id(role: str) -> str:
     return f"{role}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
@@ -81,7 +90,7 @@ class AgentHost:
         for agent_id in list(self.agents):
             await self.release(agent_id, grace=grace)
         await stop_tasks([*(r.task for r in self._readers), self._heartbeat_task])
-        await self._bus.delete(keys.host_heartbeat(self.host_id))
+        await self._bus.delete(*host_keys(self.host_id, readers=len(self._readers)))
 
     async def beat(self) -> None:
         await self._bus.set(

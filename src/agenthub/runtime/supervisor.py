@@ -27,7 +27,7 @@ from agenthub.bus import Bus, keys
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
 from agenthub.ops.metrics import Metrics
-from agenthub.runtime.host import AgentHost, new_host_id
+from agenthub.runtime.host import AgentHost, host_keys, new_host_id
 from agenthub.runtime.launcher import ProcessLauncher, describe_exit, signal_process
 from agenthub.runtime.status import StatusStore
 from agenthub.runtime.tasks import raise_if_cancel_requested
@@ -250,6 +250,8 @@ class Supervisor:
             await self._failed(managed, f"did not report running within {START_TIMEOUT:.0f}s")
 
     async def _failed(self, managed: Managed, reason: str) -> None:
+        if managed.placement == "process" and managed.host_id:
+            await self._bus.delete(*host_keys(managed.host_id))  # the dead runner's own keys
         managed.failures += 1
         managed.running = False
         managed.process = None
