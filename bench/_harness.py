@@ -55,6 +55,36 @@ class Server:
 
 
 @contextlib.contextmanager
+def scratch_database(server_url: str | None) -> Iterator[str | None]:
+    """A fresh PostgreSQL database on the server of ``server_url`` (dropped afterwards), or
+    None (SQLite in the scratch directory) when no URL is given."""
+    if not server_url:
+        yield None
+        return
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(server_url.replace("postgresql+asyncpg://", "postgresql://"))
+    name = f"agenthub_bench_{uuid.uuid4().hex[:8]}"
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def run(sql: str) -> None:
+        connection = await asyncpg.connect(admin)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
 def agenthub(*, redis_url: str | None, database_url: str | None, workers: int = 0, **env: str) -> Iterator[Server]:
     with tempfile.TemporaryDirectory(prefix="agenthub-bench-") as scratch:
         environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}

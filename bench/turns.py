@@ -18,7 +18,7 @@ import time
 
 from websockets.asyncio.client import connect
 
-from _harness import Server, agenthub, create_agent, percentile, redis_available
+from _harness import Server, agenthub, create_agent, percentile, redis_available, scratch_database
 
 
 async def _turn(socket, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -68,7 +68,8 @@ async def concurrent(server: Server, agent_id: str, chats: int, seconds: float) 
 
 def run(label: str, *, redis_url: str | None, database_url: str | None, isolation: str, workers: int,
         turns: int, chats: int, seconds: float) -> dict:
-    with agenthub(redis_url=redis_url, database_url=database_url, workers=workers) as server:
+    with scratch_database(database_url) as database, \
+            agenthub(redis_url=redis_url, database_url=database, workers=workers) as server:
         agent_id = f"bench-{isolation}"
         create_agent(server, agent_id=agent_id, isolation=isolation)
         seq = asyncio.run(sequential(server, agent_id, turns))
@@ -81,16 +82,21 @@ def run(label: str, *, redis_url: str | None, database_url: str | None, isolatio
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--database-url", default=None, help="default: SQLite in a scratch directory")
+    parser.add_argument("--database-url", default=None,
+                        help="a PostgreSQL server to make a scratch database on; default: SQLite")
     parser.add_argument("--turns", type=int, default=300)
     parser.add_argument("--chats", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
     common = {"turns": args.turns, "chats": args.chats, "seconds": args.seconds, "database_url": args.database_url}
-    results = [run("embedded (SQLite, in-process bus)", redis_url=None, isolation="shared", workers=0, **common)]
+    db = "PostgreSQL" if args.database_url else "SQLite"
+    results = [run("embedded (SQLite, in-process bus)", redis_url=None, isolation="shared", workers=0,
+                   **{**common, "database_url": None})]
     if redis_available(args.redis_url):
-        results.append(run("Redis, agent in a runner process", redis_url=args.redis_url, isolation="process", workers=0, **common))
-        results.append(run("Redis, agent in an `agenthub worker`", redis_url=args.redis_url, isolation="shared", workers=1, **common))
+        results.append(run(f"Redis + {db}, agent in a runner process", redis_url=args.redis_url,
+                           isolation="process", workers=0, **common))
+        results.append(run(f"Redis + {db}, agent in an `agenthub worker`", redis_url=args.redis_url,
+                           isolation="shared", workers=1, **common))
     else:
         print(f"Redis at {args.redis_url} is not reachable: Redis runs skipped")
     print("| setup | sequential p50 | sequential p99 | 50 chats: turns/s | 50 chats: p50 | 50 chats: p99 |")
