@@ -31,6 +31,7 @@ from tests.support.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.e2e
 
+PLATFORM_KEY = "sk-platform-key-never-logged-0123456789"
 SLOW_TEXT = "one two three four five six seven eight nine ten"
 
 
@@ -55,6 +56,7 @@ async def test_serve_survives_a_killed_runner_and_keeps_the_conversation(
         AGENT_RUNNER_HEARTBEAT_INTERVAL="0.5",
         STOP_GRACE_PERIOD="2",
         DEMO_AGENT="false",
+        OPENAI_API_KEY=PLATFORM_KEY,
     )
     migrated = run_cli("migrate", env=env, cwd=tmp_path)
     assert migrated.returncode == 0, migrated.stderr
@@ -170,6 +172,8 @@ async def test_serve_survives_a_killed_runner_and_keeps_the_conversation(
 
             # SIGTERM: a clean exit within a few seconds, no runner left behind.
             assert_clean_exit(await server.terminate(timeout=15), server.output())
+            assert PLATFORM_KEY not in server.output(), "a secret reached the logs"
+            assert '"agent_id"' in server.output(), "log lines carry the agent id"
             await eventually(
                 lambda: _gone(second_pid), timeout=10, what="the runner process to exit with serve"
             )
