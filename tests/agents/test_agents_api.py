@@ -201,6 +201,9 @@ async def test_delete_stops_a_running_agent_first(database_url: str) -> None:
         assert (await client.get("/api/v1/agents")).json()["total"] == 0
         assert "doomed" not in app.app.state.supervisor.managed
         assert (await app.app.state.supervisor.statuses.get("doomed"))["status"] == "stopped"
+        bus = app.app.state.bus
+        assert await bus.get("agent_status:{doomed}") is None, "its status is removed from the bus"
+        assert await bus.pending_count("agent:{doomed}:input", "agenthub") == 0
 
         # An agent created again under the same id starts out stopped and fresh.
         recreated = await _create(client, id="doomed", name=agent["name"])

@@ -79,6 +79,7 @@ async def delete_agent(
 ) -> None:
     await supervisor.stop(agent_id, force=False)
     await service.delete(session, org_id=org_id, agent_id=agent_id)
+    await supervisor.forget(agent_id)
 
 
 @router.get("/{agent_id}/config", response_model=AgentConfig)

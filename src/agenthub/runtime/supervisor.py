@@ -29,7 +29,7 @@ from agenthub.db.engine import SessionFactory
 from agenthub.ops.metrics import Metrics
 from agenthub.runtime.host import AgentHost, host_keys, new_host_id
 from agenthub.runtime.launcher import ProcessLauncher, describe_exit, signal_process
-from agenthub.runtime.status import StatusStore
+from agenthub.runtime.status import StatusStore, activity_key
 from agenthub.runtime.tasks import raise_if_cancel_requested
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,19 @@ class Supervisor:
                 await self.statuses.write(agent_id, "stopped", restart_count=status.get("restart_count", 0))
             log.info("agent stopped", extra={"agent_id": agent_id, "force": force})
             return await self.statuses.describe(agent_id)
+
+    async def forget(self, agent_id: str) -> None:
+        """Stop a deleted agent and remove what the bus kept for it: its input stream
+        (unanswered messages of a deleted agent have no one to answer them), status,
+        activity and lease."""
+        await self.stop(agent_id, force=True)
+        await self._bus.delete(
+            keys.agent_input(agent_id),
+            keys.agent_status(agent_id),
+            activity_key(agent_id),
+            keys.agent_lease(agent_id),
+        )
+        self._locks.pop(agent_id, None)
 
     async def restart(self, agent_id: str) -> dict[str, Any]:
         await self.stop(agent_id)
