@@ -29,6 +29,7 @@ from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
 from agenthub.runtime.launcher import ProcessLauncher
 from agenthub.runtime.supervisor import Supervisor
+from agenthub.runtime.tasks import stop_tasks
 from agenthub.workers.history import HistorySaverWorker
 from agenthub.workers.inactivity import InactivityMonitorWorker
 from agenthub.workers.token_usage import TokenUsageWorker
@@ -101,9 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
                 while await worker.run_once():
                     pass
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await stop_tasks(tasks)
             await bus.close()
             await engine.dispose()
 
