@@ -81,30 +81,23 @@ class Gateway:
         chat = request.chat_id or chat_id or uuid.uuid4().hex
         listener.expect(message_id)
         try:
-            position = await self._record(org_id, agent_id, chat, message_id, request)
             started = await self._supervisor.ensure_running(agent_id)
-            await self._bus.add(keys.agent_input(agent_id), {
-                "message_id": message_id,
-                "agent_id": agent_id,
-                "chat_id": chat,
-                "text": request.content,
-                "platform_user_id": request.platform_user_id,
-                "user_data": request.user_data,
-                "channel": request.channel,
-                "position": position,
-            })
+            await self._record_and_send(org_id, agent_id, chat, message_id, request)
         except BaseException:
             listener.answered(message_id)
             raise
         self._metrics.messages.labels("in", request.channel).inc()
         return Accepted(message_id=message_id, chat_id=chat, agent_started=started, at=time.perf_counter())
 
-    async def _record(
+    async def _record_and_send(
         self, org_id: str, agent_id: str, chat_id: str, message_id: str, request: ChatRequest
-    ) -> int:
+    ) -> None:
+        """Store the message and put it on the agent's input in one unit: the database
+        transaction commits only after the bus took the message, so a bus that is down
+        leaves nothing stored that no agent will ever see."""
         try:
             async with session_scope(self._sessions) as session:
-                return await chats_service.record_inbound(
+                position = await chats_service.record_inbound(
                     session,
                     org_id=org_id,
                     agent_id=agent_id,
@@ -114,6 +107,16 @@ class Gateway:
                     channel=request.channel,
                     platform_user_id=request.platform_user_id,
                 )
+                await self._bus.add(keys.agent_input(agent_id), {
+                    "message_id": message_id,
+                    "agent_id": agent_id,
+                    "chat_id": chat_id,
+                    "text": request.content,
+                    "platform_user_id": request.platform_user_id,
+                    "user_data": request.user_data,
+                    "channel": request.channel,
+                    "position": position,
+                })
         except IntegrityError as error:  # the agent was deleted after the caller checked
             raise NotFound(f"agent {agent_id!r} not found") from error
 

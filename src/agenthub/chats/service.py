@@ -108,19 +108,18 @@ async def chat_exists(session: AsyncSession, *, org_id: str, agent_id: str, chat
 
 
 async def context_before(
-    session: AsyncSession, *, agent_id: str, chat_id: str, message_id: str, limit: int
+    session: AsyncSession, *, agent_id: str, chat_id: str, position: int, limit: int
 ) -> list[ChatMessage]:
-    """The last ``limit`` messages of a chat that came before ``message_id``, oldest first:
-    the conversation a runner rebuilds after a restart."""
-    anchor = (
-        select(ChatMessage.position).where(ChatMessage.message_id == message_id).scalar_subquery()
-    )
+    """The last ``limit`` messages of a chat before ``position`` (the inbound message's,
+    carried on the bus), oldest first: the conversation a runner rebuilds after a restart.
+    By position rather than by looking the message up, so it works even before the
+    gateway's transaction that stores the message is visible."""
     query = (
         select(ChatMessage)
         .where(
             ChatMessage.agent_id == agent_id,
             ChatMessage.chat_id == chat_id,
-            ChatMessage.position < anchor,
+            ChatMessage.position < position,
         )
         .order_by(ChatMessage.position.desc(), ChatMessage.seq.desc())
         .limit(limit)

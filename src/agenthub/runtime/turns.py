@@ -131,7 +131,7 @@ class TurnRunner:
     async def _answer(
         self, agent: HostedAgent, chat_id: str, message_id: str, message: dict[str, Any]
     ) -> AIMessage:
-        history = await self._conversation(agent, chat_id, message_id)
+        history = await self._conversation(agent, chat_id, int(message.get("position") or 0))
         history.append(HumanMessage(content=str(message.get("text", ""))))
         config = {
             "configurable": {
@@ -167,9 +167,10 @@ class TurnRunner:
         agent.remember(chat_id, [*history, final], self._settings.agent_context_messages)
         return final
 
-    async def _conversation(
-        self, agent: HostedAgent, chat_id: str, message_id: str
-    ) -> list[BaseMessage]:
+    async def _conversation(self, agent: HostedAgent, chat_id: str, position: int) -> list[BaseMessage]:
+        """What came before the message at ``position``: cached while the agent is hosted
+        here, read from the history after a (re)start. A message without a position (put on
+        the bus by hand) gets the whole recent history."""
         cached = agent.chats.get(chat_id)
         if cached is not None:
             return list(cached)
@@ -178,7 +179,7 @@ class TurnRunner:
                 session,
                 agent_id=agent.id,
                 chat_id=chat_id,
-                message_id=message_id,
+                position=position or 2**62,
                 limit=self._settings.agent_context_messages,
             )
         return [
