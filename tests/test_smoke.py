@@ -7,7 +7,7 @@ import httpx
 from websockets.asyncio.client import connect
 
 from agenthub.agents.demo import DEMO_AGENT_ID
-from tests.support.server import running_app, make_settings
+from tests.support.server import make_settings, running_app
 
 
 async def test_demo_agent_answers_over_websocket_and_sse(sqlite_url: str) -> None:

@@ -47,6 +47,16 @@ class DatabaseNotMigrated(ServiceUnavailable):
     code = "database_not_migrated"
 
 
+def is_unavailable(error: BaseException) -> bool:
+    """True for the errors of a database or bus that can't be reached (503, not 500)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    unreachable = (RedisConnectionError, RedisTimeoutError, OperationalError, InterfaceError, ConnectionError)
+    return isinstance(error, unreachable)
+
+
 class AgentError(AgentHubError):
     status_code = 409
     code = "agent_error"

@@ -21,8 +21,8 @@ from tests.channels.helpers import (
     received,
     turn,
 )
-from tests.support.sse import parse_sse
 from tests.support.server import make_settings, running_app
+from tests.support.sse import parse_sse
 
 
 async def _migrated(url: str) -> None:

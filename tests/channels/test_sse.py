@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 
 from tests.channels.helpers import assert_json_error, create_agent
-from tests.support.sse import parse_sse
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import make_settings, running_app
+from tests.support.sse import parse_sse
 
 
 def _names(events: list[tuple[str, dict]]) -> list[str]:

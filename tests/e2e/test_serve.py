@@ -25,9 +25,9 @@ from tests.channels.helpers import (
     send,
     turn,
 )
-from tests.support.sse import parse_sse
 from tests.e2e.processes import clean_env, run_cli, serve
 from tests.support.fake_openai import FakeOpenAI
+from tests.support.sse import parse_sse
 
 pytestmark = pytest.mark.e2e
 

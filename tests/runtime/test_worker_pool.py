@@ -105,7 +105,7 @@ async def test_shared_agents_spread_over_workers_and_move_when_one_dies(
             }
             by_worker = {worker.host_id: [a for a, s in placed.items() if s["host_id"] == worker.host_id] for worker in workers}
             assert all(by_worker.values()), f"both workers take agents: {by_worker}"
-            for agent_id, status in placed.items():
+            for status in placed.values():
                 worker = next(w for w in workers if w.host_id == status["host_id"])
                 assert status["pid"] == worker.pid and status["isolation"] == "shared"
 

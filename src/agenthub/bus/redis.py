@@ -9,7 +9,11 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agenthub.bus.base import Bus, Entry, Payload, Subscription
 
@@ -75,7 +79,15 @@ class RedisBus(Bus):
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "", max_connections: int = 200) -> RedisBus:
         client = aioredis.Redis.from_url(
-            url, decode_responses=True, max_connections=max_connections, health_check_interval=30
+            url,
+            decode_responses=True,
+            max_connections=max_connections,
+            health_check_interval=30,
+            # A pooled connection that broke while Redis was away fails once; retry it on a
+            # fresh connection instead of failing the caller. Retried writes are safe here:
+            # messages carry ids and answers are deduplicated by them.
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
         return cls(client, prefix=prefix)
 

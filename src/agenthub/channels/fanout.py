@@ -53,6 +53,23 @@ class Listener:
             await self._router._release(self)
 
 
+RESUBSCRIBE_AFTER = 0.5
+
+
+class _Broken(Subscription):
+    """Stands in for a subscription that could not be made; fails at once when read."""
+
+    async def __aiter__(self) -> AsyncIterator[Payload]:  # type: ignore[override]
+        raise ConnectionError("not subscribed")
+        yield {}  # pragma: no cover - makes this an async generator
+
+    async def get(self, timeout: float | None = None) -> Payload | None:
+        raise ConnectionError("not subscribed")
+
+    async def close(self) -> None:
+        return None
+
+
 class _Feed:
     def __init__(self, subscription: Subscription) -> None:
         self.subscription = subscription
@@ -73,16 +90,31 @@ class OutputRouter:
             if feed is None:
                 subscription = await self._bus.subscribe(keys.agent_output(agent_id))
                 feed = self._feeds[agent_id] = _Feed(subscription)
-                feed.task = asyncio.create_task(self._pump(feed), name=f"output-{agent_id}")
+                feed.task = asyncio.create_task(self._pump(feed, agent_id), name=f"output-{agent_id}")
             listener = Listener(self, agent_id)
             feed.listeners.add(listener)
             return listener
 
-    async def _pump(self, feed: _Feed) -> None:
-        async for event in feed.subscription:
-            listener = feed.routes.get(str(event.get("reply_to")))
-            if listener is not None:
-                listener.queue.put_nowait(event)
+    async def _pump(self, feed: _Feed, agent_id: str) -> None:
+        """Route events until cancelled; when the bus connection breaks, subscribe again
+        (what was published in the gap is lost, as pub/sub is; answers stay in the history)."""
+        while True:
+            try:
+                async for event in feed.subscription:
+                    listener = feed.routes.get(str(event.get("reply_to")))
+                    if listener is not None:
+                        listener.queue.put_nowait(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - keep the feed alive through outages
+                log.warning("output subscription lost: %s", type(error).__name__, extra={"agent_id": agent_id})
+            await asyncio.sleep(RESUBSCRIBE_AFTER)
+            with contextlib.suppress(Exception):
+                await feed.subscription.close()
+            try:
+                feed.subscription = await self._bus.subscribe(keys.agent_output(agent_id))
+            except Exception:  # noqa: BLE001 - still down; the loop tries again
+                feed.subscription = _Broken()
 
     def _route(self, agent_id: str, message_id: str, listener: Listener) -> None:
         self._feeds[agent_id].routes[message_id] = listener

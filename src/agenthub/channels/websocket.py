@@ -21,7 +21,7 @@ from agenthub.agents.models import DEFAULT_ORG
 from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.chats.schemas import ChatRequest
-from agenthub.errors import AgentHubError
+from agenthub.errors import AgentHubError, is_unavailable
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -120,10 +120,15 @@ class _Connection:
                 self.early.pop(message_id, None)
                 await self.send({"type": "error", "message": error.message})
                 continue
-            except Exception:  # noqa: BLE001 - the client gets an error, the socket lives on
+            except Exception as error:  # noqa: BLE001 - the client gets an error, the socket lives on
                 self.early.pop(message_id, None)
-                log.exception("accepting a message failed", extra={"agent_id": self.agent_id})
-                await self.send({"type": "error", "message": "internal error: the message was not accepted"})
+                if is_unavailable(error):
+                    log.warning("message not accepted: %s", type(error).__name__, extra={"agent_id": self.agent_id})
+                    reason = "the service is temporarily unavailable; the message was not accepted, send it again"
+                else:
+                    log.exception("accepting a message failed", extra={"agent_id": self.agent_id})
+                    reason = "internal error: the message was not accepted"
+                await self.send({"type": "error", "message": reason})
                 continue
             except BaseException:
                 self.early.pop(message_id, None)
@@ -163,7 +168,14 @@ async def agent_socket(websocket: WebSocket, agent_id: str) -> None:
         await websocket.send_json({"type": "error", "message": error.message})
         await websocket.close(code=4404, reason=_close_reason(error.message))
         return
-    listener = await gateway.listen(agent_id)
+    try:
+        listener = await gateway.listen(agent_id)
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+        await websocket.send_json({"type": "error", "message": "the service is temporarily unavailable; reconnect later"})
+        await websocket.close(code=1013, reason="try again later")
+        return
     connection = _Connection(websocket, gateway, agent_id, listener)
     forwarder = asyncio.create_task(connection.forward())
     try:

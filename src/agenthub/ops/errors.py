@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from agenthub.errors import AgentHubError
+from agenthub.errors import AgentHubError, is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -45,5 +45,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        if is_unavailable(error):
+            log.warning("a backing service is unreachable: %s", type(error).__name__, extra={"path": request.url.path})
+            return JSONResponse(
+                error_body("unavailable", "a backing service (database or bus) is unreachable; try again"),
+                status_code=503,
+            )
         log.exception("unhandled error", extra={"path": request.url.path})
         return JSONResponse(error_body("internal", "internal error"), status_code=500)

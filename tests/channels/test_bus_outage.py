@@ -1,0 +1,83 @@
+"""Redis goes away and comes back: clients get a clear 503 / error event, nothing is stored
+half-way, and chatting resumes by itself once Redis is reachable again."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from websockets.asyncio.client import connect
+
+from tests.channels.helpers import assert_json_error, create_agent, eventually, turn
+from tests.support.server import make_settings, running_app
+from tests.support.sse import parse_sse
+from tests.support.tcp_proxy import TcpProxy
+
+pytestmark = [pytest.mark.redis]
+
+
+async def _answer(client: httpx.AsyncClient, agent_id: str, content: str, chat_id: str) -> str | None:
+    response = await client.post(f"/api/v1/agents/{agent_id}/chat", json={"content": content, "chat_id": chat_id})
+    if response.status_code != 200:
+        return None
+    message = [data for name, data in parse_sse(response.text) if name == "message"]
+    return message[0]["content"] if message else None
+
+
+async def test_a_redis_outage_is_503_stores_nothing_and_heals(
+    sqlite_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    real = make_url(redis_server_url.replace("redis://", "postgresql://", 1))
+    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 6379)
+    await proxy.start()
+    settings = make_settings(
+        database_url=sqlite_url,
+        redis_url=f"redis://127.0.0.1:{proxy.port}/{real.database or 0}",
+        redis_prefix=redis_prefix,
+    )
+    try:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60) as client:
+            agent_id = await create_agent(client)
+            assert await _answer(client, agent_id, "before", "c1") == 'You said: "before". That is message 1 of this chat.'
+
+            async with connect(f"{app.ws_url}/ws/agents/{agent_id}") as socket:
+                events = await turn(socket, "hello from the socket", chat_id="c2")
+                assert events[-1]["type"] == "message"
+                await proxy.cut()
+
+                refused = await client.post(f"/api/v1/agents/{agent_id}/chat", json={"content": "during", "chat_id": "c1"})
+                error = assert_json_error(refused, 503)
+                assert error["code"] == "unavailable"
+
+                health = await client.get("/health")
+                assert health.status_code == 503
+                assert health.json()["checks"]["bus"]["ok"] is False
+                assert health.json()["checks"]["database"]["ok"] is True
+
+                events = await turn(socket, "during, over the socket", chat_id="c1")
+                assert [e["type"] for e in events] == ["error"]
+                assert "unavailable" in events[0]["message"]
+
+                await proxy.start()  # same port: Redis is back
+                answer = await eventually(
+                    lambda: _answer(client, agent_id, "after", "c1"), timeout=30, what="chatting to work again"
+                )
+                # The two refused messages were not stored: this is the chat's second message.
+                assert answer == 'You said: "after". That is message 2 of this chat.'
+
+                events = await turn(socket, "the socket works again", chat_id="c1")
+                assert events[-1]["type"] == "message"
+
+            history = await eventually(
+                lambda: _history_if_complete(client, agent_id, "c1", 6), what="the history to be written"
+            )
+            assert [m["content"] for m in history if m["role"] == "user"] == [
+                "before", "after", "the socket works again",
+            ]
+    finally:
+        await proxy.cut()
+
+
+async def _history_if_complete(client: httpx.AsyncClient, agent_id: str, chat_id: str, count: int) -> list | None:
+    items = (await client.get(f"/api/v1/agents/{agent_id}/chats/{chat_id}/messages")).json()["items"]
+    return items if len(items) >= count else None
