@@ -6,6 +6,7 @@ gateway B; the runner's answer reaches B."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import httpx
@@ -79,3 +80,36 @@ async def test_reply_reaches_the_socket_on_the_other_gateway(
         return not process_alive(status["pid"])
 
     await eventually(runner_gone, timeout=15, what="the runner process to exit")
+
+
+async def test_a_stop_through_the_other_gateway_stops_the_runner_for_good(
+    postgres_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    await _migrated(postgres_url)
+    settings = make_settings(database_url=postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
+    async with running_app(settings) as a, running_app(settings) as b:
+        async with httpx.AsyncClient(base_url=a.url, timeout=30) as on_a, \
+                httpx.AsyncClient(base_url=b.url, timeout=30) as on_b:
+            agent_id = await create_agent(on_a, isolation="process")
+            assert (await on_a.post(f"/api/v1/agents/{agent_id}/start")).status_code == 200
+
+            async def running() -> dict | None:
+                status = await agent_status(on_a, agent_id)
+                return status if status["status"] == "running" and status["pid"] else None
+
+            pid = (await eventually(running, what="the runner to report running"))["pid"]
+
+            stopped = await on_b.post(f"/api/v1/agents/{agent_id}/stop")  # B does not own it
+            assert stopped.status_code == 200 and stopped.json()["status"] == "stopped"
+
+            await eventually(lambda: _gone(pid), what="A to stop its runner")
+            # Not taken for a crash: no restart, still stopped a while later.
+            for _ in range(10):
+                status = await agent_status(on_a, agent_id)
+                assert status["status"] == "stopped" and status["restart_count"] == 0, status
+                await asyncio.sleep(0.1)
+            assert agent_id not in a.app.state.supervisor.managed
+
+
+async def _gone(pid: int) -> bool:
+    return not process_alive(pid)

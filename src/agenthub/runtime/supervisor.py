@@ -238,6 +238,14 @@ class Supervisor:
         await self._bus.set(
             keys.agent_lease(managed.agent_id), {"owner": self.id}, ttl=self._lease_ttl()
         )
+        status = await self.statuses.get(managed.agent_id)
+        if status.get("status") == "stopped" and status.get("changed_at", 0) > managed.launched_at:
+            # Stopped through another gateway: it wrote the status, the owner acts on it.
+            self.managed.pop(managed.agent_id, None)
+            await self._halt(managed, force=False)
+            await self._bus.compare_and_delete(keys.agent_lease(managed.agent_id), "owner", self.id)
+            log.info("agent stopped through another gateway", extra={"agent_id": managed.agent_id})
+            return
         if managed.next_start_at is not None:
             if now >= managed.next_start_at:
                 await self._launch(managed)
@@ -247,7 +255,6 @@ class Supervisor:
         if managed.process is not None and managed.process.exitcode is not None:
             await self._failed(managed, f"runner {describe_exit(managed.process.exitcode)}")
             return
-        status = await self.statuses.get(managed.agent_id)
         alive = await self._host_alive(managed.host_id)
         if status.get("status") == "running" and status.get("host_id") == managed.host_id:
             if not alive:
