@@ -209,3 +209,15 @@ async def test_a_running_runner_is_not_announced_as_starting(
         second = await chat(client, agent_id, "again", chat_id=first.chat_id)
         assert [name for name, _ in second.events if name == "status"] == []
         assert second.events[-3][1]["content"] == said("again", 2)
+
+
+async def test_a_runner_process_is_named_after_its_agent(
+    sqlite_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    settings = make_settings(database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url) as client:
+        agent_id = await create_agent(client, "named", isolation="process")
+        assert (await client.post(f"/api/v1/agents/{agent_id}/start")).status_code == 200
+        pid = (await wait_status(client, agent_id, _running, what="the runner"))["pid"]
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            assert cmdline.read().replace(b"\0", b" ").strip() == f"agenthub runner {agent_id}".encode()

@@ -16,6 +16,7 @@ import signal
 # starts without importing anything heavy (the Redis client alone takes ~0.3 s).
 import langchain_openai  # noqa: F401
 import langgraph.graph  # noqa: F401
+from setproctitle import setproctitle
 
 import agenthub.bus.redis  # noqa: F401
 from agenthub.bus import open_bus
@@ -74,6 +75,7 @@ async def serve_runner(
 
 def run_child(settings: Settings, agent_id: str, host_id: str, supervisor_pid: int) -> None:
     """Target of a forked runner process."""
+    setproctitle(f"agenthub runner {agent_id}")  # what `ps` shows, instead of the fork server's name
     configure_logging(settings, component=f"runner:{agent_id}")
     raise SystemExit(
         event_loop.run(serve_runner(settings, agent_id, host_id=host_id, supervisor_pid=supervisor_pid))
