@@ -118,28 +118,8 @@ def _mask(settings: dict[str, Any]) -> dict[str, Any]:
     return masked
 
 
-class AgentRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    name: str
-    kind: str
-    settings: dict[str, Any]
-    config_version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @field_validator("settings")
-    @classmethod
-    def _hide_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return _mask(value)
-
-
-class AgentUpdated(AgentRead):
-    restart_required: bool = Field(
-        description="True when the agent is running: it takes the new config on its next restart"
-    )
-    message: str
+MaskedSettings = Annotated[dict[str, Any], AfterValidator(_mask)]
+"""Settings as they leave the server: integration secrets shown as ``***``."""
 
 
 class AgentConfig(BaseModel):
@@ -149,13 +129,21 @@ class AgentConfig(BaseModel):
 
     id: str
     kind: str
-    settings: dict[str, Any]
+    settings: MaskedSettings
     config_version: int
 
-    @field_validator("settings")
-    @classmethod
-    def _hide_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return _mask(value)
+
+class AgentRead(AgentConfig):
+    name: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class AgentUpdated(AgentRead):
+    restart_required: bool = Field(
+        description="True when the agent is running: it takes the new config on its next restart"
+    )
+    message: str
 
 
 class AgentStatusRead(BaseModel):
