@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from agenthub import __version__
 from agenthub.agents import api as agents_api
 from agenthub.agents.demo import ensure_demo_agent
+from agenthub.billing import api as billing_api
 from agenthub.bus import open_bus
 from agenthub.channels import sse, websocket
 from agenthub.channels.gateway import Gateway
@@ -115,6 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(agents_api.router)
     app.include_router(chats_api.router)
+    app.include_router(billing_api.router)
     app.include_router(sse.router)
     app.include_router(websocket.router)
     app.include_router(ops_api.router)

@@ -4,9 +4,8 @@ AgentHubError                  500  internal
 ├── InvalidInput               422  invalid_input
 ├── NotFound                   404  not_found
 ├── Conflict                   409  conflict
-├── ServiceUnavailable         503  unavailable
-│   └── DatabaseNotMigrated    503  database_not_migrated
-└── AgentError                 409  agent_error
+└── ServiceUnavailable         503  unavailable
+    └── DatabaseNotMigrated    503  database_not_migrated
 """
 
 from __future__ import annotations
@@ -55,8 +54,3 @@ def is_unavailable(error: BaseException) -> bool:
 
     unreachable = (RedisConnectionError, RedisTimeoutError, OperationalError, InterfaceError, ConnectionError)
     return isinstance(error, unreachable)
-
-
-class AgentError(AgentHubError):
-    status_code = 409
-    code = "agent_error"

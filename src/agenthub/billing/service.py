@@ -32,15 +32,6 @@ async def record_usage(session: AsyncSession, events: Sequence[dict[str, Any]]) 
     await insert_ignoring_duplicates(session, TokenUsageLog, rows)
 
 
-async def usage_for_agent(session: AsyncSession, *, org_id: str, agent_id: str) -> list[TokenUsageLog]:
-    query = (
-        select(TokenUsageLog)
-        .where(TokenUsageLog.org_id == org_id, TokenUsageLog.agent_id == agent_id)
-        .order_by(TokenUsageLog.id)
-    )
-    return list(await session.scalars(query))
-
-
 async def totals_for_agent(session: AsyncSession, *, org_id: str, agent_id: str) -> dict[str, Any]:
     row = (
         await session.execute(
@@ -55,6 +46,6 @@ async def totals_for_agent(session: AsyncSession, *, org_id: str, agent_id: str)
     return {
         "input_tokens": int(row[0]),
         "output_tokens": int(row[1]),
-        "cost": str(row[2]) if row[2] is not None else None,
+        "cost": f"{row[2]:f}" if row[2] is not None else None,
         "turns": int(row[3]),
     }
