@@ -41,6 +41,24 @@ class Settings(BaseSettings):
     agent_context_messages: int = Field(default=40, ge=1, le=1000)
     max_concurrent_turns: int = Field(default=256, ge=1)
 
+    # Read now under the seed names so deployments can set them; the features that use
+    # them (Telegram, e-mail, knowledge, encrypted credentials, budgets) come later.
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str | None = None
+    public_url: str | None = None
+    qdrant_url: str | None = None
+    qdrant_collection: str | None = None
+    secret_box_key: SecretStr | None = None
+    user_default_budget: float | None = Field(default=None, ge=0)
+    user_budget_duration: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_tls: bool = True
+    outbound_allowlist: str = Field(default="", description="Hosts or CIDRs, comma-separated")
+
     demo_agent: bool = Field(default=True, description="Create the demo agent on first start")
     log_level: str = "INFO"
     log_json: bool = True
