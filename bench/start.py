@@ -38,6 +38,7 @@ def main() -> None:
     result = {"runs": len(timings), "p50_ms": statistics.median(timings), "max_ms": max(timings),
               "p90_ms": percentile(timings, 90)}
     print(json.dumps(result))
+    print("all runs (ms):", [round(t) for t in timings])
     print(f"| process runner: start -> running | p50 {result['p50_ms']:.0f} ms, p90 {result['p90_ms']:.0f} ms, max {result['max_ms']:.0f} ms ({len(timings)} runs) |")
 
 

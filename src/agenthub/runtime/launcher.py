@@ -25,10 +25,13 @@ class ProcessLauncher:
         self._context.set_forkserver_preload(PRELOAD)  # type: ignore[attr-defined]
 
     def warm(self) -> None:
-        """Start the fork server now, so the first agent start doesn't pay for it."""
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
+        """Start the fork server and wait until it has imported what runners use (one
+        empty fork proves it), so even the first agent start doesn't pay for it. Also
+        imports the runner's module here, which :meth:`spawn` names as the target."""
+        from agenthub.runtime import runner_main  # noqa: F401
+        process = self._context.Process(target=_nothing, name="agenthub-warm-up")  # type: ignore[attr-defined]
+        process.start()
+        process.join(60)
 
     def spawn(self, agent_id: str, host_id: str) -> BaseProcess:
         from agenthub.runtime import runner_main
@@ -41,6 +44,10 @@ class ProcessLauncher:
         )
         process.start()
         return process
+
+
+def _nothing() -> None:
+    return None
 
 
 def signal_process(process: BaseProcess, signum: int) -> None:
