@@ -221,3 +221,30 @@ async def test_a_runner_process_is_named_after_its_agent(
         pid = (await wait_status(client, agent_id, _running, what="the runner"))["pid"]
         with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
             assert cmdline.read().replace(b"\0", b" ").strip() == f"agenthub runner {agent_id}".encode()
+
+
+async def test_an_agent_left_behind_by_a_dead_gateway_is_taken_over(
+    sqlite_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    """A gateway killed without a shutdown leaves a lease and a 'running' status with no
+    heartbeat behind; the next message through another gateway starts the agent at once
+    instead of waiting for a lease to expire."""
+    from agenthub.bus import keys, open_bus
+
+    settings = make_settings(database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
+    bus = open_bus(redis_server_url, prefix=redis_prefix)
+    try:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url) as client:
+            agent_id = await create_agent(client, "orphan", isolation="process")
+            await bus.set(keys.agent_lease(agent_id), {"owner": "gateway-that-died"}, ttl=600)
+            await bus.set(keys.agent_status(agent_id), {
+                "status": "running", "pid": 2**22 + 1, "host_id": "runner-that-died", "restart_count": 0,
+            }, ttl=600)
+
+            reply = await asyncio.wait_for(chat(client, agent_id, "anyone there?"), 15)
+            assert reply.content == said("anyone there?", 1)
+            status = await get_status(client, agent_id)
+            assert status["status"] == "running" and pid_alive(status["pid"])
+            assert (await bus.get(keys.agent_lease(agent_id)))["owner"] == app.app.state.supervisor.id
+    finally:
+        await bus.close()

@@ -17,7 +17,6 @@ import asyncio
 import logging
 import signal
 import time
-import uuid
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any, Literal
@@ -65,7 +64,9 @@ class Supervisor:
         launcher: ProcessLauncher | None,
         metrics: Metrics,
     ) -> None:
-        self.id = f"supervisor-{uuid.uuid4().hex[:10]}"
+        # The supervisor is known by its gateway's host: that host's heartbeat tells other
+        # gateways whether the holder of a lease is still alive.
+        self.id = local_host.host_id
         self._settings = settings
         self._bus = bus
         self._sessions = session_factory
@@ -314,7 +315,16 @@ class Supervisor:
         if await self._bus.set(key, {"owner": self.id}, ttl=self._lease_ttl(), only_if_absent=True):
             return True
         holder = await self._bus.get(key)
-        return holder is not None and holder.get("owner") == self.id
+        if holder is None or holder.get("owner") == self.id:
+            return holder is not None
+        if await self._host_alive(holder.get("owner")):
+            return False
+        # The gateway holding the lease is gone (killed without a shutdown): take it over.
+        await self._bus.compare_and_delete(key, "owner", str(holder.get("owner")))
+        taken = await self._bus.set(key, {"owner": self.id}, ttl=self._lease_ttl(), only_if_absent=True)
+        if taken:
+            log.warning("took over the lease of a dead gateway", extra={"agent_id": agent_id})
+        return taken
 
     async def _host_alive(self, host_id: str | None) -> bool:
         if not host_id:
