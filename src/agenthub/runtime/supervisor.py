@@ -227,19 +227,27 @@ class Supervisor:
                 log.exception("supervisor check failed")
 
     async def check(self) -> None:
-        """One pass: restarts that are due, crashed or silent runners, lease renewals."""
+        """One pass: restarts that are due, crashed or silent runners, lease renewals.
+        Leases, statuses and heartbeats of every managed agent go in three round trips."""
         now = time.time()
-        for managed in list(self.managed.values()):
+        agents = list(self.managed.values())
+        if not agents:
+            return
+        renew = self._bus.batch()
+        for managed in agents:
+            renew.set(keys.agent_lease(managed.agent_id), {"owner": self.id}, ttl=self._lease_ttl())
+        await renew.execute()
+        statuses = await self._bus.get_many([keys.agent_status(m.agent_id) for m in agents])
+        host_ids = sorted({m.host_id for m in agents if m.host_id})
+        beats = dict(zip(host_ids, await self._bus.get_many([keys.host_heartbeat(h) for h in host_ids]), strict=True))
+        for managed, status in zip(agents, statuses, strict=True):
             async with self._lock(managed.agent_id):
                 if self.managed.get(managed.agent_id) is not managed:
                     continue
-                await self._check_one(managed, now)
+                alive = self._fresh(beats.get(managed.host_id or ""), now)
+                await self._check_one(managed, status or {}, alive, now)
 
-    async def _check_one(self, managed: Managed, now: float) -> None:
-        await self._bus.set(
-            keys.agent_lease(managed.agent_id), {"owner": self.id}, ttl=self._lease_ttl()
-        )
-        status = await self.statuses.get(managed.agent_id)
+    async def _check_one(self, managed: Managed, status: dict[str, Any], alive: bool, now: float) -> None:
         if status.get("status") == "stopped" and status.get("changed_at", 0) > managed.launched_at:
             # Stopped through another gateway: it wrote the status, the owner acts on it.
             self.managed.pop(managed.agent_id, None)
@@ -256,7 +264,6 @@ class Supervisor:
         if managed.process is not None and managed.process.exitcode is not None:
             await self._failed(managed, f"runner {describe_exit(managed.process.exitcode)}")
             return
-        alive = await self._host_alive(managed.host_id)
         if status.get("status") == "running" and status.get("host_id") == managed.host_id:
             if not alive:
                 await self._kill(managed)
@@ -329,8 +336,10 @@ class Supervisor:
     async def _host_alive(self, host_id: str | None) -> bool:
         if not host_id:
             return False
-        beat = await self._bus.get(keys.host_heartbeat(host_id))
-        return beat is not None and time.time() - beat["at"] <= self._settings.heartbeat_stale_after
+        return self._fresh(await self._bus.get(keys.host_heartbeat(host_id)), time.time())
+
+    def _fresh(self, beat: dict[str, Any] | None, now: float) -> bool:
+        return beat is not None and now - beat["at"] <= self._settings.heartbeat_stale_after
 
     async def _live_workers(self) -> dict[str, int]:
         """Live worker hosts and how many agents each holds."""
@@ -345,6 +354,6 @@ class Supervisor:
         for member, beat in zip(members, beats, strict=True):
             if beat is None:
                 await self._bus.set_remove(keys.WORKERS_SET, member)
-            elif now - beat["at"] <= self._settings.heartbeat_stale_after:
+            elif self._fresh(beat, now):
                 live[member] = max(int(beat.get("agents", 0)), load.get(member, 0))
         return live
