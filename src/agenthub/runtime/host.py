@@ -79,7 +79,6 @@ class AgentHost:
         self._chat_tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._capacity = asyncio.Semaphore(settings.max_concurrent_turns)
         self._heartbeat_task: asyncio.Task[None] | None = None
-        self.turns_done = 0
 
     # --- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -226,7 +225,6 @@ class AgentHost:
                     return
                 async with self._capacity:
                     await self._turns.run(agent, entry)
-                self.turns_done += 1
         finally:
             self._chat_tasks.pop(key, None)
             if not self._chat_queues.get(key):
