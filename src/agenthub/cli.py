@@ -69,6 +69,9 @@ def serve(
         port=port or settings.manager_port,
         log_config=None,
         ws_ping_interval=20,
+        # Frames are small JSON events: compressing them costs both ends more CPU than the
+        # bytes it saves on any link AgentHub runs over.
+        ws_per_message_deflate=False,
     )
 
 

@@ -16,9 +16,10 @@ def _names(events: list[tuple[str, dict]]) -> list[str]:
 
 
 async def test_sse_streams_chunks_then_message_usage_done_and_keeps_the_chat(sqlite_url: str) -> None:
+    # Tokens 50 ms apart, slower than the publisher merges them: each is a chunk of its own.
     with FakeOpenAI() as fake:
-        fake.add_answer("Alpha beta gamma", prompt_tokens=21, completion_tokens=3)
-        fake.add_answer("Delta epsilon", prompt_tokens=34, completion_tokens=2)
+        fake.add_answer("Alpha beta gamma", prompt_tokens=21, completion_tokens=3, delay=0.05)
+        fake.add_answer("Delta epsilon", prompt_tokens=34, completion_tokens=2, delay=0.05)
         async with running_app(make_settings(database_url=sqlite_url)) as app:
             async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
                 agent_id = await create_agent(

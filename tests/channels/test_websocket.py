@@ -160,7 +160,8 @@ async def test_unknown_agent_gets_an_error_then_close_4404(sqlite_url: str) -> N
 
 async def test_openai_compatible_agent_streams_the_scripted_words(sqlite_url: str) -> None:
     with FakeOpenAI() as fake:
-        fake.add_answer("The quick brown fox", prompt_tokens=17, completion_tokens=4)
+        # 50 ms between tokens, slower than the publisher merges them: a chunk per token.
+        fake.add_answer("The quick brown fox", prompt_tokens=17, completion_tokens=4, delay=0.05)
         async with running_app(make_settings(database_url=sqlite_url)) as app:
             async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
                 agent_id = await create_agent(

@@ -65,7 +65,7 @@ async def test_serve_survives_a_killed_runner_and_keeps_the_conversation(
     with FakeOpenAI() as fake:
         fake.add_answer("Hello from the fake model", prompt_tokens=11, completion_tokens=5)
         fake.add_answer("Second answer here", prompt_tokens=19, completion_tokens=3)
-        fake.add_answer("Streaming over SSE", prompt_tokens=23, completion_tokens=3)
+        fake.add_answer("Streaming over SSE", prompt_tokens=23, completion_tokens=3, delay=0.05)
         fake.add_answer(SLOW_TEXT, prompt_tokens=31, completion_tokens=10, delay=0.3)
         # Nothing more is scripted: later requests get the fallback "echo: <last user message>".
 

@@ -1,6 +1,6 @@
 """The message bus: one interface, an in-process default and a Redis backend."""
 
-from agenthub.bus.base import Bus, Entry, Payload, Subscription
+from agenthub.bus.base import Batch, Bus, Entry, Payload, Subscription
 
 
 def open_bus(redis_url: str | None, *, prefix: str = "") -> Bus:
@@ -14,4 +14,4 @@ def open_bus(redis_url: str | None, *, prefix: str = "") -> Bus:
     return MemoryBus()
 
 
-__all__ = ["Bus", "Entry", "Payload", "Subscription", "open_bus"]
+__all__ = ["Batch", "Bus", "Entry", "Payload", "Subscription", "open_bus"]

@@ -13,12 +13,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from agenthub.agents import service as agents_service
-from agenthub.bus import Bus, keys
+from agenthub.bus import Bus
 from agenthub.channels.fanout import Listener, OutputRouter
-from agenthub.chats import service as chats_service
+from agenthub.channels.inbound import InboundMessage, InboundWriter
 from agenthub.chats.schemas import ChatRequest
+from agenthub.chats.service import InboundRecord
 from agenthub.config import Settings
-from agenthub.db.engine import SessionFactory, session_scope
+from agenthub.db.engine import SessionFactory
 from agenthub.errors import NotFound
 from agenthub.ops.metrics import Metrics
 from agenthub.runtime.supervisor import Supervisor
@@ -50,6 +51,7 @@ class Gateway:
         self._metrics = metrics
         self._settings = settings
         self._router = OutputRouter(bus)
+        self._inbound = InboundWriter(bus=bus, session_factory=session_factory)
 
     async def check_agent(self, *, org_id: str, agent_id: str) -> None:
         """Raise NotFound unless the organisation has this agent. Callers check once (at
@@ -62,6 +64,7 @@ class Gateway:
         return await self._router.listen(agent_id)
 
     async def close(self) -> None:
+        await self._inbound.close()
         await self._router.close()
 
     async def accept(
@@ -92,31 +95,20 @@ class Gateway:
     async def _record_and_send(
         self, org_id: str, agent_id: str, chat_id: str, message_id: str, request: ChatRequest
     ) -> None:
-        """Store the message and put it on the agent's input in one unit: the database
-        transaction commits only after the bus took the message, so a bus that is down
-        leaves nothing stored that no agent will ever see."""
+        message = InboundMessage(
+            InboundRecord(
+                org_id=org_id,
+                agent_id=agent_id,
+                chat_id=chat_id,
+                message_id=message_id,
+                content=request.content,
+                channel=request.channel,
+                platform_user_id=request.platform_user_id,
+            ),
+            user_data=request.user_data,
+        )
         try:
-            async with session_scope(self._sessions) as session:
-                position = await chats_service.record_inbound(
-                    session,
-                    org_id=org_id,
-                    agent_id=agent_id,
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    content=request.content,
-                    channel=request.channel,
-                    platform_user_id=request.platform_user_id,
-                )
-                await self._bus.add(keys.agent_input(agent_id), {
-                    "message_id": message_id,
-                    "agent_id": agent_id,
-                    "chat_id": chat_id,
-                    "text": request.content,
-                    "platform_user_id": request.platform_user_id,
-                    "user_data": request.user_data,
-                    "channel": request.channel,
-                    "position": position,
-                })
+            await self._inbound.write(message)
         except IntegrityError as error:  # the agent was deleted after the caller checked
             raise NotFound(f"agent {agent_id!r} not found") from error
 

@@ -3,10 +3,13 @@ idempotent history the saver writes, and what runners read back as context."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,48 +18,70 @@ from agenthub.db.base import utcnow
 from agenthub.db.upsert import dialect_of, insert_ignoring_duplicates
 
 
-async def record_inbound(
-    session: AsyncSession,
-    *,
-    org_id: str,
-    agent_id: str,
-    chat_id: str,
-    message_id: str,
-    content: str,
-    channel: str,
-    platform_user_id: str | None = None,
-) -> int:
-    """Store a user's message (and its chat) so it survives anything after this point.
-    Returns the message's position in the chat."""
-    insert = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
+@dataclass(frozen=True, slots=True)
+class InboundRecord:
+    """A user's message as the gateway stores it before acknowledging it."""
+
+    org_id: str
+    agent_id: str
+    chat_id: str
+    message_id: str
+    content: str
+    channel: str
+    platform_user_id: str | None = None
+
+
+@cache
+def _count_turns(dialect: str) -> Insert:
+    """Create chats, or add the new messages to their turn count; returns the count. One
+    statement object per dialect, so SQLAlchemy compiles it once."""
+    table = Chat.__table__
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.id, table.c.agent_id],
+        set_={"turns": table.c.turns + insert.excluded.turns, "last_message_at": insert.excluded.last_message_at},
+    ).returning(table.c.id, table.c.agent_id, table.c.turns)
+
+
+async def record_inbound(session: AsyncSession, messages: Sequence[InboundRecord]) -> list[int]:
+    """Store users' messages (and their chats) so they survive anything after this point:
+    one statement for the chats, one for the messages, however many there are. Returns
+    each message's position in its chat; messages of one chat get consecutive turns in the
+    order given."""
+    if not messages:
+        return []
+    per_chat = Counter((m.chat_id, m.agent_id) for m in messages)
+    org_of = {(m.chat_id, m.agent_id): m.org_id for m in messages}
     now = utcnow()
-    upsert_chat = (
-        insert(Chat)
-        .values(id=chat_id, agent_id=agent_id, org_id=org_id, turns=1, created_at=now, last_message_at=now)
-        .on_conflict_do_update(
-            index_elements=[Chat.id, Chat.agent_id],
-            set_={"turns": Chat.turns + 1, "last_message_at": now},
-        )
-        .returning(Chat.turns)
-    )
-    position = 2 * (await session.execute(upsert_chat)).scalar_one()
-    await insert_ignoring_duplicates(
-        session,
-        ChatMessage,
-        [
-            {
-                "message_id": message_id,
-                "agent_id": agent_id,
-                "chat_id": chat_id,
-                "position": position,
-                "role": "user",
-                "content": content,
-                "channel": channel,
-                "platform_user_id": platform_user_id,
-            }
-        ],
-    )
-    return position
+    chats = [
+        {"id": chat, "agent_id": agent, "org_id": org_of[chat, agent], "turns": count,
+         "created_at": now, "last_message_at": now}
+        for (chat, agent), count in per_chat.items()
+    ]
+    # The chat's turn count after this statement; this group's messages are its last turns.
+    next_turn = {
+        (chat, agent): turns - per_chat[chat, agent] + 1
+        for chat, agent, turns in (await session.execute(_count_turns(dialect_of(session)), chats)).all()
+    }
+    positions: list[int] = []
+    rows: list[dict[str, Any]] = []
+    for m in messages:
+        key = (m.chat_id, m.agent_id)
+        position = 2 * next_turn[key]
+        next_turn[key] += 1
+        positions.append(position)
+        rows.append({
+            "message_id": m.message_id,
+            "agent_id": m.agent_id,
+            "chat_id": m.chat_id,
+            "position": position,
+            "role": "user",
+            "content": m.content,
+            "channel": m.channel,
+            "platform_user_id": m.platform_user_id,
+        })
+    await insert_ignoring_duplicates(session, ChatMessage, rows)
+    return positions
 
 
 async def save_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:

@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 @cache
 def _insert_ignoring(dialect: str, model: type) -> Insert:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).on_conflict_do_nothing()
+    # On the table, not the mapped class: a plain multi-row INSERT, without the ORM's bulk
+    # machinery (which costs more than the statement here).
+    return insert(model.__table__).on_conflict_do_nothing()
 
 
 def dialect_of(session: AsyncSession) -> str:

@@ -9,6 +9,7 @@ model again; its stored answer is published once more (same message id) and ackn
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -17,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.graph.state import CompiledStateGraph
 
-from agenthub.bus import Bus, Entry, keys
+from agenthub.bus import Batch, Bus, Entry, Payload, keys
 from agenthub.chats import service as chats_service
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 REPLY_MARKER_TTL = 24 * 3600.0
 MAX_CHATS_PER_AGENT = 256
 ACTIVITY_EVERY = 1.0
+CHUNK_INTERVAL = 0.02
+"""Seconds between two publishes of an answer's streamed text (50 a second at most)."""
 
 
 @dataclass
@@ -107,9 +110,10 @@ class TurnRunner:
             ).execute()
             return
         await self._touch(agent)
+        chunks = ChunkPublisher(self._bus, output, message_id, chat_id)
         try:
             async with asyncio.timeout(self._settings.turn_timeout):
-                answer = await self._answer(agent, chat_id, message_id, message)
+                answer = await self._answer(agent, chat_id, message, chunks)
         except Exception as error:  # noqa: BLE001 - any failure becomes an error to the user
             log.warning(
                 "turn failed: %s", type(error).__name__,
@@ -122,14 +126,15 @@ class TurnRunner:
                 "channel": message.get("channel", "web"),
                 "response": _describe(error),
             }
-            await self._bus.batch().publish(output, error_event).ack(
-                entry.stream, keys.INPUT_GROUP, entry.id
-            ).execute()
+            batch = self._bus.batch()
+            with contextlib.suppress(Exception):  # the error is what the user must see
+                await chunks.finish_into(batch)
+            await batch.publish(output, error_event).ack(entry.stream, keys.INPUT_GROUP, entry.id).execute()
             return
-        await self._deliver(agent, entry, message, chat_id, message_id, answer)
+        await self._deliver(agent, entry, message, chat_id, message_id, answer, chunks)
 
     async def _answer(
-        self, agent: HostedAgent, chat_id: str, message_id: str, message: dict[str, Any]
+        self, agent: HostedAgent, chat_id: str, message: dict[str, Any], chunks: ChunkPublisher
     ) -> AIMessage:
         history = await self._conversation(agent, chat_id, int(message.get("position") or 0))
         history.append(HumanMessage(content=str(message.get("text", ""))))
@@ -137,32 +142,12 @@ class TurnRunner:
             "configurable": {
                 "model": self._models.for_agent(agent),
                 "system_prompt": agent.settings.get("system_prompt", ""),
+                "on_token": chunks.push,
             }
         }
-        chunks = ChunkPublisher(self._bus, keys.agent_output(agent.id), message_id, chat_id)
-        streamed: AIMessageChunk | AIMessage | None = None
-        # "messages" mode alone: the answer is the sum of its chunks (usage included), so
-        # the graph's state updates need not be streamed too.
-        try:
-            async for piece, _meta in self._graph.astream(
-                {"messages": history}, config, stream_mode="messages"
-            ):
-                if isinstance(piece, AIMessageChunk):
-                    streamed = piece if not isinstance(streamed, AIMessageChunk) else streamed + piece
-                elif isinstance(piece, AIMessage):
-                    streamed = piece  # a model that does not stream: one piece
-                else:
-                    continue
-                chunks.push(piece.text)
-        finally:
-            # Chunks already produced go out before whatever follows (the answer or an error).
-            await chunks.flush()
-        final = (
-            AIMessage(content=streamed.text, usage_metadata=streamed.usage_metadata)
-            if streamed is not None
-            else None
-        )
-        if final is None:
+        state = await self._graph.ainvoke({"messages": history}, config)
+        final = state["messages"][-1] if state.get("messages") else None
+        if not isinstance(final, AIMessage):
             raise RuntimeError("the model returned no answer")
         agent.remember(chat_id, [*history, final], self._settings.agent_context_messages)
         return final
@@ -195,6 +180,7 @@ class TurnRunner:
         chat_id: str,
         message_id: str,
         answer: AIMessage,
+        chunks: ChunkPublisher,
     ) -> None:
         reply_id = uuid.uuid4().hex
         text = answer.content if isinstance(answer.content, str) else str(answer.content)
@@ -235,10 +221,12 @@ class TurnRunner:
                 "input_tokens": usage.get("input_tokens", 0),
                 "output_tokens": usage.get("output_tokens", 0),
             })
-        # In this order: stored, marked answered, shown, and only then acknowledged.
+        batch.set(keys.agent_reply(agent.id, message_id), {"outbound": outbound}, ttl=REPLY_MARKER_TTL)
+        await chunks.finish_into(batch)
+        # In this order: stored, marked answered, shown (the last text, then the answer), and
+        # only then acknowledged.
         await (
-            batch.set(keys.agent_reply(agent.id, message_id), {"outbound": outbound}, ttl=REPLY_MARKER_TTL)
-            .publish(keys.agent_output(agent.id), outbound)
+            batch.publish(keys.agent_output(agent.id), outbound)
             .ack(entry.stream, keys.INPUT_GROUP, entry.id)
             .execute()
         )
@@ -251,9 +239,13 @@ class TurnRunner:
 
 
 class ChunkPublisher:
-    """Publishes an answer's chunks in order without holding up the model. Text that
-    arrives while a publish is under way goes out with the next one, so a fast model costs
-    a few publishes rather than one per token, and a slow one still streams token by token."""
+    """Publishes an answer's text while it streams, in order, without holding up the model.
+
+    The first piece goes out at once. Pieces that arrive within :data:`CHUNK_INTERVAL` of
+    the last publish go out together when it has passed, so a fast model costs a publish or
+    two instead of one per token, while a model slower than that between tokens still
+    streams token by token. The text not yet published when the answer is complete goes in
+    the batch that delivers the answer, ahead of it."""
 
     def __init__(self, bus: Bus, channel: str, reply_to: str, chat_id: str) -> None:
         self._bus = bus
@@ -262,6 +254,8 @@ class ChunkPublisher:
         self._chat_id = chat_id
         self._buffer: list[str] = []
         self._task: asyncio.Task[None] | None = None
+        self._publishing = False
+        self._last = -CHUNK_INTERVAL
 
     def push(self, text: str) -> None:
         if not text:
@@ -270,17 +264,37 @@ class ChunkPublisher:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain())
 
-    async def _drain(self) -> None:
-        while self._buffer:
-            text, self._buffer = "".join(self._buffer), []
-            await self._bus.publish(self._channel, {
-                "type": "chunk", "reply_to": self._reply_to, "chat_id": self._chat_id, "content": text,
-            })
+    def _event(self, text: str) -> Payload:
+        return {"type": "chunk", "reply_to": self._reply_to, "chat_id": self._chat_id, "content": text}
 
-    async def flush(self) -> None:
-        """Wait until every chunk pushed so far is published (errors surface here)."""
-        if self._task is not None:
-            await self._task
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._buffer:
+            wait = self._last + CHUNK_INTERVAL - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            text, self._buffer = "".join(self._buffer), []
+            self._last = loop.time()
+            self._publishing = True
+            try:
+                await self._bus.publish(self._channel, self._event(text))
+            finally:
+                self._publishing = False
+
+    async def finish_into(self, batch: Batch) -> Batch:
+        """No more text is coming: let a publish under way complete (its errors surface
+        here), then put what is left into ``batch``."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            if self._publishing:
+                await task
+            else:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        if self._buffer:
+            text, self._buffer = "".join(self._buffer), []
+            batch.publish(self._channel, self._event(text))
+        return batch
 
 
 def _describe(error: BaseException) -> str:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
@@ -16,6 +17,7 @@ from agenthub.runtime.tasks import raise_if_cancel_requested
 log = logging.getLogger(__name__)
 
 CLAIM_IDLE_MS = 30_000
+RECOVER_EVERY = 10.0
 
 
 class Component(ABC):
@@ -33,8 +35,10 @@ class Component(ABC):
 
 class QueueWorker(Component):
     """Consumes one bus stream as a member of the ``workers`` consumer group. Entries are
-    acknowledged only after :meth:`process` succeeds; entries a dead worker left behind are
-    claimed after ``CLAIM_IDLE_MS``."""
+    acknowledged only after :meth:`process` succeeds. What is left over, this worker's own
+    unacknowledged entries and those a dead worker left for longer than ``CLAIM_IDLE_MS``,
+    is looked for at start, after a failure and every ``RECOVER_EVERY`` seconds; in between
+    a pass is one blocking read of new entries."""
 
     stream: str
     batch_size = 100
@@ -50,13 +54,18 @@ class QueueWorker(Component):
     async def setup(self) -> None:
         await self._bus.ensure_group(self.stream, keys.QUEUE_GROUP)
 
-    async def run_once(self, *, block_ms: int | None = None) -> int:
-        """Process what is waiting (own unacknowledged first, then stale, then new)."""
+    async def _left_over(self) -> list[Entry]:
         entries = await self._bus.read({self.stream: "0"}, keys.QUEUE_GROUP, self.consumer, count=self.batch_size)
         if not entries:
             entries = await self._bus.claim_stale(
                 self.stream, keys.QUEUE_GROUP, self.consumer, min_idle_ms=CLAIM_IDLE_MS, count=self.batch_size
             )
+        return entries
+
+    async def run_once(self, *, block_ms: int | None = None, recover: bool = True) -> int:
+        """Process one batch: what is left over first (unless ``recover`` is False), then
+        new entries. Returns how many entries were processed."""
+        entries = await self._left_over() if recover else []
         if not entries:
             entries = await self._bus.read(
                 {self.stream: ">"}, keys.QUEUE_GROUP, self.consumer, count=self.batch_size, block_ms=block_ms
@@ -67,12 +76,18 @@ class QueueWorker(Component):
         return len(entries)
 
     async def run(self) -> None:
+        recover_at = 0.0
         while True:
             raise_if_cancel_requested()
             try:
-                await self.run_once(block_ms=self.block_ms)
+                if time.monotonic() >= recover_at:
+                    while await self.run_once(recover=True):
+                        pass  # until nothing is left over and nothing new is waiting
+                    recover_at = time.monotonic() + RECOVER_EVERY
+                await self.run_once(block_ms=self.block_ms, recover=False)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - entries stay pending and are retried
                 log.exception("queue worker failed; will retry", extra={"worker": self.name})
+                recover_at = 0.0
                 await asyncio.sleep(1.0)

@@ -1,0 +1,129 @@
+"""Inbound messages are stored and put on their agents' input streams in groups.
+
+Each message must be stored before it is acknowledged to its sender, and must have reached
+the bus before its transaction commits, so a bus that is down leaves nothing stored that
+no agent will ever see. One message at a time, that is a transaction and a bus round trip
+per message, and under load every sender waits for a database connection.
+
+The writer writes one group at a time: the messages that arrive while a group is being
+written are written together as the next one, in one transaction with one statement per
+table and one pipeline of stream additions. A message that arrives while nothing is being
+written starts a group of its own at once, so a quiet gateway adds no wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from agenthub.bus import Bus, keys
+from agenthub.chats import service as chats_service
+from agenthub.chats.service import InboundRecord
+from agenthub.db.engine import SessionFactory, session_scope
+from agenthub.runtime.tasks import stop_tasks
+
+log = logging.getLogger(__name__)
+
+MAX_GROUP = 200
+CLOSE_GRACE = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    record: InboundRecord
+    user_data: dict[str, Any] = field(default_factory=dict)
+
+    def envelope(self, position: int) -> dict[str, Any]:
+        """The bus message of the seed protocol, plus where it stands in its chat."""
+        r = self.record
+        return {
+            "message_id": r.message_id,
+            "agent_id": r.agent_id,
+            "chat_id": r.chat_id,
+            "text": r.content,
+            "platform_user_id": r.platform_user_id,
+            "user_data": self.user_data,
+            "channel": r.channel,
+            "position": position,
+        }
+
+
+_Waiting = tuple[InboundMessage, "asyncio.Future[int]"]
+
+
+class InboundWriter:
+    def __init__(self, *, bus: Bus, session_factory: SessionFactory) -> None:
+        self._bus = bus
+        self._sessions = session_factory
+        self._queue: list[_Waiting] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def write(self, message: InboundMessage) -> int:
+        """Store the message and put it on its agent's input; returns its position in the
+        chat. Raises what storing or sending it raised (IntegrityError when its agent no
+        longer exists), in which case nothing of it was kept."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.append((message, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain(), name="inbound-writer")
+        return await future
+
+    async def close(self, *, grace: float = CLOSE_GRACE) -> None:
+        """Let what is queued be written for up to ``grace`` seconds, then stop: a group
+        still being written is rolled back and its senders told."""
+        if self._task is not None and not self._task.done():
+            await asyncio.wait([self._task], timeout=grace)
+        await stop_tasks([self._task])
+
+    async def _drain(self) -> None:
+        while self._queue:
+            group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+            try:
+                await self._write_group(group)
+            except IntegrityError as error:
+                if len(group) == 1:
+                    _settle(group, error=error)
+                else:
+                    # One message broke a constraint (its agent was deleted meanwhile):
+                    # the group was rolled back; each message gets its own outcome.
+                    for waiting in group:
+                        await self._write_alone(waiting)
+            except Exception as error:  # noqa: BLE001 - every sender in the group is told
+                _settle(group, error=error)
+            except BaseException as error:  # cancelled while closing: the senders are told too
+                _settle(group, error=error)
+                raise
+
+    async def _write_alone(self, waiting: _Waiting) -> None:
+        try:
+            await self._write_group([waiting])
+        except Exception as error:  # noqa: BLE001 - reported to its sender
+            _settle([waiting], error=error)
+
+    async def _write_group(self, group: Sequence[_Waiting]) -> None:
+        messages = [message for message, _ in group]
+        async with session_scope(self._sessions) as session:
+            positions = await chats_service.record_inbound(session, [m.record for m in messages])
+            batch = self._bus.batch()
+            for message, position in zip(messages, positions, strict=True):
+                batch.add(keys.agent_input(message.record.agent_id), message.envelope(position))
+            await batch.execute()
+        # Committed: only now is each message accepted.
+        for (_, future), position in zip(group, positions, strict=True):
+            if not future.done():
+                future.set_result(position)
+
+
+def _settle(group: Sequence[_Waiting], *, error: BaseException) -> None:
+    for _, future in group:
+        if future.done():
+            continue  # its sender stopped waiting
+        if isinstance(error, asyncio.CancelledError):
+            future.cancel()
+        else:
+            future.set_exception(error)

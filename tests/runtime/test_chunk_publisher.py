@@ -1,0 +1,77 @@
+"""How an answer's text is streamed to the output channel: the first piece at once, pieces
+that come fast merged, slow ones one by one, the rest with the answer. Both bus backends."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from agenthub.bus import Bus, Payload, open_bus
+from agenthub.errors import is_unavailable
+from agenthub.runtime.turns import CHUNK_INTERVAL, ChunkPublisher
+from tests.support.server import free_port
+
+CHANNEL = "agent:{a}:output"
+
+
+async def _drain(subscription, *, until_type: str = "message") -> list[Payload]:  # type: ignore[no-untyped-def]
+    events: list[Payload] = []
+    while True:
+        event = await subscription.get(timeout=5)
+        assert event is not None, f"no {until_type!r} event; got {events}"
+        events.append(event)
+        if event["type"] == until_type:
+            return events
+
+
+async def test_fast_tokens_are_merged_and_the_rest_goes_with_the_answer(bus: Bus) -> None:
+    subscription = await bus.subscribe(CHANNEL)
+    publisher = ChunkPublisher(bus, CHANNEL, "m1", "c1")
+    words = ["The", " quick", " brown", " fox", " jumps"]
+    for word in words:
+        publisher.push(word)
+        await asyncio.sleep(0)  # a model yields between tokens
+    batch = await publisher.finish_into(bus.batch())
+    await batch.publish(CHANNEL, {"type": "message", "reply_to": "m1", "response": "".join(words)}).execute()
+
+    events = await _drain(subscription)
+    await subscription.close()
+    chunks = [e["content"] for e in events if e["type"] == "chunk"]
+    assert chunks[0] == "The", "the first token is not held back"
+    assert "".join(chunks) == "".join(words), "no text lost, none repeated, in order"
+    assert len(chunks) <= 2, f"tokens within {CHUNK_INTERVAL}s of a publish are merged: {chunks}"
+    assert all(e["reply_to"] == "m1" and e["chat_id"] == "c1" for e in events[:-1])
+    assert events[-1]["type"] == "message"
+
+
+async def test_tokens_slower_than_the_interval_stream_one_by_one(bus: Bus) -> None:
+    subscription = await bus.subscribe(CHANNEL)
+    publisher = ChunkPublisher(bus, CHANNEL, "m1", "c1")
+    for word in ["one", " two", " three"]:
+        publisher.push(word)
+        await asyncio.sleep(CHUNK_INTERVAL * 2.5)
+    await (await publisher.finish_into(bus.batch())).publish(CHANNEL, {"type": "message"}).execute()
+
+    events = await _drain(subscription)
+    await subscription.close()
+    assert [e["content"] for e in events if e["type"] == "chunk"] == ["one", " two", " three"]
+
+
+async def test_a_failed_publish_surfaces_when_the_answer_is_finished() -> None:
+    unreachable = open_bus(f"redis://127.0.0.1:{free_port()}/0")
+    publisher = ChunkPublisher(unreachable, CHANNEL, "m1", "c1")
+    try:
+        publisher.push("hello")
+        await asyncio.sleep(0)
+        with pytest.raises(Exception) as raised:
+            await publisher.finish_into(unreachable.batch())
+        assert is_unavailable(raised.value), raised.value
+    finally:
+        await unreachable.close()
+
+
+async def test_nothing_pushed_adds_nothing_to_the_batch() -> None:
+    bus = open_bus(None)
+    batch = await ChunkPublisher(bus, CHANNEL, "m1", "c1").finish_into(bus.batch())
+    assert batch.ops == []
