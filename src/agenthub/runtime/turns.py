@@ -241,11 +241,12 @@ class TurnRunner:
 class ChunkPublisher:
     """Publishes an answer's text while it streams, in order, without holding up the model.
 
-    The first piece goes out at once. Pieces that arrive within :data:`CHUNK_INTERVAL` of
-    the last publish go out together when it has passed, so a fast model costs a publish or
-    two instead of one per token, while a model slower than that between tokens still
-    streams token by token. The text not yet published when the answer is complete goes in
-    the batch that delivers the answer, ahead of it."""
+    The first piece goes out at once (the reader sees the answer begin as soon as it
+    does); after that text goes out at most every :data:`CHUNK_INTERVAL` seconds, what
+    arrives in between together. A model slower than that between tokens still streams
+    token by token, a fast one costs a publish now and then instead of one per token. The
+    text not yet published when the answer is complete goes in the batch that delivers the
+    answer, ahead of it."""
 
     def __init__(self, bus: Bus, channel: str, reply_to: str, chat_id: str) -> None:
         self._bus = bus
@@ -253,44 +254,54 @@ class ChunkPublisher:
         self._reply_to = reply_to
         self._chat_id = chat_id
         self._buffer: list[str] = []
+        self._timer: asyncio.Handle | None = None
         self._task: asyncio.Task[None] | None = None
-        self._publishing = False
-        self._last = -CHUNK_INTERVAL
+        self._last: float | None = None
+        self._error: Exception | None = None
 
     def push(self, text: str) -> None:
         if not text:
             return
         self._buffer.append(text)
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain())
+        if self._timer is None and self._error is None and (self._task is None or self._task.done()):
+            self._schedule()
+
+    def _schedule(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._last is None:
+            self._timer = loop.call_soon(self._publish_buffer)
+        else:
+            self._timer = loop.call_at(self._last + CHUNK_INTERVAL, self._publish_buffer)
+
+    def _publish_buffer(self) -> None:
+        self._timer = None
+        text, self._buffer = "".join(self._buffer), []
+        self._last = asyncio.get_running_loop().time()
+        self._task = asyncio.create_task(self._publish(text))
+
+    async def _publish(self, text: str) -> None:
+        try:
+            await self._bus.publish(self._channel, self._event(text))
+        except Exception as error:  # noqa: BLE001 - raised by finish_into, for the turn to report
+            self._error = error
+            return
+        if self._buffer and self._timer is None:
+            self._schedule()  # what came while this was being published
 
     def _event(self, text: str) -> Payload:
         return {"type": "chunk", "reply_to": self._reply_to, "chat_id": self._chat_id, "content": text}
-
-    async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._buffer:
-            wait = self._last + CHUNK_INTERVAL - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            text, self._buffer = "".join(self._buffer), []
-            self._last = loop.time()
-            self._publishing = True
-            try:
-                await self._bus.publish(self._channel, self._event(text))
-            finally:
-                self._publishing = False
 
     async def finish_into(self, batch: Batch) -> Batch:
         """No more text is coming: let a publish under way complete (its errors surface
         here), then put what is left into ``batch``."""
         task, self._task = self._task, None
-        if task is not None and not task.done():
-            if self._publishing:
-                await task
-            else:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        if task is not None:
+            await task
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._error is not None:
+            raise self._error
         if self._buffer:
             text, self._buffer = "".join(self._buffer), []
             batch.publish(self._channel, self._event(text))

@@ -38,11 +38,15 @@ class QueueWorker(Component):
     acknowledged only after :meth:`process` succeeds. What is left over, this worker's own
     unacknowledged entries and those a dead worker left for longer than ``CLAIM_IDLE_MS``,
     is looked for at start, after a failure and every ``RECOVER_EVERY`` seconds; in between
-    a pass is one blocking read of new entries."""
+    a pass is one blocking read of new entries. After a batch that was not full the worker
+    waits ``linger`` seconds before it reads again, so what arrives meanwhile is stored in
+    one transaction instead of one each: entries reach the database that much later, and a
+    busy gateway spends far less on them."""
 
     stream: str
     batch_size = 100
     block_ms = 1000
+    linger = 0.05
 
     def __init__(self, bus: Bus) -> None:
         self._bus = bus
@@ -84,7 +88,8 @@ class QueueWorker(Component):
                     while await self.run_once(recover=True):
                         pass  # until nothing is left over and nothing new is waiting
                     recover_at = time.monotonic() + RECOVER_EVERY
-                await self.run_once(block_ms=self.block_ms, recover=False)
+                if 0 < await self.run_once(block_ms=self.block_ms, recover=False) < self.batch_size:
+                    await asyncio.sleep(self.linger)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - entries stay pending and are retried
