@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
@@ -49,7 +49,9 @@ async def prepare_database(settings: Settings, engine) -> None:  # type: ignore[
         )
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> FastAPI:
+    """The app; ``on_ready`` is called once start-up is complete (``agenthub serve`` settles
+    the garbage collector there)."""
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.effective_database_url)
@@ -93,6 +95,8 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.gateway = Gateway(
                 bus=bus, session_factory=sessions, supervisor=supervisor, metrics=metrics, settings=settings
             )
+            if on_ready is not None:
+                on_ready()
             log.info("agenthub ready", extra={"bus": bus.name, "database": engine.dialect.name})
             yield
             await app.state.gateway.close()

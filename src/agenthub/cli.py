@@ -44,6 +44,7 @@ def serve(
     from agenthub.db.engine import create_engine
     from agenthub.errors import AgentHubError
     from agenthub.ops.logging import configure_logging
+    from agenthub.runtime.loop import settle_garbage_collector
 
     settings = _settings()
     configure_logging(settings, component="gateway")
@@ -64,7 +65,7 @@ def serve(
         err.print(f"[red]Cannot reach the database:[/red] {error}")
         raise typer.Exit(1) from None
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, on_ready=settle_garbage_collector),
         host=host or settings.manager_host,
         port=port or settings.manager_port,
         log_config=None,

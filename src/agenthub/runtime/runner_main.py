@@ -59,6 +59,7 @@ async def serve_runner(
     try:
         await host.start()
         await host.host(agent_id, isolation="process")
+        event_loop.settle_garbage_collector()
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), settings.agent_runner_heartbeat_interval)

@@ -11,6 +11,7 @@ import signal
 from agenthub.bus import Bus, keys, open_bus
 from agenthub.config import Settings
 from agenthub.db.engine import create_engine, create_session_factory
+from agenthub.runtime import loop as event_loop
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import READ_BLOCK_MS, AgentHost, new_host_id
 from agenthub.runtime.tasks import raise_if_cancel_requested, stop_tasks
@@ -79,6 +80,7 @@ async def serve_worker(settings: Settings) -> None:
     await host.start()
     await bus.set_add(keys.WORKERS_SET, host.host_id)
     tasks = [asyncio.create_task(control.run())] + [asyncio.create_task(c.run()) for c in components]
+    event_loop.settle_garbage_collector()
     log.info("worker ready", extra={"host_id": host.host_id})
     try:
         await stop.wait()
