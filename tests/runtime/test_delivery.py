@@ -168,6 +168,30 @@ async def test_redelivered_message_that_was_answered_gets_the_same_reply_once(wo
     ]
 
 
+async def test_a_message_put_on_the_stream_twice_is_answered_once(world: World) -> None:
+    """A gateway whose write to the bus is retried may leave two copies of one message side
+    by side: the host reads both in one batch and answers the message once."""
+    bus = world.bus
+    message = inbound("said twice", chat_id="c1")
+    output = await bus.subscribe(keys.agent_output(AGENT))
+    try:
+        await bus.add(keys.agent_input(AGENT), message)
+        await bus.add(keys.agent_input(AGENT), message)
+        host = await world.new_host()
+        await host.host(AGENT)
+        first = await answer_to(output, message["message_id"])
+        again = await answer_to(output, message["message_id"])
+    finally:
+        await output.close()
+
+    assert first[-1]["type"] == "message" and first[-1]["response"] == said("said twice", 1)
+    assert [event["type"] for event in again] == ["message"], "no second turn: nothing streamed"
+    assert again[-1] == first[-1], "the same reply, with the same message id"
+    await eventually(lambda: no_pending_input(bus), what="both copies to be acknowledged")
+    assert len(await queued(bus, keys.HISTORY_QUEUE)) == 1, "one answer stored"
+    assert len(await queued(bus, keys.TOKEN_USAGE_QUEUE)) == 1, "the model was called once"
+
+
 async def test_messages_of_one_chat_are_answered_in_order(world: World) -> None:
     bus = world.bus
     output = await bus.subscribe(keys.agent_output(AGENT))

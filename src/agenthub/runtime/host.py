@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from agenthub.agents import service as agents_service
-from agenthub.bus import Bus, Entry, keys
+from agenthub.bus import Bus, Entry, Payload, keys
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
 from agenthub.runtime.status import StatusStore
@@ -75,7 +75,7 @@ class AgentHost:
         self._statuses = StatusStore(bus)
         self.agents: dict[str, HostedAgent] = {}
         self._readers: list[_Reader] = []
-        self._chat_queues: dict[tuple[str, str], deque[Entry]] = {}
+        self._chat_queues: dict[tuple[str, str], deque[tuple[Entry, Payload | None]]] = {}
         self._chat_tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._capacity = asyncio.Semaphore(settings.max_concurrent_turns)
         self._heartbeat_task: asyncio.Task[None] | None = None
@@ -133,8 +133,7 @@ class AgentHost:
         leftovers = await self._bus.read(
             {stream: "0"}, keys.INPUT_GROUP, keys.INPUT_CONSUMER, count=10_000
         )
-        for entry in leftovers:
-            self._dispatch(entry)
+        await self._dispatch_all(leftovers)
         await self._assign_reader(agent_id)
         await self._statuses.write(
             agent_id,
@@ -199,32 +198,41 @@ class AgentHost:
                 log.exception("reading agent input failed", extra={"host_id": self.host_id})
                 await asyncio.sleep(1.0)
                 continue
-            for entry in entries:
-                if entry.stream == wake:
-                    await self._bus.ack(wake, keys.INPUT_GROUP, entry.id)
-                else:
-                    self._dispatch(entry)
+            wakes = [entry.id for entry in entries if entry.stream == wake]
+            if wakes:
+                await self._bus.ack(wake, keys.INPUT_GROUP, *wakes)
+            try:
+                await self._dispatch_all([entry for entry in entries if entry.stream != wake])
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - left unacknowledged: delivered again to the next host
+                log.exception("dispatching agent input failed", extra={"host_id": self.host_id})
+                await asyncio.sleep(1.0)
 
     # --- dispatching ----------------------------------------------------------------------
-    def _dispatch(self, entry: Entry) -> None:
-        agent_id = str(entry.payload.get("agent_id", ""))
-        if agent_id not in self.agents:
-            return  # released meanwhile: left unacknowledged for the next host
-        key = (agent_id, str(entry.payload.get("chat_id", "")))
-        self._chat_queues.setdefault(key, deque()).append(entry)
-        if key not in self._chat_tasks:
-            self._chat_tasks[key] = asyncio.create_task(self._drain(key))
+    async def _dispatch_all(self, entries: list[Entry]) -> None:
+        """Queue entries by chat, each with its stored answer if it has one (looked up for
+        the whole batch in one round trip)."""
+        entries = [entry for entry in entries if str(entry.payload.get("agent_id", "")) in self.agents]
+        for entry, answer in zip(entries, await self._turns.stored_answers(entries), strict=True):
+            agent_id = str(entry.payload.get("agent_id", ""))
+            if agent_id not in self.agents:
+                continue  # released meanwhile: left unacknowledged for the next host
+            key = (agent_id, str(entry.payload.get("chat_id", "")))
+            self._chat_queues.setdefault(key, deque()).append((entry, answer))
+            if key not in self._chat_tasks:
+                self._chat_tasks[key] = asyncio.create_task(self._drain(key))
 
     async def _drain(self, key: tuple[str, str]) -> None:
         """Answer one chat's messages in the order they arrived."""
         try:
             while (queue := self._chat_queues.get(key)) and queue:
-                entry = queue.popleft()
+                entry, answer = queue.popleft()
                 agent = self.agents.get(key[0])
                 if agent is None:
                     return
                 async with self._capacity:
-                    await self._turns.run(agent, entry)
+                    await self._turns.run(agent, entry, stored_answer=answer)
         finally:
             self._chat_tasks.pop(key, None)
             if not self._chat_queues.get(key):

@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 
 REPLY_MARKER_TTL = 24 * 3600.0
 MAX_CHATS_PER_AGENT = 256
+RECENT_ANSWERS = 1024
+"""Answers a host remembers per agent: a message put on the stream twice (a retried write)
+has its copies side by side, read in one batch and queued one behind the other."""
 ACTIVITY_EVERY = 1.0
 CHUNK_INTERVAL = 0.02
 """Seconds between two publishes of an answer's streamed text (50 a second at most)."""
@@ -39,7 +43,8 @@ CHUNK_INTERVAL = 0.02
 
 @dataclass
 class HostedAgent:
-    """An agent as a host holds it: its config and the recent conversation of each chat."""
+    """An agent as a host holds it: its config, the recent conversation of each chat and
+    the reply markers of its latest answers."""
 
     id: str
     org_id: str
@@ -47,6 +52,7 @@ class HostedAgent:
     settings: dict[str, Any]
     config_version: int
     chats: OrderedDict[str, list[BaseMessage]] = field(default_factory=OrderedDict)
+    answered: OrderedDict[str, Payload] = field(default_factory=OrderedDict)
     last_touch: float = 0.0
 
     def remember(self, chat_id: str, messages: list[BaseMessage], limit: int) -> None:
@@ -54,6 +60,11 @@ class HostedAgent:
         self.chats.move_to_end(chat_id)
         while len(self.chats) > MAX_CHATS_PER_AGENT:
             self.chats.popitem(last=False)
+
+    def answer_given(self, message_id: str, marker: Payload) -> None:
+        self.answered[message_id] = marker
+        if len(self.answered) > RECENT_ANSWERS:
+            self.answered.popitem(last=False)
 
 
 class ModelCache:
@@ -97,12 +108,22 @@ class TurnRunner:
         self._models = models
         self._statuses = statuses
 
-    async def run(self, agent: HostedAgent, entry: Entry) -> None:
+    async def stored_answers(self, entries: Sequence[Entry]) -> list[Payload | None]:
+        """The reply marker of each entry's message, None where it has not been answered:
+        one round trip for a whole batch of entries."""
+        return await self._bus.get_many([
+            keys.agent_reply(str(entry.payload.get("agent_id", "")), _message_id(entry)) for entry in entries
+        ])
+
+    async def run(self, agent: HostedAgent, entry: Entry, *, stored_answer: Payload | None) -> None:
+        """Answer the entry's message. ``stored_answer`` is its reply marker as
+        :meth:`stored_answers` found it when the entry was read; a copy of the message read
+        in the same batch is caught by the answers this host gave itself."""
         message = entry.payload
-        message_id = str(message.get("message_id") or entry.id)
+        message_id = _message_id(entry)
         chat_id = str(message.get("chat_id") or message_id)
         output = keys.agent_output(agent.id)
-        marker = await self._bus.get(keys.agent_reply(agent.id, message_id))
+        marker = stored_answer or agent.answered.get(message_id)
         if marker is not None:
             log.info("redelivered message already answered", extra={"agent_id": agent.id, "chat_id": chat_id})
             await self._bus.batch().publish(output, marker["outbound"]).ack(
@@ -221,7 +242,8 @@ class TurnRunner:
                 "input_tokens": usage.get("input_tokens", 0),
                 "output_tokens": usage.get("output_tokens", 0),
             })
-        batch.set(keys.agent_reply(agent.id, message_id), {"outbound": outbound}, ttl=REPLY_MARKER_TTL)
+        marker = {"outbound": outbound}
+        batch.set(keys.agent_reply(agent.id, message_id), marker, ttl=REPLY_MARKER_TTL)
         await chunks.finish_into(batch)
         # In this order: stored, marked answered, shown (the last text, then the answer), and
         # only then acknowledged.
@@ -230,6 +252,7 @@ class TurnRunner:
             .ack(entry.stream, keys.INPUT_GROUP, entry.id)
             .execute()
         )
+        agent.answer_given(message_id, marker)
 
     async def _touch(self, agent: HostedAgent) -> None:
         now = time.time()
@@ -306,6 +329,10 @@ class ChunkPublisher:
             text, self._buffer = "".join(self._buffer), []
             batch.publish(self._channel, self._event(text))
         return batch
+
+
+def _message_id(entry: Entry) -> str:
+    return str(entry.payload.get("message_id") or entry.id)
 
 
 def _describe(error: BaseException) -> str:
