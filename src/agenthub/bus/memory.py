@@ -5,12 +5,12 @@ every inbound message in the database before it reaches the bus."""
 from __future__ import annotations
 
 import asyncio
-import copy
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from agenthub.bus import codec
 from agenthub.bus.base import Bus, Entry, Payload, Subscription
 
 
@@ -89,7 +89,7 @@ class MemoryBus(Bus):
     async def add(self, stream: str, payload: Payload) -> str:
         entry_id = self._next_id()
         target = self._stream(stream)
-        target.entries[entry_id] = copy.deepcopy(payload)
+        target.entries[entry_id] = codec.copy(payload)
         for waiter in target.waiters:
             if not waiter.done():
                 waiter.set_result(None)
@@ -116,14 +116,14 @@ class MemoryBus(Bus):
                         continue
                     state.last_id = _parse_id(entry_id)
                     state.pending[entry_id] = _Pending(consumer, now)
-                    found.append(Entry(name, entry_id, copy.deepcopy(payload)))
+                    found.append(Entry(name, entry_id, codec.copy(payload)))
             else:
                 for entry_id, pending in state.pending.items():
                     if len(found) >= count:
                         break
                     if pending.consumer == consumer and entry_id in stream.entries:
                         pending.delivered_at = now
-                        found.append(Entry(name, entry_id, copy.deepcopy(stream.entries[entry_id])))
+                        found.append(Entry(name, entry_id, codec.copy(stream.entries[entry_id])))
         return found
 
     async def read(
@@ -190,7 +190,7 @@ class MemoryBus(Bus):
                 break
             if (now - pending.delivered_at) * 1000 >= min_idle_ms and entry_id in target.entries:
                 pending.consumer, pending.delivered_at = consumer, now
-                claimed.append(Entry(stream, entry_id, copy.deepcopy(target.entries[entry_id])))
+                claimed.append(Entry(stream, entry_id, codec.copy(target.entries[entry_id])))
         return claimed
 
     async def pending_count(self, stream: str, group: str) -> int:
@@ -202,7 +202,7 @@ class MemoryBus(Bus):
     # --- pub/sub ------------------------------------------------------------------------
     async def publish(self, channel: str, payload: Payload) -> None:
         for subscription in self._subscribers.get(channel, ()):
-            subscription.queue.put_nowait(copy.deepcopy(payload))
+            subscription.queue.put_nowait(codec.copy(payload))
 
     async def subscribe(self, *channels: str) -> Subscription:
         subscription = MemorySubscription(self, channels)
@@ -235,12 +235,12 @@ class MemoryBus(Bus):
         if only_if_absent and self._live(key) is not None:
             return False
         expires_at = time.monotonic() + ttl if ttl else None
-        self._keys[key] = (copy.deepcopy(value), expires_at)
+        self._keys[key] = (codec.copy(value), expires_at)
         return True
 
     async def get(self, key: str) -> Payload | None:
         value = self._live(key)
-        return copy.deepcopy(value) if isinstance(value, dict) else None
+        return codec.copy(value) if isinstance(value, dict) else None
 
     async def get_many(self, keys: Sequence[str]) -> list[Payload | None]:
         return [await self.get(key) for key in keys]

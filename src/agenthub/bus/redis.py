@@ -3,7 +3,6 @@ fan-out, plain keys for statuses and leases."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
@@ -16,6 +15,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agenthub.bus.base import Bus, Entry, Payload, Subscription
+from agenthub.bus.codec import decode, encode
 
 _FIELD = "d"
 
@@ -28,10 +28,6 @@ if ok and type(value) == 'table' and value[ARGV[1]] == ARGV[2] then
 end
 return 0
 """
-
-
-def _dumps(payload: Payload) -> str:
-    return json.dumps(payload, separators=(",", ":"), default=str)
 
 
 class RedisSubscription(Subscription):
@@ -57,7 +53,7 @@ class RedisSubscription(Subscription):
                 ignore_subscribe_messages=True, timeout=remaining
             )
             if message is not None:
-                return json.loads(message["data"])
+                return decode(message["data"])
             if deadline is not None and time.monotonic() >= deadline:
                 return None
         return None
@@ -104,12 +100,12 @@ class RedisBus(Bus):
             name = stream[len(self._prefix):]
             for entry_id, fields in items:
                 if fields and _FIELD in fields:
-                    entries.append(Entry(name, entry_id, json.loads(fields[_FIELD])))
+                    entries.append(Entry(name, entry_id, decode(fields[_FIELD])))
         return entries
 
     # --- streams ------------------------------------------------------------------------
     async def add(self, stream: str, payload: Payload) -> str:
-        return await self._client.xadd(self._k(stream), {_FIELD: _dumps(payload)})
+        return await self._client.xadd(self._k(stream), {_FIELD: encode(payload)})
 
     async def ensure_group(self, stream: str, group: str) -> None:
         try:
@@ -161,7 +157,7 @@ class RedisBus(Bus):
 
     # --- pub/sub ------------------------------------------------------------------------
     async def publish(self, channel: str, payload: Payload) -> None:
-        await self._client.publish(self._k(channel), _dumps(payload))
+        await self._client.publish(self._k(channel), encode(payload))
 
     async def subscribe(self, *channels: str) -> Subscription:
         pubsub = self._client.pubsub()
@@ -173,13 +169,13 @@ class RedisBus(Bus):
         self, key: str, value: Payload, *, ttl: float | None = None, only_if_absent: bool = False
     ) -> bool:
         result = await self._client.set(
-            self._k(key), _dumps(value), px=int(ttl * 1000) if ttl else None, nx=only_if_absent
+            self._k(key), encode(value), px=int(ttl * 1000) if ttl else None, nx=only_if_absent
         )
         return bool(result)
 
     async def get(self, key: str) -> Payload | None:
         raw = await self._client.get(self._k(key))
-        return json.loads(raw) if raw else None
+        return decode(raw) if raw else None
 
     async def get_many(self, keys: Sequence[str]) -> list[Payload | None]:
         if not keys:
@@ -190,7 +186,7 @@ class RedisBus(Bus):
             for key in keys:
                 pipe.get(self._k(key))
             raws = await pipe.execute()
-        return [json.loads(raw) if raw else None for raw in raws]
+        return [decode(raw) if raw else None for raw in raws]
 
     async def delete(self, *keys: str) -> None:
         if keys:
@@ -222,12 +218,12 @@ class RedisBus(Bus):
         async with self._client.pipeline(transaction=False) as pipe:
             for name, args, kwargs in ops:
                 if name == "add":
-                    pipe.xadd(self._k(args[0]), {_FIELD: _dumps(args[1])})
+                    pipe.xadd(self._k(args[0]), {_FIELD: encode(args[1])})
                 elif name == "set":
                     ttl = kwargs.get("ttl")
-                    pipe.set(self._k(args[0]), _dumps(args[1]), px=int(ttl * 1000) if ttl else None)
+                    pipe.set(self._k(args[0]), encode(args[1]), px=int(ttl * 1000) if ttl else None)
                 elif name == "publish":
-                    pipe.publish(self._k(args[0]), _dumps(args[1]))
+                    pipe.publish(self._k(args[0]), encode(args[1]))
                 elif name == "ack":
                     stream, group, *ids = args
                     pipe.xack(self._k(stream), group, *ids)
