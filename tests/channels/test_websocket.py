@@ -56,7 +56,9 @@ async def test_protocol_chat_per_connection_and_explicit_chat_id(settings) -> No
             answer = first[-1]
             assert answer["content"] == 'You said: "hello". That is message 1 of this chat.'
             assert "".join(chunks(first)) == answer["content"]
-            assert len(chunks(first)) > 1
+            # The demo model answers within one publish interval: its text comes as one chunk
+            # (token-by-token streaming of a paced model: test_openai_compatible_agent_streams...).
+            assert chunks(first), "the text came in chunk events before the answer"
             meta = answer["message_object"]
             assert meta["reply_to"] == ack["message_id"]
             assert meta["chat_id"] == ack["chat_id"]
