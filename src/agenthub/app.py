@@ -93,7 +93,8 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
             app.state.supervisor = supervisor
             app.state.supervisor_task = supervisor_task
             app.state.gateway = Gateway(
-                bus=bus, session_factory=sessions, supervisor=supervisor, metrics=metrics, settings=settings
+                bus=bus, session_factory=sessions, engine=engine, supervisor=supervisor, metrics=metrics,
+                settings=settings,
             )
             if on_ready is not None:
                 on_ready()

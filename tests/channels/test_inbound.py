@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agenthub.bus import Bus, keys, open_bus
 from agenthub.channels.inbound import InboundMessage, InboundWriter
@@ -26,6 +27,7 @@ AGENTS = ("alpha", "beta")
 
 @dataclass
 class Db:
+    engine: AsyncEngine
     sessions: SessionFactory
     commits: list[int]
 
@@ -50,7 +52,7 @@ async def db(database_url: str) -> AsyncIterator[Db]:
         await create_agent_row(sessions, agent)
     commits: list[int] = []
     event.listen(engine.sync_engine, "commit", lambda _connection: commits.append(1))
-    yield Db(sessions, commits)
+    yield Db(engine, sessions, commits)
     await engine.dispose()
 
 
@@ -70,7 +72,7 @@ async def queued(bus: Bus, agent: str) -> list[dict]:
 
 
 async def test_messages_sent_together_are_stored_in_one_transaction_in_order(db: Db, bus: Bus) -> None:
-    writer = InboundWriter(bus=bus, session_factory=db.sessions)
+    writer = InboundWriter(bus=bus, engine=db.engine)
     messages = [inbound(AGENTS[i % 2], f"chat-{i % 3}", f"m{i}") for i in range(30)]
 
     positions = await asyncio.gather(*(writer.write(m) for m in messages))
@@ -104,7 +106,7 @@ async def test_messages_sent_together_are_stored_in_one_transaction_in_order(db:
 
 
 async def test_a_chat_goes_on_across_groups(db: Db, bus: Bus) -> None:
-    writer = InboundWriter(bus=bus, session_factory=db.sessions)
+    writer = InboundWriter(bus=bus, engine=db.engine)
     assert await writer.write(inbound("alpha", "c", "one")) == 2
     assert await asyncio.gather(*(writer.write(inbound("alpha", "c", t)) for t in ("two", "three"))) == [4, 6]
     assert await writer.write(inbound("alpha", "c", "four")) == 8
@@ -114,7 +116,7 @@ async def test_a_chat_goes_on_across_groups(db: Db, bus: Bus) -> None:
 
 
 async def test_a_message_for_a_missing_agent_fails_alone(db: Db, bus: Bus) -> None:
-    writer = InboundWriter(bus=bus, session_factory=db.sessions)
+    writer = InboundWriter(bus=bus, engine=db.engine)
     good = [inbound("alpha", "c1", f"ok {i}") for i in range(5)]
     bad = inbound("deleted-agent", "c1", "lost")
 
@@ -131,7 +133,7 @@ async def test_a_message_for_a_missing_agent_fails_alone(db: Db, bus: Bus) -> No
 
 async def test_when_the_bus_is_down_nothing_is_stored(db: Db) -> None:
     unreachable = open_bus(f"redis://127.0.0.1:{free_port()}/0")
-    writer = InboundWriter(bus=unreachable, session_factory=db.sessions)
+    writer = InboundWriter(bus=unreachable, engine=db.engine)
     try:
         results = await asyncio.gather(
             *(writer.write(inbound("alpha", f"c{i}", "hello")) for i in range(4)), return_exceptions=True
@@ -146,7 +148,7 @@ async def test_when_the_bus_is_down_nothing_is_stored(db: Db) -> None:
 
 async def test_a_sender_that_stops_waiting_does_not_lose_its_message(db: Db) -> None:
     bus = open_bus(None)
-    writer = InboundWriter(bus=bus, session_factory=db.sessions)
+    writer = InboundWriter(bus=bus, engine=db.engine)
     first = asyncio.create_task(writer.write(inbound("alpha", "c", "kept")))
     second = asyncio.create_task(writer.write(inbound("alpha", "c", "also kept")))
     await asyncio.sleep(0)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agenthub.agents import service as agents_service
 from agenthub.bus import Bus
@@ -41,6 +42,7 @@ class Gateway:
         *,
         bus: Bus,
         session_factory: SessionFactory,
+        engine: AsyncEngine,
         supervisor: Supervisor,
         metrics: Metrics,
         settings: Settings,
@@ -51,7 +53,7 @@ class Gateway:
         self._metrics = metrics
         self._settings = settings
         self._router = OutputRouter(bus)
-        self._inbound = InboundWriter(bus=bus, session_factory=session_factory)
+        self._inbound = InboundWriter(bus=bus, engine=engine)
 
     async def check_agent(self, *, org_id: str, agent_id: str) -> None:
         """Raise NotFound unless the organisation has this agent. Callers check once (at

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agenthub.bus import Bus, keys
 from agenthub.chats import service as chats_service
 from agenthub.chats.service import InboundRecord
-from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.runtime.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,9 @@ _Waiting = tuple[InboundMessage, "asyncio.Future[int]"]
 
 
 class InboundWriter:
-    def __init__(self, *, bus: Bus, session_factory: SessionFactory) -> None:
+    def __init__(self, *, bus: Bus, engine: AsyncEngine) -> None:
         self._bus = bus
-        self._sessions = session_factory
+        self._engine = engine
         self._queue: list[_Waiting] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -107,8 +107,10 @@ class InboundWriter:
 
     async def _write_group(self, group: Sequence[_Waiting]) -> None:
         messages = [message for message, _ in group]
-        async with session_scope(self._sessions) as session:
-            positions = await chats_service.record_inbound(session, [m.record for m in messages])
+        # A Core connection rather than an ORM session: nothing here needs the ORM, and
+        # this is every message's path. Commits when the block ends without an error.
+        async with self._engine.begin() as connection:
+            positions = await chats_service.record_inbound(connection, [m.record for m in messages])
             batch = self._bus.batch()
             for message, position in zip(messages, positions, strict=True):
                 batch.add(keys.agent_input(message.record.agent_id), message.envelope(position))

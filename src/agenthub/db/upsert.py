@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 
 @cache
@@ -19,12 +19,13 @@ def _insert_ignoring(dialect: str, model: type) -> Insert:
     return insert(model.__table__).on_conflict_do_nothing()
 
 
-def dialect_of(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind else "sqlite"
+def dialect_of(session: AsyncSession | AsyncConnection) -> str:
+    bind = getattr(session, "bind", None) or session
+    return bind.dialect.name
 
 
 async def insert_ignoring_duplicates(
-    session: AsyncSession, model: type, rows: Sequence[dict[str, Any]]
+    session: AsyncSession | AsyncConnection, model: type, rows: Sequence[dict[str, Any]]
 ) -> None:
     """Insert rows; a row that breaks a unique constraint is skipped, not an error.
     One statement object per table, so SQLAlchemy compiles it once and caches it."""
