@@ -53,6 +53,15 @@ async def test_entry_ids_increase(bus: Bus) -> None:
     assert [key(i) for i in ids] == sorted(key(i) for i in ids)
 
 
+async def test_entries_added_after_the_clock_was_read_have_ids_at_or_above_it(bus: Bus) -> None:
+    await _add_all(bus, "jobs", 3)
+    before = await bus.clock_ms()
+    (entry_id,) = await _add_all(bus, "jobs", 1)
+    after = await bus.clock_ms()
+    assert before <= int(entry_id.partition("-")[0]) <= after
+    assert abs(before - time.time() * 1000) < 60_000, "a clock in milliseconds of the current time"
+
+
 async def test_read_respects_count(bus: Bus) -> None:
     await bus.ensure_group("jobs", GROUP)
     await _add_all(bus, "jobs", 5)

@@ -102,6 +102,12 @@ class Bus(ABC):
     @abstractmethod
     async def pending_count(self, stream: str, group: str) -> int: ...
 
+    @abstractmethod
+    async def clock_ms(self) -> int:
+        """The backend's clock in milliseconds: the one the first part of a stream entry's
+        id (``<ms>-<seq>``) is taken from, so entries added after this call have ids at or
+        above it."""
+
     # --- pub/sub (fan-out, fire and forget) ------------------------------------------
     @abstractmethod
     async def publish(self, channel: str, payload: Payload) -> None: ...

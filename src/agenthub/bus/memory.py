@@ -193,6 +193,9 @@ class MemoryBus(Bus):
                 claimed.append(Entry(stream, entry_id, codec.copy(target.entries[entry_id])))
         return claimed
 
+    async def clock_ms(self) -> int:
+        return max(int(time.time() * 1000), self._last_id[0])
+
     async def pending_count(self, stream: str, group: str) -> int:
         target = self._streams.get(stream)
         if target is None or group not in target.groups:

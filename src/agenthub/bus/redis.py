@@ -148,6 +148,10 @@ class RedisBus(Bus):
         )
         return self._entries([(self._k(stream), items)])
 
+    async def clock_ms(self) -> int:
+        seconds, microseconds = await self._client.time()
+        return int(seconds) * 1000 + int(microseconds) // 1000
+
     async def pending_count(self, stream: str, group: str) -> int:
         try:
             info = await self._client.xpending(self._k(stream), group)

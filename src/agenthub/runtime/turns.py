@@ -33,9 +33,11 @@ log = logging.getLogger(__name__)
 
 REPLY_MARKER_TTL = 24 * 3600.0
 MAX_CHATS_PER_AGENT = 256
-RECENT_ANSWERS = 1024
-"""Answers a host remembers per agent: a message put on the stream twice (a retried write)
-has its copies side by side, read in one batch and queued one behind the other."""
+DUPLICATE_WINDOW = 30.0
+"""Seconds within which the copies of one message put on its stream twice arrive. The only
+way a message reaches a stream twice is a gateway's write retried after a lost connection
+(a few retries within about two seconds), so its copies are that close together."""
+MAX_REMEMBERED_ANSWERS = 100_000
 ACTIVITY_EVERY = 1.0
 CHUNK_INTERVAL = 0.02
 """Seconds between two publishes of an answer's streamed text (50 a second at most)."""
@@ -44,7 +46,13 @@ CHUNK_INTERVAL = 0.02
 @dataclass
 class HostedAgent:
     """An agent as a host holds it: its config, the recent conversation of each chat and
-    the reply markers of its latest answers."""
+    which messages it answered lately.
+
+    Answered once: a message that was delivered before (found pending when the agent is
+    taken on) may have been answered, and so may a fresh one whose other copy (see
+    :data:`DUPLICATE_WINDOW`) came before this host took the agent on; for those the reply
+    marker in the bus is looked up. Every other copy of a message reaches this host after
+    the first one, and is caught by :attr:`answered`."""
 
     id: str
     org_id: str
@@ -52,7 +60,10 @@ class HostedAgent:
     settings: dict[str, Any]
     config_version: int
     chats: OrderedDict[str, list[BaseMessage]] = field(default_factory=OrderedDict)
-    answered: OrderedDict[str, Payload] = field(default_factory=OrderedDict)
+    answered: OrderedDict[str, float] = field(default_factory=OrderedDict)
+    check_markers_until_ms: int = 0
+    """Fresh entries with ids below this (bus clock) may be copies of messages answered
+    before this host took the agent on."""
     last_touch: float = 0.0
 
     def remember(self, chat_id: str, messages: list[BaseMessage], limit: int) -> None:
@@ -61,10 +72,16 @@ class HostedAgent:
         while len(self.chats) > MAX_CHATS_PER_AGENT:
             self.chats.popitem(last=False)
 
-    def answer_given(self, message_id: str, marker: Payload) -> None:
-        self.answered[message_id] = marker
-        if len(self.answered) > RECENT_ANSWERS:
+    def answer_given(self, message_id: str) -> None:
+        now = time.monotonic()
+        self.answered[message_id] = now
+        while self.answered and (
+            len(self.answered) > MAX_REMEMBERED_ANSWERS or next(iter(self.answered.values())) < now - DUPLICATE_WINDOW
+        ):
             self.answered.popitem(last=False)
+
+    def may_have_been_answered_elsewhere(self, entry: Entry) -> bool:
+        return int(entry.id.partition("-")[0]) < self.check_markers_until_ms
 
 
 class ModelCache:
@@ -117,13 +134,17 @@ class TurnRunner:
 
     async def run(self, agent: HostedAgent, entry: Entry, *, stored_answer: Payload | None) -> None:
         """Answer the entry's message. ``stored_answer`` is its reply marker as
-        :meth:`stored_answers` found it when the entry was read; a copy of the message read
-        in the same batch is caught by the answers this host gave itself."""
+        :meth:`stored_answers` found it when the entry was read, for entries that needed
+        the look-up (see :class:`HostedAgent`)."""
         message = entry.payload
         message_id = _message_id(entry)
         chat_id = str(message.get("chat_id") or message_id)
         output = keys.agent_output(agent.id)
-        marker = stored_answer or agent.answered.get(message_id)
+        if message_id in agent.answered:
+            log.info("second copy of a message answered already", extra={"agent_id": agent.id, "chat_id": chat_id})
+            await self._bus.ack(entry.stream, keys.INPUT_GROUP, entry.id)
+            return
+        marker = stored_answer
         if marker is not None:
             log.info("redelivered message already answered", extra={"agent_id": agent.id, "chat_id": chat_id})
             await self._bus.batch().publish(output, marker["outbound"]).ack(
@@ -242,8 +263,7 @@ class TurnRunner:
                 "input_tokens": usage.get("input_tokens", 0),
                 "output_tokens": usage.get("output_tokens", 0),
             })
-        marker = {"outbound": outbound}
-        batch.set(keys.agent_reply(agent.id, message_id), marker, ttl=REPLY_MARKER_TTL)
+        batch.set(keys.agent_reply(agent.id, message_id), {"outbound": outbound}, ttl=REPLY_MARKER_TTL)
         await chunks.finish_into(batch)
         # In this order: stored, marked answered, shown (the last text, then the answer), and
         # only then acknowledged.
@@ -252,7 +272,7 @@ class TurnRunner:
             .ack(entry.stream, keys.INPUT_GROUP, entry.id)
             .execute()
         )
-        agent.answer_given(message_id, marker)
+        agent.answer_given(message_id)
 
     async def _touch(self, agent: HostedAgent) -> None:
         now = time.time()
