@@ -115,6 +115,17 @@ async def test_a_chat_goes_on_across_groups(db: Db, bus: Bus) -> None:
     ]
 
 
+async def test_a_message_written_again_is_on_its_stream_once(db: Db, bus: Bus) -> None:
+    """What a retried write does (its first attempt landed, the answer was lost): the
+    message is not put on the agent's input a second time, so it is not answered twice."""
+    writer = InboundWriter(bus=bus, engine=db.engine)
+    message = inbound("alpha", "c", "once")
+    await writer.write(message)
+    await writer.write(message)
+    assert [p["message_id"] for p in await queued(bus, "alpha")] == [message.record.message_id]
+    assert [content for *_rest, content in await db.messages()] == ["once"]
+
+
 async def test_a_message_for_a_missing_agent_fails_alone(db: Db, bus: Bus) -> None:
     writer = InboundWriter(bus=bus, engine=db.engine)
     good = [inbound("alpha", "c1", f"ok {i}") for i in range(5)]

@@ -53,13 +53,18 @@ async def test_entry_ids_increase(bus: Bus) -> None:
     assert [key(i) for i in ids] == sorted(key(i) for i in ids)
 
 
-async def test_entries_added_after_the_clock_was_read_have_ids_at_or_above_it(bus: Bus) -> None:
-    await _add_all(bus, "jobs", 3)
-    before = await bus.clock_ms()
-    (entry_id,) = await _add_all(bus, "jobs", 1)
-    after = await bus.clock_ms()
-    assert before <= int(entry_id.partition("-")[0]) <= after
-    assert abs(before - time.time() * 1000) < 60_000, "a clock in milliseconds of the current time"
+async def test_add_once_adds_a_key_once_until_it_expires(bus: Bus) -> None:
+    await bus.ensure_group("jobs", GROUP)
+    first = await bus.add_once("jobs", {"n": 1}, key="jobs-added:m1", ttl=0.3)
+    again = await bus.add_once("jobs", {"n": 1}, key="jobs-added:m1", ttl=0.3)
+    other = await bus.add_once("jobs", {"n": 2}, key="jobs-added:m2", ttl=0.3)
+    await bus.batch().add_once("jobs", {"n": 1}, key="jobs-added:m1", ttl=0.3).execute()
+
+    assert first and other and again is None
+    assert _numbers(await bus.read({"jobs": ">"}, GROUP, "c1")) == [1, 2]
+    await asyncio.sleep(0.4)
+    assert await bus.add_once("jobs", {"n": 3}, key="jobs-added:m1", ttl=0.3)
+    assert _numbers(await bus.read({"jobs": ">"}, GROUP, "c1")) == [3]
 
 
 async def test_read_respects_count(bus: Bus) -> None:

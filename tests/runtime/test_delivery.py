@@ -4,7 +4,6 @@ Redis, with a real SQLite database."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -167,75 +166,6 @@ async def test_redelivered_message_that_was_answered_gets_the_same_reply_once(wo
     assert [(row.role, row.message_id, row.reply_to) for row in rows] == [
         ("assistant", reply["message_id"], message["message_id"])
     ]
-
-
-async def _quiet(output: Subscription, message_id: str, seconds: float = 0.5) -> list[dict]:
-    """Output events for ``message_id`` seen within ``seconds``."""
-    seen = []
-    deadline = asyncio.get_running_loop().time() + seconds
-    while (left := deadline - asyncio.get_running_loop().time()) > 0:
-        event = await output.get(timeout=left)
-        if event is not None and event.get("reply_to") == message_id:
-            seen.append(event)
-    return seen
-
-
-@pytest.mark.parametrize("when", ["before the host took the agent on", "long after it did"])
-async def test_a_message_put_on_the_stream_twice_is_answered_once(world: World, when: str) -> None:
-    """A gateway whose write to the bus is retried may leave two copies of one message side
-    by side: the host answers the message once and drops the second copy."""
-    bus = world.bus
-    message = inbound("said twice", chat_id="c1")
-    output = await bus.subscribe(keys.agent_output(AGENT))
-    try:
-        host = await world.new_host()
-        if when == "before the host took the agent on":
-            await bus.add(keys.agent_input(AGENT), message)
-            await bus.add(keys.agent_input(AGENT), message)
-            await host.host(AGENT)
-        else:
-            agent = await host.host(AGENT)
-            agent.check_markers_until_ms = 0  # as if taken on long ago: no look-ups in the bus
-            await bus.add(keys.agent_input(AGENT), message)
-            await bus.add(keys.agent_input(AGENT), message)
-        first = await answer_to(output, message["message_id"])
-        await eventually(lambda: no_pending_input(bus), what="both copies to be acknowledged")
-        more = await _quiet(output, message["message_id"])
-    finally:
-        await output.close()
-
-    assert first[-1]["type"] == "message" and first[-1]["response"] == said("said twice", 1)
-    assert more == [], "nothing more for the second copy"
-    assert len(await queued(bus, keys.HISTORY_QUEUE)) == 1, "one answer stored"
-    assert len(await queued(bus, keys.TOKEN_USAGE_QUEUE)) == 1, "the model was called once"
-
-
-async def test_a_copy_of_a_message_answered_by_the_previous_host_gets_the_same_reply(world: World) -> None:
-    """The second copy of a message comes fresh (never delivered) right after the host that
-    answered the first copy gave the agent up: the next host finds the reply marker."""
-    bus = world.bus
-    message = inbound("answered before", chat_id="c1")
-    output = await bus.subscribe(keys.agent_output(AGENT))
-    try:
-        first_host = await world.new_host()
-        await first_host.host(AGENT)
-        await bus.add(keys.agent_input(AGENT), message)
-        reply = (await answer_to(output, message["message_id"]))[-1]
-        await eventually(lambda: no_pending_input(bus), what="the first copy to be acknowledged")
-        await first_host.close()
-        assert len(await queued(bus, keys.TOKEN_USAGE_QUEUE)) == 1
-
-        await bus.add(keys.agent_input(AGENT), message)
-        second_host = await world.new_host()
-        await second_host.host(AGENT)
-        again = await answer_to(output, message["message_id"])
-    finally:
-        await output.close()
-
-    assert [event["type"] for event in again] == ["message"], "no new turn: nothing streamed"
-    assert again[-1] == reply, "the same reply, with the same message id"
-    await eventually(lambda: no_pending_input(bus), what="the copy to be acknowledged")
-    assert await queued(bus, keys.TOKEN_USAGE_QUEUE) == [], "the model was not called again"
 
 
 async def test_messages_of_one_chat_are_answered_in_order(world: World) -> None:

@@ -34,6 +34,10 @@ class Batch:
         self.ops.append(("add", (stream, payload), {}))
         return self
 
+    def add_once(self, stream: str, payload: Payload, *, key: str, ttl: float) -> Batch:
+        self.ops.append(("add_once", (stream, payload), {"key": key, "ttl": ttl}))
+        return self
+
     def set(self, key: str, value: Payload, *, ttl: float | None = None) -> Batch:
         self.ops.append(("set", (key, value), {"ttl": ttl}))
         return self
@@ -71,6 +75,13 @@ class Bus(ABC):
         """Append to a stream; returns the entry id."""
 
     @abstractmethod
+    async def add_once(self, stream: str, payload: Payload, *, key: str, ttl: float) -> str | None:
+        """Append unless something was added under ``key`` in the last ``ttl`` seconds, in one
+        step: a write that is retried (its first attempt landed, its answer was lost) adds
+        nothing the second time. Returns the entry id, or None when nothing was added.
+        ``key`` shares the stream's hash tag (one Redis Cluster slot)."""
+
+    @abstractmethod
     async def ensure_group(self, stream: str, group: str) -> None:
         """Create the consumer group (and the stream) if missing; it starts at the
         beginning, so entries added before the group existed are delivered too."""
@@ -101,12 +112,6 @@ class Bus(ABC):
 
     @abstractmethod
     async def pending_count(self, stream: str, group: str) -> int: ...
-
-    @abstractmethod
-    async def clock_ms(self) -> int:
-        """The backend's clock in milliseconds: the one the first part of a stream entry's
-        id (``<ms>-<seq>``) is taken from, so entries added after this call have ids at or
-        above it."""
 
     # --- pub/sub (fan-out, fire and forget) ------------------------------------------
     @abstractmethod

@@ -39,6 +39,11 @@ def agent_reply(agent_id: str, message_id: str) -> str:
     return f"agent:{{{agent_id}}}:reply:{message_id}"
 
 
+def agent_input_added(agent_id: str, message_id: str) -> str:
+    """Marker that a message was put on the agent's input: a retried write adds it once."""
+    return f"agent:{{{agent_id}}}:added:{message_id}"
+
+
 def integration_status(agent_id: str, integration_type: str) -> str:
     return f"integration_status:{{{agent_id}}}:{integration_type}"
 

@@ -95,6 +95,11 @@ class MemoryBus(Bus):
                 waiter.set_result(None)
         return entry_id
 
+    async def add_once(self, stream: str, payload: Payload, *, key: str, ttl: float) -> str | None:
+        if not await self.set(key, {"stream": stream}, ttl=ttl, only_if_absent=True):
+            return None
+        return await self.add(stream, payload)
+
     async def ensure_group(self, stream: str, group: str) -> None:
         self._stream(stream).groups.setdefault(group, _Group())
 
@@ -192,9 +197,6 @@ class MemoryBus(Bus):
                 pending.consumer, pending.delivered_at = consumer, now
                 claimed.append(Entry(stream, entry_id, codec.copy(target.entries[entry_id])))
         return claimed
-
-    async def clock_ms(self) -> int:
-        return max(int(time.time() * 1000), self._last_id[0])
 
     async def pending_count(self, stream: str, group: str) -> int:
         target = self._streams.get(stream)

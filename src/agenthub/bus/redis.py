@@ -30,6 +30,14 @@ return 0
 """
 
 
+_ADD_ONCE = """
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
+  return redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
+end
+return false
+"""
+
+
 class RedisSubscription(Subscription):
     def __init__(self, pubsub: aioredis.client.PubSub, prefix: str) -> None:
         self._pubsub = pubsub
@@ -71,6 +79,7 @@ class RedisBus(Bus):
         self._client = client
         self._prefix = prefix
         self._cad = client.register_script(_COMPARE_AND_DELETE)
+        self._add_once = client.register_script(_ADD_ONCE)
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "", max_connections: int = 200) -> RedisBus:
@@ -106,6 +115,9 @@ class RedisBus(Bus):
     # --- streams ------------------------------------------------------------------------
     async def add(self, stream: str, payload: Payload) -> str:
         return await self._client.xadd(self._k(stream), {_FIELD: encode(payload)})
+
+    async def add_once(self, stream: str, payload: Payload, *, key: str, ttl: float) -> str | None:
+        return await self._add_once(keys=[self._k(stream), self._k(key)], args=[encode(payload), int(ttl * 1000)])
 
     async def ensure_group(self, stream: str, group: str) -> None:
         try:
@@ -147,10 +159,6 @@ class RedisBus(Bus):
             self._k(stream), group, consumer, min_idle_time=min_idle_ms, count=count
         )
         return self._entries([(self._k(stream), items)])
-
-    async def clock_ms(self) -> int:
-        seconds, microseconds = await self._client.time()
-        return int(seconds) * 1000 + int(microseconds) // 1000
 
     async def pending_count(self, stream: str, group: str) -> int:
         try:
@@ -223,6 +231,12 @@ class RedisBus(Bus):
             for name, args, kwargs in ops:
                 if name == "add":
                     pipe.xadd(self._k(args[0]), {_FIELD: encode(args[1])})
+                elif name == "add_once":
+                    await self._add_once(
+                        keys=[self._k(args[0]), self._k(kwargs["key"])],
+                        args=[encode(args[1]), int(kwargs["ttl"] * 1000)],
+                        client=pipe,
+                    )
                 elif name == "set":
                     ttl = kwargs.get("ttl")
                     pipe.set(self._k(args[0]), encode(args[1]), px=int(ttl * 1000) if ttl else None)

@@ -30,6 +30,9 @@ from agenthub.runtime.tasks import stop_tasks
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 200
+ADDED_MARKER_TTL = 120.0
+"""Seconds a message id is remembered on its input stream; longer than a retried write to
+Redis can take (a few attempts, each bounded by the socket timeouts)."""
 CLOSE_GRACE = 5.0
 
 
@@ -113,7 +116,11 @@ class InboundWriter:
             positions = await chats_service.record_inbound(connection, [m.record for m in messages])
             batch = self._bus.batch()
             for message, position in zip(messages, positions, strict=True):
-                batch.add(keys.agent_input(message.record.agent_id), message.envelope(position))
+                record = message.record
+                batch.add_once(
+                    keys.agent_input(record.agent_id), message.envelope(position),
+                    key=keys.agent_input_added(record.agent_id, record.message_id), ttl=ADDED_MARKER_TTL,
+                )
             await batch.execute()
         # Committed: only now is each message accepted.
         for (_, future), position in zip(group, positions, strict=True):

@@ -24,7 +24,7 @@ from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
 from agenthub.runtime.status import StatusStore
 from agenthub.runtime.tasks import raise_if_cancel_requested, stop_tasks
-from agenthub.runtime.turns import DUPLICATE_WINDOW, HostedAgent, TurnRunner
+from agenthub.runtime.turns import HostedAgent, TurnRunner
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,6 @@ class AgentHost:
         )
         stream = keys.agent_input(agent_id)
         await self._bus.ensure_group(stream, keys.INPUT_GROUP)
-        agent.check_markers_until_ms = await self._bus.clock_ms() + int(DUPLICATE_WINDOW * 1000)
         self.agents[agent_id] = agent
         leftovers = await self._bus.read(
             {stream: "0"}, keys.INPUT_GROUP, keys.INPUT_CONSUMER, count=10_000
@@ -212,18 +211,12 @@ class AgentHost:
 
     # --- dispatching ----------------------------------------------------------------------
     async def _dispatch_all(self, entries: list[Entry], *, delivered_before: bool = False) -> None:
-        """Queue entries by chat. Those that may have been answered before (delivered
-        before, or near the moment this host took their agent on) go with their stored
-        answer, looked up for the whole batch in one round trip."""
+        """Queue entries by chat. Entries delivered before (found pending when an agent is
+        taken on) may have been answered: they go with their stored answer, looked up for
+        the whole batch in one round trip. A fresh entry has not been answered anywhere."""
         entries = [entry for entry in entries if str(entry.payload.get("agent_id", "")) in self.agents]
-        to_check = [
-            entry for entry in entries
-            if delivered_before or self.agents[str(entry.payload["agent_id"])].may_have_been_answered_elsewhere(entry)
-        ]
-        found = await self._turns.stored_answers(to_check) if to_check else []
-        stored = {(entry.stream, entry.id): answer for entry, answer in zip(to_check, found, strict=True)}
-        for entry in entries:
-            answer = stored.get((entry.stream, entry.id))
+        stored = await self._turns.stored_answers(entries) if delivered_before and entries else [None] * len(entries)
+        for entry, answer in zip(entries, stored, strict=True):
             agent_id = str(entry.payload.get("agent_id", ""))
             if agent_id not in self.agents:
                 continue  # released meanwhile: left unacknowledged for the next host

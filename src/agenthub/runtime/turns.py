@@ -33,11 +33,6 @@ log = logging.getLogger(__name__)
 
 REPLY_MARKER_TTL = 24 * 3600.0
 MAX_CHATS_PER_AGENT = 256
-DUPLICATE_WINDOW = 30.0
-"""Seconds within which the copies of one message put on its stream twice arrive. The only
-way a message reaches a stream twice is a gateway's write retried after a lost connection
-(a few retries within about two seconds), so its copies are that close together."""
-MAX_REMEMBERED_ANSWERS = 100_000
 ACTIVITY_EVERY = 1.0
 CHUNK_INTERVAL = 0.02
 """Seconds between two publishes of an answer's streamed text (50 a second at most)."""
@@ -45,14 +40,7 @@ CHUNK_INTERVAL = 0.02
 
 @dataclass
 class HostedAgent:
-    """An agent as a host holds it: its config, the recent conversation of each chat and
-    which messages it answered lately.
-
-    Answered once: a message that was delivered before (found pending when the agent is
-    taken on) may have been answered, and so may a fresh one whose other copy (see
-    :data:`DUPLICATE_WINDOW`) came before this host took the agent on; for those the reply
-    marker in the bus is looked up. Every other copy of a message reaches this host after
-    the first one, and is caught by :attr:`answered`."""
+    """An agent as a host holds it: its config and the recent conversation of each chat."""
 
     id: str
     org_id: str
@@ -60,10 +48,6 @@ class HostedAgent:
     settings: dict[str, Any]
     config_version: int
     chats: OrderedDict[str, list[BaseMessage]] = field(default_factory=OrderedDict)
-    answered: OrderedDict[str, float] = field(default_factory=OrderedDict)
-    check_markers_until_ms: int = 0
-    """Fresh entries with ids below this (bus clock) may be copies of messages answered
-    before this host took the agent on."""
     last_touch: float = 0.0
 
     def remember(self, chat_id: str, messages: list[BaseMessage], limit: int) -> None:
@@ -71,17 +55,6 @@ class HostedAgent:
         self.chats.move_to_end(chat_id)
         while len(self.chats) > MAX_CHATS_PER_AGENT:
             self.chats.popitem(last=False)
-
-    def answer_given(self, message_id: str) -> None:
-        now = time.monotonic()
-        self.answered[message_id] = now
-        while self.answered and (
-            len(self.answered) > MAX_REMEMBERED_ANSWERS or next(iter(self.answered.values())) < now - DUPLICATE_WINDOW
-        ):
-            self.answered.popitem(last=False)
-
-    def may_have_been_answered_elsewhere(self, entry: Entry) -> bool:
-        return int(entry.id.partition("-")[0]) < self.check_markers_until_ms
 
 
 class ModelCache:
@@ -127,23 +100,19 @@ class TurnRunner:
 
     async def stored_answers(self, entries: Sequence[Entry]) -> list[Payload | None]:
         """The reply marker of each entry's message, None where it has not been answered:
-        one round trip for a whole batch of entries."""
+        one round trip for a whole batch of entries. Only entries delivered before can
+        have been answered: the gateway puts each message on its stream once."""
         return await self._bus.get_many([
             keys.agent_reply(str(entry.payload.get("agent_id", "")), _message_id(entry)) for entry in entries
         ])
 
     async def run(self, agent: HostedAgent, entry: Entry, *, stored_answer: Payload | None) -> None:
-        """Answer the entry's message. ``stored_answer`` is its reply marker as
-        :meth:`stored_answers` found it when the entry was read, for entries that needed
-        the look-up (see :class:`HostedAgent`)."""
+        """Answer the entry's message. ``stored_answer`` is its reply marker, as
+        :meth:`stored_answers` found it, for an entry that was delivered before."""
         message = entry.payload
         message_id = _message_id(entry)
         chat_id = str(message.get("chat_id") or message_id)
         output = keys.agent_output(agent.id)
-        if message_id in agent.answered:
-            log.info("second copy of a message answered already", extra={"agent_id": agent.id, "chat_id": chat_id})
-            await self._bus.ack(entry.stream, keys.INPUT_GROUP, entry.id)
-            return
         marker = stored_answer
         if marker is not None:
             log.info("redelivered message already answered", extra={"agent_id": agent.id, "chat_id": chat_id})
@@ -272,7 +241,6 @@ class TurnRunner:
             .ack(entry.stream, keys.INPUT_GROUP, entry.id)
             .execute()
         )
-        agent.answer_given(message_id)
 
     async def _touch(self, agent: HostedAgent) -> None:
         now = time.time()
