@@ -1,8 +1,9 @@
 """Starting runner processes from a warm fork server.
 
 The fork server imports :mod:`agenthub.runtime.runner_main` (and with it LangGraph and the
-model clients) once; every runner is then a fork of that process rather than a fresh
-interpreter importing everything again.
+model clients) once, through :mod:`agenthub.runtime.runner_preload`, which also freezes it
+out of garbage collection; every runner is then a fork of that process rather than a fresh
+interpreter importing everything again, and shares its memory.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from multiprocessing.process import BaseProcess
 
 from agenthub.config import Settings
 
-PRELOAD = ["agenthub.runtime.runner_main"]
+PRELOAD = ["agenthub.runtime.runner_preload"]
 
 
 class ProcessLauncher:
