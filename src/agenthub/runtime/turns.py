@@ -113,10 +113,9 @@ class TurnRunner:
         message_id = _message_id(entry)
         chat_id = str(message.get("chat_id") or message_id)
         output = keys.agent_output(agent.id)
-        marker = stored_answer
-        if marker is not None:
+        if stored_answer is not None:
             log.info("redelivered message already answered", extra={"agent_id": agent.id, "chat_id": chat_id})
-            await self._bus.batch().publish(output, marker["outbound"]).ack(
+            await self._bus.batch().publish(output, stored_answer["outbound"]).ack(
                 entry.stream, keys.INPUT_GROUP, entry.id
             ).execute()
             return
