@@ -169,3 +169,19 @@ async def test_a_sender_that_stops_waiting_does_not_lose_its_message(db: Db) -> 
     await writer.close()  # lets what is being written finish
     assert [content for *_rest, content in await db.messages()] == ["kept", "also kept"]
     assert [p["text"] for p in await queued(bus, "alpha")] == ["kept", "also kept"]
+
+
+async def test_closing_tells_every_sender_and_keeps_only_what_was_acknowledged(db: Db, bus: Bus) -> None:
+    writer = InboundWriter(bus=bus, engine=db.engine)
+    first = asyncio.create_task(writer.write(inbound("alpha", "c", "m0")))
+    await asyncio.sleep(0)  # the first group is being written; the rest wait for the next
+    waiting = [asyncio.create_task(writer.write(inbound("alpha", "c", f"m{i}"))) for i in range(1, 4)]
+    await asyncio.sleep(0)
+    await writer.close(grace=0)
+
+    results = await asyncio.wait_for(asyncio.gather(first, *waiting, return_exceptions=True), timeout=10)
+    accepted = [f"m{i}" for i, result in enumerate(results) if isinstance(result, int)]
+    assert all(isinstance(result, int | asyncio.CancelledError) for result in results), results
+    assert len(accepted) < 4, "closing stopped the writer"
+    assert [content for *_rest, content in await db.messages()] == accepted, "stored = acknowledged"
+    assert [p["text"] for p in await queued(bus, "alpha")] == accepted

@@ -82,6 +82,8 @@ class InboundWriter:
         if self._task is not None and not self._task.done():
             await asyncio.wait([self._task], timeout=grace)
         await stop_tasks([self._task])
+        left, self._queue = self._queue, []
+        _settle(left, error=asyncio.CancelledError())
 
     async def _drain(self) -> None:
         while self._queue:

@@ -55,10 +55,12 @@ async def record_inbound(
     per_chat = Counter((m.chat_id, m.agent_id) for m in messages)
     org_of = {(m.chat_id, m.agent_id): m.org_id for m in messages}
     now = utcnow()
+    # In key order: gateways writing groups at the same time lock the chats' rows in the
+    # same order, so they never deadlock.
     chats = [
         {"id": chat, "agent_id": agent, "org_id": org_of[chat, agent], "turns": count,
          "created_at": now, "last_message_at": now}
-        for (chat, agent), count in per_chat.items()
+        for (chat, agent), count in sorted(per_chat.items())
     ]
     # The chat's turn count after this statement; this group's messages are its last turns.
     next_turn = {
