@@ -97,6 +97,9 @@ class Gateway:
     async def _record_and_send(
         self, org_id: str, agent_id: str, chat_id: str, message_id: str, request: ChatRequest
     ) -> None:
+        """Store the message and put it on the agent's input as one unit (see
+        :mod:`agenthub.channels.inbound`): a bus that is down leaves nothing stored that no
+        agent will ever see."""
         message = InboundMessage(
             InboundRecord(
                 org_id=org_id,
