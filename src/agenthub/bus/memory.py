@@ -5,6 +5,7 @@ every inbound message in the database before it reaches the bus."""
 from __future__ import annotations
 
 import asyncio
+import heapq
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -67,6 +68,7 @@ class MemoryBus(Bus):
         self._streams: dict[str, _Stream] = {}
         self._subscribers: dict[str, set[MemorySubscription]] = {}
         self._keys: dict[str, tuple[Payload | set[str], float | None]] = {}
+        self._expiries: list[tuple[float, str]] = []
         self._last_id = (0, 0)
 
     @property
@@ -241,7 +243,20 @@ class MemoryBus(Bus):
             return False
         expires_at = time.monotonic() + ttl if ttl else None
         self._keys[key] = (codec.copy(value), expires_at)
+        self._will_expire(key, expires_at)
         return True
+
+    def _will_expire(self, key: str, expires_at: float | None) -> None:
+        """Keys with a TTL are dropped once it has passed, read again or not (reply and
+        added markers are written once per message and seldom read): memory stays flat."""
+        now = time.monotonic()
+        while self._expiries and self._expiries[0][0] <= now:
+            _at, expired = heapq.heappop(self._expiries)
+            item = self._keys.get(expired)
+            if item is not None and item[1] is not None and item[1] <= now:
+                del self._keys[expired]
+        if expires_at is not None:
+            heapq.heappush(self._expiries, (expires_at, key))
 
     async def get(self, key: str) -> Payload | None:
         value = self._live(key)
@@ -265,6 +280,7 @@ class MemoryBus(Bus):
         value = self._live(key)
         if value is not None:
             self._keys[key] = (value, time.monotonic() + ttl)
+            self._will_expire(key, time.monotonic() + ttl)
 
     async def set_members(self, key: str) -> set[str]:
         value = self._live(key)
