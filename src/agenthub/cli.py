@@ -114,7 +114,12 @@ def runner(agent_id: Annotated[str, typer.Option("--agent-id", help="The agent t
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    queues: Annotated[
+        bool,
+        typer.Option(help="Also store history and token usage from their queues (every `serve` does)"),
+    ] = False,
+) -> None:
     """Host many agents with isolation 'shared' as tasks (needs REDIS_URL). Start several
     to share the load."""
     from agenthub.ops.logging import configure_logging
@@ -123,7 +128,7 @@ def worker() -> None:
 
     settings = _settings()
     configure_logging(settings, component="worker")
-    event_loop.run(serve_worker(settings))
+    event_loop.run(serve_worker(settings, queues=queues))
 
 
 # --- agents ---------------------------------------------------------------------------------

@@ -33,10 +33,10 @@ class Worker:
         return self.process.pid
 
 
-async def start_worker(env: dict[str, str], log: Path) -> Worker:
+async def start_worker(env: dict[str, str], log: Path, *options: str) -> Worker:
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
-            str(AGENTHUB), "worker", env=env, cwd=log.parent, stdout=out, stderr=out,
+            str(AGENTHUB), "worker", *options, env=env, cwd=log.parent, stdout=out, stderr=out,
         )
     return Worker(process, log)
 
@@ -155,3 +155,41 @@ async def _both_registered(bus: Bus, workers: list[Worker]) -> dict[int, str] | 
             raise AssertionError(f"worker exited early:\n{worker.log.read_text()[-3000:]}")
     live = await live_workers(bus)
     return live if all(worker.pid in live for worker in workers) else None
+
+
+@pytest.mark.parametrize("queues", [True, False])
+async def test_a_worker_stores_the_history_queue_only_when_asked(
+    migrated_postgres_url: str, redis_server_url: str, redis_prefix: str, redis_bus: Bus, tmp_path: Path,
+    queues: bool,
+) -> None:
+    """No gateway runs: an answer waiting on ``history_queue`` is stored by a worker started
+    with ``--queues``; a plain worker leaves it for the gateways."""
+    from sqlalchemy import select
+
+    from agenthub.chats.models import ChatMessage
+    from tests.runtime.helpers import create_agent_row, migrated_sessions
+
+    engine, sessions = await migrated_sessions(migrated_postgres_url)
+    await create_agent_row(sessions, "scribe")
+    await redis_bus.add(keys.HISTORY_QUEUE, {
+        "message_id": "answer-1", "reply_to": "question-1", "org_id": "default", "agent_id": "scribe",
+        "chat_id": "c1", "position": 3, "role": "assistant", "content": "stored by a worker", "channel": "web",
+    })
+    env = {**os.environ, "DATABASE_URL": migrated_postgres_url, "REDIS_URL": redis_server_url,
+           "REDIS_KEY_PREFIX": redis_prefix, "LOG_JSON": "false"}
+    worker = await start_worker(env, tmp_path / "worker.log", *(["--queues"] if queues else []))
+
+    async def stored() -> list[str]:
+        async with sessions() as session:
+            return list(await session.scalars(select(ChatMessage.content)))
+
+    try:
+        await eventually(lambda: live_workers(redis_bus), timeout=30.0, what="the worker to register")
+        if queues:
+            assert await eventually(stored, what="the answer to be stored") == ["stored by a worker"]
+        else:
+            await asyncio.sleep(1.5)  # a pass of a queue worker would have stored it by now
+            assert await stored() == []
+    finally:
+        await stop_worker(worker)
+        await engine.dispose()

@@ -1,6 +1,7 @@
-"""``agenthub worker``: hosts many ``shared`` agents as tasks, takes commands from the
-supervisor on ``host:{id}:control``, and helps drain the history and usage queues.
-Start more of them (on any machine with the same Redis and database) to spread the load."""
+"""``agenthub worker``: hosts many ``shared`` agents as tasks and takes commands from the
+supervisor on ``host:{id}:control``; with ``--queues`` it also helps drain the history and
+usage queues. Start more of them (on any machine with the same Redis and database) to
+spread the load."""
 
 from __future__ import annotations
 
@@ -61,7 +62,11 @@ class ControlListener:
                 await asyncio.sleep(1.0)
 
 
-async def serve_worker(settings: Settings) -> None:
+async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
+    """Host agents until SIGTERM. Every ``agenthub serve`` stores the history and usage
+    queues; with ``queues`` this worker takes part too (their consumer groups share the
+    entries). Without, its event loop is all for its agents' turns: storing a batch of
+    answers no longer delays the next one."""
     if settings.embedded:
         raise SystemExit("agenthub worker needs REDIS_URL: in the embedded mode agents run inside `agenthub serve`.")
     bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix)
@@ -69,7 +74,7 @@ async def serve_worker(settings: Settings) -> None:
     sessions = create_session_factory(engine)
     host = build_host(host_id=new_host_id("worker"), role="worker", bus=bus, session_factory=sessions, settings=settings)
     control = ControlListener(bus, host)
-    components = [HistorySaverWorker(bus, sessions), TokenUsageWorker(bus, sessions)]
+    components = [HistorySaverWorker(bus, sessions), TokenUsageWorker(bus, sessions)] if queues else []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
