@@ -21,4 +21,4 @@ def decode(raw: bytes | str) -> Payload:
 
 def copy(payload: Payload) -> Payload:
     """What a consumer receives for ``payload``: a copy, as it would come from Redis."""
-    return orjson.loads(orjson.dumps(payload, default=str, option=_OPTIONS))
+    return decode(encode(payload))

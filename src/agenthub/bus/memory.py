@@ -252,9 +252,7 @@ class MemoryBus(Bus):
         now = time.monotonic()
         while self._expiries and self._expiries[0][0] <= now:
             _at, expired = heapq.heappop(self._expiries)
-            item = self._keys.get(expired)
-            if item is not None and item[1] is not None and item[1] <= now:
-                del self._keys[expired]
+            self._live(expired)  # drops the key if its TTL has passed (it may have been renewed)
         if expires_at is not None:
             heapq.heappush(self._expiries, (expires_at, key))
 
@@ -279,8 +277,9 @@ class MemoryBus(Bus):
     async def expire(self, key: str, ttl: float) -> None:
         value = self._live(key)
         if value is not None:
-            self._keys[key] = (value, time.monotonic() + ttl)
-            self._will_expire(key, time.monotonic() + ttl)
+            expires_at = time.monotonic() + ttl
+            self._keys[key] = (value, expires_at)
+            self._will_expire(key, expires_at)
 
     async def set_members(self, key: str) -> set[str]:
         value = self._live(key)

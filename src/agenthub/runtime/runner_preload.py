@@ -6,9 +6,7 @@ collection. Runners are forks of this process: their collections then never walk
 never write to and copy, the memory they share with the fork server and with each other.
 """
 
-import gc
-
 from agenthub.runtime import runner_main  # noqa: F401 - the point of this module
+from agenthub.runtime.loop import settle_garbage_collector
 
-gc.collect()
-gc.freeze()
+settle_garbage_collector()
