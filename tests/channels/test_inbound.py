@@ -18,7 +18,7 @@ from agenthub.channels.inbound import InboundMessage, InboundWriter
 from agenthub.chats.models import Chat, ChatMessage
 from agenthub.chats.service import InboundRecord
 from agenthub.db.engine import SessionFactory
-from agenthub.errors import is_unavailable
+from agenthub.errors import InvalidInput, is_unavailable
 from tests.runtime.helpers import create_agent_row, migrated_sessions
 from tests.support.server import free_port
 
@@ -62,6 +62,13 @@ def inbound(agent: str, chat: str, content: str) -> InboundMessage:
         content=content, channel="web", platform_user_id="u1",
     )
     return InboundMessage(record, user_data={"name": "Ann"})
+
+
+def nested(depth: int) -> dict:
+    value: dict = {}
+    for _ in range(depth):
+        value = {"x": value}
+    return value
 
 
 async def queued(bus: Bus, agent: str) -> list[dict]:
@@ -140,6 +147,30 @@ async def test_a_message_for_a_missing_agent_fails_alone(db: Db, bus: Bus) -> No
     assert [content for *_rest, content in await db.messages()] == [f"ok {i}" for i in range(5)]
     assert [p["text"] for p in await queued(bus, "alpha")] == [f"ok {i}" for i in range(5)]
     assert await queued(bus, "deleted-agent") == []
+
+
+@pytest.mark.parametrize(
+    "user_data",
+    [{"k": "\ud800"}, {"deep": nested(300)}],
+    ids=["lone surrogate", "nested 300 deep"],
+)
+async def test_a_message_that_cannot_be_encoded_fails_alone(db: Db, bus: Bus, user_data: dict) -> None:
+    """Channels other than HTTP may pass on what a client sent; one such message must not
+    fail the others written with it."""
+    writer = InboundWriter(bus=bus, engine=db.engine)
+    good = [inbound("alpha", f"c{i}", f"ok {i}") for i in range(6)]
+    bad = InboundMessage(inbound("beta", "c9", "poison").record, user_data=user_data)
+
+    results = await asyncio.gather(
+        writer.write(good[0]), *(writer.write(m) for m in [*good[1:3], bad, *good[3:]]), return_exceptions=True
+    )
+
+    assert isinstance(results[3], InvalidInput), results[3]
+    assert "cannot be stored" in results[3].message
+    assert [r for i, r in enumerate(results) if i != 3] == [2] * 6
+    assert sorted(content for *_rest, content in await db.messages()) == [f"ok {i}" for i in range(6)]
+    assert sorted(p["text"] for p in await queued(bus, "alpha")) == [f"ok {i}" for i in range(6)]
+    assert await queued(bus, "beta") == []
 
 
 async def test_when_the_bus_is_down_nothing_is_stored(db: Db) -> None:

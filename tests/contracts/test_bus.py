@@ -848,3 +848,21 @@ async def test_a_batch_applies_its_writes_in_order(bus: Bus) -> None:
 async def test_an_empty_batch_does_nothing(bus: Bus) -> None:
     await bus.batch().execute()
     assert await bus.get("anything") is None
+
+
+async def test_a_batch_with_a_payload_that_cannot_be_encoded_applies_none_of_it(bus: Bus) -> None:
+    await bus.ensure_group("out", "g")
+    batch = (
+        bus.batch()
+        .add("out", {"n": 1})
+        .add_once("out", {"n": 2}, key="out-added:m2", ttl=30)
+        .add_once("out", {"text": "\ud800"}, key="out-added:m3", ttl=30)
+    )
+    with pytest.raises(TypeError):
+        await batch.execute()
+    assert await bus.read({"out": ">"}, "g", "c") == []
+    assert await bus.get("out-added:m2") is None
+    assert await bus.get("out-added:m3") is None
+    # Nothing left behind: the same messages go on when written again.
+    await bus.batch().add_once("out", {"n": 2}, key="out-added:m2", ttl=30).execute()
+    assert [e.payload for e in await bus.read({"out": ">"}, "g", "c")] == [{"n": 2}]

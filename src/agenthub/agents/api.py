@@ -18,8 +18,9 @@ from agenthub.agents.schemas import (
     AgentUpdated,
 )
 from agenthub.deps import OrgDep, SessionDep, SessionFactoryDep, SupervisorDep
+from agenthub.json_input import StrictJSONRoute
 
-router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
+router = APIRouter(prefix="/api/v1/agents", tags=["agents"], route_class=StrictJSONRoute)
 AgentId = Annotated[str, Path(pattern=AGENT_ID_PATTERN, description="The agent's id")]
 
 

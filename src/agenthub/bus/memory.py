@@ -10,6 +10,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from agenthub.bus import codec
 from agenthub.bus.base import Bus, Entry, Payload, Subscription
@@ -29,7 +30,8 @@ class _Group:
 
 @dataclass
 class _Stream:
-    entries: OrderedDict[str, Payload] = field(default_factory=OrderedDict)
+    entries: OrderedDict[str, bytes] = field(default_factory=OrderedDict)
+    """Each entry's payload as the codec encodes it: decoded afresh for every reader."""
     groups: dict[str, _Group] = field(default_factory=dict)
     waiters: set[asyncio.Future[None]] = field(default_factory=set)
 
@@ -89,18 +91,22 @@ class MemoryBus(Bus):
         return f"{self._last_id[0]}-{self._last_id[1]}"
 
     async def add(self, stream: str, payload: Payload) -> str:
+        return self._append(stream, codec.encode(payload))
+
+    def _append(self, stream: str, encoded: bytes) -> str:
         entry_id = self._next_id()
         target = self._stream(stream)
-        target.entries[entry_id] = codec.copy(payload)
+        target.entries[entry_id] = encoded
         for waiter in target.waiters:
             if not waiter.done():
                 waiter.set_result(None)
         return entry_id
 
     async def add_once(self, stream: str, payload: Payload, *, key: str, ttl: float) -> str | None:
+        encoded = codec.encode(payload)  # a payload that can't be encoded leaves no marker
         if not await self.set(key, {"stream": stream}, ttl=ttl, only_if_absent=True):
             return None
-        return await self.add(stream, payload)
+        return self._append(stream, encoded)
 
     async def ensure_group(self, stream: str, group: str) -> None:
         self._stream(stream).groups.setdefault(group, _Group())
@@ -123,14 +129,14 @@ class MemoryBus(Bus):
                         continue
                     state.last_id = _parse_id(entry_id)
                     state.pending[entry_id] = _Pending(consumer, now)
-                    found.append(Entry(name, entry_id, codec.copy(payload)))
+                    found.append(Entry(name, entry_id, codec.decode(payload)))
             else:
                 for entry_id, pending in state.pending.items():
                     if len(found) >= count:
                         break
                     if pending.consumer == consumer and entry_id in stream.entries:
                         pending.delivered_at = now
-                        found.append(Entry(name, entry_id, codec.copy(stream.entries[entry_id])))
+                        found.append(Entry(name, entry_id, codec.decode(stream.entries[entry_id])))
         return found
 
     async def read(
@@ -197,7 +203,7 @@ class MemoryBus(Bus):
                 break
             if (now - pending.delivered_at) * 1000 >= min_idle_ms and entry_id in target.entries:
                 pending.consumer, pending.delivered_at = consumer, now
-                claimed.append(Entry(stream, entry_id, codec.copy(target.entries[entry_id])))
+                claimed.append(Entry(stream, entry_id, codec.decode(target.entries[entry_id])))
         return claimed
 
     async def pending_count(self, stream: str, group: str) -> int:
@@ -296,6 +302,15 @@ class MemoryBus(Bus):
         value = self._live(key)
         if isinstance(value, set):
             value.difference_update(members)
+
+    async def run_batch(self, ops: Sequence[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> None:
+        # Every payload is encoded before any operation is applied, as Redis builds its
+        # pipeline before sending it: a payload that can't be encoded fails the whole
+        # batch and leaves none of it behind.
+        for name, args, _kwargs in ops:
+            if name in ("add", "add_once", "set", "publish"):
+                codec.encode(args[1])
+        await super().run_batch(ops)
 
     async def ping(self) -> None:
         return None

@@ -19,12 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agenthub.bus import Bus, keys
 from agenthub.chats import service as chats_service
 from agenthub.chats.service import InboundRecord
+from agenthub.errors import InvalidInput, is_unavailable
 from agenthub.runtime.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
@@ -89,26 +90,30 @@ class InboundWriter:
         while self._queue:
             group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
             try:
-                await self._write_group(group)
-            except IntegrityError as error:
-                if len(group) == 1:
-                    _settle(group, error=error)
-                else:
-                    # One message broke a constraint (its agent was deleted meanwhile):
-                    # the group was rolled back; each message gets its own outcome.
-                    for waiting in group:
-                        await self._write_alone(waiting)
-            except Exception as error:  # noqa: BLE001 - every sender in the group is told
-                _settle(group, error=error)
+                await self._write_group_or_each(group)
             except BaseException as error:  # cancelled while closing: the senders are told too
                 _settle(group, error=error)
                 raise
+
+    async def _write_group_or_each(self, group: Sequence[_Waiting]) -> None:
+        try:
+            await self._write_group(group)
+        except Exception as error:  # noqa: BLE001 - every sender in the group is told
+            if len(group) == 1 or is_unavailable(error):
+                _settle(group, error=_as_reported(error))
+                return
+            # Something in one message failed the group (its agent was deleted meanwhile,
+            # text that can't be encoded): the group was rolled back, so each message is
+            # written alone and gets its own outcome. Not for an unreachable database or
+            # bus, which would fail each of them again.
+            for waiting in group:
+                await self._write_alone(waiting)
 
     async def _write_alone(self, waiting: _Waiting) -> None:
         try:
             await self._write_group([waiting])
         except Exception as error:  # noqa: BLE001 - reported to its sender
-            _settle([waiting], error=error)
+            _settle([waiting], error=_as_reported(error))
 
     async def _write_group(self, group: Sequence[_Waiting]) -> None:
         messages = [message for message, _ in group]
@@ -128,6 +133,13 @@ class InboundWriter:
         for (_, future), position in zip(group, positions, strict=True):
             if not future.done():
                 future.set_result(position)
+
+
+def _as_reported(error: Exception) -> Exception:
+    """What the sender is told: text that can't be encoded is the message's fault (422)."""
+    if isinstance(error, (orjson.JSONEncodeError, UnicodeError)):
+        return InvalidInput(f"the message cannot be stored: {error}")
+    return error
 
 
 def _settle(group: Sequence[_Waiting], *, error: BaseException) -> None:

@@ -15,8 +15,9 @@ from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.chats.schemas import ChatRequest
 from agenthub.deps import GatewayDep, OrgDep
+from agenthub.json_input import StrictJSONRoute
 
-router = APIRouter(prefix="/api/v1/agents", tags=["chat"])
+router = APIRouter(prefix="/api/v1/agents", tags=["chat"], route_class=StrictJSONRoute)
 
 
 def _event(name: str, data: dict[str, Any]) -> str:

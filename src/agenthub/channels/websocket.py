@@ -9,7 +9,6 @@ chat.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from typing import Any
@@ -22,6 +21,7 @@ from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.chats.schemas import ChatRequest
 from agenthub.errors import AgentHubError, is_unavailable
+from agenthub.json_input import parse_json
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class _Connection:
             try:
                 if raw is None:
                     raise ValueError("expected a text frame holding JSON")
-                data = json.loads(raw)
+                data = parse_json(raw)
                 if not isinstance(data, dict) or data.get("type") != "message":
                     raise ValueError('expected {"type": "message", "content": "..."}')
                 request = ChatRequest.model_validate({k: v for k, v in data.items() if k != "type"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agenthub.agents.schemas import Text
 
@@ -42,3 +42,10 @@ class ChatRequest(BaseModel):
     user_data: dict = Field(default_factory=dict)
     channel: str = Field(default="web", min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
     platform_user_id: Text | None = Field(default=None, max_length=128)
+
+    @field_validator("content")
+    @classmethod
+    def _not_blank(cls, content: str) -> str:
+        if not content.strip():
+            raise ValueError("must not be blank")
+        return content

@@ -33,8 +33,11 @@ def install_error_handlers(app: FastAPI) -> None:
             {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "problem": e["msg"]}
             for e in error.errors()
         ]
-        if any(e["type"] == "json_invalid" for e in error.errors()):
-            return JSONResponse(error_body("bad_request", "the body is not valid JSON"), status_code=400)
+        invalid = [e for e in error.errors() if e["type"] == "json_invalid"]
+        if invalid:
+            reason = str((invalid[0].get("ctx") or {}).get("error") or "").strip()
+            message = f"the body is not valid JSON: {reason}" if reason else "the body is not valid JSON"
+            return JSONResponse(error_body("bad_request", message), status_code=400)
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
         return JSONResponse(error_body("invalid_input", summary, details=problems), status_code=422)
 

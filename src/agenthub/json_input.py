@@ -1,0 +1,110 @@
+"""JSON from clients, read strictly, so what is accepted can also be stored and sent on.
+
+``json.loads`` takes things nothing after it can handle: a lone surrogate escape
+(``"\\ud800"``) is not Unicode that the database, the bus or a reply can encode, text with
+a NUL character cannot be stored on PostgreSQL, and a body nested a few hundred levels deep
+outruns every serialiser. Such a body is refused where it comes in, saying why (400 for
+text that is not valid JSON, 422 for valid JSON holding such a value), instead of failing
+later as a 500 (or failing the other messages written with it).
+
+Every JSON route reads its body through :class:`StrictJSONRoute`; the WebSocket reads its
+frames with :func:`parse_json`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import orjson
+from fastapi import HTTPException, Request, Response
+from fastapi.routing import APIRoute
+
+MAX_DEPTH = 32
+"""Levels of nesting a body may have (``{"a": {"b": 1}}`` has two)."""
+MAX_BODY_BYTES = 1024 * 1024
+"""The largest request body read; the longest valid one (a system prompt of 100,000
+characters) is well below."""
+
+
+class InvalidJSON(json.JSONDecodeError):
+    """Raised for JSON that parses but cannot be accepted (too deep, a NUL character). A
+    ``JSONDecodeError``, so a caller that only knows ``json.loads`` handles it too."""
+
+    def __init__(self, message: str, doc: str | bytes) -> None:
+        text = doc if isinstance(doc, str) else doc.decode("utf-8", "replace")
+        super().__init__(message, text, 0)
+
+
+def parse_json(raw: str | bytes) -> Any:
+    """The value of ``raw``; raises ``json.JSONDecodeError`` (with a message saying why)
+    for text that is not JSON, holds a lone surrogate or a NUL character, or nests deeper
+    than :data:`MAX_DEPTH`."""
+    value = orjson.loads(raw)
+    problem = _problem(value)
+    if problem:
+        raise InvalidJSON(problem, raw)
+    return value
+
+
+def _problem(value: Any) -> str | None:
+    """Walks the value without recursion (a deep value can't exhaust the stack)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "text holds a NUL character (\\u0000), which cannot be stored"
+            continue
+        if isinstance(item, dict):
+            children: Any = [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH} levels"
+        pending.extend((child, depth + 1) for child in children)
+    return None
+
+
+class StrictJSONRequest(Request):
+    async def body(self) -> bytes:
+        if not hasattr(self, "_body"):
+            declared = self.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                raise _too_large()
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in self.stream():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise _too_large()
+                chunks.append(chunk)
+            self._body = b"".join(chunks)
+        return self._body
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            try:
+                self._json = parse_json(await self.body())
+            except InvalidJSON as error:  # JSON, but a value that can't be taken: 422
+                raise HTTPException(status_code=422, detail=f"body: {error.msg}") from error
+        return self._json
+
+
+def _too_large() -> HTTPException:
+    return HTTPException(status_code=413, detail=f"the body is larger than {MAX_BODY_BYTES} bytes")
+
+
+class StrictJSONRoute(APIRoute):
+    """A route whose JSON body is read by :class:`StrictJSONRequest`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict_handler(request: Request) -> Response:
+            return await handler(StrictJSONRequest(request.scope, request.receive))
+
+        return strict_handler
