@@ -134,3 +134,17 @@ async def test_blank_content_is_refused(sqlite_url: str) -> None:
         response = await client.post(f"{AGENTS}/demo/chat", json={"content": "  \n\t "})
         error = assert_error(response, 422, "invalid_input")
         assert "content" in error["message"] and "blank" in error["message"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+async def test_a_body_that_is_not_sent_as_json_is_415(sqlite_url: str, content_type: str) -> None:
+    async with client_for(sqlite_url, demo_agent=True) as (_app, client):
+        body = json.dumps(agent_body(id="formed"))
+        headers = {"content-type": content_type} if content_type else {}
+        error = assert_error(await client.post(AGENTS, content=body, headers=headers), 415)
+        assert "application/json" in error["message"]
+        error = assert_error(await client.post(f"{AGENTS}/demo/chat", content=b'{"content": "hi"}', headers=headers), 415)
+        assert_error(await client.get(f"{AGENTS}/formed"), 404)
+        # A +json type is JSON too.
+        created = await client.post(AGENTS, content=body, headers={"content-type": "application/vnd.api+json"})
+        assert created.status_code == 201, created.text

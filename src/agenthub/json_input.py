@@ -49,24 +49,32 @@ def parse_json(raw: str | bytes) -> Any:
 
 
 def _problem(value: Any) -> str | None:
-    """Walks the value without recursion (a deep value can't exhaust the stack)."""
-    pending: list[tuple[Any, int]] = [(value, 1)]
+    """What makes ``value`` unacceptable, naming where (``settings.integrations.0``); None
+    when nothing does. Walks without recursion, so a deep value can't exhaust the stack."""
+    pending: list[tuple[Any, tuple[str, ...]]] = [(value, ())]
     while pending:
-        item, depth = pending.pop()
+        item, path = pending.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return "text holds a NUL character (\\u0000), which cannot be stored"
+                return f"{_where(path)}: text holds a NUL character (\\u0000), which cannot be stored"
             continue
         if isinstance(item, dict):
-            children: Any = [*item.keys(), *item.values()]
+            children: Any = [(key, path) for key in item] + [
+                (child, (*path, str(key))) for key, child in item.items()
+            ]
         elif isinstance(item, list):
-            children = item
+            children = [(child, (*path, str(index))) for index, child in enumerate(item)]
         else:
             continue
-        if depth > MAX_DEPTH:
-            return f"nested deeper than {MAX_DEPTH} levels"
-        pending.extend((child, depth + 1) for child in children)
+        if len(path) >= MAX_DEPTH:
+            return f"{_where(path[:3])}: nested deeper than {MAX_DEPTH} levels"
+        pending.extend(children)
     return None
+
+
+def _where(path: tuple[str, ...]) -> str:
+    where = ".".join(path) or "body"
+    return where if len(where) <= 120 else where[:119] + "…"
 
 
 class StrictJSONRequest(Request):
@@ -90,7 +98,7 @@ class StrictJSONRequest(Request):
             try:
                 self._json = parse_json(await self.body())
             except InvalidJSON as error:  # JSON, but a value that can't be taken: 422
-                raise HTTPException(status_code=422, detail=f"body: {error.msg}") from error
+                raise HTTPException(status_code=422, detail=error.msg) from error
         return self._json
 
 
@@ -98,13 +106,30 @@ def _too_large() -> HTTPException:
     return HTTPException(status_code=413, detail=f"the body is larger than {MAX_BODY_BYTES} bytes")
 
 
+def _is_json(content_type: str | None) -> bool:
+    """``application/json`` or a ``+json`` type. FastAPI reads no other body as JSON, not
+    even one without a content type."""
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
 class StrictJSONRoute(APIRoute):
-    """A route whose JSON body is read by :class:`StrictJSONRequest`."""
+    """A route whose JSON body is read by :class:`StrictJSONRequest`, and which answers a
+    body of another media type or none (a form, say, what ``curl -d`` sends unless told)
+    with 415 that says what to send."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        takes_body = self.body_field is not None
 
         async def strict_handler(request: Request) -> Response:
-            return await handler(StrictJSONRequest(request.scope, request.receive))
+            strict = StrictJSONRequest(request.scope, request.receive)
+            if takes_body and not _is_json(strict.headers.get("content-type")) and await strict.body():
+                raise HTTPException(
+                    status_code=415, detail="send the body as JSON, with Content-Type: application/json"
+                )
+            return await handler(strict)
 
         return strict_handler
