@@ -1,7 +1,9 @@
 """Token usage as a user reads it back: tokens from the model's own response, cost where
-the model has a price."""
+the provider charges a known price for the model."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import httpx
 
@@ -20,9 +22,10 @@ async def test_usage_adds_up_what_the_model_reported_with_its_cost(database_url:
     with FakeOpenAI() as model:
         model.add_answer("first answer", prompt_tokens=1000, completion_tokens=500)
         model.add_answer("second answer", prompt_tokens=2000, completion_tokens=100)
-        async with running_app(make_settings(database_url=database_url)) as app, \
-                httpx.AsyncClient(base_url=app.url, timeout=30) as client:
-            priced = await create_agent(client, provider="openai_compatible", model_id="gpt-4o-mini", base_url=model.url)
+        settings = make_settings(database_url=database_url, openai_api_key="sk-test-usage")
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=30) as client:
+            # provider openai through a base_url: a keyed OpenAI proxy, charged OpenAI's prices
+            priced = await create_agent(client, provider="openai", model_id="gpt-4o-mini", base_url=model.url)
             for text in ("one", "two"):
                 assert (await client.post(f"/api/v1/agents/{priced}/chat", json={"content": text})).status_code == 200
 
@@ -41,6 +44,26 @@ async def test_usage_adds_up_what_the_model_reported_with_its_cost(database_url:
                 lambda: _turns(client, unpriced, 1), what="the usage of the unpriced model"
             )
             assert usage["cost"] is None and usage["input_tokens"] > 0
+
+            # The same model name on any other OpenAI-compatible server has no known cost.
+            for provider in ("openai_compatible", "ollama"):
+                model.add_answer("local answer", prompt_tokens=1000, completion_tokens=500)
+                local = await create_agent(
+                    client, provider=provider, model_id="gpt-4o-mini", base_url=model.url
+                )
+                answered = await client.post(f"/api/v1/agents/{local}/chat", json={"content": "x"})
+                assert answered.status_code == 200
+                usage = await eventually(
+                    lambda agent=local: _turns(client, agent, 1), what=f"the usage on {provider}"
+                )
+                assert usage["input_tokens"] == 1000 and usage["cost"] is None, provider
+
+            # The offline demo model is free.
+            demo = await create_agent(client)
+            answered = await client.post(f"/api/v1/agents/{demo}/chat", json={"content": "x"})
+            assert answered.status_code == 200
+            usage = await eventually(lambda: _turns(client, demo, 1), what="the usage of the demo model")
+            assert usage["input_tokens"] > 0 and Decimal(usage["cost"]) == 0
 
             assert_json_error(await client.get("/api/v1/agents/nobody/usage"), 404)
 

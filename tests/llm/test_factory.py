@@ -65,14 +65,41 @@ async def test_openai_provider_sends_openai_api_key(fake_openai: FakeOpenAI) -> 
     assert request.headers["authorization"] == "Bearer sk-test-openai"
 
 
-async def test_openrouter_provider_sends_openrouter_api_key(fake_openai: FakeOpenAI) -> None:
+async def test_openrouter_key_never_goes_to_another_base_url(fake_openai: FakeOpenAI) -> None:
+    """An ``openrouter`` agent pointed at some other server must not collect the platform key."""
     settings = Settings(_env_file=None, openai_api_key="sk-openai-other", openrouter_api_key="sk-or-test")
-    model = _build(settings, "openrouter", fake_openai.url)
+    port = fake_openai.url.split(":")[2].split("/")[0]
+    for base_url in (fake_openai.url, f"http://openrouter.ai@127.0.0.1:{port}/v1"):
+        await _build(settings, "openrouter", base_url).ainvoke([HumanMessage("hello")])
 
-    await model.ainvoke([HumanMessage("hello")])
+    direct, look_alike = fake_openai.requests
+    assert direct.headers["authorization"] == "Bearer not-set"
+    # (The URL's user name goes out as Basic auth, as the client does for any URL with one.)
+    for request in (direct, look_alike):
+        assert not any("sk-or-test" in value for value in request.headers.values())
 
-    (request,) = fake_openai.requests
-    assert request.headers["authorization"] == "Bearer sk-or-test"
+
+@pytest.mark.parametrize(
+    "base_url", [None, "https://openrouter.ai/api/v1", "https://OpenRouter.ai:443/api/v1/"]
+)
+def test_openrouter_key_goes_to_openrouter_itself(base_url: str | None) -> None:
+    settings = Settings(_env_file=None, openai_api_key="sk-openai-other", openrouter_api_key="sk-or-test")
+    client = _build(settings, "openrouter", base_url).root_async_client
+    assert client.base_url.host == "openrouter.ai"
+    assert client.api_key == "sk-or-test"
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://openrouter.ai/api/v1",
+        "https://openrouter.ai.example.com/api/v1",
+        "https://openrouter.ai@example.com/v1",
+    ],
+)
+def test_openrouter_key_stays_home_for_look_alike_urls(base_url: str) -> None:
+    settings = Settings(_env_file=None, openrouter_api_key="sk-or-test")
+    assert _build(settings, "openrouter", base_url).root_async_client.api_key == "not-set"
 
 
 def test_openrouter_and_ollama_default_base_urls(settings: Settings) -> None:
@@ -130,10 +157,14 @@ def test_fake_provider_builds_the_demo_model(settings: Settings) -> None:
     assert model.model_id == "demo"
 
 
-async def test_a_configured_base_url_never_receives_the_openai_key(fake_openai: FakeOpenAI) -> None:
-    """An agent pointed at some server must not be a way to collect the platform's key."""
+async def test_which_platform_key_a_configured_base_url_receives(fake_openai: FakeOpenAI) -> None:
+    """An agent pointed at some server must not be a way to collect the platform's keys, except
+    the documented ``openai`` case: that provider with a base_url is a keyed OpenAI proxy."""
     settings = Settings(_env_file=None, openai_api_key="sk-real-openai-key-123456", openrouter_api_key="sk-or-key-1234567")
-    for provider in ("openai_compatible", "ollama"):
+    providers = ("openai_compatible", "ollama", "openrouter", "openai")
+    for provider in providers:
         await _build(settings, provider, fake_openai.url).ainvoke([HumanMessage("hi")])
     headers = [request.headers["authorization"] for request in fake_openai.requests]
-    assert headers == ["Bearer not-set", "Bearer not-set"]
+    assert headers == [
+        "Bearer not-set", "Bearer not-set", "Bearer not-set", "Bearer sk-real-openai-key-123456"
+    ]

@@ -1,11 +1,24 @@
-"""Structured logs: JSON lines with agent and chat ids, and never a secret."""
+"""Structured logs: JSON lines with agent and chat ids, and never a secret, even at DEBUG."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
-from agenthub.ops.logging import JsonFormatter
+import httpx
+import pytest
+import uvicorn
+from websockets.asyncio.client import connect
+
+from agenthub.app import create_app
+from agenthub.config import Settings
+from agenthub.ops.logging import LIBRARY_FLOORS, JsonFormatter, configure_logging
+from tests.agents.helpers import agent_body, migrated
+from tests.channels.helpers import receive_until_final
+from tests.support.server import free_port, make_settings
 
 
 def _render(record: logging.LogRecord) -> dict:
@@ -40,3 +53,82 @@ def test_keys_and_tokens_are_masked_wherever_they_appear() -> None:
     assert openai_key not in rendered
     assert bot_token not in rendered
     assert "[redacted]" in json.loads(rendered)["msg"]
+
+
+SECRET = "123:debug-secret-token"
+NESTED = "NESTED-DEBUG-SECRET"
+PAYLOAD = "a private question about PAYLOAD-7731"
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """configure_logging changes process-wide logging: put it back after the test."""
+    root = logging.getLogger()
+    names = [*LIBRARY_FLOORS, "agenthub"]
+    saved = (root.handlers[:], root.level, {name: logging.getLogger(name).level for name in names})
+    yield
+    root.handlers[:], root.level = saved[0], saved[1]
+    for name, level in saved[2].items():
+        logging.getLogger(name).setLevel(level)
+
+
+@asynccontextmanager
+async def _served_like_agenthub_serve(settings: Settings) -> AsyncIterator[str]:
+    """The app under uvicorn as ``agenthub serve`` runs it: uvicorn leaves logging alone
+    (``log_config=None``, no level), WebSockets by uvicorn's default implementation."""
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+async def test_debug_logs_keep_secrets_and_chat_text_out(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str], restored_logging: None
+) -> None:
+    settings = make_settings(database_url=sqlite_url, log_level="DEBUG", log_json=True)
+    await migrated(sqlite_url)
+    configure_logging(settings, component="gateway")
+    integration = {"type": "telegram", "settings": {"bot_token": SECRET, "extra": {"token": NESTED}}}
+    async with _served_like_agenthub_serve(settings) as address:
+        async with httpx.AsyncClient(base_url=f"http://{address}", timeout=20) as client:
+            body = agent_body(settings={"integrations": [integration]})
+            created = await client.post("/api/v1/agents", json=body)
+            assert created.status_code == 201, created.text
+            agent_id = created.json()["id"]
+            async with connect(f"ws://{address}/ws/agents/{agent_id}") as socket:
+                await socket.send(json.dumps({"type": "message", "content": PAYLOAD}))
+                events = await receive_until_final(socket)
+            assert events[-1]["type"] == "message" and "PAYLOAD-7731" in events[-1]["content"]
+    logging.getLogger("agenthub.ops.test").debug("our own debug line")
+
+    output = capsys.readouterr().err
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert any(line["msg"] == "our own debug line" and line["level"] == "debug" for line in lines)
+    assert any(line["logger"].startswith("agenthub.") and line["level"] == "info" for line in lines)
+    for secret in (SECRET, NESTED, "PAYLOAD-7731"):
+        assert secret not in output
+    assert not [line for line in lines if line["logger"] == "aiosqlite" and line["level"] == "debug"]
+
+
+@pytest.mark.parametrize("level", ["DEBUG", "INFO", "ERROR"])
+def test_libraries_that_log_data_stay_above_it_and_never_below_log_level(
+    level: str, restored_logging: None
+) -> None:
+    configure_logging(make_settings(database_url="sqlite+aiosqlite://", log_level=level), component="gateway")
+    root_level = logging.getLevelName(level)
+    for name, floor in LIBRARY_FLOORS.items():
+        for logger in (logging.getLogger(name), logging.getLogger(f"{name}.child")):
+            assert not logger.isEnabledFor(floor - 1), name
+            assert not logger.isEnabledFor(root_level - 1), name
+    for name in ("aiosqlite", "sqlalchemy.engine.Engine", "uvicorn.error", "websockets.server", "httpx"):
+        assert not logging.getLogger(name).isEnabledFor(logging.DEBUG)
+    assert logging.getLogger("agenthub.runtime.turns").getEffectiveLevel() == root_level

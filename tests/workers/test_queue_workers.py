@@ -61,14 +61,21 @@ def answer(reply_to: str, content: str, *, chat_id: str = "c1", message_id: str 
     }
 
 
-def usage(model: str, input_tokens: int, output_tokens: int, *, message_id: str | None = None) -> dict[str, Any]:
+def usage(
+    model: str,
+    input_tokens: int,
+    output_tokens: int,
+    *,
+    provider: str = "openai",
+    message_id: str | None = None,
+) -> dict[str, Any]:
     """A token usage entry as a turn queues it."""
     return {
         "message_id": message_id or uuid.uuid4().hex,
         "org_id": ORG,
         "agent_id": AGENT,
         "chat_id": "c1",
-        "provider": "openai",
+        "provider": provider,
         "model": model,
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
@@ -114,14 +121,21 @@ async def test_token_usage_is_stored_once_with_cost_where_the_model_is_priced(bu
     worker = TokenUsageWorker(bus, db.sessions)
     await worker.setup()
     priced = usage("gpt-4o-mini", 1000, 500)
-    vendor = usage("openai/gpt-4o-mini", 2000, 0)
-    unknown = usage("someone/unpriced-model", 10, 20)
-    for entry in (priced, vendor, unknown, priced):
+    vendor = usage("openai/gpt-4o-mini", 2000, 0, provider="openrouter")
+    unknown = usage("someone/unpriced-model", 10, 20, provider="openrouter")
+    # The same model name on a local or self-hosted server is not OpenAI's to charge for.
+    local = usage("gpt-4o-mini", 1000, 500, provider="ollama")
+    proxied = usage("gpt-4o-mini", 1000, 500, provider="openai_compatible")
+    demo = usage("demo", 1000, 500, provider="fake")
+    for entry in (priced, vendor, unknown, local, proxied, demo, priced):
         await bus.add(keys.TOKEN_USAGE_QUEUE, entry)
 
-    assert await drain(worker) == 4
+    assert await drain(worker) == 7
     rows = {row.message_id: row for row in await db.usage()}
-    assert len(rows) == 3
+    assert len(rows) == 6
+    assert rows[local["message_id"]].cost is None and rows[local["message_id"]].provider == "ollama"
+    assert rows[proxied["message_id"]].cost is None
+    assert rows[demo["message_id"]].cost == Decimal(0)
     row = rows[priced["message_id"]]
     assert (row.agent_id, row.org_id, row.model, row.input_tokens, row.output_tokens) == (
         AGENT, ORG, "gpt-4o-mini", 1000, 500

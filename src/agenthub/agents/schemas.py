@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -18,6 +19,7 @@ from pydantic import (
 AGENT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,63}$"
 SECRET_HINTS = ("token", "secret", "password", "api_key", "apikey", "key")
 MASK = "***"
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/?#@]*:)([^\s/?#]+)(?=@)", re.IGNORECASE)
 
 Isolation = Literal["process", "shared"]
 Provider = Literal["openai", "openrouter", "ollama", "openai_compatible", "fake"]
@@ -103,23 +105,46 @@ class AgentUpdate(BaseModel):
     settings: AgentSettingsPatch | None = None
 
 
-def _mask(settings: dict[str, Any]) -> dict[str, Any]:
-    masked = dict(settings)
+def is_secret_key(key: str) -> bool:
+    """An integration setting whose name says it holds a secret (``bot_token``, ``api_key``...)."""
+    return any(hint in key.lower() for hint in SECRET_HINTS)
+
+
+def mask_url_passwords(text: str) -> str:
+    """``text`` with the password of every URL in it shown as ``***``
+    (``https://user:***@example.com/x``); the rest stays readable."""
+    return _URL_PASSWORD.sub(lambda match: match.group(1) + MASK, text)
+
+
+def mask_secrets(value: Any, *, key: str = "") -> Any:
+    """``value`` as it may leave the server, at any depth of dicts and lists: a non-empty value
+    under a secret's name becomes ``***`` (whatever its type), URL passwords become ``***``."""
+    if key and is_secret_key(key) and value:
+        return MASK
+    if isinstance(value, dict):
+        return {name: mask_secrets(item, key=str(name)) for name, item in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(item) for item in value]
+    if isinstance(value, str):
+        return mask_url_passwords(value)
+    return value
+
+
+def mask_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """Stored agent settings as responses show them. Integration settings are masked by name
+    and in depth; the fixed fields (``base_url``, the prompt) only lose URL passwords, so a
+    future field such as ``max_tokens`` is not taken for a secret."""
+    masked = {key: mask_url_passwords(value) if isinstance(value, str) else value
+              for key, value in settings.items()}
     masked["integrations"] = [
-        {
-            **integration,
-            "settings": {
-                key: MASK if any(hint in key.lower() for hint in SECRET_HINTS) and value else value
-                for key, value in integration.get("settings", {}).items()
-            },
-        }
+        {**integration, "settings": mask_secrets(integration.get("settings", {}))}
         for integration in settings.get("integrations", [])
     ]
     return masked
 
 
-MaskedSettings = Annotated[dict[str, Any], AfterValidator(_mask)]
-"""Settings as they leave the server: integration secrets shown as ``***``."""
+MaskedSettings = Annotated[dict[str, Any], AfterValidator(mask_settings)]
+"""Settings as they leave the server: secrets shown as ``***`` (see :func:`mask_settings`)."""
 
 
 class AgentConfig(BaseModel):

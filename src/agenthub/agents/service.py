@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.agents.models import Agent
-from agenthub.agents.schemas import MASK, AgentCreate, AgentSettings, AgentUpdate
+from agenthub.agents.schemas import AgentCreate, AgentSettings, AgentUpdate, mask_settings
 from agenthub.errors import Conflict, InvalidInput, NotFound
 
 
@@ -55,17 +55,43 @@ async def list_(
     return list(rows), int(total or 0)
 
 
-def _keep_masked_secrets(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
-    """Responses show secrets as ``***``. A client that sends settings it read back means
-    "unchanged" by ``***``: keep the stored secret instead of overwriting it with the mask."""
-    stored = {i["type"]: i.get("settings", {}) for i in old.get("integrations", [])}
-    for integration in new.get("integrations", []):
-        previous = stored.get(integration["type"], {})
-        integration["settings"] = {
-            key: previous[key] if value == MASK and key in previous else value
-            for key, value in integration.get("settings", {}).items()
+def _unmasked(sent: Any, stored: Any, shown: Any) -> Any:
+    """``sent`` with every part that reads exactly as the stored part is shown (``shown``)
+    replaced by the stored part, at any depth; list items pair up by position."""
+    if sent == shown:
+        return stored
+    if isinstance(sent, dict) and isinstance(stored, dict) and isinstance(shown, dict):
+        return {
+            key: _unmasked(value, stored[key], shown[key]) if key in stored else value
+            for key, value in sent.items()
         }
-    return new
+    if isinstance(sent, list) and isinstance(stored, list) and isinstance(shown, list):
+        return [
+            _unmasked(item, stored[n], shown[n]) if n < len(stored) else item
+            for n, item in enumerate(sent)
+        ]
+    return sent
+
+
+def _keep_masked_secrets(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """Responses show secrets as ``***`` (URL passwords too, nested ones as well). A client
+    that sends back what it read means "unchanged" by them: wherever a value reads exactly as
+    the stored one is shown, keep the stored one instead of overwriting it with the mask.
+    Integrations pair up by type, so reordering them keeps every secret with its own."""
+    shown = mask_settings(old)
+    kept = {
+        key: _unmasked(value, old[key], shown[key]) if key in old and key != "integrations" else value
+        for key, value in new.items()
+    }
+    stored = {i["type"]: i.get("settings", {}) for i in old.get("integrations", [])}
+    masked = {i["type"]: i.get("settings", {}) for i in shown["integrations"]}
+    kept["integrations"] = [
+        {**integration, "settings": _unmasked(
+            integration.get("settings", {}), stored[integration["type"]], masked[integration["type"]]
+        )} if integration["type"] in stored else integration
+        for integration in new.get("integrations", [])
+    ]
+    return kept
 
 
 async def update(

@@ -1,4 +1,5 @@
-"""Token usage: what the usage worker stores, with cost where the model has a price."""
+"""Token usage: what the usage worker stores, with cost where the provider charges a known
+price for the model (:mod:`agenthub.llm.pricing`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from agenthub.llm.pricing import cost_of
 
 
 async def record_usage(session: AsyncSession, events: Sequence[dict[str, Any]]) -> None:
-    """Store usage events; an event for a message already logged is skipped."""
+    """Store usage events; an event for a message already logged is skipped. The cost
+    depends on the provider as well as the model: ``gpt-4o-mini`` served by Ollama or any
+    other OpenAI-compatible server has no known cost."""
     rows = [
         {
             "message_id": event["message_id"],
@@ -25,7 +28,9 @@ async def record_usage(session: AsyncSession, events: Sequence[dict[str, Any]]) 
             "model": event["model"],
             "input_tokens": int(event["input_tokens"]),
             "output_tokens": int(event["output_tokens"]),
-            "cost": cost_of(event["model"], int(event["input_tokens"]), int(event["output_tokens"])),
+            "cost": cost_of(
+                event["provider"], event["model"], int(event["input_tokens"]), int(event["output_tokens"])
+            ),
         }
         for event in events
     ]

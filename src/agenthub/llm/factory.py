@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
@@ -14,27 +15,41 @@ from agenthub.llm.fake import DemoChatModel
 
 Provider = Literal["openai", "openrouter", "ollama", "openai_compatible", "fake"]
 
+OPENROUTER_HOST = "openrouter.ai"
 DEFAULT_BASE_URLS: dict[str, str | None] = {
     "openai": None,
-    "openrouter": "https://openrouter.ai/api/v1",
+    "openrouter": f"https://{OPENROUTER_HOST}/api/v1",
     "ollama": "http://127.0.0.1:11434/v1",
     "openai_compatible": None,
 }
+PLACEHOLDER_KEY = SecretStr("not-set")
 
 
-def _api_key(settings: Settings, provider: str) -> SecretStr:
-    """The key for a provider. OPENAI_API_KEY goes only to ``openai`` (with or without a
-    base_url: pick that provider for a keyed proxy), OPENROUTER_API_KEY only to
-    ``openrouter``; a local server (``ollama``, ``openai_compatible``) never receives
-    either, so a configured base_url can't collect a real key. The client insists on some
-    key, so those get a placeholder."""
-    if provider == "openrouter":
-        key = settings.openrouter_api_key
-    elif provider == "openai":
+def _is_openrouter(url: str) -> bool:
+    """``url`` is OpenRouter's own API over HTTPS (by host, whatever the path or port)."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" and parts.hostname == OPENROUTER_HOST
+
+
+def _api_key(settings: Settings, provider: str, url: str | None) -> SecretStr:
+    """The platform key a provider's requests carry, given where they go (``url``).
+
+    - OPENAI_API_KEY goes to ``openai``, with or without a base_url: that provider with a
+      base_url is how a keyed OpenAI proxy is used, so whoever may set an ``openai`` agent's
+      base_url can have the key sent to any server (the README warns of it).
+    - OPENROUTER_API_KEY goes to ``openrouter`` only while the requests go to OpenRouter's
+      own host (base_url unset or on https://openrouter.ai); an ``openrouter`` agent pointed
+      anywhere else gets no platform key.
+    - ``ollama`` and ``openai_compatible`` never receive a platform key.
+
+    The client insists on some key, so every case without one gets a placeholder."""
+    if provider == "openai":
         key = settings.openai_api_key
+    elif provider == "openrouter" and url is not None and _is_openrouter(url):
+        key = settings.openrouter_api_key
     else:
         key = None
-    return key or SecretStr("not-set")
+    return key or PLACEHOLDER_KEY
 
 
 def build_chat_model(
@@ -59,7 +74,7 @@ def build_chat_model(
         model=model_id,
         temperature=temperature,
         base_url=url,
-        api_key=_api_key(settings, provider),
+        api_key=_api_key(settings, provider, url),
         streaming=True,
         stream_usage=True,
         timeout=timeout,

@@ -1,4 +1,5 @@
-"""Token usage: ``token_usage_queue`` -> usage logs (tokens, model, cost where priced)."""
+"""Token usage: ``token_usage_queue`` -> usage logs (tokens, provider, model, and the cost
+where that provider charges a known price for the model)."""
 
 from __future__ import annotations
 
