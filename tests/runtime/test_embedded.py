@@ -36,6 +36,7 @@ async def test_agent_of_any_isolation_runs_in_process_and_starts_on_first_messag
         assert status["host"] == socket.gethostname()
         assert status["host_id"].startswith("gateway-")
         assert status["isolation"] == isolation
+        assert status["placement"] == "local", "inside agenthub serve, whatever the isolation says"
         assert app.app.state.supervisor.managed[agent_id].placement == "local"
 
         second = await chat(client, agent_id, "and now?", chat_id=first.chat_id)

@@ -50,6 +50,7 @@ async def test_runner_process_starts_answers_and_comes_back_after_a_crash(
         pid = status["pid"]
         assert pid != os.getpid() and pid_alive(pid)
         assert status["isolation"] == "process"
+        assert status["placement"] == "process"
         assert status["host"] == socket.gethostname()
         assert status["host_id"].startswith(f"runner-{agent_id}-")
         assert status["restart_count"] == 0

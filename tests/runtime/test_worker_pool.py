@@ -108,6 +108,7 @@ async def test_shared_agents_spread_over_workers_and_move_when_one_dies(
             for status in placed.values():
                 worker = next(w for w in workers if w.host_id == status["host_id"])
                 assert status["pid"] == worker.pid and status["isolation"] == "shared"
+                assert status["placement"] == "worker"
 
             chats = {}
             for agent_id in agents:

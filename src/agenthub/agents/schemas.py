@@ -178,6 +178,11 @@ class AgentStatusRead(BaseModel):
     host: str | None = None
     host_id: str | None = None
     isolation: str | None = None
+    placement: Literal["process", "worker", "local"] | None = Field(
+        default=None,
+        description="Where it runs: `process` (a runner process of its own), `worker` (an `agenthub worker`), "
+        "`local` (inside `agenthub serve`: always so in the embedded mode, whatever `isolation` says)",
+    )
     restart_count: int = 0
     last_heartbeat: float | None = None
     last_activity: float | None = None

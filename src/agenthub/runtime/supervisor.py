@@ -120,6 +120,7 @@ class Supervisor:
                 agent_id,
                 "starting",
                 isolation=isolation,
+                placement=managed.placement,
                 config_version=agent.config_version,
                 restart_count=0 if current.get("status") in ("stopped", "error") else current.get("restart_count", 0),
             )
@@ -184,6 +185,7 @@ class Supervisor:
                 workers = await self._live_workers()
                 if not workers:
                     managed.placement = "local"
+                    await self.statuses.write(managed.agent_id, "starting", placement="local")
                     return await self._launch(managed)
                 managed.host_id = min(workers, key=lambda w: workers[w])
                 await self._bus.add(keys.host_control(managed.host_id), {
@@ -302,7 +304,7 @@ class Supervisor:
         self._metrics.restarts.inc()
         await self.statuses.write(
             managed.agent_id, "starting", error=reason, restart_count=restarts,
-            isolation=managed.isolation, config_version=managed.config_version,
+            isolation=managed.isolation, placement=managed.placement, config_version=managed.config_version,
         )
         log.warning(
             "agent will restart", extra={"agent_id": managed.agent_id, "reason": reason, "in_seconds": delay}
