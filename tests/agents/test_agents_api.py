@@ -81,7 +81,13 @@ async def test_update_of_a_stopped_agent_needs_no_restart(database_url: str) -> 
         assert body["name"] == "Renamed"
         assert body["config_version"] == 2
         assert body["restart_required"] is False
+        assert body["message"] == "Saved."
         assert body["updated_at"] >= agent["updated_at"]
+
+        for same in ({}, {"name": "Renamed"}, {"settings": {"temperature": agent["settings"]["temperature"]}}):
+            unchanged = (await client.patch("/api/v1/agents/editable", json=same)).json()
+            assert unchanged["config_version"] == 2
+            assert unchanged["message"] == "Nothing changed."
 
         new_settings = {**agent["settings"], "system_prompt": "Answer in French.", "temperature": 1.5}
         changed = (await client.patch("/api/v1/agents/editable", json={"settings": new_settings})).json()
@@ -140,6 +146,9 @@ async def test_update_of_a_running_agent_applies_on_its_next_restart(database_ur
         status = (await client.get("/api/v1/agents/live/status")).json()
         assert status["status"] == "running"
         assert status["config_version"] == 1
+        unchanged = (await client.patch("/api/v1/agents/live", json={})).json()
+        assert unchanged["restart_required"] is True
+        assert unchanged["message"].startswith("Nothing changed.") and "next restart" in unchanged["message"]
 
         restarted = await client.post("/api/v1/agents/live/restart")
         assert restarted.status_code == 200, restarted.text
