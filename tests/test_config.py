@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agenthub.config import Settings
+from agenthub.config import ConfigurationError, Settings, mask_url
 
 
 def test_seed_names_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,3 +47,40 @@ def test_a_bad_value_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MANAGER_PORT", "not-a-port")
     with pytest.raises(ValueError, match="manager_port"):
         Settings(_env_file=None)
+
+
+@pytest.mark.parametrize(("given", "level"), [("debug", "DEBUG"), ("Warning", "WARNING"), (" error ", "ERROR")])
+def test_log_level_takes_the_standard_names_in_any_case(
+    monkeypatch: pytest.MonkeyPatch, given: str, level: str
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", given)
+    assert Settings(_env_file=None).log_level == level
+
+
+@pytest.mark.parametrize("level", ["LOUD", "", "5"])
+def test_an_unknown_log_level_is_refused(monkeypatch: pytest.MonkeyPatch, level: str) -> None:
+    monkeypatch.setenv("LOG_LEVEL", level)
+    with pytest.raises(ValueError, match="log_level"):
+        Settings(_env_file=None)
+
+
+def test_hosting_outside_serve_requires_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with pytest.raises(ConfigurationError, match="agenthub worker needs REDIS_URL"):
+        Settings(_env_file=None).require_redis("worker")
+    assert Settings(_env_file=None, redis_url="redis://cache/0").require_redis("runner") == "redis://cache/0"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+        ("redis://user:s3cret@cache:6379/0", "redis://user:***@cache:6379/0"),
+        ("rediss://:s3cret@cache/1", "rediss://:***@cache/1"),
+        ("redis://s3cret@cache", "redis://***@cache"),
+        ("redis://a:s3c@ret@cache:1/0", "redis://a:***@cache:1/0"),
+        ("unix:///run/redis.sock?db=0&password=s3cret", "unix:///run/redis.sock?db=0&password=***"),
+    ],
+)
+def test_mask_url_hides_credentials(url: str, shown: str) -> None:
+    assert mask_url(url) == shown

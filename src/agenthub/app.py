@@ -15,14 +15,14 @@ from agenthub import __version__
 from agenthub.agents import api as agents_api
 from agenthub.agents.demo import ensure_demo_agent
 from agenthub.billing import api as billing_api
-from agenthub.bus import open_bus
+from agenthub.bus import Bus, open_bus
 from agenthub.channels import sse, websocket
 from agenthub.channels.gateway import Gateway
 from agenthub.chats import api as chats_api
-from agenthub.config import Settings
+from agenthub.config import Settings, mask_url
 from agenthub.db import migrate
 from agenthub.db.engine import create_engine, create_session_factory, session_scope
-from agenthub.errors import DatabaseNotMigrated
+from agenthub.errors import DatabaseNotMigrated, ServiceUnavailable, is_unavailable
 from agenthub.ops import api as ops_api
 from agenthub.ops.errors import install_error_handlers
 from agenthub.ops.metrics import Metrics
@@ -37,6 +37,9 @@ from agenthub.workers.token_usage import TokenUsageWorker
 
 log = logging.getLogger(__name__)
 
+BUS_CHECK_TIMEOUT = 10.0
+"""Seconds start-up waits for the bus to answer (a firewalled host may never refuse)."""
+
 
 async def prepare_database(settings: Settings, engine) -> None:  # type: ignore[no-untyped-def]
     """SQLite (the embedded default) migrates itself; any other database must have been
@@ -49,6 +52,20 @@ async def prepare_database(settings: Settings, engine) -> None:  # type: ignore[
         )
 
 
+async def prepare_bus(settings: Settings, bus: Bus) -> None:
+    """Refuse to start, in one line naming the bus (its password masked), when it can't be
+    reached. The in-process bus always can."""
+    try:
+        await asyncio.wait_for(bus.ping(), BUS_CHECK_TIMEOUT)
+    except Exception as error:
+        if not (is_unavailable(error) or isinstance(error, OSError)):  # OSError: a timeout too
+            raise
+        reason = str(error) or f"no answer within {BUS_CHECK_TIMEOUT:g} s"
+        raise ServiceUnavailable(
+            f"Cannot reach the bus at {mask_url(settings.redis_url or '')}: {reason}"
+        ) from error
+
+
 def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> FastAPI:
     """The app; ``on_ready`` is called once start-up is complete (``agenthub serve`` settles
     the garbage collector there)."""
@@ -59,6 +76,7 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
         tasks: list[asyncio.Task[None]] = []
         try:
             await prepare_database(settings, engine)
+            await prepare_bus(settings, bus)
             sessions = create_session_factory(engine)
             if settings.demo_agent:
                 async with session_scope(sessions) as session:

@@ -4,40 +4,113 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated, Any
+from collections.abc import Coroutine
+from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+from rich.table import Column, Table
+from typer.core import TyperCommand, TyperGroup
 
-from agenthub.config import Settings
+from agenthub.config import ConfigurationError, Settings
 
-app = typer.Typer(help="AgentHub: host AI agents and talk to them.", no_args_is_help=True)
-agents_app = typer.Typer(help="Manage agents through a running AgentHub.", no_args_is_help=True)
+
+def _without_flag_types(params: list[Any]) -> list[Any]:
+    for param in params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""  # a flag takes no value: no ``<bool>`` next to it in --help
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _without_flag_types(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _without_flag_types(super().get_params(ctx))
+
+
+app = typer.Typer(cls=_Group, help="AgentHub: host AI agents and talk to them.", no_args_is_help=True)
+agents_app = typer.Typer(cls=_Group, help="Manage agents through a running AgentHub.", no_args_is_help=True)
 app.add_typer(agents_app, name="agents")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
 
 ApiUrl = Annotated[
-    str | None, typer.Option("--api-url", help="AgentHub's address [default: http://127.0.0.1:MANAGER_PORT]")
+    str | None,
+    typer.Option("--api-url", help="AgentHub's address", show_default="http://127.0.0.1:MANAGER_PORT"),
 ]
+AgentId = Annotated[str, typer.Argument(metavar="AGENT_ID", help="The agent's id", show_default=False)]
+
+
+def _fail(message: str, *, code: int = 1) -> NoReturn:
+    err.print(f"[red]{escape(message)}[/red]")
+    raise typer.Exit(code)
 
 
 def _settings() -> Settings:
     try:
         return Settings()
+    except ValidationError as error:  # one line naming each variable, not pydantic's report
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        _fail(f"Invalid configuration: {problems}", code=2)
     except Exception as error:  # noqa: BLE001 - a readable message instead of a trace
-        err.print(f"[red]Invalid configuration:[/red] {error}")
-        raise typer.Exit(2) from None
+        _fail(f"Invalid configuration: {error}", code=2)
 
 
-@app.command()
+async def _check_bus(settings: Settings) -> None:
+    """Open the bus, make sure it answers, close it: what `serve`, `runner` and `worker`
+    do before they start."""
+    from agenthub.app import prepare_bus
+    from agenthub.bus import open_bus
+
+    bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix)
+    try:
+        await prepare_bus(settings, bus)
+    finally:
+        await bus.close()
+
+
+def _require_bus(settings: Settings) -> None:
+    from agenthub.errors import AgentHubError
+
+    try:
+        asyncio.run(_check_bus(settings))
+    except AgentHubError as error:
+        _fail(error.message)
+
+
+def _host(main: Coroutine[Any, Any, int | None]) -> int:
+    """Run a runner or a worker until it stops; what keeps it from starting is one line."""
+    from agenthub.errors import AgentHubError
+    from agenthub.runtime import loop as event_loop
+
+    try:
+        return event_loop.run(main) or 0
+    except ConfigurationError as error:
+        _fail(str(error), code=2)
+    except AgentHubError as error:
+        _fail(error.message)
+    except OSError as error:
+        _fail(f"Cannot reach the database: {error}")
+
+
+@app.command(cls=_Command)
 def serve(
-    host: Annotated[str | None, typer.Option(help="Bind address [default: MANAGER_HOST]")] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default: MANAGER_PORT]")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on", show_default="MANAGER_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on", show_default="MANAGER_PORT")] = None,
 ) -> None:
-    """Run the gateway, the supervisor and the workers. Without DATABASE_URL and REDIS_URL
-    (the embedded default) it needs nothing else."""
+    """Run AgentHub: the gateway, the supervisor and the workers.
+
+    Without DATABASE_URL and REDIS_URL it needs nothing else: a SQLite file and an in-process bus.
+    """
     import uvicorn
 
     from agenthub.app import create_app, prepare_database
@@ -55,15 +128,14 @@ def serve(
             await prepare_database(settings, engine)
         finally:
             await engine.dispose()
+        await _check_bus(settings)
 
     try:
         asyncio.run(_check())
     except AgentHubError as error:
-        err.print(f"[red]{error.message}[/red]")
-        raise typer.Exit(1) from None
+        _fail(error.message)
     except OSError as error:
-        err.print(f"[red]Cannot reach the database:[/red] {error}")
-        raise typer.Exit(1) from None
+        _fail(f"Cannot reach the database: {error}")
     uvicorn.run(
         create_app(settings, on_ready=settle_garbage_collector),
         host=host or settings.manager_host,
@@ -76,9 +148,9 @@ def serve(
     )
 
 
-@app.command()
+@app.command(cls=_Command)
 def migrate() -> None:
-    """Upgrade the database to this version's schema."""
+    """Upgrade the database (DATABASE_URL) to this version's schema."""
     from agenthub.db import migrate as migrations
     from agenthub.db.engine import create_engine
 
@@ -95,40 +167,43 @@ def migrate() -> None:
     try:
         revision = asyncio.run(_run())
     except OSError as error:
-        err.print(f"[red]Cannot reach the database:[/red] {error}")
-        raise typer.Exit(1) from None
+        _fail(f"Cannot reach the database: {error}")
     console.print(f"Database is at revision [bold]{revision}[/bold].")
 
 
-@app.command()
+@app.command(cls=_Command)
 def runner(agent_id: Annotated[str, typer.Option("--agent-id", help="The agent to host")]) -> None:
-    """Host one agent in this process until SIGTERM (what the supervisor starts for
-    agents with isolation 'process')."""
+    """Host one agent in this process until SIGTERM (needs REDIS_URL).
+
+    The supervisor starts one of these for each agent with isolation 'process'.
+    """
     from agenthub.ops.logging import configure_logging
-    from agenthub.runtime import loop as event_loop
     from agenthub.runtime.runner_main import serve_runner
 
     settings = _settings()
+    _require_bus(settings)
     configure_logging(settings, component=f"runner:{agent_id}")
-    raise typer.Exit(event_loop.run(serve_runner(settings, agent_id)))
+    raise typer.Exit(_host(serve_runner(settings, agent_id)))
 
 
-@app.command()
+@app.command(cls=_Command)
 def worker(
     queues: Annotated[
         bool,
-        typer.Option(help="Also store history and token usage from their queues (every `serve` does)"),
+        typer.Option("--queues", help="Also store chat history and token usage from their queues, as `serve` does"),
     ] = False,
 ) -> None:
-    """Host many agents with isolation 'shared' as tasks (needs REDIS_URL). Start several
-    to share the load."""
+    """Host many agents with isolation 'shared' until SIGTERM (needs REDIS_URL).
+
+    Start several, on any machines that share the Redis and the database, to spread the load.
+    """
     from agenthub.ops.logging import configure_logging
-    from agenthub.runtime import loop as event_loop
     from agenthub.runtime.worker_main import serve_worker
 
     settings = _settings()
+    _require_bus(settings)
     configure_logging(settings, component="worker")
-    event_loop.run(serve_worker(settings, queues=queues))
+    raise typer.Exit(_host(serve_worker(settings, queues=queues)))
 
 
 # --- agents ---------------------------------------------------------------------------------
@@ -142,39 +217,54 @@ def _call(method: str, url: str, **kwargs: Any) -> Any:
     try:
         response = httpx.request(method, url, timeout=30, **kwargs)
     except httpx.HTTPError as error:
-        err.print(f"[red]Cannot reach AgentHub at {url}:[/red] {error}")
-        raise typer.Exit(1) from None
+        _fail(f"Cannot reach AgentHub at {url}: {error}")
     if response.status_code >= 400:
         try:
             message = response.json()["error"]["message"]
         except (ValueError, KeyError, TypeError):
             message = response.text
-        err.print(f"[red]{response.status_code}:[/red] {message}")
-        raise typer.Exit(1)
+        _fail(f"{response.status_code}: {message}")
     return response.json() if response.content else None
 
 
-@agents_app.command("list")
+def _cell(value: Any) -> str:
+    """A value for one tab-separated field: tabs and line breaks would split it."""
+    return " ".join(str(value).split())
+
+
+@agents_app.command("list", cls=_Command)
 def agents_list(api_url: ApiUrl = None) -> None:
-    """List agents."""
+    """List agents.
+
+    Piped, it prints tab-separated lines instead: id, name, provider, model, isolation.
+    """
     data = _call("GET", f"{_api(api_url)}/api/v1/agents")
-    table = Table("id", "name", "provider", "model", "isolation")
-    for agent in data["items"]:
-        s = agent["settings"]
-        table.add_row(agent["id"], agent["name"], s["provider"], s["model_id"], s["isolation"])
+    rows = [
+        (agent["id"], agent["name"], agent["settings"]["provider"], agent["settings"]["model_id"],
+         agent["settings"]["isolation"])
+        for agent in data["items"]
+    ]
+    if not console.is_terminal:
+        for row in rows:
+            typer.echo("\t".join(_cell(value) for value in row))
+        return
+    # Too narrow a terminal folds an id onto a second line rather than cutting it short.
+    table = Table(Column("id", overflow="fold"), "name", "provider", "model", "isolation")
+    for row in rows:
+        table.add_row(*(escape(str(value)) for value in row))
     console.print(table)
 
 
-@agents_app.command("create")
+@agents_app.command("create", cls=_Command)
 def agents_create(
     name: Annotated[str, typer.Option(help="Display name")],
-    provider: Annotated[str, typer.Option(help="openai | openrouter | ollama | openai_compatible | fake")],
+    provider: Annotated[str, typer.Option(help="openai, openrouter, ollama, openai_compatible or fake")],
     model_id: Annotated[str, typer.Option("--model-id", help="Model name at the provider")],
-    agent_id: Annotated[str | None, typer.Option("--id", help="Agent id [default: generated]")] = None,
+    agent_id: Annotated[str | None, typer.Option("--id", help="Agent id", show_default="generated")] = None,
     system_prompt: Annotated[str, typer.Option(help="System prompt")] = "",
-    temperature: float = 0.7,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature")] = 0.7,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint")] = None,
-    isolation: Annotated[str, typer.Option(help="process | shared")] = "shared",
+    isolation: Annotated[str, typer.Option(help="process or shared")] = "shared",
     api_url: ApiUrl = None,
 ) -> None:
     """Create an LLM agent."""
@@ -200,37 +290,39 @@ def _print_status(status: dict[str, Any]) -> None:
     console.print_json(json.dumps(status))
 
 
-@agents_app.command("start")
-def agents_start(agent_id: str, api_url: ApiUrl = None) -> None:
+@agents_app.command("start", cls=_Command)
+def agents_start(agent_id: AgentId, api_url: ApiUrl = None) -> None:
     """Start an agent."""
     _print_status(_call("POST", f"{_api(api_url)}/api/v1/agents/{agent_id}/start"))
 
 
-@agents_app.command("stop")
+@agents_app.command("stop", cls=_Command)
 def agents_stop(
-    agent_id: str,
-    force: Annotated[bool, typer.Option(help="Kill at once")] = False,
+    agent_id: AgentId,
+    force: Annotated[bool, typer.Option("--force", help="Kill it at once instead of letting its turn finish")] = False,
     api_url: ApiUrl = None,
 ) -> None:
     """Stop an agent (gracefully unless --force)."""
     _print_status(_call("POST", f"{_api(api_url)}/api/v1/agents/{agent_id}/stop", params={"force": force}))
 
 
-@agents_app.command("status")
-def agents_status(agent_id: str, api_url: ApiUrl = None) -> None:
+@agents_app.command("status", cls=_Command)
+def agents_status(agent_id: AgentId, api_url: ApiUrl = None) -> None:
     """Show an agent's status."""
     _print_status(_call("GET", f"{_api(api_url)}/api/v1/agents/{agent_id}/status"))
 
 
 # --- chat -----------------------------------------------------------------------------------
-@app.command()
+@app.command(cls=_Command)
 def chat(
-    agent_id: str,
+    agent_id: AgentId,
     api_url: ApiUrl = None,
     chat_id: Annotated[str | None, typer.Option(help="Continue this chat")] = None,
 ) -> None:
-    """Chat with an agent in the terminal over the WebSocket; answers stream as they come.
-    Lines are read from standard input, so it also works with a pipe."""
+    """Chat with an agent in the terminal; answers stream as they come.
+
+    It talks over the WebSocket and reads lines from standard input, so it also works with a pipe.
+    """
     from websockets.exceptions import WebSocketException
 
     from agenthub.channels.terminal import run_terminal_chat
@@ -241,6 +333,5 @@ def chat(
     except KeyboardInterrupt:
         code = 0
     except (OSError, WebSocketException) as error:
-        err.print(f"[red]Cannot reach AgentHub at {url}:[/red] {error}")
-        code = 1
+        _fail(f"Cannot reach AgentHub at {url}: {error}")
     raise typer.Exit(code)

@@ -7,12 +7,19 @@ file and the in-process bus.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class ConfigurationError(ValueError):
+    """Settings that are valid in themselves but not for what was asked of them."""
 
 
 class Settings(BaseSettings):
@@ -60,7 +67,7 @@ class Settings(BaseSettings):
     outbound_allowlist: str = Field(default="", description="Hosts or CIDRs, comma-separated")
 
     demo_agent: bool = Field(default=True, description="Create the demo agent on first start")
-    log_level: str = "INFO"
+    log_level: LogLevel = Field(default="INFO", description="debug | info | warning | error | critical")
     log_json: bool = True
 
     @field_validator("database_url", "redis_url", mode="before")
@@ -68,10 +75,24 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
     @property
     def embedded(self) -> bool:
         """True when the bus is in-process: every agent then runs inside this process."""
         return self.redis_url is None
+
+    def require_redis(self, command: str) -> str:
+        """``REDIS_URL``, for a command that hosts agents in a process of its own: on an
+        in-process bus nobody else could reach them."""
+        if self.redis_url is None:
+            raise ConfigurationError(
+                f"agenthub {command} needs REDIS_URL: in the embedded mode agents run inside `agenthub serve`."
+            )
+        return self.redis_url
 
     @property
     def effective_database_url(self) -> str:
@@ -99,3 +120,22 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(plain):
             return driver + url[len(plain):]
     return url
+
+
+_URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<authority>[^/?#]*)(?P<rest>.*)", re.DOTALL)
+_PASSWORD_PARAMETER = re.compile(r"(?i)([?&]password=)[^&#]*")
+
+
+def mask_url(url: str) -> str:
+    """``url`` fit for a message: the password (in the user part or a ``password=``
+    parameter) replaced by ``***``; a user part without a password is masked whole, in
+    case it is one."""
+    match = _URL.fullmatch(url)
+    if match is None:
+        return _PASSWORD_PARAMETER.sub(r"\1***", url)
+    userinfo, at, host = match["authority"].rpartition("@")
+    authority = match["authority"]
+    if at:
+        user, colon, _password = userinfo.partition(":")
+        authority = f"{user}:***@{host}" if colon else f"***@{host}"
+    return match["scheme"] + authority + _PASSWORD_PARAMETER.sub(r"\1***", match["rest"])

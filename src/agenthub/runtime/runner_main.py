@@ -43,7 +43,9 @@ def _alive(pid: int) -> bool:
 async def serve_runner(
     settings: Settings, agent_id: str, *, host_id: str | None = None, supervisor_pid: int | None = None
 ) -> int:
-    bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix)
+    """Host ``agent_id`` until SIGTERM. Raises :class:`~agenthub.config.ConfigurationError`
+    without ``REDIS_URL`` and :class:`~agenthub.errors.NotFound` for an unknown agent."""
+    bus = open_bus(settings.require_redis("runner"), prefix=settings.redis_key_prefix)
     engine = create_engine(settings.effective_database_url, pool_size=2)
     host = build_host(
         host_id=host_id or new_host_id("runner"),

@@ -66,10 +66,9 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
     """Host agents until SIGTERM. Every ``agenthub serve`` stores the history and usage
     queues; with ``queues`` this worker takes part too (their consumer groups share the
     entries). Without, its event loop is all for its agents' turns: storing a batch of
-    answers no longer delays the next one."""
-    if settings.embedded:
-        raise SystemExit("agenthub worker needs REDIS_URL: in the embedded mode agents run inside `agenthub serve`.")
-    bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix)
+    answers no longer delays the next one. Raises
+    :class:`~agenthub.config.ConfigurationError` without ``REDIS_URL``."""
+    bus = open_bus(settings.require_redis("worker"), prefix=settings.redis_key_prefix)
     engine = create_engine(settings.effective_database_url)
     sessions = create_session_factory(engine)
     host = build_host(host_id=new_host_id("worker"), role="worker", bus=bus, session_factory=sessions, settings=settings)

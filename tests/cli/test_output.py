@@ -1,0 +1,67 @@
+"""What ``agenthub`` prints when all goes well: help that reads well, lists whose ids can be
+copied."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+
+from tests.cli.test_cli import agenthub
+from tests.support.server import make_settings, running_app
+
+LONG_ID = "an-agent-with-a-rather-long-identifier-0123456789"
+
+
+def panel_rows(output: str, title: str) -> list[str]:
+    """The rows of one ``--help`` panel, without the box drawing."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if f"─ {title} " in line)
+    rows = []
+    for line in lines[start + 1:]:
+        if line.startswith("╰"):
+            break
+        rows.append(line.strip("│ "))
+    return rows
+
+
+async def test_help_reads_well(tmp_path: Path) -> None:
+    wide = {"COLUMNS": "200"}
+    commands = [(), ("serve",), ("runner",), ("worker",), ("chat",), ("agents",), ("agents", "stop"),
+                ("agents", "create"), ("agents", "list")]
+    results = await asyncio.gather(*(agenthub(*command, "--help", cwd=tmp_path, **wide) for command in commands))
+    for command, result in zip(commands, results, strict=True):
+        assert result.returncode == 0, (command, result)
+        assert "<bool>" not in result.stdout, (command, result.stdout)
+    top, serve, *_ = results
+    # Each command's summary is one sentence on one line: no break in mid-sentence.
+    for row in panel_rows(top.stdout, "Commands"):
+        assert row.endswith("."), top.stdout
+    assert "Without DATABASE_URL and REDIS_URL it needs nothing else" in serve.stdout
+    # Defaults that name a variable are shown (rich markup used to swallow them).
+    assert "[default: (MANAGER_PORT)]" in serve.stdout
+    assert "[default: (MANAGER_HOST)]" in serve.stdout
+
+
+async def test_agents_list_never_cuts_ids(sqlite_url: str, tmp_path: Path) -> None:
+    async with running_app(make_settings(database_url=sqlite_url)) as app:
+        async with httpx.AsyncClient(base_url=app.url) as client:
+            created = await client.post("/api/v1/agents", json={
+                "id": LONG_ID, "name": "Long\tand\nwinding",
+                "settings": {"provider": "fake", "model_id": "demo"},
+            })
+            assert created.status_code == 201, created.text
+        api = ("--api-url", app.url)
+        piped, narrow_terminal = await asyncio.gather(
+            agenthub("agents", "list", *api, cwd=tmp_path),
+            agenthub("agents", "list", *api, cwd=tmp_path, TTY_COMPATIBLE="1", NO_COLOR="1", COLUMNS="50"),
+        )
+    # Piped: one tab-separated line per agent, for `cut -f1` and friends.
+    assert piped.returncode == 0, piped
+    assert piped.stdout.splitlines() == [f"{LONG_ID}\tLong and winding\tfake\tdemo\tshared"]
+    # A terminal too narrow for the id folds it onto more lines, every character kept.
+    assert narrow_terminal.returncode == 0, narrow_terminal
+    id_cells = [line.split("│")[1].strip() for line in narrow_terminal.stdout.splitlines() if line.startswith("│")]
+    assert "".join(id_cells) == LONG_ID, narrow_terminal.stdout
+    assert len(id_cells) > 1, "the id is folded, not cut"
