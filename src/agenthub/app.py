@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from fastapi_offline import FastAPIOffline
 
 from agenthub import __version__
 from agenthub.agents import api as agents_api
@@ -130,7 +131,9 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
             await bus.close()
             await engine.dispose()
 
-    app = FastAPI(
+    # The docs pages are served with their own copy of Swagger UI and ReDoc, not from a
+    # CDN: they work on a machine without internet access.
+    app = FastAPIOffline(
         title="AgentHub",
         version=__version__,
         description="Host AI agents and talk to them over WebSocket, SSE and REST.",

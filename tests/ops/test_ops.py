@@ -113,3 +113,21 @@ async def test_an_unexpected_error_is_a_json_500_without_a_trace(sqlite_url: str
 
         # The server keeps answering.
         assert (await client.get("/health")).status_code == 200
+
+
+async def test_the_docs_pages_need_no_internet(sqlite_url: str) -> None:
+    """/docs and /redoc load their scripts and styles from AgentHub itself, not a CDN."""
+    import re
+
+    async with client_for(sqlite_url) as (app, client):
+        for page in ("/docs", "/redoc"):
+            response = await client.get(page)
+            assert response.status_code == 200
+            assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css|png))"', response.text)
+            assert assets, response.text
+            for asset in assets:
+                assert asset.startswith("/"), f"{page} loads {asset} from elsewhere"
+                loaded = await client.get(asset)
+                assert loaded.status_code == 200 and len(loaded.content) > 1000, asset
+            assert "/openapi.json" in response.text
+        assert (await client.get("/openapi.json")).json()["info"]["title"] == "AgentHub"
