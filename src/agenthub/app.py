@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
@@ -140,6 +141,13 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    if settings.origins:  # pages of other origins may call the API (see channels/origins.py)
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=["*"] if "*" in settings.origins else sorted(settings.origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
     app.include_router(agents_api.router)
     app.include_router(chats_api.router)
     app.include_router(billing_api.router)

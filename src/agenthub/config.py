@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     smtp_tls: bool = True
     outbound_allowlist: str = Field(default="", description="Hosts or CIDRs, comma-separated")
 
+    allowed_origins: str = Field(
+        default="",
+        description="Web origins (https://app.example.com), comma-separated, whose pages may use the API and "
+        "the WebSocket besides AgentHub's own; * for any",
+    )
+
     demo_agent: bool = Field(default=True, description="Create the demo agent on first start")
     log_level: LogLevel = Field(default="INFO", description="debug | info | warning | error | critical")
     log_json: bool = True
@@ -79,6 +85,11 @@ class Settings(BaseSettings):
     @classmethod
     def _level_in_any_case(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """``ALLOWED_ORIGINS`` as a set, each origin without a trailing slash, in lower case."""
+        return frozenset(o.strip().rstrip("/").lower() for o in self.allowed_origins.split(",") if o.strip())
 
     @property
     def embedded(self) -> bool:

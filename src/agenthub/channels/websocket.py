@@ -19,7 +19,9 @@ from pydantic import ValidationError
 from agenthub.agents.models import DEFAULT_ORG
 from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
+from agenthub.channels.origins import origin_allowed
 from agenthub.chats.schemas import ChatRequest
+from agenthub.config import Settings
 from agenthub.errors import AgentHubError, is_unavailable
 from agenthub.json_input import parse_json
 
@@ -161,6 +163,12 @@ def _short(error: Exception) -> str:
 @router.websocket("/ws/agents/{agent_id}")
 async def agent_socket(websocket: WebSocket, agent_id: str) -> None:
     gateway: Gateway = websocket.app.state.gateway
+    settings: Settings = websocket.app.state.settings
+    origin = websocket.headers.get("origin")
+    if not origin_allowed(origin, host=websocket.headers.get("host"), allowed=settings.origins):
+        log.warning("WebSocket from another site refused", extra={"agent_id": agent_id, "origin": origin[:200]})
+        await websocket.close(code=1008)  # before accepting: the handshake is answered with 403
+        return
     await websocket.accept()
     try:
         await gateway.check_agent(org_id=DEFAULT_ORG, agent_id=agent_id)
