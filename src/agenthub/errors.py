@@ -23,8 +23,15 @@ class AgentHubError(Exception):
 
 
 class InvalidInput(AgentHubError):
+    """Input that can't be taken; ``field`` names where (``settings.temperature``), as the
+    ``details`` of a validation error do."""
+
     status_code = 422
     code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str = "body", code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.field = field
 
 
 class NotFound(AgentHubError):

@@ -32,9 +32,20 @@ class InvalidJSON(json.JSONDecodeError):
     """Raised for JSON that parses but cannot be accepted (too deep, a NUL character). A
     ``JSONDecodeError``, so a caller that only knows ``json.loads`` handles it too."""
 
-    def __init__(self, message: str, doc: str | bytes) -> None:
+    def __init__(self, field: str, problem: str, doc: str | bytes) -> None:
         text = doc if isinstance(doc, str) else doc.decode("utf-8", "replace")
-        super().__init__(message, text, 0)
+        super().__init__(f"{field}: {problem}", text, 0)
+        self.field = field
+        self.problem = problem
+
+
+class InvalidBody(HTTPException):
+    """A request body of valid JSON holding a value that can't be taken: 422, with where."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(status_code=422, detail=f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
 
 
 def parse_json(raw: str | bytes) -> Any:
@@ -42,21 +53,21 @@ def parse_json(raw: str | bytes) -> Any:
     for text that is not JSON, holds a lone surrogate or a NUL character, or nests deeper
     than :data:`MAX_DEPTH`."""
     value = orjson.loads(raw)
-    problem = _problem(value)
-    if problem:
-        raise InvalidJSON(problem, raw)
+    found = _problem(value)
+    if found:
+        raise InvalidJSON(*found, raw)
     return value
 
 
-def _problem(value: Any) -> str | None:
-    """What makes ``value`` unacceptable, naming where (``settings.integrations.0``); None
-    when nothing does. Walks without recursion, so a deep value can't exhaust the stack."""
+def _problem(value: Any) -> tuple[str, str] | None:
+    """Where (``settings.integrations.0``) and what makes ``value`` unacceptable; None when
+    nothing does. Walks without recursion, so a deep value can't exhaust the stack."""
     pending: list[tuple[Any, tuple[str, ...]]] = [(value, ())]
     while pending:
         item, path = pending.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return f"{_where(path)}: text holds a NUL character (\\u0000), which cannot be stored"
+                return _where(path), "text holds a NUL character (\\u0000), which cannot be stored"
             continue
         if isinstance(item, dict):
             children: Any = [(key, path) for key in item] + [
@@ -67,7 +78,7 @@ def _problem(value: Any) -> str | None:
         else:
             continue
         if len(path) >= MAX_DEPTH:
-            return f"{_where(path[:3])}: nested deeper than {MAX_DEPTH} levels"
+            return _where(path[:3]), f"nested deeper than {MAX_DEPTH} levels"
         pending.extend(children)
     return None
 
@@ -98,7 +109,7 @@ class StrictJSONRequest(Request):
             try:
                 self._json = parse_json(await self.body())
             except InvalidJSON as error:  # JSON, but a value that can't be taken: 422
-                raise HTTPException(status_code=422, detail=error.msg) from error
+                raise InvalidBody(error.field, error.problem) from error
         return self._json
 
 

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from tests.agents.helpers import assert_error
+
 T = TypeVar("T")
 FINAL = ("message", "error")
 
@@ -63,13 +65,7 @@ def chunks(events: list[dict[str, Any]]) -> list[str]:
 
 def assert_json_error(response: httpx.Response, status: int) -> dict[str, Any]:
     """The documented JSON error shape with ``status``, and no stack trace."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json"), response.headers
-    body = response.json()
-    assert set(body) == {"error"}, body
-    assert body["error"]["code"] and body["error"]["message"], body
-    assert "Traceback" not in response.text
-    return body["error"]
+    return assert_error(response, status)
 
 
 async def eventually(

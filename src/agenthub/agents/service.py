@@ -108,7 +108,8 @@ async def update(
         except ValidationError as error:
             problem = error.errors()[0]
             where = ".".join(str(part) for part in problem["loc"])
-            raise InvalidInput(f"settings{'.' + where if where else ''}: {problem['msg']}") from None
+            field = f"settings{'.' + where if where else ''}"
+            raise InvalidInput(f"{field}: {problem['msg']}", field=field) from None
         settings = _keep_masked_secrets(merged.stored(), agent.settings)
         if settings != agent.settings:
             agent.settings, changed = settings, True

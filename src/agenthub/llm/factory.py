@@ -64,10 +64,10 @@ def build_chat_model(
     if provider == "fake":
         return DemoChatModel(model_id=model_id)
     if provider not in DEFAULT_BASE_URLS:
-        raise InvalidInput(f"unknown provider {provider!r}")
+        raise InvalidInput(f"unknown provider {provider!r}", field="settings.provider")
     url = base_url or DEFAULT_BASE_URLS[provider]
     if provider == "openai_compatible" and not url:
-        raise InvalidInput("provider 'openai_compatible' needs settings.base_url")
+        raise InvalidInput("provider 'openai_compatible' needs settings.base_url", field="settings.base_url")
     from langchain_openai import ChatOpenAI
 
     return ChatOpenAI(

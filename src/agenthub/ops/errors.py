@@ -9,7 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from agenthub.errors import AgentHubError, is_unavailable
+from agenthub.errors import AgentHubError, InvalidInput, is_unavailable
+from agenthub.json_input import InvalidBody
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,9 @@ def error_body(code: str, message: str, **extra: object) -> dict:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AgentHubError)
     async def _agenthub(_request: Request, error: AgentHubError) -> JSONResponse:
+        if isinstance(error, InvalidInput):  # every 422 has details, as validation errors do
+            details = [{"field": error.field, "problem": error.message}]
+            return JSONResponse(error_body(error.code, error.message, details=details), status_code=422)
         return JSONResponse(error_body(error.code, error.message), status_code=error.status_code)
 
     @app.exception_handler(RequestValidationError)
@@ -43,6 +47,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, error: HTTPException) -> JSONResponse:
+        if isinstance(error, InvalidBody):
+            details = [{"field": error.field, "problem": error.problem}]
+            return JSONResponse(error_body("invalid_input", str(error.detail), details=details), status_code=422)
         code = _HTTP_CODES.get(error.status_code, "error")
         return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code)
 
