@@ -113,3 +113,51 @@ async def test_a_stop_through_the_other_gateway_stops_the_runner_for_good(
 
 async def _gone(pid: int) -> bool:
     return not process_alive(pid)
+
+
+async def test_a_force_stop_or_a_delete_through_the_other_gateway_is_carried_out_by_the_owner(
+    postgres_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    import signal
+
+    await _migrated(postgres_url)
+    settings = make_settings(
+        database_url=postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix, stop_grace_period=30.0
+    )
+    async with running_app(settings) as a, running_app(settings) as b:
+        async with httpx.AsyncClient(base_url=a.url, timeout=30) as on_a, \
+                httpx.AsyncClient(base_url=b.url, timeout=30) as on_b:
+            agent_id = await create_agent(on_a, isolation="process")
+
+            async def running() -> dict | None:
+                status = await agent_status(on_a, agent_id)
+                return status if status["status"] == "running" and status["pid"] else None
+
+            assert (await on_a.post(f"/api/v1/agents/{agent_id}/start")).status_code == 200
+            await eventually(running, what="the runner to report running")
+            runner = a.app.state.supervisor.managed[agent_id].process
+
+            # Forced through B: A kills its runner at once (not SIGTERM and a 30 s grace).
+            assert (await on_b.post(f"/api/v1/agents/{agent_id}/stop", params={"force": "true"})).status_code == 200
+            await eventually(lambda: _exited(runner), what="A to kill its runner", timeout=10)
+            assert runner.exitcode == -signal.SIGKILL
+
+            # Deleted through B: A stops it for good (no restarts of an agent that is gone),
+            # and the same id created again starts from a clean status.
+            assert (await on_a.post(f"/api/v1/agents/{agent_id}/start")).status_code == 200
+            pid = (await eventually(running, what="the runner to report running again"))["pid"]
+            assert (await on_b.delete(f"/api/v1/agents/{agent_id}")).status_code == 204
+            await eventually(lambda: _gone(pid), what="A to stop the deleted agent's runner")
+            await asyncio.sleep(3 * settings.process_check_interval)
+            assert agent_id not in a.app.state.supervisor.managed
+
+            again = await on_b.post("/api/v1/agents", json={
+                "id": agent_id, "name": "again", "settings": {"provider": "fake", "model_id": "demo"},
+            })
+            assert again.status_code == 201, again.text
+            status = await agent_status(on_a, agent_id)
+            assert status["status"] == "stopped" and status["restart_count"] == 0 and status["error"] is None
+
+
+async def _exited(process) -> bool:  # type: ignore[no-untyped-def]
+    return process.exitcode is not None

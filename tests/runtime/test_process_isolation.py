@@ -249,3 +249,34 @@ async def test_an_agent_left_behind_by_a_dead_gateway_is_taken_over(
             assert (await bus.get(keys.agent_lease(agent_id)))["owner"] == app.app.state.supervisor.id
     finally:
         await bus.close()
+
+
+async def test_a_message_sent_just_after_its_gateway_died_is_answered(
+    sqlite_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    """The gateway holding the agent's lease was killed a moment ago: its heartbeat still
+    looks fresh, so its lease can't be taken over yet. The message is answered as soon as
+    it can be, not left waiting for a next message."""
+    import time
+
+    from agenthub.bus import keys, open_bus
+
+    settings = make_settings(database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
+    bus = open_bus(redis_server_url, prefix=redis_prefix)
+    try:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url) as client:
+            agent_id = await create_agent(client, "bereaved", isolation="process")
+            await bus.set(keys.agent_lease(agent_id), {"owner": "gateway-just-killed"}, ttl=600)
+            await bus.set(keys.host_heartbeat("gateway-just-killed"), {"at": time.time()}, ttl=600)
+            await bus.set(keys.agent_status(agent_id), {
+                "status": "running", "pid": 2**22 + 1, "host_id": "its-runner", "restart_count": 0,
+            }, ttl=600)
+
+            started = time.monotonic()
+            reply = await asyncio.wait_for(chat(client, agent_id, "still there?"), 15)
+            assert reply.content == said("still there?", 1)
+            # Taken over once the dead gateway's heartbeat was stale, not before.
+            assert time.monotonic() - started >= settings.heartbeat_stale_after - 1.0
+            assert (await bus.get(keys.agent_lease(agent_id)))["owner"] == app.app.state.supervisor.id
+    finally:
+        await bus.close()

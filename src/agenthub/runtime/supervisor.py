@@ -25,6 +25,7 @@ from agenthub.agents import service as agents_service
 from agenthub.bus import Bus, keys
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
+from agenthub.errors import NotFound
 from agenthub.ops.metrics import Metrics
 from agenthub.runtime.host import AgentHost, host_keys, new_host_id
 from agenthub.runtime.launcher import ProcessLauncher, describe_exit, signal_process
@@ -36,6 +37,11 @@ log = logging.getLogger(__name__)
 Placement = Literal["local", "process", "worker"]
 START_TIMEOUT = 30.0
 STABLE_AFTER = 60.0
+WANTED_FOR = 120.0
+"""Seconds a supervisor keeps trying to start an agent whose lease another gateway holds
+(one that may have just died: its heartbeat looks fresh for a few seconds more)."""
+DELETED_STATUS_TTL = 120.0
+"""Seconds the 'stopped' status of a deleted agent stays, for its owner to see and act on."""
 
 
 @dataclass
@@ -75,6 +81,8 @@ class Supervisor:
         self._metrics = metrics
         self.statuses = StatusStore(bus)
         self.managed: dict[str, Managed] = {}
+        self._wanted: dict[str, tuple[float, float]] = {}
+        """Agents to start once their lease is free: id -> (asked at, give up at)."""
         self._locks: dict[str, asyncio.Lock] = {}
         metrics.running_agents.set_function(lambda: sum(m.running for m in self.managed.values()))
 
@@ -106,7 +114,13 @@ class Supervisor:
             if agent_id in self.managed:
                 return await self.statuses.describe(agent_id)
             if not await self._acquire_lease(agent_id):
+                # Another gateway holds it: it runs the agent, or it has just died and its
+                # heartbeat still looks fresh. Try again on the next checks until the agent
+                # runs somewhere, so a message sent meanwhile is not left unanswered.
+                now = time.time()
+                self._wanted.setdefault(agent_id, (now, now + WANTED_FOR))
                 return await self.statuses.describe(agent_id)
+            self._wanted.pop(agent_id, None)
             isolation = agent.settings.get("isolation", "shared")
             managed = Managed(
                 agent_id=agent_id,
@@ -129,27 +143,48 @@ class Supervisor:
 
     async def stop(self, agent_id: str, *, force: bool = False) -> dict[str, Any]:
         async with self._lock(agent_id):
+            self._wanted.pop(agent_id, None)
             managed = self.managed.pop(agent_id, None)
+            status = await self.statuses.get(agent_id)
             if managed is not None:
                 await self._halt(managed, force=force)
                 await self._bus.compare_and_delete(keys.agent_lease(agent_id), "owner", self.id)
-            status = await self.statuses.get(agent_id)
+            else:
+                await self._release_orphan(agent_id, status, force=force)
             if managed is not None or status.get("status") != "stopped":
-                await self.statuses.write(agent_id, "stopped", restart_count=status.get("restart_count", 0))
+                # Another gateway that owns the agent sees this status and stops it (forced
+                # when this stop was).
+                await self.statuses.write(
+                    agent_id, "stopped", restart_count=status.get("restart_count", 0), force=force
+                )
             log.info("agent stopped", extra={"agent_id": agent_id, "force": force})
             return await self.statuses.describe(agent_id)
 
+    async def _release_orphan(self, agent_id: str, status: dict[str, Any], *, force: bool) -> None:
+        """An agent not managed here whose owner is gone (killed without a shutdown) may
+        still be hosted by a live worker, which nobody else would tell to let it go."""
+        holder = await self._bus.get(keys.agent_lease(agent_id))
+        if holder is not None and await self._host_alive(holder.get("owner")):
+            return  # its owner is alive and acts on the 'stopped' status
+        host_id = status.get("host_id")
+        if status.get("status") in ("starting", "running") and host_id and await self._host_alive(host_id):
+            await self._bus.add(keys.host_control(host_id), {
+                "op": "release", "agent_id": agent_id,
+                "grace": 0.0 if force else self._settings.stop_grace_period,
+            })
+
     async def forget(self, agent_id: str) -> None:
         """Stop a deleted agent and remove what the bus kept for it: its input stream
-        (unanswered messages of a deleted agent have no one to answer them), status,
-        activity and lease."""
+        (unanswered messages of a deleted agent have no one to answer them), activity and
+        lease. Its status stays 'stopped' (forced) for a while, so a gateway that owned it
+        stops it too."""
         await self.stop(agent_id, force=True)
-        await self._bus.delete(
-            keys.agent_input(agent_id),
-            keys.agent_status(agent_id),
-            activity_key(agent_id),
-            keys.agent_lease(agent_id),
-        )
+        status = await self.statuses.get(agent_id)
+        await self._bus.set(keys.agent_status(agent_id), {
+            **status, "status": "stopped", "force": True, "restart_count": 0, "error": None,
+            "changed_at": time.time(),
+        }, ttl=DELETED_STATUS_TTL)
+        await self._bus.delete(keys.agent_input(agent_id), activity_key(agent_id), keys.agent_lease(agent_id))
         self._locks.pop(agent_id, None)
 
     async def restart(self, agent_id: str) -> dict[str, Any]:
@@ -231,6 +266,8 @@ class Supervisor:
     async def check(self) -> None:
         """One pass: restarts that are due, crashed or silent runners, lease renewals.
         Leases, statuses and heartbeats of every managed agent go in three round trips."""
+        if self._wanted:
+            await self._start_wanted()
         now = time.time()
         agents = list(self.managed.values())
         if not agents:
@@ -253,7 +290,7 @@ class Supervisor:
         if status.get("status") == "stopped" and status.get("changed_at", 0) > managed.launched_at:
             # Stopped through another gateway: it wrote the status, the owner acts on it.
             self.managed.pop(managed.agent_id, None)
-            await self._halt(managed, force=False)
+            await self._halt(managed, force=bool(status.get("force")))
             await self._bus.compare_and_delete(keys.agent_lease(managed.agent_id), "owner", self.id)
             log.info("agent stopped through another gateway", extra={"agent_id": managed.agent_id})
             return
@@ -278,6 +315,24 @@ class Supervisor:
         elif now - managed.launched_at > START_TIMEOUT:
             await self._kill(managed)
             await self._failed(managed, f"did not report running within {START_TIMEOUT:.0f}s")
+
+    async def _start_wanted(self) -> None:
+        now = time.time()
+        for agent_id, (asked_at, give_up_at) in list(self._wanted.items()):
+            status = await self.statuses.get(agent_id)
+            settled = (
+                agent_id in self.managed
+                or now > give_up_at
+                or (status.get("status") in ("stopped", "error") and status.get("changed_at", 0) > asked_at)
+                or (status.get("status") == "running" and await self._host_alive(status.get("host_id")))
+            )
+            if settled:
+                self._wanted.pop(agent_id, None)
+                continue
+            try:
+                await self.start(agent_id)
+            except NotFound:  # deleted meanwhile
+                self._wanted.pop(agent_id, None)
 
     async def _failed(self, managed: Managed, reason: str) -> None:
         if managed.placement == "process" and managed.host_id:
