@@ -154,3 +154,14 @@ async def test_history_through_the_redis_bus(postgres_url: str, redis_server_url
             ("assistant", reply["content"]),
         ]
         assert history[1]["reply_to"] == history[0]["message_id"]
+
+
+async def test_numbers_beyond_what_the_database_holds_are_refused(api: httpx.AsyncClient) -> None:
+    await chat(api, "talker", "hello", chat_id="big")
+    for params in ({"after_position": 10**20}, {"after_position": 2**31}, {"limit": 10**20}):
+        error = assert_error(await api.get(_messages_url("big"), params=params), 422, "invalid_input")
+        assert next(iter(params)) in error["message"]
+    error = assert_error(await api.get("/api/v1/agents", params={"offset": 10**20}), 422, "invalid_input")
+    assert "offset" in error["message"]
+    last = await api.get(_messages_url("big"), params={"after_position": 2**31 - 1})
+    assert last.status_code == 200 and last.json()["items"] == [], last.text

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.agents.helpers import agent_body, assert_error, chat, client_for
@@ -131,3 +133,57 @@ async def test_the_docs_pages_need_no_internet(sqlite_url: str) -> None:
                 assert loaded.status_code == 200 and len(loaded.content) > 1000, asset
             assert "/openapi.json" in response.text
         assert (await client.get("/openapi.json")).json()["info"]["title"] == "AgentHub"
+
+
+async def test_unexpected_errors_are_logged_once_and_an_outage_without_a_trace(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from sqlalchemy.exc import IntegrityError
+
+    async with client_for(sqlite_url) as (app, client):
+
+        async def broken_query() -> None:
+            raise IntegrityError("INSERT INTO t VALUES (?)", ("secret-value",), Exception("boom"))
+
+        async def outage() -> None:
+            raise RedisConnectionError("Connection refused")
+
+        app.app.add_api_route("/test-only/query", broken_query, methods=["GET"])
+        app.app.add_api_route("/test-only/outage", outage, methods=["GET"])
+        caplog.set_level(logging.INFO)
+        server_log = logging.getLogger("uvicorn")  # does not propagate to the root logger
+        server_log.addHandler(caplog.handler)
+        try:
+            await _check_logged_once(client, caplog)
+        finally:
+            server_log.removeHandler(caplog.handler)
+
+
+async def _check_logged_once(client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    assert_error(await client.get("/test-only/query"), 500, "internal")
+    traces = [r for r in caplog.records if r.exc_info]
+    assert [r.getMessage() for r in traces] == ["unhandled error"], "one trace, from AgentHub"
+    caplog.clear()
+
+    assert_error(await client.get("/test-only/outage"), 503, "unavailable")
+    assert [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []
+    assert any("unreachable" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_failed_statement_logs_no_values(sqlite_url: str) -> None:
+    """SQLAlchemy puts a failed statement's parameters in its error text, and so in a log
+    line: the engine is made to leave them out."""
+    from sqlalchemy import text
+
+    from agenthub.db.engine import create_engine
+
+    engine = create_engine(sqlite_url)
+    try:
+        async with engine.connect() as connection:
+            with pytest.raises(Exception) as failed:
+                await connection.execute(text("SELECT * FROM no_such_table WHERE x = :x"), {"x": "hunter2"})
+        assert "hunter2" not in str(failed.value)
+        assert "hidden due to hide_parameters" in str(failed.value)
+    finally:
+        await engine.dispose()

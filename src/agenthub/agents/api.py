@@ -45,7 +45,7 @@ async def list_agents(
     session: SessionDep,
     org_id: OrgDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> AgentList:
     agents, total = await service.list_(session, org_id=org_id, limit=limit, offset=offset)
     return AgentList(items=[AgentRead.model_validate(a) for a in agents], total=total)

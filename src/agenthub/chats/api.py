@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from agenthub.agents import service as agents_service
 from agenthub.agents.api import AgentId
 from agenthub.chats import service
+from agenthub.chats.models import MAX_POSITION
 from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatMessageList, ChatMessageRead
 from agenthub.deps import OrgDep, SessionDep
 from agenthub.errors import NotFound
@@ -23,7 +24,7 @@ async def list_chat_messages(
     session: SessionDep,
     org_id: OrgDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    after_position: Annotated[int, Query(ge=0, description="Only messages after this position")] = 0,
+    after_position: Annotated[int, Query(ge=0, le=MAX_POSITION, description="Only messages after this position")] = 0,
 ) -> ChatMessageList:
     await agents_service.get(session, org_id=org_id, agent_id=agent_id)
     if not await service.chat_exists(session, org_id=org_id, agent_id=agent_id, chat_id=chat_id):

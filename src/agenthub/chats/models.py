@@ -14,6 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from agenthub.db.base import Base, UTCDateTime, utcnow
 
+MAX_POSITION = 2**31 - 1
+"""The largest position a column of the type ``Integer`` holds on every backend."""
+
 
 class Chat(Base):
     __tablename__ = "chats"

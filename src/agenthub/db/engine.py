@@ -19,6 +19,8 @@ SessionFactory = async_sessionmaker[AsyncSession]
 
 
 def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
+    """The engine for ``url``. Its errors never show a statement's values (they can hold
+    message text or secrets), neither to a log nor in an exception's text."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -28,7 +30,7 @@ def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
         # sleeps in steps of up to 100 ms. Queueing for the one connection costs nothing.
         # (So no code path may hold a session while it opens another.)
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
+            url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60, hide_parameters=True
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -37,7 +39,7 @@ def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
     # far more than the statement it was opened for. No pre-ping: on asyncpg it is three
     # round trips per checkout. A connection that broke (the server restarted) fails its
     # statement once, and SQLAlchemy then replaces every connection opened before that.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size // 2)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size // 2, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agenthub.errors import AgentHubError, InvalidInput, is_unavailable
 from agenthub.json_input import InvalidBody
@@ -53,13 +54,45 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(error.status_code, "error")
         return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        if is_unavailable(error):
-            log.warning("a backing service is unreachable: %s", type(error).__name__, extra={"path": request.url.path})
-            return JSONResponse(
-                error_body("unavailable", "a backing service (database or bus) is unreachable; try again"),
-                status_code=503,
-            )
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return JSONResponse(error_body("internal", "internal error"), status_code=500)
+    app.add_middleware(UnexpectedErrors)
+
+
+def unexpected_response(error: Exception, path: str) -> JSONResponse:
+    """503 for an unreachable database or bus (a warning, no trace), 500 otherwise (the
+    trace logged once)."""
+    if is_unavailable(error):
+        log.warning("a backing service is unreachable: %s", type(error).__name__, extra={"path": path})
+        return JSONResponse(
+            error_body("unavailable", "a backing service (database or bus) is unreachable; try again"),
+            status_code=503,
+        )
+    log.exception("unhandled error", extra={"path": path})
+    return JSONResponse(error_body("internal", "internal error"), status_code=500)
+
+
+class UnexpectedErrors:
+    """Answers an exception no handler took with the JSON error of
+    :func:`unexpected_response`. A middleware rather than an ``Exception`` handler: Starlette
+    raises the exception again after such a handler answered, so the server would log every
+    503 of an outage as an error with its trace, and every 500 twice."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as error:
+            if started:  # part of a response went out already: nothing to answer with
+                raise
+            await unexpected_response(error, scope.get("path", ""))(scope, receive, send)

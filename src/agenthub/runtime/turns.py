@@ -24,6 +24,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from agenthub.bus import Batch, Bus, Entry, Payload, keys
 from agenthub.chats import service as chats_service
+from agenthub.chats.models import MAX_POSITION
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
 from agenthub.llm.factory import build_chat_model
@@ -174,7 +175,7 @@ class TurnRunner:
                 session,
                 agent_id=agent.id,
                 chat_id=chat_id,
-                position=position or 2**62,
+                position=position or MAX_POSITION,
                 limit=self._settings.agent_context_messages,
             )
         return [
