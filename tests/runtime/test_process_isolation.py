@@ -280,3 +280,45 @@ async def test_a_message_sent_just_after_its_gateway_died_is_answered(
             assert (await bus.get(keys.agent_lease(agent_id)))["owner"] == app.app.state.supervisor.id
     finally:
         await bus.close()
+
+
+async def test_clients_waiting_for_an_answer_hear_at_once_that_the_agent_was_stopped(
+    sqlite_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    import json
+    import time
+
+    import websockets
+
+    from tests.support.fake_openai import FakeOpenAI
+    from tests.support.sse import parse_sse
+
+    settings = make_settings(database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
+    with FakeOpenAI() as model:
+        for _ in range(4):
+            model.add_answer("a very slow answer that takes its time to come out", delay=1.0)
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60) as client:
+            created = await client.post("/api/v1/agents", json={
+                "id": "halted", "name": "halted",
+                "settings": {"provider": "openai_compatible", "model_id": "m", "base_url": model.url,
+                             "isolation": "process"},
+            })
+            assert created.status_code == 201, created.text
+            assert (await client.post("/api/v1/agents/halted/start")).status_code == 200
+            await wait_status(client, "halted", _running, what="the runner")
+
+            async with websockets.connect(f"{app.ws_url}/ws/agents/halted") as socket:
+                await socket.send(json.dumps({"type": "message", "content": "take your time"}))
+                sse = asyncio.create_task(client.post("/api/v1/agents/halted/chat", json={"content": "me too"}))
+                await asyncio.sleep(1.5)  # both are being answered, slowly
+                stopped_at = time.monotonic()
+                assert (await client.post("/api/v1/agents/halted/stop", params={"force": "true"})).status_code == 200
+
+                events = []
+                while not events or events[-1]["type"] not in ("message", "error"):
+                    events.append(json.loads(await asyncio.wait_for(socket.recv(), 10)))
+                assert events[-1]["type"] == "error" and "stopped" in events[-1]["message"], events
+                response = await asyncio.wait_for(sse, 10)
+                names = [name for name, _ in parse_sse(response.text)]
+                assert names[-2:] == ["error", "done"], names
+                assert time.monotonic() - stopped_at < 5, "told at once, not after the turn's timeout"

@@ -101,6 +101,9 @@ class OutputRouter:
         while True:
             try:
                 async for event in feed.subscription:
+                    if event.get("type") == "stopped":
+                        _tell_stopped(feed)
+                        continue
                     listener = feed.routes.get(str(event.get("reply_to")))
                     if listener is not None:
                         listener.queue.put_nowait(event)
@@ -142,6 +145,17 @@ class OutputRouter:
             feeds, self._feeds = list(self._feeds.values()), {}
         for feed in feeds:
             await _stop(feed)
+
+
+STOPPED_MESSAGE = (
+    "The agent was stopped before it answered; the message is kept and is answered when the agent runs again."
+)
+
+
+def _tell_stopped(feed: _Feed) -> None:
+    """The agent stopped: each message still waiting for its answer gets an error now."""
+    for message_id, listener in list(feed.routes.items()):
+        listener.queue.put_nowait({"type": "error", "reply_to": message_id, "response": STOPPED_MESSAGE})
 
 
 async def _stop(feed: _Feed) -> None:

@@ -141,7 +141,9 @@ class Supervisor:
             await self._launch(managed)
             return await self.statuses.describe(agent_id)
 
-    async def stop(self, agent_id: str, *, force: bool = False) -> dict[str, Any]:
+    async def stop(self, agent_id: str, *, force: bool = False, announce: bool = True) -> dict[str, Any]:
+        """Stop the agent. ``announce``: tell clients waiting for its answers that it
+        stopped (not when it starts again at once)."""
         async with self._lock(agent_id):
             self._wanted.pop(agent_id, None)
             managed = self.managed.pop(agent_id, None)
@@ -149,6 +151,8 @@ class Supervisor:
             if managed is not None:
                 await self._halt(managed, force=force)
                 await self._bus.compare_and_delete(keys.agent_lease(agent_id), "owner", self.id)
+                if announce:
+                    await self._announce_stopped(agent_id)
             else:
                 await self._release_orphan(agent_id, status, force=force)
             if managed is not None or status.get("status") != "stopped":
@@ -159,6 +163,15 @@ class Supervisor:
                 )
             log.info("agent stopped", extra={"agent_id": agent_id, "force": force})
             return await self.statuses.describe(agent_id)
+
+    async def _announce_stopped(self, agent_id: str) -> None:
+        """Tell every gateway that the agent stopped: clients still waiting for an answer
+        hear so now (their messages stay on its input for when it runs again) instead of
+        when they time out."""
+        try:
+            await self._bus.publish(keys.agent_output(agent_id), {"type": "stopped", "agent_id": agent_id})
+        except Exception as error:  # noqa: BLE001 - the stop itself is done
+            log.warning("could not announce a stop: %s", type(error).__name__, extra={"agent_id": agent_id})
 
     async def _release_orphan(self, agent_id: str, status: dict[str, Any], *, force: bool) -> None:
         """An agent not managed here whose owner is gone (killed without a shutdown) may
@@ -188,7 +201,7 @@ class Supervisor:
         self._locks.pop(agent_id, None)
 
     async def restart(self, agent_id: str) -> dict[str, Any]:
-        await self.stop(agent_id)
+        await self.stop(agent_id, announce=False)
         return await self.start(agent_id)
 
     async def shutdown(self) -> None:
@@ -292,6 +305,7 @@ class Supervisor:
             self.managed.pop(managed.agent_id, None)
             await self._halt(managed, force=bool(status.get("force")))
             await self._bus.compare_and_delete(keys.agent_lease(managed.agent_id), "owner", self.id)
+            await self._announce_stopped(managed.agent_id)
             log.info("agent stopped through another gateway", extra={"agent_id": managed.agent_id})
             return
         if managed.next_start_at is not None:
