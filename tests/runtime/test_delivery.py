@@ -117,6 +117,8 @@ async def test_message_left_unanswered_by_a_crashed_host_is_answered_by_the_next
     assert final["response"] == said("are you there?", 1)
     assert final["chat_id"] == "c1"
     assert any(event["type"] == "chunk" for event in events), "the answer was streamed"
+    # The crashed host may have streamed part of it: the client is told it starts over first.
+    assert events[0]["type"] == "status" and "starts over" in events[0]["message"], events
     await eventually(lambda: no_pending_input(bus), what="the message to be acknowledged")
     history = await queued(bus, keys.HISTORY_QUEUE)
     assert [(h["reply_to"], h["content"]) for h in history] == [(message["message_id"], final["response"])]
@@ -183,10 +185,14 @@ async def test_messages_of_one_chat_are_answered_in_order(world: World) -> None:
 
         answers: list[dict] = []
 
+        statuses: list[dict] = []
+
         async def all_answered() -> bool:
             event = await output.get(timeout=0.2)
             if event is not None and event["type"] in ("message", "error"):
                 answers.append(event)
+            if event is not None and event["type"] == "status":
+                statuses.append(event)
             return len(answers) == 7
 
         await eventually(all_answered, interval=0, what="seven answers")
@@ -197,4 +203,5 @@ async def test_messages_of_one_chat_are_answered_in_order(world: World) -> None:
         in_chat = [a for a in answers if a["chat_id"] == chat_id]
         assert [a["reply_to"] for a in in_chat] == [m["message_id"] for m in messages]
         assert [a["response"] for a in in_chat] == [said(m["text"], n) for n, m in enumerate(messages, 1)]
+    assert statuses == [], "a message answered for the first time does not start over"
     await eventually(lambda: no_pending_input(bus), what="every message to be acknowledged")

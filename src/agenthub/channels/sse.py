@@ -32,6 +32,8 @@ async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> A
             kind = event.get("type")
             if kind == "chunk":
                 yield _event("chunk", {"content": event.get("content", "")})
+            elif kind == "status":
+                yield _event("status", {"message": event.get("message", "")})
             elif kind == "message":
                 yield _event("message", {
                     "message_id": event["message_id"],

@@ -33,6 +33,8 @@ def _client_event(event: dict[str, Any]) -> dict[str, Any]:
     kind = event.get("type")
     if kind == "chunk":
         return {"type": "chunk", "content": event.get("content", ""), "chat_id": event.get("chat_id")}
+    if kind == "status":
+        return {"type": "status", "message": event.get("message", ""), "chat_id": event.get("chat_id")}
     if kind == "message":
         return {
             "type": "message",

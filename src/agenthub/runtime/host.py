@@ -221,7 +221,8 @@ class AgentHost:
             if agent_id not in self.agents:
                 continue  # released meanwhile: left unacknowledged for the next host
             key = (agent_id, str(entry.payload.get("chat_id", "")))
-            self._chat_queues.setdefault(key, deque()).append((entry, answer))
+            # Delivered before and not answered: a host may have streamed part of an answer.
+            self._chat_queues.setdefault(key, deque()).append((entry, answer, delivered_before))
             if key not in self._chat_tasks:
                 self._chat_tasks[key] = asyncio.create_task(self._drain(key))
 
@@ -229,12 +230,12 @@ class AgentHost:
         """Answer one chat's messages in the order they arrived."""
         try:
             while (queue := self._chat_queues.get(key)) and queue:
-                entry, answer = queue.popleft()
+                entry, answer, again = queue.popleft()
                 agent = self.agents.get(key[0])
                 if agent is None:
                     return
                 async with self._capacity:
-                    await self._turns.run(agent, entry, stored_answer=answer)
+                    await self._turns.run(agent, entry, stored_answer=answer, again=again)
         finally:
             self._chat_tasks.pop(key, None)
             if not self._chat_queues.get(key):

@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 REPLY_MARKER_TTL = 24 * 3600.0
 MAX_CHATS_PER_AGENT = 256
 ACTIVITY_EVERY = 1.0
+ANSWER_STARTS_OVER = "The agent restarted; its answer starts over."
+"""The status before the chunks of an answer begun by a host that stopped or died: a client
+that shows chunks as they come clears what it has of this answer."""
 CHUNK_INTERVAL = 0.02
 """Seconds between two publishes of an answer's streamed text (50 a second at most)."""
 
@@ -107,9 +110,13 @@ class TurnRunner:
             keys.agent_reply(str(entry.payload.get("agent_id", "")), _message_id(entry)) for entry in entries
         ])
 
-    async def run(self, agent: HostedAgent, entry: Entry, *, stored_answer: Payload | None) -> None:
+    async def run(
+        self, agent: HostedAgent, entry: Entry, *, stored_answer: Payload | None, again: bool = False
+    ) -> None:
         """Answer the entry's message. ``stored_answer`` is its reply marker, as
-        :meth:`stored_answers` found it, for an entry that was delivered before."""
+        :meth:`stored_answers` found it, for an entry that was delivered before. ``again``:
+        the entry was delivered before (to a host that stopped or died), so part of an
+        answer may have been streamed already; the client is told the answer starts over."""
         message = entry.payload
         message_id = _message_id(entry)
         chat_id = str(message.get("chat_id") or message_id)
@@ -121,6 +128,10 @@ class TurnRunner:
             ).execute()
             return
         await self._touch(agent)
+        if again and stored_answer is None:
+            await self._bus.publish(output, {
+                "type": "status", "reply_to": message_id, "chat_id": chat_id, "message": ANSWER_STARTS_OVER,
+            })
         chunks = ChunkPublisher(self._bus, output, message_id, chat_id)
         try:
             async with asyncio.timeout(self._settings.turn_timeout):
