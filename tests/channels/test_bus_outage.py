@@ -81,3 +81,33 @@ async def test_a_redis_outage_is_503_stores_nothing_and_heals(
 async def _history_if_complete(client: httpx.AsyncClient, agent_id: str, chat_id: str, count: int) -> list | None:
     items = (await client.get(f"/api/v1/agents/{agent_id}/chats/{chat_id}/messages")).json()["items"]
     return items if len(items) >= count else None
+
+
+async def test_a_stop_during_an_outage_is_503_and_leaves_the_agent_supervised(
+    sqlite_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    real = make_url(redis_server_url.replace("redis://", "postgresql://", 1))
+    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 6379)
+    await proxy.start()
+    settings = make_settings(
+        database_url=sqlite_url,
+        redis_url=f"redis://127.0.0.1:{proxy.port}/{real.database or 0}",
+        redis_prefix=redis_prefix,
+    )
+    try:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60) as client:
+            agent_id = await create_agent(client, isolation="process")
+            assert await _answer(client, agent_id, "before", "c1") is not None
+            await proxy.cut()
+            assert_json_error(await client.post(f"/api/v1/agents/{agent_id}/stop"), 503)
+            assert agent_id in app.app.state.supervisor.managed, "still supervised: nothing was done"
+            await proxy.start()  # same port: Redis is back
+
+            async def answered() -> str | None:
+                return await _answer(client, agent_id, "after", "c1")
+
+            assert await eventually(answered, what="the agent to answer again", timeout=30)
+            stopped = await client.post(f"/api/v1/agents/{agent_id}/stop")
+            assert stopped.status_code == 200 and stopped.json()["status"] == "stopped"
+    finally:
+        await proxy.cut()

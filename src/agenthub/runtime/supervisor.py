@@ -145,9 +145,11 @@ class Supervisor:
         """Stop the agent. ``announce``: tell clients waiting for its answers that it
         stopped (not when it starts again at once)."""
         async with self._lock(agent_id):
+            # Read first: with the bus unreachable the stop fails (503) before anything is
+            # done, rather than after the runner was killed and forgotten.
+            status = await self.statuses.get(agent_id)
             self._wanted.pop(agent_id, None)
             managed = self.managed.pop(agent_id, None)
-            status = await self.statuses.get(agent_id)
             if managed is not None:
                 await self._halt(managed, force=force)
                 await self._bus.compare_and_delete(keys.agent_lease(agent_id), "owner", self.id)
