@@ -53,6 +53,12 @@ class DatabaseNotMigrated(ServiceUnavailable):
     code = "database_not_migrated"
 
 
+def plain_problem(message: str) -> str:
+    """A pydantic error message without the prefix pydantic gives a validator's own words
+    (``Value error, ...``)."""
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
 def is_unavailable(error: BaseException) -> bool:
     """True for the errors of a database or bus that can't be reached (503, not 500)."""
     from redis.exceptions import ConnectionError as RedisConnectionError

@@ -55,6 +55,8 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
         assert error["code"] == code, error
     if status == 422:  # every 422 says which field, as validation errors do
         assert error["details"] and all(set(d) == {"field", "problem"} for d in error["details"]), error
+        assert not any(d["problem"].startswith("Value error") for d in error["details"]), error
+        assert "Value error" not in error["message"], error
     assert "Traceback" not in response.text
     return error
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.agents.models import Agent
 from agenthub.agents.schemas import AgentCreate, AgentSettings, AgentUpdate, mask_settings
-from agenthub.errors import Conflict, InvalidInput, NotFound
+from agenthub.errors import Conflict, InvalidInput, NotFound, plain_problem
 
 
 def new_agent_id() -> str:
@@ -109,7 +109,7 @@ async def update(
             problem = error.errors()[0]
             where = ".".join(str(part) for part in problem["loc"])
             field = f"settings{'.' + where if where else ''}"
-            raise InvalidInput(f"{field}: {problem['msg']}", field=field) from None
+            raise InvalidInput(f"{field}: {plain_problem(problem['msg'])}", field=field) from None
         settings = _keep_masked_secrets(merged.stored(), agent.settings)
         if settings != agent.settings:
             agent.settings, changed = settings, True

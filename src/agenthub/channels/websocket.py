@@ -23,7 +23,7 @@ from agenthub.channels.origins import origin_allowed
 from agenthub.chats.schemas import ChatRequest
 from agenthub.config import Settings
 from agenthub.errors import AgentHubError, is_unavailable
-from agenthub.json_input import parse_json
+from agenthub.json_input import InvalidJSON, parse_json
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -155,6 +155,8 @@ def _close_reason(message: str) -> str:
 
 
 def _short(error: Exception) -> str:
+    if isinstance(error, InvalidJSON):  # valid JSON: where in the text it is says nothing
+        return error.msg
     if isinstance(error, ValidationError):
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "message"

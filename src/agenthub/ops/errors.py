@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agenthub.errors import AgentHubError, InvalidInput, is_unavailable
+from agenthub.errors import AgentHubError, InvalidInput, is_unavailable, plain_problem
 from agenthub.json_input import InvalidBody
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
         problems = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "problem": e["msg"]}
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "problem": plain_problem(e["msg"])}
             for e in error.errors()
         ]
         invalid = [e for e in error.errors() if e["type"] == "json_invalid"]
