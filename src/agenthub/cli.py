@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Coroutine
 from typing import Annotated, Any, NoReturn
+from urllib.parse import urlsplit
 
 import typer
 from pydantic import ValidationError
@@ -14,7 +15,9 @@ from rich.markup import escape
 from rich.table import Column, Table
 from typer.core import TyperCommand, TyperGroup
 
-from agenthub.config import ConfigurationError, Settings
+from agenthub import startup
+from agenthub.config import ConfigurationError, Settings, mask_url
+from agenthub.startup import StartupError
 
 
 def _without_flag_types(params: list[Any]) -> list[Any]:
@@ -65,29 +68,37 @@ def _settings() -> Settings:
         _fail(f"Invalid configuration: {error}", code=2)
 
 
-async def _check_bus(settings: Settings) -> None:
-    """Open the bus, make sure it answers, close it: what `serve`, `runner` and `worker`
-    do before they start."""
-    from agenthub.app import prepare_bus
-    from agenthub.bus import open_bus
-
-    bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix)
-    try:
-        await prepare_bus(settings, bus)
-    finally:
-        await bus.close()
-
-
 def _require_bus(settings: Settings) -> None:
+    try:
+        asyncio.run(startup.check_bus(settings))
+    except StartupError as error:
+        _fail(str(error), code=error.code)
+
+
+def _require_database_url(settings: Settings) -> None:
+    try:
+        startup.check_database_url(settings)
+    except StartupError as error:
+        _fail(str(error), code=error.code)
+
+
+def _database_run(main: Coroutine[Any, Any, Any], settings: Settings) -> Any:
+    """``asyncio.run(main)``; what the database says to stop it is one line."""
     from agenthub.errors import AgentHubError
 
     try:
-        asyncio.run(_check_bus(settings))
+        return asyncio.run(main)
+    except StartupError as error:
+        _fail(str(error), code=error.code)
     except AgentHubError as error:
         _fail(error.message)
+    except Exception as error:
+        if (failure := startup.database_failure(error, settings)) is None:
+            raise
+        _fail(failure)
 
 
-def _host(main: Coroutine[Any, Any, int | None]) -> int:
+def _host(main: Coroutine[Any, Any, int | None], settings: Settings) -> int:
     """Run a runner or a worker until it stops; what keeps it from starting is one line."""
     from agenthub.errors import AgentHubError
     from agenthub.runtime import loop as event_loop
@@ -96,16 +107,22 @@ def _host(main: Coroutine[Any, Any, int | None]) -> int:
         return event_loop.run(main) or 0
     except ConfigurationError as error:
         _fail(str(error), code=2)
+    except StartupError as error:
+        _fail(str(error), code=error.code)
     except AgentHubError as error:
         _fail(error.message)
-    except OSError as error:
-        _fail(f"Cannot reach the database: {error}")
+    except Exception as error:
+        if (failure := startup.database_failure(error, settings)) is None:
+            raise
+        _fail(failure)
 
 
 @app.command(cls=_Command)
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on", show_default="MANAGER_HOST")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on", show_default="MANAGER_PORT")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on", show_default="MANAGER_PORT", min=1, max=65535)
+    ] = None,
 ) -> None:
     """Run AgentHub: the gateway, the supervisor and the workers.
 
@@ -115,11 +132,11 @@ def serve(
 
     from agenthub.app import create_app, prepare_database
     from agenthub.db.engine import create_engine
-    from agenthub.errors import AgentHubError
     from agenthub.ops.logging import configure_logging
     from agenthub.runtime.loop import settle_garbage_collector
 
     settings = _settings()
+    _require_database_url(settings)
     configure_logging(settings, component="gateway")
 
     async def _check() -> None:
@@ -128,14 +145,9 @@ def serve(
             await prepare_database(settings, engine)
         finally:
             await engine.dispose()
-        await _check_bus(settings)
+        await startup.check_bus(settings)
 
-    try:
-        asyncio.run(_check())
-    except AgentHubError as error:
-        _fail(error.message)
-    except OSError as error:
-        _fail(f"Cannot reach the database: {error}")
+    _database_run(_check(), settings)
     uvicorn.run(
         create_app(settings, on_ready=settle_garbage_collector),
         host=host or settings.manager_host,
@@ -155,6 +167,7 @@ def migrate() -> None:
     from agenthub.db.engine import create_engine
 
     settings = _settings()
+    _require_database_url(settings)
 
     async def _run() -> str | None:
         engine = create_engine(settings.effective_database_url, pool_size=1)
@@ -164,10 +177,7 @@ def migrate() -> None:
         finally:
             await engine.dispose()
 
-    try:
-        revision = asyncio.run(_run())
-    except OSError as error:
-        _fail(f"Cannot reach the database: {error}")
+    revision = _database_run(_run(), settings)
     console.print(f"Database is at revision [bold]{revision}[/bold].")
 
 
@@ -181,9 +191,11 @@ def runner(agent_id: Annotated[str, typer.Option("--agent-id", help="The agent t
     from agenthub.runtime.runner_main import serve_runner
 
     settings = _settings()
+    _require_database_url(settings)
+    _database_run(startup.ping_database(settings), settings)
     _require_bus(settings)
     configure_logging(settings, component=f"runner:{agent_id}")
-    raise typer.Exit(_host(serve_runner(settings, agent_id)))
+    raise typer.Exit(_host(serve_runner(settings, agent_id), settings))
 
 
 @app.command(cls=_Command)
@@ -201,14 +213,34 @@ def worker(
     from agenthub.runtime.worker_main import serve_worker
 
     settings = _settings()
+    _require_database_url(settings)
+    _database_run(startup.ping_database(settings), settings)
     _require_bus(settings)
     configure_logging(settings, component="worker")
-    raise typer.Exit(_host(serve_worker(settings, queues=queues)))
+    raise typer.Exit(_host(serve_worker(settings, queues=queues), settings))
 
 
 # --- agents ---------------------------------------------------------------------------------
 def _api(api_url: str | None) -> str:
-    return (api_url or f"http://127.0.0.1:{_settings().manager_port}").rstrip("/")
+    url = (api_url or f"http://127.0.0.1:{_settings().manager_port}").rstrip("/")
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
+        _fail(f"Invalid --api-url {mask_url(url)}: expected http://HOST:PORT or https://HOST", code=2)
+    return url
+
+
+def _hide_credentials(text: str, url: str) -> str:
+    """``text`` (an error's message) with the user and password of ``url`` masked wherever
+    it shows them, as :func:`mask_url` masks them."""
+    authority = urlsplit(url).netloc
+    userinfo, at, host = authority.rpartition("@")
+    if not at:
+        return text
+    return text.replace(f"{userinfo}@", mask_url(f"x://{authority}")[len("x://"):-len(host)])
 
 
 def _call(method: str, url: str, **kwargs: Any) -> Any:
@@ -217,7 +249,7 @@ def _call(method: str, url: str, **kwargs: Any) -> Any:
     try:
         response = httpx.request(method, url, timeout=30, **kwargs)
     except httpx.HTTPError as error:
-        _fail(f"Cannot reach AgentHub at {url}: {error}")
+        _fail(f"Cannot reach AgentHub at {mask_url(url)}: {_hide_credentials(str(error), url)}")
     if response.status_code >= 400:
         try:
             message = response.json()["error"]["message"]
@@ -323,15 +355,20 @@ def chat(
 
     It talks over the WebSocket and reads lines from standard input, so it also works with a pipe.
     """
-    from websockets.exceptions import WebSocketException
+    from websockets.exceptions import InvalidStatus, WebSocketException
 
-    from agenthub.channels.terminal import run_terminal_chat
+    from agenthub.channels.terminal import HANDSHAKE_REFUSALS, chat_url, run_terminal_chat
 
-    url = _api(api_url).replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+    api = _api(api_url)
+    url = chat_url(api, agent_id)
     try:
-        code = asyncio.run(run_terminal_chat(f"{url}/ws/agents/{agent_id}", chat_id=chat_id, console=console))
+        code = asyncio.run(run_terminal_chat(url, chat_id=chat_id, console=console, errors=err))
     except KeyboardInterrupt:
         code = 0
+    except InvalidStatus as error:  # the server answered, and said no
+        status = error.response.status_code
+        meaning = HANDSHAKE_REFUSALS.get(status, "the server refused the WebSocket")
+        _fail(f"AgentHub at {mask_url(api)} refused the chat with agent {agent_id!r} (HTTP {status}): {meaning}")
     except (OSError, WebSocketException) as error:
-        _fail(f"Cannot reach AgentHub at {url}: {error}")
+        _fail(f"Cannot reach AgentHub at {mask_url(api)}: {_hide_credentials(str(error), api)}")
     raise typer.Exit(code)

@@ -28,10 +28,12 @@ class Result:
 
 
 async def agenthub(
-    *args: str, cwd: Path, stdin: str | None = None, typing_delay: float = 0.0, timeout: float = 60, **env: str
+    *args: str, cwd: Path, stdin: str | bytes | None = None, typing_delay: float = 0.0, timeout: float = 60,
+    **env: str,
 ) -> Result:
     """Run the CLI without blocking the event loop (the server under test runs in it).
-    ``typing_delay``: the user types ``stdin`` that long after the command started."""
+    ``typing_delay``: the user types ``stdin`` (text, or bytes as they are) that long after
+    the command started."""
     process = await asyncio.create_subprocess_exec(
         AGENTHUB, *args, cwd=cwd, env=clean_env(**env),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -39,7 +41,7 @@ async def agenthub(
     try:
         if typing_delay:
             await asyncio.sleep(typing_delay)
-        out, err = await asyncio.wait_for(process.communicate(stdin.encode() if stdin else b""), timeout)
+        out, err = await asyncio.wait_for(process.communicate(stdin.encode() if isinstance(stdin, str) else stdin or b""), timeout)
     except TimeoutError:
         process.kill()
         await process.wait()
@@ -119,7 +121,9 @@ async def test_cli_errors_are_readable_and_exit_non_zero(sqlite_url: str, tmp_pa
     assert_readable_failure(duplicate, "409", "demo", "already exists")
     assert_readable_failure(unknown_chat, "no-such-agent", "not found")
     assert_readable_failure(unknown_chat_later, "no-such-agent", "not found")
-    assert_readable_failure(wrong_url, "Cannot reach AgentHub", "/not-agenthub")
+    # The server answered: not "Cannot reach", but what its refusal means.
+    assert_readable_failure(wrong_url, "refused the chat", "HTTP 403", "/not-agenthub")
+    assert "Cannot reach" not in wrong_url.text
 
     unreachable = await asyncio.gather(
         agenthub("agents", "list", "--api-url", nowhere, cwd=tmp_path),

@@ -4,10 +4,13 @@ and a non-zero exit code, never a traceback."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
+from agenthub.config import mask_url
 from tests.cli.test_cli import Result, agenthub, assert_readable_failure
 from tests.support.server import free_port
 
@@ -77,3 +80,80 @@ async def test_an_unreachable_bus_is_one_line_without_its_password(tmp_path: Pat
         assert last_line(result).startswith("Cannot reach the bus at redis://agenthub:***@127.0.0.1:1/0: ")
         assert "s3cret-pass" not in result.stdout + result.stderr
         assert "Application startup failed" not in result.stderr
+
+
+STARTS = (("serve", "--port", str(free_port())), ("migrate",), ("runner", "--agent-id", "demo"), ("worker",))
+"""Every command that opens the database."""
+
+
+def only_line(result: Result) -> str:
+    """The single line on standard error, asserting there is no other."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "line"),
+    [
+        ("mysql://bob:s3cret-pass@127.0.0.1/app",
+         "The database URL mysql://bob:***@127.0.0.1/app is not supported: AgentHub supports SQLite and PostgreSQL"),
+        ("mongodb://bob:s3cret-pass@127.0.0.1/app",
+         "The database URL mongodb://bob:***@127.0.0.1/app is not supported: AgentHub supports SQLite and PostgreSQL"),
+        ("postgresql+psycopg2://bob:s3cret-pass@127.0.0.1/app",
+         "Cannot use the database at postgresql+psycopg2://bob:***@127.0.0.1/app: its driver is not installed "
+         "(No module named 'psycopg2')"),
+        ("postgresql://bob:s3cret-pass@127.0.0.1:port/app",
+         "Invalid database URL postgresql://bob:***@127.0.0.1:port/app: invalid literal for int() with base 10: "
+         "'port'"),
+    ],
+)
+async def test_a_database_url_agenthub_cannot_open_is_one_line(url: str, line: str, tmp_path: Path) -> None:
+    results = await asyncio.gather(*(agenthub(*start, cwd=tmp_path, timeout=30, DATABASE_URL=url) for start in STARTS))
+    for result in results:
+        assert_readable_failure(result)
+        assert result.returncode == 2, result
+        assert only_line(result) == line
+        assert "s3cret-pass" not in result.stdout + result.stderr
+
+
+async def test_an_unreachable_database_stops_every_command_in_one_line(tmp_path: Path) -> None:
+    """`runner` and `worker` used to start without touching the database."""
+    url = f"postgresql://bob:s3cret-pass@127.0.0.1:{free_port()}/app"
+    results = await asyncio.gather(
+        *(agenthub(*start, cwd=tmp_path, timeout=30, DATABASE_URL=url, REDIS_URL=UNREACHABLE_BUS) for start in STARTS)
+    )
+    for result in results:
+        assert_readable_failure(result)
+        assert only_line(result).startswith(f"Cannot reach the database at {mask_url(url)}: "), result
+        assert "s3cret-pass" not in result.stdout + result.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("missing", ["database", "role"])
+async def test_a_database_or_role_that_does_not_exist_is_one_line(
+    missing: str, postgres_server_url: str, tmp_path: Path
+) -> None:
+    name = f"agenthub_missing_{uuid.uuid4().hex[:8]}"
+    server = make_url(postgres_server_url)
+    url = server.set(**{"database" if missing == "database" else "username": name}).render_as_string(
+        hide_password=False
+    )
+    results = await asyncio.gather(
+        *(agenthub(*start, cwd=tmp_path, timeout=60, DATABASE_URL=url, REDIS_URL=UNREACHABLE_BUS) for start in STARTS)
+    )
+    for result in results:
+        assert_readable_failure(result)
+        assert result.returncode == 1, result
+        assert only_line(result) == f'Cannot use the database at {mask_url(url)}: {missing} "{name}" does not exist'
+        if server.password:
+            assert server.password not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "-1"])
+async def test_serve_refuses_a_port_out_of_range(port: str, tmp_path: Path) -> None:
+    """It used to log "Uvicorn running on http://127.0.0.1:99999" and listen on another port."""
+    result = await agenthub("serve", "--port", port, cwd=tmp_path, timeout=30)
+    assert_readable_failure(result, "Invalid value for '--port'")
+    assert result.returncode == 2
+    assert "Uvicorn running" not in result.text

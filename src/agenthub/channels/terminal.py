@@ -1,51 +1,121 @@
-"""The terminal chat behind ``agenthub chat``: a WebSocket client that streams answers."""
+"""The terminal chat behind ``agenthub chat``: a WebSocket client that streams answers.
+
+Each line of standard input is one message. A line the server refuses (too long, say) is
+reported on standard error with its number and the chat goes on; the exit code is then 1.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
+from dataclasses import dataclass
+from urllib.parse import quote
 
 from rich.console import Console
+from rich.markup import escape
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+HANDSHAKE_REFUSALS = {
+    400: "the request is invalid: check the agent id and --api-url",
+    403: "refused: the origin is not allowed (ALLOWED_ORIGINS), or --api-url is not AgentHub's address",
+    404: "no such agent, or --api-url is not AgentHub's address",
+}
+"""What an HTTP status answering the WebSocket handshake means: the server was reached."""
 
-async def _read_line(interactive: bool, console: Console) -> str | None:
+CLOSE_WAIT = 0.3
+"""Seconds to wait, after an error that answers a line, for the server to close: it closes
+at once when the whole session is refused (an unknown agent), never for one bad line."""
+
+
+def chat_url(api_url: str, agent_id: str) -> str:
+    """The WebSocket address of ``agent_id``'s chat; the id is quoted, spaces and all."""
+    for plain, secure in (("http://", "ws://"), ("https://", "wss://")):
+        if api_url.startswith(plain):
+            api_url = secure + api_url[len(plain):]
+    return f"{api_url}/ws/agents/{quote(agent_id, safe='')}"
+
+
+@dataclass
+class _Line:
+    text: str
+    replaced: bool  # bytes that were not valid in the input's encoding became U+FFFD
+
+
+@dataclass
+class _Answer:
+    chat_id: str | None = None
+    refused: str | None = None  # the server's reason when it did not accept the line
+
+
+async def _read_line(interactive: bool, console: Console) -> _Line | None:
     if interactive:
         console.print("[bold cyan]you>[/bold cyan] ", end="")
-    line = await asyncio.to_thread(sys.stdin.readline)
-    return None if line == "" else line.rstrip("\n")
+    raw = await asyncio.to_thread(sys.stdin.buffer.readline)
+    if raw == b"":
+        return None
+    encoding = sys.stdin.encoding or "utf-8"
+    try:
+        text, replaced = raw.decode(encoding), False
+    except UnicodeDecodeError:
+        text, replaced = raw.decode(encoding, errors="replace"), True
+    return _Line(text.rstrip("\n"), replaced)
 
 
-async def run_terminal_chat(url: str, *, chat_id: str | None, console: Console) -> int:
+async def run_terminal_chat(
+    url: str, *, chat_id: str | None, console: Console, errors: Console | None = None
+) -> int:
+    """Chat until standard input ends: 0, or 1 when a line was refused or the session ended
+    early. Answers go to ``console``, what went wrong to ``errors`` (standard error)."""
+    errors = errors or Console(stderr=True, soft_wrap=True)
     interactive = sys.stdin.isatty()
+    encoding = sys.stdin.encoding or "utf-8"
+    refused = False
     async with connect(url, open_timeout=10, max_size=2**22) as socket:
         if interactive:
-            console.print(f"Connected to {url}. Type a message; Ctrl-D to quit.")
+            console.print(f"Connected to {escape(url)}. Type a message; Ctrl-D to quit.")
+        number = 0
         while True:
             line = await _read_line(interactive, console)
             if line is None:
-                return 0
-            if not line.strip():
+                return 1 if refused else 0
+            number += 1
+            if line.replaced:
+                errors.print(
+                    f"[yellow]line {number}: bytes that are not {encoding} were replaced with �[/yellow]"
+                )
+            if not line.text.strip():
                 continue
-            message = {"type": "message", "content": line}
+            message = {"type": "message", "content": line.text}
             if chat_id:
                 message["chat_id"] = chat_id
             try:
                 await socket.send(json.dumps(message))
-                outcome = await _receive_answer(socket, console)
+                answer = await _receive_answer(socket, console, errors)
+                if answer.refused is not None and await _closing(socket):
+                    errors.print(f"[red]error: {escape(answer.refused)}[/red]")
+                    return 1
             except ConnectionClosed as closed:
-                await _report_closed(socket, closed, console)
+                await _report_closed(socket, closed, errors)
                 return 1
-            if outcome is None:
-                return 1
-            if chat_id is None:
-                chat_id = outcome
+            if answer.refused is not None:
+                errors.print(f"[red]line {number} refused: {escape(answer.refused)}[/red]")
+                refused = True
+            elif chat_id is None and answer.chat_id:
+                chat_id = answer.chat_id
                 console.print(f"[dim](chat {chat_id}: continue it with --chat-id {chat_id})[/dim]")
 
 
-async def _report_closed(socket, closed: ConnectionClosed, console: Console) -> None:  # type: ignore[no-untyped-def]
+async def _closing(socket) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        await asyncio.wait_for(socket.wait_closed(), CLOSE_WAIT)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def _report_closed(socket, closed: ConnectionClosed, errors: Console) -> None:  # type: ignore[no-untyped-def]
     """Say why the server closed the connection: the error it sent before closing (an
     unknown agent, say), else the close reason or code."""
     said = False
@@ -55,25 +125,27 @@ async def _report_closed(socket, closed: ConnectionClosed, console: Console) -> 
         except (ConnectionClosed, TimeoutError, ValueError):
             break
         if isinstance(event, dict) and event.get("type") == "error":
-            console.print(f"[red]error: {event.get('message')}[/red]")
+            errors.print(f"[red]error: {escape(str(event.get('message')))}[/red]")
             said = True
     if not said:
         why = (closed.rcvd.reason or closed.rcvd.code) if closed.rcvd else "no close frame"
-        console.print(f"[red]connection closed: {why}[/red]", markup=True)
+        errors.print(f"[red]connection closed: {escape(str(why))}[/red]")
 
 
-async def _receive_answer(socket, console: Console) -> str | None:  # type: ignore[no-untyped-def]
-    """Print one answer as it streams; returns the chat id, or None after an error that
-    ends the session (unknown agent)."""
-    chat_id: str | None = None
+async def _receive_answer(socket, console: Console, errors: Console) -> _Answer:  # type: ignore[no-untyped-def]
+    """Print one answer as it streams. An error before the server said "received" means it
+    refused the line; one after it is the agent's turn failing."""
+    answer = _Answer()
+    received = False
     streamed = False
     while True:
         event = json.loads(await socket.recv())
         kind = event.get("type")
         if kind == "status":
-            chat_id = event.get("chat_id") or chat_id
+            answer.chat_id = event.get("chat_id") or answer.chat_id
+            received = True
             if event.get("message") != "received":
-                console.print(f"[dim]({event.get('message')})[/dim]")
+                console.print(f"[dim]({escape(str(event.get('message')))})[/dim]")
         elif kind == "chunk":
             if not streamed:
                 console.print("[bold green]agent>[/bold green] ", end="")
@@ -85,9 +157,13 @@ async def _receive_answer(socket, console: Console) -> str | None:  # type: igno
                 console.print(event.get("content", ""), markup=False, highlight=False)
             else:
                 console.print()
-            return chat_id or event.get("message_object", {}).get("chat_id")
+            answer.chat_id = answer.chat_id or event.get("message_object", {}).get("chat_id")
+            return answer
         elif kind == "error":
             if streamed:
                 console.print()
-            console.print(f"[red]error: {event.get('message')}[/red]")
-            return chat_id
+            if not received:
+                answer.refused = str(event.get("message"))
+            else:
+                errors.print(f"[red]error: {escape(str(event.get('message')))}[/red]")
+            return answer

@@ -1,0 +1,100 @@
+"""What ``serve``, ``migrate``, ``runner`` and ``worker`` check before they start, and how a
+database's refusal is put in one line. The CLI shows a :class:`StartupError` as its message
+alone, with the error's exit code."""
+
+from __future__ import annotations
+
+from agenthub.config import Settings, mask_url
+
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
+class StartupError(Exception):
+    """A reason not to start, said in one line; ``code`` is the exit code (2: the
+    configuration is wrong, 1: a service is)."""
+
+    def __init__(self, message: str, *, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+async def check_bus(settings: Settings) -> None:
+    """Open the bus, make sure it answers, close it."""
+    from agenthub.app import prepare_bus
+    from agenthub.bus import open_bus
+    from agenthub.errors import AgentHubError
+
+    bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix)
+    try:
+        await prepare_bus(settings, bus)
+    except AgentHubError as error:
+        raise StartupError(error.message) from None
+    finally:
+        await bus.close()
+
+
+def shown_database_url(settings: Settings) -> str:
+    return mask_url(settings.database_url or settings.effective_database_url)
+
+
+def check_database_url(settings: Settings) -> None:
+    """Refuse a database URL AgentHub can't open: one it can't parse, a database it doesn't
+    support, a driver that isn't installed. Connects to nothing."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, InvalidRequestError
+
+    from agenthub.db.engine import create_engine
+
+    shown = shown_database_url(settings)
+    try:
+        backend = make_url(settings.effective_database_url).get_backend_name()
+    except (ArgumentError, ValueError) as error:
+        raise StartupError(f"Invalid database URL {shown}: {error}", code=2) from None
+    if backend not in SUPPORTED_DATABASES:
+        raise StartupError(
+            f"The database URL {shown} is not supported: AgentHub supports SQLite and PostgreSQL", code=2
+        )
+    try:
+        engine = create_engine(settings.effective_database_url, pool_size=1)  # imports the driver
+    except ImportError as error:
+        message = f"Cannot use the database at {shown}: its driver is not installed ({error})"
+        raise StartupError(message, code=2) from None
+    except (ArgumentError, InvalidRequestError, ValueError, OSError) as error:
+        raise StartupError(f"Cannot use the database at {shown}: {error}", code=2) from None
+    engine.sync_engine.dispose()
+
+
+async def ping_database(settings: Settings) -> None:
+    """Connect once: what `runner` and `worker` do before they start (`serve` and `migrate`
+    open the database to check or upgrade its schema anyway)."""
+    from sqlalchemy import text
+
+    from agenthub.db.engine import create_engine
+
+    engine = create_engine(settings.effective_database_url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    finally:
+        await engine.dispose()
+
+
+def database_failure(error: BaseException, settings: Settings) -> str | None:
+    """One line for an error that comes from the database (unreachable, refusing the role
+    or the database name, failing a statement); None for anything else, a bug included."""
+    from asyncpg import PostgresError
+    from sqlalchemy.exc import DBAPIError
+
+    shown = shown_database_url(settings)
+    if isinstance(error, DBAPIError):
+        cause = error.orig if error.orig is not None else error
+        return f"Cannot use the database at {shown}: {one_line(cause)}"
+    if isinstance(error, PostgresError):
+        return f"Cannot use the database at {shown}: {one_line(error)}"
+    if isinstance(error, OSError):  # refused, unreachable, timed out
+        return f"Cannot reach the database at {shown}: {one_line(error)}"
+    return None
+
+
+def one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
