@@ -40,7 +40,7 @@ class _Group(TyperGroup):
 app = typer.Typer(cls=_Group, help="AgentHub: host AI agents and talk to them.", no_args_is_help=True)
 agents_app = typer.Typer(cls=_Group, help="Manage agents through a running AgentHub.", no_args_is_help=True)
 app.add_typer(agents_app, name="agents")
-console = Console()
+console = Console(soft_wrap=True)  # an answer piped on is not broken into 80-column lines
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
 
 ApiUrl = Annotated[

@@ -135,12 +135,17 @@ async def test_cli_errors_are_readable_and_exit_non_zero(sqlite_url: str, tmp_pa
 
 async def test_chat_streams_both_answers_from_stdin(sqlite_url: str, tmp_path: Path) -> None:
     async with running_app(make_settings(database_url=sqlite_url, demo_agent=True)) as app:
-        result = await agenthub("chat", "demo", "--api-url", app.url, cwd=tmp_path, stdin="hello\nsecond line\n")
+        long_line = " ".join(["a line longer than any terminal's eighty columns"] * 3)
+        result = await agenthub(
+            "chat", "demo", "--api-url", app.url, cwd=tmp_path, stdin=f"hello\n{long_line}\n"
+        )
     assert result.returncode == 0, result
     assert "Traceback" not in result.stderr
     assert 'You said: "hello". That is message 1 of this chat.' in result.text
-    assert 'You said: "second line". That is message 2 of this chat.' in result.text
+    # Piped on, an answer stays one line: nothing breaks it at 80 columns.
+    assert f'You said: "{long_line}". That is message 2 of this chat.' in result.stdout
     assert result.text.index("message 1 of this chat") < result.text.index("message 2 of this chat")
+    assert "continue it with --chat-id" in result.text
 
 
 @pytest.mark.postgres
