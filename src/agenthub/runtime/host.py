@@ -22,6 +22,7 @@ from agenthub.agents import service as agents_service
 from agenthub.bus import Bus, Entry, Payload, keys
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
+from agenthub.errors import is_unavailable
 from agenthub.runtime.status import StatusStore
 from agenthub.runtime.tasks import raise_if_cancel_requested, stop_tasks
 from agenthub.runtime.turns import HostedAgent, TurnRunner
@@ -89,7 +90,16 @@ class AgentHost:
         for agent_id in list(self.agents):
             await self.release(agent_id, grace=grace)
         await stop_tasks([*(r.task for r in self._readers), self._heartbeat_task])
-        await self._bus.delete(*host_keys(self.host_id, readers=len(self._readers)))
+        try:
+            await self._bus.delete(*host_keys(self.host_id, readers=len(self._readers)))
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            # Closing during an outage: the keys expire by themselves, and the supervisor
+            # takes the missing heartbeat for what it is.
+            log.warning(
+                "host closed without removing its keys: the bus is unreachable", extra={"host_id": self.host_id}
+            )
 
     async def beat(self) -> None:
         await self._bus.set(
@@ -179,8 +189,13 @@ class AgentHost:
             await self._wake(reader)
 
     async def _wake(self, reader: _Reader) -> None:
-        """Interrupt a blocking read so the reader picks up its new set of streams."""
-        await self._bus.add(keys.host_wake(self.host_id, reader.index), {"wake": True})
+        """Interrupt a blocking read so the reader picks up its new set of streams. With the
+        bus unreachable there is no read to interrupt: the next one uses the new set."""
+        try:
+            await self._bus.add(keys.host_wake(self.host_id, reader.index), {"wake": True})
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
 
     async def _read_loop(self, reader: _Reader) -> None:
         wake = keys.host_wake(self.host_id, reader.index)
