@@ -7,8 +7,8 @@ Placements:
 - ``process``: a runner process per agent (``isolation: process`` with Redis);
 - ``worker``: a task in the least-loaded live ``agenthub worker``.
 
-A lease key per agent (``agent_lease:{id}``) makes sure one supervisor manages an agent even
-with several gateway replicas.
+A lease per agent makes sure one supervisor manages it even with several gateway replicas
+(see :mod:`agenthub.runtime.liveness`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from agenthub.errors import NotFound
 from agenthub.ops.metrics import Metrics
 from agenthub.runtime.host import AgentHost, host_keys, new_host_id
 from agenthub.runtime.launcher import ProcessLauncher, describe_exit, signal_process
+from agenthub.runtime.liveness import Liveness
 from agenthub.runtime.status import StatusStore, activity_key
 from agenthub.runtime.tasks import raise_if_cancel_requested
 
@@ -80,6 +81,7 @@ class Supervisor:
         self._launcher = launcher
         self._metrics = metrics
         self.statuses = StatusStore(bus)
+        self._liveness = Liveness(bus=bus, settings=settings, owner_id=self.id)
         self.managed: dict[str, Managed] = {}
         self._wanted: dict[str, tuple[float, float]] = {}
         """Agents to start once their lease is free: id -> (asked at, give up at)."""
@@ -102,7 +104,7 @@ class Supervisor:
                     managed.running, managed.running_since = True, time.time()
             return not managed.running
         status = await self.statuses.get(agent_id)
-        if status.get("status") == "running" and await self._host_alive(status.get("host_id")):
+        if status.get("status") == "running" and await self._liveness.host_alive(status.get("host_id")):
             return False
         await self.start(agent_id)
         return True
@@ -113,7 +115,7 @@ class Supervisor:
                 agent = await agents_service.load_for_runtime(session, agent_id=agent_id)
             if agent_id in self.managed:
                 return await self.statuses.describe(agent_id)
-            if not await self._acquire_lease(agent_id):
+            if not await self._liveness.acquire_lease(agent_id):
                 # Another gateway holds it: it runs the agent, or it has just died and its
                 # heartbeat still looks fresh. Try again on the next checks until the agent
                 # runs somewhere, so a message sent meanwhile is not left unanswered.
@@ -179,10 +181,10 @@ class Supervisor:
         """An agent not managed here whose owner is gone (killed without a shutdown) may
         still be hosted by a live worker, which nobody else would tell to let it go."""
         holder = await self._bus.get(keys.agent_lease(agent_id))
-        if holder is not None and await self._host_alive(holder.get("owner")):
+        if holder is not None and await self._liveness.host_alive(holder.get("owner")):
             return  # its owner is alive and acts on the 'stopped' status
         host_id = status.get("host_id")
-        if status.get("status") in ("starting", "running") and host_id and await self._host_alive(host_id):
+        if status.get("status") in ("starting", "running") and host_id and await self._liveness.host_alive(host_id):
             await self._bus.add(keys.host_control(host_id), {
                 "op": "release", "agent_id": agent_id,
                 "grace": 0.0 if force else self._settings.stop_grace_period,
@@ -289,7 +291,7 @@ class Supervisor:
             return
         renew = self._bus.batch()
         for managed in agents:
-            renew.set(keys.agent_lease(managed.agent_id), {"owner": self.id}, ttl=self._lease_ttl())
+            renew.set(keys.agent_lease(managed.agent_id), {"owner": self.id}, ttl=self._liveness.lease_ttl())
         await renew.execute()
         statuses = await self._bus.get_many([keys.agent_status(m.agent_id) for m in agents])
         host_ids = sorted({m.host_id for m in agents if m.host_id})
@@ -298,7 +300,7 @@ class Supervisor:
             async with self._lock(managed.agent_id):
                 if self.managed.get(managed.agent_id) is not managed:
                     continue
-                alive = self._fresh(beats.get(managed.host_id or ""), now)
+                alive = self._liveness.fresh(beats.get(managed.host_id or ""), now)
                 await self._check_one(managed, status or {}, alive, now)
 
     async def _check_one(self, managed: Managed, status: dict[str, Any], alive: bool, now: float) -> None:
@@ -340,7 +342,7 @@ class Supervisor:
                 agent_id in self.managed
                 or now > give_up_at
                 or (status.get("status") in ("stopped", "error") and status.get("changed_at", 0) > asked_at)
-                or (status.get("status") == "running" and await self._host_alive(status.get("host_id")))
+                or (status.get("status") == "running" and await self._liveness.host_alive(status.get("host_id")))
             )
             if settled:
                 self._wanted.pop(agent_id, None)
@@ -387,46 +389,9 @@ class Supervisor:
             await asyncio.to_thread(managed.process.join, 5)
 
     # --- helpers --------------------------------------------------------------------------
-    def _lease_ttl(self) -> float:
-        return max(self._settings.process_check_interval * 5, 15.0)
-
-    async def _acquire_lease(self, agent_id: str) -> bool:
-        key = keys.agent_lease(agent_id)
-        if await self._bus.set(key, {"owner": self.id}, ttl=self._lease_ttl(), only_if_absent=True):
-            return True
-        holder = await self._bus.get(key)
-        if holder is None or holder.get("owner") == self.id:
-            return holder is not None
-        if await self._host_alive(holder.get("owner")):
-            return False
-        # The gateway holding the lease is gone (killed without a shutdown): take it over.
-        await self._bus.compare_and_delete(key, "owner", str(holder.get("owner")))
-        taken = await self._bus.set(key, {"owner": self.id}, ttl=self._lease_ttl(), only_if_absent=True)
-        if taken:
-            log.warning("took over the lease of a dead gateway", extra={"agent_id": agent_id})
-        return taken
-
-    async def _host_alive(self, host_id: str | None) -> bool:
-        if not host_id:
-            return False
-        return self._fresh(await self._bus.get(keys.host_heartbeat(host_id)), time.time())
-
-    def _fresh(self, beat: dict[str, Any] | None, now: float) -> bool:
-        return beat is not None and now - beat["at"] <= self._settings.heartbeat_stale_after
-
     async def _live_workers(self) -> dict[str, int]:
-        """Live worker hosts and how many agents each holds."""
-        members = sorted(await self._bus.set_members(keys.WORKERS_SET))
-        beats = await self._bus.get_many([keys.host_heartbeat(m) for m in members])
-        now = time.time()
-        load: dict[str, int] = {}
+        placed: dict[str, int] = {}
         for m in self.managed.values():
             if m.placement == "worker" and m.host_id:
-                load[m.host_id] = load.get(m.host_id, 0) + 1
-        live: dict[str, int] = {}
-        for member, beat in zip(members, beats, strict=True):
-            if beat is None:
-                await self._bus.set_remove(keys.WORKERS_SET, member)
-            elif self._fresh(beat, now):
-                live[member] = max(int(beat.get("agents", 0)), load.get(member, 0))
-        return live
+                placed[m.host_id] = placed.get(m.host_id, 0) + 1
+        return await self._liveness.live_workers(placed)
