@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
-from agenthub.config import ConfigurationError, Settings, mask_url
+from agenthub.config import ConfigurationError, Settings, mask_url, normalise_database_url
 
 
 def test_seed_names_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,3 +85,27 @@ def test_hosting_outside_serve_requires_redis(monkeypatch: pytest.MonkeyPatch) -
 )
 def test_mask_url_hides_credentials(url: str, shown: str) -> None:
     assert mask_url(url) == shown
+
+
+@pytest.mark.parametrize("url", ["notaurl", "http://127.0.0.1:6379/0", "127.0.0.1:6379"])
+def test_a_redis_url_without_a_redis_scheme_is_refused(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("REDIS_URL", url)
+    with pytest.raises(ValidationError, match="redis://"):
+        Settings(_env_file=None)
+
+
+@pytest.mark.postgres
+async def test_a_postgres_url_with_libpq_sslmode_works(postgres_url: str) -> None:
+    """``?sslmode=`` is what people copy from libpq and hosting dashboards; asyncpg calls
+    it ``ssl``."""
+    from sqlalchemy import text
+
+    from agenthub.db.engine import create_engine
+
+    plain = postgres_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    engine = create_engine(normalise_database_url(f"{plain}?sslmode=disable"))
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await engine.dispose()

@@ -20,6 +20,7 @@ from agenthub.billing import api as billing_api
 from agenthub.bus import Bus, open_bus
 from agenthub.channels import sse, websocket
 from agenthub.channels.gateway import Gateway
+from agenthub.channels.origins import ForeignOriginGuard
 from agenthub.chats import api as chats_api
 from agenthub.config import Settings, mask_url
 from agenthub.db import migrate
@@ -141,6 +142,7 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(ForeignOriginGuard, allowed=settings.origins)
     if settings.origins:  # pages of other origins may call the API (see channels/origins.py)
         app.add_middleware(
             CORSMiddleware,

@@ -17,6 +17,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from agenthub import startup
 from agenthub.config import ConfigurationError, Settings, mask_url
+from agenthub.errors import plain_problem
 from agenthub.startup import StartupError
 
 
@@ -60,7 +61,7 @@ def _settings() -> Settings:
         return Settings()
     except ValidationError as error:  # one line naming each variable, not pydantic's report
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
+            f"{'.'.join(str(part) for part in problem['loc']).upper()}: {plain_problem(problem['msg'])}"
             for problem in error.errors()
         )
         _fail(f"Invalid configuration: {problems}", code=2)

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _level_in_any_case(cls, value: object) -> object:
@@ -122,15 +129,22 @@ class Settings(BaseSettings):
 
 
 def normalise_database_url(url: str) -> str:
-    """Accept the plain scheme people paste and pick the async driver for it."""
+    """Accept the plain scheme people paste and pick the async driver for it. libpq's
+    ``sslmode`` parameter is asyncpg's ``ssl`` (same values: disable ... verify-full)."""
     for plain, driver in (
         ("postgresql://", "postgresql+asyncpg://"),
         ("postgres://", "postgresql+asyncpg://"),
         ("sqlite://", "sqlite+aiosqlite://"),
     ):
         if url.startswith(plain):
-            return driver + url[len(plain):]
+            url = driver + url[len(plain):]
+            break
+    if url.startswith("postgresql+asyncpg://"):
+        url = _SSLMODE.sub(r"\1ssl=", url)
     return url
+
+
+_SSLMODE = re.compile(r"([?&])sslmode=")
 
 
 _URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<authority>[^/?#]*)(?P<rest>.*)", re.DOTALL)

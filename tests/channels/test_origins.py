@@ -9,6 +9,7 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from agenthub.channels.origins import origin_allowed
+from tests.agents.helpers import assert_error
 from tests.channels.helpers import turn
 from tests.support.server import make_settings, running_app
 
@@ -61,6 +62,20 @@ async def test_a_websocket_from_another_site_is_refused(sqlite_url: str) -> None
             })
             assert "access-control-allow-origin" not in preflight.headers
 
+            # A bodiless POST needs no preflight: the page could send it; it is refused.
+            assert (await client.post("/api/v1/agents/guarded/start")).status_code == 200
+            for method, path in (("POST", "/stop?force=true"), ("POST", "/restart"), ("DELETE", "")):
+                refused = await client.request(
+                    method, f"/api/v1/agents/guarded{path}", headers={"origin": "http://evil.example"}
+                )
+                error = assert_error(refused, 403, "forbidden")
+                assert "ALLOWED_ORIGINS" in error["message"]
+            assert (await client.get("/api/v1/agents/guarded/status")).json()["status"] == "running"
+            # AgentHub's own page and clients that are not browsers may.
+            own = await client.post("/api/v1/agents/guarded/stop", headers={"origin": app.url})
+            assert own.status_code == 200 and own.json()["status"] == "stopped"
+            assert (await client.post("/api/v1/agents/guarded/start")).status_code == 200
+
 
 async def test_allowed_origins_may_use_the_websocket_and_the_api(sqlite_url: str) -> None:
     site = "https://app.example.com"
@@ -75,6 +90,8 @@ async def test_allowed_origins_may_use_the_websocket_and_the_api(sqlite_url: str
             assert preflight.headers["access-control-allow-origin"] == site
             listed = await client.get("/api/v1/agents", headers={"origin": site})
             assert listed.headers["access-control-allow-origin"] == site
+            started = await client.post("/api/v1/agents/guarded/start", headers={"origin": site})
+            assert started.status_code == 200 and started.headers["access-control-allow-origin"] == site
         async with websockets.connect(f"{app.ws_url}/ws/agents/guarded", origin=site) as socket:
             assert (await turn(socket, "from the allowed site"))[-1]["type"] == "message"
         with pytest.raises(InvalidStatus):
