@@ -11,7 +11,9 @@ import pytest
 from agenthub.agents.schemas import mask_secrets, mask_settings
 from tests.agents.helpers import agent_body, client_for
 
-SECRETS = ("TOPTOKEN", "NESTEDTOK", "LISTSECRET", "DEEPKEY", "URLPASS", "BASEPASS", "PROMPTPASS")
+SECRETS = (
+    "TOPTOKEN", "NESTEDTOK", "LISTSECRET", "DEEPKEY", "URLPASS", "BASEPASS", "PROMPTPASS", "PASSWD6", "BEARER7",
+)
 INTEGRATION = {
     "type": "webhook",
     "settings": {
@@ -21,6 +23,8 @@ INTEGRATION = {
         "list": [{"secret": "LISTSECRET", "name": "first"}, {"deeper": [{"api_key": "DEEPKEY"}]}],
         "url": "https://user:URLPASS@example.com/x",
         "plain_url": "https://example.com/y",
+        "passwd": "PASSWD6",
+        "headers": {"authorization": {"bearer": "BEARER7"}},
     },
 }
 SETTINGS = {
@@ -39,6 +43,8 @@ SHOWN_INTEGRATION = {
         "list": [{"secret": "***", "name": "first"}, {"deeper": [{"api_key": "***"}]}],
         "url": "https://user:***@example.com/x",
         "plain_url": "https://example.com/y",
+        "passwd": "***",
+        "headers": {"authorization": "***"},
     },
 }
 
@@ -135,14 +141,16 @@ def test_url_passwords_are_masked_and_the_rest_stays_readable(text: str, shown: 
 
 def test_a_secret_name_masks_its_whole_value_and_empty_values_stay_visible() -> None:
     settings = {
-        "credentials": {"user": "u"},
+        "options": {"user": "u"},
+        "credentials": {"user": "u", "pin": "1234"},
         "secrets": ["a", "b"],
         "api_key": "",
         "token_ttl": 0,
         "keep": [[{"password": "x"}]],
     }
     assert mask_secrets(settings) == {
-        "credentials": {"user": "u"},
+        "options": {"user": "u"},
+        "credentials": "***",
         "secrets": "***",
         "api_key": "",
         "token_ttl": 0,

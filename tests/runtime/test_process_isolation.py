@@ -242,6 +242,10 @@ async def test_an_agent_left_behind_by_a_dead_gateway_is_taken_over(
                 "status": "running", "pid": 2**22 + 1, "host_id": "runner-that-died", "restart_count": 0,
             }, ttl=600)
 
+            # Its status no longer claims it runs: its runner sends no heartbeat.
+            left = await get_status(client, agent_id)
+            assert left["status"] == "stopped" and "heartbeats" in left["error"], left
+
             reply = await asyncio.wait_for(chat(client, agent_id, "anyone there?"), 15)
             assert reply.content == said("anyone there?", 1)
             status = await get_status(client, agent_id)
@@ -322,3 +326,13 @@ async def test_clients_waiting_for_an_answer_hear_at_once_that_the_agent_was_sto
                 names = [name for name, _ in parse_sse(response.text)]
                 assert names[-2:] == ["error", "done"], names
                 assert time.monotonic() - stopped_at < 5, "told at once, not after the turn's timeout"
+
+                # Deleted while a client waits: told it will not be answered at all.
+                await socket.send(json.dumps({"type": "message", "content": "one more"}))
+                await asyncio.sleep(1.5)
+                assert (await client.delete("/api/v1/agents/halted")).status_code == 204
+                events = []
+                while not events or events[-1]["type"] not in ("message", "error"):
+                    events.append(json.loads(await asyncio.wait_for(socket.recv(), 10)))
+                assert events[-1]["type"] == "error" and "deleted" in events[-1]["message"], events
+                assert "will not be answered" in events[-1]["message"]

@@ -82,7 +82,7 @@ async def update_agent(
 async def delete_agent(
     agent_id: ExistingAgentId, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
 ) -> None:
-    await supervisor.stop(agent_id, force=False)
+    await supervisor.stop(agent_id, force=False, announce=False)  # forget() says it was deleted
     await service.delete(session, org_id=org_id, agent_id=agent_id)
     await supervisor.forget(agent_id)
 

@@ -17,7 +17,10 @@ from pydantic import (
 )
 
 AGENT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,63}$"
-SECRET_HINTS = ("token", "secret", "password", "api_key", "apikey", "key")
+SECRET_HINTS = (
+    "token", "secret", "password", "passwd", "pwd", "api_key", "apikey", "key", "auth", "bearer", "credential",
+    "cookie", "session", "signature",
+)
 MASK = "***"
 _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/?#@]*:)([^\s/?#]+)(?=@)", re.IGNORECASE)
 

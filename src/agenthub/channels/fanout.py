@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 
 from agenthub.bus import Bus, Payload, Subscription, keys
@@ -25,16 +26,20 @@ class Listener:
         self._router = router
         self.agent_id = agent_id
         self.expected: set[str] = set()
+        self.expected_at: dict[str, float] = {}
+        """When each message began to be waited for (wall clock, as stop announcements say)."""
         self.queue: asyncio.Queue[Payload] = asyncio.Queue()
         self.closed = False
 
     def expect(self, message_id: str) -> None:
         """Receive the events answering ``message_id``; call before the message is sent."""
         self.expected.add(message_id)
+        self.expected_at[message_id] = time.time()
         self._router._route(self.agent_id, message_id, self)
 
     def answered(self, message_id: str) -> None:
         self.expected.discard(message_id)
+        self.expected_at.pop(message_id, None)
         self._router._unroute(self.agent_id, message_id, self)
 
     async def get(self, timeout: float | None = None) -> Payload | None:
@@ -102,7 +107,8 @@ class OutputRouter:
             try:
                 async for event in feed.subscription:
                     if event.get("type") == "stopped":
-                        _tell_stopped(feed)
+                        deleted, began = bool(event.get("deleted")), float(event.get("at") or 0)
+                        _tell_stopped(feed, deleted=deleted, before=began)
                         continue
                     listener = feed.routes.get(str(event.get("reply_to")))
                     if listener is not None:
@@ -150,12 +156,16 @@ class OutputRouter:
 STOPPED_MESSAGE = (
     "The agent was stopped before it answered; the message is kept and is answered when the agent runs again."
 )
+DELETED_MESSAGE = "The agent was deleted before it answered; the message will not be answered."
 
 
-def _tell_stopped(feed: _Feed) -> None:
-    """The agent stopped: each message still waiting for its answer gets an error now."""
+def _tell_stopped(feed: _Feed, *, deleted: bool, before: float) -> None:
+    """The agent stopped: each message that was waiting for its answer when the stop began
+    gets an error now. One sent since then started the agent again, or will."""
+    message = DELETED_MESSAGE if deleted else STOPPED_MESSAGE
     for message_id, listener in list(feed.routes.items()):
-        listener.queue.put_nowait({"type": "error", "reply_to": message_id, "response": STOPPED_MESSAGE})
+        if listener.expected_at.get(message_id, 0.0) <= before:
+            listener.queue.put_nowait({"type": "error", "reply_to": message_id, "response": message})
 
 
 async def _stop(feed: _Feed) -> None:

@@ -17,8 +17,11 @@ def activity_key(agent_id: str) -> str:
 
 
 class StatusStore:
-    def __init__(self, bus: Bus) -> None:
+    def __init__(self, bus: Bus, *, stale_after: float | None = None) -> None:
+        """``stale_after``: seconds without a heartbeat after which :meth:`describe` no
+        longer shows a 'running' agent as running (its host died without a word)."""
         self._bus = bus
+        self._stale_after = stale_after
 
     async def get(self, agent_id: str) -> dict[str, Any]:
         raw = await self._bus.get(keys.agent_status(agent_id))
@@ -60,9 +63,14 @@ class StatusStore:
         if status.get("host_id"):
             beat = await self._bus.get(keys.host_heartbeat(status["host_id"]))
             heartbeat = beat["at"] if beat else None
+        shown = status.get("status", "stopped")
+        error = status.get("error")
+        if shown == "running" and self._host_gone(heartbeat):
+            shown = "stopped"
+            error = "its host stopped sending heartbeats (it was killed or lost); the next message starts it again"
         return {
             "agent_id": agent_id,
-            "status": status.get("status", "stopped"),
+            "status": shown,
             "pid": status.get("pid"),
             "host": status.get("host"),
             "host_id": status.get("host_id"),
@@ -72,5 +80,10 @@ class StatusStore:
             "last_heartbeat": heartbeat,
             "last_activity": await self.last_activity(agent_id),
             "config_version": status.get("config_version"),
-            "error": status.get("error"),
+            "error": error,
         }
+
+    def _host_gone(self, heartbeat: float | None) -> bool:
+        if self._stale_after is None:
+            return False
+        return heartbeat is None or time.time() - heartbeat > self._stale_after

@@ -80,7 +80,7 @@ class Supervisor:
         self._local = local_host
         self._launcher = launcher
         self._metrics = metrics
-        self.statuses = StatusStore(bus)
+        self.statuses = StatusStore(bus, stale_after=settings.heartbeat_stale_after)
         self._liveness = Liveness(bus=bus, settings=settings, owner_id=self.id)
         self.managed: dict[str, Managed] = {}
         self._wanted: dict[str, tuple[float, float]] = {}
@@ -146,6 +146,7 @@ class Supervisor:
     async def stop(self, agent_id: str, *, force: bool = False, announce: bool = True) -> dict[str, Any]:
         """Stop the agent. ``announce``: tell clients waiting for its answers that it
         stopped (not when it starts again at once)."""
+        began = time.time()
         async with self._lock(agent_id):
             # Read first: with the bus unreachable the stop fails (503) before anything is
             # done, rather than after the runner was killed and forgotten.
@@ -156,7 +157,7 @@ class Supervisor:
                 await self._halt(managed, force=force)
                 await self._bus.compare_and_delete(keys.agent_lease(agent_id), "owner", self.id)
                 if announce:
-                    await self._announce_stopped(agent_id)
+                    await self._announce_stopped(agent_id, began=began)
             else:
                 await self._release_orphan(agent_id, status, force=force)
             if managed is not None or status.get("status") != "stopped":
@@ -168,12 +169,13 @@ class Supervisor:
             log.info("agent stopped", extra={"agent_id": agent_id, "force": force})
             return await self.statuses.describe(agent_id)
 
-    async def _announce_stopped(self, agent_id: str) -> None:
-        """Tell every gateway that the agent stopped: clients still waiting for an answer
-        hear so now (their messages stay on its input for when it runs again) instead of
-        when they time out."""
+    async def _announce_stopped(self, agent_id: str, *, began: float, deleted: bool = False) -> None:
+        """Tell every gateway that the agent stopped (or was deleted): clients that were
+        waiting for an answer when the stop ``began`` hear so now instead of when they time
+        out."""
+        event = {"type": "stopped", "agent_id": agent_id, "deleted": deleted, "at": began}
         try:
-            await self._bus.publish(keys.agent_output(agent_id), {"type": "stopped", "agent_id": agent_id})
+            await self._bus.publish(keys.agent_output(agent_id), event)
         except Exception as error:  # noqa: BLE001 - the stop itself is done
             log.warning("could not announce a stop: %s", type(error).__name__, extra={"agent_id": agent_id})
 
@@ -195,12 +197,14 @@ class Supervisor:
         (unanswered messages of a deleted agent have no one to answer them), activity and
         lease. Its status stays 'stopped' (forced) for a while, so a gateway that owned it
         stops it too."""
-        await self.stop(agent_id, force=True)
+        began = time.time()
+        await self.stop(agent_id, force=True, announce=False)
         status = await self.statuses.get(agent_id)
         await self._bus.set(keys.agent_status(agent_id), {
-            **status, "status": "stopped", "force": True, "restart_count": 0, "error": None,
+            **status, "status": "stopped", "force": True, "deleted": True, "restart_count": 0, "error": None,
             "changed_at": time.time(),
         }, ttl=DELETED_STATUS_TTL)
+        await self._announce_stopped(agent_id, began=began, deleted=True)
         await self._bus.delete(keys.agent_input(agent_id), activity_key(agent_id), keys.agent_lease(agent_id))
         self._locks.pop(agent_id, None)
 
@@ -309,7 +313,9 @@ class Supervisor:
             self.managed.pop(managed.agent_id, None)
             await self._halt(managed, force=bool(status.get("force")))
             await self._bus.compare_and_delete(keys.agent_lease(managed.agent_id), "owner", self.id)
-            await self._announce_stopped(managed.agent_id)
+            await self._announce_stopped(
+                managed.agent_id, began=float(status.get("changed_at", 0)), deleted=bool(status.get("deleted"))
+            )
             log.info("agent stopped through another gateway", extra={"agent_id": managed.agent_id})
             return
         if managed.next_start_at is not None:
