@@ -148,3 +148,15 @@ async def test_a_body_that_is_not_sent_as_json_is_415(sqlite_url: str, content_t
         # A +json type is JSON too.
         created = await client.post(AGENTS, content=body, headers={"content-type": "application/vnd.api+json"})
         assert created.status_code == 201, created.text
+
+
+async def test_a_compressed_body_is_415_not_read_as_plain_json(sqlite_url: str) -> None:
+    import gzip
+
+    async with client_for(sqlite_url, demo_agent=True) as (_app, client):
+        body = gzip.compress(b'{"content": "hi"}')
+        response = await client.post(f"{AGENTS}/demo/chat", content=body, headers={
+            "content-type": "application/json", "content-encoding": "gzip",
+        })
+        error = assert_error(response, 415)
+        assert "gzip" in error["message"]

@@ -356,10 +356,15 @@ def chat(
 
     It talks over the WebSocket and reads lines from standard input, so it also works with a pipe.
     """
+    import re
+
     from websockets.exceptions import InvalidStatus, WebSocketException
 
     from agenthub.channels.terminal import HANDSHAKE_REFUSALS, chat_url, run_terminal_chat
+    from agenthub.chats.schemas import CHAT_ID_PATTERN
 
+    if chat_id is not None and not re.fullmatch(CHAT_ID_PATTERN, chat_id):
+        _fail(f"Invalid --chat-id {chat_id!r}: letters, digits and _.:@- only, at most 128 characters", code=2)
     api = _api(api_url)
     url = chat_url(api, agent_id)
     try:

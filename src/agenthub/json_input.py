@@ -137,6 +137,10 @@ class StrictJSONRoute(APIRoute):
 
         async def strict_handler(request: Request) -> Response:
             strict = StrictJSONRequest(request.scope, request.receive)
+            encoding = strict.headers.get("content-encoding", "identity").strip().lower()
+            if takes_body and encoding != "identity":  # it would be read as if it were not encoded
+                detail = f"bodies sent with Content-Encoding {encoding} are not read"
+                raise HTTPException(status_code=415, detail=detail)
             if takes_body and not _is_json(strict.headers.get("content-type")) and await strict.body():
                 raise HTTPException(
                     status_code=415, detail="send the body as JSON, with Content-Type: application/json"

@@ -92,3 +92,12 @@ async def test_a_password_in_the_api_url_is_masked(tmp_path: Path) -> None:
     for result in results:
         assert "pw999" not in result.stdout + result.stderr, result
         assert len(result.stderr.strip().splitlines()) == 1, result
+
+
+async def test_a_bad_chat_id_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    result = await agenthub(
+        "chat", "demo", "--chat-id", "bad id!", "--api-url", "http://127.0.0.1:9", cwd=tmp_path, stdin="hello\n"
+    )
+    assert result.returncode == 2, result
+    assert "Invalid --chat-id" in result.stderr and "Traceback" not in result.stderr
+    assert "Cannot reach" not in result.text, "refused before connecting"
