@@ -3,6 +3,8 @@ refused, its requests get no CORS headers; ALLOWED_ORIGINS lets named sites in."
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 import websockets
@@ -48,6 +50,8 @@ async def test_a_websocket_from_another_site_is_refused(sqlite_url: str) -> None
             async with websockets.connect(url, origin="http://evil.example"):
                 pass
         assert refused.value.response.status_code == 403
+        error = json.loads(refused.value.response.body)["error"]
+        assert error["code"] == "forbidden" and "ALLOWED_ORIGINS" in error["message"]
 
         async with websockets.connect(url, origin=app.url) as socket:  # AgentHub's own page
             events = await turn(socket, "from our page")
