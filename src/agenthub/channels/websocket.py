@@ -166,6 +166,11 @@ def _short(error: Exception) -> str:
     return str(error)
 
 
+FOREIGN_ORIGIN_REFUSED = (
+    "WebSockets from pages of other sites are refused; list the site in ALLOWED_ORIGINS to let it in"
+)
+
+
 async def _refuse_handshake(websocket: WebSocket, status: int, code: str, message: str) -> None:
     """Answer the handshake with ``status`` and the JSON error body where the server can
     send one (the ASGI denial-response extension); a bare 403 otherwise."""
@@ -181,9 +186,8 @@ async def agent_socket(websocket: WebSocket, agent_id: str) -> None:
     settings: Settings = websocket.app.state.settings
     origin = websocket.headers.get("origin")
     if not origin_allowed(origin, host=websocket.headers.get("host"), allowed=settings.origins):
-        log.warning("WebSocket from another site refused", extra={"agent_id": agent_id, "origin": origin[:200]})
-        await _refuse_handshake(websocket, 403, "forbidden", "WebSockets from pages of other sites are refused; "
-                                "list the site in ALLOWED_ORIGINS to let it in")
+        log.warning("WebSocket from another site refused", extra={"agent_id": agent_id, "origin": str(origin)[:200]})
+        await _refuse_handshake(websocket, 403, "forbidden", FOREIGN_ORIGIN_REFUSED)
         return
     await websocket.accept()
     try:
