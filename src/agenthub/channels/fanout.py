@@ -25,21 +25,18 @@ class Listener:
     def __init__(self, router: OutputRouter, agent_id: str) -> None:
         self._router = router
         self.agent_id = agent_id
-        self.expected: set[str] = set()
-        self.expected_at: dict[str, float] = {}
-        """When each message began to be waited for (wall clock, as stop announcements say)."""
+        self.expected: dict[str, float] = {}
+        """The messages waited for, and since when (wall clock, as stop announcements say)."""
         self.queue: asyncio.Queue[Payload] = asyncio.Queue()
         self.closed = False
 
     def expect(self, message_id: str) -> None:
         """Receive the events answering ``message_id``; call before the message is sent."""
-        self.expected.add(message_id)
-        self.expected_at[message_id] = time.time()
+        self.expected[message_id] = time.time()
         self._router._route(self.agent_id, message_id, self)
 
     def answered(self, message_id: str) -> None:
-        self.expected.discard(message_id)
-        self.expected_at.pop(message_id, None)
+        self.expected.pop(message_id, None)
         self._router._unroute(self.agent_id, message_id, self)
 
     async def get(self, timeout: float | None = None) -> Payload | None:
@@ -164,7 +161,7 @@ def _tell_stopped(feed: _Feed, *, deleted: bool, before: float) -> None:
     gets an error now. One sent since then started the agent again, or will."""
     message = DELETED_MESSAGE if deleted else STOPPED_MESSAGE
     for message_id, listener in list(feed.routes.items()):
-        if listener.expected_at.get(message_id, 0.0) <= before:
+        if listener.expected.get(message_id, 0.0) <= before:
             listener.queue.put_nowait({"type": "error", "reply_to": message_id, "response": message})
 
 
