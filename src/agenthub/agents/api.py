@@ -60,19 +60,18 @@ async def get_agent(agent_id: AgentId, session: SessionDep, org_id: OrgDep) -> A
 async def update_agent(
     agent_id: AgentId, data: AgentUpdate, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
 ) -> AgentUpdated:
-    before = (await service.get(session, org_id=org_id, agent_id=agent_id)).config_version
-    agent = await service.update(session, org_id=org_id, agent_id=agent_id, data=data)
+    agent, changed = await service.update(session, org_id=org_id, agent_id=agent_id, data=data)
     current = await supervisor.statuses.get(agent_id)
     running = current.get("status") in ("starting", "running")
     stale = running and current.get("config_version") != agent.config_version
-    if agent.config_version == before:
-        message = "Nothing changed."
+    if not changed:
+        message = "Nothing changed." + (
+            " The agent is still running an older config and takes this one on its next restart." if stale else ""
+        )
     elif stale:
         message = "Saved. The agent is running an older config and takes this one on its next restart."
     else:
         message = "Saved."
-    if stale and agent.config_version == before:
-        message += " The agent is still running an older config and takes this one on its next restart."
     return AgentUpdated(
         **AgentRead.model_validate(agent).model_dump(), restart_required=stale, message=message
     )

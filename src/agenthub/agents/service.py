@@ -96,7 +96,9 @@ def _keep_masked_secrets(new: dict[str, Any], old: dict[str, Any]) -> dict[str, 
 
 async def update(
     session: AsyncSession, *, org_id: str, agent_id: str, data: AgentUpdate
-) -> Agent:
+) -> tuple[Agent, bool]:
+    """The agent with ``data`` applied, and whether that changed anything (a change is a
+    new ``config_version``)."""
     agent = await get(session, org_id=org_id, agent_id=agent_id)
     changed = False
     if data.name is not None and data.name != agent.name:
@@ -116,7 +118,7 @@ async def update(
     if changed:
         agent.config_version += 1
         await session.flush()
-    return agent
+    return agent, changed
 
 
 async def delete(session: AsyncSession, *, org_id: str, agent_id: str) -> None:
