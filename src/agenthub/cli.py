@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -69,43 +70,14 @@ def _settings() -> Settings:
         _fail(f"Invalid configuration: {error}", code=2)
 
 
-def _require_bus(settings: Settings) -> None:
-    try:
-        asyncio.run(startup.check_bus(settings))
-    except StartupError as error:
-        _fail(str(error), code=error.code)
-
-
-def _require_database_url(settings: Settings) -> None:
-    try:
-        startup.check_database_url(settings)
-    except StartupError as error:
-        _fail(str(error), code=error.code)
-
-
-def _database_run(main: Coroutine[Any, Any, Any], settings: Settings) -> Any:
-    """``asyncio.run(main)``; what the database says to stop it is one line."""
+@contextlib.contextmanager
+def _failing_in_one_line(settings: Settings) -> Iterator[None]:
+    """What stops a command from starting (a setting, a check, what the database says) is
+    one line and an exit code; anything else, a bug included, keeps its traceback."""
     from agenthub.errors import AgentHubError
 
     try:
-        return asyncio.run(main)
-    except StartupError as error:
-        _fail(str(error), code=error.code)
-    except AgentHubError as error:
-        _fail(error.message)
-    except Exception as error:
-        if (failure := startup.database_failure(error, settings)) is None:
-            raise
-        _fail(failure)
-
-
-def _host(main: Coroutine[Any, Any, int | None], settings: Settings) -> int:
-    """Run a runner or a worker until it stops; what keeps it from starting is one line."""
-    from agenthub.errors import AgentHubError
-    from agenthub.runtime import loop as event_loop
-
-    try:
-        return event_loop.run(main) or 0
+        yield
     except ConfigurationError as error:
         _fail(str(error), code=2)
     except StartupError as error:
@@ -116,6 +88,30 @@ def _host(main: Coroutine[Any, Any, int | None], settings: Settings) -> int:
         if (failure := startup.database_failure(error, settings)) is None:
             raise
         _fail(failure)
+
+
+def _require_bus(settings: Settings) -> None:
+    with _failing_in_one_line(settings):
+        asyncio.run(startup.check_bus(settings))
+
+
+def _require_database_url(settings: Settings) -> None:
+    with _failing_in_one_line(settings):
+        startup.check_database_url(settings)
+
+
+def _database_run(main: Coroutine[Any, Any, Any], settings: Settings) -> Any:
+    """``asyncio.run(main)``; what the database says to stop it is one line."""
+    with _failing_in_one_line(settings):
+        return asyncio.run(main)
+
+
+def _host(main: Coroutine[Any, Any, int | None], settings: Settings) -> int:
+    """Run a runner or a worker until it stops; what keeps it from starting is one line."""
+    from agenthub.runtime import loop as event_loop
+
+    with _failing_in_one_line(settings):
+        return event_loop.run(main) or 0
 
 
 @app.command(cls=_Command)
