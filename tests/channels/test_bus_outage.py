@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 from websockets.asyncio.client import connect
 
 from tests.channels.helpers import assert_json_error, create_agent, eventually, turn
 from tests.support.server import make_settings, running_app
 from tests.support.sse import parse_sse
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import proxied_redis
 
 pytestmark = [pytest.mark.redis]
 
@@ -27,14 +26,8 @@ async def _answer(client: httpx.AsyncClient, agent_id: str, content: str, chat_i
 async def test_a_redis_outage_is_503_stores_nothing_and_heals(
     sqlite_url: str, redis_server_url: str, redis_prefix: str
 ) -> None:
-    real = make_url(redis_server_url.replace("redis://", "postgresql://", 1))
-    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 6379)
-    await proxy.start()
-    settings = make_settings(
-        database_url=sqlite_url,
-        redis_url=f"redis://127.0.0.1:{proxy.port}/{real.database or 0}",
-        redis_prefix=redis_prefix,
-    )
+    proxy, redis_url = await proxied_redis(redis_server_url)
+    settings = make_settings(database_url=sqlite_url, redis_url=redis_url, redis_prefix=redis_prefix)
     try:
         async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60) as client:
             agent_id = await create_agent(client)
@@ -86,14 +79,8 @@ async def _history_if_complete(client: httpx.AsyncClient, agent_id: str, chat_id
 async def test_a_stop_during_an_outage_is_503_and_leaves_the_agent_supervised(
     sqlite_url: str, redis_server_url: str, redis_prefix: str
 ) -> None:
-    real = make_url(redis_server_url.replace("redis://", "postgresql://", 1))
-    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 6379)
-    await proxy.start()
-    settings = make_settings(
-        database_url=sqlite_url,
-        redis_url=f"redis://127.0.0.1:{proxy.port}/{real.database or 0}",
-        redis_prefix=redis_prefix,
-    )
+    proxy, redis_url = await proxied_redis(redis_server_url)
+    settings = make_settings(database_url=sqlite_url, redis_url=redis_url, redis_prefix=redis_prefix)
     try:
         async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60) as client:
             agent_id = await create_agent(client, isolation="process")

@@ -8,14 +8,13 @@ import asyncio
 import logging
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from agenthub.bus import open_bus
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
 from tests.runtime.helpers import create_agent_row, migrated_sessions
 from tests.support.server import make_settings
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import proxied_redis
 
 pytestmark = [pytest.mark.redis]
 
@@ -23,10 +22,7 @@ pytestmark = [pytest.mark.redis]
 async def test_a_host_closes_cleanly_while_the_bus_is_unreachable(
     sqlite_url: str, redis_server_url: str, redis_prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    real = make_url(redis_server_url.replace("redis://", "postgresql://", 1))
-    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 6379)
-    await proxy.start()
-    url = f"redis://127.0.0.1:{proxy.port}/{real.database or 0}"
+    proxy, url = await proxied_redis(redis_server_url)
     engine, sessions = await migrated_sessions(sqlite_url)
     await create_agent_row(sessions, "outlived")
     bus = open_bus(url, prefix=redis_prefix)

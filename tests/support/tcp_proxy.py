@@ -52,3 +52,14 @@ class TcpProxy:
             self._writers.discard(writer)
             with contextlib.suppress(Exception):
                 writer.close()
+
+
+async def proxied_redis(redis_server_url: str) -> tuple[TcpProxy, str]:
+    """A started proxy in front of the Redis server at ``redis_server_url``, and the Redis
+    URL that goes through it: cut the proxy and that Redis is unreachable."""
+    from sqlalchemy.engine import make_url
+
+    real = make_url(redis_server_url.replace("redis://", "postgresql://", 1))
+    proxy = TcpProxy(real.host or "127.0.0.1", real.port or 6379)
+    await proxy.start()
+    return proxy, f"redis://127.0.0.1:{proxy.port}/{real.database or 0}"
