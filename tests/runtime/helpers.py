@@ -163,6 +163,22 @@ async def migrated_sessions(url: str):  # type: ignore[no-untyped-def]
     return engine, create_session_factory(engine)
 
 
+async def start_runner_on(client: httpx.AsyncClient, agent_id: str, model_url: str) -> dict[str, Any]:
+    """Create an ``isolation: process`` agent on the OpenAI-compatible server at
+    ``model_url``, start it and wait for its runner: returns the running status."""
+    created = await client.post("/api/v1/agents", json={
+        "id": agent_id, "name": agent_id,
+        "settings": {
+            "provider": "openai_compatible", "model_id": "m", "base_url": model_url, "isolation": "process",
+        },
+    })
+    assert created.status_code == 201, created.text
+    assert (await client.post(f"/api/v1/agents/{agent_id}/start")).status_code == 200
+    return await wait_status(
+        client, agent_id, lambda s: s["status"] == "running" and bool(s["pid"]), what="the runner"
+    )
+
+
 async def create_agent_row(
     sessions: SessionFactory, agent_id: str, *, model_id: str = "demo", isolation: str = "shared"
 ) -> str:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.runtime.helpers import eventually, get_status, wait_status
+from tests.runtime.helpers import eventually, get_status, start_runner_on, wait_status
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import make_settings, running_app
 
@@ -54,14 +54,7 @@ async def test_messages_in_flight_survive_repeated_runner_kills(
         for _ in range(CHATS * MESSAGES_PER_CHAT * 2):
             model.add_answer("a slow answer in several words", delay=0.04)
         async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=30) as client:
-            created = await client.post("/api/v1/agents", json={
-                "id": "soaked", "name": "soak",
-                "settings": {"provider": "openai_compatible", "model_id": "m", "base_url": model.url,
-                             "isolation": "process"},
-            })
-            assert created.status_code == 201, created.text
-            assert (await client.post("/api/v1/agents/soaked/start")).status_code == 200
-            status = await wait_status(client, "soaked", lambda s: s["status"] == "running", what="the runner")
+            status = await start_runner_on(client, "soaked", model.url)
 
             ws_url = f"{app.ws_url}/ws/agents/soaked"
             chats = [asyncio.create_task(_send_all(ws_url, f"chat{i}")) for i in range(CHATS)]

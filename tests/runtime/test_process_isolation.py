@@ -13,6 +13,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from agenthub.bus import keys, open_bus
 from tests.runtime.helpers import (
     chat,
     create_agent,
@@ -21,6 +22,7 @@ from tests.runtime.helpers import (
     pid_alive,
     process_state,
     said,
+    start_runner_on,
     wait_status,
 )
 from tests.support.server import make_settings, running_app
@@ -224,23 +226,27 @@ async def test_a_runner_process_is_named_after_its_agent(
             assert cmdline.read().replace(b"\0", b" ").strip() == f"agenthub runner {agent_id}".encode()
 
 
+async def _left_behind(bus, agent_id: str, *, gateway: str, runner: str) -> None:  # type: ignore[no-untyped-def]
+    """What a gateway killed without a shutdown leaves behind: its lease on the agent and a
+    'running' status naming a runner that is gone (no heartbeat)."""
+    await bus.set(keys.agent_lease(agent_id), {"owner": gateway}, ttl=600)
+    await bus.set(keys.agent_status(agent_id), {
+        "status": "running", "pid": 2**22 + 1, "host_id": runner, "restart_count": 0,
+    }, ttl=600)
+
+
 async def test_an_agent_left_behind_by_a_dead_gateway_is_taken_over(
     sqlite_url: str, redis_server_url: str, redis_prefix: str
 ) -> None:
     """A gateway killed without a shutdown leaves a lease and a 'running' status with no
     heartbeat behind; the next message through another gateway starts the agent at once
     instead of waiting for a lease to expire."""
-    from agenthub.bus import keys, open_bus
-
     settings = make_settings(database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
     bus = open_bus(redis_server_url, prefix=redis_prefix)
     try:
         async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url) as client:
             agent_id = await create_agent(client, "orphan", isolation="process")
-            await bus.set(keys.agent_lease(agent_id), {"owner": "gateway-that-died"}, ttl=600)
-            await bus.set(keys.agent_status(agent_id), {
-                "status": "running", "pid": 2**22 + 1, "host_id": "runner-that-died", "restart_count": 0,
-            }, ttl=600)
+            await _left_behind(bus, agent_id, gateway="gateway-that-died", runner="runner-that-died")
 
             # Its status no longer claims it runs: its runner sends no heartbeat.
             left = await get_status(client, agent_id)
@@ -263,18 +269,13 @@ async def test_a_message_sent_just_after_its_gateway_died_is_answered(
     it can be, not left waiting for a next message."""
     import time
 
-    from agenthub.bus import keys, open_bus
-
     settings = make_settings(database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
     bus = open_bus(redis_server_url, prefix=redis_prefix)
     try:
         async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url) as client:
             agent_id = await create_agent(client, "bereaved", isolation="process")
-            await bus.set(keys.agent_lease(agent_id), {"owner": "gateway-just-killed"}, ttl=600)
+            await _left_behind(bus, agent_id, gateway="gateway-just-killed", runner="its-runner")
             await bus.set(keys.host_heartbeat("gateway-just-killed"), {"at": time.time()}, ttl=600)
-            await bus.set(keys.agent_status(agent_id), {
-                "status": "running", "pid": 2**22 + 1, "host_id": "its-runner", "restart_count": 0,
-            }, ttl=600)
 
             started = time.monotonic()
             reply = await asyncio.wait_for(chat(client, agent_id, "still there?"), 15)
@@ -302,14 +303,7 @@ async def test_clients_waiting_for_an_answer_hear_at_once_that_the_agent_was_sto
         for _ in range(4):
             model.add_answer("a very slow answer that takes its time to come out", delay=1.0)
         async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60) as client:
-            created = await client.post("/api/v1/agents", json={
-                "id": "halted", "name": "halted",
-                "settings": {"provider": "openai_compatible", "model_id": "m", "base_url": model.url,
-                             "isolation": "process"},
-            })
-            assert created.status_code == 201, created.text
-            assert (await client.post("/api/v1/agents/halted/start")).status_code == 200
-            await wait_status(client, "halted", _running, what="the runner")
+            await start_runner_on(client, "halted", model.url)
 
             async with websockets.connect(f"{app.ws_url}/ws/agents/halted") as socket:
                 await socket.send(json.dumps({"type": "message", "content": "take your time"}))
