@@ -5,17 +5,21 @@ included, and says which page it was in the ``Origin`` header; the server has to
 Allowed: clients that are not browsers (no ``Origin``), AgentHub's own pages (the origin's
 host is the one the request was sent to), and the origins of ``ALLOWED_ORIGINS``, which
 also get CORS headers on the HTTP API. Without those headers a browser keeps other pages
-from reading any answer; :class:`ForeignOriginGuard` refuses the requests such a page could
-still send that change something (a POST needs no preflight).
+from reading any answer; :class:`ForeignOriginGuard` refuses the WebSockets and the
+requests that change something such a page could still send (a POST needs no preflight).
 """
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+log = logging.getLogger(__name__)
 
 
 def origin_allowed(origin: str | None, *, host: str | None, allowed: frozenset[str]) -> bool:
@@ -27,11 +31,15 @@ def origin_allowed(origin: str | None, *, host: str | None, allowed: frozenset[s
     return bool(host) and urlsplit(origin).netloc == host.strip().lower()
 
 
+REFUSED = "requests from pages of other sites are refused; list the site in ALLOWED_ORIGINS to let it in"
+
+
 class ForeignOriginGuard:
-    """Refuses (403) a request that changes something when a browser sends it from a page
-    of another site. A browser sends a POST without a body (``/stop``, ``/start``) to any
-    address without asking first; the answer it can't read, but the agent would be stopped.
-    Reads (GET, HEAD, OPTIONS) pass: CORS keeps other sites from reading the answers."""
+    """Refuses (403) what a browser may send from a page of another site without asking
+    first and that does something: a WebSocket (a chat), and a request that changes
+    something (a POST without a body, ``/stop``, needs no preflight; the answer the page
+    can't read, but the agent would be stopped). Reads (GET, HEAD, OPTIONS) pass: CORS
+    keeps other sites from reading the answers."""
 
     SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -40,11 +48,25 @@ class ForeignOriginGuard:
         self._allowed = allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] not in self.SAFE_METHODS:
+        changes = scope["type"] == "http" and scope["method"] not in self.SAFE_METHODS
+        if scope["type"] == "websocket" or changes:
             headers = Headers(scope=scope)
-            if not origin_allowed(headers.get("origin"), host=headers.get("host"), allowed=self._allowed):
-                body = {"error": {"code": "forbidden", "message": "requests from pages of other sites are refused; "
-                                  "list the site in ALLOWED_ORIGINS to let it in"}}
-                await JSONResponse(body, status_code=403)(scope, receive, send)
+            origin = headers.get("origin")
+            if not origin_allowed(origin, host=headers.get("host"), allowed=self._allowed):
+                where = {"path": scope.get("path"), "origin": str(origin)[:200]}
+                log.warning("request from another site refused", extra=where)
+                await _refuse(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse({"error": {"code": "forbidden", "message": REFUSED}}, status_code=403)
+    if scope["type"] == "http":
+        await response(scope, receive, send)
+        return
+    websocket = WebSocket(scope, receive, send)
+    if "websocket.http.response" in scope.get("extensions", {}):
+        await websocket.send_denial_response(response)  # the handshake answered with this 403
+    else:
+        await websocket.close(code=1008)  # a bare 403, where the server can send no body

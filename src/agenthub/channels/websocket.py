@@ -14,18 +14,14 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from agenthub.agents.models import DEFAULT_ORG
 from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
-from agenthub.channels.origins import origin_allowed
 from agenthub.chats.schemas import ChatRequest
-from agenthub.config import Settings
 from agenthub.errors import AgentHubError, is_unavailable
 from agenthub.json_input import InvalidJSON, parse_json
-from agenthub.ops.errors import error_body
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -166,30 +162,10 @@ def _short(error: Exception) -> str:
     return str(error)
 
 
-FOREIGN_ORIGIN_REFUSED = (
-    "WebSockets from pages of other sites are refused; list the site in ALLOWED_ORIGINS to let it in"
-)
-
-
-async def _refuse_handshake(websocket: WebSocket, status: int, code: str, message: str) -> None:
-    """Answer the handshake with ``status`` and the JSON error body where the server can
-    send one (the ASGI denial-response extension); a bare 403 otherwise."""
-    if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        await websocket.send_denial_response(JSONResponse(error_body(code, message), status_code=status))
-    else:
-        await websocket.close(code=1008)
-
-
 @router.websocket("/ws/agents/{agent_id}")
 async def agent_socket(websocket: WebSocket, agent_id: str) -> None:
     gateway: Gateway = websocket.app.state.gateway
-    settings: Settings = websocket.app.state.settings
-    origin = websocket.headers.get("origin")
-    if not origin_allowed(origin, host=websocket.headers.get("host"), allowed=settings.origins):
-        log.warning("WebSocket from another site refused", extra={"agent_id": agent_id, "origin": str(origin)[:200]})
-        await _refuse_handshake(websocket, 403, "forbidden", FOREIGN_ORIGIN_REFUSED)
-        return
-    await websocket.accept()
+    await websocket.accept()  # pages of other sites were refused before (channels/origins.py)
     try:
         await gateway.check_agent(org_id=DEFAULT_ORG, agent_id=agent_id)
     except AgentHubError as error:
