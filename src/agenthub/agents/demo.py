@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.agents import service
 from agenthub.agents.models import DEFAULT_ORG, Agent
-from agenthub.agents.schemas import AgentCreate, AgentSettings
+from agenthub.agents.schemas import AgentCreate, LlmAgentCreate, LlmSettings
 
 DEMO_AGENT_ID = "demo"
 
@@ -19,17 +19,17 @@ async def ensure_demo_agent(session: AsyncSession) -> bool:
     await service.create(
         session,
         org_id=DEFAULT_ORG,
-        data=AgentCreate(
+        data=AgentCreate(LlmAgentCreate(
             id=DEMO_AGENT_ID,
             name="Demo agent (offline fake model)",
             kind="llm",
-            settings=AgentSettings(
+            settings=LlmSettings(
                 system_prompt="You are the AgentHub demo agent.",
                 provider="fake",
                 model_id="demo",
                 temperature=0.0,
                 isolation="shared",
             ),
-        ),
+        )),
     )
     return True

@@ -12,9 +12,15 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+
+from agenthub.errors import InvalidInput
 
 AGENT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,63}$"
 SECRET_HINTS = (
@@ -26,6 +32,7 @@ _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/?#@]*:)([^\s/?#]+)(?=@
 
 Isolation = Literal["process", "shared"]
 Provider = Literal["openai", "openrouter", "ollama", "openai_compatible", "fake"]
+AgentType = Literal["simple"]
 
 
 def _no_nul(value: str) -> str:
@@ -45,14 +52,11 @@ class Integration(BaseModel):
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
-class AgentSettings(BaseModel):
+class KindSettings(BaseModel):
+    """The settings every kind of agent has: where it runs and how people reach it."""
+
     model_config = ConfigDict(extra="forbid")
 
-    system_prompt: Text = Field(default="", max_length=100_000)
-    provider: Provider
-    model_id: Text = Field(min_length=1, max_length=128)
-    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
-    base_url: AnyHttpUrl | None = None
     isolation: Isolation = "shared"
     integrations: list[Integration] = Field(default_factory=list, max_length=20)
 
@@ -64,48 +68,127 @@ class AgentSettings(BaseModel):
             raise ValueError("each integration type may appear once")
         return value
 
+    def stored(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class LlmSettings(KindSettings):
+    """An ``llm`` agent: a model behind a LangGraph graph chosen by ``agent_type``."""
+
+    system_prompt: Text = Field(default="", max_length=100_000)
+    provider: Provider
+    model_id: Text = Field(min_length=1, max_length=128)
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    base_url: AnyHttpUrl | None = None
+    agent_type: AgentType = Field(default="simple", description="The graph the agent runs (`simple`: one model call)")
+
     @model_validator(mode="after")
-    def _base_url_where_needed(self) -> AgentSettings:
+    def _base_url_where_needed(self) -> LlmSettings:
         if self.provider == "openai_compatible" and self.base_url is None:
             raise ValueError("provider 'openai_compatible' needs base_url")
         return self
 
     def stored(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json")
+        data = super().stored()
         if data["base_url"] is not None:
             data["base_url"] = data["base_url"].rstrip("/")
         return data
 
 
-class AgentCreate(BaseModel):
+SETTINGS_BY_KIND: dict[str, type[KindSettings]] = {"llm": LlmSettings}
+"""The settings schema of each kind an agent can be created with."""
+DEFAULT_KIND = "llm"
+
+
+def settings_schema(kind: str) -> type[KindSettings]:
+    """The settings schema of agents of ``kind``; InvalidInput for a kind the API does not
+    configure (an agent put in the database by other means)."""
+    schema = SETTINGS_BY_KIND.get(kind)
+    if schema is None:
+        raise InvalidInput(f"settings of {kind!r} agents can't be changed through the API", field="settings")
+    return schema
+
+
+class _NewAgent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = Field(default=None, pattern=AGENT_ID_PATTERN)
     name: Text = Field(min_length=1, max_length=200)
+
+
+class LlmAgentCreate(_NewAgent):
     kind: Literal["llm"] = "llm"
-    settings: AgentSettings
+    settings: LlmSettings
 
 
-class AgentSettingsPatch(BaseModel):
-    """Settings fields to change; the others keep their stored values. Integrations, when
-    given, replace the list."""
+AnyAgentCreate = Annotated[LlmAgentCreate, Field(discriminator="kind")]
+"""One create body per kind, told apart by ``kind`` (a new kind adds its own here:
+``LlmAgentCreate | ScenarioAgentCreate``)."""
 
-    model_config = ConfigDict(extra="forbid")
 
-    system_prompt: Text | None = Field(default=None, max_length=100_000)
-    provider: Provider | None = None
-    model_id: Text | None = Field(default=None, min_length=1, max_length=128)
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    base_url: AnyHttpUrl | None = None
-    isolation: Isolation | None = None
-    integrations: list[Integration] | None = Field(default=None, max_length=20)
+class AgentCreate(RootModel[AnyAgentCreate]):
+    """A new agent: ``{"name", "kind", "settings"}``, its settings those of its kind;
+    ``kind`` may be left out for ``llm``."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _kind_first(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> AgentCreate:
+        """``kind`` defaults to ``llm``; errors name fields as the body does (without the
+        kind in front), and an unknown kind as ``kind``."""
+        if isinstance(value, dict) and "kind" not in value:
+            value = {**value, "kind": DEFAULT_KIND}
+        try:
+            return handler(value)
+        except ValidationError as error:
+            raise ValidationError.from_exception_data(
+                error.title, [_as_in_body(problem, value) for problem in error.errors()]
+            ) from None
+
+    @property
+    def id(self) -> str | None:
+        return self.root.id
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    @property
+    def kind(self) -> str:
+        return self.root.kind
+
+    @property
+    def settings(self) -> KindSettings:
+        return self.root.settings
+
+
+def _as_in_body(problem: ErrorDetails, value: Any) -> InitErrorDetails:
+    if problem["type"] == "union_tag_invalid":
+        kinds = ", ".join(repr(kind) for kind in SETTINGS_BY_KIND)
+        return {
+            "type": PydanticCustomError("invalid_kind", "unknown kind {kind} (known: {kinds})",
+                                        {"kind": repr(value.get("kind")), "kinds": kinds}),
+            "loc": ("kind",),
+            "input": value.get("kind"),
+        }
+    loc = problem["loc"]
+    if loc and loc[0] in SETTINGS_BY_KIND:
+        loc = loc[1:]
+    details: InitErrorDetails = {"type": problem["type"], "loc": loc, "input": problem["input"]}
+    if "ctx" in problem:
+        details["ctx"] = problem["ctx"]
+    return details
 
 
 class AgentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Text | None = Field(default=None, min_length=1, max_length=200)
-    settings: AgentSettingsPatch | None = None
+    settings: dict[str, Any] | None = Field(
+        default=None,
+        description="Settings of the agent's kind to change (the `settings` of its kind in the create body); "
+        "the others keep their stored values, integrations when given replace the list. "
+        "The result is validated as a whole.",
+    )
 
 
 def is_secret_key(key: str) -> bool:

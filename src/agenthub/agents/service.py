@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.agents.models import Agent
-from agenthub.agents.schemas import AgentCreate, AgentSettings, AgentUpdate, mask_settings
+from agenthub.agents.schemas import AgentCreate, AgentUpdate, KindSettings, mask_settings, settings_schema
 from agenthub.errors import Conflict, InvalidInput, NotFound, plain_problem
 
 
@@ -104,21 +104,35 @@ async def update(
     if data.name is not None and data.name != agent.name:
         agent.name, changed = data.name, True
     if data.settings is not None:
-        changes = data.settings.model_dump(mode="json", exclude_unset=True)
-        try:
-            merged = AgentSettings.model_validate({**agent.settings, **changes})
-        except ValidationError as error:
-            problem = error.errors()[0]
-            where = ".".join(str(part) for part in problem["loc"])
-            field = f"settings{'.' + where if where else ''}"
-            raise InvalidInput(f"{field}: {plain_problem(problem['msg'])}", field=field) from None
+        schema = settings_schema(agent.kind)
+        merged = _validated(schema, {**agent.settings, **data.settings})
         settings = _keep_masked_secrets(merged.stored(), agent.settings)
         if settings != agent.settings:
-            agent.settings, changed = settings, True
+            # Settings stored before a field with a default was added gain it here: that
+            # alone is no change of config.
+            changed = changed or settings != _as_stored_now(schema, agent.settings)
+            agent.settings = settings
     if changed:
         agent.config_version += 1
         await session.flush()
     return agent, changed
+
+
+def _validated(schema: type[KindSettings], settings: dict[str, Any]) -> KindSettings:
+    try:
+        return schema.model_validate(settings)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        field = f"settings{'.' + where if where else ''}"
+        raise InvalidInput(f"{field}: {plain_problem(problem['msg'])}", field=field) from None
+
+
+def _as_stored_now(schema: type[KindSettings], settings: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return schema.model_validate(settings).stored()
+    except ValidationError:
+        return settings
 
 
 async def delete(session: AsyncSession, *, org_id: str, agent_id: str) -> None:
