@@ -46,6 +46,7 @@ async def shared_host(agents: int, redis_url: str) -> dict:
     from agenthub.config import Settings
     from agenthub.db import migrate
     from agenthub.db.engine import create_engine, create_session_factory, session_scope
+    from agenthub.engines.registry import build_engines
     from agenthub.runtime.assembly import build_host
 
     scratch = tempfile.mkdtemp(prefix="agenthub-mem-")
@@ -61,7 +62,8 @@ async def shared_host(agents: int, redis_url: str) -> dict:
                                         "system_prompt": "", "temperature": 0.7, "base_url": None,
                                         "integrations": []}) for agent_id in ids)
     bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix)
-    host = build_host(host_id="bench-worker", role="worker", bus=bus, session_factory=sessions, settings=settings)
+    host = build_host(host_id="bench-worker", role="worker", bus=bus, session_factory=sessions, settings=settings,
+                      engines=build_engines(settings, sessions))
     await host.start()
     await host.host(ids[0])  # pay one-time costs (first query, first reader) before measuring
     gc.collect()

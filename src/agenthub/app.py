@@ -25,6 +25,7 @@ from agenthub.chats import api as chats_api
 from agenthub.config import Settings, mask_url
 from agenthub.db import migrate
 from agenthub.db.engine import create_engine, create_session_factory, session_scope
+from agenthub.engines.registry import EnginesFactory, build_engines
 from agenthub.errors import DatabaseNotMigrated, ServiceUnavailable, is_unavailable
 from agenthub.ops import api as ops_api
 from agenthub.ops.errors import install_error_handlers
@@ -69,9 +70,11 @@ async def prepare_bus(settings: Settings, bus: Bus) -> None:
         ) from error
 
 
-def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, on_ready: Callable[[], None] | None = None, engines: EnginesFactory = build_engines
+) -> FastAPI:
     """The app; ``on_ready`` is called once start-up is complete (``agenthub serve`` settles
-    the garbage collector there)."""
+    the garbage collector there); ``engines`` makes the engines of the agents it hosts."""
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.effective_database_url)
@@ -86,7 +89,8 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
                     await ensure_demo_agent(session)
             metrics = Metrics()
             local_host = build_host(
-                host_id=new_host_id("gateway"), role="local", bus=bus, session_factory=sessions, settings=settings
+                host_id=new_host_id("gateway"), role="local", bus=bus, session_factory=sessions, settings=settings,
+                engines=engines(settings, sessions),
             )
             launcher = None if settings.embedded else ProcessLauncher(settings)
             if launcher is not None:

@@ -30,7 +30,7 @@ async def test_an_answer_faster_than_the_interval_goes_out_whole_with_the_answer
     publisher = ChunkPublisher(bus, CHANNEL, "m1", "c1")
     words = ["The", " quick", " brown", " fox", " jumps"]
     for word in words:
-        publisher.push(word)
+        publisher.text(word)
         await asyncio.sleep(0)  # a model yields between tokens
     batch = await publisher.finish_into(bus.batch())
     await batch.publish(CHANNEL, {"type": "message", "reply_to": "m1", "response": "".join(words)}).execute()
@@ -46,7 +46,7 @@ async def test_a_steady_stream_is_merged_per_interval_in_order(bus: Bus) -> None
     publisher = ChunkPublisher(bus, CHANNEL, "m1", "c1")
     words = [f" w{i}" for i in range(40)]
     for word in words:  # 40 tokens over about four intervals
-        publisher.push(word)
+        publisher.text(word)
         await asyncio.sleep(CHUNK_INTERVAL / 10)
     await (await publisher.finish_into(bus.batch())).publish(CHANNEL, {"type": "message"}).execute()
 
@@ -61,7 +61,7 @@ async def test_tokens_slower_than_the_interval_stream_one_by_one(bus: Bus) -> No
     subscription = await bus.subscribe(CHANNEL)
     publisher = ChunkPublisher(bus, CHANNEL, "m1", "c1")
     for word in ["one", " two", " three"]:
-        publisher.push(word)
+        publisher.text(word)
         await asyncio.sleep(CHUNK_INTERVAL * 2.5)  # each published an interval after it came
     await (await publisher.finish_into(bus.batch())).publish(CHANNEL, {"type": "message"}).execute()
 
@@ -74,7 +74,7 @@ async def test_a_failed_publish_surfaces_when_the_answer_is_finished() -> None:
     unreachable = open_bus(f"redis://127.0.0.1:{free_port()}/0")
     publisher = ChunkPublisher(unreachable, CHANNEL, "m1", "c1")
     try:
-        publisher.push("hello")
+        publisher.text("hello")
         await asyncio.sleep(CHUNK_INTERVAL * 2)  # its publish has begun
         with pytest.raises(Exception) as raised:
             await publisher.finish_into(unreachable.batch())

@@ -14,6 +14,7 @@ import pytest
 from agenthub.bus import Bus, Subscription, keys
 from agenthub.chats import service as chats_service
 from agenthub.db.engine import SessionFactory
+from agenthub.engines.registry import build_engines
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import AgentHost, new_host_id
 from agenthub.workers.history import HistorySaverWorker
@@ -37,6 +38,7 @@ class World:
         host = build_host(
             host_id=new_host_id("local"), role="local", bus=self.bus,
             session_factory=self.sessions, settings=self.settings,
+            engines=build_engines(self.settings, self.sessions),
         )
         await host.start()
         self.hosts.append(host)

@@ -10,6 +10,7 @@ import logging
 import pytest
 
 from agenthub.bus import open_bus
+from agenthub.engines.registry import build_engines
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
 from tests.runtime.helpers import create_agent_row, migrated_sessions
@@ -27,7 +28,9 @@ async def test_a_host_closes_cleanly_while_the_bus_is_unreachable(
     await create_agent_row(sessions, "outlived")
     bus = open_bus(url, prefix=redis_prefix)
     settings = make_settings(database_url=sqlite_url, redis_url=url, redis_prefix=redis_prefix)
-    host = build_host(host_id=new_host_id("runner"), role="runner", bus=bus, session_factory=sessions, settings=settings)
+    host = build_host(host_id=new_host_id("runner"), role="runner", bus=bus, session_factory=sessions, settings=settings,
+        engines=build_engines(settings, sessions),
+    )
     try:
         await host.start()
         await host.host("outlived", isolation="process")

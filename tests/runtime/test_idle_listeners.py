@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from agenthub.bus import Bus, keys, open_bus
+from agenthub.engines.registry import build_engines
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
 from agenthub.runtime.tasks import stop_tasks
@@ -38,7 +39,8 @@ async def test_idle_worker_still_takes_agents_and_answers(
     await create_agent_row(sessions, "late")
     settings = make_settings(database_url=sqlite_url)
     host = build_host(
-        host_id=new_host_id("worker"), role="worker", bus=redis_bus, session_factory=sessions, settings=settings
+        host_id=new_host_id("worker"), role="worker", bus=redis_bus, session_factory=sessions, settings=settings,
+        engines=build_engines(settings, sessions),
     )
     control = ControlListener(redis_bus, host)
     await control.setup()

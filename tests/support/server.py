@@ -51,8 +51,9 @@ class RunningApp:
 
 
 @asynccontextmanager
-async def running_app(settings: Settings) -> AsyncIterator[RunningApp]:
-    app = create_app(settings)
+async def running_app(settings: Settings, **app_options: Any) -> AsyncIterator[RunningApp]:
+    """``app_options``: more arguments of ``create_app`` (``engines``)."""
+    app = create_app(settings, **app_options)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio")
     server = uvicorn.Server(config)

@@ -137,6 +137,7 @@ class AgentHost:
             settings=dict(record.settings),
             config_version=record.config_version,
         )
+        self._turns.check(agent)  # an engine of this process runs its kind
         stream = keys.agent_input(agent_id)
         await self._bus.ensure_group(stream, keys.INPUT_GROUP)
         self.agents[agent_id] = agent

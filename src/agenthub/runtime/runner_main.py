@@ -22,6 +22,7 @@ import agenthub.bus.redis  # noqa: F401
 from agenthub.bus import open_bus
 from agenthub.config import Settings
 from agenthub.db.engine import create_engine, create_session_factory
+from agenthub.engines.registry import build_engines
 from agenthub.ops.logging import configure_logging
 from agenthub.runtime import loop as event_loop
 from agenthub.runtime.assembly import build_host
@@ -47,12 +48,14 @@ async def serve_runner(
     without ``REDIS_URL`` and :class:`~agenthub.errors.NotFound` for an unknown agent."""
     bus = open_bus(settings.require_redis("runner"), prefix=settings.redis_key_prefix)
     engine = create_engine(settings.effective_database_url, pool_size=2)
+    sessions = create_session_factory(engine)
     host = build_host(
         host_id=host_id or new_host_id("runner"),
         role="runner",
         bus=bus,
-        session_factory=create_session_factory(engine),
+        session_factory=sessions,
         settings=settings,
+        engines=build_engines(settings, sessions),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,6 +1,7 @@
 """One turn of an agent: an inbound bus message in, a streamed answer out.
 
-The order of effects is what makes a redelivered message answered once:
+The engine of the agent's kind answers (see ``agenthub.engines``); what follows is the
+same for every kind. The order of effects is what makes a redelivered message answered once:
 history and usage are queued, the reply marker is set, the answer is published, and only
 then is the inbound message acknowledged. A message whose marker exists is not sent to the
 model again; its stored answer is published once more (same message id) and acknowledged.
@@ -13,27 +14,19 @@ import contextlib
 import logging
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
-
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from langgraph.graph.state import CompiledStateGraph
 
 from agenthub.bus import Batch, Bus, Entry, Payload, keys
-from agenthub.chats import service as chats_service
-from agenthub.chats.models import MAX_POSITION
 from agenthub.config import Settings
-from agenthub.db.engine import SessionFactory
-from agenthub.llm.factory import build_chat_model
+from agenthub.engines.base import Answer, HostedAgent, Turn
+from agenthub.engines.registry import EngineRegistry
 from agenthub.runtime.status import StatusStore
+
+__all__ = ["HostedAgent", "TurnRunner", "ChunkPublisher"]
 
 log = logging.getLogger(__name__)
 
 REPLY_MARKER_TTL = 24 * 3600.0
-MAX_CHATS_PER_AGENT = 256
 ACTIVITY_EVERY = 1.0
 ANSWER_STARTS_OVER = "The agent restarted; its answer starts over."
 """The status before the chunks of an answer begun by a host that stopped or died: a client
@@ -42,65 +35,26 @@ CHUNK_INTERVAL = 0.02
 """Seconds between two publishes of an answer's streamed text (50 a second at most)."""
 
 
-@dataclass
-class HostedAgent:
-    """An agent as a host holds it: its config and the recent conversation of each chat."""
-
-    id: str
-    org_id: str
-    kind: str
-    settings: dict[str, Any]
-    config_version: int
-    chats: OrderedDict[str, list[BaseMessage]] = field(default_factory=OrderedDict)
-    last_touch: float = 0.0
-
-    def remember(self, chat_id: str, messages: list[BaseMessage], limit: int) -> None:
-        self.chats[chat_id] = messages[-limit:]
-        self.chats.move_to_end(chat_id)
-        while len(self.chats) > MAX_CHATS_PER_AGENT:
-            self.chats.popitem(last=False)
-
-
-class ModelCache:
-    """Chat models shared by every agent of a process with the same model settings."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._models: dict[tuple[Any, ...], BaseChatModel] = {}
-
-    def for_agent(self, agent: HostedAgent) -> BaseChatModel:
-        s = agent.settings
-        key = (s["provider"], s["model_id"], s.get("base_url"), s.get("temperature", 0.7))
-        model = self._models.get(key)
-        if model is None:
-            model = self._models[key] = build_chat_model(
-                self._settings,
-                provider=s["provider"],
-                model_id=s["model_id"],
-                temperature=s.get("temperature", 0.7),
-                base_url=s.get("base_url"),
-                timeout=self._settings.turn_timeout,
-            )
-        return model
-
-
 class TurnRunner:
+    """Runs a turn through the engine of the agent's kind and delivers what it answers:
+    the same for every kind, and nothing in it knows how an engine answers."""
+
     def __init__(
         self,
         *,
         bus: Bus,
-        session_factory: SessionFactory,
         settings: Settings,
-        graph: CompiledStateGraph,
-        models: ModelCache,
+        engines: EngineRegistry,
         statuses: StatusStore,
     ) -> None:
         self._bus = bus
-        self._sessions = session_factory
         self._settings = settings
-        self._graph = graph
-        self._models = models
+        self._engines = engines
         self._statuses = statuses
+
+    def check(self, agent: HostedAgent) -> None:
+        """Raise unless an engine of this process can run ``agent``."""
+        self._engines.for_kind(agent.kind).check(agent)
 
     async def stored_answers(self, entries: Sequence[Entry]) -> list[Payload | None]:
         """The reply marker of each entry's message, None where it has not been answered:
@@ -123,7 +77,7 @@ class TurnRunner:
         output = keys.agent_output(agent.id)
         if stored_answer is not None:
             log.info("redelivered message already answered", extra={"agent_id": agent.id, "chat_id": chat_id})
-            await self._bus.batch().publish(output, stored_answer["outbound"]).ack(
+            await self._show(self._bus.batch(), agent, stored_answer["outbound"]).ack(
                 entry.stream, keys.INPUT_GROUP, entry.id
             ).execute()
             return
@@ -133,9 +87,17 @@ class TurnRunner:
                 "type": "status", "reply_to": message_id, "chat_id": chat_id, "message": ANSWER_STARTS_OVER,
             })
         chunks = ChunkPublisher(self._bus, output, message_id, chat_id)
+        turn = Turn(
+            agent=agent,
+            message_id=message_id,
+            chat_id=chat_id,
+            text=str(message.get("text", "")),
+            position=int(message.get("position") or 0),
+            message=message,
+        )
         try:
             async with asyncio.timeout(self._settings.turn_timeout):
-                answer = await self._answer(agent, chat_id, message, chunks)
+                answer = await self._engines.for_kind(agent.kind).answer(turn, chunks)
         except Exception as error:  # noqa: BLE001 - any failure becomes an error to the user
             log.warning(
                 "turn failed: %s", type(error).__name__,
@@ -151,107 +113,59 @@ class TurnRunner:
             batch = self._bus.batch()
             with contextlib.suppress(Exception):  # the error is what the user must see
                 await chunks.finish_into(batch)
-            await batch.publish(output, error_event).ack(entry.stream, keys.INPUT_GROUP, entry.id).execute()
+            await self._show(batch, agent, error_event).ack(entry.stream, keys.INPUT_GROUP, entry.id).execute()
             return
-        await self._deliver(agent, entry, message, chat_id, message_id, answer, chunks)
+        await self._deliver(entry, turn, answer, chunks)
 
-    async def _answer(
-        self, agent: HostedAgent, chat_id: str, message: dict[str, Any], chunks: ChunkPublisher
-    ) -> AIMessage:
-        history = await self._conversation(agent, chat_id, int(message.get("position") or 0))
-        history.append(HumanMessage(content=str(message.get("text", ""))))
-        config = {
-            "configurable": {
-                "model": self._models.for_agent(agent),
-                "system_prompt": agent.settings.get("system_prompt", ""),
-                "on_token": chunks.push,
-            }
-        }
-        state = await self._graph.ainvoke({"messages": history}, config)
-        final = state["messages"][-1] if state.get("messages") else None
-        if not isinstance(final, AIMessage):
-            raise RuntimeError("the model returned no answer")
-        agent.remember(chat_id, [*history, final], self._settings.agent_context_messages)
-        return final
-
-    async def _conversation(self, agent: HostedAgent, chat_id: str, position: int) -> list[BaseMessage]:
-        """What came before the message at ``position``: cached while the agent is hosted
-        here, read from the history after a (re)start. A message without a position (put on
-        the bus by hand) gets the whole recent history."""
-        cached = agent.chats.get(chat_id)
-        if cached is not None:
-            return list(cached)
-        async with self._sessions() as session:
-            rows = await chats_service.context_before(
-                session,
-                agent_id=agent.id,
-                chat_id=chat_id,
-                position=position or MAX_POSITION,
-                limit=self._settings.agent_context_messages,
-            )
-        return [
-            HumanMessage(content=row.content) if row.role == "user" else AIMessage(content=row.content)
-            for row in rows
-        ]
-
-    async def _deliver(
-        self,
-        agent: HostedAgent,
-        entry: Entry,
-        message: dict[str, Any],
-        chat_id: str,
-        message_id: str,
-        answer: AIMessage,
-        chunks: ChunkPublisher,
-    ) -> None:
+    async def _deliver(self, entry: Entry, turn: Turn, answer: Answer, chunks: ChunkPublisher) -> None:
+        agent, message_id, chat_id = turn.agent, turn.message_id, turn.chat_id
         reply_id = uuid.uuid4().hex
-        text = answer.content if isinstance(answer.content, str) else str(answer.content)
-        usage = answer.usage_metadata or {}
-        channel = message.get("channel", "web")
-        outbound = {
+        channel = turn.message.get("channel", "web")
+        usage = answer.usage
+        outbound: Payload = {
             "type": "message",
             "message_id": reply_id,
             "reply_to": message_id,
             "chat_id": chat_id,
-            "response": text,
+            "response": answer.text,
             "channel": channel,
-            "usage": {
-                "input_tokens": usage.get("input_tokens", 0),
-                "output_tokens": usage.get("output_tokens", 0),
-                "model": agent.settings["model_id"],
-            },
         }
+        if usage is not None:
+            outbound["usage"] = {
+                "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens, "model": usage.model,
+            }
         batch = self._bus.batch().add(keys.HISTORY_QUEUE, {
             "message_id": reply_id,
             "reply_to": message_id,
             "org_id": agent.org_id,
             "agent_id": agent.id,
             "chat_id": chat_id,
-            "position": int(message.get("position", 0)) + 1,
+            "position": turn.position + 1,
             "role": "assistant",
-            "content": text,
+            "content": answer.text,
             "channel": channel,
         })
-        if usage:
+        if usage is not None and (usage.input_tokens or usage.output_tokens):
             batch.add(keys.TOKEN_USAGE_QUEUE, {
                 "message_id": reply_id,
                 "org_id": agent.org_id,
                 "agent_id": agent.id,
                 "chat_id": chat_id,
-                "provider": agent.settings["provider"],
-                "model": agent.settings["model_id"],
-                "input_tokens": usage.get("input_tokens", 0),
-                "output_tokens": usage.get("output_tokens", 0),
+                "provider": usage.provider,
+                "model": usage.model,
+                "input_tokens": usage.input_tokens,
+                "output_tokens": usage.output_tokens,
             })
         batch.set(keys.agent_reply(agent.id, message_id), {"outbound": outbound}, ttl=REPLY_MARKER_TTL)
         await chunks.finish_into(batch)
         # In this order: stored, marked answered, shown (the last text, then the answer), and
         # only then acknowledged.
-        await (
-            batch.publish(keys.agent_output(agent.id), outbound)
-            .ack(entry.stream, keys.INPUT_GROUP, entry.id)
-            .execute()
-        )
+        await self._show(batch, agent, outbound).ack(entry.stream, keys.INPUT_GROUP, entry.id).execute()
+
+    def _show(self, batch: Batch, agent: HostedAgent, event: Payload) -> Batch:
+        """Put into ``batch`` what delivers an event a client must not miss (an answer, an
+        error) to the clients of ``agent``: every final event of a turn goes out here."""
+        return batch.publish(keys.agent_output(agent.id), event)
 
     async def _touch(self, agent: HostedAgent) -> None:
         now = time.time()
@@ -282,10 +196,10 @@ class ChunkPublisher:
         self._last: float | None = None
         self._error: Exception | None = None
 
-    def push(self, text: str) -> None:
-        if not text:
+    def text(self, piece: str) -> None:
+        if not piece:
             return
-        self._buffer.append(text)
+        self._buffer.append(piece)
         if self._timer is None and self._error is None and (self._task is None or self._task.done()):
             self._schedule()
 
@@ -309,6 +223,11 @@ class ChunkPublisher:
             return
         if self._buffer and self._timer is None:
             self._schedule()  # what came while this was being published
+
+    async def emit(self, event: Payload) -> None:
+        """Publish an event of another type (a tool call...) after the text pushed before it."""
+        batch = await self.finish_into(self._bus.batch())
+        await batch.publish(self._channel, {**event, "reply_to": self._reply_to, "chat_id": self._chat_id}).execute()
 
     def _event(self, text: str) -> Payload:
         return {"type": "chunk", "reply_to": self._reply_to, "chat_id": self._chat_id, "content": text}

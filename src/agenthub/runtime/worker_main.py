@@ -12,6 +12,7 @@ import signal
 from agenthub.bus import Bus, keys, open_bus
 from agenthub.config import Settings
 from agenthub.db.engine import create_engine, create_session_factory
+from agenthub.engines.registry import build_engines
 from agenthub.runtime import loop as event_loop
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import READ_BLOCK_MS, AgentHost, new_host_id
@@ -71,7 +72,10 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
     bus = open_bus(settings.require_redis("worker"), prefix=settings.redis_key_prefix)
     engine = create_engine(settings.effective_database_url)
     sessions = create_session_factory(engine)
-    host = build_host(host_id=new_host_id("worker"), role="worker", bus=bus, session_factory=sessions, settings=settings)
+    host = build_host(
+        host_id=new_host_id("worker"), role="worker", bus=bus, session_factory=sessions, settings=settings,
+        engines=build_engines(settings, sessions),
+    )
     control = ControlListener(bus, host)
     components = [HistorySaverWorker(bus, sessions), TokenUsageWorker(bus, sessions)] if queues else []
     stop = asyncio.Event()

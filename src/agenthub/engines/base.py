@@ -1,0 +1,96 @@
+"""What an engine is: one inbound message in, the events of its answer out.
+
+The host gives an engine a :class:`Turn` and the :class:`TurnEvents` to send live events
+to (streamed text, and events of its own such as tool calls); the engine returns the
+:class:`Answer`. Everything else (history, usage, reply markers, acknowledgements, errors
+shown to the user) is the host's delivery, the same for every kind.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+MAX_CHATS_PER_AGENT = 256
+
+
+@dataclass
+class HostedAgent:
+    """An agent as a host holds it: its config, and what its engine keeps of each recent
+    chat (the ``llm`` engine: the conversation), so a turn need not read it again."""
+
+    id: str
+    org_id: str
+    kind: str
+    settings: dict[str, Any]
+    config_version: int
+    chats: OrderedDict[str, Any] = field(default_factory=OrderedDict)
+    last_touch: float = 0.0
+
+    def remember(self, chat_id: str, state: Any) -> None:
+        """Keep ``state`` for ``chat_id``; the chats used longest ago are forgotten beyond
+        :data:`MAX_CHATS_PER_AGENT`."""
+        self.chats[chat_id] = state
+        self.chats.move_to_end(chat_id)
+        while len(self.chats) > MAX_CHATS_PER_AGENT:
+            self.chats.popitem(last=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One inbound message to answer."""
+
+    agent: HostedAgent
+    message_id: str
+    chat_id: str
+    text: str
+    position: int
+    """The message's place in its chat's history; 0 when unknown (put on the bus by hand)."""
+    message: dict[str, Any]
+    """The whole inbound envelope (``user_data``, ``channel``, ``platform_user_id``...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What answering cost, for billing."""
+
+    provider: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The final message of a turn. ``usage``: what it cost, None for engines that use no
+    model (tokens are billed when there are any)."""
+
+    text: str
+    usage: Usage | None = None
+
+
+class TurnEvents(Protocol):
+    """Where an engine sends the live events of an answer, in order."""
+
+    def text(self, piece: str) -> None:
+        """The next piece of the answer's text, as it streams (never blocks)."""
+
+    async def emit(self, event: dict[str, Any]) -> None:
+        """An event of another type (``{"type": "tool_call", ...}``), shown live after the
+        text sent before it; the host adds ``reply_to`` and ``chat_id``."""
+
+
+class Engine(ABC):
+    """Answers the turns of the agents of one kind."""
+
+    kind: ClassVar[str]
+
+    def check(self, agent: HostedAgent) -> None:  # noqa: B027 - most engines take any agent of their kind
+        """Refuse (raise) an agent this engine can't run, before a host takes it on."""
+
+    @abstractmethod
+    async def answer(self, turn: Turn, events: TurnEvents) -> Answer:
+        """Answer ``turn``: stream its text and other events to ``events``, return the
+        final answer. Any exception becomes an error event to the user."""

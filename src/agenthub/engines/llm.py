@@ -1,0 +1,107 @@
+"""The engine of ``llm`` agents: the conversation so far and the message go through the
+LangGraph graph of the agent's ``agent_type``, the model's text streams as it comes.
+
+Everything LangChain is here (and in ``graphs``/``llm``): the shared delivery sees text,
+the answer and its usage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langgraph.graph.state import CompiledStateGraph
+
+from agenthub.chats import service as chats_service
+from agenthub.chats.models import MAX_POSITION
+from agenthub.config import Settings
+from agenthub.db.engine import SessionFactory
+from agenthub.engines.base import Answer, Engine, HostedAgent, Turn, TurnEvents, Usage
+from agenthub.errors import InvalidInput
+from agenthub.graphs.registry import build_graphs
+from agenthub.llm.cache import ModelCache
+
+DEFAULT_AGENT_TYPE = "simple"
+
+
+class LlmEngine(Engine):
+    kind = "llm"
+
+    def __init__(
+        self,
+        *,
+        session_factory: SessionFactory,
+        models: ModelCache,
+        graphs: Mapping[str, CompiledStateGraph],
+        context_messages: int,
+    ) -> None:
+        self._sessions = session_factory
+        self._models = models
+        self._graphs = graphs
+        self._context_messages = context_messages
+
+    @classmethod
+    def from_settings(cls, settings: Settings, session_factory: SessionFactory) -> LlmEngine:
+        return cls(
+            session_factory=session_factory,
+            models=ModelCache(settings),
+            graphs=build_graphs(),
+            context_messages=settings.agent_context_messages,
+        )
+
+    def check(self, agent: HostedAgent) -> None:
+        self._graph(agent)
+
+    async def answer(self, turn: Turn, events: TurnEvents) -> Answer:
+        agent = turn.agent
+        history = await self._conversation(agent, turn.chat_id, turn.position)
+        history.append(HumanMessage(content=turn.text))
+        config = {
+            "configurable": {
+                "model": self._models.for_agent(agent.settings),
+                "system_prompt": agent.settings.get("system_prompt", ""),
+                "on_token": events.text,
+            }
+        }
+        state = await self._graph(agent).ainvoke({"messages": history}, config)
+        final = state["messages"][-1] if state.get("messages") else None
+        if not isinstance(final, AIMessage):
+            raise RuntimeError("the model returned no answer")
+        agent.remember(turn.chat_id, [*history, final][-self._context_messages:])
+        usage = final.usage_metadata or {}
+        return Answer(
+            text=final.content if isinstance(final.content, str) else str(final.content),
+            usage=Usage(
+                provider=agent.settings["provider"],
+                model=agent.settings["model_id"],
+                input_tokens=usage.get("input_tokens", 0),
+                output_tokens=usage.get("output_tokens", 0),
+            ),
+        )
+
+    def _graph(self, agent: HostedAgent) -> CompiledStateGraph:
+        agent_type = agent.settings.get("agent_type", DEFAULT_AGENT_TYPE)
+        graph = self._graphs.get(agent_type)
+        if graph is None:
+            raise InvalidInput(f"no graph for agent_type {agent_type!r}", field="settings.agent_type")
+        return graph
+
+    async def _conversation(self, agent: HostedAgent, chat_id: str, position: int) -> list[BaseMessage]:
+        """What came before the message at ``position``: kept while the agent is hosted
+        here, read from the history after a (re)start. A message without a position (put on
+        the bus by hand) gets the whole recent history."""
+        cached = agent.chats.get(chat_id)
+        if cached is not None:
+            return list(cached)
+        async with self._sessions() as session:
+            rows = await chats_service.context_before(
+                session,
+                agent_id=agent.id,
+                chat_id=chat_id,
+                position=position or MAX_POSITION,
+                limit=self._context_messages,
+            )
+        return [
+            HumanMessage(content=row.content) if row.role == "user" else AIMessage(content=row.content)
+            for row in rows
+        ]

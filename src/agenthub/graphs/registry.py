@@ -1,0 +1,12 @@
+"""The graphs of ``llm`` agents by ``agent_type``, compiled once per process."""
+
+from __future__ import annotations
+
+from langgraph.graph.state import CompiledStateGraph
+
+from agenthub.graphs.simple import build_simple_graph
+
+
+def build_graphs() -> dict[str, CompiledStateGraph]:
+    """Every agent type's graph (the ``agent_type`` values of ``llm`` settings)."""
+    return {"simple": build_simple_graph()}
