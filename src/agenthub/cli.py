@@ -269,8 +269,9 @@ def agents_list(api_url: ApiUrl = None) -> None:
     """
     data = _call("GET", f"{_api(api_url)}/api/v1/agents")
     rows = [
-        (agent["id"], agent["name"], agent["settings"]["provider"], agent["settings"]["model_id"],
-         agent["settings"]["isolation"])
+        # Agents of kinds other than llm have no provider and model: shown as "-".
+        (agent["id"], agent["name"], agent["settings"].get("provider", "-"), agent["settings"].get("model_id", "-"),
+         agent["settings"].get("isolation", "shared"))
         for agent in data["items"]
     ]
     if not console.is_terminal:
