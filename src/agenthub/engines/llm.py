@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
 from agenthub.chats import service as chats_service
@@ -56,7 +58,7 @@ class LlmEngine(Engine):
         agent = turn.agent
         history = await self._conversation(agent, turn.chat_id, turn.position)
         history.append(HumanMessage(content=turn.text))
-        config = {
+        config: RunnableConfig = {
             "configurable": {
                 "model": self._models.for_agent(agent.settings),
                 "system_prompt": agent.settings.get("system_prompt", ""),
@@ -68,14 +70,14 @@ class LlmEngine(Engine):
         if not isinstance(final, AIMessage):
             raise RuntimeError("the model returned no answer")
         agent.remember(turn.chat_id, [*history, final][-self._context_messages:])
-        usage = final.usage_metadata or {}
+        usage = final.usage_metadata or UsageMetadata(input_tokens=0, output_tokens=0, total_tokens=0)
         return Answer(
             text=final.content if isinstance(final.content, str) else str(final.content),
             usage=Usage(
                 provider=agent.settings["provider"],
                 model=agent.settings["model_id"],
-                input_tokens=usage.get("input_tokens", 0),
-                output_tokens=usage.get("output_tokens", 0),
+                input_tokens=usage["input_tokens"],
+                output_tokens=usage["output_tokens"],
             ),
         )
 

@@ -175,7 +175,9 @@ class TurnRunner:
 
 
 class ChunkPublisher:
-    """Publishes an answer's text while it streams, in order, without holding up the model.
+    """The events of one turn (:class:`~agenthub.engines.base.TurnEvents`): publishes an
+    answer's text while it streams, in order, without holding up the engine, and the
+    engine's other events after the text that came before them.
 
     Text goes out at most every :data:`CHUNK_INTERVAL` seconds, the first piece that long
     after it arrived, what arrives in between together: a model slower than that between
