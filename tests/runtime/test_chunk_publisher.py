@@ -70,6 +70,25 @@ async def test_tokens_slower_than_the_interval_stream_one_by_one(bus: Bus) -> No
     assert [e["content"] for e in events if e["type"] == "chunk"] == ["one", " two", " three"]
 
 
+async def test_an_engines_own_event_comes_after_the_text_before_it(bus: Bus) -> None:
+    subscription = await bus.subscribe(CHANNEL)
+    publisher = ChunkPublisher(bus, CHANNEL, "m1", "c1")
+    publisher.text("Let me look")
+    publisher.text(" that up.")
+    await publisher.emit({"type": "tool_call", "name": "search"})
+    publisher.text("Found it.")
+    await (await publisher.finish_into(bus.batch())).publish(CHANNEL, {"type": "message"}).execute()
+
+    events = await _drain(subscription)
+    await subscription.close()
+    assert events == [
+        {"type": "chunk", "reply_to": "m1", "chat_id": "c1", "content": "Let me look that up."},
+        {"type": "tool_call", "name": "search", "reply_to": "m1", "chat_id": "c1"},
+        {"type": "chunk", "reply_to": "m1", "chat_id": "c1", "content": "Found it."},
+        {"type": "message"},
+    ]
+
+
 async def test_a_failed_publish_surfaces_when_the_answer_is_finished() -> None:
     unreachable = open_bus(f"redis://127.0.0.1:{free_port()}/0")
     publisher = ChunkPublisher(unreachable, CHANNEL, "m1", "c1")

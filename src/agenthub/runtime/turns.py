@@ -77,7 +77,7 @@ class TurnRunner:
         output = keys.agent_output(agent.id)
         if stored_answer is not None:
             log.info("redelivered message already answered", extra={"agent_id": agent.id, "chat_id": chat_id})
-            await self._show(self._bus.batch(), agent, stored_answer["outbound"]).ack(
+            await self._send_final(self._bus.batch(), agent, stored_answer["outbound"]).ack(
                 entry.stream, keys.INPUT_GROUP, entry.id
             ).execute()
             return
@@ -113,11 +113,11 @@ class TurnRunner:
             batch = self._bus.batch()
             with contextlib.suppress(Exception):  # the error is what the user must see
                 await chunks.finish_into(batch)
-            await self._show(batch, agent, error_event).ack(entry.stream, keys.INPUT_GROUP, entry.id).execute()
+            await self._send_final(batch, agent, error_event).ack(entry.stream, keys.INPUT_GROUP, entry.id).execute()
             return
-        await self._deliver(entry, turn, answer, chunks)
+        await self._deliver_answer(entry, turn, answer, chunks)
 
-    async def _deliver(self, entry: Entry, turn: Turn, answer: Answer, chunks: ChunkPublisher) -> None:
+    async def _deliver_answer(self, entry: Entry, turn: Turn, answer: Answer, chunks: ChunkPublisher) -> None:
         agent, message_id, chat_id = turn.agent, turn.message_id, turn.chat_id
         reply_id = uuid.uuid4().hex
         channel = turn.message.get("channel", "web")
@@ -160,11 +160,12 @@ class TurnRunner:
         await chunks.finish_into(batch)
         # In this order: stored, marked answered, shown (the last text, then the answer), and
         # only then acknowledged.
-        await self._show(batch, agent, outbound).ack(entry.stream, keys.INPUT_GROUP, entry.id).execute()
+        await self._send_final(batch, agent, outbound).ack(entry.stream, keys.INPUT_GROUP, entry.id).execute()
 
-    def _show(self, batch: Batch, agent: HostedAgent, event: Payload) -> Batch:
+    def _send_final(self, batch: Batch, agent: HostedAgent, event: Payload) -> Batch:
         """Put into ``batch`` what delivers an event a client must not miss (an answer, an
-        error) to the clients of ``agent``: every final event of a turn goes out here."""
+        error, an answer sent again) to the clients of ``agent``: every final event of a
+        turn, of every kind, goes out here and nowhere else."""
         return batch.publish(keys.agent_output(agent.id), event)
 
     async def _touch(self, agent: HostedAgent) -> None:
