@@ -75,7 +75,7 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.effective_database_url)
-        bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix)
+        bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix, retention=settings.stream_retention)
         tasks: list[asyncio.Task[None]] = []
         try:
             await prepare_database(settings, engine)

@@ -68,7 +68,7 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
     entries). Without, its event loop is all for its agents' turns: storing a batch of
     answers no longer delays the next one. Raises
     :class:`~agenthub.config.ConfigurationError` without ``REDIS_URL``."""
-    bus = open_bus(settings.require_redis("worker"), prefix=settings.redis_key_prefix)
+    bus = open_bus(settings.require_redis("worker"), prefix=settings.redis_key_prefix, retention=settings.stream_retention)
     engine = create_engine(settings.effective_database_url)
     sessions = create_session_factory(engine)
     host = build_host(host_id=new_host_id("worker"), role="worker", bus=bus, session_factory=sessions, settings=settings)
