@@ -34,6 +34,7 @@ from agenthub.runtime.host import new_host_id
 from agenthub.runtime.launcher import ProcessLauncher
 from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
+from agenthub.workers import api as queues_api
 from agenthub.workers.history import HistorySaverWorker
 from agenthub.workers.inactivity import InactivityMonitorWorker
 from agenthub.workers.token_usage import TokenUsageWorker
@@ -96,8 +97,8 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
                 local_host=local_host, launcher=launcher, metrics=metrics,
             )
             workers = [
-                HistorySaverWorker(bus, sessions),
-                TokenUsageWorker(bus, sessions),
+                HistorySaverWorker(bus, sessions, max_deliveries=settings.queue_max_deliveries),
+                TokenUsageWorker(bus, sessions, max_deliveries=settings.queue_max_deliveries),
                 InactivityMonitorWorker(supervisor, settings),
             ]
             for worker in workers:
@@ -156,6 +157,7 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
     app.include_router(sse.router)
     app.include_router(websocket.router)
     app.include_router(ops_api.router)
+    app.include_router(queues_api.router)
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:

@@ -4,6 +4,8 @@ both bus backends and on SQLite and PostgreSQL, driven by run_once."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 from sqlalchemy import text
 
@@ -12,10 +14,18 @@ from agenthub.workers.base import EntriesFailed, QueueWorker
 from agenthub.workers.dead_letters import DeadLetters
 from agenthub.workers.history import HistorySaverWorker
 from agenthub.workers.token_usage import TokenUsageWorker
-from tests.runtime.helpers import create_agent_row
-from tests.workers.test_queue_workers import Db, answer, db, usage  # noqa: F401 - db is a fixture
+from tests.runtime.helpers import create_agent_row, migrated_sessions
+from tests.workers.test_queue_workers import AGENT, Db, answer, usage
 
 MAX_DELIVERIES = 3
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Db]:
+    engine, sessions = await migrated_sessions(database_url)
+    await create_agent_row(sessions, AGENT)
+    yield Db(sessions)
+    await engine.dispose()
 
 
 async def drain_counting_failures(worker: QueueWorker) -> int:

@@ -73,7 +73,11 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
     sessions = create_session_factory(engine)
     host = build_host(host_id=new_host_id("worker"), role="worker", bus=bus, session_factory=sessions, settings=settings)
     control = ControlListener(bus, host)
-    components = [HistorySaverWorker(bus, sessions), TokenUsageWorker(bus, sessions)] if queues else []
+    limit = settings.queue_max_deliveries
+    components = (
+        [HistorySaverWorker(bus, sessions, max_deliveries=limit), TokenUsageWorker(bus, sessions, max_deliveries=limit)]
+        if queues else []
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -39,7 +39,8 @@ class DeadLetters:
         self._bus = bus
         self.queues = queues
 
-    def _check(self, queue: str) -> str:
+    def check(self, queue: str) -> str:
+        """``queue`` if it is one with dead letters; :class:`NotFound` otherwise."""
         if queue not in self.queues:
             raise NotFound(f"No queue named {queue!r}; queues: {', '.join(self.queues)}.", code="queue_not_found")
         return queue
@@ -58,14 +59,14 @@ class DeadLetters:
         return {queue: await self._bus.length(keys.dead_letters(queue)) for queue in self.queues}
 
     async def entries(self, queue: str, *, limit: int = 100) -> list[DeadLetter]:
-        entries = await self._bus.entries(keys.dead_letters(self._check(queue)), count=limit)
+        entries = await self._bus.entries(keys.dead_letters(self.check(queue)), count=limit)
         return [_dead_letter(entry) for entry in entries]
 
     async def retry(self, queue: str, *, limit: int = 1000) -> int:
         """Put up to ``limit`` dead letters of ``queue`` back on it, oldest first; returns
         how many. Each is added to the queue before it leaves the dead letters: a retry cut
         short leaves at worst a copy, which storing skips (entries carry their ids)."""
-        stream = keys.dead_letters(self._check(queue))
+        stream = keys.dead_letters(self.check(queue))
         moved = 0
         while moved < limit and (entries := await self._bus.entries(stream, count=min(100, limit - moved))):
             for entry in entries:
