@@ -53,7 +53,8 @@ stream trimmed again at its next add)."""
 
 
 def _is_missing_group(error: ResponseError) -> bool:
-    return str(error).startswith("NOGROUP")
+    """NOGROUP, or a blocked read ended because its stream was deleted (UNBLOCKED)."""
+    return str(error).startswith(("NOGROUP", "UNBLOCKED"))
 
 
 class RedisSubscription(Subscription):

@@ -62,6 +62,22 @@ class ControlListener:
                 await asyncio.sleep(1.0)
 
 
+async def stay_registered(bus: Bus, host_id: str, interval: float) -> None:
+    """Keep this worker in :data:`~agenthub.bus.keys.WORKERS_SET`: supervisors place agents
+    only on workers listed there, and a Redis restarted without its data has forgotten it."""
+    while True:
+        raise_if_cancel_requested()
+        await asyncio.sleep(interval)
+        try:
+            if host_id not in await bus.set_members(keys.WORKERS_SET):
+                await bus.set_add(keys.WORKERS_SET, host_id)
+                log.warning("worker registered again: its registration had vanished", extra={"host_id": host_id})
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - the bus may be briefly unreachable; try next time
+            log.warning("worker registration check failed: %s", type(error).__name__, extra={"host_id": host_id})
+
+
 async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
     """Host agents until SIGTERM. Every ``agenthub serve`` stores the history and usage
     queues; with ``queues`` this worker takes part too (their consumer groups share the
@@ -87,7 +103,11 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
         await component.setup()
     await host.start()
     await bus.set_add(keys.WORKERS_SET, host.host_id)
-    tasks = [asyncio.create_task(control.run())] + [asyncio.create_task(c.run()) for c in components]
+    tasks = [
+        asyncio.create_task(control.run()),
+        asyncio.create_task(stay_registered(bus, host.host_id, settings.agent_runner_heartbeat_interval)),
+        *(asyncio.create_task(c.run()) for c in components),
+    ]
     event_loop.settle_garbage_collector()
     log.info("worker ready", extra={"host_id": host.host_id})
     try:
