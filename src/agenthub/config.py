@@ -54,10 +54,12 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Deliveries of a queue entry that fails before it goes to dead letters"
     )
     stream_retention_seconds: float = Field(
-        default=86400.0, ge=0, description="Seconds a bus stream keeps its entries (read or not); 0 = no age limit"
+        default=3600.0, ge=0,
+        description="Seconds a bus stream keeps entries every consumer group has acknowledged; 0 = until the "
+        "length limit",
     )
     stream_max_length: int = Field(
-        default=1_000_000, ge=0, description="Entries a bus stream keeps at most (about); 0 = no length limit"
+        default=1_000_000, ge=0, description="Entries a bus stream keeps at most (about), read or not; 0 = no limit"
     )
 
     # Read now under the seed names so deployments can set them; the features that use

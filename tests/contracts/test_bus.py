@@ -955,12 +955,12 @@ async def test_streams_are_trimmed_to_their_retention_read_or_not(short_bus: Bus
     assert _numbers(entries) == list(range(302 - length, 302))
 
 
-async def test_streams_are_trimmed_by_age(
-    bus: Bus, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+async def aged_bus(bus: Bus, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Bus]:
+    """A bus of the same backend keeping entries 0.2 s by age, trimming at every add."""
     from agenthub.bus import redis as redis_backend
 
-    monkeypatch.setattr(redis_backend, "AGE_TRIM_EVERY", 0.0)  # trim at every add, not once a minute
+    monkeypatch.setattr(redis_backend, "AGE_TRIM_EVERY", 0.0)
     retention = StreamRetention(max_age=0.2, max_length=None)
     if bus.name == "memory":
         aged = open_bus(None, retention=retention)
@@ -970,12 +970,41 @@ async def test_streams_are_trimmed_by_age(
             prefix=request.getfixturevalue("redis_prefix"),
             retention=retention,
         )
-    try:
-        await _add_all(aged, "old", 150)
-        await asyncio.sleep(0.3)  # the entries age past the retention
-        await aged.add("old", {"n": 150})
+    yield aged
+    await aged.close()
 
-        assert await aged.length("old") < 151
-        assert _numbers(await aged.entries("old", count=1000))[-1] == 150
-    finally:
-        await aged.close()
+
+async def test_old_entries_every_group_acknowledged_are_trimmed_by_age(aged_bus: Bus) -> None:
+    await aged_bus.ensure_group("old", "a")
+    await aged_bus.ensure_group("old", "b")
+    await _add_all(aged_bus, "old", 250)
+    for group in ("a", "b"):
+        read = await aged_bus.read({"old": ">"}, group, "c1", count=1000)
+        await aged_bus.ack("old", group, *(entry.id for entry in read))
+    await asyncio.sleep(0.3)  # the entries age past the retention
+    await aged_bus.add("old", {"n": 250})
+
+    # Trimmed in whole blocks (Redis keeps the block the newest old entries share).
+    assert await aged_bus.length("old") <= 151
+    assert _numbers(await aged_bus.entries("old", count=1000))[-1] == 250
+
+
+async def test_age_never_trims_what_a_group_has_not_acknowledged(aged_bus: Bus) -> None:
+    await aged_bus.ensure_group("old", "fast")
+    await aged_bus.ensure_group("old", "slow")
+    await aged_bus.ensure_group("busy", "fast")
+    await _add_all(aged_bus, "old", 250)
+    await _add_all(aged_bus, "busy", 250)
+    await _add_all(aged_bus, "nobody-reads", 250)  # no group: kept (dead letters are such a stream)
+    read = await aged_bus.read({"old": ">"}, "fast", "c1", count=1000)
+    await aged_bus.ack("old", "fast", *(entry.id for entry in read))
+    pending = await aged_bus.read({"busy": ">"}, "fast", "c1", count=1000)
+    await aged_bus.ack("busy", "fast", *(entry.id for entry in pending[1:]))  # the first stays pending
+    await asyncio.sleep(0.3)
+    for stream in ("old", "busy", "nobody-reads"):
+        await aged_bus.add(stream, {"n": 250})
+
+    assert _numbers(await aged_bus.read({"old": ">"}, "slow", "c1", count=1000)) == list(range(251))
+    assert _numbers(await aged_bus.read({"busy": "0"}, "fast", "c1")) == [0]
+    assert await aged_bus.length("busy") == 251
+    assert await aged_bus.length("nobody-reads") == 251

@@ -18,11 +18,13 @@ Payload = dict[str, Any]
 @dataclass(frozen=True, slots=True)
 class StreamRetention:
     """How long streams keep their entries. Acknowledging an entry does not delete it (another
-    consumer group may still need it): every stream keeps what was added in the last
-    ``max_age`` seconds, and never much more than ``max_length`` entries (the oldest go first,
-    read or not; Redis trims approximately, in whole blocks). None: no limit of that kind."""
+    consumer group may still need it, or join later and read back). An entry every group of
+    its stream has acknowledged is dropped once it is older than ``max_age`` seconds (a
+    stream no group reads, such as a dead-letter stream, is not trimmed by age); no stream
+    keeps much more than ``max_length`` entries, read or not (a safety limit: the oldest go
+    first). Both trim approximately, in whole blocks, as Redis does. None: no such limit."""
 
-    max_age: float | None = 24 * 3600.0
+    max_age: float | None = 3600.0
     max_length: int | None = 1_000_000
 
 

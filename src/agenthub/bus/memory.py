@@ -50,19 +50,30 @@ class _Stream:
         self.order.append(entry_id)
         self.positions.append(_parse_id(entry_id))
 
-    def after(self, position: tuple[int, int]) -> list[str]:
-        return self.order[bisect.bisect_right(self.positions, position):]
+    def after(self, position: tuple[int, int], count: int) -> list[str]:
+        start = bisect.bisect_right(self.positions, position)
+        return self.order[start:start + count]
 
     def trim(self, retention: StreamRetention) -> None:
-        """Drop the oldest entries beyond the retention, read or not, in whole blocks."""
+        """Drop the oldest entries beyond the retention, in whole blocks: by age only those
+        every group has acknowledged (a stream no group reads is kept), by length any."""
         cut = 0
         if retention.max_length is not None:
             cut = max(cut, len(self.order) - retention.max_length)
-        if retention.max_age is not None:
+        if retention.max_age is not None and self.groups:
             oldest_kept = (int((time.time() - retention.max_age) * 1000), 0)
-            cut = max(cut, bisect.bisect_left(self.positions, oldest_kept))
+            by_age = bisect.bisect_left(self.positions, oldest_kept)
+            for group in self.groups.values():
+                by_age = min(by_age, bisect.bisect_right(self.positions, group.last_id))  # not yet delivered
+                if group.pending:
+                    first_pending = _parse_id(next(iter(group.pending)))
+                    by_age = min(by_age, bisect.bisect_left(self.positions, first_pending))
+            cut = max(cut, by_age)
         if cut >= TRIM_BLOCK or (cut and cut == len(self.order)):
-            self.remove(self.order[:cut])
+            for entry_id in self.order[:cut]:
+                del self.entries[entry_id]
+            del self.order[:cut]
+            del self.positions[:cut]
 
     def remove(self, ids: Sequence[str]) -> None:
         gone = {entry_id for entry_id in ids if self.entries.pop(entry_id, None) is not None}
@@ -158,7 +169,7 @@ class MemoryBus(Bus):
             stream = self._stream(name)
             state = stream.groups.setdefault(group, _Group())  # as Redis re-creates a lost group
             if position == ">":
-                for entry_id in stream.after(state.last_id)[: max(count - len(found), 0)]:
+                for entry_id in stream.after(state.last_id, max(count - len(found), 0)):
                     state.last_id = _parse_id(entry_id)
                     state.pending[entry_id] = _Pending(consumer, now)
                     found.append(Entry(name, entry_id, codec.decode(stream.entries[entry_id])))

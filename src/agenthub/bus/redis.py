@@ -44,9 +44,32 @@ end
 return false
 """
 
+_TRIM_BY_AGE = """
+-- Trim the stream (KEYS[1]) to the entries of the last ARGV[1] milliseconds, keeping every
+-- entry a group has not acknowledged (pending, or not delivered yet). No group: kept.
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
+if #groups == 0 then return 0 end
+local floor_ms, floor_seq = tonumber(ARGV[1]), 0
+local function lower(id)
+  local dash = string.find(id, '-', 1, true)
+  local ms, seq = tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
+  if ms < floor_ms or (ms == floor_ms and seq < floor_seq) then floor_ms, floor_seq = ms, seq end
+end
+for _, group in ipairs(groups) do
+  local info = {}
+  for i = 1, #group, 2 do info[group[i]] = group[i + 1] end
+  lower(info['last-delivered-id'])
+  if tonumber(info['pending']) > 0 then
+    lower(redis.call('XPENDING', KEYS[1], info['name'])[2])
+  end
+end
+return redis.call('XTRIM', KEYS[1], 'MINID', '~', string.format('%.0f-%.0f', floor_ms, floor_seq))
+"""
+
 AGE_TRIM_EVERY = 60.0
-"""Seconds between two trims of one stream by age (``XTRIM MINID ~``), per process; the
-length limit is applied by every ``XADD`` (``MAXLEN ~``)."""
+"""Seconds between two trims of one stream by age (``XTRIM MINID ~`` below what every group
+has acknowledged), per process; the length limit is applied by every ``XADD`` (``MAXLEN ~``)."""
 AGE_TRIMS_TRACKED = 10_000
 """Streams whose last age trim a process remembers; beyond, the oldest is forgotten (and that
 stream trimmed again at its next add)."""
@@ -103,6 +126,7 @@ class RedisBus(Bus):
         self._age_trimmed: OrderedDict[str, float] = OrderedDict()
         self._cad = client.register_script(_COMPARE_AND_DELETE)
         self._add_once = client.register_script(_ADD_ONCE)
+        self._trim_aged = client.register_script(_TRIM_BY_AGE)
 
     @classmethod
     def from_url(
@@ -144,8 +168,8 @@ class RedisBus(Bus):
             self._k(stream), {_FIELD: encode(payload)}, maxlen=self._retention.max_length, approximate=True
         )
 
-    def _trim_by_age(self, pipe: Any, stream: str) -> None:
-        """Add an ``XTRIM MINID ~`` of ``stream`` to ``pipe`` if it is due."""
+    async def _trim_by_age(self, pipe: Any, stream: str) -> None:
+        """Add a trim by age of ``stream`` to ``pipe`` if one is due."""
         if self._retention.max_age is None:
             return
         now = time.monotonic()
@@ -157,12 +181,12 @@ class RedisBus(Bus):
         while len(self._age_trimmed) > AGE_TRIMS_TRACKED:
             self._age_trimmed.popitem(last=False)
         oldest_kept = int((time.time() - self._retention.max_age) * 1000)
-        pipe.xtrim(self._k(stream), minid=f"{oldest_kept}-0", approximate=True)
+        await self._trim_aged(keys=[self._k(stream)], args=[oldest_kept], client=pipe)
 
     async def add(self, stream: str, payload: Payload) -> str:
         async with self._client.pipeline(transaction=False) as pipe:
             self._xadd(pipe, stream, payload)
-            self._trim_by_age(pipe, stream)
+            await self._trim_by_age(pipe, stream)
             results = await pipe.execute()
         return results[0]
 
@@ -175,7 +199,7 @@ class RedisBus(Bus):
             await self._add_once(
                 keys=[self._k(stream), self._k(key)], args=self._add_once_args(payload, ttl), client=pipe
             )
-            self._trim_by_age(pipe, stream)
+            await self._trim_by_age(pipe, stream)
             results = await pipe.execute()
         return results[0]
 
@@ -333,14 +357,14 @@ class RedisBus(Bus):
             for name, args, kwargs in ops:
                 if name == "add":
                     self._xadd(pipe, args[0], args[1])
-                    self._trim_by_age(pipe, args[0])
+                    await self._trim_by_age(pipe, args[0])
                 elif name == "add_once":
                     await self._add_once(
                         keys=[self._k(args[0]), self._k(kwargs["key"])],
                         args=self._add_once_args(args[1], kwargs["ttl"]),
                         client=pipe,
                     )
-                    self._trim_by_age(pipe, args[0])
+                    await self._trim_by_age(pipe, args[0])
                 elif name == "set":
                     ttl = kwargs.get("ttl")
                     pipe.set(self._k(args[0]), encode(args[1]), px=int(ttl * 1000) if ttl else None)
