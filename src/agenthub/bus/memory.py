@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import builtins
 import heapq
 import time
 from collections import OrderedDict
@@ -347,7 +348,7 @@ class MemoryBus(Bus):
             self._keys[key] = (value, expires_at)
             self._will_expire(key, expires_at)
 
-    async def set_members(self, key: str) -> set[str]:
+    async def set_members(self, key: str) -> builtins.set[str]:
         value = self._live(key)
         return set(value) if isinstance(value, set) else set()
 

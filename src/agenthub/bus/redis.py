@@ -3,6 +3,7 @@ fan-out, plain keys for statuses and leases."""
 
 from __future__ import annotations
 
+import builtins
 import logging
 import time
 from collections import OrderedDict
@@ -154,7 +155,7 @@ class RedisBus(Bus):
 
     def _entries(self, response: object) -> list[Entry]:
         entries: list[Entry] = []
-        for stream, items in response or []:  # type: ignore[union-attr]
+        for stream, items in response or []:  # type: ignore[union-attr, attr-defined]
             name = stream[len(self._prefix):]
             for entry_id, fields in items:
                 if fields and _FIELD in fields:
@@ -219,7 +220,7 @@ class RedisBus(Bus):
         count: int = 100,
         block_ms: int | None = None,
     ) -> list[Entry]:
-        targets = {self._k(name): position for name, position in streams.items()}
+        targets: dict[Any, Any] = {self._k(name): position for name, position in streams.items()}
         try:
             response = await self._client.xreadgroup(
                 group, consumer, targets, count=count, block=block_ms if block_ms else None
@@ -339,8 +340,8 @@ class RedisBus(Bus):
     async def expire(self, key: str, ttl: float) -> None:
         await self._client.pexpire(self._k(key), int(ttl * 1000))
 
-    async def set_members(self, key: str) -> set[str]:
-        return set(await self._client.smembers(self._k(key)))
+    async def set_members(self, key: str) -> builtins.set[str]:
+        return {str(member) for member in await self._client.smembers(self._k(key))}
 
     async def set_add(self, key: str, *members: str) -> None:
         if members:
