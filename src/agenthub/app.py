@@ -35,6 +35,7 @@ from agenthub.runtime.host import new_host_id
 from agenthub.runtime.launcher import ProcessLauncher
 from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
+from agenthub.workers import api as queues_api
 from agenthub.workers.history import HistorySaverWorker
 from agenthub.workers.inactivity import InactivityMonitorWorker
 from agenthub.workers.token_usage import TokenUsageWorker
@@ -78,7 +79,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.effective_database_url)
-        bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix)
+        bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix, retention=settings.stream_retention)
         tasks: list[asyncio.Task[None]] = []
         try:
             await prepare_database(settings, engine)
@@ -100,8 +101,8 @@ def create_app(
                 local_host=local_host, launcher=launcher, metrics=metrics,
             )
             workers = [
-                HistorySaverWorker(bus, sessions),
-                TokenUsageWorker(bus, sessions),
+                HistorySaverWorker(bus, sessions, max_deliveries=settings.queue_max_deliveries),
+                TokenUsageWorker(bus, sessions, max_deliveries=settings.queue_max_deliveries),
                 InactivityMonitorWorker(supervisor, settings),
             ]
             for worker in workers:
@@ -160,6 +161,7 @@ def create_app(
     app.include_router(sse.router)
     app.include_router(websocket.router)
     app.include_router(ops_api.router)
+    app.include_router(queues_api.router)
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:

@@ -42,6 +42,8 @@ class _Group(TyperGroup):
 app = typer.Typer(cls=_Group, help="AgentHub: host AI agents and talk to them.", no_args_is_help=True)
 agents_app = typer.Typer(cls=_Group, help="Manage agents through a running AgentHub.", no_args_is_help=True)
 app.add_typer(agents_app, name="agents")
+queues_app = typer.Typer(cls=_Group, help="Inspect the storage queues of a running AgentHub.", no_args_is_help=True)
+app.add_typer(queues_app, name="queues")
 console = Console(soft_wrap=True)  # an answer piped on is not broken into 80-column lines
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
 
@@ -375,3 +377,41 @@ def chat(
     except (OSError, WebSocketException) as error:
         _fail(f"Cannot reach AgentHub at {mask_url(api)}: {_hide_credentials(str(error), api)}")
     raise typer.Exit(code)
+
+
+# --- queues ---------------------------------------------------------------------------------
+@queues_app.command("dead-letters", cls=_Command)
+def queues_dead_letters(
+    retry: Annotated[bool, typer.Option("--retry", help="Put them back on their queue to be stored again")] = False,
+    queue: Annotated[
+        str | None, typer.Option(help="history_queue or token_usage_queue", show_default="every queue")
+    ] = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """List the queue entries that kept failing (dead letters), or retry them.
+
+    Asks the running server, which holds the bus (in the embedded mode, the only one).
+    """
+    params = {"queue": queue} if queue else {}
+    if retry:
+        data = _call("POST", f"{_api(api_url)}/api/v1/queues/dead-letters/retry", params=params)
+        for name, count in data["retried"].items():
+            typer.echo(f"{name}: {count} put back")
+        return
+    data = _call("GET", f"{_api(api_url)}/api/v1/queues/dead-letters", params=params)
+    rows = [
+        (group["queue"], letter["failed_at"], letter["deliveries"], letter["entry_id"], letter["error"])
+        for group in data["queues"]
+        for letter in group["items"]
+    ]
+    if not console.is_terminal:
+        for row in rows:
+            typer.echo("\t".join(_cell(value) for value in row))
+        return
+    for group in data["queues"]:
+        console.print(f"{escape(group['queue'])}: {group['count']} dead letters")
+    if rows:
+        table = Table("queue", "failed at", "deliveries", "entry", Column("error", overflow="fold"))
+        for row in rows:
+            table.add_row(*(escape(str(value)) for value in row))
+        console.print(table)

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agenthub.bus.base import StreamRetention
+
 DEFAULT_DATA_DIR = Path("data")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -47,6 +49,18 @@ class Settings(BaseSettings):
     turn_timeout: float = Field(default=120.0, gt=0)
     agent_context_messages: int = Field(default=40, ge=1, le=1000)
     max_concurrent_turns: int = Field(default=256, ge=1)
+
+    queue_max_deliveries: int = Field(
+        default=5, ge=1, description="Deliveries of a queue entry that fails before it goes to dead letters"
+    )
+    stream_retention_seconds: float = Field(
+        default=3600.0, ge=0,
+        description="Seconds a bus stream keeps entries every consumer group has acknowledged; 0 = until the "
+        "length limit",
+    )
+    stream_max_length: int = Field(
+        default=1_000_000, ge=0, description="Entries a bus stream keeps at most (about), read or not; 0 = no limit"
+    )
 
     # Read now under the seed names so deployments can set them; the features that use
     # them (Telegram, e-mail, knowledge, encrypted credentials, budgets) come later.
@@ -121,6 +135,12 @@ class Settings(BaseSettings):
     @property
     def uses_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def stream_retention(self) -> StreamRetention:
+        return StreamRetention(
+            max_age=self.stream_retention_seconds or None, max_length=self.stream_max_length or None
+        )
 
     @property
     def heartbeat_stale_after(self) -> float:

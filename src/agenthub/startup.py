@@ -24,7 +24,7 @@ async def check_bus(settings: Settings) -> None:
     from agenthub.bus import open_bus
     from agenthub.errors import AgentHubError
 
-    bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix)
+    bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix, retention=settings.stream_retention)
     try:
         await prepare_bus(settings, bus)
     except AgentHubError as error:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
-from agenthub.bus import Bus, Entry
+from agenthub.bus import Bus, Entry, StreamRetention, open_bus
 
 GROUP = "workers"
 
@@ -370,23 +371,32 @@ async def test_streams_are_independent(bus: Bus) -> None:
     assert _numbers(await bus.read({"a": ">"}, GROUP, "c1")) == [0]
 
 
-async def test_read_on_missing_group_raises(bus: Bus) -> None:
+async def test_read_on_a_missing_group_creates_it_and_delivers_from_the_start(bus: Bus) -> None:
+    """A group that vanished (Redis restarted without its data) is created again by the
+    next read, which then gets every entry the stream holds."""
     await bus.add("jobs", {"n": 0})  # stream exists, group does not
 
-    with pytest.raises(Exception):  # noqa: B017, PT011 - the backends raise their own type
-        await bus.read({"jobs": ">"}, "no-such-group", "c1")
+    assert _numbers(await bus.read({"jobs": ">"}, "no-such-group", "c1")) == [0]
+    assert await bus.pending_count("jobs", "no-such-group") == 1
 
 
-async def test_read_on_missing_stream_raises(bus: Bus) -> None:
-    with pytest.raises(Exception):  # noqa: B017, PT011
-        await bus.read({"never-created": ">"}, GROUP, "c1")
+async def test_read_on_a_missing_stream_creates_it(bus: Bus) -> None:
+    assert await bus.read({"never-created": ">"}, GROUP, "c1") == []
+    await bus.add("never-created", {"n": 1})
+    assert _numbers(await bus.read({"never-created": ">"}, GROUP, "c1", block_ms=100)) == [1]
 
 
-async def test_blocking_read_on_missing_group_raises(bus: Bus) -> None:
+async def test_blocking_read_on_a_missing_group_returns_what_is_there(bus: Bus) -> None:
     await bus.add("jobs", {"n": 0})
 
-    with pytest.raises(Exception):  # noqa: B017, PT011
-        await bus.read({"jobs": ">"}, "no-such-group", "c1", block_ms=100)
+    assert _numbers(await bus.read({"jobs": ">"}, "no-such-group", "c1", block_ms=100)) == [0]
+
+
+async def test_claim_on_a_missing_group_finds_nothing_and_creates_it(bus: Bus) -> None:
+    await bus.add("jobs", {"n": 0})
+
+    assert await bus.claim_stale("jobs", "no-such-group", "c1", min_idle_ms=0) == []
+    assert _numbers(await bus.read({"jobs": ">"}, "no-such-group", "c1")) == [0]
 
 
 async def test_groups_on_different_streams_with_same_name_are_separate(bus: Bus) -> None:
@@ -866,3 +876,137 @@ async def test_a_batch_with_a_payload_that_cannot_be_encoded_applies_none_of_it(
     # Nothing left behind: the same messages go on when written again.
     await bus.batch().add_once("out", {"n": 2}, key="out-added:m2", ttl=30).execute()
     assert [e.payload for e in await bus.read({"out": ">"}, "g", "c")] == [{"n": 2}]
+
+
+# --- several readers, retention, dead-letter support ---------------------------------------
+
+
+async def test_two_groups_on_one_stream_each_receive_every_entry(bus: Bus) -> None:
+    """Acknowledging in one group deletes nothing another group still needs, even a group
+    created after the first acknowledged everything."""
+    await bus.ensure_group("events", "storage")
+    ids = await _add_all(bus, "events", 3)
+    stored = await bus.read({"events": ">"}, "storage", "s1")
+    await bus.ack("events", "storage", stored[0].id)
+    await bus.batch().ack("events", "storage", *(entry.id for entry in stored[1:])).execute()  # as a turn acks
+    assert await bus.pending_count("events", "storage") == 0
+
+    await bus.ensure_group("events", "channel")
+    await bus.add("events", {"n": 3})
+
+    assert _numbers(await bus.read({"events": ">"}, "channel", "c1")) == [0, 1, 2, 3]
+    assert _numbers(await bus.read({"events": ">"}, "storage", "s1")) == [3]
+    assert await bus.length("events") == 4
+    assert [entry.id for entry in await bus.entries("events", count=3)] == ids
+
+
+async def test_delivery_counts_grow_with_every_redelivery(bus: Bus) -> None:
+    await bus.ensure_group("jobs", GROUP)
+    ids = await _add_all(bus, "jobs", 2)
+    await bus.read({"jobs": ">"}, GROUP, "c1")
+    assert await bus.delivery_counts("jobs", GROUP, ids) == {ids[0]: 1, ids[1]: 1}
+
+    await bus.read({"jobs": "0"}, GROUP, "c1")
+    await bus.read({"jobs": "0"}, GROUP, "c1")
+    await bus.ack("jobs", GROUP, ids[1])
+
+    assert await bus.delivery_counts("jobs", GROUP, ids) == {ids[0]: 3}
+    await asyncio.sleep(0.02)
+    await bus.claim_stale("jobs", GROUP, "c2", min_idle_ms=10)
+    assert await bus.delivery_counts("jobs", GROUP, [ids[0], "1-1"]) == {ids[0]: 4}
+    assert await bus.delivery_counts("jobs", "other-group", ids) == {}
+
+
+async def test_entries_can_be_listed_and_removed_without_a_group(bus: Bus) -> None:
+    ids = await _add_all(bus, "dead", 3)
+
+    assert _numbers(await bus.entries("dead")) == [0, 1, 2]
+    await bus.remove("dead", ids[0], ids[2])
+    assert _numbers(await bus.entries("dead")) == [1]
+    assert await bus.length("dead") == 1
+    assert await bus.length("never-written") == 0
+    assert await bus.entries("never-written") == []
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def short_bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
+    """A bus keeping about 50 entries per stream."""
+    retention = StreamRetention(max_age=None, max_length=50)
+    if request.param == "memory":
+        instance = open_bus(None, retention=retention)
+    else:
+        instance = open_bus(
+            request.getfixturevalue("redis_server_url"),
+            prefix=request.getfixturevalue("redis_prefix"),
+            retention=retention,
+        )
+    yield instance
+    await instance.close()
+
+
+async def test_streams_are_trimmed_to_their_retention_read_or_not(short_bus: Bus) -> None:
+    await short_bus.ensure_group("jobs", GROUP)
+    await _add_all(short_bus, "jobs", 300)
+    await short_bus.batch().add("jobs", {"n": 300}).execute()
+    await short_bus.add_once("jobs", {"n": 301}, key="jobs-added:x", ttl=10)
+
+    length = await short_bus.length("jobs")
+    entries = await short_bus.read({"jobs": ">"}, GROUP, "c1", count=1000)
+    # Trimmed approximately (in whole blocks), the newest kept, in order.
+    assert 50 <= length < 300
+    assert _numbers(entries) == list(range(302 - length, 302))
+
+
+@pytest.fixture
+async def aged_bus(bus: Bus, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Bus]:
+    """A bus of the same backend keeping entries 0.2 s by age, trimming at every add."""
+    from agenthub.bus import redis as redis_backend
+
+    monkeypatch.setattr(redis_backend, "AGE_TRIM_EVERY", 0.0)
+    retention = StreamRetention(max_age=0.2, max_length=None)
+    if bus.name == "memory":
+        aged = open_bus(None, retention=retention)
+    else:
+        aged = open_bus(
+            request.getfixturevalue("redis_server_url"),
+            prefix=request.getfixturevalue("redis_prefix"),
+            retention=retention,
+        )
+    yield aged
+    await aged.close()
+
+
+async def test_old_entries_every_group_acknowledged_are_trimmed_by_age(aged_bus: Bus) -> None:
+    await aged_bus.ensure_group("old", "a")
+    await aged_bus.ensure_group("old", "b")
+    await _add_all(aged_bus, "old", 250)
+    for group in ("a", "b"):
+        read = await aged_bus.read({"old": ">"}, group, "c1", count=1000)
+        await aged_bus.ack("old", group, *(entry.id for entry in read))
+    await asyncio.sleep(0.3)  # the entries age past the retention
+    await aged_bus.add("old", {"n": 250})
+
+    # Trimmed in whole blocks (Redis keeps the block the newest old entries share).
+    assert await aged_bus.length("old") <= 151
+    assert _numbers(await aged_bus.entries("old", count=1000))[-1] == 250
+
+
+async def test_age_never_trims_what_a_group_has_not_acknowledged(aged_bus: Bus) -> None:
+    await aged_bus.ensure_group("old", "fast")
+    await aged_bus.ensure_group("old", "slow")
+    await aged_bus.ensure_group("busy", "fast")
+    await _add_all(aged_bus, "old", 250)
+    await _add_all(aged_bus, "busy", 250)
+    await _add_all(aged_bus, "nobody-reads", 250)  # no group: kept (dead letters are such a stream)
+    read = await aged_bus.read({"old": ">"}, "fast", "c1", count=1000)
+    await aged_bus.ack("old", "fast", *(entry.id for entry in read))
+    pending = await aged_bus.read({"busy": ">"}, "fast", "c1", count=1000)
+    await aged_bus.ack("busy", "fast", *(entry.id for entry in pending[1:]))  # the first stays pending
+    await asyncio.sleep(0.3)
+    for stream in ("old", "busy", "nobody-reads"):
+        await aged_bus.add(stream, {"n": 250})
+
+    assert _numbers(await aged_bus.read({"old": ">"}, "slow", "c1", count=1000)) == list(range(251))
+    assert _numbers(await aged_bus.read({"busy": "0"}, "fast", "c1")) == [0]
+    assert await aged_bus.length("busy") == 251
+    assert await aged_bus.length("nobody-reads") == 251

@@ -7,12 +7,26 @@ contract suite in ``tests/contracts``.
 
 from __future__ import annotations
 
+import builtins
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 Payload = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRetention:
+    """How long streams keep their entries. Acknowledging an entry does not delete it (another
+    consumer group may still need it, or join later and read back). An entry every group of
+    its stream has acknowledged is dropped once it is older than ``max_age`` seconds (a
+    stream no group reads, such as a dead-letter stream, is not trimmed by age); no stream
+    keeps much more than ``max_length`` entries, read or not (a safety limit: the oldest go
+    first). Both trim approximately, in whole blocks, as Redis does. None: no such limit."""
+
+    max_age: float | None = 3600.0
+    max_length: int | None = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +112,8 @@ class Bus(ABC):
     ) -> list[Entry]:
         """Read as ``consumer`` of ``group``. Each stream maps to ``">"`` for new entries or
         ``"0"`` for this consumer's own unacknowledged ones. Blocks up to ``block_ms``
-        (None = don't block) when nothing is there."""
+        (None = don't block) when nothing is there. A group that does not exist (Redis
+        restarted without its data) is created, from the start of the stream, and read."""
 
     @abstractmethod
     async def ack(self, stream: str, group: str, *ids: str) -> None: ...
@@ -112,6 +127,23 @@ class Bus(ABC):
 
     @abstractmethod
     async def pending_count(self, stream: str, group: str) -> int: ...
+
+    @abstractmethod
+    async def delivery_counts(self, stream: str, group: str, ids: Sequence[str]) -> dict[str, int]:
+        """How many times each of ``ids`` has been delivered to ``group`` (read, read again
+        as a consumer's own pending entry, or claimed). Ids not pending are left out."""
+
+    @abstractmethod
+    async def length(self, stream: str) -> int:
+        """Entries the stream holds (0 for a stream that does not exist)."""
+
+    @abstractmethod
+    async def entries(self, stream: str, *, count: int = 100) -> list[Entry]:
+        """The stream's oldest ``count`` entries, oldest first, read without a group."""
+
+    @abstractmethod
+    async def remove(self, stream: str, *ids: str) -> None:
+        """Delete entries from a stream, for streams no group reads (dead letters)."""
 
     # --- pub/sub (fan-out, fire and forget) ------------------------------------------
     @abstractmethod
@@ -144,7 +176,7 @@ class Bus(ABC):
     async def expire(self, key: str, ttl: float) -> None: ...
 
     @abstractmethod
-    async def set_members(self, key: str) -> set[str]: ...
+    async def set_members(self, key: str) -> builtins.set[str]: ...
 
     @abstractmethod
     async def set_add(self, key: str, *members: str) -> None: ...

@@ -63,3 +63,12 @@ def host_wake(host_id: str, reader: int) -> str:
 
 WORKERS_SET = "workers"
 """Key holding the ids of live ``agenthub worker`` hosts (each also has a heartbeat)."""
+
+
+STORAGE_QUEUES = (HISTORY_QUEUE, TOKEN_USAGE_QUEUE)
+"""The queues the workers store into the database; each has a dead-letter stream."""
+
+
+def dead_letters(queue: str) -> str:
+    """Stream of the entries of ``queue`` that kept failing, each with its error."""
+    return f"dead_letters:{queue}"

@@ -5,6 +5,8 @@ every inbound message in the database before it reaches the bus."""
 from __future__ import annotations
 
 import asyncio
+import bisect
+import builtins
 import heapq
 import time
 from collections import OrderedDict
@@ -13,13 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agenthub.bus import codec
-from agenthub.bus.base import Bus, Entry, Payload, Subscription
+from agenthub.bus.base import Bus, Entry, Payload, StreamRetention, Subscription
 
 
 @dataclass
 class _Pending:
     consumer: str
     delivered_at: float
+    deliveries: int = 1
 
 
 @dataclass
@@ -28,12 +31,57 @@ class _Group:
     pending: OrderedDict[str, _Pending] = field(default_factory=OrderedDict)
 
 
+TRIM_BLOCK = 100
+"""Entries are trimmed in blocks of at least this many, as Redis trims whole nodes of a
+stream (``stream-node-max-entries``) when asked to trim approximately."""
+
+
 @dataclass
 class _Stream:
-    entries: OrderedDict[str, bytes] = field(default_factory=OrderedDict)
+    entries: dict[str, bytes] = field(default_factory=dict)
     """Each entry's payload as the codec encodes it: decoded afresh for every reader."""
+    order: list[str] = field(default_factory=list)
+    """Entry ids, oldest first; ``positions`` holds the same ids parsed, for bisecting."""
+    positions: list[tuple[int, int]] = field(default_factory=list)
     groups: dict[str, _Group] = field(default_factory=dict)
     waiters: set[asyncio.Future[None]] = field(default_factory=set)
+
+    def append(self, entry_id: str, encoded: bytes) -> None:
+        self.entries[entry_id] = encoded
+        self.order.append(entry_id)
+        self.positions.append(_parse_id(entry_id))
+
+    def after(self, position: tuple[int, int], count: int) -> list[str]:
+        start = bisect.bisect_right(self.positions, position)
+        return self.order[start:start + count]
+
+    def trim(self, retention: StreamRetention) -> None:
+        """Drop the oldest entries beyond the retention, in whole blocks: by age only those
+        every group has acknowledged (a stream no group reads is kept), by length any."""
+        cut = 0
+        if retention.max_length is not None:
+            cut = max(cut, len(self.order) - retention.max_length)
+        if retention.max_age is not None and self.groups:
+            oldest_kept = (int((time.time() - retention.max_age) * 1000), 0)
+            by_age = bisect.bisect_left(self.positions, oldest_kept)
+            for group in self.groups.values():
+                by_age = min(by_age, bisect.bisect_right(self.positions, group.last_id))  # not yet delivered
+                if group.pending:
+                    first_pending = _parse_id(next(iter(group.pending)))
+                    by_age = min(by_age, bisect.bisect_left(self.positions, first_pending))
+            cut = max(cut, by_age)
+        if cut >= TRIM_BLOCK or (cut and cut == len(self.order)):
+            for entry_id in self.order[:cut]:
+                del self.entries[entry_id]
+            del self.order[:cut]
+            del self.positions[:cut]
+
+    def remove(self, ids: Sequence[str]) -> None:
+        gone = {entry_id for entry_id in ids if self.entries.pop(entry_id, None) is not None}
+        if gone:
+            kept = [i for i, entry_id in enumerate(self.order) if entry_id not in gone]
+            self.order = [self.order[i] for i in kept]
+            self.positions = [self.positions[i] for i in kept]
 
 
 def _parse_id(entry_id: str) -> tuple[int, int]:
@@ -66,7 +114,8 @@ class MemorySubscription(Subscription):
 
 
 class MemoryBus(Bus):
-    def __init__(self) -> None:
+    def __init__(self, *, retention: StreamRetention | None = None) -> None:
+        self._retention = retention or StreamRetention()
         self._streams: dict[str, _Stream] = {}
         self._subscribers: dict[str, set[MemorySubscription]] = {}
         self._keys: dict[str, tuple[Payload | set[str], float | None]] = {}
@@ -96,7 +145,8 @@ class MemoryBus(Bus):
     def _append(self, stream: str, encoded: bytes) -> str:
         entry_id = self._next_id()
         target = self._stream(stream)
-        target.entries[entry_id] = encoded
+        target.append(entry_id, encoded)
+        target.trim(self._retention)
         for waiter in target.waiters:
             if not waiter.done():
                 waiter.set_result(None)
@@ -117,25 +167,20 @@ class MemoryBus(Bus):
         found: list[Entry] = []
         now = time.monotonic()
         for name, position in streams.items():
-            stream = self._streams.get(name)
-            if stream is None or group not in stream.groups:
-                raise LookupError(f"no consumer group {group!r} on stream {name!r}")
-            state = stream.groups[group]
+            stream = self._stream(name)
+            state = stream.groups.setdefault(group, _Group())  # as Redis re-creates a lost group
             if position == ">":
-                for entry_id, payload in stream.entries.items():
-                    if len(found) >= count:
-                        break
-                    if _parse_id(entry_id) <= state.last_id:
-                        continue
+                for entry_id in stream.after(state.last_id, max(count - len(found), 0)):
                     state.last_id = _parse_id(entry_id)
                     state.pending[entry_id] = _Pending(consumer, now)
-                    found.append(Entry(name, entry_id, codec.decode(payload)))
+                    found.append(Entry(name, entry_id, codec.decode(stream.entries[entry_id])))
             else:
                 for entry_id, pending in state.pending.items():
                     if len(found) >= count:
                         break
                     if pending.consumer == consumer and entry_id in stream.entries:
                         pending.delivered_at = now
+                        pending.deliveries += 1
                         found.append(Entry(name, entry_id, codec.decode(stream.entries[entry_id])))
         return found
 
@@ -171,38 +216,32 @@ class MemoryBus(Bus):
         return found
 
     async def ack(self, stream: str, group: str, *ids: str) -> None:
+        """Acknowledge without deleting: another group may not have read the entries yet;
+        the retention policy trims them."""
         target = self._streams.get(stream)
         if target is None or group not in target.groups:
             return
         for entry_id in ids:
             target.groups[group].pending.pop(entry_id, None)
-        self._trim(target)
-
-    def _trim(self, stream: _Stream) -> None:
-        """Drop entries every group has read and acknowledged: memory stays flat."""
-        if not stream.groups:
-            return
-        floor = min(group.last_id for group in stream.groups.values())
-        pending = set().union(*(group.pending for group in stream.groups.values()))
-        for entry_id in list(stream.entries):
-            if _parse_id(entry_id) > floor:
-                break
-            if entry_id not in pending:
-                del stream.entries[entry_id]
 
     async def claim_stale(
         self, stream: str, group: str, consumer: str, *, min_idle_ms: int, count: int = 100
     ) -> list[Entry]:
-        target = self._streams.get(stream)
-        if target is None or group not in target.groups:
+        target = self._stream(stream)
+        if group not in target.groups:
+            target.groups[group] = _Group()
             return []
         now = time.monotonic()
         claimed: list[Entry] = []
-        for entry_id, pending in target.groups[group].pending.items():
+        pending_entries = target.groups[group].pending
+        for entry_id in [i for i in pending_entries if i not in target.entries]:
+            del pending_entries[entry_id]  # trimmed away: nothing left to claim, as Redis does
+        for entry_id, pending in pending_entries.items():
             if len(claimed) >= count:
                 break
-            if (now - pending.delivered_at) * 1000 >= min_idle_ms and entry_id in target.entries:
+            if (now - pending.delivered_at) * 1000 >= min_idle_ms:
                 pending.consumer, pending.delivered_at = consumer, now
+                pending.deliveries += 1
                 claimed.append(Entry(stream, entry_id, codec.decode(target.entries[entry_id])))
         return claimed
 
@@ -211,6 +250,28 @@ class MemoryBus(Bus):
         if target is None or group not in target.groups:
             return 0
         return len(target.groups[group].pending)
+
+    async def delivery_counts(self, stream: str, group: str, ids: Sequence[str]) -> dict[str, int]:
+        target = self._streams.get(stream)
+        if target is None or group not in target.groups:
+            return {}
+        pending = target.groups[group].pending
+        return {entry_id: pending[entry_id].deliveries for entry_id in ids if entry_id in pending}
+
+    async def length(self, stream: str) -> int:
+        target = self._streams.get(stream)
+        return len(target.entries) if target is not None else 0
+
+    async def entries(self, stream: str, *, count: int = 100) -> list[Entry]:
+        target = self._streams.get(stream)
+        if target is None:
+            return []
+        return [Entry(stream, entry_id, codec.decode(target.entries[entry_id])) for entry_id in target.order[:count]]
+
+    async def remove(self, stream: str, *ids: str) -> None:
+        target = self._streams.get(stream)
+        if target is not None:
+            target.remove(ids)
 
     # --- pub/sub ------------------------------------------------------------------------
     async def publish(self, channel: str, payload: Payload) -> None:
@@ -287,7 +348,7 @@ class MemoryBus(Bus):
             self._keys[key] = (value, expires_at)
             self._will_expire(key, expires_at)
 
-    async def set_members(self, key: str) -> set[str]:
+    async def set_members(self, key: str) -> builtins.set[str]:
         value = self._live(key)
         return set(value) if isinstance(value, set) else set()
 

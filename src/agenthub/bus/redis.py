@@ -3,7 +3,10 @@ fan-out, plain keys for statuses and leases."""
 
 from __future__ import annotations
 
+import builtins
+import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -14,8 +17,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from agenthub.bus.base import Bus, Entry, Payload, Subscription
+from agenthub.bus.base import Bus, Entry, Payload, StreamRetention, Subscription
 from agenthub.bus.codec import decode, encode
+
+log = logging.getLogger(__name__)
 
 _FIELD = "d"
 
@@ -32,10 +37,48 @@ return 0
 
 _ADD_ONCE = """
 if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
+  if ARGV[3] ~= '' then
+    return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'd', ARGV[1])
+  end
   return redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
 end
 return false
 """
+
+_TRIM_BY_AGE = """
+-- Trim the stream (KEYS[1]) to the entries of the last ARGV[1] milliseconds, keeping every
+-- entry a group has not acknowledged (pending, or not delivered yet). No group: kept.
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
+if #groups == 0 then return 0 end
+local floor_ms, floor_seq = tonumber(ARGV[1]), 0
+local function lower(id)
+  local dash = string.find(id, '-', 1, true)
+  local ms, seq = tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
+  if ms < floor_ms or (ms == floor_ms and seq < floor_seq) then floor_ms, floor_seq = ms, seq end
+end
+for _, group in ipairs(groups) do
+  local info = {}
+  for i = 1, #group, 2 do info[group[i]] = group[i + 1] end
+  lower(info['last-delivered-id'])
+  if tonumber(info['pending']) > 0 then
+    lower(redis.call('XPENDING', KEYS[1], info['name'])[2])
+  end
+end
+return redis.call('XTRIM', KEYS[1], 'MINID', '~', string.format('%.0f-%.0f', floor_ms, floor_seq))
+"""
+
+AGE_TRIM_EVERY = 60.0
+"""Seconds between two trims of one stream by age (``XTRIM MINID ~`` below what every group
+has acknowledged), per process; the length limit is applied by every ``XADD`` (``MAXLEN ~``)."""
+AGE_TRIMS_TRACKED = 10_000
+"""Streams whose last age trim a process remembers; beyond, the oldest is forgotten (and that
+stream trimmed again at its next add)."""
+
+
+def _is_missing_group(error: ResponseError) -> bool:
+    """NOGROUP, or a blocked read ended because its stream was deleted (UNBLOCKED)."""
+    return str(error).startswith(("NOGROUP", "UNBLOCKED"))
 
 
 class RedisSubscription(Subscription):
@@ -75,14 +118,21 @@ class RedisBus(Bus):
     """``prefix`` namespaces every key, so several deployments (or test runs) can share
     one Redis."""
 
-    def __init__(self, client: aioredis.Redis, *, prefix: str = "") -> None:
+    def __init__(
+        self, client: aioredis.Redis, *, prefix: str = "", retention: StreamRetention | None = None
+    ) -> None:
         self._client = client
         self._prefix = prefix
+        self._retention = retention or StreamRetention()
+        self._age_trimmed: OrderedDict[str, float] = OrderedDict()
         self._cad = client.register_script(_COMPARE_AND_DELETE)
         self._add_once = client.register_script(_ADD_ONCE)
+        self._trim_aged = client.register_script(_TRIM_BY_AGE)
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str = "", max_connections: int = 200) -> RedisBus:
+    def from_url(
+        cls, url: str, *, prefix: str = "", max_connections: int = 200, retention: StreamRetention | None = None
+    ) -> RedisBus:
         client = aioredis.Redis.from_url(
             url,
             decode_responses=True,
@@ -94,7 +144,7 @@ class RedisBus(Bus):
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
-        return cls(client, prefix=prefix)
+        return cls(client, prefix=prefix, retention=retention)
 
     @property
     def name(self) -> str:
@@ -105,7 +155,7 @@ class RedisBus(Bus):
 
     def _entries(self, response: object) -> list[Entry]:
         entries: list[Entry] = []
-        for stream, items in response or []:  # type: ignore[union-attr]
+        for stream, items in response or []:  # type: ignore[union-attr, attr-defined]
             name = stream[len(self._prefix):]
             for entry_id, fields in items:
                 if fields and _FIELD in fields:
@@ -113,11 +163,46 @@ class RedisBus(Bus):
         return entries
 
     # --- streams ------------------------------------------------------------------------
+    def _xadd(self, target: Any, stream: str, payload: Payload) -> Any:
+        """Queue (on a pipeline) or send an ``XADD`` that keeps the stream within its length."""
+        return target.xadd(
+            self._k(stream), {_FIELD: encode(payload)}, maxlen=self._retention.max_length, approximate=True
+        )
+
+    async def _trim_by_age(self, pipe: Any, stream: str) -> None:
+        """Add a trim by age of ``stream`` to ``pipe`` if one is due."""
+        if self._retention.max_age is None:
+            return
+        now = time.monotonic()
+        last = self._age_trimmed.get(stream)
+        if last is not None and now - last < AGE_TRIM_EVERY:
+            return
+        self._age_trimmed[stream] = now
+        self._age_trimmed.move_to_end(stream)
+        while len(self._age_trimmed) > AGE_TRIMS_TRACKED:
+            self._age_trimmed.popitem(last=False)
+        oldest_kept = int((time.time() - self._retention.max_age) * 1000)
+        await self._trim_aged(keys=[self._k(stream)], args=[oldest_kept], client=pipe)
+
     async def add(self, stream: str, payload: Payload) -> str:
-        return await self._client.xadd(self._k(stream), {_FIELD: encode(payload)})
+        async with self._client.pipeline(transaction=False) as pipe:
+            self._xadd(pipe, stream, payload)
+            await self._trim_by_age(pipe, stream)
+            results = await pipe.execute()
+        return results[0]
+
+    def _add_once_args(self, payload: Payload, ttl: float) -> list[Any]:
+        max_length = self._retention.max_length
+        return [encode(payload), int(ttl * 1000), "" if max_length is None else max_length]
 
     async def add_once(self, stream: str, payload: Payload, *, key: str, ttl: float) -> str | None:
-        return await self._add_once(keys=[self._k(stream), self._k(key)], args=[encode(payload), int(ttl * 1000)])
+        async with self._client.pipeline(transaction=False) as pipe:
+            await self._add_once(
+                keys=[self._k(stream), self._k(key)], args=self._add_once_args(payload, ttl), client=pipe
+            )
+            await self._trim_by_age(pipe, stream)
+            results = await pipe.execute()
+        return results[0]
 
     async def ensure_group(self, stream: str, group: str) -> None:
         try:
@@ -135,29 +220,43 @@ class RedisBus(Bus):
         count: int = 100,
         block_ms: int | None = None,
     ) -> list[Entry]:
-        response = await self._client.xreadgroup(
-            group,
-            consumer,
-            {self._k(name): position for name, position in streams.items()},
-            count=count,
-            block=block_ms if block_ms else None,
-        )
+        targets: dict[Any, Any] = {self._k(name): position for name, position in streams.items()}
+        try:
+            response = await self._client.xreadgroup(
+                group, consumer, targets, count=count, block=block_ms if block_ms else None
+            )
+        except ResponseError as error:
+            if not _is_missing_group(error):
+                raise
+            # Redis lost the group (restarted without its data, or the stream was deleted):
+            # create it again and read on. Entries added since are delivered from the start.
+            await self._recreate_groups(streams, group)
+            response = await self._client.xreadgroup(group, consumer, targets, count=count)
         return self._entries(response)
+
+    async def _recreate_groups(self, streams: Mapping[str, str] | Sequence[str], group: str) -> None:
+        log.warning("consumer group %s missing; creating it again", group, extra={"streams": len(streams)})
+        for stream in streams:
+            await self.ensure_group(stream, group)
 
     async def ack(self, stream: str, group: str, *ids: str) -> None:
         if ids:
-            async with self._client.pipeline(transaction=False) as pipe:
-                pipe.xack(self._k(stream), group, *ids)
-                # A delivered, acknowledged entry has no further use: keep streams small.
-                pipe.xdel(self._k(stream), *ids)
-                await pipe.execute()
+            # Not deleted: another consumer group may not have read it yet. The retention
+            # policy keeps streams bounded.
+            await self._client.xack(self._k(stream), group, *ids)
 
     async def claim_stale(
         self, stream: str, group: str, consumer: str, *, min_idle_ms: int, count: int = 100
     ) -> list[Entry]:
-        _next, items, *_ = await self._client.xautoclaim(
-            self._k(stream), group, consumer, min_idle_time=min_idle_ms, count=count
-        )
+        try:
+            _next, items, *_ = await self._client.xautoclaim(
+                self._k(stream), group, consumer, min_idle_time=min_idle_ms, count=count
+            )
+        except ResponseError as error:
+            if not _is_missing_group(error):
+                raise
+            await self._recreate_groups([stream], group)
+            return []  # a group created just now has nothing pending
         return self._entries([(self._k(stream), items)])
 
     async def pending_count(self, stream: str, group: str) -> int:
@@ -166,6 +265,34 @@ class RedisBus(Bus):
         except ResponseError:
             return 0
         return int(info["pending"])
+
+    async def delivery_counts(self, stream: str, group: str, ids: Sequence[str]) -> dict[str, int]:
+        if not ids:
+            return {}
+        async with self._client.pipeline(transaction=False) as pipe:
+            for entry_id in ids:
+                pipe.xpending_range(self._k(stream), group, min=entry_id, max=entry_id, count=1)
+            results = await pipe.execute(raise_on_error=False)
+        counts: dict[str, int] = {}
+        for result in results:
+            if isinstance(result, Exception):
+                if isinstance(result, ResponseError) and _is_missing_group(result):
+                    continue
+                raise result
+            for item in result:
+                counts[item["message_id"]] = int(item["times_delivered"])
+        return counts
+
+    async def length(self, stream: str) -> int:
+        return int(await self._client.xlen(self._k(stream)))
+
+    async def entries(self, stream: str, *, count: int = 100) -> list[Entry]:
+        items = await self._client.xrange(self._k(stream), count=count)
+        return self._entries([(self._k(stream), items)])
+
+    async def remove(self, stream: str, *ids: str) -> None:
+        if ids:
+            await self._client.xdel(self._k(stream), *ids)
 
     # --- pub/sub ------------------------------------------------------------------------
     async def publish(self, channel: str, payload: Payload) -> None:
@@ -213,8 +340,8 @@ class RedisBus(Bus):
     async def expire(self, key: str, ttl: float) -> None:
         await self._client.pexpire(self._k(key), int(ttl * 1000))
 
-    async def set_members(self, key: str) -> set[str]:
-        return set(await self._client.smembers(self._k(key)))
+    async def set_members(self, key: str) -> builtins.set[str]:
+        return {str(member) for member in await self._client.smembers(self._k(key))}
 
     async def set_add(self, key: str, *members: str) -> None:
         if members:
@@ -230,13 +357,15 @@ class RedisBus(Bus):
         async with self._client.pipeline(transaction=False) as pipe:
             for name, args, kwargs in ops:
                 if name == "add":
-                    pipe.xadd(self._k(args[0]), {_FIELD: encode(args[1])})
+                    self._xadd(pipe, args[0], args[1])
+                    await self._trim_by_age(pipe, args[0])
                 elif name == "add_once":
                     await self._add_once(
                         keys=[self._k(args[0]), self._k(kwargs["key"])],
-                        args=[encode(args[1]), int(kwargs["ttl"] * 1000)],
+                        args=self._add_once_args(args[1], kwargs["ttl"]),
                         client=pipe,
                     )
+                    await self._trim_by_age(pipe, args[0])
                 elif name == "set":
                     ttl = kwargs.get("ttl")
                     pipe.set(self._k(args[0]), encode(args[1]), px=int(ttl * 1000) if ttl else None)
@@ -245,7 +374,6 @@ class RedisBus(Bus):
                 elif name == "ack":
                     stream, group, *ids = args
                     pipe.xack(self._k(stream), group, *ids)
-                    pipe.xdel(self._k(stream), *ids)
                 else:
                     raise ValueError(f"unknown batch operation {name!r}")
             await pipe.execute()

@@ -8,6 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
+from agenthub.bus import keys
+from agenthub.workers.dead_letters import DeadLetters
+
 router = APIRouter(tags=["operations"])
 CHECK_TIMEOUT = 3.0
 
@@ -39,15 +42,27 @@ async def health(request: Request) -> JSONResponse:
             raise RuntimeError("supervisor loop is not running")
         return {"managed_agents": len(state.supervisor.managed)}
 
+    async def queues() -> dict:
+        # Dead letters do not make AgentHub unhealthy (storage goes on): they are shown.
+        pending = {queue: await state.bus.pending_count(queue, keys.QUEUE_GROUP) for queue in keys.STORAGE_QUEUES}
+        return {"dead_letters": await DeadLetters(state.bus).counts(), "pending": pending}
+
     checks = {
         "database": await _check(database),
         "bus": await _check(bus),
         "supervisor": await _check(supervisor),
+        "queues": await _check(queues),
     }
-    healthy = all(check["ok"] for check in checks.values())
+    healthy = all(check["ok"] for name, check in checks.items() if name != "queues")
     return JSONResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503)
 
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
-    return Response(request.app.state.metrics.render(), media_type="text/plain; version=0.0.4")
+    state = request.app.state
+    try:
+        for queue, count in (await asyncio.wait_for(DeadLetters(state.bus).counts(), CHECK_TIMEOUT)).items():
+            state.metrics.dead_letters.labels(queue=queue).set(count)
+    except Exception:  # noqa: BLE001, S110 - with the bus away the gauge keeps its last value
+        pass
+    return Response(state.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -39,5 +39,12 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.dead_letters = Gauge(
+            "agenthub_dead_letters",
+            "Entries of a storage queue that kept failing and wait in its dead-letter stream.",
+            ["queue"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -33,6 +33,10 @@ READ_BATCH = 256
 READ_BLOCK_MS = 2000
 """How long one blocking read of the input streams waits. Must stay below the Redis client's
 socket timeout (redis-py's default is 5 s), or an idle read fails with a read timeout."""
+DELIVERY_RETRY_BASE = 0.5
+DELIVERY_RETRY_MAX = 10.0
+"""A turn that could not be delivered because the bus was unreachable is tried again after
+DELIVERY_RETRY_BASE seconds, doubling up to DELIVERY_RETRY_MAX, until the bus is back."""
 HostRole = Literal["local", "runner", "worker"]
 
 
@@ -76,7 +80,7 @@ class AgentHost:
         self._statuses = StatusStore(bus)
         self.agents: dict[str, HostedAgent] = {}
         self._readers: list[_Reader] = []
-        self._chat_queues: dict[tuple[str, str], deque[tuple[Entry, Payload | None]]] = {}
+        self._chat_queues: dict[tuple[str, str], deque[tuple[Entry, Payload | None, bool]]] = {}
         self._chat_tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._capacity = asyncio.Semaphore(settings.max_concurrent_turns)
         self._heartbeat_task: asyncio.Task[None] | None = None
@@ -186,6 +190,7 @@ class AgentHost:
         reader.agents.add(agent_id)
         if reader.task is None or reader.task.done():
             reader.task = asyncio.create_task(self._read_loop(reader), name=f"reader-{reader.index}")
+            reader.task.add_done_callback(self._report_crash)
         else:
             await self._wake(reader)
 
@@ -214,10 +219,10 @@ class AgentHost:
                 log.exception("reading agent input failed", extra={"host_id": self.host_id})
                 await asyncio.sleep(1.0)
                 continue
-            wakes = [entry.id for entry in entries if entry.stream == wake]
-            if wakes:
-                await self._bus.ack(wake, keys.INPUT_GROUP, *wakes)
             try:
+                wakes = [entry.id for entry in entries if entry.stream == wake]
+                if wakes:
+                    await self._bus.ack(wake, keys.INPUT_GROUP, *wakes)
                 await self._dispatch_all([entry for entry in entries if entry.stream != wake])
             except asyncio.CancelledError:
                 raise
@@ -240,7 +245,8 @@ class AgentHost:
             # Delivered before and not answered: a host may have streamed part of an answer.
             self._chat_queues.setdefault(key, deque()).append((entry, answer, delivered_before))
             if key not in self._chat_tasks:
-                self._chat_tasks[key] = asyncio.create_task(self._drain(key))
+                task = self._chat_tasks[key] = asyncio.create_task(self._drain(key))
+                task.add_done_callback(self._report_crash)
 
     async def _drain(self, key: tuple[str, str]) -> None:
         """Answer one chat's messages in the order they arrived."""
@@ -250,9 +256,55 @@ class AgentHost:
                 agent = self.agents.get(key[0])
                 if agent is None:
                     return
-                async with self._capacity:
-                    await self._turns.run(agent, entry, stored_answer=answer, again=again)
+                await self._answer_until_delivered(agent, entry, answer, again)
         finally:
             self._chat_tasks.pop(key, None)
             if not self._chat_queues.get(key):
                 self._chat_queues.pop(key, None)
+
+    async def _answer_until_delivered(
+        self, agent: HostedAgent, entry: Entry, answer: Payload | None, again: bool
+    ) -> None:
+        """Run a turn. When the bus is unreachable while it runs (the answer could not be
+        delivered), wait for the bus with backoff and run it again: its reply marker then
+        tells whether the answer went out after all (it is published again, not made again).
+        The entry stays pending meanwhile; released, the agent's next host takes it."""
+        delay = DELIVERY_RETRY_BASE
+        while True:
+            try:
+                async with self._capacity:
+                    await self._turns.run(agent, entry, stored_answer=answer, again=again)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                log.warning(
+                    "turn not delivered, the bus is unreachable; trying again: %s",
+                    type(error).__name__,
+                    extra={"agent_id": agent.id, "host_id": self.host_id, "entry_id": entry.id},
+                )
+            while True:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, DELIVERY_RETRY_MAX)
+                if self.agents.get(agent.id) is not agent:
+                    return  # released meanwhile: left pending for the next host
+                try:
+                    [answer] = await self._turns.stored_answers([entry])
+                except Exception as error:
+                    if not is_unavailable(error):
+                        raise
+                    continue
+                again = True
+                break
+
+    def _report_crash(self, task: asyncio.Task[None]) -> None:
+        """No task of a host ends with an exception nobody sees."""
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "host task %s ended by an error; its entries stay pending for the agent's next host",
+                task.get_name(),
+                exc_info=task.exception(),
+                extra={"host_id": self.host_id},
+            )

@@ -46,7 +46,7 @@ async def serve_runner(
 ) -> int:
     """Host ``agent_id`` until SIGTERM. Raises :class:`~agenthub.config.ConfigurationError`
     without ``REDIS_URL`` and :class:`~agenthub.errors.NotFound` for an unknown agent."""
-    bus = open_bus(settings.require_redis("runner"), prefix=settings.redis_key_prefix)
+    bus = open_bus(settings.require_redis("runner"), prefix=settings.redis_key_prefix, retention=settings.stream_retention)
     engine = create_engine(settings.effective_database_url, pool_size=2)
     sessions = create_session_factory(engine)
     host = build_host(

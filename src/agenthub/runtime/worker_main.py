@@ -63,13 +63,29 @@ class ControlListener:
                 await asyncio.sleep(1.0)
 
 
+async def stay_registered(bus: Bus, host_id: str, interval: float) -> None:
+    """Keep this worker in :data:`~agenthub.bus.keys.WORKERS_SET`: supervisors place agents
+    only on workers listed there, and a Redis restarted without its data has forgotten it."""
+    while True:
+        raise_if_cancel_requested()
+        await asyncio.sleep(interval)
+        try:
+            if host_id not in await bus.set_members(keys.WORKERS_SET):
+                await bus.set_add(keys.WORKERS_SET, host_id)
+                log.warning("worker registered again: its registration had vanished", extra={"host_id": host_id})
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - the bus may be briefly unreachable; try next time
+            log.warning("worker registration check failed: %s", type(error).__name__, extra={"host_id": host_id})
+
+
 async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
     """Host agents until SIGTERM. Every ``agenthub serve`` stores the history and usage
     queues; with ``queues`` this worker takes part too (their consumer groups share the
     entries). Without, its event loop is all for its agents' turns: storing a batch of
     answers no longer delays the next one. Raises
     :class:`~agenthub.config.ConfigurationError` without ``REDIS_URL``."""
-    bus = open_bus(settings.require_redis("worker"), prefix=settings.redis_key_prefix)
+    bus = open_bus(settings.require_redis("worker"), prefix=settings.redis_key_prefix, retention=settings.stream_retention)
     engine = create_engine(settings.effective_database_url)
     sessions = create_session_factory(engine)
     host = build_host(
@@ -77,7 +93,11 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
         engines=build_engines(settings, sessions),
     )
     control = ControlListener(bus, host)
-    components = [HistorySaverWorker(bus, sessions), TokenUsageWorker(bus, sessions)] if queues else []
+    limit = settings.queue_max_deliveries
+    components = (
+        [HistorySaverWorker(bus, sessions, max_deliveries=limit), TokenUsageWorker(bus, sessions, max_deliveries=limit)]
+        if queues else []
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -87,7 +107,11 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
         await component.setup()
     await host.start()
     await bus.set_add(keys.WORKERS_SET, host.host_id)
-    tasks = [asyncio.create_task(control.run())] + [asyncio.create_task(c.run()) for c in components]
+    tasks = [
+        asyncio.create_task(control.run()),
+        asyncio.create_task(stay_registered(bus, host.host_id, settings.agent_runner_heartbeat_interval)),
+        *(asyncio.create_task(c.run()) for c in components),
+    ]
     event_loop.settle_garbage_collector()
     log.info("worker ready", extra={"host_id": host.host_id})
     try:

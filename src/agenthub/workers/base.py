@@ -12,12 +12,22 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from agenthub.bus import Bus, Entry, keys
+from agenthub.errors import AgentHubError, is_unavailable
 from agenthub.runtime.tasks import raise_if_cancel_requested
+from agenthub.workers.dead_letters import DeadLetters, describe_error
 
 log = logging.getLogger(__name__)
 
 CLAIM_IDLE_MS = 30_000
 RECOVER_EVERY = 10.0
+RETRY_AFTER = 1.0
+"""Seconds before entries that failed (or a batch the database could not take) are tried again."""
+DEFAULT_MAX_DELIVERIES = 5
+
+
+class EntriesFailed(AgentHubError):
+    """Some entries of a batch could not be stored; they stay pending and are tried again,
+    up to ``QUEUE_MAX_DELIVERIES`` deliveries, then go to the dead letters."""
 
 
 class Component(ABC):
@@ -41,15 +51,23 @@ class QueueWorker(Component):
     a pass is one blocking read of new entries. After a batch that was not full the worker
     waits ``linger`` seconds before it reads again, so what arrives meanwhile is stored in
     one transaction instead of one each: entries reach the database that much later, and a
-    busy gateway spends far less on them."""
+    busy gateway spends far less on them.
+
+    A batch that fails is stored again entry by entry, so one entry that can never be
+    stored does not hold up the others. An entry that has failed on its
+    ``max_deliveries``-th delivery (the count the bus keeps for each pending entry) goes to
+    the dead letters with its error and is acknowledged. While the database is unreachable
+    nothing is counted against the entries: the whole batch waits."""
 
     stream: str
     batch_size = 100
     block_ms = 1000
     linger = 0.05
 
-    def __init__(self, bus: Bus) -> None:
+    def __init__(self, bus: Bus, *, max_deliveries: int = DEFAULT_MAX_DELIVERIES) -> None:
         self._bus = bus
+        self.max_deliveries = max_deliveries
+        self.dead_letters = DeadLetters(bus)
         self.consumer = f"{self.name}-{socket.gethostname()}-{os.getpid()}"
 
     @abstractmethod
@@ -75,9 +93,61 @@ class QueueWorker(Component):
                 {self.stream: ">"}, keys.QUEUE_GROUP, self.consumer, count=self.batch_size, block_ms=block_ms
             )
         if entries:
-            await self.process(entries)
-            await self._bus.ack(self.stream, keys.QUEUE_GROUP, *(entry.id for entry in entries))
+            await self._store(entries)
         return len(entries)
+
+    async def _store(self, entries: Sequence[Entry]) -> None:
+        try:
+            await self.process(entries)
+        except Exception as error:
+            if is_unavailable(error) or len(entries) == 1:
+                if is_unavailable(error):
+                    raise  # the database is away: the batch waits, no entry is to blame
+                await self._settle_failures([(entries[0], error)])
+                return
+            log.warning(
+                "storing a batch failed (%s); storing its entries one by one",
+                type(error).__name__,
+                extra={"worker": self.name, "entries": len(entries)},
+            )
+            await self._store_one_by_one(entries)
+            return
+        await self._bus.ack(self.stream, keys.QUEUE_GROUP, *(entry.id for entry in entries))
+
+    async def _store_one_by_one(self, entries: Sequence[Entry]) -> None:
+        failed: list[tuple[Entry, Exception]] = []
+        for entry in entries:
+            try:
+                await self.process([entry])
+            except Exception as error:
+                if is_unavailable(error):
+                    raise
+                failed.append((entry, error))
+            else:
+                await self._bus.ack(self.stream, keys.QUEUE_GROUP, entry.id)
+        await self._settle_failures(failed)
+
+    async def _settle_failures(self, failed: Sequence[tuple[Entry, Exception]]) -> None:
+        """Move entries that failed often enough to the dead letters; leave the others
+        pending for another try, and say so by raising :class:`EntriesFailed`."""
+        if not failed:
+            return
+        deliveries = await self._bus.delivery_counts(self.stream, keys.QUEUE_GROUP, [entry.id for entry, _ in failed])
+        retried: list[str] = []
+        for entry, error in failed:
+            count = deliveries.get(entry.id, 0)
+            if count >= self.max_deliveries:
+                await self.dead_letters.put(self.stream, entry, error, deliveries=count)
+                await self._bus.ack(self.stream, keys.QUEUE_GROUP, entry.id)
+                log.error(
+                    "queue entry moved to dead letters after %d deliveries: %s",
+                    count, describe_error(error),
+                    extra={"worker": self.name, "entry_id": entry.id},
+                )
+            else:
+                retried.append(f"{entry.id} ({describe_error(error)})")
+        if retried:
+            raise EntriesFailed(f"{len(retried)} entries failed and will be tried again: {'; '.join(retried[:3])}")
 
     async def run(self) -> None:
         recover_at = 0.0
@@ -92,7 +162,14 @@ class QueueWorker(Component):
                     await asyncio.sleep(self.linger)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - entries stay pending and are retried
-                log.exception("queue worker failed; will retry", extra={"worker": self.name})
+            except EntriesFailed as failure:
+                log.warning("%s", failure.message, extra={"worker": self.name})
                 recover_at = 0.0
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(RETRY_AFTER)
+            except Exception as error:  # noqa: BLE001 - entries stay pending and are retried
+                if is_unavailable(error):
+                    log.warning("queue worker waits: %s", describe_error(error), extra={"worker": self.name})
+                else:
+                    log.exception("queue worker failed; will retry", extra={"worker": self.name})
+                recover_at = 0.0
+                await asyncio.sleep(RETRY_AFTER)

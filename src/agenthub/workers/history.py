@@ -7,15 +7,15 @@ from collections.abc import Sequence
 from agenthub.bus import Bus, Entry, keys
 from agenthub.chats import service as chats_service
 from agenthub.db.engine import SessionFactory, session_scope
-from agenthub.workers.base import QueueWorker
+from agenthub.workers.base import DEFAULT_MAX_DELIVERIES, QueueWorker
 
 
 class HistorySaverWorker(QueueWorker):
     name = "history-saver"
     stream = keys.HISTORY_QUEUE
 
-    def __init__(self, bus: Bus, session_factory: SessionFactory) -> None:
-        super().__init__(bus)
+    def __init__(self, bus: Bus, session_factory: SessionFactory, *, max_deliveries: int = DEFAULT_MAX_DELIVERIES) -> None:
+        super().__init__(bus, max_deliveries=max_deliveries)
         self._sessions = session_factory
 
     async def process(self, entries: Sequence[Entry]) -> None:
