@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -255,3 +257,36 @@ class RedisBus(Bus):
 
     async def close(self) -> None:
         await self._client.aclose()
+
+    # --- versioned values (compare-and-set) ---------------------------------------------
+    @cached_property
+    def _compare_and_set_script(self) -> AsyncScript:
+        return self._client.register_script(_COMPARE_AND_SET)
+
+    async def compare_and_set(
+        self, key: str, value: Payload, *, version: int, ttl: float | None = None
+    ) -> bool:
+        written = await self._compare_and_set_script(
+            keys=[self._k(key)],
+            args=[encode({**value, "version": version + 1}), version, int(ttl * 1000) if ttl else 0],
+        )
+        return bool(written)
+
+
+_COMPARE_AND_SET = """
+local raw = redis.call('GET', KEYS[1])
+local stored = 0
+if raw then
+  local ok, value = pcall(cjson.decode, raw)
+  if ok and type(value) == 'table' and tonumber(value['version']) then
+    stored = tonumber(value['version'])
+  end
+end
+if stored ~= tonumber(ARGV[2]) then return 0 end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+"""
