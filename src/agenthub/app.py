@@ -26,6 +26,7 @@ from agenthub.config import Settings, mask_url
 from agenthub.db import migrate
 from agenthub.db.engine import create_engine, create_session_factory, session_scope
 from agenthub.errors import DatabaseNotMigrated, ServiceUnavailable, is_unavailable
+from agenthub.lifecycle import api as lifecycle_api
 from agenthub.ops import api as ops_api
 from agenthub.ops.errors import install_error_handlers
 from agenthub.ops.metrics import Metrics
@@ -36,6 +37,7 @@ from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
 from agenthub.workers.history import HistorySaverWorker
 from agenthub.workers.inactivity import InactivityMonitorWorker
+from agenthub.workers.purge import DeletedAgentsPurgeWorker
 from agenthub.workers.token_usage import TokenUsageWorker
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,7 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
                 HistorySaverWorker(bus, sessions),
                 TokenUsageWorker(bus, sessions),
                 InactivityMonitorWorker(supervisor, settings),
+                DeletedAgentsPurgeWorker(sessions, settings),
             ]
             for worker in workers:
                 await worker.setup()
@@ -151,6 +154,7 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
             allow_headers=["*"],
         )
     app.include_router(agents_api.router)
+    app.include_router(lifecycle_api.router)
     app.include_router(chats_api.router)
     app.include_router(billing_api.router)
     app.include_router(sse.router)

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     turn_timeout: float = Field(default=120.0, gt=0)
     agent_context_messages: int = Field(default=40, ge=1, le=1000)
     max_concurrent_turns: int = Field(default=256, ge=1)
+    deleted_retention_days: float = Field(
+        default=30.0, ge=0, description="Days a deleted agent's id stays taken before it is purged with its chats"
+    )
 
     # Read now under the seed names so deployments can set them; the features that use
     # them (Telegram, e-mail, knowledge, encrypted credentials, budgets) come later.
