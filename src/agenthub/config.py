@@ -14,11 +14,13 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agenthub.errors import AgentHubError
+
 DEFAULT_DATA_DIR = Path("data")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-class ConfigurationError(ValueError):
+class ConfigurationError(AgentHubError, ValueError):
     """Settings that are valid in themselves but not for what was asked of them."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from agenthub.bus import codec
 from agenthub.bus.base import Bus, Entry, Payload, Subscription
+from agenthub.errors import MissingGroup
 
 
 @dataclass
@@ -119,7 +120,7 @@ class MemoryBus(Bus):
         for name, position in streams.items():
             stream = self._streams.get(name)
             if stream is None or group not in stream.groups:
-                raise LookupError(f"no consumer group {group!r} on stream {name!r}")
+                raise MissingGroup(f"no consumer group {group!r} on stream {name!r}")
             state = stream.groups[group]
             if position == ">":
                 for entry_id, payload in stream.entries.items():

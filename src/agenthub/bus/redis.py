@@ -18,6 +18,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agenthub.bus.base import Bus, Entry, Payload, Subscription
 from agenthub.bus.codec import decode, encode
+from agenthub.errors import AgentHubError
 
 _FIELD = "d"
 
@@ -249,7 +250,7 @@ class RedisBus(Bus):
                     pipe.xack(self._k(stream), group, *ids)
                     pipe.xdel(self._k(stream), *ids)
                 else:
-                    raise ValueError(f"unknown batch operation {name!r}")
+                    raise AgentHubError(f"unknown batch operation {name!r}")
             await pipe.execute()
 
     async def ping(self) -> None:

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
+from agenthub.errors import ServiceUnavailable
+
 router = APIRouter(tags=["operations"])
 CHECK_TIMEOUT = 3.0
 
@@ -36,7 +38,7 @@ async def health(request: Request) -> JSONResponse:
     async def supervisor() -> dict:
         task = state.supervisor_task
         if task is None or task.done():
-            raise RuntimeError("supervisor loop is not running")
+            raise ServiceUnavailable("supervisor loop is not running")
         return {"managed_agents": len(state.supervisor.managed)}
 
     checks = {

@@ -27,6 +27,7 @@ from agenthub.chats import service as chats_service
 from agenthub.chats.models import MAX_POSITION
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
+from agenthub.errors import ModelFailed
 from agenthub.llm.factory import build_chat_model
 from agenthub.runtime.status import StatusStore
 
@@ -170,7 +171,7 @@ class TurnRunner:
         state = await self._graph.ainvoke({"messages": history}, config)
         final = state["messages"][-1] if state.get("messages") else None
         if not isinstance(final, AIMessage):
-            raise RuntimeError("the model returned no answer")
+            raise ModelFailed("the model returned no answer")
         agent.remember(chat_id, [*history, final], self._settings.agent_context_messages)
         return final
 
