@@ -35,6 +35,7 @@ from agenthub.runtime.host import new_host_id
 from agenthub.runtime.launcher import ProcessLauncher
 from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
+from agenthub.workers.base import QueueWorker
 from agenthub.workers.history import HistorySaverWorker
 from agenthub.workers.inactivity import InactivityMonitorWorker
 from agenthub.workers.purge import DeletedAgentsPurgeWorker
@@ -128,7 +129,7 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
             await supervisor.shutdown()
             await local_host.close(grace=settings.stop_grace_period)
             # Let the queue workers store what the last turns produced.
-            for worker in workers[:2]:
+            for worker in [w for w in workers if isinstance(w, QueueWorker)]:
                 while await worker.run_once():
                     pass
         finally:

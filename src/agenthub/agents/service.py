@@ -28,7 +28,7 @@ def new_agent_id() -> str:
     return f"agent_{uuid.uuid4().hex[:12]}"
 
 
-def _live() -> Select[tuple[Agent]]:
+def _live() -> Select[Agent]:
     return select(Agent).where(Agent.deleted_at.is_(None))
 
 

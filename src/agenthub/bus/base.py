@@ -7,6 +7,7 @@ contract suite in ``tests/contracts``.
 
 from __future__ import annotations
 
+import builtins
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -144,7 +145,7 @@ class Bus(ABC):
     async def expire(self, key: str, ttl: float) -> None: ...
 
     @abstractmethod
-    async def set_members(self, key: str) -> set[str]: ...
+    async def set_members(self, key: str) -> builtins.set[str]: ...
 
     @abstractmethod
     async def set_add(self, key: str, *members: str) -> None: ...

@@ -5,6 +5,7 @@ every inbound message in the database before it reaches the bus."""
 from __future__ import annotations
 
 import asyncio
+import builtins
 import heapq
 import time
 from collections import OrderedDict
@@ -288,7 +289,7 @@ class MemoryBus(Bus):
             self._keys[key] = (value, expires_at)
             self._will_expire(key, expires_at)
 
-    async def set_members(self, key: str) -> set[str]:
+    async def set_members(self, key: str) -> builtins.set[str]:
         value = self._live(key)
         return set(value) if isinstance(value, set) else set()
 

@@ -3,6 +3,7 @@ fan-out, plain keys for statuses and leases."""
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from functools import cached_property
@@ -106,9 +107,9 @@ class RedisBus(Bus):
     def _k(self, key: str) -> str:
         return self._prefix + key
 
-    def _entries(self, response: object) -> list[Entry]:
+    def _entries(self, response: Any) -> list[Entry]:
         entries: list[Entry] = []
-        for stream, items in response or []:  # type: ignore[union-attr]
+        for stream, items in response or []:
             name = stream[len(self._prefix):]
             for entry_id, fields in items:
                 if fields and _FIELD in fields:
@@ -117,7 +118,7 @@ class RedisBus(Bus):
 
     # --- streams ------------------------------------------------------------------------
     async def add(self, stream: str, payload: Payload) -> str:
-        return await self._client.xadd(self._k(stream), {_FIELD: encode(payload)})
+        return str(await self._client.xadd(self._k(stream), {_FIELD: encode(payload)}))
 
     async def add_once(self, stream: str, payload: Payload, *, key: str, ttl: float) -> str | None:
         return await self._add_once(keys=[self._k(stream), self._k(key)], args=[encode(payload), int(ttl * 1000)])
@@ -216,8 +217,8 @@ class RedisBus(Bus):
     async def expire(self, key: str, ttl: float) -> None:
         await self._client.pexpire(self._k(key), int(ttl * 1000))
 
-    async def set_members(self, key: str) -> set[str]:
-        return set(await self._client.smembers(self._k(key)))
+    async def set_members(self, key: str) -> builtins.set[str]:
+        return {str(member) for member in await self._client.smembers(self._k(key))}
 
     async def set_add(self, key: str, *members: str) -> None:
         if members:

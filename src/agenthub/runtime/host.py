@@ -76,7 +76,7 @@ class AgentHost:
         self._statuses = StatusStore(bus)
         self.agents: dict[str, HostedAgent] = {}
         self._readers: list[_Reader] = []
-        self._chat_queues: dict[tuple[str, str], deque[tuple[Entry, Payload | None]]] = {}
+        self._chat_queues: dict[tuple[str, str], deque[tuple[Entry, Payload | None, bool]]] = {}
         self._chat_tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._capacity = asyncio.Semaphore(settings.max_concurrent_turns)
         self._heartbeat_task: asyncio.Task[None] | None = None

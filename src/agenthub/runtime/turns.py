@@ -20,6 +20,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
 from agenthub.bus import Batch, Bus, Entry, Payload, keys
@@ -161,7 +162,7 @@ class TurnRunner:
     ) -> AIMessage:
         history = await self._conversation(agent, chat_id, int(message.get("position") or 0))
         history.append(HumanMessage(content=str(message.get("text", ""))))
-        config = {
+        config: RunnableConfig = {
             "configurable": {
                 "model": self._models.for_agent(agent),
                 "system_prompt": agent.settings.get("system_prompt", ""),
@@ -207,7 +208,7 @@ class TurnRunner:
     ) -> None:
         reply_id = uuid.uuid4().hex
         text = answer.content if isinstance(answer.content, str) else str(answer.content)
-        usage = answer.usage_metadata or {}
+        usage: dict[str, Any] = dict(answer.usage_metadata or {})
         channel = message.get("channel", "web")
         outbound = {
             "type": "message",
