@@ -140,3 +140,20 @@ async def test_the_purge_removes_agents_past_their_retention_with_their_chats_bu
         assert await _org_usage(client) == usage_before
         # The purged agent's id is free again.
         assert (await client.post("/api/v1/agents", json=agent_body(id="old"))).status_code == 201
+
+
+async def test_serve_purges_what_is_past_its_retention_when_it_starts(database_url: str) -> None:
+    async with client_for(database_url) as (_, client):
+        await _answered_with_usage(client, "expired")
+        assert (await client.delete("/api/v1/agents/expired")).status_code == 204
+
+    async with client_for(database_url, deleted_retention_days=0) as (app, client):
+
+        async def purged() -> bool:
+            return await _rows(app, ChatMessage, "expired") == 0
+
+        await eventually(purged, what="the purge of the running server to remove the agent's chats")
+        async with session_scope(app.app.state.session_factory) as session:
+            assert await session.get(Agent, "expired") is None
+        usage = await _org_usage(client)
+        assert [(a["agent_id"], a["deleted"], a["turns"]) for a in usage["agents"]] == [("expired", True, 1)]
