@@ -27,8 +27,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from _harness import Server, agenthub, create_agent, machine, percentile, redis_available, scratch_database
 from websockets.asyncio.client import connect
+
+from _harness import Server, agenthub, create_agent, machine, percentile, redis_available, scratch_database
 
 TICK = os.sysconf("SC_CLK_TCK")
 

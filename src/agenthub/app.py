@@ -27,6 +27,7 @@ from agenthub.db import migrate
 from agenthub.db.engine import create_engine, create_session_factory, session_scope
 from agenthub.engines.registry import EnginesFactory, build_engines
 from agenthub.errors import DatabaseNotMigrated, ServiceUnavailable, is_unavailable
+from agenthub.lifecycle import api as lifecycle_api
 from agenthub.ops import api as ops_api
 from agenthub.ops.errors import install_error_handlers
 from agenthub.ops.metrics import Metrics
@@ -36,8 +37,10 @@ from agenthub.runtime.launcher import ProcessLauncher
 from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
 from agenthub.workers import api as queues_api
+from agenthub.workers.base import QueueWorker
 from agenthub.workers.history import HistorySaverWorker
 from agenthub.workers.inactivity import InactivityMonitorWorker
+from agenthub.workers.purge import DeletedAgentsPurgeWorker
 from agenthub.workers.token_usage import TokenUsageWorker
 
 log = logging.getLogger(__name__)
@@ -104,6 +107,7 @@ def create_app(
                 HistorySaverWorker(bus, sessions, max_deliveries=settings.queue_max_deliveries),
                 TokenUsageWorker(bus, sessions, max_deliveries=settings.queue_max_deliveries),
                 InactivityMonitorWorker(supervisor, settings),
+                DeletedAgentsPurgeWorker(sessions, settings),
             ]
             for worker in workers:
                 await worker.setup()
@@ -130,7 +134,7 @@ def create_app(
             await supervisor.shutdown()
             await local_host.close(grace=settings.stop_grace_period)
             # Let the queue workers store what the last turns produced.
-            for worker in workers[:2]:
+            for worker in [w for w in workers if isinstance(w, QueueWorker)]:
                 while await worker.run_once():
                     pass
         finally:
@@ -156,6 +160,7 @@ def create_app(
             allow_headers=["*"],
         )
     app.include_router(agents_api.router)
+    app.include_router(lifecycle_api.router)
     app.include_router(chats_api.router)
     app.include_router(billing_api.router)
     app.include_router(sse.router)

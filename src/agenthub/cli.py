@@ -83,7 +83,7 @@ def _failing_in_one_line(settings: Settings) -> Iterator[None]:
     except ConfigurationError as error:
         _fail(str(error), code=2)
     except StartupError as error:
-        _fail(str(error), code=error.code)
+        _fail(str(error), code=error.exit_code)
     except AgentHubError as error:
         _fail(error.message)
     except Exception as error:

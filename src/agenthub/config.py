@@ -15,12 +15,13 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agenthub.bus.base import StreamRetention
+from agenthub.errors import AgentHubError
 
 DEFAULT_DATA_DIR = Path("data")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-class ConfigurationError(ValueError):
+class ConfigurationError(AgentHubError, ValueError):
     """Settings that are valid in themselves but not for what was asked of them."""
 
 
@@ -49,6 +50,9 @@ class Settings(BaseSettings):
     turn_timeout: float = Field(default=120.0, gt=0)
     agent_context_messages: int = Field(default=40, ge=1, le=1000)
     max_concurrent_turns: int = Field(default=256, ge=1)
+    deleted_retention_days: float = Field(
+        default=30.0, ge=0, description="Days a deleted agent's id stays taken before it is purged with its chats"
+    )
 
     queue_max_deliveries: int = Field(
         default=5, ge=1, description="Deliveries of a queue entry that fails before it goes to dead letters"

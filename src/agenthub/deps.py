@@ -1,45 +1,44 @@
-"""Typed FastAPI dependencies: each route asks for exactly the collaborator it uses."""
+"""Typed FastAPI dependencies of the domain routes: each asks for exactly the collaborator it
+uses. They work for HTTP requests and WebSockets alike (``HTTPConnection``). Nothing here
+reaches the runtime or the channels: routes that need those take their dependencies from
+:mod:`agenthub.gateway_deps`."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
-from agenthub.agents.models import DEFAULT_ORG
 from agenthub.bus import Bus
-from agenthub.channels.gateway import Gateway
+from agenthub.caller import Caller, default_caller
+from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory, session_scope
-from agenthub.runtime.supervisor import Supervisor
 
 
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with session_scope(request.app.state.session_factory) as session:
+async def _session(connection: HTTPConnection) -> AsyncIterator[AsyncSession]:
+    async with session_scope(connection.app.state.session_factory) as session:
         yield session
 
 
-def _session_factory(request: Request) -> SessionFactory:
-    return request.app.state.session_factory
+def _session_factory(connection: HTTPConnection) -> SessionFactory:
+    return connection.app.state.session_factory
 
 
-def _supervisor(request: Request) -> Supervisor:
-    return request.app.state.supervisor
+def _bus(connection: HTTPConnection) -> Bus:
+    return connection.app.state.bus
 
 
-def _gateway(request: Request) -> Gateway:
-    return request.app.state.gateway
+def _settings(connection: HTTPConnection) -> Settings:
+    return connection.app.state.settings
 
 
-def _bus(request: Request) -> Bus:
-    return request.app.state.bus
-
-
-def _org() -> str:
-    """The caller's organisation. Until accounts arrive every caller is in the default one;
-    every query already takes it, so scoping needs no change when they do."""
-    return DEFAULT_ORG
+def _caller(connection: HTTPConnection) -> Caller:
+    """Who is asking, resolved once per request or WebSocket. Until accounts arrive every
+    caller is in the default organisation; they resolve it from the credentials here."""
+    return default_caller()
 
 
 # scope="function": the session commits when the route returns, before the response goes
@@ -47,7 +46,6 @@ def _org() -> str:
 # got 201 could read the agent back as 404, and a failed commit would follow a success.
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 SessionFactoryDep = Annotated[SessionFactory, Depends(_session_factory)]
-SupervisorDep = Annotated[Supervisor, Depends(_supervisor)]
-GatewayDep = Annotated[Gateway, Depends(_gateway)]
 BusDep = Annotated[Bus, Depends(_bus)]
-OrgDep = Annotated[str, Depends(_org)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+CallerDep = Annotated[Caller, Depends(_caller)]

@@ -1,11 +1,21 @@
-"""The exception tree. Every error a client can see maps to one HTTP status here.
+"""The exception tree. Everything AgentHub raises on purpose derives from AgentHubError;
+every error a client can see maps to one HTTP status here.
 
 AgentHubError                  500  internal
 ├── InvalidInput               422  invalid_input
 ├── NotFound                   404  not_found
-├── Conflict                   409  conflict
-└── ServiceUnavailable         503  unavailable
-    └── DatabaseNotMigrated    503  database_not_migrated
+├── Conflict                   409  conflict   (id_retained: a deleted agent's id, kept)
+├── ServiceUnavailable         503  unavailable
+│   ├── DatabaseNotMigrated    503  database_not_migrated
+│   └── NotSubscribed          503  unavailable (also a ConnectionError)
+├── ModelFailed                500  model_failed
+├── MissingGroup               500  missing_group (also a LookupError: no such consumer group)
+├── ConfigurationError             (config.py; also a ValueError) a setting that can't work
+└── StartupError                   (startup.py) a reason not to start, with an exit code
+
+Elsewhere: request bodies refused before they are parsed (json_input.py) are also
+HTTPExceptions, which FastAPI lets through its body parsing; pydantic validators raise
+ValueError, as pydantic asks, and pydantic turns it into a 422.
 """
 
 from __future__ import annotations
@@ -51,6 +61,20 @@ class ServiceUnavailable(AgentHubError):
 
 class DatabaseNotMigrated(ServiceUnavailable):
     code = "database_not_migrated"
+
+
+class NotSubscribed(ServiceUnavailable, ConnectionError):
+    """Output can't be followed: the subscription could not be made (the bus is away)."""
+
+
+class ModelFailed(AgentHubError):
+    code = "model_failed"
+
+
+class MissingGroup(AgentHubError, LookupError):
+    """A read from a consumer group that does not exist (yet, or any more)."""
+
+    code = "missing_group"
 
 
 def plain_problem(message: str) -> str:

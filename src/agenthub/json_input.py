@@ -21,6 +21,8 @@ import orjson
 from fastapi import HTTPException, Request, Response
 from fastapi.routing import APIRoute
 
+from agenthub.errors import AgentHubError
+
 MAX_DEPTH = 32
 """Levels of nesting a body may have (``{"a": {"b": 1}}`` has two)."""
 MAX_BODY_BYTES = 1024 * 1024
@@ -28,22 +30,37 @@ MAX_BODY_BYTES = 1024 * 1024
 characters) is well below."""
 
 
-class InvalidJSON(json.JSONDecodeError):
+class InvalidJSON(json.JSONDecodeError, AgentHubError):
     """Raised for JSON that parses but cannot be accepted (too deep, a NUL character). A
     ``JSONDecodeError``, so a caller that only knows ``json.loads`` handles it too."""
 
+    status_code = 422
+    code = "invalid_input"
+
     def __init__(self, field: str, problem: str, doc: str | bytes) -> None:
         text = doc if isinstance(doc, str) else doc.decode("utf-8", "replace")
-        super().__init__(f"{field}: {problem}", text, 0)
+        json.JSONDecodeError.__init__(self, f"{field}: {problem}", text, 0)
+        self.message = f"{field}: {problem}"
         self.field = field
         self.problem = problem
 
 
-class InvalidBody(HTTPException):
+class BodyRefused(HTTPException, AgentHubError):
+    """A request body refused while it is read (too large, of another media type, holding
+    a value that can't be taken). An ``HTTPException`` as well: FastAPI lets no other
+    exception through its reading of a body."""
+
+    def __init__(self, status_code: int, message: str, *, code: str) -> None:
+        HTTPException.__init__(self, status_code=status_code, detail=message)
+        self.message = message
+        self.code = code
+
+
+class InvalidBody(BodyRefused):
     """A request body of valid JSON holding a value that can't be taken: 422, with where."""
 
     def __init__(self, field: str, problem: str) -> None:
-        super().__init__(status_code=422, detail=f"{field}: {problem}")
+        super().__init__(422, f"{field}: {problem}", code="invalid_input")
         self.field = field
         self.problem = problem
 
@@ -113,8 +130,8 @@ class StrictJSONRequest(Request):
         return self._json
 
 
-def _too_large() -> HTTPException:
-    return HTTPException(status_code=413, detail=f"the body is larger than {MAX_BODY_BYTES} bytes")
+def _too_large() -> BodyRefused:
+    return BodyRefused(413, f"the body is larger than {MAX_BODY_BYTES} bytes", code="too_large")
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -140,10 +157,10 @@ class StrictJSONRoute(APIRoute):
             encoding = strict.headers.get("content-encoding", "identity").strip().lower()
             if takes_body and encoding != "identity":  # it would be read as if it were not encoded
                 detail = f"bodies sent with Content-Encoding {encoding} are not read"
-                raise HTTPException(status_code=415, detail=detail)
+                raise BodyRefused(415, detail, code="unsupported_media_type")
             if takes_body and not _is_json(strict.headers.get("content-type")) and await strict.body():
-                raise HTTPException(
-                    status_code=415, detail="send the body as JSON, with Content-Type: application/json"
+                raise BodyRefused(
+                    415, "send the body as JSON, with Content-Type: application/json", code="unsupported_media_type"
                 )
             return await handler(strict)
 

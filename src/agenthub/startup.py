@@ -5,24 +5,24 @@ alone, with the error's exit code."""
 from __future__ import annotations
 
 from agenthub.config import Settings, mask_url
+from agenthub.errors import AgentHubError
 
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
 
 
-class StartupError(Exception):
-    """A reason not to start, said in one line; ``code`` is the exit code (2: the
+class StartupError(AgentHubError):
+    """A reason not to start, said in one line; ``exit_code`` is the exit code (2: the
     configuration is wrong, 1: a service is)."""
 
-    def __init__(self, message: str, *, code: int = 1) -> None:
+    def __init__(self, message: str, *, exit_code: int = 1) -> None:
         super().__init__(message)
-        self.code = code
+        self.exit_code = exit_code
 
 
 async def check_bus(settings: Settings) -> None:
     """Open the bus, make sure it answers, close it."""
     from agenthub.app import prepare_bus
     from agenthub.bus import open_bus
-    from agenthub.errors import AgentHubError
 
     bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix, retention=settings.stream_retention)
     try:
@@ -49,18 +49,18 @@ def check_database_url(settings: Settings) -> None:
     try:
         backend = make_url(settings.effective_database_url).get_backend_name()
     except (ArgumentError, ValueError) as error:
-        raise StartupError(f"Invalid database URL {shown}: {error}", code=2) from None
+        raise StartupError(f"Invalid database URL {shown}: {error}", exit_code=2) from None
     if backend not in SUPPORTED_DATABASES:
         raise StartupError(
-            f"The database URL {shown} is not supported: AgentHub supports SQLite and PostgreSQL", code=2
+            f"The database URL {shown} is not supported: AgentHub supports SQLite and PostgreSQL", exit_code=2
         )
     try:
         engine = create_engine(settings.effective_database_url, pool_size=1)  # imports the driver
     except ImportError as error:
         message = f"Cannot use the database at {shown}: its driver is not installed ({error})"
-        raise StartupError(message, code=2) from None
+        raise StartupError(message, exit_code=2) from None
     except (ArgumentError, InvalidRequestError, ValueError, OSError) as error:
-        raise StartupError(f"Cannot use the database at {shown}: {error}", code=2) from None
+        raise StartupError(f"Cannot use the database at {shown}: {error}", exit_code=2) from None
     engine.sync_engine.dispose()
 
 

@@ -198,7 +198,7 @@ async def test_start_stop_force_stop_restart_and_status(database_url: str) -> No
 
 async def test_delete_stops_a_running_agent_first(database_url: str) -> None:
     async with client_for(database_url) as (app, client):
-        agent = await _create(client, id="doomed")
+        await _create(client, id="doomed")
         assert (await client.post("/api/v1/agents/doomed/start")).json()["status"] == "running"
 
         deleted = await client.delete("/api/v1/agents/doomed")
@@ -216,10 +216,9 @@ async def test_delete_stops_a_running_agent_first(database_url: str) -> None:
         assert left["status"] == "stopped" and left["force"] is True and left["restart_count"] == 0
         assert await bus.pending_count("agent:{doomed}:input", "agenthub") == 0
 
-        # An agent created again under the same id starts out stopped and fresh.
-        recreated = await _create(client, id="doomed", name=agent["name"])
-        assert recreated["config_version"] == 1
-        assert (await client.get("/api/v1/agents/doomed/status")).json()["status"] == "stopped"
+        # Its id stays taken for the retention period (tests/agents/test_soft_delete.py).
+        retained = assert_error(await client.post("/api/v1/agents", json=agent_body(id="doomed")), 409, "id_retained")
+        assert "DELETED_RETENTION_DAYS" in retained["message"]
 
         assert_error(await client.delete("/api/v1/agents/nobody"), 404, "not_found")
 

@@ -1,7 +1,10 @@
-"""Agent routes: thin; validation by schema, logic in the service and the supervisor."""
+"""Agent routes: thin; validation by schema, logic in the service. The routes that reach the
+running agent (update, delete, status, start, stop, restart) are gateway routes:
+:mod:`agenthub.lifecycle.api`."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
@@ -13,22 +16,19 @@ from agenthub.agents.schemas import (
     AgentCreate,
     AgentList,
     AgentRead,
-    AgentStatusRead,
-    AgentUpdate,
-    AgentUpdated,
 )
-from agenthub.deps import OrgDep, SessionDep, SessionFactoryDep, SupervisorDep
+from agenthub.deps import CallerDep, SessionDep, SessionFactoryDep, SettingsDep
 from agenthub.json_input import StrictJSONRoute
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"], route_class=StrictJSONRoute)
 AgentId = Annotated[str, Path(pattern=AGENT_ID_PATTERN, description="The agent's id")]
 
 
-async def _existing_agent_id(agent_id: AgentId, sessions: SessionFactoryDep, org_id: OrgDep) -> str:
+async def _existing_agent_id(agent_id: AgentId, sessions: SessionFactoryDep, caller: CallerDep) -> str:
     """404 unless the caller's organisation has the agent. The session is closed before the
     route runs, so routes that go on to the supervisor hold no database connection."""
     async with sessions() as session:
-        await service.get(session, org_id=org_id, agent_id=agent_id)
+        await service.get(session, org_id=caller.org_id, agent_id=agent_id)
     return agent_id
 
 
@@ -36,80 +36,31 @@ ExistingAgentId = Annotated[str, Depends(_existing_agent_id)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentRead)
-async def create_agent(data: AgentCreate, session: SessionDep, org_id: OrgDep) -> AgentRead:
-    return AgentRead.model_validate(await service.create(session, org_id=org_id, data=data))
+async def create_agent(
+    data: AgentCreate, session: SessionDep, caller: CallerDep, settings: SettingsDep
+) -> AgentRead:
+    retention = timedelta(days=settings.deleted_retention_days)
+    return AgentRead.model_validate(
+        await service.create(session, org_id=caller.org_id, data=data, retention=retention)
+    )
 
 
 @router.get("", response_model=AgentList)
 async def list_agents(
     session: SessionDep,
-    org_id: OrgDep,
+    caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> AgentList:
-    agents, total = await service.list_(session, org_id=org_id, limit=limit, offset=offset)
+    agents, total = await service.list_(session, org_id=caller.org_id, limit=limit, offset=offset)
     return AgentList(items=[AgentRead.model_validate(a) for a in agents], total=total)
 
 
 @router.get("/{agent_id}", response_model=AgentRead)
-async def get_agent(agent_id: AgentId, session: SessionDep, org_id: OrgDep) -> AgentRead:
-    return AgentRead.model_validate(await service.get(session, org_id=org_id, agent_id=agent_id))
-
-
-@router.patch("/{agent_id}", response_model=AgentUpdated)
-async def update_agent(
-    agent_id: AgentId, data: AgentUpdate, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
-) -> AgentUpdated:
-    agent, changed = await service.update(session, org_id=org_id, agent_id=agent_id, data=data)
-    current = await supervisor.statuses.get(agent_id)
-    running = current.get("status") in ("starting", "running")
-    stale = running and current.get("config_version") != agent.config_version
-    if not changed:
-        message = "Nothing changed." + (
-            " The agent is still running an older config and takes this one on its next restart." if stale else ""
-        )
-    elif stale:
-        message = "Saved. The agent is running an older config and takes this one on its next restart."
-    else:
-        message = "Saved."
-    return AgentUpdated(
-        **AgentRead.model_validate(agent).model_dump(), restart_required=stale, message=message
-    )
-
-
-@router.delete("/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_agent(
-    agent_id: ExistingAgentId, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
-) -> None:
-    await supervisor.stop(agent_id, force=False, announce=False)  # forget() says it was deleted
-    await service.delete(session, org_id=org_id, agent_id=agent_id)
-    await supervisor.forget(agent_id)
+async def get_agent(agent_id: AgentId, session: SessionDep, caller: CallerDep) -> AgentRead:
+    return AgentRead.model_validate(await service.get(session, org_id=caller.org_id, agent_id=agent_id))
 
 
 @router.get("/{agent_id}/config", response_model=AgentConfig)
-async def get_agent_config(agent_id: AgentId, session: SessionDep, org_id: OrgDep) -> AgentConfig:
-    return AgentConfig.model_validate(await service.get(session, org_id=org_id, agent_id=agent_id))
-
-
-@router.get("/{agent_id}/status", response_model=AgentStatusRead)
-async def get_agent_status(agent_id: ExistingAgentId, supervisor: SupervisorDep) -> AgentStatusRead:
-    return AgentStatusRead(**await supervisor.statuses.describe(agent_id))
-
-
-@router.post("/{agent_id}/start", response_model=AgentStatusRead)
-async def start_agent(agent_id: ExistingAgentId, supervisor: SupervisorDep) -> AgentStatusRead:
-    return AgentStatusRead(**await supervisor.start(agent_id))
-
-
-@router.post("/{agent_id}/stop", response_model=AgentStatusRead)
-async def stop_agent(
-    agent_id: ExistingAgentId,
-    supervisor: SupervisorDep,
-    force: Annotated[bool, Query(description="Kill at once instead of a graceful stop")] = False,
-) -> AgentStatusRead:
-    return AgentStatusRead(**await supervisor.stop(agent_id, force=force))
-
-
-@router.post("/{agent_id}/restart", response_model=AgentStatusRead)
-async def restart_agent(agent_id: ExistingAgentId, supervisor: SupervisorDep) -> AgentStatusRead:
-    return AgentStatusRead(**await supervisor.restart(agent_id))
+async def get_agent_config(agent_id: AgentId, session: SessionDep, caller: CallerDep) -> AgentConfig:
+    return AgentConfig.model_validate(await service.get(session, org_id=caller.org_id, agent_id=agent_id))

@@ -1,15 +1,19 @@
-"""Agent configurations."""
+"""Agent configurations. A deleted agent is kept, hidden, for DELETED_RETENTION_DAYS
+(``deleted_at`` set): its id can't be taken meanwhile, and what was recorded about it stays
+until the purge (:mod:`agenthub.workers.purge`)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from agenthub.db.base import Base, TimestampMixin
+from agenthub.caller import DEFAULT_ORG
+from agenthub.db.base import Base, TimestampMixin, UTCDateTime
 
-DEFAULT_ORG = "default"
+__all__ = ["DEFAULT_ORG", "Agent"]
 
 
 class Agent(TimestampMixin, Base):
@@ -21,3 +25,4 @@ class Agent(TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(32))
     settings: Mapped[dict[str, Any]] = mapped_column(JSON)
     config_version: Mapped[int] = mapped_column(Integer, default=1)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)

@@ -1,25 +1,61 @@
-"""Agent configurations: create, read, update, delete. No HTTP here."""
+"""Agent configurations: create, read, update, delete. No HTTP here.
+
+Deleting is soft: a deleted agent is hidden from everything (not found), can't be hosted,
+and its id stays taken for the retention period; :func:`purge_deleted` then removes it with
+its chats and messages. Its token usage stays (billing records of the organisation)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy import delete as delete_rows
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.agents.models import Agent
 from agenthub.agents.schemas import AgentCreate, AgentUpdate, KindSettings, mask_settings, settings_schema
+from agenthub.db.base import utcnow
 from agenthub.errors import Conflict, InvalidInput, NotFound, plain_problem
+
+DEFAULT_RETENTION = timedelta(days=30)
 
 
 def new_agent_id() -> str:
     return f"agent_{uuid.uuid4().hex[:12]}"
 
 
-async def create(session: AsyncSession, *, org_id: str, data: AgentCreate) -> Agent:
+def _live() -> Select[Agent]:
+    return select(Agent).where(Agent.deleted_at.is_(None))
+
+
+async def _free_id(session: AsyncSession, agent_id: str, *, retention: timedelta) -> None:
+    """Raise Conflict unless ``agent_id`` can be taken: an agent deleted less than
+    ``retention`` ago keeps it; one deleted longer ago and not purged yet is purged now."""
+    existing = await session.get(Agent, agent_id)
+    if existing is None:
+        return
+    if existing.deleted_at is None:
+        raise Conflict(f"an agent with id {agent_id!r} already exists")
+    reusable_at = existing.deleted_at + retention
+    if utcnow() < reusable_at:
+        raise Conflict(
+            f"agent id {agent_id!r} belonged to an agent deleted at {existing.deleted_at.isoformat()}; "
+            f"a deleted agent's id can be taken again after {reusable_at.isoformat()} "
+            "(DELETED_RETENTION_DAYS after its deletion), when its chats are purged",
+            code="id_retained",
+        )
+    await purge(session, [agent_id])
+
+
+async def create(
+    session: AsyncSession, *, org_id: str, data: AgentCreate, retention: timedelta = DEFAULT_RETENTION
+) -> Agent:
+    if data.id is not None:
+        await _free_id(session, data.id, retention=retention)
     agent = Agent(
         id=data.id or new_agent_id(),
         org_id=org_id,
@@ -38,9 +74,7 @@ async def create(session: AsyncSession, *, org_id: str, data: AgentCreate) -> Ag
 
 
 async def get(session: AsyncSession, *, org_id: str, agent_id: str) -> Agent:
-    agent = await session.scalar(
-        select(Agent).where(Agent.id == agent_id, Agent.org_id == org_id)
-    )
+    agent = await session.scalar(_live().where(Agent.id == agent_id, Agent.org_id == org_id))
     if agent is None:
         raise NotFound(f"agent {agent_id!r} not found")
     return agent
@@ -49,7 +83,7 @@ async def get(session: AsyncSession, *, org_id: str, agent_id: str) -> Agent:
 async def list_(
     session: AsyncSession, *, org_id: str, limit: int = 100, offset: int = 0
 ) -> tuple[list[Agent], int]:
-    scoped = select(Agent).where(Agent.org_id == org_id)
+    scoped = _live().where(Agent.org_id == org_id)
     total = await session.scalar(select(func.count()).select_from(scoped.subquery()))
     rows = await session.scalars(scoped.order_by(Agent.created_at, Agent.id).limit(limit).offset(offset))
     return list(rows), int(total or 0)
@@ -136,15 +170,33 @@ def _as_stored_now(schema: type[KindSettings], settings: dict[str, Any]) -> dict
 
 
 async def delete(session: AsyncSession, *, org_id: str, agent_id: str) -> None:
+    """Soft delete: hidden from now on, purged after the retention period."""
     agent = await get(session, org_id=org_id, agent_id=agent_id)
-    await session.delete(agent)
+    agent.deleted_at = utcnow()
     await session.flush()
+
+
+async def deleted_before(session: AsyncSession, cutoff: datetime, *, limit: int = 100) -> list[str]:
+    """Ids of agents deleted before ``cutoff``, oldest first."""
+    rows = await session.scalars(
+        select(Agent.id).where(Agent.deleted_at < cutoff).order_by(Agent.deleted_at).limit(limit)
+    )
+    return list(rows)
+
+
+async def purge(session: AsyncSession, agent_ids: list[str]) -> None:
+    """Remove deleted agents for good; their chats and messages go with them (the tables'
+    foreign keys cascade), their token usage stays."""
+    if agent_ids:
+        await session.execute(
+            delete_rows(Agent).where(Agent.id.in_(agent_ids), Agent.deleted_at.is_not(None))
+        )
 
 
 async def load_for_runtime(session: AsyncSession, *, agent_id: str) -> Agent:
     """The agent a runner hosts. Runners act for whichever organisation owns the agent,
     so this one lookup is by id alone; everything the runner writes carries the org."""
     agent = await session.get(Agent, agent_id)
-    if agent is None:
+    if agent is None or agent.deleted_at is not None:
         raise NotFound(f"agent {agent_id!r} not found")
     return agent

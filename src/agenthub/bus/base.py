@@ -204,3 +204,13 @@ class Bus(ABC):
     @property
     @abstractmethod
     def name(self) -> str: ...
+
+    # --- versioned values (compare-and-set) ---------------------------------------------
+    @abstractmethod
+    async def compare_and_set(
+        self, key: str, value: Payload, *, version: int, ttl: float | None = None
+    ) -> bool:
+        """Store ``value`` only while the stored value's ``version`` field equals
+        ``version`` (0 for a missing key or one without a version), in one step; the stored
+        value gets ``version + 1``. Returns False, storing nothing, when another write came
+        first: read again, decide again, retry."""

@@ -378,3 +378,17 @@ class MemoryBus(Bus):
 
     async def close(self) -> None:
         self._subscribers.clear()
+
+    # --- versioned values (compare-and-set) ---------------------------------------------
+    async def compare_and_set(
+        self, key: str, value: Payload, *, version: int, ttl: float | None = None
+    ) -> bool:
+        # No await between the check and the write: atomic on the event loop.
+        current = self._live(key)
+        stored = int(current.get("version") or 0) if isinstance(current, dict) else 0
+        if stored != version:
+            return False
+        expires_at = time.monotonic() + ttl if ttl else None
+        self._keys[key] = (codec.copy({**value, "version": version + 1}), expires_at)
+        self._will_expire(key, expires_at)
+        return True

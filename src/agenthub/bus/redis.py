@@ -8,17 +8,20 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agenthub.bus.base import Bus, Entry, Payload, StreamRetention, Subscription
 from agenthub.bus.codec import decode, encode
+from agenthub.errors import AgentHubError
 
 log = logging.getLogger(__name__)
 
@@ -153,9 +156,9 @@ class RedisBus(Bus):
     def _k(self, key: str) -> str:
         return self._prefix + key
 
-    def _entries(self, response: object) -> list[Entry]:
+    def _entries(self, response: Any) -> list[Entry]:
         entries: list[Entry] = []
-        for stream, items in response or []:  # type: ignore[union-attr, attr-defined]
+        for stream, items in response or []:
             name = stream[len(self._prefix):]
             for entry_id, fields in items:
                 if fields and _FIELD in fields:
@@ -375,7 +378,7 @@ class RedisBus(Bus):
                     stream, group, *ids = args
                     pipe.xack(self._k(stream), group, *ids)
                 else:
-                    raise ValueError(f"unknown batch operation {name!r}")
+                    raise AgentHubError(f"unknown batch operation {name!r}")
             await pipe.execute()
 
     async def ping(self) -> None:
@@ -383,3 +386,36 @@ class RedisBus(Bus):
 
     async def close(self) -> None:
         await self._client.aclose()
+
+    # --- versioned values (compare-and-set) ---------------------------------------------
+    @cached_property
+    def _compare_and_set_script(self) -> AsyncScript:
+        return self._client.register_script(_COMPARE_AND_SET)
+
+    async def compare_and_set(
+        self, key: str, value: Payload, *, version: int, ttl: float | None = None
+    ) -> bool:
+        written = await self._compare_and_set_script(
+            keys=[self._k(key)],
+            args=[encode({**value, "version": version + 1}), version, int(ttl * 1000) if ttl else 0],
+        )
+        return bool(written)
+
+
+_COMPARE_AND_SET = """
+local raw = redis.call('GET', KEYS[1])
+local stored = 0
+if raw then
+  local ok, value = pcall(cjson.decode, raw)
+  if ok and type(value) == 'table' and tonumber(value['version']) then
+    stored = tonumber(value['version'])
+  end
+end
+if stored ~= tonumber(ARGV[2]) then return 0 end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+"""

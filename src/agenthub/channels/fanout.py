@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 
 from agenthub.bus import Bus, Payload, Subscription, keys
+from agenthub.errors import NotSubscribed
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,11 @@ class _Broken(Subscription):
     """Stands in for a subscription that could not be made; fails at once when read."""
 
     async def __aiter__(self) -> AsyncIterator[Payload]:  # type: ignore[override]
-        raise ConnectionError("not subscribed")
+        raise NotSubscribed("not subscribed")
         yield {}  # pragma: no cover - makes this an async generator
 
     async def get(self, timeout: float | None = None) -> Payload | None:
-        raise ConnectionError("not subscribed")
+        raise NotSubscribed("not subscribed")
 
     async def close(self) -> None:
         return None

@@ -14,7 +14,8 @@ from agenthub.agents.api import AgentId
 from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.chats.schemas import ChatRequest
-from agenthub.deps import GatewayDep, OrgDep
+from agenthub.deps import CallerDep
+from agenthub.gateway_deps import GatewayDep
 from agenthub.json_input import StrictJSONRoute
 
 router = APIRouter(prefix="/api/v1/agents", tags=["chat"], route_class=StrictJSONRoute)
@@ -54,7 +55,8 @@ async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> A
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "The answer as events"}},
 )
-async def chat(agent_id: AgentId, request: ChatRequest, gateway: GatewayDep, org_id: OrgDep) -> StreamingResponse:
+async def chat(agent_id: AgentId, request: ChatRequest, gateway: GatewayDep, caller: CallerDep) -> StreamingResponse:
+    org_id = caller.org_id
     await gateway.check_agent(org_id=org_id, agent_id=agent_id)
     listener = await gateway.listen(agent_id)
     try:

@@ -16,10 +16,11 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from agenthub.agents.models import DEFAULT_ORG
+from agenthub.caller import Caller
 from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.chats.schemas import ChatRequest
+from agenthub.deps import CallerDep
 from agenthub.errors import AgentHubError, is_unavailable
 from agenthub.json_input import InvalidJSON, parse_json
 
@@ -49,8 +50,11 @@ def _client_event(event: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Connection:
-    def __init__(self, websocket: WebSocket, gateway: Gateway, agent_id: str, listener: Listener) -> None:
+    def __init__(
+        self, websocket: WebSocket, gateway: Gateway, agent_id: str, listener: Listener, caller: Caller
+    ) -> None:
         self.websocket = websocket
+        self.caller = caller
         self.gateway = gateway
         self.agent_id = agent_id
         self.listener = listener
@@ -115,7 +119,7 @@ class _Connection:
             self.early[message_id] = []
             try:
                 accepted = await self.gateway.accept(
-                    org_id=DEFAULT_ORG, agent_id=self.agent_id, request=request,
+                    org_id=self.caller.org_id, agent_id=self.agent_id, request=request,
                     listener=self.listener, chat_id=self.chat_id, message_id=message_id,
                 )
             except AgentHubError as error:
@@ -163,11 +167,11 @@ def _short(error: Exception) -> str:
 
 
 @router.websocket("/ws/agents/{agent_id}")
-async def agent_socket(websocket: WebSocket, agent_id: str) -> None:
+async def agent_socket(websocket: WebSocket, agent_id: str, caller: CallerDep) -> None:
     gateway: Gateway = websocket.app.state.gateway
     await websocket.accept()  # pages of other sites were refused before (channels/origins.py)
     try:
-        await gateway.check_agent(org_id=DEFAULT_ORG, agent_id=agent_id)
+        await gateway.check_agent(org_id=caller.org_id, agent_id=agent_id)
     except AgentHubError as error:
         await websocket.send_json({"type": "error", "message": error.message})
         await websocket.close(code=4404, reason=_close_reason(error.message))
@@ -180,7 +184,7 @@ async def agent_socket(websocket: WebSocket, agent_id: str) -> None:
         await websocket.send_json({"type": "error", "message": "the service is temporarily unavailable; reconnect later"})
         await websocket.close(code=1013, reason="try again later")
         return
-    connection = _Connection(websocket, gateway, agent_id, listener)
+    connection = _Connection(websocket, gateway, agent_id, listener, caller)
     forwarder = asyncio.create_task(connection.forward())
     try:
         await connection.receive()

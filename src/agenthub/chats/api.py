@@ -11,7 +11,7 @@ from agenthub.agents.api import AgentId
 from agenthub.chats import service
 from agenthub.chats.models import MAX_POSITION
 from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatMessageList, ChatMessageRead
-from agenthub.deps import OrgDep, SessionDep
+from agenthub.deps import CallerDep, SessionDep
 from agenthub.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/agents", tags=["chats"])
@@ -22,10 +22,11 @@ async def list_chat_messages(
     agent_id: AgentId,
     chat_id: Annotated[str, Path(pattern=CHAT_ID_PATTERN)],
     session: SessionDep,
-    org_id: OrgDep,
+    caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     after_position: Annotated[int, Query(ge=0, le=MAX_POSITION, description="Only messages after this position")] = 0,
 ) -> ChatMessageList:
+    org_id = caller.org_id
     await agents_service.get(session, org_id=org_id, agent_id=agent_id)
     if not await service.chat_exists(session, org_id=org_id, agent_id=agent_id, chat_id=chat_id):
         raise NotFound(f"chat {chat_id!r} not found for agent {agent_id!r}")

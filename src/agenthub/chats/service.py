@@ -7,9 +7,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, select
+from sqlalchemy import Insert, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -35,7 +35,7 @@ class InboundRecord:
 def _count_turns(dialect: str) -> Insert:
     """Create chats, or add the new messages to their turn count; returns the count. One
     statement object per dialect, so SQLAlchemy compiles it once."""
-    table = Chat.__table__
+    table = cast(Table, Chat.__table__)
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return insert.on_conflict_do_update(
         index_elements=[table.c.id, table.c.agent_id],

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert
+from sqlalchemy import Insert, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -16,11 +16,11 @@ def _insert_ignoring(dialect: str, model: type) -> Insert:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # On the table, not the mapped class: a plain multi-row INSERT, without the ORM's bulk
     # machinery (which costs more than the statement here).
-    return insert(model.__table__).on_conflict_do_nothing()
+    return insert(inspect(model).local_table).on_conflict_do_nothing()
 
 
 def dialect_of(session: AsyncSession | AsyncConnection) -> str:
-    bind = getattr(session, "bind", None) or session
+    bind = session.get_bind() if isinstance(session, AsyncSession) else session
     return bind.dialect.name
 
 

@@ -19,7 +19,7 @@ from agenthub.chats.models import MAX_POSITION
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
 from agenthub.engines.base import Answer, Engine, HostedAgent, Turn, TurnEvents, Usage
-from agenthub.errors import InvalidInput
+from agenthub.errors import InvalidInput, ModelFailed
 from agenthub.graphs.registry import build_graphs
 from agenthub.llm.cache import ModelCache
 
@@ -68,7 +68,7 @@ class LlmEngine(Engine):
         state = await self._graph(agent).ainvoke({"messages": history}, config)
         final = state["messages"][-1] if state.get("messages") else None
         if not isinstance(final, AIMessage):
-            raise RuntimeError("the model returned no answer")
+            raise ModelFailed("the model returned no answer")
         agent.remember(turn.chat_id, [*history, final][-self._context_messages:])
         usage = final.usage_metadata or UsageMetadata(input_tokens=0, output_tokens=0, total_tokens=0)
         return Answer(

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from agenthub.bus import keys
+from agenthub.errors import ServiceUnavailable
 from agenthub.workers.dead_letters import DeadLetters
 
 router = APIRouter(tags=["operations"])
@@ -39,7 +40,7 @@ async def health(request: Request) -> JSONResponse:
     async def supervisor() -> dict:
         task = state.supervisor_task
         if task is None or task.done():
-            raise RuntimeError("supervisor loop is not running")
+            raise ServiceUnavailable("supervisor loop is not running")
         return {"managed_agents": len(state.supervisor.managed)}
 
     async def queues() -> dict:

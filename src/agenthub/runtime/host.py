@@ -128,10 +128,16 @@ class AgentHost:
                 log.exception("heartbeat failed", extra={"host_id": self.host_id})
 
     # --- hosting --------------------------------------------------------------------------
-    async def host(self, agent_id: str, *, isolation: str | None = None) -> HostedAgent:
-        """Take an agent on: load its config, answer what it left unanswered, then listen."""
+    async def host(
+        self, agent_id: str, *, isolation: str | None = None, generation: int | None = None
+    ) -> HostedAgent:
+        """Take an agent on: load its config, answer what it left unanswered, then listen.
+        ``generation``: the start this serves (read from the status when not given); its
+        'running' is not recorded once that start was stopped or superseded."""
         if agent_id in self.agents:
             return self.agents[agent_id]
+        if generation is None:
+            generation = (await self._statuses.get(agent_id)).get("generation", 0)
         async with self._sessions() as session:
             record = await agents_service.load_for_runtime(session, agent_id=agent_id)
         agent = HostedAgent(
@@ -150,9 +156,10 @@ class AgentHost:
         )
         await self._dispatch_all(leftovers, delivered_before=True)
         await self._assign_reader(agent_id)
-        await self._statuses.write(
+        reported = await self._statuses.write(
             agent_id,
             "running",
+            generation=generation,
             pid=os.getpid(),
             host=socket.gethostname(),
             host_id=self.host_id,
@@ -160,6 +167,8 @@ class AgentHost:
             config_version=agent.config_version,
             started_at=time.time(),
         )
+        if reported is None:
+            log.info("agent stopped while it was being hosted", extra={"agent_id": agent_id})
         log.info("agent hosted", extra={"agent_id": agent_id, "host_id": self.host_id, "recovered": len(leftovers)})
         return agent
 

@@ -53,7 +53,7 @@ class Liveness:
     async def live_workers(self, placed: dict[str, int]) -> dict[str, int]:
         """Live worker hosts and how many agents each holds: what its heartbeat says, or
         what ``placed`` (agents this supervisor put there) says when that is more."""
-        members = sorted(await self._bus.set_members(keys.WORKERS_SET))
+        members: list[str] = sorted(await self._bus.set_members(keys.WORKERS_SET))
         beats = await self._bus.get_many([keys.host_heartbeat(m) for m in members])
         now = time.time()
         live: dict[str, int] = {}

@@ -1,19 +1,69 @@
 """Agent statuses as clients see them: ``agent_status:{id}`` written by the supervisor and
-the host, merged with the host's heartbeat and the agent's last activity."""
+the host, merged with the host's heartbeat and the agent's last activity.
+
+Several processes write a status (the supervisors of every gateway, the host that runs the
+agent), so every change is a compare-and-set on the value's ``version``: a write decides
+from what it read and lands only if nothing was written since, else it reads and decides
+again. Each start begins a new ``generation``; what a host or a supervisor reports for an
+agent it was asked to run carries that generation, and is refused once a stop was recorded
+for it or a newer start began. A stop always lands. So a late ``running`` can't overwrite a
+``stop``.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 from agenthub.bus import Bus, keys
+from agenthub.errors import ServiceUnavailable
 
 Status = Literal["starting", "running", "stopped", "error"]
 STATUS_TTL = 7 * 24 * 3600.0
+MAX_WRITE_ATTEMPTS = 100
+"""Compare-and-set attempts before giving up (each failed one means another write landed)."""
 
 
 def activity_key(agent_id: str) -> str:
     return f"agent:{{{agent_id}}}:activity"
+
+
+def _changed(current: dict[str, Any], status: Status, fields: dict[str, Any]) -> dict[str, Any]:
+    """The status after a change to ``status``: the restart count, isolation, placement,
+    config version and generation carry over unless given; the process fields only while
+    it stays running."""
+    value = {
+        "status": status,
+        "restart_count": current.get("restart_count", 0),
+        "pid": None,
+        "host": None,
+        "host_id": None,
+        "isolation": current.get("isolation"),
+        "placement": current.get("placement"),
+        "config_version": current.get("config_version"),
+        "generation": current.get("generation", 0),
+        "error": None,
+        "changed_at": time.time(),
+    }
+    if status == "running":
+        value |= {k: current.get(k) for k in ("pid", "host", "host_id", "started_at")}
+    value.update(fields)
+    return value
+
+
+def still_valid(current: dict[str, Any], status: Status, generation: int | None) -> bool:
+    """Whether a change to ``status``, made for the start of ``generation`` (None: the
+    current one), may land on ``current``. A stop always may. Anything else is refused
+    once a stop was recorded or a newer start began; ``running`` also needs a start. With
+    nothing recorded (a host started by hand: ``agenthub runner``) any report lands."""
+    if status == "stopped" or not current:
+        return True
+    if generation is not None and generation != current.get("generation", 0):
+        return False
+    if current.get("status", "stopped") == "stopped":
+        return False
+    return status != "running" or current.get("status") in ("starting", "running")
 
 
 class StatusStore:
@@ -27,26 +77,50 @@ class StatusStore:
         raw = await self._bus.get(keys.agent_status(agent_id))
         return raw or {"status": "stopped", "restart_count": 0}
 
-    async def write(self, agent_id: str, status: Status, **fields: Any) -> dict[str, Any]:
-        """Replace the status, keeping the restart count unless given."""
-        current = await self.get(agent_id)
-        value = {
-            "status": status,
-            "restart_count": current.get("restart_count", 0),
-            "pid": None,
-            "host": None,
-            "host_id": None,
-            "isolation": current.get("isolation"),
-            "placement": current.get("placement"),
-            "config_version": current.get("config_version"),
-            "error": None,
-            "changed_at": time.time(),
-        }
-        if status == "running":
-            value |= {k: current.get(k) for k in ("pid", "host", "host_id", "started_at")}
-        value.update(fields)
-        await self._bus.set(keys.agent_status(agent_id), value, ttl=STATUS_TTL)
-        return value
+    async def begin(self, agent_id: str, **fields: Any) -> dict[str, Any]:
+        """Record a start: 'starting' in a new generation. The restart count starts again
+        from 0 unless the agent was starting or running (a start while it restarts)."""
+
+        def decide(current: dict[str, Any]) -> dict[str, Any]:
+            active = current.get("status") in ("starting", "running")
+            return _changed(current, "starting", {
+                "generation": int(current.get("generation", 0)) + 1,
+                "restart_count": current.get("restart_count", 0) if active else 0,
+                **fields,
+            })
+
+        written = await self._update(agent_id, decide, ttl=STATUS_TTL)
+        assert written is not None
+        return written
+
+    async def write(
+        self, agent_id: str, status: Status, *, generation: int | None = None, ttl: float = STATUS_TTL,
+        **fields: Any,
+    ) -> dict[str, Any] | None:
+        """Change the status, keeping the restart count unless given. ``generation``: the
+        start this change reports on. Returns the new status, or None when the change is
+        no longer valid (see :func:`still_valid`) and nothing was written."""
+
+        def decide(current: dict[str, Any]) -> dict[str, Any] | None:
+            if not still_valid(current, status, generation):
+                return None
+            return _changed(current, status, fields)
+
+        return await self._update(agent_id, decide, ttl=ttl)
+
+    async def _update(
+        self, agent_id: str, decide: Callable[[dict[str, Any]], dict[str, Any] | None], *, ttl: float
+    ) -> dict[str, Any] | None:
+        key = keys.agent_status(agent_id)
+        for _attempt in range(MAX_WRITE_ATTEMPTS):
+            current = await self._bus.get(key) or {}
+            version = int(current.get("version") or 0)
+            value = decide(current)
+            if value is None:
+                return None
+            if await self._bus.compare_and_set(key, value, version=version, ttl=ttl):
+                return {**value, "version": version + 1}
+        raise ServiceUnavailable(f"the status of agent {agent_id!r} keeps changing; try again")
 
     async def touch_activity(self, agent_id: str, at: float | None = None) -> None:
         await self._bus.set(activity_key(agent_id), {"at": at or time.time()}, ttl=STATUS_TTL)

@@ -58,6 +58,8 @@ class Managed:
     running_since: float | None = None
     next_start_at: float | None = None
     running: bool = False
+    generation: int = 0
+    """The start this is (see :mod:`agenthub.runtime.status`): what it reports carries it."""
 
 
 class Supervisor:
@@ -131,15 +133,10 @@ class Supervisor:
                 config_version=agent.config_version,
             )
             self.managed[agent_id] = managed
-            current = await self.statuses.get(agent_id)
-            await self.statuses.write(
-                agent_id,
-                "starting",
-                isolation=isolation,
-                placement=managed.placement,
-                config_version=agent.config_version,
-                restart_count=0 if current.get("status") in ("stopped", "error") else current.get("restart_count", 0),
+            began = await self.statuses.begin(
+                agent_id, isolation=isolation, placement=managed.placement, config_version=agent.config_version
             )
+            managed.generation = began["generation"]
             await self._launch(managed)
             return await self.statuses.describe(agent_id)
 
@@ -199,11 +196,9 @@ class Supervisor:
         stops it too."""
         began = time.time()
         await self.stop(agent_id, force=True, announce=False)
-        status = await self.statuses.get(agent_id)
-        await self._bus.set(keys.agent_status(agent_id), {
-            **status, "status": "stopped", "force": True, "deleted": True, "restart_count": 0, "error": None,
-            "changed_at": time.time(),
-        }, ttl=DELETED_STATUS_TTL)
+        await self.statuses.write(
+            agent_id, "stopped", force=True, deleted=True, restart_count=0, ttl=DELETED_STATUS_TTL
+        )
         await self._announce_stopped(agent_id, began=began, deleted=True)
         await self._bus.delete(keys.agent_input(agent_id), activity_key(agent_id), keys.agent_lease(agent_id))
         self._locks.pop(agent_id, None)
@@ -241,7 +236,9 @@ class Supervisor:
                 workers = await self._live_workers()
                 if not workers:
                     managed.placement = "local"
-                    await self.statuses.write(managed.agent_id, "starting", placement="local")
+                    await self.statuses.write(
+                        managed.agent_id, "starting", generation=managed.generation, placement="local"
+                    )
                     return await self._launch(managed)
                 managed.host_id = min(workers, key=lambda w: workers[w])
                 await self._bus.add(keys.host_control(managed.host_id), {
@@ -249,7 +246,7 @@ class Supervisor:
                 })
             else:
                 managed.host_id = self._local.host_id
-                await self._local.host(managed.agent_id, isolation=managed.isolation)
+                await self._local.host(managed.agent_id, isolation=managed.isolation, generation=managed.generation)
                 managed.running, managed.running_since = True, time.time()
         except Exception as error:  # noqa: BLE001 - a failed launch counts as a crash
             log.exception("launch failed", extra={"agent_id": managed.agent_id})
@@ -370,7 +367,9 @@ class Supervisor:
             self.managed.pop(managed.agent_id, None)
             await self._bus.compare_and_delete(keys.agent_lease(managed.agent_id), "owner", self.id)
             message = f"{reason}; gave up after {self._settings.max_restart_attempts} restarts"
-            await self.statuses.write(managed.agent_id, "error", error=message, restart_count=restarts - 1)
+            await self.statuses.write(
+                managed.agent_id, "error", generation=managed.generation, error=message, restart_count=restarts - 1
+            )
             log.error("agent failed for good", extra={"agent_id": managed.agent_id, "reason": reason})
             return
         delay = min(
@@ -382,7 +381,7 @@ class Supervisor:
             managed.placement = await self._placement(managed.isolation)
         self._metrics.restarts.inc()
         await self.statuses.write(
-            managed.agent_id, "starting", error=reason, restart_count=restarts,
+            managed.agent_id, "starting", generation=managed.generation, error=reason, restart_count=restarts,
             isolation=managed.isolation, placement=managed.placement, config_version=managed.config_version,
         )
         log.warning(

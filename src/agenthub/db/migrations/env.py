@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from agenthub.db.engine import create_engine
 from agenthub.db.models import Base
+from agenthub.errors import AgentHubError
 
 target_metadata = Base.metadata
 
@@ -39,7 +40,10 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    asyncio.run(_run_async(context.config.get_main_option("sqlalchemy.url")))
+    url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise AgentHubError("no database URL to migrate: set sqlalchemy.url")
+    asyncio.run(_run_async(url))
 
 
 if context.is_offline_mode():

@@ -1,0 +1,25 @@
+"""Typed FastAPI dependencies of the gateway's routes: the runtime's supervisor and the
+channels' gateway. Only gateway modules (channels, lifecycle routes) use them; domain routes
+take theirs from :mod:`agenthub.deps`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import HTTPConnection
+
+from agenthub.channels.gateway import Gateway
+from agenthub.runtime.supervisor import Supervisor
+
+
+def _supervisor(connection: HTTPConnection) -> Supervisor:
+    return connection.app.state.supervisor
+
+
+def _gateway(connection: HTTPConnection) -> Gateway:
+    return connection.app.state.gateway
+
+
+SupervisorDep = Annotated[Supervisor, Depends(_supervisor)]
+GatewayDep = Annotated[Gateway, Depends(_gateway)]

@@ -1,0 +1,52 @@
+"""Multi-step work across the agents domain and the runtime. Each flow is one function that
+takes its collaborators; routes only call it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agenthub.agents import service as agents_service
+from agenthub.agents.models import Agent
+from agenthub.agents.schemas import AgentUpdate
+from agenthub.caller import Caller
+from agenthub.runtime.supervisor import Supervisor
+
+
+@dataclass(frozen=True, slots=True)
+class Updated:
+    agent: Agent
+    restart_required: bool
+    message: str
+
+
+async def update_agent(
+    *, session: AsyncSession, supervisor: Supervisor, caller: Caller, agent_id: str, data: AgentUpdate
+) -> Updated:
+    """Save the change; say whether the running agent still runs an older config (it takes
+    the new one on its next restart)."""
+    agent, changed = await agents_service.update(session, org_id=caller.org_id, agent_id=agent_id, data=data)
+    current = await supervisor.statuses.get(agent_id)
+    running = current.get("status") in ("starting", "running")
+    stale = running and current.get("config_version") != agent.config_version
+    if not changed:
+        message = "Nothing changed." + (
+            " The agent is still running an older config and takes this one on its next restart." if stale else ""
+        )
+    elif stale:
+        message = "Saved. The agent is running an older config and takes this one on its next restart."
+    else:
+        message = "Saved."
+    return Updated(agent=agent, restart_required=stale, message=message)
+
+
+async def delete_agent(
+    *, session: AsyncSession, supervisor: Supervisor, caller: Caller, agent_id: str
+) -> None:
+    """Stop the agent, delete it (soft: hidden at once, purged after the retention period),
+    then forget what the bus kept for it and tell its clients it was deleted."""
+    await supervisor.stop(agent_id, force=False, announce=False)  # forget() says it was deleted
+    await agents_service.delete(session, org_id=caller.org_id, agent_id=agent_id)
+    await session.commit()  # hidden before the runtime forgets it: nothing can start it again
+    await supervisor.forget(agent_id)
