@@ -20,6 +20,7 @@ from agenthub.billing import api as billing_api
 from agenthub.bus import Bus, open_bus
 from agenthub.channels import sse, websocket
 from agenthub.channels.gateway import Gateway
+from agenthub.channels.hosts import HostGuard
 from agenthub.channels.origins import ForeignOriginGuard
 from agenthub.chats import api as chats_api
 from agenthub.config import Settings, mask_url
@@ -117,6 +118,7 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
                 bus=bus, session_factory=sessions, engine=engine, supervisor=supervisor, metrics=metrics,
                 settings=settings,
             )
+            await app.state.gateway.start()
             if on_ready is not None:
                 on_ready()
             log.info("agenthub ready", extra={"bus": bus.name, "database": engine.dialect.name})
@@ -150,6 +152,8 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    # Outermost: a request for another host name (DNS rebinding) is refused before anything.
+    app.add_middleware(HostGuard, allowed=settings.hosts)
     app.include_router(agents_api.router)
     app.include_router(chats_api.router)
     app.include_router(billing_api.router)

@@ -143,6 +143,7 @@ class TurnRunner:
             )
             error_event = {
                 "type": "error",
+                "message_id": uuid.uuid4().hex,  # channels show each outbound event once, by this id
                 "reply_to": message_id,
                 "chat_id": chat_id,
                 "channel": message.get("channel", "web"),
@@ -151,7 +152,9 @@ class TurnRunner:
             batch = self._bus.batch()
             with contextlib.suppress(Exception):  # the error is what the user must see
                 await chunks.finish_into(batch)
-            await batch.publish(output, error_event).ack(entry.stream, keys.INPUT_GROUP, entry.id).execute()
+            batch.publish(output, error_event)
+            batch.add(keys.OUTBOUND_QUEUE, {**error_event, "agent_id": agent.id})  # durable copy for channels
+            await batch.ack(entry.stream, keys.INPUT_GROUP, entry.id).execute()
             return
         await self._deliver(agent, entry, message, chat_id, message_id, answer, chunks)
 
@@ -249,6 +252,7 @@ class TurnRunner:
         # only then acknowledged.
         await (
             batch.publish(keys.agent_output(agent.id), outbound)
+            .add(keys.OUTBOUND_QUEUE, {**outbound, "agent_id": agent.id})  # durable copy for channels
             .ack(entry.stream, keys.INPUT_GROUP, entry.id)
             .execute()
         )
