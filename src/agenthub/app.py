@@ -21,6 +21,7 @@ from agenthub.bus import Bus, open_bus
 from agenthub.channels import sse, websocket
 from agenthub.channels.gateway import Gateway
 from agenthub.channels.hosts import HostGuard
+from agenthub.channels.limits import ConnectionLimit
 from agenthub.channels.origins import ForeignOriginGuard
 from agenthub.chats import api as chats_api
 from agenthub.config import Settings, mask_url
@@ -152,6 +153,7 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(ConnectionLimit, per_client=settings.ws_max_connections_per_client)
     # Outermost: a request for another host name (DNS rebinding) is refused before anything.
     app.add_middleware(HostGuard, allowed=settings.hosts)
     app.include_router(agents_api.router)

@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from agenthub.app import create_app
+from agenthub.channels.limits import websocket_server_options
 from agenthub.config import Settings
 
 
@@ -54,7 +55,10 @@ class RunningApp:
 async def running_app(settings: Settings) -> AsyncIterator[RunningApp]:
     app = create_app(settings)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio",
+        **websocket_server_options(),
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
