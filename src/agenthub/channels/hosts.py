@@ -43,6 +43,15 @@ def host_allowed(host: str | None, allowed: frozenset[str]) -> bool:
     return name in allowed
 
 
+OPEN_PATHS = frozenset({"/health"})
+"""Answered whatever the host: health probes (a load balancer, Kubernetes) address the
+server by its IP, and the health report holds nothing a rebinding page could use."""
+
+
+def _probe(scope: Scope) -> bool:
+    return scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and scope.get("path") in OPEN_PATHS
+
+
 class HostGuard:
     """Refuses (400) requests and WebSockets whose ``Host`` is not allowed."""
 
@@ -51,7 +60,7 @@ class HostGuard:
         self._allowed = allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and "*" not in self._allowed:
+        if scope["type"] in ("http", "websocket") and "*" not in self._allowed and not _probe(scope):
             host = Headers(scope=scope).get("host")
             if not host_allowed(host, self._allowed):
                 log.warning("request for another host refused", extra={"host": str(host)[:200], "path": scope.get("path")})
