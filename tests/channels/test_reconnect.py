@@ -159,13 +159,22 @@ async def test_an_unknown_after_is_an_error_and_close_4404(sqlite_url: str, quer
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404
 
 
-async def test_after_without_chat_id_is_refused(sqlite_url: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("?after=x", "after needs chat_id"),
+        ("?chat_id=no%20spaces!", "chat_id must match"),
+        ("?chat_id=c1&after=" + "x" * 65, "after must be a message id"),
+    ],
+)
+async def test_a_bad_query_is_refused(sqlite_url: str, query: str, problem: str) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app:
         async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
             agent_id = await create_agent(client)
-        async with connect(f"{app.ws_url}/ws/agents/{agent_id}?after=x") as socket:
+        async with connect(f"{app.ws_url}/ws/agents/{agent_id}{query}") as socket:
             event = await _next(socket)
             with pytest.raises(ConnectionClosed) as closed:
                 await socket.recv()
-    assert event == {"type": "error", "code": "invalid_input", "message": "after needs chat_id"}
+    assert event["type"] == "error" and event["code"] == "invalid_input", event
+    assert problem in event["message"]
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400

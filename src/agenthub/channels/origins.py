@@ -28,7 +28,7 @@ def origin_allowed(origin: str | None, *, host: str | None, allowed: frozenset[s
     origin = origin.strip().rstrip("/").lower()
     if "*" in allowed or origin in allowed:
         return True
-    return bool(host) and urlsplit(origin).netloc == host.strip().lower()
+    return host is not None and bool(host) and urlsplit(origin).netloc == host.strip().lower()
 
 
 REFUSED = "requests from pages of other sites are refused; list the site in ALLOWED_ORIGINS to let it in"

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 RECENT_WINDOW = 600.0
 """Seconds an outbound event is kept for replay to reconnecting WebSockets."""
-RECENT_LIMIT = 20_000
+RECENT_LIMIT = 10_000
 """Outbound events kept at most (oldest dropped first), whatever their age."""
 LIVE_FIRST = 0.5
 """Seconds a durable copy waits before it is handed to a listener still waiting for it."""
@@ -89,7 +89,8 @@ class RecentOutbound:
     def answer_to(self, agent_id: str, chat_id: str, message_id: str) -> Payload | None:
         """The final event (message or error) answering ``message_id``, if one is kept."""
         self._evict()
-        return self._chats.get((agent_id, chat_id), {}).get(message_id)
+        answers = self._chats.get((agent_id, chat_id))
+        return None if answers is None else answers.get(message_id)
 
     async def find(self, message_id: str, *, timeout: float) -> Payload | None:
         """The event with this message id, waiting up to ``timeout`` seconds for it to be

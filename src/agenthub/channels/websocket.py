@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from typing import Any
@@ -26,7 +27,7 @@ from agenthub.channels import events
 from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.channels.replay import Replay, UnknownMessage
-from agenthub.chats.schemas import ChatRequest
+from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatRequest
 from agenthub.errors import AgentHubError, ServiceUnavailable, is_unavailable
 from agenthub.json_input import InvalidJSON, parse_json
 
@@ -168,6 +169,7 @@ class _Idle(Exception):  # noqa: N818 - a condition, not a failure
     """The client sent nothing for too long."""
 
 
+MAX_MESSAGE_ID = 64
 IDLE_CLOSE = 4408
 """Close code for an idle connection (as HTTP's 408 Request Timeout)."""
 UNKNOWN_AFTER_CLOSE = 4404
@@ -196,8 +198,9 @@ async def agent_socket(
     gateway: Gateway = websocket.app.state.gateway
     settings = websocket.app.state.settings
     await websocket.accept()  # pages of other sites were refused before (channels/origins.py)
-    if after is not None and not chat_id:
-        await _refuse(websocket, BAD_QUERY_CLOSE, events.error_event("invalid_input", "after needs chat_id"))
+    problem = _query_problem(chat_id, after)
+    if problem:
+        await _refuse(websocket, BAD_QUERY_CLOSE, events.error_event("invalid_input", problem))
         return
     try:
         await gateway.check_agent(org_id=DEFAULT_ORG, agent_id=agent_id)
@@ -229,6 +232,16 @@ async def agent_socket(
             forwarder.cancel()
             await asyncio.gather(forwarder, return_exceptions=True)
         await listener.close()
+
+
+def _query_problem(chat_id: str | None, after: str | None) -> str | None:
+    if chat_id is not None and not re.fullmatch(CHAT_ID_PATTERN, chat_id):
+        return f"chat_id must match {CHAT_ID_PATTERN}"
+    if after is not None and not chat_id:
+        return "after needs chat_id"
+    if after is not None and not (0 < len(after) <= MAX_MESSAGE_ID):
+        return f"after must be a message id of 1 to {MAX_MESSAGE_ID} characters"
+    return None
 
 
 async def _replay(connection: _Connection, *, chat_id: str, after: str) -> bool:
