@@ -12,6 +12,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from agenthub.db import migrate
+from agenthub.db.engine import create_engine
 from tests.channels.helpers import (
     chat_messages,
     create_agent,
@@ -178,3 +180,26 @@ async def test_a_bad_query_is_refused(sqlite_url: str, query: str, problem: str)
     assert event["type"] == "error" and event["code"] == "invalid_input", event
     assert problem in event["message"]
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+
+
+async def test_a_client_back_on_another_gateway_gets_what_it_missed(
+    postgres_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    engine = create_engine(postgres_url, pool_size=1)
+    await migrate.upgrade(engine)
+    await engine.dispose()
+    settings = make_settings(database_url=postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
+    async with running_app(settings) as a, running_app(settings) as b:
+        async with httpx.AsyncClient(base_url=a.url, timeout=20) as client:
+            agent_id = await create_agent(client)
+            async with connect(f"{a.ws_url}/ws/agents/{agent_id}") as socket:
+                await send(socket, "sent through A")
+                asked = await _received_only(socket)
+            await _answers(client, agent_id, asked["chat_id"], 1)
+        query = f"?chat_id={asked['chat_id']}&after={asked['message_id']}"
+        async with connect(f"{b.ws_url}/ws/agents/{agent_id}{query}") as socket:
+            replayed = await _next(socket)
+            assert replayed["type"] == "message", replayed
+            assert replayed["content"] == 'You said: "sent through A". That is message 1 of this chat.'
+            live = await turn(socket, "and through B")
+            assert live[-1]["content"].endswith("message 2 of this chat.")
