@@ -13,6 +13,7 @@ answer is awaited is closed with 4408.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -33,6 +34,13 @@ from agenthub.json_input import InvalidJSON, parse_json
 
 router = APIRouter()
 log = logging.getLogger(__name__)
+
+MAX_MESSAGE_ID = 64
+NOT_FOUND_CLOSE = 4404
+"""Close code for an unknown agent, or an ``after`` its chat doesn't have."""
+BAD_QUERY_CLOSE = 4400
+IDLE_CLOSE = 4408
+"""Close code for an idle connection (as HTTP's 408 Request Timeout)."""
 
 
 class _Connection:
@@ -169,13 +177,6 @@ class _Idle(Exception):  # noqa: N818 - a condition, not a failure
     """The client sent nothing for too long."""
 
 
-MAX_MESSAGE_ID = 64
-IDLE_CLOSE = 4408
-"""Close code for an idle connection (as HTTP's 408 Request Timeout)."""
-UNKNOWN_AFTER_CLOSE = 4404
-BAD_QUERY_CLOSE = 4400
-
-
 def _close_reason(message: str) -> str:
     """A close frame's reason holds at most 123 bytes of UTF-8."""
     return message.encode()[:123].decode(errors="ignore")
@@ -207,7 +208,7 @@ async def agent_socket(
         listener = await gateway.listen(agent_id)
     except Exception as error:
         if isinstance(error, AgentHubError) and not isinstance(error, ServiceUnavailable):
-            await _refuse(websocket, 4404, events.error_event(error.code, error.message))
+            await _refuse(websocket, NOT_FOUND_CLOSE, events.error_event(error.code, error.message))
             return
         if not (is_unavailable(error) or isinstance(error, ServiceUnavailable)):
             raise
@@ -226,7 +227,8 @@ async def agent_socket(
     except WebSocketDisconnect:
         pass
     except _Idle:
-        await websocket.close(code=IDLE_CLOSE, reason="idle: no message received in time")
+        with contextlib.suppress(Exception):  # the client may be gone as well
+            await websocket.close(code=IDLE_CLOSE, reason="idle: no message received in time")
     finally:
         if forwarder is not None:
             forwarder.cancel()
@@ -252,7 +254,7 @@ async def _replay(connection: _Connection, *, chat_id: str, after: str) -> bool:
             listener=connection.listener,
         )
     except UnknownMessage as error:
-        await _refuse(connection.websocket, UNKNOWN_AFTER_CLOSE, events.error_event(error.code, error.message))
+        await _refuse(connection.websocket, NOT_FOUND_CLOSE, events.error_event(error.code, error.message))
         return False
     except Exception as error:
         if not is_unavailable(error):
