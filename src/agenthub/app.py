@@ -20,6 +20,8 @@ from agenthub.billing import api as billing_api
 from agenthub.bus import Bus, open_bus
 from agenthub.channels import sse, websocket
 from agenthub.channels.gateway import Gateway
+from agenthub.channels.hosts import HostGuard
+from agenthub.channels.limits import ConnectionLimit
 from agenthub.channels.origins import ForeignOriginGuard
 from agenthub.chats import api as chats_api
 from agenthub.config import Settings, mask_url
@@ -126,6 +128,7 @@ def create_app(
                 bus=bus, session_factory=sessions, engine=engine, supervisor=supervisor, metrics=metrics,
                 settings=settings,
             )
+            await app.state.gateway.start()
             if on_ready is not None:
                 on_ready()
             log.info("agenthub ready", extra={"bus": bus.name, "database": engine.dialect.name})
@@ -159,6 +162,9 @@ def create_app(
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(ConnectionLimit, per_client=settings.ws_max_connections_per_client)
+    # Outermost: a request for another host name (DNS rebinding) is refused before anything.
+    app.add_middleware(HostGuard, allowed=settings.hosts)
     app.include_router(agents_api.router)
     app.include_router(lifecycle_api.router)
     app.include_router(chats_api.router)

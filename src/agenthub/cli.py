@@ -130,6 +130,7 @@ def serve(
     import uvicorn
 
     from agenthub.app import create_app, prepare_database
+    from agenthub.channels.limits import websocket_server_options
     from agenthub.db.engine import create_engine
     from agenthub.ops.logging import configure_logging
     from agenthub.runtime.loop import settle_garbage_collector
@@ -152,10 +153,7 @@ def serve(
         host=host or settings.manager_host,
         port=port or settings.manager_port,
         log_config=None,
-        ws_ping_interval=20,
-        # Frames are small JSON events: compressing them costs both ends more CPU than the
-        # bytes it saves on any link AgentHub runs over.
-        ws_per_message_deflate=False,
+        **websocket_server_options(),  # frame size limit, pings (channels/limits.py)
     )
 
 

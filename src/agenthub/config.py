@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -90,6 +91,22 @@ class Settings(BaseSettings):
         "the WebSocket besides AgentHub's own; * for any",
     )
 
+    allowed_hosts: str = Field(
+        default="",
+        description="Host names (or host:port) requests may be addressed to, comma-separated; unset: the loopback "
+        "names, MANAGER_HOST and the host of PUBLIC_URL; * for any (a proxy in front checks Host)",
+    )
+    sse_keepalive_interval: float = Field(
+        default=15.0, gt=0, description="Seconds between keep-alive comments on an SSE stream"
+    )
+    ws_max_connections_per_client: int = Field(
+        default=100, ge=1, description="WebSockets one client address may hold open at once"
+    )
+    ws_idle_timeout: float = Field(
+        default=600.0, gt=0,
+        description="Seconds a WebSocket may go without sending a complete message while no answer is awaited",
+    )
+
     demo_agent: bool = Field(default=True, description="Create the demo agent on first start")
     log_level: LogLevel = Field(default="INFO", description="debug | info | warning | error | critical")
     log_json: bool = True
@@ -115,6 +132,19 @@ class Settings(BaseSettings):
     def origins(self) -> frozenset[str]:
         """``ALLOWED_ORIGINS`` as a set, each origin without a trailing slash, in lower case."""
         return frozenset(o.strip().rstrip("/").lower() for o in self.allowed_origins.split(",") if o.strip())
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        """``ALLOWED_HOSTS`` in lower case; unset, the names this server is reached by on its
+        own: the loopback names, ``MANAGER_HOST`` and the host of ``PUBLIC_URL``."""
+        if self.allowed_hosts.strip():
+            return frozenset(h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip())
+        names = {"localhost", "127.0.0.1", "::1", "[::1]", self.manager_host.strip().lower()}
+        if self.public_url:
+            public = urlsplit(self.public_url.strip()).hostname
+            if public:
+                names.add(public.lower())
+        return frozenset(names)
 
     @property
     def embedded(self) -> bool:

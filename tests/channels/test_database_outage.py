@@ -1,11 +1,16 @@
-"""PostgreSQL goes away and comes back: a 503 in the documented shape, no stack trace, and
-chatting resumes by itself."""
+"""PostgreSQL goes away and comes back: a 503 in the documented shape (a WebSocket opened
+meanwhile closes with 1013), no stack trace, and chatting resumes by itself."""
 
 from __future__ import annotations
+
+import asyncio
+import json
 
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from agenthub.db import migrate
 from agenthub.db.engine import create_engine
@@ -44,6 +49,13 @@ async def test_a_database_outage_is_503_and_heals(postgres_url: str) -> None:
             ):
                 error = assert_json_error(response, 503)
                 assert error["code"] == "unavailable"
+            # A WebSocket opened now is told so and closed with 1013 (try again later).
+            async with connect(f"{app.ws_url}/ws/agents/{agent_id}") as socket:
+                event = json.loads(await asyncio.wait_for(socket.recv(), 30))
+                with pytest.raises(ConnectionClosed) as closed:
+                    await asyncio.wait_for(socket.recv(), 30)
+            assert event["type"] == "error" and event["code"] == "unavailable", event
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
             health = await client.get("/health")
             assert health.status_code == 503 and health.json()["checks"]["database"]["ok"] is False
 

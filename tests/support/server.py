@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from agenthub.app import create_app
+from agenthub.channels.limits import websocket_server_options
 from agenthub.config import Settings
 
 
@@ -55,7 +56,10 @@ async def running_app(settings: Settings, **app_options: Any) -> AsyncIterator[R
     """``app_options``: more arguments of ``create_app`` (``engines``)."""
     app = create_app(settings, **app_options)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio",
+        **websocket_server_options(),
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

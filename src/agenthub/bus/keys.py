@@ -17,6 +17,33 @@ HISTORY_QUEUE = "history_queue"
 TOKEN_USAGE_QUEUE = "token_usage_queue"
 QUEUE_GROUP = "workers"
 
+OUTBOUND_QUEUE = "outbound_queue"
+"""Durable stream of every outbound event a client must not miss (final messages, errors;
+proactive messages later), with the seed outbound fields ``message_id``, ``reply_to``,
+``chat_id``, ``response``, ``channel``, ``type`` plus ``agent_id``. Live chunks stay on
+pub/sub (``agent:{id}:output``). Each channel reads it with a consumer group of its own."""
+
+OUTBOUND_CONSUMER = "reader"
+"""Consumer name of a gateway's outbound group: each gateway has a group of its own."""
+
+
+def channel_outbound_group(channel: str) -> str:
+    """The consumer group of a channel's delivery workers (Telegram, e-mail) on
+    :data:`OUTBOUND_QUEUE`: however many replicas run, each event is delivered by one."""
+    return f"channel:{channel}"
+
+
+def outbound_shown(channel: str, message_id: str) -> str:
+    """Marker that a channel delivered an outbound event: a redelivered entry is not
+    shown twice."""
+    return f"outbound_shown:{channel}:{message_id}"
+
+
+def gateway_outbound_group(gateway_id: str) -> str:
+    """A gateway's consumer group on :data:`OUTBOUND_QUEUE`: every gateway reads every
+    entry (a reconnecting WebSocket may land on any of them)."""
+    return f"gateway:{gateway_id}"
+
 
 def agent_input(agent_id: str) -> str:
     return f"agent:{{{agent_id}}}:input"

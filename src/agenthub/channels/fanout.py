@@ -123,6 +123,16 @@ class OutputRouter:
             except Exception:  # noqa: BLE001 - still down; the loop tries again
                 feed.subscription = _Broken()
 
+    def deliver(self, agent_id: str, event: Payload) -> None:
+        """Hand an event that came another way (the durable outbound stream) to the listener
+        waiting for its answer, if any; a listener drops a second copy of a final event."""
+        feed = self._feeds.get(agent_id)
+        if feed is None:
+            return
+        listener = feed.routes.get(str(event.get("reply_to")))
+        if listener is not None:
+            listener.queue.put_nowait(event)
+
     def _route(self, agent_id: str, message_id: str, listener: Listener) -> None:
         self._feeds[agent_id].routes[message_id] = listener
 
@@ -161,9 +171,10 @@ def _tell_stopped(feed: _Feed, *, deleted: bool, before: float) -> None:
     """The agent stopped: each message that was waiting for its answer when the stop began
     gets an error now. One sent since then started the agent again, or will."""
     message = DELETED_MESSAGE if deleted else STOPPED_MESSAGE
+    code = "agent_deleted" if deleted else "agent_stopped"
     for message_id, listener in list(feed.routes.items()):
         if listener.expected.get(message_id, 0.0) <= before:
-            listener.queue.put_nowait({"type": "error", "reply_to": message_id, "response": message})
+            listener.queue.put_nowait({"type": "error", "reply_to": message_id, "code": code, "response": message})
 
 
 async def _stop(feed: _Feed) -> None:

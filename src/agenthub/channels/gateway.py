@@ -4,6 +4,7 @@ channel. Used by the WebSocket and the SSE endpoints alike."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -15,8 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agenthub.agents import service as agents_service
 from agenthub.bus import Bus
+from agenthub.channels import replay
 from agenthub.channels.fanout import Listener, OutputRouter
 from agenthub.channels.inbound import InboundMessage, InboundWriter
+from agenthub.channels.outbox import OutboundFeed, RecentOutbound
+from agenthub.channels.replay import Replay
 from agenthub.chats.schemas import ChatRequest
 from agenthub.chats.service import InboundRecord
 from agenthub.config import Settings
@@ -24,6 +28,7 @@ from agenthub.db.engine import SessionFactory
 from agenthub.errors import NotFound
 from agenthub.ops.metrics import Metrics
 from agenthub.runtime.supervisor import Supervisor
+from agenthub.runtime.tasks import stop_tasks
 
 START_ALLOWANCE = 30.0
 
@@ -54,6 +59,26 @@ class Gateway:
         self._settings = settings
         self._router = OutputRouter(bus)
         self._inbound = InboundWriter(bus=bus, engine=engine)
+        self._recent = RecentOutbound()
+        self._outbound = OutboundFeed(
+            bus=bus, router=self._router, recent=self._recent, gateway_id=uuid.uuid4().hex[:12]
+        )
+        self._outbound_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start reading the durable outbound stream (see :mod:`agenthub.channels.outbox`)."""
+        await self._outbound.setup()
+        self._outbound_task = asyncio.create_task(self._outbound.run(), name=self._outbound.name)
+
+    async def missed(
+        self, *, org_id: str, agent_id: str, chat_id: str, after: str, listener: Listener
+    ) -> Replay:
+        """What a client reconnecting to a chat missed after message ``after``; the
+        listener expects what is still unanswered (see :mod:`agenthub.channels.replay`)."""
+        return await replay.missed(
+            sessions=self._sessions, recent=self._recent, listener=listener,
+            org_id=org_id, agent_id=agent_id, chat_id=chat_id, after=after,
+        )
 
     async def check_agent(self, *, org_id: str, agent_id: str) -> None:
         """Raise NotFound unless the organisation has this agent. Callers check once (at
@@ -66,6 +91,7 @@ class Gateway:
         return await self._router.listen(agent_id)
 
     async def close(self) -> None:
+        await stop_tasks([self._outbound_task])
         await self._inbound.close()
         await self._router.close()
 
@@ -125,6 +151,7 @@ class Gateway:
             if remaining <= 0:
                 yield {
                     "type": "error",
+                    "code": "timeout",
                     "reply_to": accepted.message_id,
                     "chat_id": accepted.chat_id,
                     "response": "Timed out waiting for the agent; the message is kept and will be answered.",

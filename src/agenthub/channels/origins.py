@@ -55,18 +55,22 @@ class ForeignOriginGuard:
             if not origin_allowed(origin, host=headers.get("host"), allowed=self._allowed):
                 where = {"path": scope.get("path"), "origin": str(origin)[:200]}
                 log.warning("request from another site refused", extra=where)
-                await _refuse(scope, receive, send)
+                response = JSONResponse({"error": {"code": "forbidden", "message": REFUSED}}, status_code=403)
+                await refuse(scope, receive, send, response, close_code=1008)
                 return
         await self.app(scope, receive, send)
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
-    response = JSONResponse({"error": {"code": "forbidden", "message": REFUSED}}, status_code=403)
+async def refuse(
+    scope: Scope, receive: Receive, send: Send, response: JSONResponse, *, close_code: int
+) -> None:
+    """Answer an HTTP request with ``response``; refuse a WebSocket handshake with it where
+    the server can send a body, else with a bare close (``close_code``)."""
     if scope["type"] == "http":
         await response(scope, receive, send)
         return
     websocket = WebSocket(scope, receive, send)
     if "websocket.http.response" in scope.get("extensions", {}):
-        await websocket.send_denial_response(response)  # the handshake answered with this 403
+        await websocket.send_denial_response(response)  # the handshake answered with this status
     else:
-        await websocket.close(code=1008)  # a bare 403, where the server can send no body
+        await websocket.close(code=close_code)  # a bare 403, where the server can send no body

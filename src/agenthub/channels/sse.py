@@ -1,16 +1,21 @@
 """HTTP streaming: ``POST /api/v1/agents/{agent_id}/chat`` answers as Server-Sent Events
-``chunk``, ``message``, ``usage``, ``error`` and finally ``done``."""
+``chunk``, ``message``, ``usage``, ``error`` and finally ``done`` (and, unchanged, any other
+event type the agent emits), through sse-starlette. A comment line (``: ping``) goes out
+every ``SSE_KEEPALIVE_INTERVAL`` seconds while the agent thinks, so proxies and clients
+that drop a silent connection keep it through a turn that takes minutes."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from agenthub.agents.api import AgentId
+from agenthub.channels import events
 from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.chats.schemas import ChatRequest
@@ -20,31 +25,22 @@ from agenthub.json_input import StrictJSONRoute
 
 router = APIRouter(prefix="/api/v1/agents", tags=["chat"], route_class=StrictJSONRoute)
 
+_EVENT_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+"""What an event type passed through must look like to name an SSE event."""
 
-def _event(name: str, data: dict[str, Any]) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+def _event(name: str, data: dict[str, Any]) -> ServerSentEvent:
+    return ServerSentEvent(event=name, data=json.dumps(data, ensure_ascii=False))
 
 
-async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> AsyncIterator[str]:
+async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> AsyncIterator[ServerSentEvent]:
     try:
         if accepted.agent_started:
             yield _event("status", {"message": "Agent is starting…"})
         async for event in gateway.follow(listener, accepted):
-            kind = event.get("type")
-            if kind == "chunk":
-                yield _event("chunk", {"content": event.get("content", "")})
-            elif kind == "status":
-                yield _event("status", {"message": event.get("message", "")})
-            elif kind == "message":
-                yield _event("message", {
-                    "message_id": event["message_id"],
-                    "reply_to": event["reply_to"],
-                    "chat_id": event["chat_id"],
-                    "content": event["response"],
-                })
-                yield _event("usage", event.get("usage") or {})
-            elif kind == "error":
-                yield _event("error", {"message": event.get("response", "error")})
+            for name, data in events.for_sse(event):
+                if _EVENT_NAME.fullmatch(name):
+                    yield _event(name, data)
         yield _event("done", {"message_id": accepted.message_id, "chat_id": accepted.chat_id})
     finally:
         await listener.close()
@@ -52,10 +48,12 @@ async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> A
 
 @router.post(
     "/{agent_id}/chat",
-    response_class=StreamingResponse,
+    response_class=EventSourceResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "The answer as events"}},
 )
-async def chat(agent_id: AgentId, request: ChatRequest, gateway: GatewayDep, caller: CallerDep) -> StreamingResponse:
+async def chat(
+    agent_id: AgentId, request: ChatRequest, gateway: GatewayDep, caller: CallerDep, http: Request
+) -> EventSourceResponse:
     org_id = caller.org_id
     await gateway.check_agent(org_id=org_id, agent_id=agent_id)
     listener = await gateway.listen(agent_id)
@@ -64,8 +62,8 @@ async def chat(agent_id: AgentId, request: ChatRequest, gateway: GatewayDep, cal
     except BaseException:
         await listener.close()
         raise
-    return StreamingResponse(
+    return EventSourceResponse(
         _events(gateway, listener, accepted),
-        media_type="text/event-stream",
+        ping=http.app.state.settings.sse_keepalive_interval,
         headers={"Cache-Control": "no-cache", "X-Chat-Id": accepted.chat_id, "X-Message-Id": accepted.message_id},
     )

@@ -154,3 +154,31 @@ async def context_before(
         .limit(limit)
     )
     return list(reversed(list(await session.scalars(query))))
+
+
+async def position_of(
+    session: AsyncSession, *, org_id: str, agent_id: str, chat_id: str, message_id: str
+) -> int | None:
+    """Where a message stands in its chat (user or answer), None when the chat of this
+    agent and organisation has no such message (yet: answers are stored a moment after
+    they are delivered)."""
+    return await session.scalar(
+        select(ChatMessage.position)
+        .join(Chat, (Chat.id == ChatMessage.chat_id) & (Chat.agent_id == ChatMessage.agent_id))
+        .where(
+            Chat.org_id == org_id,
+            ChatMessage.agent_id == agent_id,
+            ChatMessage.chat_id == chat_id,
+            ChatMessage.message_id == message_id,
+        )
+    )
+
+
+async def messages_from(
+    session: AsyncSession, *, org_id: str, agent_id: str, chat_id: str, position: int, limit: int
+) -> list[ChatMessage]:
+    """The messages of a chat from ``position`` on (that one included), in order: what a
+    client that reconnects after it may have missed."""
+    return await list_messages(
+        session, org_id=org_id, agent_id=agent_id, chat_id=chat_id, limit=limit, after_position=position - 1
+    )

@@ -105,6 +105,7 @@ class TurnRunner:
             )
             error_event = {
                 "type": "error",
+                "message_id": uuid.uuid4().hex,  # channels show each outbound event once, by this id
                 "reply_to": message_id,
                 "chat_id": chat_id,
                 "channel": message.get("channel", "web"),
@@ -166,7 +167,9 @@ class TurnRunner:
         """Put into ``batch`` what delivers an event a client must not miss (an answer, an
         error, an answer sent again) to the clients of ``agent``: every final event of a
         turn, of every kind, goes out here and nowhere else."""
-        return batch.publish(keys.agent_output(agent.id), event)
+        return batch.publish(keys.agent_output(agent.id), event).add(
+            keys.OUTBOUND_QUEUE, {**event, "agent_id": agent.id}  # the durable copy channels read
+        )
 
     async def _touch(self, agent: HostedAgent) -> None:
         now = time.time()

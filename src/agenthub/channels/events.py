@@ -1,0 +1,74 @@
+"""What a client receives for each output event of an agent, on the WebSocket and as SSE.
+
+The events the protocol names (``chunk``, ``status``, ``message``, ``error``) are shaped as
+the README documents them. Any other type an engine emits (a tool call, a widget) passes
+through unchanged, fields and all: a new kind of event needs no change here, and a client
+that does not know it can ignore it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+AGENT_ERROR = "agent_error"
+"""The code of an error event an engine sent without one of its own."""
+
+FINAL_TYPES = frozenset({"message", "error"})
+KNOWN_TYPES = frozenset({"chunk", "status", "message", "error"})
+
+
+def error_event(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """An ``error`` event of the gateway's own (the message refused, the agent unknown)."""
+    return {"type": "error", "code": code, "message": message, **extra}
+
+
+def for_websocket(event: dict[str, Any]) -> dict[str, Any]:
+    """The WebSocket frame for one output event."""
+    kind = event.get("type")
+    chat_id = event.get("chat_id")
+    if kind == "chunk":
+        return {"type": "chunk", "content": event.get("content", ""), "chat_id": chat_id}
+    if kind == "status":
+        return {"type": "status", "message": event.get("message", ""), "chat_id": chat_id}
+    if kind == "message":
+        return {
+            "type": "message",
+            "content": event.get("response", ""),
+            "chat_id": chat_id,
+            "message_object": {
+                "message_id": event.get("message_id"),
+                "reply_to": event.get("reply_to"),
+                "chat_id": chat_id,
+                "channel": event.get("channel"),
+                "usage": event.get("usage"),
+            },
+        }
+    if kind == "error":
+        return error_event(
+            str(event.get("code") or AGENT_ERROR), str(event.get("response", "error")),
+            chat_id=chat_id, reply_to=event.get("reply_to"),
+        )
+    return dict(event)
+
+
+def for_sse(event: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The SSE events (name, data) for one output event; the data of a passed-through
+    event is all its fields but ``type``, which names the event."""
+    kind = event.get("type")
+    if kind == "chunk":
+        return [("chunk", {"content": event.get("content", "")})]
+    if kind == "status":
+        return [("status", {"message": event.get("message", "")})]
+    if kind == "message":
+        return [
+            ("message", {
+                "message_id": event.get("message_id"),
+                "reply_to": event.get("reply_to"),
+                "chat_id": event.get("chat_id"),
+                "content": event.get("response", ""),
+            }),
+            ("usage", event.get("usage") or {}),
+        ]
+    if kind == "error":
+        return [("error", {"code": str(event.get("code") or AGENT_ERROR), "message": event.get("response", "error")})]
+    return [(str(kind), {key: value for key, value in event.items() if key != "type"})]
