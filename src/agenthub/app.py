@@ -32,6 +32,7 @@ from agenthub.ops.metrics import Metrics
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
 from agenthub.runtime.launcher import ProcessLauncher
+from agenthub.runtime.recovery import UnansweredRecovery
 from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
 from agenthub.workers.history import HistorySaverWorker
@@ -117,6 +118,11 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
                 bus=bus, session_factory=sessions, engine=engine, supervisor=supervisor, metrics=metrics,
                 settings=settings,
             )
+            if settings.embedded:  # what the in-process bus lost when the server last stopped
+                await UnansweredRecovery(
+                    bus=bus, session_factory=sessions, supervisor=supervisor,
+                    window=settings.embedded_recovery_window,
+                ).run()
             if on_ready is not None:
                 on_ready()
             log.info("agenthub ready", extra={"bus": bus.name, "database": engine.dialect.name})

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     turn_timeout: float = Field(default=120.0, gt=0)
     agent_context_messages: int = Field(default=40, ge=1, le=1000)
     max_concurrent_turns: int = Field(default=256, ge=1)
+    embedded_recovery_window: float = Field(
+        default=86400.0, ge=0,
+        description="Seconds: messages stored this recently and left unanswered when an embedded server "
+        "stopped are answered at its next start; 0 = none",
+    )
 
     # Read now under the seed names so deployments can set them; the features that use
     # them (Telegram, e-mail, knowledge, encrypted credentials, budgets) come later.
