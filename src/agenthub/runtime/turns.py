@@ -23,11 +23,11 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.graph.state import CompiledStateGraph
 
 from agenthub.bus import Batch, Bus, Entry, Payload, keys
-from agenthub.chats import service as chats_service
 from agenthub.chats.models import MAX_POSITION
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
 from agenthub.llm.factory import build_chat_model
+from agenthub.runtime.context import conversation_before
 from agenthub.runtime.status import StatusStore
 
 log = logging.getLogger(__name__)
@@ -181,17 +181,17 @@ class TurnRunner:
         cached = agent.chats.get(chat_id)
         if cached is not None:
             return list(cached)
-        async with self._sessions() as session:
-            rows = await chats_service.context_before(
-                session,
-                agent_id=agent.id,
-                chat_id=chat_id,
-                position=position or MAX_POSITION,
-                limit=self._settings.agent_context_messages,
-            )
+        turns = await conversation_before(
+            bus=self._bus,
+            sessions=self._sessions,
+            agent_id=agent.id,
+            chat_id=chat_id,
+            position=position or MAX_POSITION,
+            limit=self._settings.agent_context_messages,
+        )
         return [
-            HumanMessage(content=row.content) if row.role == "user" else AIMessage(content=row.content)
-            for row in rows
+            HumanMessage(content=turn.content) if turn.role == "user" else AIMessage(content=turn.content)
+            for turn in turns
         ]
 
     async def _deliver(
