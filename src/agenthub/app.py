@@ -29,6 +29,7 @@ from agenthub.errors import DatabaseNotMigrated, ServiceUnavailable, is_unavaila
 from agenthub.ops import api as ops_api
 from agenthub.ops.errors import install_error_handlers
 from agenthub.ops.metrics import Metrics
+from agenthub.ops.openapi import install_openapi
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
 from agenthub.runtime.launcher import ProcessLauncher
@@ -148,6 +149,7 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(ForeignOriginGuard, allowed=settings.origins)
     if settings.origins:  # pages of other origins may call the API (see channels/origins.py)
         app.add_middleware(

@@ -19,6 +19,7 @@ from agenthub.agents.schemas import (
 )
 from agenthub.deps import OrgDep, SessionDep, SessionFactoryDep, SupervisorDep
 from agenthub.json_input import StrictJSONRoute
+from agenthub.ops.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"], route_class=StrictJSONRoute)
 AgentId = Annotated[str, Path(pattern=AGENT_ID_PATTERN, description="The agent's id")]
@@ -35,7 +36,7 @@ async def _existing_agent_id(agent_id: AgentId, sessions: SessionFactoryDep, org
 ExistingAgentId = Annotated[str, Depends(_existing_agent_id)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentRead)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentRead, responses=error_responses(409))
 async def create_agent(data: AgentCreate, session: SessionDep, org_id: OrgDep) -> AgentRead:
     return AgentRead.model_validate(await service.create(session, org_id=org_id, data=data))
 

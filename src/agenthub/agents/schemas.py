@@ -12,9 +12,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     field_validator,
     model_validator,
 )
+from typing_extensions import TypeAliasType
 
 AGENT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,63}$"
 SECRET_HINTS = (
@@ -34,27 +36,57 @@ def _no_nul(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
+class _NulFree:
+    """Says in the JSON schema what :func:`_no_nul` and the JSON reader check: no NUL in a
+    string (``pattern``), or in an object's keys (``propertyNames``)."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        schema = handler(core_schema)
+        if schema.get("type") == "object":
+            schema["propertyNames"] = {"pattern": NUL_FREE}
+        else:
+            schema["pattern"] = NUL_FREE
+        return schema
+
+
+NUL_FREE = r"^[^\x00]*$"
+Text = Annotated[str, AfterValidator(_no_nul), _NulFree()]
 """A string the database can store on every backend (PostgreSQL rejects NUL)."""
+JsonValue = TypeAliasType(
+    "JsonValue",
+    "Annotated[str, _NulFree()] | int | float | bool | None | list[JsonValue] | JsonObject",
+)
+JsonObject = TypeAliasType("JsonObject", Annotated[dict[str, JsonValue], _NulFree()])
+"""Free-form JSON (integration settings, a message's ``user_data``) as the JSON reader takes
+it (see :mod:`agenthub.json_input`): no NUL character in any text or key."""
 
 
 class Integration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: JsonObject = Field(default_factory=dict)
+
+
+_BASE_URL_WHERE_NEEDED = {
+    "if": {"properties": {"provider": {"const": "openai_compatible"}}, "required": ["provider"]},
+    "then": {"required": ["base_url"], "properties": {"base_url": {"type": "string"}}},
+}
+"""What ``_base_url_where_needed`` checks, as the OpenAPI document says it."""
 
 
 class AgentSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_BASE_URL_WHERE_NEEDED)
 
     system_prompt: Text = Field(default="", max_length=100_000)
     provider: Provider
     model_id: Text = Field(min_length=1, max_length=128)
-    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0, strict=True)  # strict: not `false`, not "0.5"
     base_url: AnyHttpUrl | None = None
     isolation: Isolation = "shared"
-    integrations: list[Integration] = Field(default_factory=list, max_length=20)
+    integrations: list[Integration] = Field(
+        default_factory=list, max_length=20, description="At most one of each `type`"
+    )
 
     @field_validator("integrations")
     @classmethod
@@ -88,17 +120,29 @@ class AgentCreate(BaseModel):
 
 class AgentSettingsPatch(BaseModel):
     """Settings fields to change; the others keep their stored values. Integrations, when
-    given, replace the list."""
+    given, replace the list. ``null`` leaves a field as it is (as leaving it out does), but
+    for ``base_url``, which it clears."""
 
     model_config = ConfigDict(extra="forbid")
 
     system_prompt: Text | None = Field(default=None, max_length=100_000)
     provider: Provider | None = None
     model_id: Text | None = Field(default=None, min_length=1, max_length=128)
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0, strict=True)
     base_url: AnyHttpUrl | None = None
     isolation: Isolation | None = None
-    integrations: list[Integration] | None = Field(default=None, max_length=20)
+    integrations: list[Integration] | None = Field(
+        default=None, max_length=20, description="At most one of each `type`; replaces the list"
+    )
+
+    @model_validator(mode="after")
+    def _null_keeps(self) -> AgentSettingsPatch:
+        # Not set, for ``model_dump(exclude_unset=True)``: a client generated from the
+        # OpenAPI document may send null for what it does not change.
+        self.__pydantic_fields_set__ -= {
+            name for name in self.model_fields_set if name != "base_url" and getattr(self, name) is None
+        }
+        return self
 
 
 class AgentUpdate(BaseModel):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
+
+from agenthub.ops.schemas import HealthReport
 
 router = APIRouter(tags=["operations"])
 CHECK_TIMEOUT = 3.0
@@ -20,7 +22,11 @@ async def _check(probe) -> dict:  # type: ignore[no-untyped-def]
         return {"ok": False, "error": type(error).__name__}
 
 
-@router.get("/health")
+@router.get(
+    "/health",
+    response_model=HealthReport,
+    responses={503: {"model": HealthReport, "description": "A check failed: the report says which"}},
+)
 async def health(request: Request) -> JSONResponse:
     state = request.app.state
 
@@ -48,6 +54,13 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {
+        "description": "Prometheus metrics, in its text exposition format",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }},
+)
 async def metrics(request: Request) -> Response:
     return Response(request.app.state.metrics.render(), media_type="text/plain; version=0.0.4")
