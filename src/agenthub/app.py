@@ -33,9 +33,11 @@ from agenthub.lifecycle import api as lifecycle_api
 from agenthub.ops import api as ops_api
 from agenthub.ops.errors import install_error_handlers
 from agenthub.ops.metrics import Metrics
+from agenthub.ops.openapi import install_openapi
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
 from agenthub.runtime.launcher import ProcessLauncher
+from agenthub.runtime.recovery import UnansweredRecovery
 from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
 from agenthub.workers import api as queues_api
@@ -96,7 +98,7 @@ def create_app(
             metrics = Metrics()
             local_host = build_host(
                 host_id=new_host_id("gateway"), role="local", bus=bus, session_factory=sessions, settings=settings,
-                engines=engines(settings, sessions),
+                engines=engines(settings, sessions, bus),
             )
             launcher = None if settings.embedded else ProcessLauncher(settings)
             if launcher is not None:
@@ -129,6 +131,11 @@ def create_app(
                 settings=settings,
             )
             await app.state.gateway.start()
+            if settings.embedded:  # what the in-process bus lost when the server last stopped
+                await UnansweredRecovery(
+                    bus=bus, session_factory=sessions, supervisor=supervisor,
+                    window=settings.embedded_recovery_window,
+                ).run()
             if on_ready is not None:
                 on_ready()
             log.info("agenthub ready", extra={"bus": bus.name, "database": engine.dialect.name})
@@ -154,6 +161,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(ForeignOriginGuard, allowed=settings.origins)
     if settings.origins:  # pages of other origins may call the API (see channels/origins.py)
         app.add_middleware(

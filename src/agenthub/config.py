@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     stream_max_length: int = Field(
         default=1_000_000, ge=0, description="Entries a bus stream keeps at most (about), read or not; 0 = no limit"
     )
+    embedded_recovery_window: float = Field(
+        default=86400.0, ge=0,
+        description="Seconds: messages stored this recently and left unanswered when an embedded server "
+        "stopped are answered at its next start; 0 = none",
+    )
 
     # Read now under the seed names so deployments can set them; the features that use
     # them (Telegram, e-mail, knowledge, encrypted credentials, budgets) come later.

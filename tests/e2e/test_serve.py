@@ -86,13 +86,8 @@ async def test_serve_survives_a_killed_runner_and_keeps_the_conversation(
                         "input_tokens": 11, "output_tokens": 5, "model": "fake-model",
                     }
                     chat_id = received(first)["chat_id"]
-                    # A person reads the answer before typing on; meanwhile the history
-                    # worker stores it. (Sent at once, the next message can be stored
-                    # before the reply, and a restarted runner then rebuilds the
-                    # conversation out of order: reported separately.)
-                    await eventually(
-                        lambda: _has_messages(client, agent_id, chat_id, 2), what="the first turn stored"
-                    )
+                    # Typed on at once: nothing waits for the history worker to store the
+                    # answers; the restarted runner below still sees every turn, in order.
                     second = await turn(socket, "And a second thing")
                     assert second[-1]["content"] == "Second answer here"
                     assert _dialogue(_completions(fake)[1]) == [
@@ -113,10 +108,6 @@ async def test_serve_survives_a_killed_runner_and_keeps_the_conversation(
                     assert events[3][1]["content"] == "Streaming over SSE"
                     assert events[3][1]["chat_id"] != chat_id
                     assert events[4][1] == {"input_tokens": 23, "output_tokens": 3, "model": "fake-model"}
-
-                    await eventually(
-                        lambda: _has_messages(client, agent_id, chat_id, 4), what="the first two turns stored"
-                    )
 
                     # The slow answer: kill the runner as soon as it has begun to stream.
                     await send(socket, "Tell me slowly")

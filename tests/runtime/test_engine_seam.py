@@ -55,8 +55,8 @@ class ReverseEngine(Engine):
 
 
 def _engines(reverse: ReverseEngine):  # type: ignore[no-untyped-def]
-    def make(settings: Settings, sessions: SessionFactory) -> EngineRegistry:
-        return build_engines(settings, sessions).with_engine(reverse)
+    def make(settings: Settings, sessions: SessionFactory, bus: Bus | None = None) -> EngineRegistry:
+        return build_engines(settings, sessions, bus).with_engine(reverse)
 
     return make
 
@@ -87,7 +87,7 @@ async def world(bus: Bus, sqlite_url: str) -> AsyncIterator[tuple[Bus, SessionFa
     reverse = ReverseEngine()
     host = build_host(
         host_id=new_host_id("local"), role="local", bus=bus, session_factory=sessions, settings=settings,
-        engines=_engines(reverse)(settings, sessions),
+        engines=_engines(reverse)(settings, sessions, bus),
     )
     await host.start()
     try:

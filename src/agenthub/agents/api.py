@@ -19,6 +19,7 @@ from agenthub.agents.schemas import (
 )
 from agenthub.deps import CallerDep, SessionDep, SessionFactoryDep, SettingsDep
 from agenthub.json_input import StrictJSONRoute
+from agenthub.ops.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"], route_class=StrictJSONRoute)
 AgentId = Annotated[str, Path(pattern=AGENT_ID_PATTERN, description="The agent's id")]
@@ -35,7 +36,7 @@ async def _existing_agent_id(agent_id: AgentId, sessions: SessionFactoryDep, cal
 ExistingAgentId = Annotated[str, Depends(_existing_agent_id)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentRead)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentRead, responses=error_responses(409))
 async def create_agent(
     data: AgentCreate, session: SessionDep, caller: CallerDep, settings: SettingsDep
 ) -> AgentRead:

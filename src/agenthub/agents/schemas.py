@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     RootModel,
     ValidationError,
     ValidatorFunctionWrapHandler,
@@ -19,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+from typing_extensions import TypeAliasType
 
 from agenthub.errors import InvalidInput
 
@@ -41,15 +43,36 @@ def _no_nul(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
+class _NulFree:
+    """Says in the JSON schema what :func:`_no_nul` and the JSON reader check: no NUL in a
+    string (``pattern``), or in an object's keys (``propertyNames``)."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        schema = handler(core_schema)
+        if schema.get("type") == "object":
+            schema["propertyNames"] = {"pattern": NUL_FREE}
+        else:
+            schema["pattern"] = NUL_FREE
+        return schema
+
+
+NUL_FREE = r"^[^\x00]*$"
+Text = Annotated[str, AfterValidator(_no_nul), _NulFree()]
 """A string the database can store on every backend (PostgreSQL rejects NUL)."""
+JsonValue = TypeAliasType(
+    "JsonValue",
+    "Annotated[str, _NulFree()] | int | float | bool | None | list[JsonValue] | JsonObject",
+)
+JsonObject = TypeAliasType("JsonObject", Annotated[dict[str, JsonValue], _NulFree()])
+"""Free-form JSON (integration settings, a message's ``user_data``) as the JSON reader takes
+it (see :mod:`agenthub.json_input`): no NUL character in any text or key."""
 
 
 class Integration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: JsonObject = Field(default_factory=dict)
 
 
 class KindSettings(BaseModel):
@@ -58,7 +81,9 @@ class KindSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     isolation: Isolation = "shared"
-    integrations: list[Integration] = Field(default_factory=list, max_length=20)
+    integrations: list[Integration] = Field(
+        default_factory=list, max_length=20, description="At most one of each `type`"
+    )
 
     @field_validator("integrations")
     @classmethod
@@ -72,13 +97,21 @@ class KindSettings(BaseModel):
         return self.model_dump(mode="json")
 
 
+_BASE_URL_WHERE_NEEDED: dict[str, Any] = {
+    "if": {"properties": {"provider": {"const": "openai_compatible"}}, "required": ["provider"]},
+    "then": {"required": ["base_url"], "properties": {"base_url": {"type": "string"}}},
+}
+"""What ``_base_url_where_needed`` checks, as the OpenAPI document says it."""
+
+
 class LlmSettings(KindSettings):
     """An ``llm`` agent: a model behind a LangGraph graph chosen by ``agent_type``."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_BASE_URL_WHERE_NEEDED)
     system_prompt: Text = Field(default="", max_length=100_000)
     provider: Provider
     model_id: Text = Field(min_length=1, max_length=128)
-    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0, strict=True)  # strict: not `false`, not "0.5"
     base_url: AnyHttpUrl | None = None
     agent_type: AgentType = Field(default="simple", description="The graph the agent runs (`simple`: one model call)")
 
@@ -186,7 +219,8 @@ class AgentUpdate(BaseModel):
     settings: dict[str, Any] | None = Field(
         default=None,
         description="Settings of the agent's kind to change (the `settings` of its kind in the create body); "
-        "the others keep their stored values, integrations when given replace the list. "
+        "the others keep their stored values (so does `null`, but for `base_url`, which it clears), "
+        "integrations when given replace the list. "
         "The result is validated as a whole.",
     )
 

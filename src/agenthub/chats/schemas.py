@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agenthub.agents.schemas import Text
+from agenthub.agents.schemas import JsonObject, Text
 
 CHAT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
 
@@ -39,7 +39,7 @@ class ChatRequest(BaseModel):
 
     content: Text = Field(min_length=1, max_length=32_000)
     chat_id: str | None = Field(default=None, pattern=CHAT_ID_PATTERN)
-    user_data: dict = Field(default_factory=dict)
+    user_data: JsonObject = Field(default_factory=dict)
     channel: str = Field(default="web", min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
     platform_user_id: Text | None = Field(default=None, max_length=128)
 

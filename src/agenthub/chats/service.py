@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, select
+from sqlalchemy import Insert, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -124,6 +125,29 @@ async def list_messages(
             ChatMessage.position > after_position,
         )
         .order_by(ChatMessage.position, ChatMessage.seq)
+        .limit(limit)
+    )
+    return list(await session.scalars(query))
+
+
+async def unanswered_since(session: AsyncSession, since: datetime, *, limit: int) -> list[ChatMessage]:
+    """Users' messages stored at ``since`` or later that nothing answered: each after the
+    last answer of its chat (a message that failed and was followed by answered ones is not
+    among them). In the order of their chats, oldest first."""
+    answered = ChatMessage.__table__.alias("answered")
+    last_answer = (
+        select(func.coalesce(func.max(answered.c.position), 0))
+        .where(
+            answered.c.agent_id == ChatMessage.agent_id,
+            answered.c.chat_id == ChatMessage.chat_id,
+            answered.c.role == "assistant",
+        )
+        .scalar_subquery()
+    )
+    query = (
+        select(ChatMessage)
+        .where(ChatMessage.role == "user", ChatMessage.created_at >= since, ChatMessage.position > last_answer)
+        .order_by(ChatMessage.agent_id, ChatMessage.chat_id, ChatMessage.position)
         .limit(limit)
     )
     return list(await session.scalars(query))

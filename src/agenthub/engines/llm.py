@@ -14,7 +14,8 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
-from agenthub.chats import service as chats_service
+from agenthub.bus import Bus
+from agenthub.chats import context as chat_context
 from agenthub.chats.models import MAX_POSITION
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
@@ -36,15 +37,20 @@ class LlmEngine(Engine):
         models: ModelCache,
         graphs: Mapping[str, CompiledStateGraph],
         context_messages: int,
+        bus: Bus | None = None,
     ) -> None:
+        self._bus = bus
         self._sessions = session_factory
         self._models = models
         self._graphs = graphs
         self._context_messages = context_messages
 
     @classmethod
-    def from_settings(cls, settings: Settings, session_factory: SessionFactory) -> LlmEngine:
+    def from_settings(
+        cls, settings: Settings, session_factory: SessionFactory, bus: Bus | None = None
+    ) -> LlmEngine:
         return cls(
+            bus=bus,
             session_factory=session_factory,
             models=ModelCache(settings),
             graphs=build_graphs(),
@@ -95,15 +101,15 @@ class LlmEngine(Engine):
         cached = agent.chats.get(chat_id)
         if cached is not None:
             return list(cached)
-        async with self._sessions() as session:
-            rows = await chats_service.context_before(
-                session,
-                agent_id=agent.id,
-                chat_id=chat_id,
-                position=position or MAX_POSITION,
-                limit=self._context_messages,
-            )
+        said = await chat_context.conversation_before(
+            bus=self._bus,
+            sessions=self._sessions,
+            agent_id=agent.id,
+            chat_id=chat_id,
+            position=position or MAX_POSITION,
+            limit=self._context_messages,
+        )
         return [
-            HumanMessage(content=row.content) if row.role == "user" else AIMessage(content=row.content)
-            for row in rows
+            HumanMessage(content=line.content) if line.role == "user" else AIMessage(content=line.content)
+            for line in said
         ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from agenthub.bus import Bus
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
 from agenthub.engines.base import Engine
@@ -42,10 +43,11 @@ class EngineRegistry:
         return EngineRegistry([*self._by_kind.values(), engine])
 
 
-EnginesFactory = Callable[[Settings, SessionFactory], EngineRegistry]
+EnginesFactory = Callable[[Settings, SessionFactory, Bus], EngineRegistry]
 """What an entry point calls to make its engines (:func:`build_engines`, or a test's own)."""
 
 
-def build_engines(settings: Settings, session_factory: SessionFactory) -> EngineRegistry:
-    """The engines every AgentHub process runs: today ``llm``."""
-    return EngineRegistry([LlmEngine.from_settings(settings, session_factory)])
+def build_engines(settings: Settings, session_factory: SessionFactory, bus: Bus | None = None) -> EngineRegistry:
+    """The engines every AgentHub process runs: today ``llm``. With ``bus``, a conversation
+    rebuilt after a restart includes the answers still on their way to the database."""
+    return EngineRegistry([LlmEngine.from_settings(settings, session_factory, bus)])

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 
 from agenthub.bus import keys
 from agenthub.errors import ServiceUnavailable
+from agenthub.ops.schemas import HealthReport
 from agenthub.workers.dead_letters import DeadLetters
 
 router = APIRouter(tags=["operations"])
@@ -24,7 +25,11 @@ async def _check(probe) -> dict:  # type: ignore[no-untyped-def]
         return {"ok": False, "error": type(error).__name__}
 
 
-@router.get("/health")
+@router.get(
+    "/health",
+    response_model=HealthReport,
+    responses={503: {"model": HealthReport, "description": "A check failed: the report says which"}},
+)
 async def health(request: Request) -> JSONResponse:
     state = request.app.state
 
@@ -58,7 +63,14 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {
+        "description": "Prometheus metrics, in its text exposition format",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }},
+)
 async def metrics(request: Request) -> Response:
     state = request.app.state
     try:

@@ -55,7 +55,7 @@ async def serve_runner(
         bus=bus,
         session_factory=sessions,
         settings=settings,
-        engines=build_engines(settings, sessions),
+        engines=build_engines(settings, sessions, bus),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -90,7 +90,7 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
     sessions = create_session_factory(engine)
     host = build_host(
         host_id=new_host_id("worker"), role="worker", bus=bus, session_factory=sessions, settings=settings,
-        engines=build_engines(settings, sessions),
+        engines=build_engines(settings, sessions, bus),
     )
     control = ControlListener(bus, host)
     limit = settings.queue_max_deliveries

@@ -1,0 +1,88 @@
+"""The OpenAPI document as the server behaves: every error an operation can answer is
+declared, with the one JSON error shape every error has (FastAPI by itself declares only
+its own 422 body, which the server never sends).
+
+Which errors an operation can answer follows from its shape, so routes added later are
+described without a line of their own:
+
+- any operation under ``/api/``: 503 (the database or the bus is unreachable);
+- an operation with parameters or a body: 422 (a value refused, with ``details``);
+- one with a path parameter: 404 (no such agent, chat, ...);
+- one with a JSON body: 400 (not valid JSON), 413 (larger than the limit), 415 (not JSON).
+
+A route declares what only it can answer (409 on a create) in its decorator's
+``responses``, with :func:`error_responses`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from agenthub.ops.schemas import ErrorResponse
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+ERROR_MEANINGS = {
+    400: "The body is not valid JSON",
+    404: "Not found (or another organisation's)",
+    409: "It exists already",
+    413: "The body is larger than the server takes",
+    415: "The body is not JSON (or is sent compressed)",
+    422: "A value was refused; `details` names each field",
+    503: "The database or the bus is unreachable; try again",
+}
+FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route decorator: these statuses, with the JSON error body."""
+    return {status: {"description": ERROR_MEANINGS[status], "model": ErrorResponse} for status in statuses}
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Make ``app.openapi()`` (and ``/openapi.json``) return the completed document."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            complete_errors(document)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def complete_errors(document: dict[str, Any]) -> None:
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    error_schema = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(error_schema.pop("$defs", {}))
+    components["ErrorResponse"] = error_schema
+    for path, operations in document.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status in _errors_of(path, operation):
+                responses[str(status)] = {
+                    "description": ERROR_MEANINGS[status],
+                    "content": {"application/json": {"schema": ERROR_REF}},
+                }
+    for name in FASTAPI_VALIDATION_SCHEMAS:
+        components.pop(name, None)
+
+
+def _errors_of(path: str, operation: dict[str, Any]) -> list[int]:
+    parameters = operation.get("parameters", [])
+    body = "application/json" in operation.get("requestBody", {}).get("content", {})
+    statuses: set[int] = set()
+    if path.startswith("/api/"):
+        statuses.add(503)
+    if parameters or body or "422" in operation.get("responses", {}):
+        statuses.add(422)
+    if any(parameter.get("in") == "path" for parameter in parameters):
+        statuses.add(404)
+    if body:
+        statuses.update((400, 413, 415))
+    return sorted(statuses)

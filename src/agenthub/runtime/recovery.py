@@ -1,0 +1,92 @@
+"""Answering after a restart what the in-process bus lost.
+
+In the embedded mode the agents' input streams live in the server's memory: a message
+stored and acknowledged to its sender, but not answered when the server died (killed,
+crashed, or stopped while the answer took longer than the grace period), is in the
+database and nowhere else. At start-up, before the server takes new messages, each such
+message is put on its agent's input again, in its chat's order, and its agent started:
+it is answered once, like any message. A message whose chat has a later answer (a turn
+that failed and was followed by others) is left as it is, and so is one older than
+``EMBEDDED_RECOVERY_WINDOW`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from agenthub.bus import Bus, keys
+from agenthub.chats import service as chats_service
+from agenthub.chats.models import ChatMessage
+from agenthub.db.base import utcnow
+from agenthub.db.engine import SessionFactory
+from agenthub.errors import NotFound
+from agenthub.runtime.supervisor import Supervisor
+
+log = logging.getLogger(__name__)
+
+MAX_RECOVERED = 10_000
+"""At most this many messages are taken up at one start (the oldest first)."""
+ADDED_MARKER_TTL = 120.0
+
+
+def envelope(message: ChatMessage) -> dict[str, Any]:
+    """The inbound bus message for a stored user message (its ``user_data`` was never
+    stored, so it comes back empty)."""
+    return {
+        "message_id": message.message_id,
+        "agent_id": message.agent_id,
+        "chat_id": message.chat_id,
+        "text": message.content,
+        "platform_user_id": message.platform_user_id,
+        "user_data": {},
+        "channel": message.channel,
+        "position": message.position,
+    }
+
+
+class UnansweredRecovery:
+    def __init__(
+        self, *, bus: Bus, session_factory: SessionFactory, supervisor: Supervisor, window: float
+    ) -> None:
+        self._bus = bus
+        self._sessions = session_factory
+        self._supervisor = supervisor
+        self._window = window
+
+    async def run(self) -> int:
+        """Put every unanswered message back on its agent's input; returns how many."""
+        if self._window <= 0:
+            return 0
+        since = utcnow() - timedelta(seconds=self._window)
+        async with self._sessions() as session:
+            messages = await chats_service.unanswered_since(session, since, limit=MAX_RECOVERED)
+        recovered = 0
+        for agent_id, of_agent in _by_agent(messages).items():
+            recovered += await self._requeue(agent_id, of_agent)
+        if recovered:
+            log.info("answering messages left unanswered when the server stopped", extra={"count": recovered})
+        return recovered
+
+    async def _requeue(self, agent_id: str, messages: Sequence[ChatMessage]) -> int:
+        try:
+            await self._supervisor.ensure_running(agent_id)
+        except NotFound:  # deleted since: its messages will not be answered
+            return 0
+        batch = self._bus.batch()
+        for message in messages:
+            batch.add_once(
+                keys.agent_input(agent_id), envelope(message),
+                key=keys.agent_input_added(agent_id, message.message_id), ttl=ADDED_MARKER_TTL,
+            )
+        await batch.execute()
+        return len(messages)
+
+
+def _by_agent(messages: Sequence[ChatMessage]) -> dict[str, list[ChatMessage]]:
+    grouped: dict[str, list[ChatMessage]] = {}
+    for message in messages:
+        grouped.setdefault(message.agent_id, []).append(message)
+    return grouped
