@@ -4,6 +4,7 @@ AgentHubError                  500  internal
 ├── InvalidInput               422  invalid_input
 ├── NotFound                   404  not_found
 ├── Conflict                   409  conflict
+│   └── AgentFailed            409  agent_failed
 └── ServiceUnavailable         503  unavailable
     └── DatabaseNotMigrated    503  database_not_migrated
 """
@@ -42,6 +43,13 @@ class NotFound(AgentHubError):
 class Conflict(AgentHubError):
     status_code = 409
     code = "conflict"
+
+
+class AgentFailed(Conflict):
+    """The agent gave up after its restarts ('error'): a message does not start it again
+    until it is started, or until its cool-down (``AGENT_ERROR_COOLDOWN``) has passed."""
+
+    code = "agent_failed"
 
 
 class ServiceUnavailable(AgentHubError):

@@ -186,9 +186,17 @@ class AgentStatusRead(BaseModel):
         description="Where it runs: `process` (a runner process of its own), `worker` (an `agenthub worker`), "
         "`local` (inside `agenthub serve`: always so in the embedded mode, whatever `isolation` says)",
     )
-    restart_count: int = 0
-    last_heartbeat: float | None = None
-    last_activity: float | None = None
+    restart_count: int = Field(
+        default=0,
+        description="Restarts in a row (crashes, stale heartbeats, failed starts); one more than "
+        "MAX_RESTART_ATTEMPTS puts the agent in `error`. Back to 0 after `restarts_reset_after` seconds of "
+        "running without one, and when the agent is started",
+    )
+    restarts_reset_after: float | None = Field(
+        default=None, description="Seconds of running without a failure after which `restart_count` is 0 again"
+    )
+    last_heartbeat: datetime | None = None
+    last_activity: datetime | None = None
     config_version: int | None = None
     error: str | None = None
 
