@@ -81,7 +81,9 @@ class Settings(BaseSettings):
 
     demo_agent: bool = Field(default=True, description="Create the demo agent on first start")
     log_level: LogLevel = Field(default="INFO", description="debug | info | warning | error | critical")
-    log_json: bool = True
+    log_json: Literal["auto"] | bool = Field(
+        default="auto", description="true | false | auto (JSON unless the logs go to a terminal)"
+    )
 
     @field_validator("database_url", "redis_url", mode="before")
     @classmethod

@@ -133,6 +133,27 @@ def mask_secrets(value: Any, *, key: str = "") -> Any:
     return value
 
 
+def secret_values(settings: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """What :func:`mask_settings` hides, to keep it out of logs as well: the values under
+    secrets' names in the integrations, at any depth; and the URLs with credentials."""
+    values: list[str] = []
+
+    def collect(value: Any, key: str = "") -> None:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                collect(item, str(name))
+        elif isinstance(value, list):
+            for item in value:
+                collect(item, key)
+        elif key and is_secret_key(key) and value and isinstance(value, str | int):
+            values.append(str(value))
+
+    for integration in settings.get("integrations", []):
+        collect(integration.get("settings", {}))
+    urls = [v for v in settings.values() if isinstance(v, str) and _URL_PASSWORD.search(v)]
+    return values, urls
+
+
 def mask_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """Stored agent settings as responses show them. Integration settings are masked by name
     and in depth; the fixed fields (``base_url``, the prompt) only lose URL passwords, so a
