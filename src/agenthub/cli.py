@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import Coroutine, Iterator
 from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
@@ -133,8 +134,16 @@ def serve(
     from agenthub.runtime.loop import settle_garbage_collector
 
     settings = _settings()
+    host, port = host or settings.manager_host, port or settings.manager_port
+    with _failing_in_one_line(settings):
+        listener = startup.bind_port(host, port)  # a busy port is one line, before anything else
     _require_database_url(settings)
     configure_logging(settings, component="gateway")
+    ready = startup.ready_line(settings, host=host, port=port)
+
+    def _on_ready() -> None:
+        settle_garbage_collector()
+        logging.getLogger("agenthub").info(ready)
 
     async def _check() -> None:
         engine = create_engine(settings.effective_database_url, pool_size=1)
@@ -145,16 +154,17 @@ def serve(
         await startup.check_bus(settings)
 
     _database_run(_check(), settings)
-    uvicorn.run(
-        create_app(settings, on_ready=settle_garbage_collector),
-        host=host or settings.manager_host,
-        port=port or settings.manager_port,
+    config = uvicorn.Config(
+        create_app(settings, on_ready=_on_ready),
+        host=host,
+        port=port,
         log_config=None,
         ws_ping_interval=20,
         # Frames are small JSON events: compressing them costs both ends more CPU than the
         # bytes it saves on any link AgentHub runs over.
         ws_per_message_deflate=False,
     )
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 @app.command(cls=_Command)

@@ -183,6 +183,18 @@ def remember_secrets(*values: str | None, urls: Iterable[str | None] = ()) -> No
                 redactor.add_url(url)
 
 
+class RefusedWebSocketFilter(logging.Filter):
+    """uvicorn logs a WebSocket refused with an HTTP answer (a page of another site, see
+    :mod:`agenthub.channels.origins`) as the error "ASGI callable returned without completing
+    handshake": the refusal was meant, and is logged as such where it is made. AgentHub's
+    endpoints accept or refuse every WebSocket, so the line says nothing else here."""
+
+    UVICORN_LINE = "ASGI callable returned without completing handshake."
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.UVICORN_LINE
+
+
 def configure_logging(settings: Settings, *, component: str) -> Redactor:
     """Log to standard error as ``LOG_JSON`` and ``LOG_LEVEL`` say; returns the redactor,
     which masks the configured secrets."""
@@ -198,4 +210,7 @@ def configure_logging(settings: Settings, *, component: str) -> Redactor:
     root.setLevel(settings.log_level.upper())
     for name, floor in LIBRARY_FLOORS.items():
         logging.getLogger(name).setLevel(max(floor, root.level))
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, RefusedWebSocketFilter) for f in uvicorn_errors.filters):
+        uvicorn_errors.addFilter(RefusedWebSocketFilter())
     return redactor
