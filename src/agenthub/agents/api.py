@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from agenthub.agents import service
 from agenthub.agents.schemas import (
     AGENT_ID_PATTERN,
     AgentConfig,
     AgentCreate,
+    AgentCreated,
     AgentList,
     AgentRead,
     AgentStatusRead,
@@ -35,9 +36,22 @@ async def _existing_agent_id(agent_id: AgentId, sessions: SessionFactoryDep, org
 ExistingAgentId = Annotated[str, Depends(_existing_agent_id)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentRead)
-async def create_agent(data: AgentCreate, session: SessionDep, org_id: OrgDep) -> AgentRead:
-    return AgentRead.model_validate(await service.create(session, org_id=org_id, data=data))
+def _keys_set(request: Request) -> set[str]:
+    """The names of the provider keys the server has (never their values)."""
+    settings = request.app.state.settings
+    return {name for name, value in (
+        ("OPENAI_API_KEY", settings.openai_api_key), ("OPENROUTER_API_KEY", settings.openrouter_api_key),
+    ) if value is not None}
+
+
+KeysSetDep = Annotated[set[str], Depends(_keys_set)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentCreated)
+async def create_agent(data: AgentCreate, session: SessionDep, org_id: OrgDep, keys_set: KeysSetDep) -> AgentCreated:
+    agent = await service.create(session, org_id=org_id, data=data)
+    warning = service.missing_key_warning(agent.settings, keys_set=keys_set)
+    return AgentCreated(**AgentRead.model_validate(agent).model_dump(), warning=warning)
 
 
 @router.get("", response_model=AgentList)
@@ -58,7 +72,8 @@ async def get_agent(agent_id: AgentId, session: SessionDep, org_id: OrgDep) -> A
 
 @router.patch("/{agent_id}", response_model=AgentUpdated)
 async def update_agent(
-    agent_id: AgentId, data: AgentUpdate, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep
+    agent_id: AgentId, data: AgentUpdate, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep,
+    keys_set: KeysSetDep,
 ) -> AgentUpdated:
     agent, changed = await service.update(session, org_id=org_id, agent_id=agent_id, data=data)
     current = await supervisor.statuses.get(agent_id)
@@ -73,7 +88,8 @@ async def update_agent(
     else:
         message = "Saved."
     return AgentUpdated(
-        **AgentRead.model_validate(agent).model_dump(), restart_required=stale, message=message
+        **AgentRead.model_validate(agent).model_dump(), restart_required=stale, message=message,
+        warning=service.missing_key_warning(agent.settings, keys_set=keys_set),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -38,6 +39,20 @@ Text = Annotated[str, AfterValidator(_no_nul)]
 """A string the database can store on every backend (PostgreSQL rejects NUL)."""
 
 
+def _visible(value: str) -> str:
+    """Refuse a value of spaces and invisible characters only (zero-width spaces, joiners,
+    direction marks: Unicode's format characters), as blank message content is refused."""
+    if all(character.isspace() or unicodedata.category(character) == "Cf" for character in value):
+        raise ValueError("must not be blank")
+    return value
+
+
+# Constraints inside the type, so that a field that may be left out (PATCH) is refused in
+# the same words as a required one (POST).
+Name = Annotated[Text, Field(min_length=1, max_length=200), AfterValidator(_visible)]
+ModelId = Annotated[Text, Field(min_length=1, max_length=128)]
+
+
 class Integration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -50,7 +65,7 @@ class AgentSettings(BaseModel):
 
     system_prompt: Text = Field(default="", max_length=100_000)
     provider: Provider
-    model_id: Text = Field(min_length=1, max_length=128)
+    model_id: ModelId
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     base_url: AnyHttpUrl | None = None
     isolation: Isolation = "shared"
@@ -81,7 +96,7 @@ class AgentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = Field(default=None, pattern=AGENT_ID_PATTERN)
-    name: Text = Field(min_length=1, max_length=200)
+    name: Name
     kind: Literal["llm"] = "llm"
     settings: AgentSettings
 
@@ -94,7 +109,7 @@ class AgentSettingsPatch(BaseModel):
 
     system_prompt: Text | None = Field(default=None, max_length=100_000)
     provider: Provider | None = None
-    model_id: Text | None = Field(default=None, min_length=1, max_length=128)
+    model_id: ModelId | None = None
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     base_url: AnyHttpUrl | None = None
     isolation: Isolation | None = None
@@ -104,7 +119,7 @@ class AgentSettingsPatch(BaseModel):
 class AgentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Text | None = Field(default=None, min_length=1, max_length=200)
+    name: Name | None = None
     settings: AgentSettingsPatch | None = None
 
 
@@ -188,9 +203,16 @@ class AgentRead(AgentConfig):
     updated_at: datetime
 
 
-class AgentUpdated(AgentRead):
+class AgentCreated(AgentRead):
+    warning: str | None = Field(
+        default=None, description="Why the agent will not work as configured yet (a provider key that is not set)"
+    )
+
+
+class AgentUpdated(AgentCreated):
     restart_required: bool = Field(
-        description="True when the agent is running: it takes the new config on its next restart"
+        description="True when the agent is running an older config: it takes the new one on its next restart "
+        "(a new name alone needs none)"
     )
     message: str
 

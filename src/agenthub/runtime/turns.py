@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.graph.state import CompiledStateGraph
@@ -27,7 +28,7 @@ from agenthub.chats import service as chats_service
 from agenthub.chats.models import MAX_POSITION
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
-from agenthub.llm.factory import build_chat_model
+from agenthub.llm.factory import build_chat_model, model_host
 from agenthub.runtime.status import StatusStore
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ class TurnRunner:
                 "reply_to": message_id,
                 "chat_id": chat_id,
                 "channel": message.get("channel", "web"),
-                "response": _describe(error),
+                "response": _describe(error, agent),
             }
             batch = self._bus.batch()
             with contextlib.suppress(Exception):  # the error is what the user must see
@@ -334,10 +335,14 @@ def _message_id(entry: Entry) -> str:
     return str(entry.payload.get("message_id") or entry.id)
 
 
-def _describe(error: BaseException) -> str:
-    """What the user is told: the kind of failure, never a stack trace or a secret."""
+def _describe(error: BaseException, agent: HostedAgent | None = None) -> str:
+    """What the user is told: the kind of failure, never a stack trace or a secret; a model
+    server that can't be reached is named by its host."""
     if isinstance(error, TimeoutError):
         return "The agent took too long to answer."
+    if agent is not None and isinstance(error, openai.APIConnectionError):
+        host = model_host(str(agent.settings.get("provider")), agent.settings.get("base_url"))
+        return f"The agent's model server at {host} could not be reached."
     status = getattr(error, "status_code", None)
     if status:
         return f"The model provider answered with an error (HTTP {status})."
