@@ -47,7 +47,8 @@ def _keys_set(request: Request) -> set[str]:
 KeysSetDep = Annotated[set[str], Depends(_keys_set)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentCreated)
+# Without a warning the answer is what a read shows (`warning` appears only when there is one).
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentCreated, response_model_exclude_none=True)
 async def create_agent(data: AgentCreate, session: SessionDep, org_id: OrgDep, keys_set: KeysSetDep) -> AgentCreated:
     agent = await service.create(session, org_id=org_id, data=data)
     warning = service.missing_key_warning(agent.settings, keys_set=keys_set)
@@ -70,7 +71,7 @@ async def get_agent(agent_id: AgentId, session: SessionDep, org_id: OrgDep) -> A
     return AgentRead.model_validate(await service.get(session, org_id=org_id, agent_id=agent_id))
 
 
-@router.patch("/{agent_id}", response_model=AgentUpdated)
+@router.patch("/{agent_id}", response_model=AgentUpdated, response_model_exclude_none=True)
 async def update_agent(
     agent_id: AgentId, data: AgentUpdate, session: SessionDep, org_id: OrgDep, supervisor: SupervisorDep,
     keys_set: KeysSetDep,
