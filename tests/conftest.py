@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -53,10 +54,56 @@ def redis_server_url() -> str:
     return url
 
 
+def _delete_keys(url: str, prefix: str) -> int:
+    """Delete every key under ``prefix``; how many there were."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        found = 0
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            batch.append(key)
+            if len(batch) == 500:
+                found += client.unlink(*batch)
+                batch = []
+        if batch:
+            found += client.unlink(*batch)
+        return found
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def _redis_prefixes_of_this_session() -> Iterator[list[str]]:
+    """Every prefix handed out in this session. At its end, nothing may be left under any
+    of them: what is there was written after its test ended (a process that outlived its
+    test); it is deleted, and reported as a warning naming the prefixes."""
+    prefixes: list[str] = []
+    yield prefixes
+    url = os.environ.get(REDIS_ENV)
+    if not url or not prefixes:
+        return
+    late = [prefix for prefix in prefixes if _delete_keys(url, prefix)]
+    if late:
+        warnings.warn(
+            f"Redis keys were written after their test ended, under {len(late)} prefixes ({', '.join(late[:5])}"
+            f"{', ...' if len(late) > 5 else ''}); they were deleted",
+            stacklevel=1,
+        )
+
+
 @pytest.fixture
-def redis_prefix() -> str:
-    """A key prefix of its own for each test, so tests never see each other's keys."""
-    return f"test:{uuid.uuid4().hex[:10]}:"
+def redis_prefix(_redis_prefixes_of_this_session: list[str]) -> Iterator[str]:
+    """A key prefix of its own for each test, so tests never see each other's keys; what
+    the test left under it is deleted when it ends, so the suite leaves Redis as it found it
+    (other sessions' prefixes are never touched)."""
+    prefix = f"test:{uuid.uuid4().hex[:10]}:"
+    _redis_prefixes_of_this_session.append(prefix)
+    yield prefix
+    url = os.environ.get(REDIS_ENV)
+    if url:
+        _delete_keys(url, prefix)
 
 
 @pytest.fixture(scope="session")

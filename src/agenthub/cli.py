@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import sys
 from collections.abc import Coroutine, Iterator
 from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
@@ -136,8 +138,16 @@ def serve(
     from agenthub.runtime.loop import settle_garbage_collector
 
     settings = _settings()
+    host, port = host or settings.manager_host, port or settings.manager_port
+    with _failing_in_one_line(settings):
+        listener = startup.bind_port(host, port)  # a busy port is one line, before anything else
     _require_database_url(settings)
     configure_logging(settings, component="gateway")
+    ready = startup.ready_line(settings, host=host, port=port)
+
+    def _on_ready() -> None:
+        settle_garbage_collector()
+        logging.getLogger("agenthub").info(ready)
 
     async def _check() -> None:
         engine = create_engine(settings.effective_database_url, pool_size=1)
@@ -148,13 +158,14 @@ def serve(
         await startup.check_bus(settings)
 
     _database_run(_check(), settings)
-    uvicorn.run(
-        create_app(settings, on_ready=settle_garbage_collector),
-        host=host or settings.manager_host,
-        port=port or settings.manager_port,
+    config = uvicorn.Config(
+        create_app(settings, on_ready=_on_ready),
+        host=host,
+        port=port,
         log_config=None,
         **websocket_server_options(),  # frame size limit, pings (channels/limits.py)
     )
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 @app.command(cls=_Command)
@@ -261,11 +272,17 @@ def _cell(value: Any) -> str:
     return " ".join(str(value).split())
 
 
+LIST_COLUMNS = ("id", "name", "provider", "model", "isolation")
+
+
 @agents_app.command("list", cls=_Command)
-def agents_list(api_url: ApiUrl = None) -> None:
+def agents_list(
+    api_url: ApiUrl = None,
+    no_header: Annotated[bool, typer.Option("--no-header", help="Piped: leave out the header line")] = False,
+) -> None:
     """List agents.
 
-    Piped, it prints tab-separated lines instead: id, name, provider, model, isolation.
+    Piped, it prints tab-separated lines instead: a header, then id, name, provider, model, isolation.
     """
     data = _call("GET", f"{_api(api_url)}/api/v1/agents")
     rows = [
@@ -275,7 +292,7 @@ def agents_list(api_url: ApiUrl = None) -> None:
         for agent in data["items"]
     ]
     if not console.is_terminal:
-        for row in rows:
+        for row in ([] if no_header else [LIST_COLUMNS]) + rows:
             typer.echo("\t".join(_cell(value) for value in row))
         return
     # Too narrow a terminal folds an id onto a second line rather than cutting it short.
@@ -340,6 +357,85 @@ def agents_stop(
 def agents_status(agent_id: AgentId, api_url: ApiUrl = None) -> None:
     """Show an agent's status."""
     _print_status(_call("GET", f"{_api(api_url)}/api/v1/agents/{agent_id}/status"))
+
+
+@agents_app.command("restart", cls=_Command)
+def agents_restart(agent_id: AgentId, api_url: ApiUrl = None) -> None:
+    """Restart an agent (it takes its latest config); also brings one in error back."""
+    _print_status(_call("POST", f"{_api(api_url)}/api/v1/agents/{agent_id}/restart"))
+
+
+@agents_app.command("delete", cls=_Command)
+def agents_delete(
+    agent_id: AgentId,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+    api_url: ApiUrl = None,
+) -> None:
+    """Stop and delete an agent (asks first on a terminal unless --yes)."""
+    api = _api(api_url)
+    if not yes and sys.stdin.isatty() and not typer.confirm(f"Delete agent {agent_id}?"):
+        raise typer.Exit(1)
+    _call("DELETE", f"{api}/api/v1/agents/{agent_id}")
+    console.print(f"Deleted agent [bold]{escape(agent_id)}[/bold].")
+
+
+@agents_app.command("update", cls=_Command)
+def agents_update(
+    agent_id: AgentId,
+    name: Annotated[str | None, typer.Option(help="Display name")] = None,
+    provider: Annotated[str | None, typer.Option(help="openai, openrouter, ollama, openai_compatible or fake")] = None,
+    model_id: Annotated[str | None, typer.Option("--model-id", help="Model name at the provider")] = None,
+    system_prompt: Annotated[str | None, typer.Option(help="System prompt")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Sampling temperature")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint")] = None,
+    isolation: Annotated[str | None, typer.Option(help="process or shared")] = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Change an agent's name or settings; what is not given is kept."""
+    changes = {
+        "provider": provider, "model_id": model_id, "system_prompt": system_prompt,
+        "temperature": temperature, "base_url": base_url, "isolation": isolation,
+    }
+    body: dict[str, Any] = {"settings": {k: v for k, v in changes.items() if v is not None}}
+    if name is not None:
+        body["name"] = name
+    if not body["settings"]:
+        del body["settings"]
+    if not body:
+        _fail("Nothing to change: give --name or a setting (see --help).", code=2)
+    updated = _call("PATCH", f"{_api(api_url)}/api/v1/agents/{agent_id}", json=body)
+    console.print(escape(updated["message"]))
+    if updated.get("restart_required"):
+        console.print(f"Restart it to use the new config now: agenthub agents restart {escape(agent_id)}")
+
+
+@agents_app.command("history", cls=_Command)
+def agents_history(
+    agent_id: AgentId,
+    chat_id: Annotated[str, typer.Argument(metavar="CHAT_ID", help="The chat (agenthub chat prints its id)")],
+    limit: Annotated[int, typer.Option(help="At most this many messages", min=1, max=1000)] = 100,
+    api_url: ApiUrl = None,
+) -> None:
+    """Show a chat's messages in order.
+
+    Piped, it prints tab-separated lines instead: position, role, time, content.
+    """
+    data = _call(
+        "GET", f"{_api(api_url)}/api/v1/agents/{agent_id}/chats/{chat_id}/messages", params={"limit": limit}
+    )
+    for message in data["items"]:
+        if not console.is_terminal:
+            typer.echo("\t".join(_cell(message[k]) for k in ("position", "role", "created_at", "content")))
+            continue
+        who = "[bold cyan]you>[/bold cyan]" if message["role"] == "user" else "[bold green]agent>[/bold green]"
+        console.print(f"[dim]{escape(message['created_at'])}[/dim] {who} ", end="")
+        console.print(message["content"], markup=False, highlight=False)
+
+
+@agents_app.command("usage", cls=_Command)
+def agents_usage(agent_id: AgentId, api_url: ApiUrl = None) -> None:
+    """Show an agent's token usage and cost."""
+    _print_status(_call("GET", f"{_api(api_url)}/api/v1/agents/{agent_id}/usage"))
 
 
 # --- chat -----------------------------------------------------------------------------------

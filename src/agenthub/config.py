@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     agent_runner_heartbeat_interval: float = Field(default=5.0, gt=0)
     restart_backoff_base: float = Field(default=0.5, gt=0)
     restart_backoff_max: float = Field(default=30.0, gt=0)
+    restarts_reset_after: float = Field(
+        default=60.0, gt=0, description="Seconds an agent runs without a crash before its restart count is 0 again"
+    )
+    agent_error_cooldown: float = Field(
+        default=600.0, ge=0,
+        description="Seconds an agent stays in 'error' before a message may start it again; 0: only a start does",
+    )
     stop_grace_period: float = Field(default=5.0, ge=0)
     turn_timeout: float = Field(default=120.0, gt=0)
     agent_context_messages: int = Field(default=40, ge=1, le=1000)
@@ -114,7 +121,9 @@ class Settings(BaseSettings):
 
     demo_agent: bool = Field(default=True, description="Create the demo agent on first start")
     log_level: LogLevel = Field(default="INFO", description="debug | info | warning | error | critical")
-    log_json: bool = True
+    log_json: Literal["auto"] | bool = Field(
+        default="auto", description="true | false | auto (JSON unless the logs go to a terminal)"
+    )
 
     @field_validator("database_url", "redis_url", mode="before")
     @classmethod

@@ -5,6 +5,7 @@ AgentHubError                  500  internal
 ├── InvalidInput               422  invalid_input
 ├── NotFound                   404  not_found
 ├── Conflict                   409  conflict   (id_retained: a deleted agent's id, kept)
+│   └── AgentFailed            409  agent_failed
 ├── ServiceUnavailable         503  unavailable
 │   ├── DatabaseNotMigrated    503  database_not_migrated
 │   └── NotSubscribed          503  unavailable (also a ConnectionError)
@@ -54,6 +55,13 @@ class Conflict(AgentHubError):
     code = "conflict"
 
 
+class AgentFailed(Conflict):
+    """The agent gave up after its restarts ('error'): a message does not start it again
+    until it is started, or until its cool-down (``AGENT_ERROR_COOLDOWN``) has passed."""
+
+    code = "agent_failed"
+
+
 class ServiceUnavailable(AgentHubError):
     status_code = 503
     code = "unavailable"
@@ -83,11 +91,31 @@ def plain_problem(message: str) -> str:
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
+UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+"""PostgreSQL's codes for a server that can't serve now: connection exceptions (class 08:
+"connection was closed in the middle of operation", refused, lost), shutting down (admin or
+crash), starting up or shutting down ("cannot connect now"), too many connections."""
+
+
 def is_unavailable(error: BaseException) -> bool:
-    """True for the errors of a database or bus that can't be reached (503, not 500)."""
+    """True for the errors of a database or bus that can't be reached, or can't serve now:
+    shutting down, starting up, a connection lost mid-statement (503, not 500). Looks
+    through the chain of causes, as drivers' errors come wrapped by SQLAlchemy."""
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
-    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
     unreachable = (RedisConnectionError, RedisTimeoutError, OperationalError, InterfaceError, ConnectionError)
-    return isinstance(error, unreachable)
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, unreachable):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        sqlstate = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(UNAVAILABLE_SQLSTATES):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False

@@ -4,6 +4,10 @@ alone, with the error's exit code."""
 
 from __future__ import annotations
 
+import errno
+import socket
+from pathlib import Path
+
 from agenthub.config import Settings, mask_url
 from agenthub.errors import AgentHubError
 
@@ -98,3 +102,60 @@ def database_failure(error: BaseException, settings: Settings) -> str | None:
 
 def one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
+
+
+def bind_port(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host``:``port``, for ``serve`` to hand to the server; a port
+    already in use is a :class:`StartupError` naming how to pick another."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        raise StartupError(f"Cannot listen on {host}: {error.strerror}; check --host or MANAGER_HOST", exit_code=2) from None
+    listener = socket.socket(family, kind, proto)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+        listener.listen(2048)
+    except OSError as error:
+        listener.close()
+        if error.errno == errno.EADDRINUSE:
+            raise StartupError(
+                f"Port {port} on {host} is already in use (another AgentHub?): "
+                "choose another with --port or MANAGER_PORT."
+            ) from None
+        raise StartupError(f"Cannot listen on {host}:{port}: {error.strerror or error}") from None
+    listener.set_inheritable(True)
+    return listener
+
+
+def database_shown_to_people(settings: Settings) -> str:
+    """Which database is used, for the start-up line: the SQLite file's absolute path (a
+    relative ``DATA_DIR`` depends on the folder ``serve`` was started in), else the URL
+    without its password."""
+    from sqlalchemy.engine import make_url
+
+    if settings.uses_sqlite:
+        database = make_url(settings.effective_database_url).database or ""
+        if database and database != ":memory:":
+            return f"SQLite file {Path(database).resolve()}"
+        return "SQLite in memory"
+    return shown_database_url(settings)
+
+
+def ready_line(settings: Settings, *, host: str, port: int) -> str:
+    """What ``serve`` says once it is ready: where to open the docs and chat, which
+    database it uses, how to stop it."""
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
+    base = f"http://{shown_host}:{port}"
+    chat = "agenthub chat demo" if settings.demo_agent else "agenthub chat AGENT_ID"
+    if port != 8001:
+        chat += f" --api-url {base}"
+    return (
+        f"AgentHub is ready. API docs: {base}/docs; chat: `{chat}` or {base.replace('http', 'ws', 1)}"
+        f"/ws/agents/AGENT_ID. Database: {database_shown_to_people(settings)}. Bus: "
+        f"{'in-process' if settings.embedded else mask_url(settings.redis_url or '')}. Press Ctrl-C to stop."
+    )

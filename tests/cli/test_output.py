@@ -57,9 +57,11 @@ async def test_agents_list_never_cuts_ids(sqlite_url: str, tmp_path: Path) -> No
             agenthub("agents", "list", *api, cwd=tmp_path),
             agenthub("agents", "list", *api, cwd=tmp_path, TTY_COMPATIBLE="1", NO_COLOR="1", COLUMNS="50"),
         )
-    # Piped: one tab-separated line per agent, for `cut -f1` and friends.
+    # Piped: a header, then one tab-separated line per agent, for `cut -f1` and friends.
     assert piped.returncode == 0, piped
-    assert piped.stdout.splitlines() == [f"{LONG_ID}\tLong and winding\tfake\tdemo\tshared"]
+    assert piped.stdout.splitlines() == [
+        "id\tname\tprovider\tmodel\tisolation", f"{LONG_ID}\tLong and winding\tfake\tdemo\tshared"
+    ]
     # A terminal too narrow for the id folds it onto more lines, every character kept.
     assert narrow_terminal.returncode == 0, narrow_terminal
     id_cells = [line.split("│")[1].strip() for line in narrow_terminal.stdout.splitlines() if line.startswith("│")]

@@ -132,3 +132,83 @@ def test_libraries_that_log_data_stay_above_it_and_never_below_log_level(
     for name in ("aiosqlite", "sqlalchemy.engine.Engine", "uvicorn.error", "websockets.server", "httpx"):
         assert not logging.getLogger(name).isEnabledFor(logging.DEBUG)
     assert logging.getLogger("agenthub.runtime.turns").getEffectiveLevel() == root_level
+
+
+PLAIN_KEY = "plainkey0123456789abcdef"  # no sk- prefix: only its value gives it away
+DB_PASSWORD = "db-pa55:w%rd"
+
+
+def _secret_settings() -> Settings:
+    return make_settings(
+        database_url=f"postgresql://agenthub:{DB_PASSWORD.replace('%', '%25').replace(':', '%3A')}@db/agenthub",
+        redis_url="redis://:redis-pa55word@cache:6379/0",
+        openai_api_key=PLAIN_KEY,
+        openrouter_api_key="or-plain-0987654321",
+        smtp_password="smtp-pa55word",
+        telegram_bot_token="bot-token-plain-value",
+        secret_box_key="box-key-plain-value",
+    )
+
+
+def _basic(user: str, password: str) -> str:
+    import base64
+
+    return base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@pytest.mark.parametrize("log_json", [True, False])
+def test_the_configured_secret_values_are_masked_wherever_they_appear(
+    log_json: bool, capsys: pytest.CaptureFixture[str], restored_logging: None
+) -> None:
+    settings = _secret_settings().model_copy(update={"log_json": log_json})
+    configure_logging(settings, component="gateway")
+    secrets = [
+        PLAIN_KEY, "or-plain-0987654321", "smtp-pa55word", "bot-token-plain-value", "box-key-plain-value",
+        DB_PASSWORD, "redis-pa55word", _basic("agenthub", DB_PASSWORD), _basic("", "redis-pa55word"),
+    ]
+    log = logging.getLogger("agenthub.ops.test")
+    log.warning("provider said: invalid key %s", PLAIN_KEY, extra={"error": f"401 for {secrets[1]}"})
+    log.warning("echoed: Authorization: Basic %s / %s", secrets[7], secrets[8])
+    log.warning("settings", extra={"seen": {"password": DB_PASSWORD, "others": secrets[2:6]}})
+    try:
+        raise RuntimeError(f"connect to redis://:{secrets[6]}@cache failed")
+    except RuntimeError:
+        log.exception("with a trace")
+    output = capsys.readouterr().err
+    assert output.count("[redacted]") >= len(secrets), output
+    for secret in secrets:
+        assert secret not in output, secret
+    assert "provider said: invalid key" in output and "Authorization: Basic" in output
+    if log_json:
+        assert all(json.loads(line) for line in output.splitlines() if line.startswith("{"))
+
+
+async def test_an_agents_base_url_credentials_echoed_by_its_provider_are_masked(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str], restored_logging: None
+) -> None:
+    from tests.support.fake_openai import FakeOpenAI
+    from tests.support.server import running_app
+
+    password = "agent-pa55word-77"
+    basic = _basic("proxyuser", password)
+    settings = make_settings(database_url=sqlite_url, log_json=True)
+    await migrated(sqlite_url)
+    configure_logging(settings, component="gateway")
+    with FakeOpenAI() as model:
+        # What a proxy does with credentials it refuses: says them back.
+        model.add_error(401, f"bad credentials: Basic {basic} (user proxyuser, password {password})")
+        base_url = model.url.replace("http://", f"http://proxyuser:{password}@")
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=30) as client:
+            body = {"name": "proxied", "settings": {
+                "provider": "openai_compatible", "model_id": "m", "base_url": base_url, "isolation": "shared",
+            }}
+            created = await client.post("/api/v1/agents", json=body)
+            assert created.status_code == 201, created.text
+            async with connect(f"{app.ws_url}/ws/agents/{created.json()['id']}") as socket:
+                await socket.send(json.dumps({"type": "message", "content": "hello"}))
+                events = await receive_until_final(socket)
+        assert events[-1]["type"] == "error", events
+        assert model.requests[-1].headers.get("authorization", "").endswith(basic), "sent as HTTP Basic"
+    output = capsys.readouterr().err
+    assert "turn failed" in output and "bad credentials" in output, output
+    assert password not in output and basic not in output

@@ -8,6 +8,7 @@ import asyncio
 import os
 import signal
 import socket
+from datetime import datetime
 
 import httpx
 import pytest
@@ -56,10 +57,10 @@ async def test_runner_process_starts_answers_and_comes_back_after_a_crash(
         assert status["host"] == socket.gethostname()
         assert status["host_id"].startswith(f"runner-{agent_id}-")
         assert status["restart_count"] == 0
-        first_beat = status["last_heartbeat"]
-        assert first_beat is not None
+        first_beat = datetime.fromisoformat(status["last_heartbeat"])  # ISO-8601, as every time the API shows
         await wait_status(
-            client, agent_id, lambda s: (s["last_heartbeat"] or 0) > first_beat,
+            client, agent_id,
+            lambda s: s["last_heartbeat"] is not None and datetime.fromisoformat(s["last_heartbeat"]) > first_beat,
             what="the heartbeat to advance",
         )
 
@@ -123,9 +124,11 @@ async def test_runner_that_keeps_crashing_ends_in_error_and_stays_down(
         assert later["restart_count"] == failed["restart_count"]
         assert agent_id not in app.app.state.supervisor.managed
 
-        # A user's message brings it back (a fresh start).
+        # A user's message does not bring it back (tests/runtime/test_crash_loop.py); a start does.
+        refused = await client.post(f"/api/v1/agents/{agent_id}/chat", json={"content": "are you back?"})
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "agent_failed"
+        assert (await client.post(f"/api/v1/agents/{agent_id}/start")).status_code == 200
         reply = await chat(client, agent_id, "are you back?")
-        assert reply.started_agent
         assert reply.content == said("are you back?", 1)
         assert (await get_status(client, agent_id))["status"] == "running"
 

@@ -14,6 +14,7 @@ from agenthub.agents.schemas import (
     AGENT_ID_PATTERN,
     AgentConfig,
     AgentCreate,
+    AgentCreated,
     AgentList,
     AgentRead,
 )
@@ -36,14 +37,28 @@ async def _existing_agent_id(agent_id: AgentId, sessions: SessionFactoryDep, cal
 ExistingAgentId = Annotated[str, Depends(_existing_agent_id)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AgentRead, responses=error_responses(409))
+def _keys_set(settings: SettingsDep) -> set[str]:
+    """The names of the provider keys the server has (never their values)."""
+    return {name for name, value in (
+        ("OPENAI_API_KEY", settings.openai_api_key), ("OPENROUTER_API_KEY", settings.openrouter_api_key),
+    ) if value is not None}
+
+
+KeysSetDep = Annotated[set[str], Depends(_keys_set)]
+
+
+# Without a warning the answer is what a read shows (`warning` appears only when there is one).
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=AgentCreated, response_model_exclude_none=True,
+    responses=error_responses(409),
+)
 async def create_agent(
-    data: AgentCreate, session: SessionDep, caller: CallerDep, settings: SettingsDep
-) -> AgentRead:
+    data: AgentCreate, session: SessionDep, caller: CallerDep, settings: SettingsDep, keys_set: KeysSetDep
+) -> AgentCreated:
     retention = timedelta(days=settings.deleted_retention_days)
-    return AgentRead.model_validate(
-        await service.create(session, org_id=caller.org_id, data=data, retention=retention)
-    )
+    agent = await service.create(session, org_id=caller.org_id, data=data, retention=retention)
+    warning = service.missing_key_warning(agent.settings, keys_set=keys_set)
+    return AgentCreated(**AgentRead.model_validate(agent).model_dump(), warning=warning)
 
 
 @router.get("", response_model=AgentList)

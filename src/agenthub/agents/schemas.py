@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -68,6 +69,20 @@ JsonObject = TypeAliasType("JsonObject", Annotated[dict[str, JsonValue], _NulFre
 it (see :mod:`agenthub.json_input`): no NUL character in any text or key."""
 
 
+def _visible(value: str) -> str:
+    """Refuse a value of spaces and invisible characters only (zero-width spaces, joiners,
+    direction marks: Unicode's format characters), as blank message content is refused."""
+    if all(character.isspace() or unicodedata.category(character) == "Cf" for character in value):
+        raise ValueError("must not be blank")
+    return value
+
+
+# Constraints inside the type, so that a field that may be left out (PATCH) is refused in
+# the same words as a required one (POST).
+Name = Annotated[Text, Field(min_length=1, max_length=200), AfterValidator(_visible)]
+ModelId = Annotated[Text, Field(min_length=1, max_length=128)]
+
+
 class Integration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -110,7 +125,7 @@ class LlmSettings(KindSettings):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_BASE_URL_WHERE_NEEDED)
     system_prompt: Text = Field(default="", max_length=100_000)
     provider: Provider
-    model_id: Text = Field(min_length=1, max_length=128)
+    model_id: ModelId
     temperature: float = Field(default=0.7, ge=0.0, le=2.0, strict=True)  # strict: not `false`, not "0.5"
     base_url: AnyHttpUrl | None = None
     agent_type: AgentType = Field(default="simple", description="The graph the agent runs (`simple`: one model call)")
@@ -146,7 +161,7 @@ class _NewAgent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = Field(default=None, pattern=AGENT_ID_PATTERN)
-    name: Text = Field(min_length=1, max_length=200)
+    name: Name
 
 
 class LlmAgentCreate(_NewAgent):
@@ -215,7 +230,7 @@ def _as_in_body(problem: ErrorDetails, value: Any) -> InitErrorDetails:
 class AgentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Text | None = Field(default=None, min_length=1, max_length=200)
+    name: Name | None = None
     settings: dict[str, Any] | None = Field(
         default=None,
         description="Settings of the agent's kind to change (the `settings` of its kind in the create body); "
@@ -248,6 +263,27 @@ def mask_secrets(value: Any, *, key: str = "") -> Any:
     if isinstance(value, str):
         return mask_url_passwords(value)
     return value
+
+
+def secret_values(settings: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """What :func:`mask_settings` hides, to keep it out of logs as well: the values under
+    secrets' names in the integrations, at any depth; and the URLs with credentials."""
+    values: list[str] = []
+
+    def collect(value: Any, key: str = "") -> None:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                collect(item, str(name))
+        elif isinstance(value, list):
+            for item in value:
+                collect(item, key)
+        elif key and is_secret_key(key) and value and isinstance(value, str | int):
+            values.append(str(value))
+
+    for integration in settings.get("integrations", []):
+        collect(integration.get("settings", {}))
+    urls = [v for v in settings.values() if isinstance(v, str) and _URL_PASSWORD.search(v)]
+    return values, urls
 
 
 def mask_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -284,9 +320,16 @@ class AgentRead(AgentConfig):
     updated_at: datetime
 
 
-class AgentUpdated(AgentRead):
+class AgentCreated(AgentRead):
+    warning: str | None = Field(
+        default=None, description="Why the agent will not work as configured yet (a provider key that is not set)"
+    )
+
+
+class AgentUpdated(AgentCreated):
     restart_required: bool = Field(
-        description="True when the agent is running: it takes the new config on its next restart"
+        description="True when the agent is running an older config: it takes the new one on its next restart "
+        "(a new name alone needs none)"
     )
     message: str
 
@@ -303,9 +346,17 @@ class AgentStatusRead(BaseModel):
         description="Where it runs: `process` (a runner process of its own), `worker` (an `agenthub worker`), "
         "`local` (inside `agenthub serve`: always so in the embedded mode, whatever `isolation` says)",
     )
-    restart_count: int = 0
-    last_heartbeat: float | None = None
-    last_activity: float | None = None
+    restart_count: int = Field(
+        default=0,
+        description="Restarts in a row (crashes, stale heartbeats, failed starts); one more than "
+        "MAX_RESTART_ATTEMPTS puts the agent in `error`. Back to 0 after `restarts_reset_after` seconds of "
+        "running without one, and when the agent is started",
+    )
+    restarts_reset_after: float | None = Field(
+        default=None, description="Seconds of running without a failure after which `restart_count` is 0 again"
+    )
+    last_heartbeat: datetime | None = None
+    last_activity: datetime | None = None
     config_version: int | None = None
     error: str | None = None
 

@@ -131,12 +131,14 @@ def _keep_masked_secrets(new: dict[str, Any], old: dict[str, Any]) -> dict[str, 
 async def update(
     session: AsyncSession, *, org_id: str, agent_id: str, data: AgentUpdate
 ) -> tuple[Agent, bool]:
-    """The agent with ``data`` applied, and whether that changed anything (a change is a
-    new ``config_version``)."""
+    """The agent with ``data`` applied, and whether that changed anything. A change of
+    settings is a new ``config_version`` (what a running agent must restart to take); a new
+    name is not, as no runner uses it."""
     agent = await get(session, org_id=org_id, agent_id=agent_id)
     changed = False
-    if data.name is not None and data.name != agent.name:
-        agent.name, changed = data.name, True
+    renamed = data.name is not None and data.name != agent.name
+    if data.name is not None and renamed:
+        agent.name = data.name
     if data.settings is not None:
         schema = settings_schema(agent.kind)
         # null leaves a field as it is (a client generated from the OpenAPI document may
@@ -151,8 +153,26 @@ async def update(
             agent.settings = settings
     if changed:
         agent.config_version += 1
+    if changed or renamed:
         await session.flush()
-    return agent, changed
+    return agent, changed or renamed
+
+
+PROVIDER_KEYS = {"openai": "OPENAI_API_KEY", "openrouter": "OPENROUTER_API_KEY"}
+
+
+def missing_key_warning(settings: dict[str, Any], *, keys_set: set[str]) -> str | None:
+    """A warning for an agent whose provider needs a platform key that is not set (the
+    names in ``keys_set`` are): it would fail on its first message."""
+    variable = PROVIDER_KEYS.get(str(settings.get("provider")))
+    if variable is None or variable in keys_set:
+        return None
+    if variable == "OPENROUTER_API_KEY" and settings.get("base_url"):
+        return None  # sent only to OpenRouter's own address: this agent gets no platform key anyway
+    return (
+        f"{variable} is not set on the server: this agent's model calls will fail until it is set "
+        f"(for `agenthub serve` and every `agenthub worker`) or the agent uses another provider."
+    )
 
 
 def _validated(schema: type[KindSettings], settings: dict[str, Any]) -> KindSettings:

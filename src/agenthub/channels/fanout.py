@@ -105,8 +105,10 @@ class OutputRouter:
             try:
                 async for event in feed.subscription:
                     if event.get("type") == "stopped":
-                        deleted, began = bool(event.get("deleted")), float(event.get("at") or 0)
-                        _tell_stopped(feed, deleted=deleted, before=began)
+                        _tell_stopped(feed, event)
+                        continue
+                    if event.get("type") == "restarting":
+                        _tell_restarting(feed, before=float(event.get("at") or 0))
                         continue
                     listener = feed.routes.get(str(event.get("reply_to")))
                     if listener is not None:
@@ -165,16 +167,35 @@ STOPPED_MESSAGE = (
     "The agent was stopped before it answered; the message is kept and is answered when the agent runs again."
 )
 DELETED_MESSAGE = "The agent was deleted before it answered; the message will not be answered."
+FAILED_MESSAGE = (
+    "The agent kept failing and was stopped after its restarts (its status says why); the message is kept and "
+    "is answered when the agent is started again."
+)
+RESTARTING_MESSAGE = "The agent stopped unexpectedly and is restarting; your message is kept and will be answered."
 
 
-def _tell_stopped(feed: _Feed, *, deleted: bool, before: float) -> None:
-    """The agent stopped: each message that was waiting for its answer when the stop began
-    gets an error now. One sent since then started the agent again, or will."""
-    message = DELETED_MESSAGE if deleted else STOPPED_MESSAGE
-    code = "agent_deleted" if deleted else "agent_stopped"
+def _tell_stopped(feed: _Feed, event: Payload) -> None:
+    """The agent stopped (was deleted, failed for good): each message that was waiting for
+    its answer when the stop began gets an error now. One sent since then started the agent
+    again, or will."""
+    if event.get("deleted"):
+        message, code = DELETED_MESSAGE, "agent_deleted"
+    elif event.get("failed"):
+        message, code = FAILED_MESSAGE, "agent_failed"
+    else:
+        message, code = STOPPED_MESSAGE, "agent_stopped"
+    before = float(event.get("at") or 0)
     for message_id, listener in list(feed.routes.items()):
         if listener.expected.get(message_id, 0.0) <= before:
             listener.queue.put_nowait({"type": "error", "reply_to": message_id, "code": code, "response": message})
+
+
+def _tell_restarting(feed: _Feed, *, before: float) -> None:
+    """The agent's host died and a new one is on its way: each message waiting for an
+    answer gets a status now rather than silence until the successor answers it."""
+    for message_id, listener in list(feed.routes.items()):
+        if listener.expected.get(message_id, 0.0) <= before:
+            listener.queue.put_nowait({"type": "status", "reply_to": message_id, "message": RESTARTING_MESSAGE})
 
 
 async def _stop(feed: _Feed) -> None:

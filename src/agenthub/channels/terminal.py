@@ -7,8 +7,12 @@ reported on standard error with its number and the chat goes on; the exit code i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -49,10 +53,55 @@ class _Answer:
     refused: str | None = None  # the server's reason when it did not accept the line
 
 
-async def _read_line(interactive: bool, console: Console) -> _Line | None:
+def _in_daemon_thread(read: Callable[[], bytes]) -> asyncio.Future[bytes]:
+    """``read()`` in a daemon thread: Ctrl-C ends the chat at once, where a thread of the
+    event loop's executor, blocked in a read, would keep the process until the user
+    pressed Enter."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[bytes] = loop.create_future()
+
+    def settle(outcome: bytes | BaseException) -> None:
+        if future.done():
+            return
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
+    def run() -> None:
+        try:
+            outcome: bytes | BaseException = read()
+        except Exception as error:  # noqa: BLE001 - handed to the reader
+            outcome = error
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits anymore
+            loop.call_soon_threadsafe(settle, outcome)
+
+    threading.Thread(target=run, name="stdin-reader", daemon=True).start()
+    return future
+
+
+class _StdinLines:
+    """Lines of standard input, read from its file descriptor: ``sys.stdin``'s buffer holds
+    a lock while it reads, which a thread left blocked in it at exit turns into an abort."""
+
+    def __init__(self) -> None:
+        self._fd = sys.stdin.fileno()
+        self._buffer = b""
+        self._ended = False
+
+    async def readline(self) -> bytes:
+        while b"\n" not in self._buffer and not self._ended:
+            chunk = await _in_daemon_thread(lambda: os.read(self._fd, 65536))
+            self._ended = not chunk
+            self._buffer += chunk
+        line, newline, self._buffer = self._buffer.partition(b"\n")
+        return line + newline
+
+
+async def _read_line(lines: _StdinLines, interactive: bool, console: Console) -> _Line | None:
     if interactive:
         console.print("[bold cyan]you>[/bold cyan] ", end="")
-    raw = await asyncio.to_thread(sys.stdin.buffer.readline)
+    raw = await lines.readline()
     if raw == b"":
         return None
     encoding = sys.stdin.encoding or "utf-8"
@@ -72,12 +121,14 @@ async def run_terminal_chat(
     interactive = sys.stdin.isatty()
     encoding = sys.stdin.encoding or "utf-8"
     refused = False
-    async with connect(url, open_timeout=10, max_size=2**22) as socket:
+    lines = _StdinLines()
+    # close_timeout: leaving (Ctrl-C) waits at most that long for the server's goodbye.
+    async with connect(url, open_timeout=10, close_timeout=1, max_size=2**22) as socket:
         if interactive:
             console.print(f"Connected to {escape(url)}. Type a message; Ctrl-D to quit.")
         number = 0
         while True:
-            line = await _read_line(interactive, console)
+            line = await _read_line(lines, interactive, console)
             if line is None:
                 return 1 if refused else 0
             number += 1

@@ -94,3 +94,9 @@ class Engine(ABC):
     async def answer(self, turn: Turn, events: TurnEvents) -> Answer:
         """Answer ``turn``: stream its text and other events to ``events``, return the
         final answer. Any exception becomes an error event to the user."""
+
+    def describe_failure(self, error: BaseException, agent: HostedAgent) -> str | None:
+        """What the user is told of a failure this engine knows better than the shared
+        delivery does (a model server that can't be reached, named by its host); None for
+        the general description. Never a secret or a stack trace."""
+        return None

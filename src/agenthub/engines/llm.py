@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import openai
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.runnables import RunnableConfig
@@ -23,6 +24,7 @@ from agenthub.engines.base import Answer, Engine, HostedAgent, Turn, TurnEvents,
 from agenthub.errors import InvalidInput, ModelFailed
 from agenthub.graphs.registry import build_graphs
 from agenthub.llm.cache import ModelCache
+from agenthub.llm.factory import model_host
 
 DEFAULT_AGENT_TYPE = "simple"
 
@@ -86,6 +88,12 @@ class LlmEngine(Engine):
                 output_tokens=usage["output_tokens"],
             ),
         )
+
+    def describe_failure(self, error: BaseException, agent: HostedAgent) -> str | None:
+        if isinstance(error, openai.APIConnectionError) and not isinstance(error, openai.APITimeoutError):
+            host = model_host(str(agent.settings.get("provider")), agent.settings.get("base_url"))
+            return f"The agent's model server at {host} could not be reached."
+        return None
 
     def _graph(self, agent: HostedAgent) -> CompiledStateGraph:
         agent_type = agent.settings.get("agent_type", DEFAULT_AGENT_TYPE)

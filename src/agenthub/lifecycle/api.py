@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from agenthub.agents.api import AgentId, ExistingAgentId
+from agenthub.agents import service as agents_service
+from agenthub.agents.api import AgentId, ExistingAgentId, KeysSetDep
 from agenthub.agents.schemas import AgentRead, AgentStatusRead, AgentUpdate, AgentUpdated
 from agenthub.deps import CallerDep, SessionDep
 from agenthub.gateway_deps import SupervisorDep
@@ -17,9 +18,10 @@ from agenthub.lifecycle import flows
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"], route_class=StrictJSONRoute)
 
 
-@router.patch("/{agent_id}", response_model=AgentUpdated)
+@router.patch("/{agent_id}", response_model=AgentUpdated, response_model_exclude_none=True)
 async def update_agent(
-    agent_id: AgentId, data: AgentUpdate, session: SessionDep, caller: CallerDep, supervisor: SupervisorDep
+    agent_id: AgentId, data: AgentUpdate, session: SessionDep, caller: CallerDep, supervisor: SupervisorDep,
+    keys_set: KeysSetDep,
 ) -> AgentUpdated:
     updated = await flows.update_agent(
         session=session, supervisor=supervisor, caller=caller, agent_id=agent_id, data=data
@@ -28,6 +30,7 @@ async def update_agent(
         **AgentRead.model_validate(updated.agent).model_dump(),
         restart_required=updated.restart_required,
         message=updated.message,
+        warning=agents_service.missing_key_warning(updated.agent.settings, keys_set=keys_set),
     )
 
 

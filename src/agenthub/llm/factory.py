@@ -25,6 +25,20 @@ DEFAULT_BASE_URLS: dict[str, str | None] = {
 PLACEHOLDER_KEY = SecretStr("not-set")
 
 
+def model_host(provider: str, base_url: str | None) -> str:
+    """Where an agent's model calls go, as ``host[:port]``: fit for a user's eyes (no
+    credentials, no path)."""
+    from urllib.parse import urlsplit
+
+    url = base_url or DEFAULT_BASE_URLS.get(provider) or "https://api.openai.com/v1"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or "?"
+        return f"{host}:{parts.port}" if parts.port else host
+    except ValueError:
+        return "?"
+
+
 def _is_openrouter(url: str) -> bool:
     """``url`` is OpenRouter's own API over HTTPS (by host, whatever the path or port)."""
     parts = urlsplit(url)

@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from agenthub.agents import service as agents_service
+from agenthub.agents.schemas import secret_values
 from agenthub.bus import Bus, Entry, Payload, keys
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
 from agenthub.errors import is_unavailable
+from agenthub.ops.logging import remember_secrets
 from agenthub.runtime.status import StatusStore
 from agenthub.runtime.tasks import raise_if_cancel_requested, stop_tasks
 from agenthub.runtime.turns import HostedAgent, TurnRunner
@@ -140,6 +142,8 @@ class AgentHost:
             generation = (await self._statuses.get(agent_id)).get("generation", 0)
         async with self._sessions() as session:
             record = await agents_service.load_for_runtime(session, agent_id=agent_id)
+        secrets, urls = secret_values(record.settings)
+        remember_secrets(*secrets, urls=urls)  # an error that echoes them is logged masked
         agent = HostedAgent(
             id=record.id,
             org_id=record.org_id,

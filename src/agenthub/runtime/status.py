@@ -67,11 +67,15 @@ def still_valid(current: dict[str, Any], status: Status, generation: int | None)
 
 
 class StatusStore:
-    def __init__(self, bus: Bus, *, stale_after: float | None = None) -> None:
+    def __init__(
+        self, bus: Bus, *, stale_after: float | None = None, restarts_reset_after: float | None = None
+    ) -> None:
         """``stale_after``: seconds without a heartbeat after which :meth:`describe` no
-        longer shows a 'running' agent as running (its host died without a word)."""
+        longer shows a 'running' agent as running (its host died without a word).
+        ``restarts_reset_after``: shown with the restart count (RESTARTS_RESET_AFTER)."""
         self._bus = bus
         self._stale_after = stale_after
+        self._restarts_reset_after = restarts_reset_after
 
     async def get(self, agent_id: str) -> dict[str, Any]:
         raw = await self._bus.get(keys.agent_status(agent_id))
@@ -151,6 +155,7 @@ class StatusStore:
             "isolation": status.get("isolation"),
             "placement": status.get("placement"),
             "restart_count": status.get("restart_count", 0),
+            "restarts_reset_after": self._restarts_reset_after,
             "last_heartbeat": heartbeat,
             "last_activity": await self.last_activity(agent_id),
             "config_version": status.get("config_version"),

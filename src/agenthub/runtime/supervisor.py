@@ -9,6 +9,13 @@ Placements:
 
 A lease per agent makes sure one supervisor manages it even with several gateway replicas
 (see :mod:`agenthub.runtime.liveness`).
+
+Restarts in a row: each crash, stale heartbeat, failed launch or start that never reported
+running counts one; the count (``restart_count`` in the status) goes back to 0 once the
+agent has run ``RESTARTS_RESET_AFTER`` seconds without one, and when it is started again.
+One more failure than ``MAX_RESTART_ATTEMPTS`` puts the agent in ``error``: clients waiting
+for its answers are told at once, and messages do not start it again until it is started
+(``/start``) or ``AGENT_ERROR_COOLDOWN`` has passed since it failed.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import logging
 import signal
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from multiprocessing.process import BaseProcess
 from typing import Any, Literal
 
@@ -25,7 +33,7 @@ from agenthub.agents import service as agents_service
 from agenthub.bus import Bus, keys
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
-from agenthub.errors import NotFound
+from agenthub.errors import AgentFailed, NotFound
 from agenthub.ops.metrics import Metrics
 from agenthub.runtime.host import AgentHost, host_keys, new_host_id
 from agenthub.runtime.launcher import ProcessLauncher, describe_exit, signal_process
@@ -37,7 +45,6 @@ log = logging.getLogger(__name__)
 
 Placement = Literal["local", "process", "worker"]
 START_TIMEOUT = 30.0
-STABLE_AFTER = 60.0
 WANTED_FOR = 120.0
 """Seconds a supervisor keeps trying to start an agent whose lease another gateway holds
 (one that may have just died: its heartbeat looks fresh for a few seconds more)."""
@@ -82,7 +89,9 @@ class Supervisor:
         self._local = local_host
         self._launcher = launcher
         self._metrics = metrics
-        self.statuses = StatusStore(bus, stale_after=settings.heartbeat_stale_after)
+        self.statuses = StatusStore(
+            bus, stale_after=settings.heartbeat_stale_after, restarts_reset_after=settings.restarts_reset_after
+        )
         self._liveness = Liveness(bus=bus, settings=settings, owner_id=self.id)
         self.managed: dict[str, Managed] = {}
         self._wanted: dict[str, tuple[float, float]] = {}
@@ -108,8 +117,25 @@ class Supervisor:
         status = await self.statuses.get(agent_id)
         if status.get("status") == "running" and await self._liveness.host_alive(status.get("host_id")):
             return False
+        if status.get("status") == "error":
+            self._refuse_while_failed(agent_id, status)
         await self.start(agent_id)
         return True
+
+    def _refuse_while_failed(self, agent_id: str, status: dict[str, Any]) -> None:
+        """Raise AgentFailed unless the agent's cool-down after failing has passed."""
+        cooldown = self._settings.agent_error_cooldown
+        failed_at = float(status.get("changed_at") or 0)
+        if cooldown and time.time() >= failed_at + cooldown:
+            return
+        message = (
+            f"The agent {agent_id!r} kept failing and was stopped ({status.get('error') or 'no reason given'}). "
+            f"Start it again (POST /api/v1/agents/{agent_id}/start, or `agenthub agents start {agent_id}`)"
+        )
+        if cooldown:
+            retry_at = datetime.fromtimestamp(failed_at + cooldown, UTC).isoformat(timespec="seconds")
+            message += f"; messages start it again from {retry_at}"
+        raise AgentFailed(message + ".")
 
     async def start(self, agent_id: str) -> dict[str, Any]:
         async with self._lock(agent_id):
@@ -126,15 +152,20 @@ class Supervisor:
                 return await self.statuses.describe(agent_id)
             self._wanted.pop(agent_id, None)
             isolation = agent.settings.get("isolation", "shared")
+            current = await self.statuses.get(agent_id)
+            fresh = current.get("status") in ("stopped", "error")
             managed = Managed(
                 agent_id=agent_id,
                 isolation=isolation,
                 placement=await self._placement(isolation),
                 config_version=agent.config_version,
+                # Taken over from a gateway that died: its restarts in a row still count.
+                failures=0 if fresh else int(current.get("restart_count", 0)),
             )
             self.managed[agent_id] = managed
             began = await self.statuses.begin(
-                agent_id, isolation=isolation, placement=managed.placement, config_version=agent.config_version
+                agent_id, isolation=isolation, placement=managed.placement, config_version=agent.config_version,
+                restart_count=managed.failures,
             )
             managed.generation = began["generation"]
             await self._launch(managed)
@@ -166,15 +197,22 @@ class Supervisor:
             log.info("agent stopped", extra={"agent_id": agent_id, "force": force})
             return await self.statuses.describe(agent_id)
 
-    async def _announce_stopped(self, agent_id: str, *, began: float, deleted: bool = False) -> None:
-        """Tell every gateway that the agent stopped (or was deleted): clients that were
-        waiting for an answer when the stop ``began`` hear so now instead of when they time
-        out."""
-        event = {"type": "stopped", "agent_id": agent_id, "deleted": deleted, "at": began}
+    async def _announce_stopped(
+        self, agent_id: str, *, began: float, deleted: bool = False, failed: bool = False
+    ) -> None:
+        """Tell every gateway that the agent stopped (or was deleted, or ``failed`` for good
+        after its restarts): clients that were waiting for an answer when the stop ``began``
+        hear so now instead of when they time out."""
+        event = {"type": "stopped", "agent_id": agent_id, "deleted": deleted, "failed": failed, "at": began}
+        await self._announce(agent_id, event)
+
+    async def _announce(self, agent_id: str, event: dict[str, Any]) -> None:
         try:
             await self._bus.publish(keys.agent_output(agent_id), event)
-        except Exception as error:  # noqa: BLE001 - the stop itself is done
-            log.warning("could not announce a stop: %s", type(error).__name__, extra={"agent_id": agent_id})
+        except Exception as error:  # noqa: BLE001 - what is announced is done already
+            log.warning(
+                "could not announce %s: %s", event["type"], type(error).__name__, extra={"agent_id": agent_id}
+            )
 
     async def _release_orphan(self, agent_id: str, status: dict[str, Any], *, force: bool) -> None:
         """An agent not managed here whose owner is gone (killed without a shutdown) may
@@ -331,8 +369,11 @@ class Supervisor:
                 return
             if not managed.running:
                 managed.running, managed.running_since = True, now
-            if managed.failures and now - (managed.running_since or now) > STABLE_AFTER:
+            if managed.failures and now - (managed.running_since or now) > self._settings.restarts_reset_after:
                 managed.failures = 0
+                await self.statuses.write(
+                    managed.agent_id, "running", generation=managed.generation, restart_count=0
+                )
         elif now - managed.launched_at > START_TIMEOUT:
             await self._kill(managed)
             await self._failed(managed, f"did not report running within {START_TIMEOUT:.0f}s")
@@ -361,15 +402,16 @@ class Supervisor:
         managed.failures += 1
         managed.running = False
         managed.process = None
-        status = await self.statuses.get(managed.agent_id)
-        restarts = int(status.get("restart_count", 0)) + 1
+        failed_at = time.time()
         if managed.failures > self._settings.max_restart_attempts:
             self.managed.pop(managed.agent_id, None)
             await self._bus.compare_and_delete(keys.agent_lease(managed.agent_id), "owner", self.id)
-            message = f"{reason}; gave up after {self._settings.max_restart_attempts} restarts"
+            message = f"{reason}; gave up after {self._settings.max_restart_attempts} restarts in a row"
             await self.statuses.write(
-                managed.agent_id, "error", generation=managed.generation, error=message, restart_count=restarts - 1
+                managed.agent_id, "error", generation=managed.generation, error=message,
+                restart_count=managed.failures - 1,
             )
+            await self._announce_stopped(managed.agent_id, began=failed_at, failed=True)
             log.error("agent failed for good", extra={"agent_id": managed.agent_id, "reason": reason})
             return
         delay = min(
@@ -381,9 +423,10 @@ class Supervisor:
             managed.placement = await self._placement(managed.isolation)
         self._metrics.restarts.inc()
         await self.statuses.write(
-            managed.agent_id, "starting", generation=managed.generation, error=reason, restart_count=restarts,
+            managed.agent_id, "starting", generation=managed.generation, error=reason, restart_count=managed.failures,
             isolation=managed.isolation, placement=managed.placement, config_version=managed.config_version,
         )
+        await self._announce(managed.agent_id, {"type": "restarting", "agent_id": managed.agent_id, "at": failed_at})
         log.warning(
             "agent will restart", extra={"agent_id": managed.agent_id, "reason": reason, "in_seconds": delay}
         )

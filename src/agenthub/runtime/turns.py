@@ -20,6 +20,7 @@ from agenthub.bus import Batch, Bus, Entry, Payload, keys
 from agenthub.config import Settings
 from agenthub.engines.base import Answer, HostedAgent, Turn
 from agenthub.engines.registry import EngineRegistry
+from agenthub.errors import AgentHubError
 from agenthub.runtime.status import StatusStore
 
 __all__ = ["HostedAgent", "TurnRunner", "ChunkPublisher"]
@@ -109,7 +110,7 @@ class TurnRunner:
                 "reply_to": message_id,
                 "chat_id": chat_id,
                 "channel": message.get("channel", "web"),
-                "response": _describe(error),
+                "response": self._failure_text(error, agent),
             }
             batch = self._bus.batch()
             with contextlib.suppress(Exception):  # the error is what the user must see
@@ -117,6 +118,14 @@ class TurnRunner:
             await self._send_final(batch, agent, error_event).ack(entry.stream, keys.INPUT_GROUP, entry.id).execute()
             return
         await self._deliver_answer(entry, turn, answer, chunks)
+
+    def _failure_text(self, error: BaseException, agent: HostedAgent) -> str:
+        """What the user is told of a failed turn: the engine's words where it has them."""
+        try:
+            engine = self._engines.for_kind(agent.kind)
+        except AgentHubError:
+            return _describe(error)
+        return engine.describe_failure(error, agent) or _describe(error)
 
     async def _deliver_answer(self, entry: Entry, turn: Turn, answer: Answer, chunks: ChunkPublisher) -> None:
         agent, message_id, chat_id = turn.agent, turn.message_id, turn.chat_id

@@ -1,0 +1,93 @@
+"""What ``agenthub serve`` prints: a start-up line that says where to go, which database is
+used and how to stop; readable lines on a terminal and JSON otherwise; a busy port in one
+line; a refused WebSocket that is not an error."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from tests.cli.test_cli import agenthub
+from tests.e2e.processes import AGENTHUB, clean_env, serve
+from tests.support.server import free_port
+
+
+async def test_the_ready_line_says_where_to_chat_which_database_and_how_to_stop(tmp_path: Path) -> None:
+    async with serve(env=clean_env(), cwd=tmp_path) as served:
+        port = served.url.rsplit(":", 1)[1]
+        # A page of another site tries the chat: refused, and that is no error.
+        with pytest.raises(InvalidStatus):
+            async with connect(f"{served.ws_url}/ws/agents/demo", additional_headers={"Origin": "http://evil.test"}):
+                pass
+        async with httpx.AsyncClient(base_url=served.url) as client:
+            assert (await client.get("/health")).status_code == 200  # the refusal has been handled
+        await served.terminate()
+    lines = [json.loads(line) for line in served.output().splitlines() if line.startswith("{")]
+    assert lines, served.output()  # not a terminal: JSON lines
+    ready = next(line["msg"] for line in lines if line["msg"].startswith("AgentHub is ready"))
+    assert f"http://127.0.0.1:{port}/docs" in ready
+    assert f"agenthub chat demo --api-url http://127.0.0.1:{port}" in ready
+    assert f"SQLite file {(tmp_path / 'data' / 'agenthub.db').resolve()}" in ready
+    assert "Ctrl-C" in ready
+    assert any(line["msg"] == "request from another site refused" for line in lines)
+    assert [line for line in lines if line["level"] in ("error", "critical")] == []
+
+
+def test_on_a_terminal_the_lines_are_for_people(tmp_path: Path) -> None:
+    port = free_port()
+    main, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [AGENTHUB, "serve", "--port", str(port)], env=clean_env(), cwd=tmp_path,
+        stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal, start_new_session=True,
+    )
+    os.close(terminal)
+    seen = b""
+    try:
+        while b"AgentHub is ready" not in seen:  # reads block until the server writes
+            chunk = os.read(main, 65536)
+            assert chunk, seen.decode(errors="replace")
+            seen += chunk
+        process.send_signal(signal.SIGINT)
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+        os.close(main)
+    text = seen.decode(errors="replace")
+    ready = next(line for line in text.splitlines() if "AgentHub is ready" in line)
+    assert not ready.lstrip().startswith("{") and " INFO " in ready, ready
+    assert "Press Ctrl-C to stop." in ready
+
+
+async def test_a_busy_port_is_one_line_naming_how_to_choose_another(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = await agenthub("serve", "--port", str(port), cwd=tmp_path, timeout=30)
+    assert result.returncode == 1, result
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(port) in lines[0] and "--port" in lines[0] and "MANAGER_PORT" in lines[0]
+    assert not (tmp_path / "data").exists(), "nothing was started or created"
+
+
+async def test_the_port_is_free_again_once_serve_has_stopped(tmp_path: Path) -> None:
+    async with serve(env=clean_env(), cwd=tmp_path) as served:
+        await served.terminate()
+    port = int(served.url.rsplit(":", 1)[1])
+    with socket.socket() as again:
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        again.bind(("127.0.0.1", port))
