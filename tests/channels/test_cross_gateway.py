@@ -122,7 +122,8 @@ async def test_a_force_stop_or_a_delete_through_the_other_gateway_is_carried_out
 
     await _migrated(postgres_url)
     settings = make_settings(
-        database_url=postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix, stop_grace_period=30.0
+        database_url=postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix, stop_grace_period=30.0,
+        deleted_retention_days=0,  # a deleted agent's id is free again at once
     )
     async with running_app(settings) as a, running_app(settings) as b:
         async with httpx.AsyncClient(base_url=a.url, timeout=30) as on_a, \

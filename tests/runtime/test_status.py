@@ -8,7 +8,11 @@ import asyncio
 from typing import Any
 
 from agenthub.bus import Bus, keys
+from agenthub.runtime.assembly import build_host
+from agenthub.runtime.host import new_host_id
 from agenthub.runtime.status import StatusStore
+from tests.runtime.helpers import create_agent_row, migrated_sessions
+from tests.support.server import make_settings
 
 AGENT = "raced"
 
@@ -99,3 +103,33 @@ async def test_the_status_key_holds_one_versioned_value(bus: Bus) -> None:
 
     stored = await bus.get(keys.agent_status(AGENT))
     assert stored is not None and stored["version"] == 2 and stored["status"] == "stopped"
+
+
+async def test_a_host_that_takes_on_an_agent_whose_start_was_stopped_does_not_report_it_running(
+    bus: Bus, sqlite_url: str
+) -> None:
+    """What a worker does with a late 'host' order: it hosts, but the stop stays."""
+    engine, sessions = await migrated_sessions(sqlite_url)
+    host = build_host(
+        host_id=new_host_id("local"), role="local", bus=bus, session_factory=sessions,
+        settings=make_settings(database_url=sqlite_url),
+    )
+    try:
+        await create_agent_row(sessions, AGENT)
+        supervisor = StatusStore(bus)
+        await supervisor.begin(AGENT, placement="worker")
+        await supervisor.write(AGENT, "stopped")
+
+        await host.host(AGENT)
+
+        assert (await supervisor.get(AGENT))["status"] == "stopped"
+        await host.release(AGENT, grace=0)
+
+        # The next start is reported as it should be.
+        await supervisor.begin(AGENT, placement="worker")
+        await host.host(AGENT)
+        hosted = await supervisor.get(AGENT)
+        assert hosted["status"] == "running" and hosted["host_id"] == host.host_id
+    finally:
+        await host.close()
+        await engine.dispose()
