@@ -102,9 +102,9 @@ async def update(
     name is not, as no runner uses it."""
     agent = await get(session, org_id=org_id, agent_id=agent_id)
     changed = False
-    renamed = data.name is not None and data.name != agent.name
-    if renamed:
-        agent.name = data.name
+    renamed = False
+    if data.name is not None and data.name != agent.name:
+        agent.name, renamed = data.name, True
     if data.settings is not None:
         changes = data.settings.model_dump(mode="json", exclude_unset=True)
         try:
