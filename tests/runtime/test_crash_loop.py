@@ -130,3 +130,29 @@ async def test_after_its_cool_down_a_message_starts_a_failed_agent_again(
                 assert asyncio.get_running_loop().time() < deadline, "the cool-down never ended"
                 await asyncio.sleep(0.2)
             assert "event: message" in response.text and "echo: now?" in response.text
+
+
+async def test_restarts_in_a_row_are_forgotten_after_a_stable_run(
+    sqlite_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    settings = make_settings(
+        database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix,
+        max_restart_attempts=1, restarts_reset_after=1.0,
+    )
+    with FakeOpenAI() as model:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60) as client:
+            first = await start_runner_on(client, "steady", model.url)
+            os.kill(first["pid"], signal.SIGKILL)
+            second = await wait_status(
+                client, "steady", lambda s: s["status"] == "running" and bool(s["pid"]) and s["pid"] != first["pid"]
+            )
+            assert second["restart_count"] == 1
+            # Ran RESTARTS_RESET_AFTER without a failure: the count is 0 again ...
+            await wait_status(client, "steady", lambda s: s["restart_count"] == 0, what="the count to reset")
+            # ... so one more crash is one restart in a row, not one too many.
+            os.kill(second["pid"], signal.SIGKILL)
+            third = await wait_status(
+                client, "steady", lambda s: s["status"] in ("running", "error") and s["pid"] != second["pid"]
+                and (s["status"] == "error" or bool(s["pid"])),
+            )
+            assert third["status"] == "running" and third["restart_count"] == 1, third

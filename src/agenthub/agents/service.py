@@ -136,9 +136,9 @@ async def update(
     name is not, as no runner uses it."""
     agent = await get(session, org_id=org_id, agent_id=agent_id)
     changed = False
-    renamed = data.name is not None and data.name != agent.name
-    if data.name is not None and renamed:
-        agent.name = data.name
+    renamed = False
+    if data.name is not None and data.name != agent.name:
+        agent.name, renamed = data.name, True
     if data.settings is not None:
         schema = settings_schema(agent.kind)
         # null leaves a field as it is (a client generated from the OpenAPI document may
