@@ -18,6 +18,7 @@ from agenthub.bus import Bus, Subscription, keys
 from agenthub.chats import service as chats_service
 from agenthub.chats.service import InboundRecord
 from agenthub.db.engine import SessionFactory, session_scope
+from agenthub.engines.registry import build_engines
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import AgentHost, new_host_id
 from tests.runtime.helpers import migrated_sessions
@@ -73,7 +74,10 @@ def model() -> AsyncIterator[FakeOpenAI]:
 
 
 async def _host(bus: Bus, sessions: SessionFactory, settings: Any) -> AgentHost:
-    host = build_host(host_id=new_host_id("local"), role="local", bus=bus, session_factory=sessions, settings=settings)
+    host = build_host(
+        host_id=new_host_id("local"), role="local", bus=bus, session_factory=sessions, settings=settings,
+        engines=build_engines(settings, sessions, bus),
+    )
     await host.start()
     await host.host(AGENT)
     return host

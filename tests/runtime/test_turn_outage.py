@@ -15,6 +15,7 @@ from agenthub.agents.models import DEFAULT_ORG
 from agenthub.agents.schemas import AgentCreate
 from agenthub.bus import Bus, keys, open_bus
 from agenthub.db.engine import session_scope
+from agenthub.engines.registry import build_engines
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
 from tests.runtime.helpers import eventually, migrated_sessions
@@ -44,7 +45,10 @@ async def test_an_answer_held_up_by_a_bus_outage_is_delivered_once_it_is_back(
     watcher: Bus = open_bus(redis_server_url, prefix=redis_prefix)
     host_bus = open_bus(url, prefix=redis_prefix)
     settings = make_settings(database_url=sqlite_url, redis_url=url, redis_prefix=redis_prefix)
-    host = build_host(host_id=new_host_id("runner"), role="runner", bus=host_bus, session_factory=sessions, settings=settings)
+    host = build_host(
+        host_id=new_host_id("runner"), role="runner", bus=host_bus, session_factory=sessions, settings=settings,
+        engines=build_engines(settings, sessions, host_bus),
+    )
     with FakeOpenAI() as model:
         model.add_answer(WORDS, delay=0.15)  # streams for about two seconds
         async with session_scope(sessions) as session:

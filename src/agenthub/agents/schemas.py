@@ -79,7 +79,25 @@ def _visible(value: str) -> str:
 
 # Constraints inside the type, so that a field that may be left out (PATCH) is refused in
 # the same words as a required one (POST).
-Name = Annotated[Text, Field(min_length=1, max_length=200), AfterValidator(_visible)]
+_INVISIBLE = (
+    "\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u180e\\u200b-\\u200f\\u202a-\\u202e"
+    "\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb\\U000110bd\\U000110cd\\U00013430-\\U0001343f"
+    "\\U0001bca0-\\U0001bca3\\U0001d173-\\U0001d17a\\U000e0001\\U000e0020-\\U000e007f"
+)
+"""Unicode's format characters (category Cf), as a regular expression class's contents."""
+
+
+class _VisibleSchema:
+    """Says in the JSON schema what :func:`_visible` and :func:`_no_nul` check: no NUL, and
+    at least one character that is neither a space nor invisible."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        schema = handler(core_schema)
+        schema["pattern"] = f"^[^\\x00]*[^\\s\\x00{_INVISIBLE}][^\\x00]*$"
+        return schema
+
+
+Name = Annotated[Text, Field(min_length=1, max_length=200), AfterValidator(_visible), _VisibleSchema()]
 ModelId = Annotated[Text, Field(min_length=1, max_length=128)]
 
 
@@ -227,11 +245,35 @@ def _as_in_body(problem: ErrorDetails, value: Any) -> InitErrorDetails:
     return details
 
 
+class AgentSettingsPatch(BaseModel):
+    """Settings of an ``llm`` agent to change, each optional (the only kind whose settings
+    the API configures today; a new kind makes this a union). ``null`` leaves a field as
+    it is, as leaving it out does, but for ``base_url``, which it clears."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system_prompt: Text | None = Field(default=None, max_length=100_000)
+    provider: Provider | None = None
+    model_id: ModelId | None = None
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0, strict=True)
+    base_url: AnyHttpUrl | None = None
+    agent_type: AgentType | None = None
+    isolation: Isolation | None = None
+    integrations: list[Integration] | None = Field(
+        default=None, max_length=20, description="At most one of each `type`; replaces the list"
+    )
+
+    def changes(self) -> dict[str, Any]:
+        """What was sent, as stored settings spell it; a ``null`` only where it clears."""
+        sent = self.model_dump(mode="json", exclude_unset=True)
+        return {key: value for key, value in sent.items() if value is not None or key == "base_url"}
+
+
 class AgentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
-    settings: dict[str, Any] | None = Field(
+    settings: AgentSettingsPatch | None = Field(
         default=None,
         description="Settings of the agent's kind to change (the `settings` of its kind in the create body); "
         "the others keep their stored values (so does `null`, but for `base_url`, which it clears), "

@@ -141,10 +141,7 @@ async def update(
         agent.name, renamed = data.name, True
     if data.settings is not None:
         schema = settings_schema(agent.kind)
-        # null leaves a field as it is (a client generated from the OpenAPI document may
-        # send it for what it does not change), but for base_url, which it clears.
-        changes = {key: value for key, value in data.settings.items() if value is not None or key == "base_url"}
-        merged = _validated(schema, {**agent.settings, **changes})
+        merged = _validated(schema, {**agent.settings, **data.settings.changes()})
         settings = _keep_masked_secrets(merged.stored(), agent.settings)
         if settings != agent.settings:
             # Settings stored before a field with a default was added gain it here: that

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from agenthub.deps import BusDep
+from agenthub.deps import BusDep, CallerDep
+from agenthub.ops.openapi import error_responses
 from agenthub.workers.dead_letters import DeadLetters
 from agenthub.workers.schemas import DeadLetterRead, DeadLettersRead, DeadLettersRetried, QueueDeadLetters
 
@@ -17,9 +18,11 @@ QueueParam = Annotated[
 ]
 
 
-@router.get("/dead-letters", response_model=DeadLettersRead)
+# Dead letters are the platform's, not an organisation's: today every caller is the default
+# organisation's; with accounts these routes take an operator's scope.
+@router.get("/dead-letters", response_model=DeadLettersRead, responses=error_responses(404))
 async def list_dead_letters(
-    bus: BusDep, queue: QueueParam = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    bus: BusDep, caller: CallerDep, queue: QueueParam = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> DeadLettersRead:
     """Queue entries that kept failing, oldest first, each with its error."""
     dead_letters = DeadLetters(bus)
@@ -34,8 +37,8 @@ async def list_dead_letters(
     ])
 
 
-@router.post("/dead-letters/retry", response_model=DeadLettersRetried)
-async def retry_dead_letters(bus: BusDep, queue: QueueParam = None) -> DeadLettersRetried:
+@router.post("/dead-letters/retry", response_model=DeadLettersRetried, responses=error_responses(404))
+async def retry_dead_letters(bus: BusDep, caller: CallerDep, queue: QueueParam = None) -> DeadLettersRetried:
     """Put dead letters back on their queue, to be stored again (once their cause is fixed)."""
     dead_letters = DeadLetters(bus)
     names = [dead_letters.check(queue)] if queue else list(dead_letters.queues)
