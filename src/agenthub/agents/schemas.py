@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonDict
 from typing_extensions import TypeAliasType
 
 AGENT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,63}$"
@@ -68,7 +69,7 @@ class Integration(BaseModel):
     settings: JsonObject = Field(default_factory=dict)
 
 
-_BASE_URL_WHERE_NEEDED = {
+_BASE_URL_WHERE_NEEDED: JsonDict = {
     "if": {"properties": {"provider": {"const": "openai_compatible"}}, "required": ["provider"]},
     "then": {"required": ["base_url"], "properties": {"base_url": {"type": "string"}}},
 }
