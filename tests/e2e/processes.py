@@ -47,15 +47,15 @@ class Served:
         return self.log.read_text(errors="replace")
 
     async def terminate(self, *, timeout: float = 15.0) -> int:
-        """SIGTERM, then wait (politely, without blocking the loop) for the exit code."""
+        """SIGTERM, then wait (in a thread, so the loop goes on) for the exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        deadline = asyncio.get_running_loop().time() + timeout
-        while self.process.poll() is None:
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"agenthub serve did not exit within {timeout}s of SIGTERM\n{self.output()[-4000:]}")
-            await asyncio.sleep(0.05)
-        return self.process.returncode
+        try:
+            return await asyncio.to_thread(self.process.wait, timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"agenthub serve did not exit within {timeout}s of SIGTERM\n{self.output()[-4000:]}"
+            ) from None
 
 
 @asynccontextmanager

@@ -28,7 +28,19 @@ async def test_every_error_an_operation_answers_is_documented_with_the_json_erro
                 assert {"404", "422"} <= set(errors), where
             if "requestBody" in operation:
                 assert STATUSES_OF_A_BODY <= set(errors), where
+            if method != "get":
+                assert "403" in errors, where
     assert "409" in document["paths"]["/api/v1/agents"]["post"]["responses"]
+
+
+async def test_a_foreign_pages_refusal_is_the_documented_403(sqlite_url: str) -> None:
+    async with client_for(sqlite_url) as (_, client):
+        refused = await client.post(
+            "/api/v1/agents", json=agent_body(), headers={"Origin": "https://elsewhere.example"}
+        )
+        document = (await client.get("/openapi.json")).json()
+    assert_error(refused, 403, "forbidden")
+    assert "403" in document["paths"]["/api/v1/agents"]["post"]["responses"]
 
 
 async def test_metrics_are_documented_as_the_text_they_are(sqlite_url: str) -> None:

@@ -45,6 +45,34 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
+class SupervisorPasses:
+    """Counts a supervisor's check passes, so that a test which must show that nothing
+    happens (no restart after a stop, ...) waits for passes of the supervisor, not for a
+    time it guesses. The real ``check`` runs; each pass completed sets an event."""
+
+    def __init__(self, supervisor: Any) -> None:
+        self.count = 0
+        self._passed = asyncio.Event()
+        check = supervisor.check
+
+        async def counted() -> None:
+            try:
+                await check()
+            finally:
+                self.count += 1
+                self._passed.set()
+
+        supervisor.check = counted
+
+    async def wait(self, passes: int, *, timeout: float = DEADLINE) -> None:
+        """Return once ``passes`` more passes are complete."""
+        target = self.count + passes
+        async with asyncio.timeout(timeout):
+            while self.count < target:
+                self._passed.clear()
+                await self._passed.wait()
+
+
 def pid_alive(pid: int) -> bool:
     """True while a process with this pid exists (and is not a zombie)."""
     try:

@@ -91,15 +91,31 @@ async def test_an_engines_own_event_comes_after_the_text_before_it(bus: Bus) -> 
 
 async def test_a_failed_publish_surfaces_when_the_answer_is_finished() -> None:
     unreachable = open_bus(f"redis://127.0.0.1:{free_port()}/0")
-    publisher = ChunkPublisher(unreachable, CHANNEL, "m1", "c1")
+    watched = _PublishWatched(unreachable)
+    publisher = ChunkPublisher(watched, CHANNEL, "m1", "c1")  # type: ignore[arg-type]
     try:
         publisher.text("hello")
-        await asyncio.sleep(CHUNK_INTERVAL * 2)  # its publish has begun
+        await asyncio.wait_for(watched.publishing.wait(), 10)  # its publish has begun
         with pytest.raises(Exception) as raised:
             await publisher.finish_into(unreachable.batch())
         assert is_unavailable(raised.value), raised.value
     finally:
         await unreachable.close()
+
+
+class _PublishWatched:
+    """A bus as the publisher uses it (``publish``, ``batch``), telling when a publish begins."""
+
+    def __init__(self, bus: Bus) -> None:
+        self._bus = bus
+        self.publishing = asyncio.Event()
+
+    async def publish(self, channel: str, payload: Payload) -> None:
+        self.publishing.set()
+        await self._bus.publish(channel, payload)
+
+    def batch(self):  # type: ignore[no-untyped-def]
+        return self._bus.batch()
 
 
 async def test_nothing_pushed_adds_nothing_to_the_batch() -> None:

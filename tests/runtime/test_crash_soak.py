@@ -59,7 +59,9 @@ async def test_messages_in_flight_survive_repeated_runner_kills(
             ws_url = f"{app.ws_url}/ws/agents/soaked"
             chats = [asyncio.create_task(_send_all(ws_url, f"chat{i}")) for i in range(CHATS)]
             for _ in range(KILLS):
-                await asyncio.sleep(0.4)
+                # Killed mid-turn: once this runner has a turn at the model.
+                asked = len(model.requests)
+                await eventually(lambda n=asked: len(model.requests) > n, what="a turn of this runner")
                 os.kill(status["pid"], signal.SIGKILL)
                 previous = status["pid"]
                 status = await wait_status(

@@ -5,6 +5,8 @@ SQLite / PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import json
+import math
 import os
 import signal
 import socket
@@ -16,6 +18,7 @@ import redis.asyncio as aioredis
 
 from agenthub.bus import keys, open_bus
 from tests.runtime.helpers import (
+    SupervisorPasses,
     chat,
     create_agent,
     eventually,
@@ -117,8 +120,10 @@ async def test_runner_that_keeps_crashing_ends_in_error_and_stays_down(
         assert failed["pid"] is None
         assert not pid_alive(second["pid"])
 
-        # Several supervisor passes later it is still down: no runner was started again.
-        await asyncio.sleep(settings.process_check_interval * 5 + settings.restart_backoff_max)
+        # Several supervisor passes later, past the longest backoff, it is still down: no
+        # runner was started again.
+        passes = SupervisorPasses(app.app.state.supervisor)
+        await passes.wait(5 + math.ceil(settings.restart_backoff_max / settings.process_check_interval))
         later = await get_status(client, agent_id)
         assert later["status"] == "error" and later["pid"] is None
         assert later["restart_count"] == failed["restart_count"]
@@ -183,7 +188,7 @@ async def test_stop_is_graceful_and_force_stop_kills_at_once(
         await eventually(lambda: not pid_alive(pid), what="the runner's pid to be gone")
         status = await get_status(client, agent_id)
         assert status["status"] == "stopped" and status["pid"] is None
-        await asyncio.sleep(settings.process_check_interval * 3)
+        await SupervisorPasses(supervisor).wait(3)
         assert (await get_status(client, agent_id))["status"] == "stopped", "no restart after a stop"
 
         assert (await client.post(f"/api/v1/agents/{agent_id}/start")).status_code == 200
@@ -303,7 +308,9 @@ async def test_clients_waiting_for_an_answer_hear_at_once_that_the_agent_was_sto
 
     settings = make_settings(database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
     with FakeOpenAI() as model:
-        for _ in range(4):
+        # Slow answers for every turn: the two first ones, both again once the agent runs
+        # again after its stop, and "one more".
+        for _ in range(6):
             model.add_answer("a very slow answer that takes its time to come out", delay=1.0)
         async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60) as client:
             await start_runner_on(client, "halted", model.url)
@@ -311,7 +318,9 @@ async def test_clients_waiting_for_an_answer_hear_at_once_that_the_agent_was_sto
             async with websockets.connect(f"{app.ws_url}/ws/agents/halted") as socket:
                 await socket.send(json.dumps({"type": "message", "content": "take your time"}))
                 sse = asyncio.create_task(client.post("/api/v1/agents/halted/chat", json={"content": "me too"}))
-                await asyncio.sleep(1.5)  # both are being answered, slowly
+                # Both are being answered, slowly: the model has both, the first streams.
+                await _next_event(socket, "chunk")
+                await eventually(lambda: _completions(model) >= 2, what="both turns at the model")
                 stopped_at = time.monotonic()
                 assert (await client.post("/api/v1/agents/halted/stop", params={"force": "true"})).status_code == 200
 
@@ -326,10 +335,26 @@ async def test_clients_waiting_for_an_answer_hear_at_once_that_the_agent_was_sto
 
                 # Deleted while a client waits: told it will not be answered at all.
                 await socket.send(json.dumps({"type": "message", "content": "one more"}))
-                await asyncio.sleep(1.5)
+                accepted = await _next_event(socket, "status")
+                assert accepted["message"] == "received", accepted
+                await _next_event(socket, "chunk", chat_id=accepted["chat_id"])  # being answered
                 assert (await client.delete("/api/v1/agents/halted")).status_code == 204
                 events = []
                 while not events or events[-1]["type"] not in ("message", "error"):
                     events.append(json.loads(await asyncio.wait_for(socket.recv(), 10)))
                 assert events[-1]["type"] == "error" and "deleted" in events[-1]["message"], events
                 assert "will not be answered" in events[-1]["message"]
+
+
+async def _next_event(socket, kind: str, *, chat_id: str | None = None) -> dict:  # type: ignore[no-untyped-def]
+    """Read WebSocket events up to the next one of ``kind`` (of the chat, if given); none
+    may end a turn first."""
+    while True:
+        event = json.loads(await asyncio.wait_for(socket.recv(), 30))
+        assert event["type"] not in ("message", "error"), event
+        if event["type"] == kind and chat_id in (None, event.get("chat_id")):
+            return event
+
+
+def _completions(model) -> int:  # type: ignore[no-untyped-def]
+    return sum(1 for request in model.requests if request.path.endswith("/chat/completions"))

@@ -189,8 +189,21 @@ async def test_a_worker_stores_the_history_queue_only_when_asked(
         if queues:
             assert await eventually(stored, what="the answer to be stored") == ["stored by a worker"]
         else:
-            await asyncio.sleep(1.5)  # a pass of a queue worker would have stored it by now
+            # Registered, so set up: it joined no queue's consumer group, and nothing of the
+            # queue was read.
+            assert await _history_groups(redis_server_url, redis_prefix) == []
             assert await stored() == []
     finally:
         await stop_worker(worker)
         await engine.dispose()
+
+
+async def _history_groups(redis_url: str, prefix: str) -> list[dict]:
+    """The consumer groups reading the history queue (queue workers create theirs at set-up)."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        return await client.xinfo_groups(prefix + keys.HISTORY_QUEUE)
+    finally:
+        await client.aclose()

@@ -20,6 +20,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonDict
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 from typing_extensions import TypeAliasType
 
@@ -130,7 +131,7 @@ class KindSettings(BaseModel):
         return self.model_dump(mode="json")
 
 
-_BASE_URL_WHERE_NEEDED: dict[str, Any] = {
+_BASE_URL_WHERE_NEEDED: JsonDict = {
     "if": {"properties": {"provider": {"const": "openai_compatible"}}, "required": ["provider"]},
     "then": {"required": ["base_url"], "properties": {"base_url": {"type": "string"}}},
 }

@@ -8,7 +8,9 @@ described without a line of their own:
 - any operation under ``/api/``: 503 (the database or the bus is unreachable);
 - an operation with parameters or a body: 422 (a value refused, with ``details``);
 - one with a path parameter: 404 (no such agent, chat, ...);
-- one with a JSON body: 400 (not valid JSON), 413 (larger than the limit), 415 (not JSON).
+- one with a JSON body: 400 (not valid JSON), 413 (larger than the limit), 415 (not JSON);
+- one that changes something (not GET, HEAD, OPTIONS): 403 (sent by a page of another site
+  whose origin is not allowed; see :mod:`agenthub.channels.origins`).
 
 A route declares what only it can answer (409 on a create) in its decorator's
 ``responses``, with :func:`error_responses`.
@@ -26,6 +28,7 @@ from agenthub.ops.schemas import ErrorResponse
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
 ERROR_MEANINGS = {
     400: "The body is not valid JSON",
+    403: "Sent by a page of another site, whose origin is not allowed",
     404: "Not found (or another organisation's)",
     409: "It exists already",
     413: "The body is larger than the server takes",
@@ -62,9 +65,9 @@ def complete_errors(document: dict[str, Any]) -> None:
     components.update(error_schema.pop("$defs", {}))
     components["ErrorResponse"] = error_schema
     for path, operations in document.get("paths", {}).items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            for status in _errors_of(path, operation):
+            for status in _errors_of(path, method, operation):
                 responses[str(status)] = {
                     "description": ERROR_MEANINGS[status],
                     "content": {"application/json": {"schema": ERROR_REF}},
@@ -73,7 +76,7 @@ def complete_errors(document: dict[str, Any]) -> None:
         components.pop(name, None)
 
 
-def _errors_of(path: str, operation: dict[str, Any]) -> list[int]:
+def _errors_of(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     parameters = operation.get("parameters", [])
     body = "application/json" in operation.get("requestBody", {}).get("content", {})
     statuses: set[int] = set()
@@ -85,4 +88,6 @@ def _errors_of(path: str, operation: dict[str, Any]) -> list[int]:
         statuses.add(404)
     if body:
         statuses.update((400, 413, 415))
+    if method.upper() not in ("GET", "HEAD", "OPTIONS"):
+        statuses.add(403)
     return sorted(statuses)
