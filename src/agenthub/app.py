@@ -17,7 +17,7 @@ from agenthub import __version__
 from agenthub.agents import api as agents_api
 from agenthub.agents.demo import ensure_demo_agent
 from agenthub.billing import api as billing_api
-from agenthub.bus import Bus, open_bus
+from agenthub.bus import Bus, StreamRetention, open_bus
 from agenthub.channels import sse, websocket
 from agenthub.channels.gateway import Gateway
 from agenthub.channels.origins import ForeignOriginGuard
@@ -35,6 +35,7 @@ from agenthub.runtime.launcher import ProcessLauncher
 from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
 from agenthub.workers import api as queues_api
+from agenthub.workers.dead_letters import DeadLetters
 from agenthub.workers.history import HistorySaverWorker
 from agenthub.workers.inactivity import InactivityMonitorWorker
 from agenthub.workers.token_usage import TokenUsageWorker
@@ -76,7 +77,8 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.effective_database_url)
-        bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix, retention=settings.stream_retention)
+        retention = StreamRetention(settings.stream_retention_seconds, settings.stream_max_length)
+        bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix, retention=retention)
         tasks: list[asyncio.Task[None]] = []
         try:
             await prepare_database(settings, engine)
@@ -112,6 +114,7 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
             app.state.session_factory = sessions
             app.state.bus = bus
             app.state.metrics = metrics
+            app.state.dead_letters = DeadLetters(bus)
             app.state.supervisor = supervisor
             app.state.supervisor_task = supervisor_task
             app.state.gateway = Gateway(
