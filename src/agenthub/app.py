@@ -98,11 +98,11 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
                 settings=settings, bus=bus, session_factory=sessions,
                 local_host=local_host, launcher=launcher, metrics=metrics,
             )
-            workers = [
+            queue_workers = [
                 HistorySaverWorker(bus, sessions, max_deliveries=settings.queue_max_deliveries),
                 TokenUsageWorker(bus, sessions, max_deliveries=settings.queue_max_deliveries),
-                InactivityMonitorWorker(supervisor, settings),
             ]
+            workers = [*queue_workers, InactivityMonitorWorker(supervisor, settings)]
             for worker in workers:
                 await worker.setup()
             await local_host.start()
@@ -129,9 +129,8 @@ def create_app(settings: Settings, *, on_ready: Callable[[], None] | None = None
             await supervisor.shutdown()
             await local_host.close(grace=settings.stop_grace_period)
             # Let the queue workers store what the last turns produced.
-            for worker in workers[:2]:
-                while await worker.run_once():
-                    pass
+            for queue_worker in queue_workers:
+                await queue_worker.drain()
         finally:
             await stop_tasks(tasks)
             await bus.close()
