@@ -17,7 +17,7 @@ from agenthub import __version__
 from agenthub.agents import api as agents_api
 from agenthub.agents.demo import ensure_demo_agent
 from agenthub.billing import api as billing_api
-from agenthub.bus import Bus, open_bus
+from agenthub.bus import Bus, StreamRetention, open_bus
 from agenthub.channels import sse, websocket
 from agenthub.channels.gateway import Gateway
 from agenthub.channels.hosts import HostGuard
@@ -41,7 +41,7 @@ from agenthub.runtime.recovery import UnansweredRecovery
 from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
 from agenthub.workers import api as queues_api
-from agenthub.workers.base import QueueWorker
+from agenthub.workers.dead_letters import DeadLetters
 from agenthub.workers.history import HistorySaverWorker
 from agenthub.workers.inactivity import InactivityMonitorWorker
 from agenthub.workers.purge import DeletedAgentsPurgeWorker
@@ -86,7 +86,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.effective_database_url)
-        bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix, retention=settings.stream_retention)
+        retention = StreamRetention(settings.stream_retention_seconds, settings.stream_max_length)
+        bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix, retention=retention)
         tasks: list[asyncio.Task[None]] = []
         try:
             await prepare_database(settings, engine)
@@ -107,9 +108,12 @@ def create_app(
                 settings=settings, bus=bus, session_factory=sessions,
                 local_host=local_host, launcher=launcher, metrics=metrics,
             )
-            workers = [
+            queue_workers = [
                 HistorySaverWorker(bus, sessions, max_deliveries=settings.queue_max_deliveries),
                 TokenUsageWorker(bus, sessions, max_deliveries=settings.queue_max_deliveries),
+            ]
+            workers = [
+                *queue_workers,
                 InactivityMonitorWorker(supervisor, settings),
                 DeletedAgentsPurgeWorker(sessions, settings),
             ]
@@ -124,6 +128,7 @@ def create_app(
             app.state.session_factory = sessions
             app.state.bus = bus
             app.state.metrics = metrics
+            app.state.dead_letters = DeadLetters(bus)
             app.state.supervisor = supervisor
             app.state.supervisor_task = supervisor_task
             app.state.gateway = Gateway(
@@ -144,9 +149,8 @@ def create_app(
             await supervisor.shutdown()
             await local_host.close(grace=settings.stop_grace_period)
             # Let the queue workers store what the last turns produced.
-            for worker in [w for w in workers if isinstance(w, QueueWorker)]:
-                while await worker.run_once():
-                    pass
+            for queue_worker in queue_workers:
+                await queue_worker.drain()
         finally:
             await stop_tasks(tasks)
             await bus.close()

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from agenthub.bus.base import StreamRetention
 from agenthub.errors import AgentHubError
 
 DEFAULT_DATA_DIR = Path("data")
@@ -183,12 +182,6 @@ class Settings(BaseSettings):
     @property
     def uses_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
-
-    @property
-    def stream_retention(self) -> StreamRetention:
-        return StreamRetention(
-            max_age=self.stream_retention_seconds or None, max_length=self.stream_max_length or None
-        )
 
     @property
     def heartbeat_stale_after(self) -> float:

@@ -931,7 +931,7 @@ async def test_entries_can_be_listed_and_removed_without_a_group(bus: Bus) -> No
 @pytest.fixture(params=["memory", "redis"])
 async def short_bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
     """A bus keeping about 50 entries per stream."""
-    retention = StreamRetention(max_age=None, max_length=50)
+    retention = StreamRetention(max_age=0, max_length=50)
     if request.param == "memory":
         instance = open_bus(None, retention=retention)
     else:
@@ -963,7 +963,7 @@ async def aged_bus(bus: Bus, request: pytest.FixtureRequest, monkeypatch: pytest
     from agenthub.bus import redis as redis_backend
 
     monkeypatch.setattr(redis_backend, "AGE_TRIM_EVERY", 0.0)
-    retention = StreamRetention(max_age=0.2, max_length=None)
+    retention = StreamRetention(max_age=0.2, max_length=0)
     if bus.name == "memory":
         aged = open_bus(None, retention=retention)
     else:

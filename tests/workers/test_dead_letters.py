@@ -141,3 +141,15 @@ async def test_a_batch_waits_whole_while_the_database_is_unreachable(bus: Bus, d
     assert await drain_counting_failures(stored) == 0
     assert [row.content for row in await db.messages()] == ["kept"]
 
+
+
+async def test_draining_at_shutdown_stores_what_it_can_and_never_raises(bus: Bus, db: Db) -> None:
+    saver = HistorySaverWorker(bus, db.sessions, max_deliveries=MAX_DELIVERIES)
+    await saver.setup()
+    await bus.add(keys.HISTORY_QUEUE, answer("m1", "stored"))
+    await bus.add(keys.HISTORY_QUEUE, for_agent(answer("m2", "refused"), "never-existed"))
+
+    await saver.drain()  # raises nothing: one entry stored, the other left pending
+
+    assert [row.content for row in await db.messages()] == ["stored"]
+    assert await bus.pending_count(keys.HISTORY_QUEUE, keys.QUEUE_GROUP) == 1

@@ -23,10 +23,11 @@ class StreamRetention:
     its stream has acknowledged is dropped once it is older than ``max_age`` seconds (a
     stream no group reads, such as a dead-letter stream, is not trimmed by age); no stream
     keeps much more than ``max_length`` entries, read or not (a safety limit: the oldest go
-    first). Both trim approximately, in whole blocks, as Redis does. None: no such limit."""
+    first). Both trim approximately, in whole blocks, as Redis does. 0: no such limit.
+    The entry points build it from ``STREAM_RETENTION_SECONDS`` and ``STREAM_MAX_LENGTH``."""
 
-    max_age: float | None = 3600.0
-    max_length: int | None = 1_000_000
+    max_age: float = 3600.0
+    max_length: int = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)

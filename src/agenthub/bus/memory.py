@@ -59,9 +59,9 @@ class _Stream:
         """Drop the oldest entries beyond the retention, in whole blocks: by age only those
         every group has acknowledged (a stream no group reads is kept), by length any."""
         cut = 0
-        if retention.max_length is not None:
+        if retention.max_length:
             cut = max(cut, len(self.order) - retention.max_length)
-        if retention.max_age is not None and self.groups:
+        if retention.max_age and self.groups:
             oldest_kept = (int((time.time() - retention.max_age) * 1000), 0)
             by_age = bisect.bisect_left(self.positions, oldest_kept)
             for group in self.groups.values():

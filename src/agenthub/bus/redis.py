@@ -169,12 +169,12 @@ class RedisBus(Bus):
     def _xadd(self, target: Any, stream: str, payload: Payload) -> Any:
         """Queue (on a pipeline) or send an ``XADD`` that keeps the stream within its length."""
         return target.xadd(
-            self._k(stream), {_FIELD: encode(payload)}, maxlen=self._retention.max_length, approximate=True
+            self._k(stream), {_FIELD: encode(payload)}, maxlen=self._retention.max_length or None, approximate=True
         )
 
     async def _trim_by_age(self, pipe: Any, stream: str) -> None:
         """Add a trim by age of ``stream`` to ``pipe`` if one is due."""
-        if self._retention.max_age is None:
+        if not self._retention.max_age:
             return
         now = time.monotonic()
         last = self._age_trimmed.get(stream)
@@ -196,7 +196,7 @@ class RedisBus(Bus):
 
     def _add_once_args(self, payload: Payload, ttl: float) -> list[Any]:
         max_length = self._retention.max_length
-        return [encode(payload), int(ttl * 1000), "" if max_length is None else max_length]
+        return [encode(payload), int(ttl * 1000), max_length or ""]
 
     async def add_once(self, stream: str, payload: Payload, *, key: str, ttl: float) -> str | None:
         async with self._client.pipeline(transaction=False) as pipe:

@@ -8,10 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 
-from agenthub.bus import keys
 from agenthub.errors import ServiceUnavailable
 from agenthub.ops.schemas import HealthReport
-from agenthub.workers.dead_letters import DeadLetters
 
 router = APIRouter(tags=["operations"])
 CHECK_TIMEOUT = 3.0
@@ -50,8 +48,7 @@ async def health(request: Request) -> JSONResponse:
 
     async def queues() -> dict:
         # Dead letters do not make AgentHub unhealthy (storage goes on): they are shown.
-        pending = {queue: await state.bus.pending_count(queue, keys.QUEUE_GROUP) for queue in keys.STORAGE_QUEUES}
-        return {"dead_letters": await DeadLetters(state.bus).counts(), "pending": pending}
+        return await state.dead_letters.health()
 
     checks = {
         "database": await _check(database),
@@ -74,7 +71,7 @@ async def health(request: Request) -> JSONResponse:
 async def metrics(request: Request) -> Response:
     state = request.app.state
     try:
-        for queue, count in (await asyncio.wait_for(DeadLetters(state.bus).counts(), CHECK_TIMEOUT)).items():
+        for queue, count in (await asyncio.wait_for(state.dead_letters.counts(), CHECK_TIMEOUT)).items():
             state.metrics.dead_letters.labels(queue=queue).set(count)
     except Exception:  # noqa: BLE001, S110 - with the bus away the gauge keeps its last value
         pass

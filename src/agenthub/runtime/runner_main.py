@@ -19,7 +19,7 @@ import langgraph.graph  # noqa: F401
 from setproctitle import setproctitle
 
 import agenthub.bus.redis  # noqa: F401
-from agenthub.bus import open_bus
+from agenthub.bus import StreamRetention, open_bus
 from agenthub.config import Settings
 from agenthub.db.engine import create_engine, create_session_factory
 from agenthub.engines.registry import build_engines
@@ -46,7 +46,8 @@ async def serve_runner(
 ) -> int:
     """Host ``agent_id`` until SIGTERM. Raises :class:`~agenthub.config.ConfigurationError`
     without ``REDIS_URL`` and :class:`~agenthub.errors.NotFound` for an unknown agent."""
-    bus = open_bus(settings.require_redis("runner"), prefix=settings.redis_key_prefix, retention=settings.stream_retention)
+    retention = StreamRetention(settings.stream_retention_seconds, settings.stream_max_length)
+    bus = open_bus(settings.require_redis("runner"), prefix=settings.redis_key_prefix, retention=retention)
     engine = create_engine(settings.effective_database_url, pool_size=2)
     sessions = create_session_factory(engine)
     host = build_host(

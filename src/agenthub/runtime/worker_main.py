@@ -9,7 +9,7 @@ import asyncio
 import logging
 import signal
 
-from agenthub.bus import Bus, keys, open_bus
+from agenthub.bus import Bus, StreamRetention, keys, open_bus
 from agenthub.config import Settings
 from agenthub.db.engine import create_engine, create_session_factory
 from agenthub.engines.registry import build_engines
@@ -85,7 +85,8 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
     entries). Without, its event loop is all for its agents' turns: storing a batch of
     answers no longer delays the next one. Raises
     :class:`~agenthub.config.ConfigurationError` without ``REDIS_URL``."""
-    bus = open_bus(settings.require_redis("worker"), prefix=settings.redis_key_prefix, retention=settings.stream_retention)
+    retention = StreamRetention(settings.stream_retention_seconds, settings.stream_max_length)
+    bus = open_bus(settings.require_redis("worker"), prefix=settings.redis_key_prefix, retention=retention)
     engine = create_engine(settings.effective_database_url)
     sessions = create_session_factory(engine)
     host = build_host(

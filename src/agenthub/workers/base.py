@@ -100,9 +100,9 @@ class QueueWorker(Component):
         try:
             await self.process(entries)
         except Exception as error:
-            if is_unavailable(error) or len(entries) == 1:
-                if is_unavailable(error):
-                    raise  # the database is away: the batch waits, no entry is to blame
+            if is_unavailable(error):
+                raise  # the database is away: the batch waits, no entry is to blame
+            if len(entries) == 1:
                 await self._settle_failures([(entries[0], error)])
                 return
             log.warning(
@@ -115,16 +115,21 @@ class QueueWorker(Component):
         await self._bus.ack(self.stream, keys.QUEUE_GROUP, *(entry.id for entry in entries))
 
     async def _store_one_by_one(self, entries: Sequence[Entry]) -> None:
+        stored: list[str] = []
         failed: list[tuple[Entry, Exception]] = []
-        for entry in entries:
-            try:
-                await self.process([entry])
-            except Exception as error:
-                if is_unavailable(error):
-                    raise
-                failed.append((entry, error))
-            else:
-                await self._bus.ack(self.stream, keys.QUEUE_GROUP, entry.id)
+        try:
+            for entry in entries:
+                try:
+                    await self.process([entry])
+                except Exception as error:
+                    if is_unavailable(error):
+                        raise
+                    failed.append((entry, error))
+                else:
+                    stored.append(entry.id)
+        finally:
+            if stored:
+                await self._bus.ack(self.stream, keys.QUEUE_GROUP, *stored)
         await self._settle_failures(failed)
 
     async def _settle_failures(self, failed: Sequence[tuple[Entry, Exception]]) -> None:
@@ -148,6 +153,15 @@ class QueueWorker(Component):
                 retried.append(f"{entry.id} ({describe_error(error)})")
         if retried:
             raise EntriesFailed(f"{len(retried)} entries failed and will be tried again: {'; '.join(retried[:3])}")
+
+    async def drain(self) -> None:
+        """Store everything waiting, as a shutdown does; stops at the first failure (what
+        failed stays pending for the next start), which it logs instead of raising."""
+        try:
+            while await self.run_once():
+                pass
+        except Exception as error:  # noqa: BLE001 - shutting down: report and go on
+            log.warning("queue not drained: %s", describe_error(error), extra={"worker": self.name})
 
     async def run(self) -> None:
         recover_at = 0.0

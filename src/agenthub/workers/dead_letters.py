@@ -58,6 +58,11 @@ class DeadLetters:
     async def counts(self) -> dict[str, int]:
         return {queue: await self._bus.length(keys.dead_letters(queue)) for queue in self.queues}
 
+    async def health(self) -> dict[str, dict[str, int]]:
+        """What ``/health`` shows of the queues: dead letters, and entries being stored."""
+        pending = {queue: await self._bus.pending_count(queue, keys.QUEUE_GROUP) for queue in self.queues}
+        return {"dead_letters": await self.counts(), "pending": pending}
+
     async def entries(self, queue: str, *, limit: int = 100) -> list[DeadLetter]:
         entries = await self._bus.entries(keys.dead_letters(self.check(queue)), count=limit)
         return [_dead_letter(entry) for entry in entries]
