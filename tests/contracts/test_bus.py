@@ -1010,3 +1010,18 @@ async def test_age_never_trims_what_a_group_has_not_acknowledged(aged_bus: Bus) 
     assert _numbers(await aged_bus.read({"busy": "0"}, "fast", "c1")) == [0]
     assert await aged_bus.length("busy") == 251
     assert await aged_bus.length("nobody-reads") == 251
+
+
+async def test_a_dropped_group_is_gone_and_the_others_keep_their_entries(bus: Bus) -> None:
+    assert await bus.groups("s") == []  # no stream yet
+    await bus.ensure_group("s", "keeps")
+    await bus.ensure_group("s", "goes")
+    await _add_all(bus, "s", 3)
+    assert sorted(await bus.groups("s")) == ["goes", "keeps"]
+
+    await bus.drop_group("s", "goes")
+    await bus.drop_group("s", "goes")  # again: no error
+    await bus.drop_group("no-such-stream", "goes")
+
+    assert await bus.groups("s") == ["keeps"]
+    assert _numbers(await bus.read({"s": ">"}, "keeps", "c1", count=10)) == [0, 1, 2]

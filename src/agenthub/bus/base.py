@@ -102,6 +102,15 @@ class Bus(ABC):
         beginning, so entries added before the group existed are delivered too."""
 
     @abstractmethod
+    async def groups(self, stream: str) -> list[str]:
+        """The consumer groups of ``stream`` (none when it doesn't exist)."""
+
+    @abstractmethod
+    async def drop_group(self, stream: str, group: str) -> None:
+        """Remove a consumer group and what it has pending; its entries stay for the other
+        groups. A group that doesn't exist is no error."""
+
+    @abstractmethod
     async def read(
         self,
         streams: Mapping[str, str],

@@ -42,7 +42,16 @@ def outbound_shown(channel: str, message_id: str) -> str:
 def gateway_outbound_group(gateway_id: str) -> str:
     """A gateway's consumer group on :data:`OUTBOUND_QUEUE`: every gateway reads every
     entry (a reconnecting WebSocket may land on any of them)."""
-    return f"gateway:{gateway_id}"
+    return f"{GATEWAY_OUTBOUND_GROUP_PREFIX}{gateway_id}"
+
+
+GATEWAY_OUTBOUND_GROUP_PREFIX = "gateway:"
+
+
+def gateway_alive(gateway_id: str) -> str:
+    """Present while a gateway runs (renewed as it reads): a gateway's outbound group whose
+    gateway has none is abandoned (it was killed) and is removed by the next one to start."""
+    return f"gateway_alive:{{{gateway_id}}}"
 
 
 def agent_input(agent_id: str) -> str:

@@ -161,6 +161,15 @@ class MemoryBus(Bus):
     async def ensure_group(self, stream: str, group: str) -> None:
         self._stream(stream).groups.setdefault(group, _Group())
 
+    async def groups(self, stream: str) -> list[str]:
+        target = self._streams.get(stream)
+        return list(target.groups) if target is not None else []
+
+    async def drop_group(self, stream: str, group: str) -> None:
+        target = self._streams.get(stream)
+        if target is not None:
+            target.groups.pop(group, None)
+
     def _collect(
         self, streams: Mapping[str, str], group: str, consumer: str, count: int
     ) -> list[Entry]:

@@ -214,6 +214,19 @@ class RedisBus(Bus):
             if "BUSYGROUP" not in str(error):
                 raise
 
+    async def groups(self, stream: str) -> list[str]:
+        try:
+            found = await self._client.xinfo_groups(self._k(stream))
+        except ResponseError:
+            return []  # no such stream
+        return [str(group["name"]) for group in found]
+
+    async def drop_group(self, stream: str, group: str) -> None:
+        try:
+            await self._client.xgroup_destroy(self._k(stream), group)
+        except ResponseError:
+            return  # no such stream
+
     async def read(
         self,
         streams: Mapping[str, str],

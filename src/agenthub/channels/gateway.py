@@ -92,6 +92,7 @@ class Gateway:
 
     async def close(self) -> None:
         await stop_tasks([self._outbound_task])
+        await self._outbound.cleanup()
         await self._inbound.close()
         await self._router.close()
 

@@ -43,6 +43,10 @@ LIVE_FIRST = 0.5
 READ_BLOCK_MS = 1000
 RETRY_AFTER = 0.5
 BATCH = 200
+ALIVE_TTL = 60.0
+"""Seconds a gateway's alive key outlives its last renewal; it is renewed every
+:data:`ALIVE_EVERY` seconds while the gateway reads."""
+ALIVE_EVERY = 10.0
 
 ChatKey = tuple[str, str]
 
@@ -120,16 +124,38 @@ class OutboundFeed:
         self._bus = bus
         self._router = router
         self.recent = recent
+        self.gateway_id = gateway_id
         self.group = keys.gateway_outbound_group(gateway_id)
+        self._alive_at = 0.0
 
     async def setup(self) -> None:
         await self._bus.ensure_group(keys.OUTBOUND_QUEUE, self.group)
+        await self._stay_alive()
+        await self._drop_abandoned_groups()
+
+    async def _stay_alive(self) -> None:
+        now = time.monotonic()
+        if now - self._alive_at >= ALIVE_EVERY:
+            await self._bus.set(keys.gateway_alive(self.gateway_id), {"at": time.time()}, ttl=ALIVE_TTL)
+            self._alive_at = now
+
+    async def _drop_abandoned_groups(self) -> None:
+        """Remove the groups of gateways that were killed: acknowledged by nobody, their
+        entries would keep the stream from being trimmed by age."""
+        for group in await self._bus.groups(keys.OUTBOUND_QUEUE):
+            if not group.startswith(keys.GATEWAY_OUTBOUND_GROUP_PREFIX) or group == self.group:
+                continue
+            gateway_id = group.removeprefix(keys.GATEWAY_OUTBOUND_GROUP_PREFIX)
+            if await self._bus.get(keys.gateway_alive(gateway_id)) is None:
+                await self._bus.drop_group(keys.OUTBOUND_QUEUE, group)
+                log.info("outbound feed: removed the group of a gateway that is gone", extra={"group": group})
 
     async def run(self) -> None:
         recover = True
         while True:
             raise_if_cancel_requested()
             try:
+                await self._stay_alive()
                 await self.run_once(block_ms=READ_BLOCK_MS, recover=recover)
                 recover = False
             except asyncio.CancelledError:
@@ -176,7 +202,13 @@ class OutboundFeed:
             asyncio.get_running_loop().call_later(LIVE_FIRST, self._router.deliver, str(agent_id), event)
 
     async def cleanup(self) -> None:
-        return None
+        """This gateway stops reading: its group and alive key go (best effort; a gateway
+        starting later removes what is left)."""
+        try:
+            await self._bus.drop_group(keys.OUTBOUND_QUEUE, self.group)
+            await self._bus.delete(keys.gateway_alive(self.gateway_id))
+        except Exception as error:  # noqa: BLE001 - shutting down during an outage
+            log.warning("outbound feed: group not removed: %s", type(error).__name__)
 
 
 def _entry_time(entry_id: str) -> float:
