@@ -1,5 +1,6 @@
-"""Chat models by provider. Every OpenAI-compatible endpoint goes through langchain-openai;
-``fake`` is the offline demo model."""
+"""Chat models by provider. Every OpenAI-compatible endpoint goes through langchain-openai
+(its ChatOpenAI, with a lean transport for streamed answers: ``llm/streaming.py``); ``fake``
+is the offline demo model."""
 
 from __future__ import annotations
 
@@ -68,9 +69,9 @@ def build_chat_model(
     url = base_url or DEFAULT_BASE_URLS[provider]
     if provider == "openai_compatible" and not url:
         raise InvalidInput("provider 'openai_compatible' needs settings.base_url", field="settings.base_url")
-    from langchain_openai import ChatOpenAI
+    from agenthub.llm.streaming import StreamingChatOpenAI
 
-    return ChatOpenAI(
+    return StreamingChatOpenAI(
         model=model_id,
         temperature=temperature,
         base_url=url,

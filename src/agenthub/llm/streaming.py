@@ -1,0 +1,190 @@
+"""A ChatOpenAI whose streamed chat completions take a short way to the endpoint.
+
+langchain-openai streams through the ``openai`` SDK, which spends several milliseconds of
+CPU per call before and after the network: it walks every request parameter (the whole
+conversation) through its type-driven transform, and builds a pydantic object for every
+chunk, which langchain-openai then dumps back into a dict. On the event loop of a host that
+serves many chats, that is time no other chat gets (measured in ``bench/RESULTS.md``).
+
+:class:`StreamingChatOpenAI` keeps everything of ChatOpenAI that decides *what* is sent and
+*what* comes back (the request payload, tools, usage, chunk conversion, error types) and
+only replaces the transport of streamed chat completions: the payload is posted as JSON with
+one pooled ``httpx.AsyncClient`` per model and event loop, the Server-Sent Events are split
+and decoded with orjson, and each chunk's dict goes to ChatOpenAI's own chunk conversion.
+What the short way does not cover (the Responses API, structured output, response headers,
+a proxy or an HTTP client of the caller's) goes through ChatOpenAI unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import openai
+import orjson
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun
+from langchain_core.messages import AIMessageChunk, BaseMessage, BaseMessageChunk
+from langchain_core.outputs import ChatGenerationChunk
+from langchain_openai import ChatOpenAI
+from langchain_openai.chat_models.base import _handle_openai_api_error, _handle_openai_bad_request
+from pydantic import PrivateAttr
+
+CONNECTION_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+"""The openai SDK's own pool limits: a busy host keeps its connections to the model alive."""
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+"""Answers worth one more try (the openai SDK's choice), before any text has come."""
+RETRY_BASE_DELAY = 0.5
+RETRY_MAX_DELAY = 8.0
+
+
+class StreamingChatOpenAI(ChatOpenAI):
+    """ChatOpenAI with a lean transport for streamed chat completions (see the module)."""
+
+    _http: tuple[asyncio.AbstractEventLoop, httpx.AsyncClient] | None = PrivateAttr(default=None)
+    _request_headers: dict[str, str] | None = PrivateAttr(default=None)
+
+    def stream_client(self) -> httpx.AsyncClient:
+        """The pooled client of the running event loop: made on the first call, reused by
+        every later call of this model on that loop (a model can outlive a loop in tests)."""
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._http[0] is not loop or self._http[1].is_closed:
+            timeout = self.request_timeout if isinstance(self.request_timeout, int | float) else None
+            self._http = (loop, httpx.AsyncClient(timeout=timeout, limits=CONNECTION_LIMITS))
+        return self._http[1]
+
+    async def aclose(self) -> None:
+        """Close the pooled client, if any (its connections to the model)."""
+        http, self._http = self._http, None
+        if http is not None:
+            await http[1].aclose()
+
+    def _takes_short_way(self, kwargs: dict[str, Any]) -> bool:
+        return not (
+            self._use_responses_api({**kwargs, **self.model_kwargs})
+            or "response_format" in kwargs
+            or "response_format" in self.model_kwargs
+            or self.include_response_headers
+            or self._uses_gateway
+            or self.http_async_client is not None
+            or self.openai_proxy
+        )
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        if not self._takes_short_way(kwargs):
+            async for chunk in super()._astream(messages, stop, run_manager, **kwargs):
+                yield chunk
+            return
+        stream_usage = self._should_stream_usage(kwargs.pop("stream_usage", None), **kwargs)
+        kwargs["stream"] = True
+        if stream_usage:
+            kwargs["stream_options"] = {"include_usage": True}
+        payload = self._get_request_payload(messages, stop=stop, **kwargs)
+        chunk_class: type[BaseMessageChunk] = AIMessageChunk
+        try:
+            async for data in self._events(payload):
+                generation = self._convert_chunk_to_generation_chunk(data, chunk_class, None)
+                if generation is None:
+                    continue
+                chunk_class = generation.message.__class__
+                if run_manager:
+                    logprobs = (generation.generation_info or {}).get("logprobs")
+                    await run_manager.on_llm_new_token(generation.text, chunk=generation, logprobs=logprobs)
+                yield generation
+        except openai.BadRequestError as error:
+            _handle_openai_bad_request(error)
+        except openai.APIError as error:
+            _handle_openai_api_error(error)
+
+    async def _events(self, payload: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """The decoded ``data:`` events of one streamed completion, ``[DONE]`` excluded."""
+        response = await self._send(payload)
+        try:
+            buffer = b""
+            async for block in response.aiter_raw():
+                buffer += block
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    event = _data(line)
+                    if event is not None:
+                        yield _checked(event, response.request)
+            event = _data(buffer)
+            if event is not None:
+                yield _checked(event, response.request)
+        except httpx.TimeoutException as error:
+            raise openai.APITimeoutError(request=response.request) from error
+        except httpx.TransportError as error:
+            raise openai.APIConnectionError(request=response.request) from error
+        finally:
+            await response.aclose()
+
+    async def _send(self, payload: dict[str, Any]) -> httpx.Response:
+        """POST the payload; an answer or failure worth retrying is tried again, up to
+        ``max_retries`` times, before any of the stream is read."""
+        client = self.root_async_client
+        request = self.stream_client().build_request(
+            "POST",
+            str(client.base_url).rstrip("/") + "/chat/completions",
+            content=orjson.dumps(payload),
+            headers=self._headers(),
+        )
+        retries = self.max_retries if self.max_retries is not None else 2
+        for attempt in range(retries + 1):
+            last = attempt == retries
+            try:
+                response = await self.stream_client().send(request, stream=True)
+            except httpx.TimeoutException as error:
+                if last:
+                    raise openai.APITimeoutError(request=request) from error
+            except httpx.TransportError as error:
+                if last:
+                    raise openai.APIConnectionError(request=request) from error
+            else:
+                if response.status_code < 400:
+                    return response
+                await response.aread()
+                await response.aclose()
+                if last or response.status_code not in RETRY_STATUSES:
+                    raise client._make_status_error_from_response(response)
+            await asyncio.sleep(min(RETRY_BASE_DELAY * 2**attempt, RETRY_MAX_DELAY) * (0.75 + random.random() / 4))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _headers(self) -> dict[str, str]:
+        """What the openai SDK would send along (user agent, organisation, project, the
+        caller's default headers) and the key, worked out once per model."""
+        if self._request_headers is None:
+            client = self.root_async_client
+            headers = {name: value for name, value in client.default_headers.items() if isinstance(value, str)}
+            headers.update({"Content-Type": "application/json", "Accept": "text/event-stream"})
+            if isinstance(client.api_key, str) and client.api_key:
+                headers["Authorization"] = f"Bearer {client.api_key}"
+            self._request_headers = headers
+        return self._request_headers
+
+
+def _data(line: bytes) -> dict[str, Any] | None:
+    """The JSON of one ``data:`` line of the stream; None for other lines and ``[DONE]``."""
+    if not line.startswith(b"data:"):
+        return None
+    data = line[5:].strip()
+    if not data or data == b"[DONE]":
+        return None
+    return orjson.loads(data)
+
+
+def _checked(event: dict[str, Any], request: httpx.Request) -> dict[str, Any]:
+    """``event``, unless it is an error the endpoint reported in the middle of the stream
+    (as the openai SDK does, it becomes an APIError)."""
+    if "error" in event and "choices" not in event:
+        error = event["error"] or {}
+        message = error.get("message") if isinstance(error, dict) else str(error)
+        raise openai.APIError(message or "the model's stream reported an error", request, body=event)  # type: ignore[arg-type]
+    return event

@@ -1,0 +1,123 @@
+"""The lean transport of streamed chat completions (agenthub.llm.streaming), against a real
+OpenAI-compatible HTTP server."""
+
+from __future__ import annotations
+
+import socket
+
+import openai
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+
+from agenthub.config import Settings
+from agenthub.graphs.simple import build_simple_graph
+from agenthub.llm.factory import build_chat_model
+from agenthub.llm.streaming import StreamingChatOpenAI
+from tests.support.fake_openai import FakeOpenAI
+
+
+def _model(settings: Settings, base_url: str, **kwargs: object) -> StreamingChatOpenAI:
+    model = build_chat_model(
+        settings, provider="openai_compatible", model_id="m", temperature=0.0, base_url=base_url, **kwargs
+    )
+    assert isinstance(model, StreamingChatOpenAI)
+    return model
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_answer_streams_piece_by_piece_with_usage(settings: Settings, fake_openai: FakeOpenAI) -> None:
+    fake_openai.add_answer("one two three four", prompt_tokens=5, completion_tokens=4)
+    model = _model(settings, fake_openai.url)
+
+    chunks = [chunk async for chunk in model.astream([HumanMessage("count")])]
+
+    assert [c.text for c in chunks if c.text] == ["one", " two", " three", " four"]
+    usage = [c.usage_metadata for c in chunks if c.usage_metadata]
+    assert usage == [{"input_tokens": 5, "output_tokens": 4, "total_tokens": 9,
+                      "input_token_details": {}, "output_token_details": {}}]
+    (request,) = fake_openai.requests
+    assert request.body["stream"] is True
+    assert request.body["messages"] == [{"role": "user", "content": "count"}]
+    assert request.headers["content-type"] == "application/json"
+
+
+async def test_one_pooled_http_client_serves_every_turn(settings: Settings, fake_openai: FakeOpenAI) -> None:
+    """A client built per call (its SSL context, its connection pool) is what made a turn
+    with an HTTP model slow; the model keeps one per event loop."""
+    model = _model(settings, fake_openai.url)
+    graph = build_simple_graph()
+    config = {"configurable": {"model": model, "system_prompt": "", "on_token": None}}
+
+    first = await graph.ainvoke({"messages": [HumanMessage("first")]}, config)
+    client = model.stream_client()
+    second = await graph.ainvoke({"messages": [HumanMessage("second")]}, config)
+
+    assert [first["messages"][-1].content, second["messages"][-1].content] == ["echo: first", "echo: second"]
+    assert model.stream_client() is client
+    assert not client.is_closed
+    await model.aclose()
+    assert client.is_closed
+
+
+async def test_a_new_event_loop_gets_its_own_client(settings: Settings, fake_openai: FakeOpenAI) -> None:
+    model = _model(settings, fake_openai.url)
+    await model.ainvoke([HumanMessage("hi")])
+    closed = model.stream_client()
+    await closed.aclose()  # as when the loop that made it is gone
+
+    answer = await model.ainvoke([HumanMessage("again")])
+
+    assert answer.content == "echo: again"
+    assert model.stream_client() is not closed
+
+
+async def test_the_key_goes_as_a_bearer_token(fake_openai: FakeOpenAI) -> None:
+    settings = Settings(_env_file=None, openai_api_key="sk-test-streaming")
+    model = build_chat_model(settings, provider="openai", model_id="m", temperature=0.0, base_url=fake_openai.url)
+    await model.ainvoke([HumanMessage("hi")])
+    (request,) = fake_openai.requests
+    assert request.headers["authorization"] == "Bearer sk-test-streaming"
+
+
+async def test_an_error_status_is_the_sdk_error_with_its_message(settings: Settings, fake_openai: FakeOpenAI) -> None:
+    fake_openai.add_error(404, "no such model")
+    model = _model(settings, fake_openai.url)
+
+    with pytest.raises(openai.NotFoundError, match="no such model") as caught:
+        await model.ainvoke([HumanMessage("hi")])
+
+    assert caught.value.status_code == 404
+    assert len(fake_openai.requests) == 1
+
+
+async def test_a_retryable_status_is_tried_once_more(settings: Settings, fake_openai: FakeOpenAI) -> None:
+    fake_openai.add_error(503, "busy")
+    model = _model(settings, fake_openai.url)
+
+    answer = await model.ainvoke([HumanMessage("hi")])
+
+    assert answer.content == "echo: hi"
+    assert len(fake_openai.requests) == 2
+
+
+async def test_an_unreachable_model_is_a_connection_error(settings: Settings) -> None:
+    model = _model(settings, f"http://127.0.0.1:{_free_port()}/v1")
+    with pytest.raises(openai.APIConnectionError):
+        await model.ainvoke([HumanMessage("hi")])
+
+
+async def test_what_the_short_way_does_not_cover_goes_through_chatopenai(
+    settings: Settings, fake_openai: FakeOpenAI
+) -> None:
+    model = _model(settings, fake_openai.url).model_copy(update={"include_response_headers": True})
+
+    answer = await model.ainvoke([HumanMessage("with headers")])
+
+    assert isinstance(answer, AIMessage)
+    assert answer.content == "echo: with headers"
+    assert "headers" in answer.response_metadata
