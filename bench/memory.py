@@ -23,7 +23,6 @@ import uuid
 from pathlib import Path
 
 import httpx
-
 from _harness import agenthub, create_agent, redis_available
 
 PAGE = os.sysconf("SC_PAGE_SIZE")

@@ -14,7 +14,6 @@ import statistics
 import time
 
 import httpx
-
 from _harness import agenthub, create_agent, percentile, redis_available
 
 
