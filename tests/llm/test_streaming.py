@@ -59,16 +59,16 @@ async def test_one_pooled_http_client_serves_every_turn(settings: Settings, fake
 
     assert [first["messages"][-1].content, second["messages"][-1].content] == ["echo: first", "echo: second"]
     assert model.stream_client() is client
-    assert not client.is_closed
+    assert not client.closed
     await model.aclose()
-    assert client.is_closed
+    assert client.closed
 
 
 async def test_a_new_event_loop_gets_its_own_client(settings: Settings, fake_openai: FakeOpenAI) -> None:
     model = _model(settings, fake_openai.url)
     await model.ainvoke([HumanMessage("hi")])
     closed = model.stream_client()
-    await closed.aclose()  # as when the loop that made it is gone
+    await closed.close()  # as when the loop that made it is gone
 
     answer = await model.ainvoke([HumanMessage("again")])
 
