@@ -30,12 +30,14 @@ import certifi
 import httpx
 import openai
 import orjson
+from aiohttp.helpers import get_env_proxy_for_url
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun
 from langchain_core.messages import AIMessageChunk, BaseMessage, BaseMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 from langchain_openai import ChatOpenAI
 from langchain_openai.chat_models.base import _handle_openai_api_error, _handle_openai_bad_request
 from pydantic import PrivateAttr
+from yarl import URL
 
 MAX_CONNECTIONS = 1000
 """The openai SDK's own pool limit: a busy host keeps its connections to the model alive."""
@@ -50,6 +52,7 @@ class StreamingChatOpenAI(ChatOpenAI):
 
     _http: tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession] | None = PrivateAttr(default=None)
     _request_headers: dict[str, str] | None = PrivateAttr(default=None)
+    _proxy_for_url: tuple[str, tuple[URL | None, aiohttp.BasicAuth | None]] | None = PrivateAttr(default=None)
 
     def stream_client(self) -> aiohttp.ClientSession:
         """The pooled HTTP session of the running event loop: made on the first call, reused
@@ -62,7 +65,9 @@ class StreamingChatOpenAI(ChatOpenAI):
             self._http = (loop, aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=MAX_CONNECTIONS, ssl=_ssl_context()),
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds),
-                trust_env=True,  # HTTP(S)_PROXY and NO_PROXY, as the openai SDK honours them
+                # Proxy variables are read once per model (see _proxy), not on every request
+                # in a thread as aiohttp's trust_env does.
+                trust_env=False,
                 auto_decompress=True,
             ))
         return self._http[1]
@@ -156,7 +161,10 @@ class StreamingChatOpenAI(ChatOpenAI):
         for attempt in range(retries + 1):
             last = attempt == retries
             try:
-                response = await self.stream_client().post(url, data=body, headers=self._headers())
+                proxy, proxy_auth = self._proxy(url)
+                response = await self.stream_client().post(
+                    url, data=body, headers=self._headers(), proxy=proxy, proxy_auth=proxy_auth
+                )
             except TimeoutError as error:
                 if last:
                     raise openai.APITimeoutError(request=request) from error
@@ -174,6 +182,17 @@ class StreamingChatOpenAI(ChatOpenAI):
                     ))
             await asyncio.sleep(min(RETRY_BASE_DELAY * 2**attempt, RETRY_MAX_DELAY) * (0.75 + random.random() / 4))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _proxy(self, url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """The proxy that HTTP(S)_PROXY and NO_PROXY name for ``url`` (the openai SDK honours
+        them too), looked up once per model."""
+        if self._proxy_for_url is None or self._proxy_for_url[0] != url:
+            try:
+                found = get_env_proxy_for_url(URL(url))
+            except LookupError:
+                found = (None, None)
+            self._proxy_for_url = (url, found)
+        return self._proxy_for_url[1]
 
     def _headers(self) -> dict[str, str]:
         """What the openai SDK would send along (user agent, organisation, project, the
