@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 
-import httpx
+import aiohttp
 from _harness import (
     FAKE_MODEL,
     agenthub,
@@ -35,7 +35,7 @@ from turns import _chat_factory, _process_table
 
 PACKAGES = [
     ("agenthub", "/agenthub/"), ("openai SDK", "/openai/"), ("langchain-openai", "/langchain_openai/"),
-    ("langchain-core", "/langchain_core/"), ("langgraph", "/langgraph/"), ("httpx/httpcore", "/httpcore"),
+    ("langchain-core", "/langchain_core/"), ("langgraph", "/langgraph/"), ("httpx/httpcore", "/httpcore"), ("aiohttp", "/aiohttp/"), ("aiohttp", "/yarl/"), ("aiohttp", "/multidict/"),
     ("httpx/httpcore", "/httpx"), ("pydantic", "/pydantic"), ("redis-py", "/redis/"), ("sqlalchemy", "/sqlalchemy/"),
     ("asyncpg", "/asyncpg/"), ("aiosqlite", "/aiosqlite/"), ("uvicorn/starlette/fastapi", "/uvicorn/"),
     ("uvicorn/starlette/fastapi", "/starlette/"), ("uvicorn/starlette/fastapi", "/fastapi/"),
@@ -132,7 +132,7 @@ def main() -> None:
                      model=FAKE_MODEL if args.model == "fake" else http_model(model_url))
 
         async def warm_and_load(seconds: float) -> int:
-            async with httpx.AsyncClient(timeout=60) as http:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
                 open_chat = _chat_factory(args.transport, server, [agent_id], model_url, http)
                 return await load(open_chat, args.chats, seconds)
 

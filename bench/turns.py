@@ -5,10 +5,13 @@ with a real HTTP model (the scripted streaming server of bench/model_server.py o
                           [--models fake,http] [--transports ws,sse] [--setups ...]
                           [--rounds 1] [--turns 200] [--chats 32,50] [--seconds 6]
 
+The HTTP client (SSE, and the model server alone) is aiohttp, the WebSocket client
+`websockets`: the cheapest at hand, as the client shares the two cores with the server.
 Runs the model server, `agenthub serve` (and `agenthub worker` where needed) as real
 processes and measures, from a client process on the same machine:
 - one streamed turn's latency sequentially (p50, p99): message sent -> answer complete
-  (WebSocket: the final `message` event; SSE: the end of the response);
+  (WebSocket: the final `message` event; SSE: the end of the response); over the
+  WebSocket also when the `received` status came (the message stored and acknowledged);
 - turns per second with N concurrent chats (N connections, each sending its next message
   when the answer to the last one has come), and their latency, for each N of ``--chats``;
 - the CPU time each process spent per turn during the concurrent part (from /proc), which
@@ -33,7 +36,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import httpx
+import aiohttp
 from _harness import (
     FAKE_MODEL,
     Server,
@@ -76,6 +79,7 @@ SETUPS = [
 class Round:
     seq_p50_ms: float
     seq_p99_ms: float
+    received_p50_ms: float | None = None
     rates: dict[int, float] = field(default_factory=dict)
     conc_p50_ms: dict[int, float] = field(default_factory=dict)
     conc_p99_ms: dict[int, float] = field(default_factory=dict)
@@ -92,15 +96,21 @@ class WebSocketChat:
 
     def __init__(self, socket) -> None:  # type: ignore[no-untyped-def]
         self.socket = socket
+        self.received_ms: list[float] = []
 
     @classmethod
     async def open(cls, server: Server, agent_id: str) -> WebSocketChat:
         return cls(await connect(f"{server.ws_url}/ws/agents/{agent_id}", max_size=None, compression=None))
 
     async def turn(self, text: str) -> None:
+        started = time.perf_counter()
+        received = False
         await self.socket.send(json.dumps({"type": "message", "content": text}))
         while True:
             event = json.loads(await self.socket.recv())
+            if event["type"] == "status" and not received:  # "received": the message is stored
+                received = True
+                self.received_ms.append((time.perf_counter() - started) * 1000)
             if event["type"] == "message":
                 return
             if event["type"] == "error":
@@ -113,18 +123,18 @@ class WebSocketChat:
 class SseChat:
     """One chat over ``POST /api/v1/agents/{id}/chat``, each turn one streamed response."""
 
-    def __init__(self, http: httpx.AsyncClient, url: str) -> None:
+    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
         self.http = http
         self.url = url
         self.chat_id: str | None = None
 
     async def turn(self, text: str) -> None:
         body = {"content": text, **({"chat_id": self.chat_id} if self.chat_id else {})}
-        async with self.http.stream("POST", self.url, json=body) as response:
+        async with self.http.post(self.url, json=body) as response:
             response.raise_for_status()
             self.chat_id = response.headers["x-chat-id"]
-            async for line in response.aiter_lines():
-                if line == "event: error":
+            async for line in response.content:
+                if line.startswith(b"event: error"):
                     raise RuntimeError("the agent answered with an error")
 
     async def close(self) -> None:
@@ -134,16 +144,16 @@ class SseChat:
 class ModelChat:
     """Streamed completions straight from the model server, as AgentHub asks for them."""
 
-    def __init__(self, http: httpx.AsyncClient, url: str) -> None:
+    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
         self.http = http
         self.url = url
 
     async def turn(self, text: str) -> None:
         body = {"model": "bench-model", "stream": True, "stream_options": {"include_usage": True},
                 "messages": [{"role": "user", "content": text}]}
-        async with self.http.stream("POST", self.url, json=body) as response:
+        async with self.http.post(self.url, json=body) as response:
             response.raise_for_status()
-            async for _ in response.aiter_lines():
+            async for _ in response.content:
                 pass
 
     async def close(self) -> None:
@@ -153,11 +163,14 @@ class ModelChat:
 ChatFactory = Callable[[int], Awaitable[Chat]]
 
 
-async def sequential(open_chat: ChatFactory, turns: int) -> tuple[float, float]:
+async def sequential(open_chat: ChatFactory, turns: int) -> tuple[float, float, float | None]:
+    """p50 and p99 of a turn, and the p50 of the WebSocket's `received` status."""
     chat = await open_chat(0)
     try:
         for i in range(WARM_TURNS):  # warm up: start the agent, fill caches, open connections
             await chat.turn(f"warm {i}")
+        if isinstance(chat, WebSocketChat):
+            chat.received_ms.clear()
         latencies = []
         for i in range(turns):
             started = time.perf_counter()
@@ -165,7 +178,8 @@ async def sequential(open_chat: ChatFactory, turns: int) -> tuple[float, float]:
             latencies.append((time.perf_counter() - started) * 1000)
     finally:
         await chat.close()
-    return percentile(latencies, 50), percentile(latencies, 99)
+    received = percentile(chat.received_ms, 50) if isinstance(chat, WebSocketChat) and chat.received_ms else None
+    return percentile(latencies, 50), percentile(latencies, 99), received
 
 
 async def concurrent(
@@ -243,7 +257,7 @@ def process_cpu(server: Server | None, model_pid: int) -> dict[str, float]:
 
 
 def _chat_factory(transport: str, server: Server | None, agent_ids: list[str], model_url: str,
-                  http: httpx.AsyncClient) -> ChatFactory:
+                  http: aiohttp.ClientSession) -> ChatFactory:
     async def open_chat(index: int) -> Chat:
         if server is None:
             return ModelChat(http, f"{model_url}/chat/completions")
@@ -257,11 +271,10 @@ def _chat_factory(transport: str, server: Server | None, agent_ids: list[str], m
 async def _round(transport: str, server: Server | None, agent_ids: list[str], model: tuple[str, int],
                  args: argparse.Namespace) -> Round:
     model_url, model_pid = model
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=max(args.chats) + 10)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                     timeout=aiohttp.ClientTimeout(total=60)) as http:
         open_chat = _chat_factory(transport, server, agent_ids, model_url, http)
-        p50, p99 = await sequential(open_chat, args.turns)
-        result = Round(p50, p99)
+        result = Round(*await sequential(open_chat, args.turns))
         for chats in args.chats:
             rate, c50, c99, cpu = await concurrent(
                 open_chat, chats, args.seconds,
@@ -281,6 +294,7 @@ def _summary(label: str, rounds: list[Round], chats: list[int]) -> dict:
         "ranges": {n: (min(r.rates[n] for r in rounds), max(r.rates[n] for r in rounds)) for n in chats},
         "seq_p50": statistics.median(r.seq_p50_ms for r in rounds),
         "seq_p99": statistics.median(r.seq_p99_ms for r in rounds),
+        "received": statistics.median(r.received_p50_ms for r in rounds) if rounds[0].received_p50_ms else None,
     }
 
 
@@ -314,7 +328,7 @@ def run_setup(setup: Setup, model: tuple[str, int], args: argparse.Namespace, db
 
 
 def print_table(results: list[dict], chats: list[int]) -> None:
-    header = ["setup", "sequential p50", "sequential p99"]
+    header = ["setup", "sequential p50", "sequential p99", "`received` p50"]
     for n in chats:
         header += [f"{n} chats: turns/s (range)", f"{n} chats: p50"]
     header.append(f"CPU ms per turn ({chats[-1]} chats)")
@@ -322,7 +336,8 @@ def print_table(results: list[dict], chats: list[int]) -> None:
     print("|" + "---|" * len(header))
     for r in results:
         m: Round = r["median"]
-        cells = [r["label"], f"{r['seq_p50']:.2f} ms", f"{r['seq_p99']:.2f} ms"]
+        received = f"{r['received']:.2f} ms" if r["received"] is not None else "–"
+        cells = [r["label"], f"{r['seq_p50']:.2f} ms", f"{r['seq_p99']:.2f} ms", received]
         for n in chats:
             low, high = r["ranges"][n]
             cells += [f"{m.rates[n]:.0f} ({low:.0f}–{high:.0f})", f"{m.conc_p50_ms[n]:.1f} ms"]
