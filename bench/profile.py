@@ -121,7 +121,7 @@ def main() -> None:
     args = parser.parse_args()
     spy = shutil.which("py-spy") or os.path.join(os.path.dirname(sys.executable), "py-spy")
     if not os.path.exists(spy):
-        sys.exit("py-spy is not installed: pip install py-spy")
+        sys.exit("py-spy is not installed: pip install -e \".[bench]\"")
     redis = args.setup == "runner"
     if redis and not redis_available(args.redis_url):
         sys.exit(f"Redis at {args.redis_url} is not reachable")

@@ -4,6 +4,8 @@ OpenAI-compatible HTTP server."""
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 
 import openai
 import pytest
@@ -121,3 +123,15 @@ async def test_what_the_short_way_does_not_cover_goes_through_chatopenai(
     assert isinstance(answer, AIMessage)
     assert answer.content == "echo: with headers"
     assert "headers" in answer.response_metadata
+
+
+def test_a_host_has_the_model_clients_loaded_before_its_first_turn() -> None:
+    """Importing langchain-openai, the openai SDK and aiohttp takes a second or more; done on
+    the first turn with an HTTP model, it would hold up the event loop and every other chat
+    of the process. Whatever runs turns imports them when it starts."""
+    check = (
+        "import sys, agenthub.runtime.turns; "
+        "print(sorted({'langchain_openai', 'openai', 'aiohttp'} - set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "[]"

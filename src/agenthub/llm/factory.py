@@ -14,6 +14,11 @@ from agenthub.config import Settings
 from agenthub.errors import InvalidInput
 from agenthub.llm.fake import DemoChatModel
 
+# Imported with this module, at a process's start, not on the first turn of an agent with an
+# HTTP model: langchain-openai, the openai SDK and aiohttp take a second or more to import,
+# a second in which the event loop would serve no other chat.
+from agenthub.llm.streaming import StreamingChatOpenAI
+
 Provider = Literal["openai", "openrouter", "ollama", "openai_compatible", "fake"]
 
 OPENROUTER_HOST = "openrouter.ai"
@@ -69,8 +74,6 @@ def build_chat_model(
     url = base_url or DEFAULT_BASE_URLS[provider]
     if provider == "openai_compatible" and not url:
         raise InvalidInput("provider 'openai_compatible' needs settings.base_url", field="settings.base_url")
-    from agenthub.llm.streaming import StreamingChatOpenAI
-
     return StreamingChatOpenAI(
         model=model_id,
         temperature=temperature,
