@@ -93,7 +93,9 @@ class ModelServer:
                 self.requests += 1
                 await self._answer(method, path.split("?", 1)[0].rstrip("/"), raw, writer)
         except (asyncio.IncompleteReadError, ConnectionError):
-            pass
+            pass  # the client closed its connection
+        except asyncio.CancelledError:
+            pass  # the server is stopping: the client's connection closes with it
         finally:
             writer.close()
 
