@@ -26,8 +26,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import certifi
-import httpx
+import httpx2  # the openai SDK's HTTP types, which its errors carry
 import openai
 import orjson
 from aiohttp.helpers import get_env_proxy_for_url
@@ -149,14 +148,14 @@ class StreamingChatOpenAI(ChatOpenAI):
         finally:
             response.release()
 
-    async def _send(self, payload: dict[str, Any]) -> tuple[aiohttp.ClientResponse, httpx.Request]:
+    async def _send(self, payload: dict[str, Any]) -> tuple[aiohttp.ClientResponse, httpx2.Request]:
         """POST the payload; an answer or failure worth retrying is tried again, up to
         ``max_retries`` times, before any of the stream is read. Also returns the request as
         the openai SDK's errors describe it."""
         client = self.root_async_client
         url = str(client.base_url).rstrip("/") + "/chat/completions"
         body = orjson.dumps(payload)
-        request = httpx.Request("POST", url)
+        request = httpx2.Request("POST", url)
         retries = self.max_retries if self.max_retries is not None else 2
         for attempt in range(retries + 1):
             last = attempt == retries
@@ -177,7 +176,7 @@ class StreamingChatOpenAI(ChatOpenAI):
                 error_body = await response.read()
                 response.release()
                 if last or response.status not in RETRY_STATUSES:
-                    raise client._make_status_error_from_response(httpx.Response(
+                    raise client._make_status_error_from_response(httpx2.Response(
                         response.status, headers=dict(response.headers), content=error_body, request=request
                     ))
             await asyncio.sleep(min(RETRY_BASE_DELAY * 2**attempt, RETRY_MAX_DELAY) * (0.75 + random.random() / 4))
@@ -187,6 +186,7 @@ class StreamingChatOpenAI(ChatOpenAI):
         """The proxy that HTTP(S)_PROXY and NO_PROXY name for ``url`` (the openai SDK honours
         them too), looked up once per model."""
         if self._proxy_for_url is None or self._proxy_for_url[0] != url:
+            found: tuple[URL | None, aiohttp.BasicAuth | None]
             try:
                 found = get_env_proxy_for_url(URL(url))
             except LookupError:
@@ -221,8 +221,9 @@ def _discard(session: aiohttp.ClientSession) -> None:
 
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
-    """Certificates as the openai SDK (httpx) checks them: certifi's, made once per process."""
-    return ssl.create_default_context(cafile=certifi.where())
+    """Certificates checked as the openai SDK checks them (the system's store, or
+    SSL_CERT_FILE / SSL_CERT_DIR), loaded once per process."""
+    return httpx2.create_ssl_context()
 
 
 def _data(line: bytes) -> dict[str, Any] | None:
@@ -235,7 +236,7 @@ def _data(line: bytes) -> dict[str, Any] | None:
     return orjson.loads(data)
 
 
-def _checked(event: dict[str, Any], request: httpx.Request) -> dict[str, Any]:
+def _checked(event: dict[str, Any], request: httpx2.Request) -> dict[str, Any]:
     """``event``, unless it is an error the endpoint reported in the middle of the stream
     (as the openai SDK does, it becomes an APIError)."""
     if "error" in event and "choices" not in event:
