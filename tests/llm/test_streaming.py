@@ -3,6 +3,8 @@ OpenAI-compatible HTTP server."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
 import subprocess
 import sys
@@ -135,3 +137,64 @@ def test_a_host_has_the_model_clients_loaded_before_its_first_turn() -> None:
     )
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip() == "[]"
+
+
+class ScriptedStream:
+    """A loopback HTTP server that answers every request with the given SSE events, for what
+    the fake OpenAI server does not script (tool calls, an error in the middle of a stream)."""
+
+    def __init__(self, events: list[dict | str]) -> None:
+        lines = [f"data: {e if isinstance(e, str) else json.dumps(e)}\n\n".encode() for e in events]
+        body = b"".join(lines)
+        self.response = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        self.bodies: list[dict] = []
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+        self.bodies.append(json.loads(await reader.readexactly(length)))
+        writer.write(self.response)
+        await writer.drain()
+        writer.close()
+
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/v1"
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.server.close()
+        await self.server.wait_closed()
+
+
+def _chunk(delta: dict, finish: str | None = None) -> dict:
+    return {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "m",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+
+async def test_streamed_tool_calls_come_through(settings: Settings) -> None:
+    call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": ""}}
+    events: list[dict | str] = [
+        _chunk({"role": "assistant", "content": None, "tool_calls": [call]}),
+        _chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"city": '}}]}),
+        _chunk({"tool_calls": [{"index": 0, "function": {"arguments": '"Paris"}'}}]}),
+        _chunk({}, "tool_calls"),
+        "[DONE]",
+    ]
+    tool = {"type": "function", "function": {"name": "lookup", "description": "Look a city up",
+                                             "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}
+    script = ScriptedStream(events)
+    async with script as url:
+        answer = await _model(settings, url).bind_tools([tool]).ainvoke([HumanMessage("where?")])
+
+    assert answer.tool_calls == [{"name": "lookup", "args": {"city": "Paris"}, "id": "call_1", "type": "tool_call"}]
+    (body,) = script.bodies
+    assert body["tools"][0]["function"]["name"] == "lookup"
+
+
+async def test_an_error_in_the_middle_of_a_stream_is_an_api_error(settings: Settings) -> None:
+    events: list[dict | str] = [_chunk({"role": "assistant", "content": "Hal"}),
+                                {"error": {"message": "the model ran out of memory", "type": "server_error"}}]
+    async with ScriptedStream(events) as url:
+        with pytest.raises(openai.APIError, match="ran out of memory"):
+            await _model(settings, url).ainvoke([HumanMessage("hi")])
