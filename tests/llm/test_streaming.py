@@ -198,3 +198,15 @@ async def test_an_error_in_the_middle_of_a_stream_is_an_api_error(settings: Sett
     async with ScriptedStream(events) as url:
         with pytest.raises(openai.APIError, match="ran out of memory"):
             await _model(settings, url).ainvoke([HumanMessage("hi")])
+
+
+def test_models_for_new_base_urls_share_the_certificates_loaded_once(settings: Settings) -> None:
+    """Loading the certificate store takes tens of milliseconds; per new model it would stall
+    the event loop that builds the model at an agent's first turn."""
+    first = _model(settings, "https://one.example/v1")
+    second = _model(settings, "http://127.0.0.1:9/v1")
+    contexts = {
+        id(model.root_async_client._client._transport._pool._ssl_context)  # type: ignore[attr-defined]
+        for model in (first, second)
+    } | {id(model.root_client._client._transport._pool._ssl_context) for model in (first, second)}  # type: ignore[attr-defined]
+    assert len(contexts) == 1

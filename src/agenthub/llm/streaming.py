@@ -35,7 +35,7 @@ from langchain_core.messages import AIMessageChunk, BaseMessage, BaseMessageChun
 from langchain_core.outputs import ChatGenerationChunk
 from langchain_openai import ChatOpenAI
 from langchain_openai.chat_models.base import _handle_openai_api_error, _handle_openai_bad_request
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, model_validator
 from yarl import URL
 
 MAX_CONNECTIONS = 1000
@@ -52,6 +52,22 @@ class StreamingChatOpenAI(ChatOpenAI):
     _http: tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession] | None = PrivateAttr(default=None)
     _request_headers: dict[str, str] | None = PrivateAttr(default=None)
     _proxy_for_url: tuple[str, tuple[URL | None, aiohttp.BasicAuth | None]] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clients_sharing_certificates(cls, values: Any) -> Any:
+        """ChatOpenAI would build an HTTP client pair of its own for each new base URL, each
+        loading the certificate store (tens of milliseconds, twice, on the event loop that
+        builds the model at an agent's first turn: a stall for every chat of the process).
+        Here they share the process's one SSL context. They serve only what the lean
+        transport leaves to ChatOpenAI; a caller's own clients or proxy are kept."""
+        if not isinstance(values, dict) or any(
+            values.get(name) for name in ("http_client", "http_async_client", "openai_proxy")
+        ):
+            return values
+        context = _ssl_context()
+        return {**values, "http_client": httpx2.Client(verify=context),
+                "http_async_client": _FallbackAsyncClient(verify=context)}
 
     def stream_client(self) -> aiohttp.ClientSession:
         """The pooled HTTP session of the running event loop: made on the first call, reused
@@ -90,7 +106,7 @@ class StreamingChatOpenAI(ChatOpenAI):
             or "response_format" in self.model_kwargs
             or self.include_response_headers
             or self._uses_gateway
-            or self.http_async_client is not None
+            or (self.http_async_client is not None and not isinstance(self.http_async_client, _FallbackAsyncClient))
             or self.openai_proxy
         )
 
@@ -207,6 +223,10 @@ class StreamingChatOpenAI(ChatOpenAI):
                 headers["Authorization"] = f"Bearer {client.api_key}"
             self._request_headers = headers
         return self._request_headers
+
+
+class _FallbackAsyncClient(httpx2.AsyncClient):
+    """The HTTP client that StreamingChatOpenAI gives ChatOpenAI (not a caller's own)."""
 
 
 def _discard(session: aiohttp.ClientSession) -> None:
