@@ -8,11 +8,12 @@ serves many chats, that is time no other chat gets (measured in ``bench/RESULTS.
 
 :class:`StreamingChatOpenAI` keeps everything of ChatOpenAI that decides *what* is sent and
 *what* comes back (the request payload, tools, usage, chunk conversion, error types) and
-only replaces the transport of streamed chat completions: the payload is posted as JSON with
-one pooled aiohttp session per model and event loop (a quarter of httpx's CPU per request,
-measured in the same file), the Server-Sent Events are split and decoded with orjson, and each chunk's dict goes to ChatOpenAI's own chunk conversion.
-What the short way does not cover (the Responses API, structured output, response headers,
-a proxy or an HTTP client of the caller's) goes through ChatOpenAI unchanged.
+only replaces the transport of streamed chat completions: the payload is posted as JSON
+(orjson) with one pooled aiohttp session per model and event loop (a quarter of httpx's CPU
+per streamed request on loopback), the Server-Sent Events are split and decoded with orjson,
+and each chunk's dict goes to ChatOpenAI's own chunk conversion. What the short way does not
+cover (the Responses API, structured output, response headers, a proxy or an HTTP client of
+the caller's) goes through ChatOpenAI unchanged.
 """
 
 from __future__ import annotations
