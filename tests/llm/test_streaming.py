@@ -130,9 +130,10 @@ async def test_what_the_short_way_does_not_cover_goes_through_chatopenai(
 def test_a_host_has_the_model_clients_loaded_before_its_first_turn() -> None:
     """Importing langchain-openai, the openai SDK and aiohttp takes a second or more; done on
     the first turn with an HTTP model, it would hold up the event loop and every other chat
-    of the process. Whatever runs turns imports them when it starts."""
+    of the process. They come with the model factory, which a host's process imports when it
+    starts (through whatever builds its models)."""
     check = (
-        "import sys, agenthub.runtime.turns; "
+        "import sys, agenthub.llm.factory; "
         "print(sorted({'langchain_openai', 'openai', 'aiohttp'} - set(sys.modules)))"
     )
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=True)
