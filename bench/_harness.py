@@ -14,7 +14,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -48,6 +48,7 @@ class Server:
     url: str
     env: dict[str, str]
     process: subprocess.Popen
+    workers: list[subprocess.Popen] = field(default_factory=list)
 
     @property
     def ws_url(self) -> str:
@@ -112,7 +113,7 @@ def agenthub(*, redis_url: str | None, database_url: str | None, workers: int = 
             _wait_ready(url, process)
             if workers:
                 time.sleep(1.0)  # workers register with their first heartbeat
-            yield Server(url, environment, process)
+            yield Server(url, environment, process, extra)
         finally:
             for proc in [process, *extra]:
                 proc.send_signal(signal.SIGTERM)
@@ -136,12 +137,42 @@ def _wait_ready(url: str, process: subprocess.Popen) -> None:
     raise RuntimeError("agenthub serve did not become healthy")
 
 
-def create_agent(server: Server, *, agent_id: str, isolation: str) -> None:
+FAKE_MODEL = {"provider": "fake", "model_id": "demo"}
+
+
+def http_model(base_url: str) -> dict[str, str]:
+    """Agent settings for the scripted model server at ``base_url``."""
+    return {"provider": "openai_compatible", "model_id": "bench-model", "base_url": base_url}
+
+
+def create_agent(server: Server, *, agent_id: str, isolation: str, model: dict[str, str] | None = None) -> None:
     response = httpx.post(f"{server.url}/api/v1/agents", json={
         "id": agent_id, "name": agent_id,
-        "settings": {"provider": "fake", "model_id": "demo", "isolation": isolation},
+        "settings": {**(model or FAKE_MODEL), "isolation": isolation},
     }, timeout=30)
     response.raise_for_status()
+
+
+@contextlib.contextmanager
+def model_server(*, words: int = 12, delay: float = 0.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The scripted OpenAI-compatible server (bench/model_server.py) in its own process:
+    its base URL and the process."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "model_server.py"), "--words", str(words), "--delay", str(delay)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        if not url.startswith("http://"):
+            raise RuntimeError("the model server did not start")
+        yield url, process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -1,5 +1,6 @@
-"""Chat models by provider. Every OpenAI-compatible endpoint goes through langchain-openai;
-``fake`` is the offline demo model."""
+"""Chat models by provider. Every OpenAI-compatible endpoint goes through langchain-openai
+(its ChatOpenAI, with a lean transport for streamed answers: ``llm/streaming.py``); ``fake``
+is the offline demo model."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ from pydantic import SecretStr
 from agenthub.config import Settings
 from agenthub.errors import InvalidInput
 from agenthub.llm.fake import DemoChatModel
+
+# Imported with this module, at a process's start, not on the first turn of an agent with an
+# HTTP model: langchain-openai, the openai SDK and aiohttp take a second or more to import,
+# a second in which the event loop would serve no other chat.
+from agenthub.llm.streaming import StreamingChatOpenAI
 
 Provider = Literal["openai", "openrouter", "ollama", "openai_compatible", "fake"]
 
@@ -82,9 +88,7 @@ def build_chat_model(
     url = base_url or DEFAULT_BASE_URLS[provider]
     if provider == "openai_compatible" and not url:
         raise InvalidInput("provider 'openai_compatible' needs settings.base_url", field="settings.base_url")
-    from langchain_openai import ChatOpenAI
-
-    return ChatOpenAI(
+    return StreamingChatOpenAI(
         model=model_id,
         temperature=temperature,
         base_url=url,

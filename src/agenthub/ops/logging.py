@@ -44,6 +44,9 @@ LIBRARY_FLOORS: dict[str, int] = {
     "httpcore2": logging.WARNING,
     # DEBUG: request options in some releases (the messages sent to the model).
     "openai": logging.WARNING,
+    # The lean model transport's client (llm/streaming.py): DEBUG/INFO name request URLs
+    # (a base_url may carry credentials) and the access log of its server side.
+    "aiohttp": logging.WARNING,
     # DEBUG: every header encoded or decoded over HTTP/2, Authorization included.
     "hpack": logging.INFO,
     "h2": logging.INFO,
