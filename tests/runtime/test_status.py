@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 from agenthub.bus import Bus, keys
+from agenthub.engines.registry import build_engines
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
 from agenthub.runtime.status import StatusStore
@@ -110,9 +111,10 @@ async def test_a_host_that_takes_on_an_agent_whose_start_was_stopped_does_not_re
 ) -> None:
     """What a worker does with a late 'host' order: it hosts, but the stop stays."""
     engine, sessions = await migrated_sessions(sqlite_url)
+    settings = make_settings(database_url=sqlite_url)
     host = build_host(
         host_id=new_host_id("local"), role="local", bus=bus, session_factory=sessions,
-        settings=make_settings(database_url=sqlite_url),
+        settings=settings, engines=build_engines(settings, sessions, bus),
     )
     try:
         await create_agent_row(sessions, AGENT)
