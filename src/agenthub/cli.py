@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Coroutine, Iterator
 from typing import Annotated, Any, NoReturn
@@ -143,7 +144,8 @@ def serve(
         listener = startup.bind_port(host, port)  # a busy port is one line, before anything else
     _require_database_url(settings)
     configure_logging(settings, component="gateway")
-    ready = startup.ready_line(settings, host=host, port=port)
+    command = startup.cli_command(sys.argv[0], search_path=os.environ.get("PATH"), cwd=os.getcwd())
+    ready = startup.ready_line(settings, host=host, port=port, command=command)
 
     def _on_ready() -> None:
         settle_garbage_collector()
