@@ -196,8 +196,8 @@ async def _report_closed(  # type: ignore[no-untyped-def]
         errors.print(f"[red]{escape(_closed_because(closed))}[/red]")
     if chat_id:
         errors.print(
-            f"The message is kept and will be answered; to see the answer and go on, run the chat "
-            f"again with --chat-id {escape(chat_id)} once the server is back."
+            f"The message is kept and will be answered once the server is back; "
+            f"go on with this chat with --chat-id {escape(chat_id)}"
         )
 
 
