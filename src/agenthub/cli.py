@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterator, Sequence
 from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -300,11 +300,11 @@ def agents_list(
     _print_whole_ids(rows)
 
 
-def _print_whole_ids(rows: list[tuple[str, ...]]) -> None:
+def _print_whole_ids(rows: Sequence[tuple[Any, ...]]) -> None:
     """The agents as a table whose ids are never folded nor cut (they are copied into
     other commands): the other columns fold first (down to their header's width), then
     the borders go; a terminal too narrow even for that gets lines longer than it is wide."""
-    id_width = max((len(row[0]) for row in rows), default=2)
+    id_width = max((len(str(row[0])) for row in rows), default=2)
     table = Table(
         Column("id", no_wrap=True, min_width=id_width),
         *(Column(name, overflow="fold", min_width=len(name)) for name in LIST_COLUMNS[1:]),
@@ -318,7 +318,7 @@ def _print_whole_ids(rows: list[tuple[str, ...]]) -> None:
         if least + 2 * len(LIST_COLUMNS) > console.width:  # cells with their padding alone
             out = Console(
                 file=console.file, width=least + 2 * len(LIST_COLUMNS), force_terminal=console.is_terminal,
-                color_system=console.color_system, no_color=console.no_color, soft_wrap=True,
+                no_color=console.no_color, soft_wrap=True,
             )
     out.print(table)
 
