@@ -166,7 +166,6 @@ def create_app(
     )
     install_error_handlers(app)
     install_openapi(app)
-    app.add_middleware(ForeignOriginGuard, allowed=settings.origins)
     if settings.origins:  # pages of other origins may call the API (see channels/origins.py)
         app.add_middleware(
             CORSMiddleware,
@@ -174,6 +173,7 @@ def create_app(
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(ForeignOriginGuard, allowed=settings.origins)  # outside CORS: refuses its preflights
     app.add_middleware(ConnectionLimit, per_client=settings.ws_max_connections_per_client)
     # Outermost: a request for another host name (DNS rebinding) is refused before anything.
     app.add_middleware(HostGuard, allowed=settings.hosts)

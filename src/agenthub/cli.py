@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterator, Sequence
 from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -143,7 +144,8 @@ def serve(
         listener = startup.bind_port(host, port)  # a busy port is one line, before anything else
     _require_database_url(settings)
     configure_logging(settings, component="gateway")
-    ready = startup.ready_line(settings, host=host, port=port)
+    command = startup.cli_command(sys.argv[0], search_path=os.environ.get("PATH"), cwd=os.getcwd())
+    ready = startup.ready_line(settings, host=host, port=port, command=command)
 
     def _on_ready() -> None:
         settle_garbage_collector()
@@ -295,11 +297,30 @@ def agents_list(
         for row in ([] if no_header else [LIST_COLUMNS]) + rows:
             typer.echo("\t".join(_cell(value) for value in row))
         return
-    # Too narrow a terminal folds an id onto a second line rather than cutting it short.
-    table = Table(Column("id", overflow="fold"), "name", "provider", "model", "isolation")
+    _print_whole_ids(rows)
+
+
+def _print_whole_ids(rows: Sequence[tuple[Any, ...]]) -> None:
+    """The agents as a table whose ids are never folded nor cut (they are copied into
+    other commands): the other columns fold first (down to their header's width), then
+    the borders go; a terminal too narrow even for that gets lines longer than it is wide."""
+    id_width = max((len(str(row[0])) for row in rows), default=2)
+    table = Table(
+        Column("id", no_wrap=True, min_width=id_width),
+        *(Column(name, overflow="fold", min_width=len(name)) for name in LIST_COLUMNS[1:]),
+    )
     for row in rows:
         table.add_row(*(escape(str(value)) for value in row))
-    console.print(table)
+    least = id_width + sum(len(name) for name in LIST_COLUMNS[1:])
+    out = console
+    if least + 3 * len(LIST_COLUMNS) + 1 > console.width:  # cells with their borders and padding
+        table.box, table.show_edge, table.padding = None, False, (0, 1)
+        if least + 2 * len(LIST_COLUMNS) > console.width:  # cells with their padding alone
+            out = Console(
+                file=console.file, width=least + 2 * len(LIST_COLUMNS), force_terminal=console.is_terminal,
+                no_color=console.no_color, soft_wrap=True,
+            )
+    out.print(table)
 
 
 @agents_app.command("create", cls=_Command)
@@ -484,6 +505,9 @@ def queues_dead_letters(
 ) -> None:
     """List the queue entries that kept failing (dead letters), or retry them.
 
+    Prints a count line per queue; piped, then one tab-separated line per dead letter:
+    queue, failed at, deliveries, entry, error.
+
     Asks the running server, which holds the bus (in the embedded mode, the only one).
     """
     params = {"queue": queue} if queue else {}
@@ -498,12 +522,12 @@ def queues_dead_letters(
         for group in data["queues"]
         for letter in group["items"]
     ]
-    if not console.is_terminal:
+    for group in data["queues"]:  # on a terminal and piped alike
+        typer.echo(f"{group['queue']}: {group['count']} dead letters")
+    if not console.is_terminal:  # then one tab-separated line per dead letter
         for row in rows:
             typer.echo("\t".join(_cell(value) for value in row))
         return
-    for group in data["queues"]:
-        console.print(f"{escape(group['queue'])}: {group['count']} dead letters")
     if rows:
         table = Table("queue", "failed at", "deliveries", "entry", Column("error", overflow="fold"))
         for row in rows:

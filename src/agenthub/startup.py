@@ -4,7 +4,10 @@ alone, with the error's exit code."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import os
+import shutil
 import socket
 from pathlib import Path
 
@@ -145,14 +148,32 @@ def database_shown_to_people(settings: Settings) -> str:
     return shown_database_url(settings)
 
 
-def ready_line(settings: Settings, *, host: str, port: int) -> str:
-    """What ``serve`` says once it is ready: where to open the docs and chat, which
-    database it uses, how to stop it."""
+def cli_command(script: str, *, search_path: str | None, cwd: str) -> str:
+    """How the user can run this CLI again: ``agenthub`` when that name, looked up on
+    ``search_path`` (``PATH``), is ``script``; else the script's path, relative to ``cwd``
+    when it lies below it (``.venv/bin/agenthub`` for a virtualenv not activated)."""
+    if not Path(script).name.startswith("agenthub"):  # not the console script (python -c, a test)
+        return "agenthub"
+    found = shutil.which("agenthub", path=search_path)
+    with contextlib.suppress(OSError):
+        if found and os.path.samefile(found, script):
+            return "agenthub"
+    absolute = Path(script).absolute()
+    try:
+        return str(absolute.relative_to(Path(cwd).absolute()))
+    except ValueError:
+        return str(absolute)
+
+
+def ready_line(settings: Settings, *, host: str, port: int, command: str = "agenthub") -> str:
+    """What ``serve`` says once it is ready: where to open the docs and chat (``command``
+    is how the user runs the CLI, see :func:`cli_command`), which database it uses, how to
+    stop it."""
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     if ":" in shown_host:
         shown_host = f"[{shown_host}]"
     base = f"http://{shown_host}:{port}"
-    chat = "agenthub chat demo" if settings.demo_agent else "agenthub chat AGENT_ID"
+    chat = f"{command} chat demo" if settings.demo_agent else f"{command} chat AGENT_ID"
     if port != 8001:
         chat += f" --api-url {base}"
     return (

@@ -69,7 +69,7 @@ async def test_reply_reaches_the_socket_on_the_other_gateway(
             response = await on_b.post(f"/api/v1/agents/{agent_id}/chat", json={"content": "over SSE"})
             events = parse_sse(response.text)
             assert [n for n, _ in events][-3:] == ["message", "usage", "done"], events
-            assert not any(n == "status" for n, _ in events)
+            assert [d["message"] for n, d in events if n == "status"] == ["received"]  # no second start
 
             # Still the one runner: B never launched a second one.
             assert (await agent_status(on_b, agent_id))["pid"] == status["pid"]

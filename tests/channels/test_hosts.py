@@ -4,6 +4,7 @@ ALLOWED_HOSTS widens or (``*``) lifts the check."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -79,3 +80,28 @@ async def test_allowed_hosts_names_replace_the_defaults(sqlite_url: str) -> None
         async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
             assert (await client.get("/api/v1/agents", headers={"Host": "hub.internal"})).status_code == 200
             assert_error(await client.get("/api/v1/agents"), 400)  # 127.0.0.1 is not listed
+
+
+async def _raw_get(url: str, head: str) -> tuple[int, dict]:
+    """Send ``GET /api/v1/agents`` with these header lines as they are (httpx sends one Host)."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(f"GET /api/v1/agents HTTP/1.1\r\n{head}Connection: close\r\n\r\n".encode())
+        await writer.drain()
+        raw = await reader.read()  # the server closes after answering
+    finally:
+        writer.close()
+    status_line, _, rest = raw.decode().partition("\r\n")
+    body = rest.partition("\r\n\r\n")[2]
+    return int(status_line.split()[1]), json.loads(body) if body.startswith("{") else {}
+
+
+async def test_a_request_with_two_host_headers_is_refused(sqlite_url: str) -> None:
+    async with running_app(make_settings(database_url=sqlite_url)) as app:
+        port = app.url.rsplit(":", 1)[1]
+        status, body = await _raw_get(app.url, f"Host: 127.0.0.1:{port}\r\nHost: evil.example\r\n")
+        assert status == 400 and body["error"]["code"] == "invalid_host", body
+        assert "more than one Host" in body["error"]["message"]
+        status, _ = await _raw_get(app.url, f"Host: 127.0.0.1:{port}\r\n")
+        assert status == 200

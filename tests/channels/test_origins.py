@@ -65,6 +65,12 @@ async def test_a_websocket_from_another_site_is_refused(sqlite_url: str) -> None
                 "access-control-request-headers": "content-type",
             })
             assert "access-control-allow-origin" not in preflight.headers
+            error = assert_error(preflight, 403, "forbidden")  # said plainly, not 405
+            assert "ALLOWED_ORIGINS" in error["message"]
+            preflight = await client.options("/api/v1/agents", headers={
+                "origin": "https://evil.example", "access-control-request-method": "GET",
+            })
+            assert_error(preflight, 403, "forbidden")
 
             # A bodiless POST needs no preflight: the page could send it; it is refused.
             assert (await client.post("/api/v1/agents/guarded/start")).status_code == 200
@@ -101,3 +107,10 @@ async def test_allowed_origins_may_use_the_websocket_and_the_api(sqlite_url: str
         with pytest.raises(InvalidStatus):
             async with websockets.connect(f"{app.ws_url}/ws/agents/guarded", origin="https://c.example"):
                 pass
+        async with httpx.AsyncClient(base_url=app.url) as client:
+            # A site not listed: its preflight is refused in the JSON shape, not in CORS's plain text.
+            preflight = await client.options("/api/v1/agents/guarded/chat", headers={
+                "origin": "https://c.example", "access-control-request-method": "POST",
+            })
+            assert "access-control-allow-origin" not in preflight.headers
+            assert_error(preflight, 403, "forbidden")

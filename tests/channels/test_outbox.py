@@ -78,7 +78,7 @@ async def setup(bus: Bus, database_url: str) -> AsyncIterator[Setup]:
 
 async def test_an_answer_whose_live_copy_was_lost_reaches_the_waiting_client(setup: Setup) -> None:
     asked = await setup.ask("hello")
-    setup.listener.expect(asked)
+    setup.listener.expect(asked, "chat-1")
     sent = await setup.answer_durably(asked, "hi there")
     got = await setup.listener.get(timeout=10)
     assert got == sent

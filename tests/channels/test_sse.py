@@ -30,7 +30,15 @@ async def test_sse_streams_chunks_then_message_usage_done_and_keeps_the_chat(sql
                 assert response.headers["content-type"].startswith("text/event-stream")
                 first = parse_sse(response.text)
                 assert _names(first) == ["chunk", "chunk", "chunk", "message", "usage", "done"], first
-                assert first[0] == ("status", {"message": "Agent is starting…"})
+                # The ids come first: a client whose stream drops can still find its answer.
+                assert first[0] == ("status", {
+                    "message": "received", "message_id": response.headers["x-message-id"],
+                    "chat_id": response.headers["x-chat-id"],
+                })
+                assert first[1] == ("status", {
+                    "message": "Agent is starting…", "chat_id": response.headers["x-chat-id"],
+                    "reply_to": response.headers["x-message-id"],
+                })
                 assert [d["content"] for n, d in first if n == "chunk"] == ["Alpha", " beta", " gamma"]
                 message = next(d for n, d in first if n == "message")
                 usage = next(d for n, d in first if n == "usage")

@@ -53,6 +53,9 @@ async def test_protocol_chat_per_connection_and_explicit_chat_id(settings) -> No
             assert [e["type"] for e in first[-2:]] == ["chunk", "message"]
             ack = received(first)
             assert ack["message_id"] and ack["chat_id"]
+            # Every status names the chat and, past "received", the message it is about.
+            starting = next(e for e in first if e["type"] == "status" and e["message"] == STARTING)
+            assert (starting["chat_id"], starting["reply_to"]) == (ack["chat_id"], ack["message_id"])
             answer = first[-1]
             assert answer["content"] == 'You said: "hello". That is message 1 of this chat.'
             assert "".join(chunks(first)) == answer["content"]

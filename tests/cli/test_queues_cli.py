@@ -29,7 +29,9 @@ async def test_dead_letters_are_listed_and_retried_from_the_command_line(tmp_pat
 
             listed = await agenthub("queues", "dead-letters", *api, cwd=tmp_path)
             assert listed.returncode == 0, listed
-            [line] = listed.stdout.splitlines()
+            # Piped: the count of each queue, as on a terminal, then a tab-separated line per letter.
+            counts, [line] = _split(listed.stdout)
+            assert counts == ["history_queue: 1 dead letters", "token_usage_queue: 0 dead letters"], listed.stdout
             queue, _failed_at, deliveries, _entry, error = line.split("\t")
             assert (queue, deliveries) == ("history_queue", "1")
             assert "refused: poison" in error
@@ -43,7 +45,8 @@ async def test_dead_letters_are_listed_and_retried_from_the_command_line(tmp_pat
                 lambda: _two(history(client, "demo", chat_id)), what="the retried answer stored"
             )
             assert stored[0] == "poison" and "poison" in stored[1]
-            assert (await agenthub("queues", "dead-letters", *api, cwd=tmp_path)).stdout == ""
+            after = await agenthub("queues", "dead-letters", *api, cwd=tmp_path)
+            assert _split(after.stdout) == (["history_queue: 0 dead letters", "token_usage_queue: 0 dead letters"], [])
 
         missing = await agenthub("queues", "dead-letters", "--queue", "nope", *api, cwd=tmp_path)
         assert missing.returncode != 0 and "404" in missing.text and "No queue named" in missing.text
@@ -63,3 +66,9 @@ def _chat_id(stream: str) -> str:
     from tests.support.sse import parse_sse
 
     return next(data["chat_id"] for name, data in parse_sse(stream) if name == "done")
+
+
+def _split(stdout: str) -> tuple[list[str], list[str]]:
+    """The count lines and the tab-separated lines of ``queues dead-letters`` piped."""
+    lines = stdout.splitlines()
+    return [line for line in lines if "\t" not in line], [line for line in lines if "\t" in line]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from agenthub.startup import cli_command
 from tests.cli.test_cli import agenthub
 from tests.e2e.processes import AGENTHUB, clean_env, serve
 from tests.support.server import free_port
@@ -37,6 +39,12 @@ async def test_the_ready_line_says_where_to_chat_which_database_and_how_to_stop(
     ready = next(line["msg"] for line in lines if line["msg"].startswith("AgentHub is ready"))
     assert f"http://127.0.0.1:{port}/docs" in ready
     assert f"agenthub chat demo --api-url http://127.0.0.1:{port}" in ready
+    # The chat command runs as shown from where serve was started, venv activated or not.
+    program = ready.split("`")[1].split()[0]
+    assert program == "agenthub" and shutil.which("agenthub") or os.access(tmp_path / program, os.X_OK), ready
+    # No copies of a message with colour codes, and alembic's set-up lines stay out.
+    assert not any("color_message" in line for line in lines), served.output()
+    assert not any(line["logger"].startswith("alembic") for line in lines), served.output()
     assert f"SQLite file {(tmp_path / 'data' / 'agenthub.db').resolve()}" in ready
     assert "Ctrl-C" in ready
     assert any(line["msg"] == "request from another site refused" for line in lines)
@@ -67,6 +75,8 @@ def test_on_a_terminal_the_lines_are_for_people(tmp_path: Path) -> None:
     text = seen.decode(errors="replace")
     ready = next(line for line in text.splitlines() if "AgentHub is ready" in line)
     assert not ready.lstrip().startswith("{") and " INFO " in ready, ready
+    assert "color_message" not in text and "\x1b[36m%d" not in text, text
+    assert "Context impl" not in text and "non-transactional DDL" not in text, text
     assert "Press Ctrl-C to stop." in ready
 
 
@@ -91,3 +101,23 @@ async def test_the_port_is_free_again_once_serve_has_stopped(tmp_path: Path) -> 
     with socket.socket() as again:
         again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         again.bind(("127.0.0.1", port))
+
+
+def test_the_chat_command_is_named_as_the_user_can_run_it(tmp_path: Path) -> None:
+    script = tmp_path / "project" / ".venv" / "bin" / "agenthub"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    project, elsewhere = str(tmp_path / "project"), str(tmp_path)
+    # The virtualenv is not activated: its script is named by its path.
+    assert cli_command(str(script), search_path="/usr/bin", cwd=project) == ".venv/bin/agenthub"
+    assert cli_command(str(script), search_path="/usr/bin", cwd=str(tmp_path / "nearby")) == str(script)
+    assert cli_command(str(script), search_path="/usr/bin", cwd=elsewhere) == "project/.venv/bin/agenthub"
+    # Activated (or installed on PATH): the bare name runs this very script.
+    assert cli_command(str(script), search_path=f"/usr/bin:{script.parent}", cwd=project) == "agenthub"
+    # Another agenthub on PATH is not this one.
+    other = tmp_path / "other" / "agenthub"
+    other.parent.mkdir()
+    other.write_text("#!/bin/sh\n")
+    other.chmod(0o755)
+    assert cli_command(str(script), search_path=str(other.parent), cwd=project) == ".venv/bin/agenthub"

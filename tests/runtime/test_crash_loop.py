@@ -37,9 +37,9 @@ def _final(event: dict[str, Any]) -> bool:
     return event["type"] in ("message", "error")
 
 
-async def _send_and_wait_received(socket: Any, content: str) -> None:
+async def _send_and_wait_received(socket: Any, content: str) -> dict[str, Any]:
     await socket.send(json.dumps({"type": "message", "content": content}))
-    await _events_until(socket, lambda e: e["type"] == "status" and e["message"] == "received")
+    return (await _events_until(socket, lambda e: e["type"] == "status" and e["message"] == "received"))[-1]
 
 
 async def _kill_runner_mid_turn(client: httpx.AsyncClient, model: FakeOpenAI, agent_id: str) -> dict[str, Any]:
@@ -66,10 +66,11 @@ async def test_waiting_clients_hear_of_a_restart_and_at_once_of_the_agent_giving
             await start_runner_on(client, "fragile", model.url)
             async with websockets.connect(f"{app.ws_url}/ws/agents/fragile") as socket:
                 # The runner dies mid-answer: the client is told at once, then answered.
-                await _send_and_wait_received(socket, "first")
+                ack = await _send_and_wait_received(socket, "first")
                 await _kill_runner_mid_turn(client, model, "fragile")
                 events = await _events_until(socket, lambda e: e["type"] == "status")
                 assert events[-1]["message"] == RESTARTING_MESSAGE, events
+                assert (events[-1]["chat_id"], events[-1]["reply_to"]) == (ack["chat_id"], ack["message_id"])
                 events = await _events_until(socket, _final, timeout=30)
                 assert events[-1]["type"] == "message", events
                 status = await get_status(client, "fragile")

@@ -22,6 +22,14 @@ def error_event(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message, **extra}
 
 
+def _status(event: dict[str, Any]) -> dict[str, Any]:
+    """A status about a message names its chat, and the message where there is one."""
+    shown = {"message": event.get("message", ""), "chat_id": event.get("chat_id")}
+    if event.get("reply_to"):
+        shown["reply_to"] = event["reply_to"]
+    return shown
+
+
 def for_websocket(event: dict[str, Any]) -> dict[str, Any]:
     """The WebSocket frame for one output event."""
     kind = event.get("type")
@@ -29,7 +37,7 @@ def for_websocket(event: dict[str, Any]) -> dict[str, Any]:
     if kind == "chunk":
         return {"type": "chunk", "content": event.get("content", ""), "chat_id": chat_id}
     if kind == "status":
-        return {"type": "status", "message": event.get("message", ""), "chat_id": chat_id}
+        return {"type": "status", **_status(event)}
     if kind == "message":
         return {
             "type": "message",
@@ -58,7 +66,7 @@ def for_sse(event: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     if kind == "chunk":
         return [("chunk", {"content": event.get("content", "")})]
     if kind == "status":
-        return [("status", {"message": event.get("message", "")})]
+        return [("status", _status(event))]
     if kind == "message":
         return [
             ("message", {

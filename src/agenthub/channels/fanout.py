@@ -28,16 +28,21 @@ class Listener:
         self.agent_id = agent_id
         self.expected: dict[str, float] = {}
         """The messages waited for, and since when (wall clock, as stop announcements say)."""
+        self.chats: dict[str, str] = {}
+        """The chat of each message waited for: what the gateway tells about it names it."""
         self.queue: asyncio.Queue[Payload] = asyncio.Queue()
         self.closed = False
 
-    def expect(self, message_id: str) -> None:
-        """Receive the events answering ``message_id``; call before the message is sent."""
+    def expect(self, message_id: str, chat_id: str) -> None:
+        """Receive the events answering ``message_id`` of ``chat_id``; call before the
+        message is sent."""
         self.expected[message_id] = time.time()
+        self.chats[message_id] = chat_id
         self._router._route(self.agent_id, message_id, self)
 
     def answered(self, message_id: str) -> None:
         self.expected.pop(message_id, None)
+        self.chats.pop(message_id, None)
         self._router._unroute(self.agent_id, message_id, self)
 
     async def get(self, timeout: float | None = None) -> Payload | None:
@@ -187,7 +192,10 @@ def _tell_stopped(feed: _Feed, event: Payload) -> None:
     before = float(event.get("at") or 0)
     for message_id, listener in list(feed.routes.items()):
         if listener.expected.get(message_id, 0.0) <= before:
-            listener.queue.put_nowait({"type": "error", "reply_to": message_id, "code": code, "response": message})
+            listener.queue.put_nowait({
+                "type": "error", "reply_to": message_id, "chat_id": listener.chats.get(message_id),
+                "code": code, "response": message,
+            })
 
 
 def _tell_restarting(feed: _Feed, *, before: float) -> None:
@@ -195,7 +203,10 @@ def _tell_restarting(feed: _Feed, *, before: float) -> None:
     answer gets a status now rather than silence until the successor answers it."""
     for message_id, listener in list(feed.routes.items()):
         if listener.expected.get(message_id, 0.0) <= before:
-            listener.queue.put_nowait({"type": "status", "reply_to": message_id, "message": RESTARTING_MESSAGE})
+            listener.queue.put_nowait({
+                "type": "status", "reply_to": message_id, "chat_id": listener.chats.get(message_id),
+                "message": RESTARTING_MESSAGE,
+            })
 
 
 async def _stop(feed: _Feed) -> None:

@@ -111,7 +111,7 @@ class Gateway:
         that comes before this returns is not lost."""
         message_id = message_id or uuid.uuid4().hex
         chat = request.chat_id or chat_id or uuid.uuid4().hex
-        listener.expect(message_id)
+        listener.expect(message_id, chat)
         try:
             started = await self._supervisor.ensure_running(agent_id)
             await self._record_and_send(org_id, agent_id, chat, message_id, request)

@@ -52,14 +52,28 @@ def _probe(scope: Scope) -> bool:
     return scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and scope.get("path") in OPEN_PATHS
 
 
+DUPLICATE_HOST = "the request has more than one Host header"
+
+
+def _host_headers(scope: Scope) -> int:
+    return sum(1 for name, _ in scope.get("headers", ()) if name.lower() == b"host")
+
+
 class HostGuard:
-    """Refuses (400) requests and WebSockets whose ``Host`` is not allowed."""
+    """Refuses (400) requests and WebSockets whose ``Host`` is not allowed, and any with
+    more than one ``Host`` header (HTTP/1.1 forbids it; a second one could pass a check of
+    the first to what reads the other)."""
 
     def __init__(self, app: ASGIApp, *, allowed: frozenset[str]) -> None:
         self.app = app
         self._allowed = allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and _host_headers(scope) > 1:
+            log.warning("request with several Host headers refused", extra={"path": scope.get("path")})
+            response = JSONResponse({"error": {"code": "invalid_host", "message": DUPLICATE_HOST}}, status_code=400)
+            await refuse(scope, receive, send, response, close_code=1008)
+            return
         if scope["type"] in ("http", "websocket") and "*" not in self._allowed and not _probe(scope):
             host = Headers(scope=scope).get("host")
             if not host_allowed(host, self._allowed):

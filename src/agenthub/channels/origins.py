@@ -38,10 +38,14 @@ class ForeignOriginGuard:
     """Refuses (403) what a browser may send from a page of another site without asking
     first and that does something: a WebSocket (a chat), and a request that changes
     something (a POST without a body, ``/stop``, needs no preflight; the answer the page
-    can't read, but the agent would be stopped). Reads (GET, HEAD, OPTIONS) pass: CORS
-    keeps other sites from reading the answers."""
+    can't read, but the agent would be stopped). Reads (GET, HEAD) pass: CORS keeps other
+    sites from reading the answers. A preflight is refused with a JSON error the browser's
+    console shows. Runs outside the CORS middleware, so it also answers the preflights
+    CORS would refuse in plain text."""
 
     SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+    """Pass, but for a CORS preflight: an ``OPTIONS`` asking whether another site may send
+    a request is answered no (403) here, not by the route (which knows no OPTIONS)."""
 
     def __init__(self, app: ASGIApp, *, allowed: frozenset[str]) -> None:
         self.app = app
@@ -49,7 +53,7 @@ class ForeignOriginGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         changes = scope["type"] == "http" and scope["method"] not in self.SAFE_METHODS
-        if scope["type"] == "websocket" or changes:
+        if scope["type"] == "websocket" or changes or _preflight(scope):
             headers = Headers(scope=scope)
             origin = headers.get("origin")
             if not origin_allowed(origin, host=headers.get("host"), allowed=self._allowed):
@@ -59,6 +63,14 @@ class ForeignOriginGuard:
                 await refuse(scope, receive, send, response, close_code=1008)
                 return
         await self.app(scope, receive, send)
+
+
+def _preflight(scope: Scope) -> bool:
+    """A browser's CORS preflight: ``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``."""
+    if scope["type"] != "http" or scope["method"] != "OPTIONS":
+        return False
+    headers = Headers(scope=scope)
+    return "origin" in headers and "access-control-request-method" in headers
 
 
 async def refuse(

@@ -59,7 +59,7 @@ async def missed(
     answered = {row.reply_to for row in rows if row.role == "assistant"}
     unanswered = [row.message_id for row in rows if row.role == "user" and row.message_id not in answered]
     for message_id in unanswered:
-        listener.expect(message_id)
+        listener.expect(message_id, chat_id)
     replay = Replay()
     for row in rows:
         if row.role == "assistant" and row.position > position:

@@ -1,5 +1,5 @@
-"""HTTP streaming: ``POST /api/v1/agents/{agent_id}/chat`` answers as Server-Sent Events
-``chunk``, ``message``, ``usage``, ``error`` and finally ``done`` (and, unchanged, any other
+"""HTTP streaming: ``POST /api/v1/agents/{agent_id}/chat`` answers as Server-Sent Events: first a
+``status`` ``received`` with the message's ``message_id`` and ``chat_id``, then ``chunk``, ``message``, ``usage``, ``error`` and finally ``done`` (and, unchanged, any other
 event type the agent emits), through sse-starlette. A comment line (``: ping``) goes out
 every ``SSE_KEEPALIVE_INTERVAL`` seconds while the agent thinks, so proxies and clients
 that drop a silent connection keep it through a turn that takes minutes."""
@@ -35,8 +35,11 @@ def _event(name: str, data: dict[str, Any]) -> ServerSentEvent:
 
 async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> AsyncIterator[ServerSentEvent]:
     try:
+        ids = {"message_id": accepted.message_id, "chat_id": accepted.chat_id}
+        yield _event("status", {"message": "received", **ids})  # where to find the answer if the stream drops
         if accepted.agent_started:
-            yield _event("status", {"message": "Agent is starting…"})
+            about = {"chat_id": accepted.chat_id, "reply_to": accepted.message_id}
+            yield _event("status", {"message": "Agent is starting…", **about})
         async for event in gateway.follow(listener, accepted):
             for name, data in events.for_sse(event):
                 if _EVENT_NAME.fullmatch(name):

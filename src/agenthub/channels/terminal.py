@@ -51,6 +51,16 @@ class _Line:
 class _Answer:
     chat_id: str | None = None
     refused: str | None = None  # the server's reason when it did not accept the line
+    streamed: bool = False  # part of the answer is on the screen, its line not ended yet
+
+
+CLOSE_MEANINGS = {
+    1001: "the server is going away",
+    1011: "the server failed",
+    1012: "the server is restarting",
+    1013: "the server is overloaded or a service it needs is down; try again later",
+}
+"""What a close code the server sends means to the person chatting."""
 
 
 def _in_daemon_thread(read: Callable[[], bytes]) -> asyncio.Future[bytes]:
@@ -141,21 +151,22 @@ async def run_terminal_chat(
             message = {"type": "message", "content": line.text}
             if chat_id:
                 message["chat_id"] = chat_id
+            answer = _Answer(chat_id=chat_id)
             try:
                 await socket.send(json.dumps(message))
-                answer = await _receive_answer(socket, console, errors)
+                await _receive_answer(socket, console, errors, answer, announce=chat_id is None)
                 if answer.refused is not None and await _closing(socket):
                     errors.print(f"[red]error: {escape(answer.refused)}[/red]")
                     return 1
             except ConnectionClosed as closed:
-                await _report_closed(socket, closed, errors)
+                if answer.streamed:
+                    console.print()  # the partial answer's line ends; what happened goes below
+                await _report_closed(socket, closed, errors, chat_id=answer.chat_id)
                 return 1
             if answer.refused is not None:
                 errors.print(f"[red]line {number} refused: {escape(answer.refused)}[/red]")
                 refused = True
-            elif chat_id is None and answer.chat_id:
-                chat_id = answer.chat_id
-                console.print(f"[dim](chat {chat_id}: continue it with --chat-id {chat_id})[/dim]")
+            chat_id = chat_id or answer.chat_id
 
 
 async def _closing(socket) -> bool:  # type: ignore[no-untyped-def]
@@ -166,9 +177,12 @@ async def _closing(socket) -> bool:  # type: ignore[no-untyped-def]
     return True
 
 
-async def _report_closed(socket, closed: ConnectionClosed, errors: Console) -> None:  # type: ignore[no-untyped-def]
+async def _report_closed(  # type: ignore[no-untyped-def]
+    socket, closed: ConnectionClosed, errors: Console, *, chat_id: str | None
+) -> None:
     """Say why the server closed the connection: the error it sent before closing (an
-    unknown agent, say), else the close reason or code."""
+    unknown agent, say), else what its close code means; and, once the chat has an id,
+    how to go on with it."""
     said = False
     while True:
         try:
@@ -179,42 +193,64 @@ async def _report_closed(socket, closed: ConnectionClosed, errors: Console) -> N
             errors.print(f"[red]error: {escape(str(event.get('message')))}[/red]")
             said = True
     if not said:
-        why = (closed.rcvd.reason or closed.rcvd.code) if closed.rcvd else "no close frame"
-        errors.print(f"[red]connection closed: {escape(str(why))}[/red]")
+        errors.print(f"[red]{escape(_closed_because(closed))}[/red]")
+    if chat_id:
+        errors.print(
+            f"The message is kept and will be answered once the server is back; "
+            f"go on with this chat with --chat-id {escape(chat_id)}"
+        )
 
 
-async def _receive_answer(socket, console: Console, errors: Console) -> _Answer:  # type: ignore[no-untyped-def]
-    """Print one answer as it streams. An error before the server said "received" means it
-    refused the line; one after it is the agent's turn failing."""
-    answer = _Answer()
+def _closed_because(closed: ConnectionClosed) -> str:
+    if closed.rcvd is None:
+        return "the connection to the server was lost (no close frame)"
+    code, reason = closed.rcvd.code, closed.rcvd.reason
+    meaning = CLOSE_MEANINGS.get(code) or reason or "no reason given"
+    return f"the server closed the connection ({code}: {meaning})"
+
+
+async def _receive_answer(  # type: ignore[no-untyped-def]
+    socket, console: Console, errors: Console, answer: _Answer, *, announce: bool
+) -> None:
+    """Print one answer as it streams, into ``answer`` what is known of it. An error
+    before the server said "received" means it refused the line; one after it is the
+    agent's turn failing. ``announce``: say the chat's id as soon as the server names it."""
     received = False
-    streamed = False
     while True:
         event = json.loads(await socket.recv())
         kind = event.get("type")
         if kind == "status":
-            answer.chat_id = event.get("chat_id") or answer.chat_id
             received = True
-            if event.get("message") != "received":
+            if event.get("message") == "received":
+                if announce and event.get("chat_id") and answer.chat_id is None:
+                    answer.chat_id = str(event["chat_id"])
+                    console.print(f"[dim](chat {escape(answer.chat_id)}: continue it with --chat-id "
+                                  f"{escape(answer.chat_id)})[/dim]")
+            else:
+                if answer.streamed:
+                    console.print()
+                    answer.streamed = False
                 console.print(f"[dim]({escape(str(event.get('message')))})[/dim]")
         elif kind == "chunk":
-            if not streamed:
+            if not answer.streamed:
                 console.print("[bold green]agent>[/bold green] ", end="")
-                streamed = True
+                answer.streamed = True
             console.print(event.get("content", ""), end="", markup=False, highlight=False)
         elif kind == "message":
-            if not streamed:
+            if not answer.streamed:
                 console.print("[bold green]agent>[/bold green] ", end="")
                 console.print(event.get("content", ""), markup=False, highlight=False)
             else:
                 console.print()
+            answer.streamed = False
             answer.chat_id = answer.chat_id or event.get("message_object", {}).get("chat_id")
-            return answer
+            return
         elif kind == "error":
-            if streamed:
+            if answer.streamed:
                 console.print()
+            answer.streamed = False
             if not received:
                 answer.refused = str(event.get("message"))
             else:
                 errors.print(f"[red]error: {escape(str(event.get('message')))}[/red]")
-            return answer
+            return

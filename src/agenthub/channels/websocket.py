@@ -171,7 +171,10 @@ class _Connection:
                     "message_id": accepted.message_id, "chat_id": accepted.chat_id,
                 })
                 if accepted.agent_started:
-                    await self.websocket.send_json({"type": "status", "message": "Agent is starting…"})
+                    await self.websocket.send_json({
+                        "type": "status", "message": "Agent is starting…",
+                        "chat_id": accepted.chat_id, "reply_to": accepted.message_id,
+                    })
                 for event in self.early.pop(message_id, []):
                     await self._relay(event)
 

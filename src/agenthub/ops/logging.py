@@ -25,6 +25,8 @@ from agenthub.config import Settings
 
 _SECRET = re.compile(r"(sk-[A-Za-z0-9_-]{8,}|\b\d{6,}:[A-Za-z0-9_-]{30,}\b|(?i:bearer)\s+[A-Za-z0-9._-]+)")
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "taskName"}
+_DROPPED = frozenset({"color_message"})
+"""Extras left out: uvicorn's copy of its message with terminal colour codes."""
 REDACTED = "[redacted]"
 MIN_SECRET_LENGTH = 5
 """Shorter values are not masked on their own: they would mask ordinary words."""
@@ -58,8 +60,11 @@ LIBRARY_FLOORS: dict[str, int] = {
     "uvicorn.error": logging.INFO,
     # INFO: one line per request, query strings included.
     "uvicorn.access": logging.WARNING,
+    # INFO: "Context impl SQLiteImpl.", "Will assume non-transactional DDL." on every start.
+    "alembic": logging.WARNING,
 }
-"""The lowest level each library logs at: below it, these write data that must stay out."""
+"""The lowest level each library logs at: below it, these write data that must stay out
+(or, for alembic, noise)."""
 
 
 def redact(text: str) -> str:
@@ -119,7 +124,9 @@ class Redactor:
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+    return {
+        k: v for k, v in vars(record).items() if k not in _STANDARD and k not in _DROPPED and not k.startswith("_")
+    }
 
 
 class JsonFormatter(logging.Formatter):
