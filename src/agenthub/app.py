@@ -136,11 +136,12 @@ def create_app(
                 settings=settings,
             )
             await app.state.gateway.start()
-            if settings.embedded:  # what the in-process bus lost when the server last stopped
-                await UnansweredRecovery(
-                    bus=bus, session_factory=sessions, supervisor=supervisor,
-                    window=settings.embedded_recovery_window,
-                ).run()
+            # What the server left unanswered when it last stopped (the in-process bus lost
+            # it; a Redis stream still has it, waiting for its agent to start).
+            await UnansweredRecovery(
+                bus=bus, session_factory=sessions, supervisor=supervisor,
+                window=settings.recovery_window, requeue=settings.embedded,
+            ).run()
             if on_ready is not None:
                 on_ready()
             log.info("agenthub ready", extra={"bus": bus.name, "database": engine.dialect.name})
