@@ -27,6 +27,7 @@ from agenthub.chats import api as chats_api
 from agenthub.config import Settings, mask_url
 from agenthub.db import migrate
 from agenthub.db.engine import create_engine, create_session_factory, session_scope
+from agenthub.db.file_lock import DatabaseFileLock
 from agenthub.engines.registry import EnginesFactory, build_engines
 from agenthub.errors import DatabaseNotMigrated, ServiceUnavailable, is_unavailable
 from agenthub.lifecycle import api as lifecycle_api
@@ -78,13 +79,37 @@ async def prepare_bus(settings: Settings, bus: Bus) -> None:
         ) from error
 
 
+def embedded_database_lock(settings: Settings) -> DatabaseFileLock | None:
+    """The lock an embedded server holds on its SQLite file (see :mod:`agenthub.db.file_lock`);
+    None with Redis, whose servers share one bus and may serve one database together."""
+    return DatabaseFileLock.for_url(settings.effective_database_url) if settings.embedded else None
+
+
 def create_app(
-    settings: Settings, *, on_ready: Callable[[], None] | None = None, engines: EnginesFactory = build_engines
+    settings: Settings,
+    *,
+    on_ready: Callable[[], None] | None = None,
+    engines: EnginesFactory = build_engines,
+    database_lock: DatabaseFileLock | None = None,
 ) -> FastAPI:
     """The app; ``on_ready`` is called once start-up is complete (``agenthub serve`` settles
-    the garbage collector there); ``engines`` makes the engines of the agents it hosts."""
+    the garbage collector there); ``engines`` makes the engines of the agents it hosts;
+    ``database_lock``: the embedded database's lock, taken already (``agenthub serve`` takes
+    it before anything else), else taken at start-up. It is released at shutdown."""
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        lock = database_lock or embedded_database_lock(settings)
+        if lock is not None:
+            lock.acquire()
+        try:
+            async with _serving(app) as served:
+                yield served
+        finally:
+            if lock is not None:
+                lock.release()
+
+    @contextlib.asynccontextmanager
+    async def _serving(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.effective_database_url)
         retention = StreamRetention(settings.stream_retention_seconds, settings.stream_max_length)
         bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix, retention=retention)
@@ -136,11 +161,12 @@ def create_app(
                 settings=settings,
             )
             await app.state.gateway.start()
-            if settings.embedded:  # what the in-process bus lost when the server last stopped
-                await UnansweredRecovery(
-                    bus=bus, session_factory=sessions, supervisor=supervisor,
-                    window=settings.embedded_recovery_window,
-                ).run()
+            # What the server left unanswered when it last stopped (the in-process bus lost
+            # it; a Redis stream still has it, waiting for its agent to start).
+            await UnansweredRecovery(
+                bus=bus, session_factory=sessions, supervisor=supervisor,
+                window=settings.recovery_window, requeue=settings.embedded,
+            ).run()
             if on_ready is not None:
                 on_ready()
             log.info("agenthub ready", extra={"bus": bus.name, "database": engine.dialect.name})

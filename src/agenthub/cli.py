@@ -132,7 +132,7 @@ def serve(
     """
     import uvicorn
 
-    from agenthub.app import create_app, prepare_database
+    from agenthub.app import create_app, embedded_database_lock, prepare_database
     from agenthub.channels.limits import websocket_server_options
     from agenthub.db.engine import create_engine
     from agenthub.ops.logging import configure_logging
@@ -143,6 +143,10 @@ def serve(
     with _failing_in_one_line(settings):
         listener = startup.bind_port(host, port)  # a busy port is one line, before anything else
     _require_database_url(settings)
+    with _failing_in_one_line(settings):  # another embedded server on this SQLite file: one line
+        database_lock = embedded_database_lock(settings)
+        if database_lock is not None:
+            database_lock.acquire()
     configure_logging(settings, component="gateway")
     command = startup.cli_command(sys.argv[0], search_path=os.environ.get("PATH"), cwd=os.getcwd())
     ready = startup.ready_line(settings, host=host, port=port, command=command)
@@ -161,7 +165,7 @@ def serve(
 
     _database_run(_check(), settings)
     config = uvicorn.Config(
-        create_app(settings, on_ready=_on_ready),
+        create_app(settings, on_ready=_on_ready, database_lock=database_lock),
         host=host,
         port=port,
         log_config=None,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agenthub.errors import AgentHubError
@@ -72,10 +72,12 @@ class Settings(BaseSettings):
     stream_max_length: int = Field(
         default=1_000_000, ge=0, description="Entries a bus stream keeps at most (about), read or not; 0 = no limit"
     )
-    embedded_recovery_window: float = Field(
+    recovery_window: float = Field(
         default=86400.0, ge=0,
-        description="Seconds: messages stored this recently and left unanswered when an embedded server "
-        "stopped are answered at its next start; 0 = none",
+        # EMBEDDED_RECOVERY_WINDOW: its name when only the embedded mode recovered.
+        validation_alias=AliasChoices("recovery_window", "embedded_recovery_window"),
+        description="Seconds: messages stored this recently and left unanswered when the server stopped are "
+        "answered after its next start (each taken up once at most); 0 = none",
     )
 
     # Read now under the seed names so deployments can set them; the features that use

@@ -53,3 +53,22 @@ async def test_unanswered_messages_are_those_after_each_chats_last_answer(databa
             assert len(await chats_service.unanswered_since(session, utcnow() - timedelta(days=1), limit=2)) == 2
     finally:
         await engine.dispose()
+
+
+async def test_a_message_taken_up_once_is_not_unanswered_any_more(database_url: str) -> None:
+    engine, sessions = await migrated_sessions(database_url)
+    try:
+        await create_agent_row(sessions, "keeper")
+        async with session_scope(sessions) as session:
+            await chats_service.record_inbound(session, [_inbound("a", "a1"), _inbound("a", "a2")])
+        since = utcnow() - timedelta(days=1)
+        async with session_scope(sessions) as session:
+            assert await chats_service.mark_recovered(session, ["a1"]) == {"a1"}
+        async with session_scope(sessions) as session:
+            # Another start that read both before the first marked a1 gets only a2.
+            assert await chats_service.mark_recovered(session, ["a1", "a2"]) == {"a2"}
+            assert await chats_service.mark_recovered(session, []) == set()
+        async with sessions() as session:
+            assert await chats_service.unanswered_since(session, since, limit=100) == []
+    finally:
+        await engine.dispose()

@@ -1,5 +1,6 @@
-"""The embedded server killed while it owes answers: the in-process bus loses the messages
-it was carrying, the database still has them, and the next start answers them once."""
+"""A server stopped while it owes answers answers them after its next start: embedded (the
+in-process bus lost the messages, the database still has them) and with PostgreSQL +
+Redis (the messages still wait on their agents' input streams)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import connect
 
-from tests.channels.helpers import chat_messages, create_agent, eventually, received, send, turn
+from tests.channels.helpers import agent_status, chat_messages, create_agent, eventually, received, send, turn
 from tests.e2e.processes import clean_env, serve
+from tests.runtime.helpers import migrated_sessions
 from tests.support.fake_openai import FakeOpenAI
 
 SLOW_TEXT = "one two three four five six seven eight nine ten"
@@ -108,3 +110,43 @@ async def test_messages_a_killed_embedded_server_owed_are_answered_once_after_it
 async def _stored(client: httpx.AsyncClient, agent_id: str, chat_id: str, count: int) -> list[dict[str, Any]] | None:
     items = await chat_messages(client, agent_id, chat_id)
     return items if len(items) >= count else None
+
+
+async def test_a_message_a_stopped_production_server_owed_is_answered_after_it_starts_again(
+    tmp_path: Path, postgres_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    """PostgreSQL + Redis, an ``isolation: process`` agent: ``serve`` stopped with Ctrl-C
+    (SIGINT to its process group) while the agent answers. The message stays pending on the
+    agent's input stream; the next start runs the agent again, which answers it, with no
+    client and no ``/start``."""
+    engine, _sessions = await migrated_sessions(postgres_url)
+    await engine.dispose()
+    env = clean_env(
+        DEMO_AGENT="false", DATABASE_URL=postgres_url, REDIS_URL=redis_server_url, REDIS_KEY_PREFIX=redis_prefix,
+        STOP_GRACE_PERIOD="0.5",
+    )
+    with FakeOpenAI() as fake:
+        async with serve(env=env, cwd=tmp_path) as server:
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+                agent_id = await create_agent(
+                    client, provider="openai_compatible", model_id="m", base_url=fake.url, isolation="process",
+                )
+            fake.add_answer(SLOW_TEXT, delay=1.0)
+            async with connect(f"{server.ws_url}/ws/agents/{agent_id}") as socket:
+                await send(socket, "Tell me slowly")
+                seen = await _until(socket, lambda events: any(e["type"] == "chunk" for e in events))
+                chat_id = received(seen)["chat_id"]
+                os.killpg(server.process.pid, signal.SIGINT)
+                await asyncio.to_thread(server.process.wait, 30)
+
+        async with serve(env=env, cwd=tmp_path) as server:
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+                items = await eventually(
+                    lambda: _stored(client, agent_id, chat_id, 2), timeout=60, what="the owed answer stored"
+                )
+                assert [(m["role"], m["content"]) for m in items] == [
+                    ("user", "Tell me slowly"), ("assistant", "echo: Tell me slowly"),
+                ]
+                assert (await agent_status(client, agent_id))["status"] == "running"
+            await server.terminate(timeout=30)
+    assert _asked(fake, "Tell me slowly") == 2

@@ -50,3 +50,5 @@ class ChatMessage(Base):
     channel: Mapped[str] = mapped_column(String(32), default="web")
     platform_user_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When a start took this unanswered user message up again: it is taken up once at most."""

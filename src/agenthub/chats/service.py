@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, func, select
+from sqlalchemy import Insert, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -131,9 +131,9 @@ async def list_messages(
 
 
 async def unanswered_since(session: AsyncSession, since: datetime, *, limit: int) -> list[ChatMessage]:
-    """Users' messages stored at ``since`` or later that nothing answered: each after the
-    last answer of its chat (a message that failed and was followed by answered ones is not
-    among them). In the order of their chats, oldest first."""
+    """Users' messages stored at ``since`` or later that nothing answered and no start took
+    up yet: each after the last answer of its chat (a message that failed and was followed
+    by answered ones is not among them). In the order of their chats, oldest first."""
     answered = ChatMessage.__table__.alias("answered")
     last_answer = (
         select(func.coalesce(func.max(answered.c.position), 0))
@@ -146,11 +146,28 @@ async def unanswered_since(session: AsyncSession, since: datetime, *, limit: int
     )
     query = (
         select(ChatMessage)
-        .where(ChatMessage.role == "user", ChatMessage.created_at >= since, ChatMessage.position > last_answer)
+        .where(
+            ChatMessage.role == "user", ChatMessage.created_at >= since, ChatMessage.recovered_at.is_(None),
+            ChatMessage.position > last_answer,
+        )
         .order_by(ChatMessage.agent_id, ChatMessage.chat_id, ChatMessage.position)
         .limit(limit)
     )
     return list(await session.scalars(query))
+
+
+async def mark_recovered(session: AsyncSession, message_ids: Sequence[str]) -> set[str]:
+    """Record that a start took these messages up; returns those this call marked (another
+    start may have marked some first): only those are to be taken up."""
+    if not message_ids:
+        return set()
+    statement = (
+        update(ChatMessage)
+        .where(ChatMessage.message_id.in_(list(message_ids)), ChatMessage.recovered_at.is_(None))
+        .values(recovered_at=utcnow())
+        .returning(ChatMessage.message_id)
+    )
+    return set((await session.execute(statement)).scalars().all())
 
 
 async def chat_exists(session: AsyncSession, *, org_id: str, agent_id: str, chat_id: str) -> bool:

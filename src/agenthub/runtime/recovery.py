@@ -1,13 +1,20 @@
-"""Answering after a restart what the in-process bus lost.
+"""Answering after a restart the messages the last run of the server left unanswered.
 
-In the embedded mode the agents' input streams live in the server's memory: a message
-stored and acknowledged to its sender, but not answered when the server died (killed,
-crashed, or stopped while the answer took longer than the grace period), is in the
-database and nowhere else. At start-up, before the server takes new messages, each such
-message is put on its agent's input again, in its chat's order, and its agent started:
-it is answered once, like any message. A message whose chat has a later answer (a turn
-that failed and was followed by others) is left as it is, and so is one older than
-``EMBEDDED_RECOVERY_WINDOW`` seconds.
+A message stored and acknowledged to its sender, but not answered when the server stopped
+(killed, crashed, or stopped while the answer took longer than the grace period), is taken
+up at start-up, before the server takes new messages:
+
+- in the embedded mode the agents' input streams lived in the server's memory: the message
+  is in the database and nowhere else, so it is put on its agent's input again, in its
+  chat's order, and its agent started;
+- with Redis the message is still pending on its agent's input stream: nothing is put
+  again, its agent is started (``Supervisor.ensure_running``; with several gateways the
+  agent's lease makes sure one of them runs it) and answers it.
+
+Each message is taken up once at most (``recovered_at`` is set when it is): a turn that
+ended in an error is not stored, and its message would otherwise look unanswered at every
+start. A message whose chat has a later answer (a turn that failed and was followed by
+others) is left as it is, and so is one older than ``RECOVERY_WINDOW`` seconds.
 """
 
 from __future__ import annotations
@@ -21,8 +28,8 @@ from agenthub.bus import Bus, keys
 from agenthub.chats import service as chats_service
 from agenthub.chats.models import ChatMessage
 from agenthub.db.base import utcnow
-from agenthub.db.engine import SessionFactory
-from agenthub.errors import NotFound
+from agenthub.db.engine import SessionFactory, session_scope
+from agenthub.errors import AgentFailed, NotFound
 from agenthub.runtime.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -48,33 +55,43 @@ def envelope(message: ChatMessage) -> dict[str, Any]:
 
 
 class UnansweredRecovery:
+    """``requeue``: put the messages on their agents' inputs again (the embedded mode, whose
+    bus lost them); otherwise only start their agents."""
+
     def __init__(
-        self, *, bus: Bus, session_factory: SessionFactory, supervisor: Supervisor, window: float
+        self, *, bus: Bus, session_factory: SessionFactory, supervisor: Supervisor, window: float, requeue: bool
     ) -> None:
         self._bus = bus
         self._sessions = session_factory
         self._supervisor = supervisor
         self._window = window
+        self._requeue_messages = requeue
 
     async def run(self) -> int:
-        """Put every unanswered message back on its agent's input; returns how many."""
+        """Take up every unanswered message not taken up before; returns how many."""
         if self._window <= 0:
             return 0
         since = utcnow() - timedelta(seconds=self._window)
-        async with self._sessions() as session:
+        async with session_scope(self._sessions) as session:
             messages = await chats_service.unanswered_since(session, since, limit=MAX_RECOVERED)
+            claimed = await chats_service.mark_recovered(session, [m.message_id for m in messages])
         recovered = 0
-        for agent_id, of_agent in _by_agent(messages).items():
-            recovered += await self._requeue(agent_id, of_agent)
+        for agent_id, of_agent in _by_agent([m for m in messages if m.message_id in claimed]).items():
+            recovered += await self._take_up(agent_id, of_agent)
         if recovered:
             log.info("answering messages left unanswered when the server stopped", extra={"count": recovered})
         return recovered
 
-    async def _requeue(self, agent_id: str, messages: Sequence[ChatMessage]) -> int:
+    async def _take_up(self, agent_id: str, messages: Sequence[ChatMessage]) -> int:
         try:
             await self._supervisor.ensure_running(agent_id)
         except NotFound:  # deleted since: its messages will not be answered
             return 0
+        except AgentFailed as error:  # kept failing: it answers once it is started again
+            log.warning("not starting an agent that kept failing: %s", error, extra={"agent_id": agent_id})
+            return 0
+        if not self._requeue_messages:
+            return len(messages)
         batch = self._bus.batch()
         for message in messages:
             batch.add_once(
