@@ -35,14 +35,18 @@ class AgentHubError(Exception):
 
 class InvalidInput(AgentHubError):
     """Input that can't be taken; ``field`` names where (``settings.temperature``), as the
-    ``details`` of a validation error do."""
+    ``details`` of a validation error do, and ``problem`` what is wrong there, without the
+    field's name (the message itself unless given)."""
 
     status_code = 422
     code = "invalid_input"
 
-    def __init__(self, message: str, *, field: str = "body", code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str = "body", code: str | None = None, problem: str | None = None
+    ) -> None:
         super().__init__(message, code=code)
         self.field = field
+        self.problem = problem or message
 
 
 class NotFound(AgentHubError):

@@ -179,7 +179,8 @@ def _validated(schema: type[KindSettings], settings: dict[str, Any]) -> KindSett
         problem = error.errors()[0]
         where = ".".join(str(part) for part in problem["loc"])
         field = f"settings{'.' + where if where else ''}"
-        raise InvalidInput(f"{field}: {plain_problem(problem['msg'])}", field=field) from None
+        said = plain_problem(problem["msg"])
+        raise InvalidInput(f"{field}: {said}", field=field, problem=said) from None
 
 
 def _as_stored_now(schema: type[KindSettings], settings: dict[str, Any]) -> dict[str, Any]:
