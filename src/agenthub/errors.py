@@ -10,6 +10,7 @@ AgentHubError                  500  internal
 │   ├── DatabaseNotMigrated    503  database_not_migrated
 │   └── NotSubscribed          503  unavailable (also a ConnectionError)
 ├── ModelFailed                500  model_failed
+│   └── MissingProviderKey         (llm/factory.py) a provider's own service called without its key
 ├── MissingGroup               500  missing_group (also a LookupError: no such consumer group)
 ├── ConfigurationError             (config.py; also a ValueError) a setting that can't work
 └── StartupError                   (startup.py) a reason not to start, with an exit code
