@@ -3,6 +3,9 @@ operation it made it in, lengths in characters, and text that is not JSON said p
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
+
 import pytest
 
 from tests.agents.helpers import agent_body, assert_error, client_for
@@ -69,3 +72,15 @@ async def test_a_body_that_is_not_utf_8_or_not_json_is_said_to_be_so(sqlite_url:
     assert assert_error(trailing, 400, "bad_request")["message"] == (
         "the body is not valid JSON: trailing comma is not allowed (at line 1, column 13)"
     )
+
+
+async def test_a_retained_id_names_its_times_as_the_api_shows_times(sqlite_url: str) -> None:
+    async with client_for(sqlite_url, deleted_retention_days=7) as (_, client):
+        assert (await client.post("/api/v1/agents", json=agent_body(id="retired"))).status_code == 201
+        assert (await client.delete("/api/v1/agents/retired")).status_code == 204
+        refused = assert_error(await client.post("/api/v1/agents", json=agent_body(id="retired")), 409, "id_retained")
+    when = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+    found = re.search(f"deleted at ({when}); .* taken again after ({when}) ", refused["message"])
+    assert found, refused["message"]
+    deleted, reusable = (datetime.fromisoformat(found.group(n)) for n in (1, 2))
+    assert reusable - deleted == timedelta(days=7)
