@@ -10,6 +10,7 @@ AgentHubError                  500  internal
 │   ├── DatabaseNotMigrated    503  database_not_migrated
 │   └── NotSubscribed          503  unavailable (also a ConnectionError)
 ├── ModelFailed                500  model_failed
+│   └── MissingProviderKey         (llm/factory.py) a provider's own service called without its key
 ├── MissingGroup               500  missing_group (also a LookupError: no such consumer group)
 ├── ConfigurationError             (config.py; also a ValueError) a setting that can't work
 └── StartupError                   (startup.py) a reason not to start, with an exit code
@@ -35,14 +36,18 @@ class AgentHubError(Exception):
 
 class InvalidInput(AgentHubError):
     """Input that can't be taken; ``field`` names where (``settings.temperature``), as the
-    ``details`` of a validation error do."""
+    ``details`` of a validation error do, and ``problem`` what is wrong there, without the
+    field's name (the message itself unless given)."""
 
     status_code = 422
     code = "invalid_input"
 
-    def __init__(self, message: str, *, field: str = "body", code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str = "body", code: str | None = None, problem: str | None = None
+    ) -> None:
         super().__init__(message, code=code)
         self.field = field
+        self.problem = problem or message
 
 
 class NotFound(AgentHubError):

@@ -76,6 +76,21 @@ def parse_json(raw: str | bytes) -> Any:
     return value
 
 
+def not_json(error: json.JSONDecodeError, what: str) -> str:
+    """What a client is told of text that is not JSON (``what``: the body, the frame), in
+    plain words: not valid UTF-8 (the reader gives no position worth showing), empty, or not
+    valid JSON with the reader's reason where it is one a person can follow (``trailing
+    comma is not allowed``; not ``invalid literal, expected 'null'`` for a word) and where
+    the text stops being JSON."""
+    reason = error.msg
+    if "UTF-8" in reason:
+        return f"the {what} is not valid UTF-8"
+    if "empty" in reason:
+        return f"the {what} is empty"
+    said = "" if reason.startswith("invalid literal") else f": {reason}"
+    return f"the {what} is not valid JSON{said} (at line {error.lineno}, column {error.colno})"
+
+
 def _problem(value: Any) -> tuple[str, str] | None:
     """Where (``settings.integrations.0``) and what makes ``value`` unacceptable; None when
     nothing does. Walks without recursion, so a deep value can't exhaust the stack."""

@@ -8,8 +8,8 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
 from agenthub.config import Settings
-from agenthub.errors import InvalidInput
-from agenthub.llm.factory import build_chat_model
+from agenthub.errors import AgentHubError, InvalidInput
+from agenthub.llm.factory import MissingProviderKey, build_chat_model
 from agenthub.llm.fake import DemoChatModel
 from tests.support.fake_openai import FakeOpenAI
 
@@ -103,8 +103,36 @@ def test_openrouter_key_stays_home_for_look_alike_urls(base_url: str) -> None:
 
 
 def test_openrouter_and_ollama_default_base_urls(settings: Settings) -> None:
-    assert _build(settings, "openrouter", None).openai_api_base == "https://openrouter.ai/api/v1"
+    keyed = Settings(_env_file=None, openrouter_api_key="sk-or-test")
+    assert _build(keyed, "openrouter", None).openai_api_base == "https://openrouter.ai/api/v1"
     assert _build(settings, "ollama", None).openai_api_base == "http://127.0.0.1:11434/v1"
+
+
+@pytest.mark.parametrize(
+    ("provider", "base_url", "variable"),
+    [
+        ("openai", None, "OPENAI_API_KEY"),
+        ("openai", "https://api.openai.com/v1", "OPENAI_API_KEY"),
+        ("openrouter", None, "OPENROUTER_API_KEY"),
+        ("openrouter", "https://OpenRouter.ai/api/v1", "OPENROUTER_API_KEY"),
+    ],
+)
+def test_a_provider_without_its_key_is_refused_when_its_own_service_would_be_called(
+    settings: Settings, provider: str, base_url: str | None, variable: str
+) -> None:
+    with pytest.raises(MissingProviderKey, match=f"^{variable} is not set on the server") as refused:
+        build_chat_model(settings, provider=provider, model_id="m", temperature=0, base_url=base_url)
+    assert refused.value.variable == variable
+    assert isinstance(refused.value, AgentHubError)
+
+
+def test_the_client_s_own_default_address_counts_as_the_provider_s(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAI
+) -> None:
+    """The openai client takes OPENAI_BASE_URL when no base_url is given: the key is needed
+    only where that leads to OpenAI itself."""
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.url)
+    assert _build(settings, "openai", None).root_async_client.base_url.host == "127.0.0.1"
 
 
 def test_model_is_configured_to_stream_with_usage(settings: Settings) -> None:

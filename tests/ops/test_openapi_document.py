@@ -80,3 +80,13 @@ async def test_null_in_a_settings_patch_keeps_the_field_as_the_document_allows(s
         document = (await client.get("/openapi.json")).json()
     patch_schema = document["components"]["schemas"]["AgentSettingsPatch"]["properties"]
     assert {"type": "null"} in patch_schema["system_prompt"]["anyOf"]
+
+
+async def test_a_chat_with_an_agent_that_kept_failing_is_documented_as_409(sqlite_url: str) -> None:
+    """What the server answers then is shown in tests/runtime/test_crash_loop.py."""
+    async with client_for(sqlite_url) as (_, client):
+        document = (await client.get("/openapi.json")).json()
+    refused = document["paths"]["/api/v1/agents/{agent_id}/chat"]["post"]["responses"]["409"]
+    assert refused["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
+    assert "agent_failed" in refused["description"]
+    assert document["paths"]["/api/v1/agents"]["post"]["responses"]["409"]["description"] == "It exists already"

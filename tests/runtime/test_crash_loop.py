@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 from typing import Any
 
@@ -120,6 +121,7 @@ async def test_after_its_cool_down_a_message_starts_a_failed_agent_again(
 
             refused = await client.post("/api/v1/agents/cooled/chat", json={"content": "now?"})
             assert refused.status_code == 409 and "messages start it again from" in refused.json()["error"]["message"]
+            assert re.search(r"again from \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.$", refused.json()["error"]["message"])
 
             async def answered_after_cool_down() -> httpx.Response | None:
                 response = await client.post("/api/v1/agents/cooled/chat", json={"content": "now?"})

@@ -13,6 +13,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     RootModel,
     ValidationError,
@@ -21,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.json_schema import JsonDict
-from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+from pydantic_core import CoreSchema, ErrorDetails, InitErrorDetails, PydanticCustomError, core_schema
 from typing_extensions import TypeAliasType
 
 from agenthub.errors import InvalidInput
@@ -72,14 +73,13 @@ it (see :mod:`agenthub.json_input`): no NUL character in any text or key."""
 
 def _visible(value: str) -> str:
     """Refuse a value of spaces and invisible characters only (zero-width spaces, joiners,
-    direction marks: Unicode's format characters), as blank message content is refused."""
+    direction marks: Unicode's format characters), the empty one included: a name, a model
+    id or a message's content must show something."""
     if all(character.isspace() or unicodedata.category(character) == "Cf" for character in value):
         raise ValueError("must not be blank")
     return value
 
 
-# Constraints inside the type, so that a field that may be left out (PATCH) is refused in
-# the same words as a required one (POST).
 _INVISIBLE = (
     "\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u180e\\u200b-\\u200f\\u202a-\\u202e"
     "\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb\\U000110bd\\U000110cd\\U00013430-\\U0001343f"
@@ -88,18 +88,41 @@ _INVISIBLE = (
 """Unicode's format characters (category Cf), as a regular expression class's contents."""
 
 
-class _VisibleSchema:
-    """Says in the JSON schema what :func:`_visible` and :func:`_no_nul` check: no NUL, and
-    at least one character that is neither a space nor invisible."""
+class NoNul:
+    """The mark of a string the database can store on every backend (PostgreSQL rejects
+    NUL): ``Annotated[str, Field(max_length=...), NoNul()]``. Checked after the string's own
+    constraints (``Field`` before the mark), so that a value too long is refused in
+    characters ("String should have at most 200 characters") by POST and PATCH alike."""
 
-    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
-        schema = handler(core_schema)
-        schema["pattern"] = f"^[^\\x00]*[^\\s\\x00{_INVISIBLE}][^\\x00]*$"
-        return schema
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        json_schema = handler(schema)
+        json_schema["pattern"] = NUL_FREE
+        return json_schema
+
+    def check(self, value: str) -> str:
+        return _no_nul(value)
 
 
-Name = Annotated[Text, Field(min_length=1, max_length=200), AfterValidator(_visible), _VisibleSchema()]
-ModelId = Annotated[Text, Field(min_length=1, max_length=128)]
+class Visible(NoNul):
+    """:class:`NoNul`, and something visible (:func:`_visible`): blank, empty and
+    invisible-only values are all refused in the same words, ``must not be blank``."""
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        json_schema = handler(schema)
+        json_schema["pattern"] = f"^[^\\x00]*[^\\s\\x00{_INVISIBLE}][^\\x00]*$"
+        json_schema["minLength"] = 1
+        return json_schema
+
+    def check(self, value: str) -> str:
+        return _visible(_no_nul(value))
+
+
+Name = Annotated[str, Field(max_length=200), Visible()]
+ModelId = Annotated[str, Field(max_length=128), Visible()]
+Prompt = Annotated[str, Field(max_length=100_000), NoNul()]
 
 
 class Integration(BaseModel):
@@ -142,7 +165,7 @@ class LlmSettings(KindSettings):
     """An ``llm`` agent: a model behind a LangGraph graph chosen by ``agent_type``."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_BASE_URL_WHERE_NEEDED)
-    system_prompt: Text = Field(default="", max_length=100_000)
+    system_prompt: Prompt = ""
     provider: Provider
     model_id: ModelId
     temperature: float = Field(default=0.7, ge=0.0, le=2.0, strict=True)  # strict: not `false`, not "0.5"
@@ -253,7 +276,7 @@ class AgentSettingsPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    system_prompt: Text | None = Field(default=None, max_length=100_000)
+    system_prompt: Prompt | None = None
     provider: Provider | None = None
     model_id: ModelId | None = None
     temperature: float | None = Field(default=None, ge=0.0, le=2.0, strict=True)

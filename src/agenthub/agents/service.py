@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.agents.models import Agent
 from agenthub.agents.schemas import AgentCreate, AgentUpdate, KindSettings, mask_settings, settings_schema
-from agenthub.db.base import utcnow
+from agenthub.db.base import iso_seconds, utcnow
 from agenthub.errors import Conflict, InvalidInput, NotFound, plain_problem
 
 DEFAULT_RETENTION = timedelta(days=30)
@@ -43,8 +43,8 @@ async def _free_id(session: AsyncSession, agent_id: str, *, retention: timedelta
     reusable_at = existing.deleted_at + retention
     if utcnow() < reusable_at:
         raise Conflict(
-            f"agent id {agent_id!r} belonged to an agent deleted at {existing.deleted_at.isoformat()}; "
-            f"a deleted agent's id can be taken again after {reusable_at.isoformat()} "
+            f"agent id {agent_id!r} belonged to an agent deleted at {iso_seconds(existing.deleted_at)}; "
+            f"a deleted agent's id can be taken again after {iso_seconds(reusable_at)} "
             "(DELETED_RETENTION_DAYS after its deletion), when its chats are purged",
             code="id_retained",
         )
@@ -179,7 +179,8 @@ def _validated(schema: type[KindSettings], settings: dict[str, Any]) -> KindSett
         problem = error.errors()[0]
         where = ".".join(str(part) for part in problem["loc"])
         field = f"settings{'.' + where if where else ''}"
-        raise InvalidInput(f"{field}: {plain_problem(problem['msg'])}", field=field) from None
+        said = plain_problem(problem["msg"])
+        raise InvalidInput(f"{field}: {said}", field=field, problem=said) from None
 
 
 def _as_stored_now(schema: type[KindSettings], settings: dict[str, Any]) -> dict[str, Any]:

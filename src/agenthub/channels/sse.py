@@ -22,6 +22,7 @@ from agenthub.chats.schemas import ChatRequest
 from agenthub.deps import CallerDep
 from agenthub.gateway_deps import GatewayDep
 from agenthub.json_input import StrictJSONRoute
+from agenthub.ops.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1/agents", tags=["chat"], route_class=StrictJSONRoute)
 
@@ -52,7 +53,11 @@ async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> A
 @router.post(
     "/{agent_id}/chat",
     response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "The answer as events"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "The answer as events"},
+        **error_responses(409, meanings={409: "The agent kept failing and was stopped (`agent_failed`): "
+                                         "start it again, or wait for its cool-down (AGENT_ERROR_COOLDOWN)"}),
+    },
 )
 async def chat(
     agent_id: AgentId, request: ChatRequest, gateway: GatewayDep, caller: CallerDep, http: Request

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import time
@@ -30,8 +31,8 @@ from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.channels.replay import Replay, UnknownMessage
 from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatRequest
 from agenthub.deps import CallerDep
-from agenthub.errors import AgentHubError, ServiceUnavailable, is_unavailable
-from agenthub.json_input import InvalidJSON, parse_json
+from agenthub.errors import AgentHubError, ServiceUnavailable, is_unavailable, plain_problem
+from agenthub.json_input import InvalidJSON, not_json, parse_json
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -189,12 +190,15 @@ def _close_reason(message: str) -> str:
 
 
 def _short(error: Exception) -> str:
+    """Why a frame was refused, in the words REST uses for the same mistake."""
     if isinstance(error, InvalidJSON):  # valid JSON: where in the text it is says nothing
         return error.msg
+    if isinstance(error, json.JSONDecodeError):
+        return not_json(error, "frame")
     if isinstance(error, ValidationError):
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "message"
-        return f"{where}: {first['msg']}"
+        return f"{where}: {plain_problem(first['msg'])}"
     return str(error)
 
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from agenthub.agents.schemas import JsonObject, Text
+from agenthub.agents.schemas import JsonObject, NoNul, Visible
 
 CHAT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
+MAX_CONTENT_LENGTH = 32_000
+"""Characters a message's content may have."""
+Content = Annotated[str, Field(max_length=MAX_CONTENT_LENGTH), Visible()]
+"""A message's text: blank, empty or invisible-only content is refused (``must not be
+blank``), in the same words as a blank agent name."""
 
 
 class ChatMessageRead(BaseModel):
@@ -37,15 +43,8 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    content: Text = Field(min_length=1, max_length=32_000)
+    content: Content
     chat_id: str | None = Field(default=None, pattern=CHAT_ID_PATTERN)
     user_data: JsonObject = Field(default_factory=dict)
     channel: str = Field(default="web", min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
-    platform_user_id: Text | None = Field(default=None, max_length=128)
-
-    @field_validator("content")
-    @classmethod
-    def _not_blank(cls, content: str) -> str:
-        if not content.strip():
-            raise ValueError("must not be blank")
-        return content
+    platform_user_id: Annotated[str, Field(max_length=128), NoNul()] | None = None

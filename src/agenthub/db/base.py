@@ -23,6 +23,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso_seconds(moment: datetime) -> str:
+    """``moment`` in UTC as a message to a person shows it: ISO-8601 to the second, with
+    ``Z`` as the API's own times have (``2026-12-06T03:02:01Z``). A naive one is UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every database. SQLite keeps no zone, so what it
     returns is read back as UTC; without this a value read from SQLite is naive and is

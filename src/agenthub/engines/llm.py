@@ -24,7 +24,7 @@ from agenthub.engines.base import Answer, Engine, HostedAgent, Turn, TurnEvents,
 from agenthub.errors import InvalidInput, ModelFailed
 from agenthub.graphs.registry import build_graphs
 from agenthub.llm.cache import ModelCache
-from agenthub.llm.factory import model_host
+from agenthub.llm.factory import MissingProviderKey, model_host
 
 DEFAULT_AGENT_TYPE = "simple"
 
@@ -90,6 +90,8 @@ class LlmEngine(Engine):
         )
 
     def describe_failure(self, error: BaseException, agent: HostedAgent) -> str | None:
+        if isinstance(error, MissingProviderKey):
+            return error.message
         if isinstance(error, openai.APIConnectionError) and not isinstance(error, openai.APITimeoutError):
             host = model_host(str(agent.settings.get("provider")), agent.settings.get("base_url"))
             return f"The agent's model server at {host} could not be reached."

@@ -11,7 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
 from agenthub.config import Settings
-from agenthub.errors import InvalidInput
+from agenthub.errors import InvalidInput, ModelFailed
 from agenthub.llm.fake import DemoChatModel
 
 # Imported with this module, at a process's start, not on the first turn of an agent with an
@@ -29,6 +29,25 @@ DEFAULT_BASE_URLS: dict[str, str | None] = {
     "openai_compatible": None,
 }
 PLACEHOLDER_KEY = SecretStr("not-set")
+KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "openrouter": "OPENROUTER_API_KEY"}
+"""The platform key of each provider that has one, by its environment variable."""
+OWN_HOSTS = {"openai": "api.openai.com", "openrouter": OPENROUTER_HOST}
+"""The provider's own service, which answers nothing without its key."""
+
+
+class MissingProviderKey(ModelFailed):
+    """An agent's model calls would go to its provider's own service, whose key is not set
+    on the server: refused before any connection is made."""
+
+    code = "missing_provider_key"
+
+    def __init__(self, variable: str, host: str) -> None:
+        super().__init__(
+            f"{variable} is not set on the server, so the agent's model at {host} can't be called. "
+            f"Set it for `agenthub serve` and every `agenthub worker` (then restart them), "
+            "or give the agent another provider."
+        )
+        self.variable = variable
 
 
 def model_host(provider: str, base_url: str | None) -> str:
@@ -88,7 +107,7 @@ def build_chat_model(
     url = base_url or DEFAULT_BASE_URLS[provider]
     if provider == "openai_compatible" and not url:
         raise InvalidInput("provider 'openai_compatible' needs settings.base_url", field="settings.base_url")
-    return StreamingChatOpenAI(
+    model = StreamingChatOpenAI(
         model=model_id,
         temperature=temperature,
         base_url=url,
@@ -98,3 +117,18 @@ def build_chat_model(
         timeout=timeout,
         max_retries=1,
     )
+    _refuse_keyless_call_home(settings, provider, model)  # building a model connects to nothing
+    return model
+
+
+def _refuse_keyless_call_home(settings: Settings, provider: str, model: StreamingChatOpenAI) -> None:
+    """Raise MissingProviderKey when ``model``'s requests would go to its provider's own
+    service (wherever the client took that from: the agent's base_url, or the default) and
+    the provider's key is not set. A keyed proxy or any other server named by base_url is
+    called as it is."""
+    own_host = OWN_HOSTS.get(provider)
+    if own_host is None or model.root_async_client.base_url.host != own_host:
+        return
+    configured = settings.openai_api_key if provider == "openai" else settings.openrouter_api_key
+    if not configured:
+        raise MissingProviderKey(KEY_VARIABLES[provider], own_host)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from json import JSONDecodeError
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agenthub.errors import AgentHubError, InvalidInput, is_unavailable, plain_problem
-from agenthub.json_input import InvalidBody
+from agenthub.json_input import InvalidBody, not_json
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AgentHubError)
     async def _agenthub(_request: Request, error: AgentHubError) -> JSONResponse:
         if isinstance(error, InvalidInput):  # every 422 has details, as validation errors do
-            details = [{"field": error.field, "problem": error.message}]
+            details = [{"field": error.field, "problem": error.problem}]
             return JSONResponse(error_body(error.code, error.message, details=details), status_code=422)
         return JSONResponse(error_body(error.code, error.message), status_code=error.status_code)
 
@@ -38,10 +39,9 @@ def install_error_handlers(app: FastAPI) -> None:
             {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "problem": plain_problem(e["msg"])}
             for e in error.errors()
         ]
-        invalid = [e for e in error.errors() if e["type"] == "json_invalid"]
-        if invalid:
-            reason = str((invalid[0].get("ctx") or {}).get("error") or "").strip()
-            message = f"the body is not valid JSON: {reason}" if reason else "the body is not valid JSON"
+        if any(e["type"] == "json_invalid" for e in error.errors()):
+            cause = error.__cause__  # the reader's own error, with where the text went wrong
+            message = not_json(cause, "body") if isinstance(cause, JSONDecodeError) else "the body is not valid JSON"
             return JSONResponse(error_body("bad_request", message), status_code=400)
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
         return JSONResponse(error_body("invalid_input", summary, details=problems), status_code=422)

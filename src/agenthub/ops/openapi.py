@@ -39,9 +39,11 @@ ERROR_MEANINGS = {
 FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` for a route decorator: these statuses, with the JSON error body."""
-    return {status: {"description": ERROR_MEANINGS[status], "model": ErrorResponse} for status in statuses}
+def error_responses(*statuses: int, meanings: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route decorator: these statuses, with the JSON error body; what
+    each means is :data:`ERROR_MEANINGS`' unless ``meanings`` says it for this route."""
+    said = {**ERROR_MEANINGS, **(meanings or {})}
+    return {status: {"description": said[status], "model": ErrorResponse} for status in statuses}
 
 
 def install_openapi(app: FastAPI) -> None:

@@ -32,6 +32,7 @@ from typing import Any, Literal
 from agenthub.agents import service as agents_service
 from agenthub.bus import Bus, keys
 from agenthub.config import Settings
+from agenthub.db.base import iso_seconds
 from agenthub.db.engine import SessionFactory
 from agenthub.errors import AgentFailed, NotFound
 from agenthub.ops.metrics import Metrics
@@ -133,7 +134,7 @@ class Supervisor:
             f"Start it again (POST /api/v1/agents/{agent_id}/start, or `agenthub agents start {agent_id}`)"
         )
         if cooldown:
-            retry_at = datetime.fromtimestamp(failed_at + cooldown, UTC).isoformat(timespec="seconds")
+            retry_at = iso_seconds(datetime.fromtimestamp(failed_at + cooldown, UTC))
             message += f"; messages start it again from {retry_at}"
         raise AgentFailed(message + ".")
 
