@@ -20,20 +20,14 @@ from tests.channels.helpers import (
     turn,
 )
 from tests.support.fake_openai import FakeOpenAI
-from tests.support.server import make_settings, running_app
+from tests.support.server import make_settings, running_app, settings_on_each_bus
 
 STARTING = "Agent is starting…"
 
 
 @pytest.fixture(params=["memory", "redis"])
 def settings(request: pytest.FixtureRequest, sqlite_url: str):  # type: ignore[no-untyped-def]
-    if request.param == "memory":
-        return make_settings(database_url=sqlite_url)
-    return make_settings(
-        database_url=sqlite_url,
-        redis_url=request.getfixturevalue("redis_server_url"),
-        redis_prefix=request.getfixturevalue("redis_prefix"),
-    )
+    return settings_on_each_bus(request, sqlite_url)
 
 
 def _statuses(events: list[dict]) -> list[str]:

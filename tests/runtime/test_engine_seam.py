@@ -25,7 +25,7 @@ from agenthub.runtime.host import AgentHost, new_host_id
 from agenthub.workers.history import HistorySaverWorker
 from tests.channels.helpers import chat_messages, chunks, turn
 from tests.runtime.helpers import chat, eventually, migrated_sessions
-from tests.support.server import make_settings, running_app
+from tests.support.server import make_settings, running_app, settings_on_each_bus
 
 REVERSER = "reverser"
 PROBE = "probe"
@@ -175,13 +175,7 @@ async def test_a_host_refuses_an_agent_of_a_kind_it_has_no_engine_for(world) -> 
 
 @pytest.fixture(params=["memory", "redis"])
 def app_settings(request: pytest.FixtureRequest, sqlite_url: str) -> Settings:
-    if request.param == "memory":
-        return make_settings(database_url=sqlite_url)
-    return make_settings(
-        database_url=sqlite_url,
-        redis_url=request.getfixturevalue("redis_server_url"),
-        redis_prefix=request.getfixturevalue("redis_prefix"),
-    )
+    return settings_on_each_bus(request, sqlite_url)
 
 
 async def test_its_answers_reach_websocket_and_sse_clients(app_settings: Settings) -> None:

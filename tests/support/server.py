@@ -43,6 +43,18 @@ def make_settings(
     return Settings(_env_file=None, **values)
 
 
+def settings_on_each_bus(request: Any, database_url: str) -> Settings:
+    """Settings for a fixture parametrised ``["memory", "redis"]``: the in-process bus, or
+    Redis with the test's own key prefix."""
+    if request.param == "memory":
+        return make_settings(database_url=database_url)
+    return make_settings(
+        database_url=database_url,
+        redis_url=request.getfixturevalue("redis_server_url"),
+        redis_prefix=request.getfixturevalue("redis_prefix"),
+    )
+
+
 @dataclass
 class RunningApp:
     url: str
