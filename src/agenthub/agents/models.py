@@ -25,4 +25,6 @@ class Agent(TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(32))
     settings: Mapped[dict[str, Any]] = mapped_column(JSON)
     config_version: Mapped[int] = mapped_column(Integer, default=1)
+    owner_user_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    """The member whose personal agent this is (made from the organisation's template)."""
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)

@@ -1,0 +1,2 @@
+"""Organisations, users, sessions, invitations, API keys and agent authorisations: who may
+ask, and for which organisation."""

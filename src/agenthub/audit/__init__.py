@@ -1,0 +1,1 @@
+"""The audit log: every change, who made it, when and from where."""

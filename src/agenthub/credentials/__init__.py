@@ -1,0 +1,1 @@
+"""Secrets that configurations refer to by ``{"credential_id": ...}``, encrypted at rest."""
