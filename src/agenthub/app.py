@@ -14,6 +14,10 @@ from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
 from agenthub import __version__
+from agenthub.accounts import api as accounts_api
+from agenthub.accounts import service as accounts_service
+from agenthub.accounts.authenticate import AccountsAuthenticator
+from agenthub.accounts.tokens import TokenIssuer, signing_key
 from agenthub.agents import api as agents_api
 from agenthub.agents.demo import ensure_demo_agent
 from agenthub.billing import api as billing_api
@@ -85,6 +89,13 @@ def embedded_database_lock(settings: Settings) -> DatabaseFileLock | None:
     return DatabaseFileLock.for_url(settings.effective_database_url) if settings.embedded else None
 
 
+async def _authenticator(settings: Settings, sessions) -> AccountsAuthenticator:  # type: ignore[no-untyped-def]
+    async with session_scope(sessions) as session:
+        key = await signing_key(session, settings.jwt_secret.get_secret_value() if settings.jwt_secret else None)
+    issuer = TokenIssuer(key, lifetime_seconds=settings.access_token_expire_minutes * 60)
+    return AccountsAuthenticator(sessions=sessions, issuer=issuer)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -118,8 +129,13 @@ def create_app(
             await prepare_database(settings, engine)
             await prepare_bus(settings, bus)
             sessions = create_session_factory(engine)
-            if settings.demo_agent:
-                async with session_scope(sessions) as session:
+            app.state.authenticator = await _authenticator(settings, sessions)
+            async with session_scope(sessions) as session:
+                app.state.first_owner_password = await accounts_service.ensure_first_owner(
+                    session, email=settings.admin_email,
+                    password=settings.admin_password.get_secret_value() if settings.admin_password else None,
+                )
+                if settings.demo_agent:
                     await ensure_demo_agent(session)
             metrics = Metrics()
             local_host = build_host(
@@ -203,6 +219,7 @@ def create_app(
     app.add_middleware(ConnectionLimit, per_client=settings.ws_max_connections_per_client)
     # Outermost: a request for another host name (DNS rebinding) is refused before anything.
     app.add_middleware(HostGuard, allowed=settings.hosts)
+    app.include_router(accounts_api.router)
     app.include_router(agents_api.router)
     app.include_router(lifecycle_api.router)
     app.include_router(chats_api.router)

@@ -1,17 +1,24 @@
 """Who is asking: the one request context every route and service takes.
 
-A :class:`Caller` is resolved once per request or WebSocket (``agenthub.deps.CallerDep``)
-from its credentials. Until accounts arrive every caller is the default organisation's,
-with every scope; queries are already scoped by ``caller.org_id``, so accounts fill the
-caller in without touching routes.
+A :class:`Caller` is resolved once per request or WebSocket (``agenthub.deps``) from its
+credentials (``Authorization: Bearer`` with an access token or an API key; the WebSocket
+also takes ``?token=``) by the :class:`Authenticator` the app was built with. Every query
+is scoped by ``caller.org_id``. A route that anybody may reach (a public agent's chat)
+takes an optional caller: None is an anonymous visitor.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Protocol
+
+from starlette.requests import HTTPConnection
+
+from agenthub.errors import Unauthorized
 
 DEFAULT_ORG = "default"
-EVERY_SCOPE = "*"
+ROLE_RANK = {"member": 1, "admin": 2, "owner": 3}
+"""Roles in an organisation, each allowed what the ones below it are."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,12 +26,49 @@ class Caller:
     org_id: str
     user_id: str | None = None
     api_key_id: str | None = None
-    scopes: frozenset[str] = field(default_factory=frozenset)
+    role: str = "member"
+    """The user's role; an API key acts as a ``member`` of its organisation."""
+    agent_ids: frozenset[str] | None = None
+    """The only agents an API key may reach; None: every agent of the organisation."""
 
-    def can(self, scope: str) -> bool:
-        return EVERY_SCOPE in self.scopes or scope in self.scopes
+    def at_least(self, role: str) -> bool:
+        """True when the caller's role is ``role`` or above (``member`` < ``admin`` < ``owner``)."""
+        return ROLE_RANK.get(self.role, 0) >= ROLE_RANK[role]
+
+    def may_reach(self, agent_id: str) -> bool:
+        return self.agent_ids is None or agent_id in self.agent_ids
+
+    @property
+    def is_user(self) -> bool:
+        return self.user_id is not None and self.api_key_id is None
+
+    @property
+    def subject(self) -> str:
+        """Who this is, for rate limits and logs: ``user:<id>`` or ``key:<id>``."""
+        return f"key:{self.api_key_id}" if self.api_key_id else f"user:{self.user_id}"
 
 
-def default_caller() -> Caller:
-    """The caller of a deployment without accounts: the default organisation, every scope."""
-    return Caller(org_id=DEFAULT_ORG, scopes=frozenset({EVERY_SCOPE}))
+class Authenticator(Protocol):
+    """Turns a request's credentials into a caller (built by the app, see
+    ``agenthub.accounts.authenticate``)."""
+
+    async def caller(self, connection: HTTPConnection) -> Caller | None:
+        """The caller, or None when the request carries no credentials at all; raises
+        ``Unauthorized`` for credentials that are not valid (expired, forged, revoked)."""
+        ...
+
+
+def bearer_token(connection: HTTPConnection) -> str | None:
+    """The credentials a request carries: ``Authorization: Bearer <token>``, or, on a
+    WebSocket (whose browser API can't set headers), the ``token`` query parameter."""
+    header = connection.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        raise Unauthorized("the Authorization header must be 'Bearer <access token or API key>'")
+    if connection.scope["type"] == "websocket":
+        token = connection.query_params.get("token")
+        if token:
+            return token
+    return None

@@ -120,6 +120,24 @@ class Settings(BaseSettings):
         description="Seconds a WebSocket may go without sending a complete message while no answer is awaited",
     )
 
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="Key that signs access tokens; unset: one made on first start, kept in the database"
+    )
+    access_token_expire_minutes: float = Field(default=15.0, gt=0, description="Minutes an access token is valid")
+    refresh_token_expire_days: float = Field(default=30.0, gt=0, description="Days a login's refresh token is valid")
+    registration: Literal["open", "closed"] = Field(
+        default="open", description="open: anyone may register a new organisation; closed: only with an invitation"
+    )
+    admin_email: str | None = Field(
+        default=None, description="E-mail of the default organisation's owner, created on first start"
+    )
+    admin_password: SecretStr | None = Field(
+        default=None, description="That owner's password; unset: one is generated and printed once"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Bearer token that may read /metrics besides an owner's or admin's"
+    )
+
     demo_agent: bool = Field(default=True, description="Create the demo agent on first start")
     log_level: LogLevel = Field(default="INFO", description="debug | info | warning | error | critical")
     log_json: Literal["auto"] | bool = Field(

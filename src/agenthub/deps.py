@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from agenthub.bus import Bus
-from agenthub.caller import Caller, default_caller
+from agenthub.caller import Authenticator, Caller
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory, session_scope
+from agenthub.errors import Forbidden, Unauthorized
 
 
 async def _session(connection: HTTPConnection) -> AsyncIterator[AsyncSession]:
@@ -35,10 +36,44 @@ def _settings(connection: HTTPConnection) -> Settings:
     return connection.app.state.settings
 
 
-def _caller(connection: HTTPConnection) -> Caller:
-    """Who is asking, resolved once per request or WebSocket. Until accounts arrive every
-    caller is in the default organisation; they resolve it from the credentials here."""
-    return default_caller()
+def _authenticator(connection: HTTPConnection) -> Authenticator:
+    return connection.app.state.authenticator
+
+
+async def _maybe_caller(connection: HTTPConnection) -> Caller | None:
+    """Who is asking, resolved once per request or WebSocket; None for a request with no
+    credentials at all (an anonymous visitor). Credentials that are not valid: 401."""
+    return await _authenticator(connection).caller(connection)
+
+
+async def _socket_caller(connection: HTTPConnection) -> Caller | Unauthorized | None:
+    """For a WebSocket, which can say why only after it is accepted: the caller, None for
+    an anonymous visitor, or the reason its credentials are refused."""
+    try:
+        return await _maybe_caller(connection)
+    except Unauthorized as refused:
+        return refused
+
+
+async def _caller(caller: Annotated[Caller | None, Depends(_maybe_caller)]) -> Caller:
+    """Who is asking; 401 without credentials."""
+    if caller is None:
+        raise Unauthorized("log in first: send 'Authorization: Bearer <access token or API key>'")
+    return caller
+
+
+async def _admin(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+    """An owner or admin of the organisation (an API key is neither); 403 for anyone else."""
+    if not caller.is_user or not caller.at_least("admin"):
+        raise Forbidden("only an owner or admin of the organisation may do this")
+    return caller
+
+
+async def _user(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+    """A logged-in user, not a program: 403 for an API key."""
+    if not caller.is_user:
+        raise Forbidden("this needs a user's access token, not an API key")
+    return caller
 
 
 # scope="function": the session commits when the route returns, before the response goes
@@ -49,3 +84,9 @@ SessionFactoryDep = Annotated[SessionFactory, Depends(_session_factory)]
 BusDep = Annotated[Bus, Depends(_bus)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 CallerDep = Annotated[Caller, Depends(_caller)]
+"""Any authenticated caller: a user or an API key."""
+MaybeCallerDep = Annotated[Caller | None, Depends(_maybe_caller)]
+"""The caller, or None for an anonymous visitor (a public agent's chat)."""
+SocketCallerDep = Annotated[Caller | Unauthorized | None, Depends(_socket_caller)]
+AdminDep = Annotated[Caller, Depends(_admin)]
+UserDep = Annotated[Caller, Depends(_user)]

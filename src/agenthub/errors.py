@@ -3,6 +3,10 @@ every error a client can see maps to one HTTP status here.
 
 AgentHubError                  500  internal
 ├── InvalidInput               422  invalid_input
+├── Unauthorized               401  unauthorized (no, or no valid, credentials)
+├── Forbidden                  403  forbidden
+├── BudgetExceeded             402  budget_exceeded
+├── RateLimited                429  rate_limited (with Retry-After)
 ├── NotFound                   404  not_found
 ├── Conflict                   409  conflict   (id_retained: a deleted agent's id, kept)
 │   └── AgentFailed            409  agent_failed
@@ -48,6 +52,38 @@ class InvalidInput(AgentHubError):
         super().__init__(message, code=code)
         self.field = field
         self.problem = problem or message
+
+
+class Unauthorized(AgentHubError):
+    """No credentials, or none that are valid now (expired, forged, revoked)."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(AgentHubError):
+    """Known caller, not allowed: a role too low, an agent that is not theirs to reach."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class BudgetExceeded(AgentHubError):
+    """A budget is spent: the turn is refused before the model is called."""
+
+    status_code = 402
+    code = "budget_exceeded"
+
+
+class RateLimited(AgentHubError):
+    """Too many requests; ``retry_after`` is how many seconds to wait."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
 
 
 class NotFound(AgentHubError):

@@ -9,11 +9,17 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import uvicorn
 
 from agenthub.app import create_app
 from agenthub.channels.limits import websocket_server_options
 from agenthub.config import Settings
+
+
+OWNER_EMAIL = "owner@example.com"
+OWNER_PASSWORD = "owner-password-1"
+"""The default organisation's owner in every test server (``ADMIN_EMAIL``/``ADMIN_PASSWORD``)."""
 
 
 def free_port() -> int:
@@ -38,6 +44,8 @@ def make_settings(
         "stop_grace_period": 2.0,
         "turn_timeout": 20.0,
         "log_json": False,
+        "admin_email": OWNER_EMAIL,
+        "admin_password": OWNER_PASSWORD,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -61,6 +69,25 @@ class RunningApp:
     ws_url: str
     app: Any
     settings: Settings
+    token: str = ""
+    """An access token of the default organisation's owner."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """``Authorization`` of the default organisation's owner."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def ws(self, path: str) -> str:
+        """The WebSocket URL of ``path`` (``/ws/agents/x?chat_id=c``), as the owner (``token=``)."""
+        return f"{self.ws_url}{path}{'&' if '?' in path else '?'}token={self.token}"
+
+
+async def log_in(url: str, email: str = OWNER_EMAIL, password: str = OWNER_PASSWORD) -> str:
+    """An access token for this account on the server at ``url``."""
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+        response.raise_for_status()
+        return str(response.json()["access_token"])
 
 
 @asynccontextmanager
@@ -80,7 +107,10 @@ async def running_app(settings: Settings, **app_options: Any) -> AsyncIterator[R
             raise RuntimeError("the server stopped during start-up")
         await asyncio.sleep(0.02)
     try:
-        yield RunningApp(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", app, settings)
+        running = RunningApp(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", app, settings)
+        if settings.admin_email == OWNER_EMAIL:
+            running.token = await log_in(running.url)
+        yield running
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 30)

@@ -96,3 +96,14 @@ class AgentAuthorization(Base):
     channel: Mapped[str] = mapped_column(String(32))
     platform_user_id: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PlatformSecret(Base):
+    """A secret the install makes for itself on first start and all its processes share:
+    ``jwt_signing_key`` (unless ``JWT_SECRET`` is set)."""
+
+    __tablename__ = "platform_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -30,8 +30,8 @@ from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.channels.replay import Replay, UnknownMessage
 from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatRequest
-from agenthub.deps import CallerDep
-from agenthub.errors import AgentHubError, ServiceUnavailable, is_unavailable, plain_problem
+from agenthub.deps import SocketCallerDep
+from agenthub.errors import AgentHubError, ServiceUnavailable, Unauthorized, is_unavailable, plain_problem
 from agenthub.json_input import InvalidJSON, not_json, parse_json
 
 router = APIRouter()
@@ -42,6 +42,7 @@ NOT_FOUND_CLOSE = 4404
 """Close code for an unknown agent, or an ``after`` its chat doesn't have."""
 BAD_QUERY_CLOSE = 4400
 IDLE_CLOSE = 4408
+UNAUTHORIZED_CLOSE = 4401
 """Close code for an idle connection (as HTTP's 408 Request Timeout)."""
 
 
@@ -204,11 +205,17 @@ def _short(error: Exception) -> str:
 
 @router.websocket("/ws/agents/{agent_id}")
 async def agent_socket(
-    websocket: WebSocket, agent_id: str, caller: CallerDep, chat_id: str | None = None, after: str | None = None
+    websocket: WebSocket, agent_id: str, credentials: SocketCallerDep, chat_id: str | None = None,
+    after: str | None = None,
 ) -> None:
     gateway: Gateway = websocket.app.state.gateway
     settings = websocket.app.state.settings
     await websocket.accept()  # pages of other sites were refused before (channels/origins.py)
+    if not isinstance(credentials, Caller):
+        refused = credentials or Unauthorized("log in first: send a bearer token, or ?token=")
+        await _refuse(websocket, UNAUTHORIZED_CLOSE, events.error_event(refused.code, refused.message))
+        return
+    caller = credentials
     problem = _query_problem(chat_id, after)
     if problem:
         await _refuse(websocket, BAD_QUERY_CLOSE, events.error_event("invalid_input", problem))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agenthub.agents.schemas import JsonObject, NoNul, Visible
+from agenthub.fields import JsonObject, NoNul, Visible
 
 CHAT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
 MAX_CONTENT_LENGTH = 32_000

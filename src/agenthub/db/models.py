@@ -1,6 +1,14 @@
 """Every table, imported in one place for Alembic's autogenerate and metadata checks."""
 
-from agenthub.accounts.models import AgentAuthorization, ApiKey, AuthSession, Invitation, Organization, User
+from agenthub.accounts.models import (
+    AgentAuthorization,
+    ApiKey,
+    AuthSession,
+    Invitation,
+    Organization,
+    PlatformSecret,
+    User,
+)
 from agenthub.agents.models import Agent
 from agenthub.audit.models import AuditRecord
 from agenthub.billing.models import Budget, DailyUsage, TokenUsageLog
@@ -10,5 +18,5 @@ from agenthub.db.base import Base
 
 __all__ = [
     "Agent", "AgentAuthorization", "ApiKey", "AuditRecord", "AuthSession", "Base", "Budget", "Chat", "ChatMessage",
-    "Credential", "DailyUsage", "Invitation", "Organization", "TokenUsageLog", "User",
+    "Credential", "DailyUsage", "Invitation", "Organization", "PlatformSecret", "TokenUsageLog", "User",
 ]

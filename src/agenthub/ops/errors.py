@@ -11,7 +11,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agenthub.errors import AgentHubError, InvalidInput, is_unavailable, plain_problem
+from agenthub.errors import (
+    AgentHubError,
+    InvalidInput,
+    RateLimited,
+    Unauthorized,
+    is_unavailable,
+    plain_problem,
+)
 from agenthub.json_input import InvalidBody, not_json
 
 log = logging.getLogger(__name__)
@@ -31,7 +38,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(error, InvalidInput):  # every 422 has details, as validation errors do
             details = [{"field": error.field, "problem": error.problem}]
             return JSONResponse(error_body(error.code, error.message, details=details), status_code=422)
-        return JSONResponse(error_body(error.code, error.message), status_code=error.status_code)
+        headers: dict[str, str] = {}
+        if isinstance(error, RateLimited):
+            headers["Retry-After"] = str(error.retry_after)
+        elif isinstance(error, Unauthorized):
+            headers["WWW-Authenticate"] = "Bearer"
+        return JSONResponse(error_body(error.code, error.message), status_code=error.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -10,7 +10,10 @@ described without a line of their own:
 - one with a path parameter: 404 (no such agent, chat, ...);
 - one with a JSON body: 400 (not valid JSON), 413 (larger than the limit), 415 (not JSON);
 - one that changes something (not GET, HEAD, OPTIONS): 403 (sent by a page of another site
-  whose origin is not allowed; see :mod:`agenthub.channels.origins`).
+  whose origin is not allowed; see :mod:`agenthub.channels.origins`);
+- any operation under ``/api/`` needs a bearer token (an access token or an API key): 401
+  without one, 429 over the rate limit; a route anybody may call says so with
+  ``openapi_extra=PUBLIC`` (it still answers 429).
 
 A route declares what only it can answer (409 on a create) in its decorator's
 ``responses``, with :func:`error_responses`.
@@ -26,14 +29,20 @@ from fastapi.openapi.utils import get_openapi
 from agenthub.ops.schemas import ErrorResponse
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+BEARER = "bearer"
+PUBLIC: dict[str, Any] = {"security": []}
+"""``openapi_extra`` of a route that needs no credentials."""
 ERROR_MEANINGS = {
     400: "The body is not valid JSON",
+    401: "No credentials, or none that are valid now (expired, forged, revoked)",
+    402: "A budget is spent (`budget_exceeded`): nothing was sent to the model",
     403: "Sent by a page of another site, whose origin is not allowed",
     404: "Not found (or another organisation's)",
     409: "It exists already",
     413: "The body is larger than the server takes",
     415: "The body is not JSON (or is sent compressed)",
     422: "A value was refused; `details` names each field",
+    429: "Too many requests: wait the seconds `Retry-After` says",
     503: "The database or the bus is unreachable; try again",
 }
 FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
@@ -66,8 +75,14 @@ def complete_errors(document: dict[str, Any]) -> None:
     error_schema = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(error_schema.pop("$defs", {}))
     components["ErrorResponse"] = error_schema
+    document["components"].setdefault("securitySchemes", {})[BEARER] = {
+        "type": "http", "scheme": "bearer",
+        "description": "An access token (`POST /api/v1/auth/login`) or an API key (`POST /api/v1/api-keys`)",
+    }
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
+            if path.startswith("/api/") and "security" not in operation:
+                operation["security"] = [{BEARER: []}]
             responses = operation.setdefault("responses", {})
             for status in _errors_of(path, method, operation):
                 responses[str(status)] = {
@@ -83,7 +98,9 @@ def _errors_of(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     body = "application/json" in operation.get("requestBody", {}).get("content", {})
     statuses: set[int] = set()
     if path.startswith("/api/"):
-        statuses.add(503)
+        statuses.update((503, 429))
+        if operation.get("security"):
+            statuses.add(401)
     if parameters or body or "422" in operation.get("responses", {}):
         statuses.add(422)
     if any(parameter.get("in") == "path" for parameter in parameters):

@@ -33,6 +33,13 @@ def upgrade() -> None:
     )
     op.execute("INSERT INTO organizations (id, name, created_at) VALUES ('default', 'Default', CURRENT_TIMESTAMP)")
     op.create_table(
+        'platform_secrets',
+        sa.Column('name', sa.String(64), nullable=False),
+        sa.Column('value', sa.String(200), nullable=False),
+        _when('created_at'),
+        sa.PrimaryKeyConstraint('name', name=op.f('pk_platform_secrets')),
+    )
+    op.create_table(
         'users',
         sa.Column('id', sa.String(64), nullable=False),
         sa.Column('email', sa.String(320), nullable=False),
@@ -191,5 +198,5 @@ def downgrade() -> None:
     op.execute("ALTER TABLE token_usage_logs DROP COLUMN api_key_id")
     op.execute("ALTER TABLE token_usage_logs DROP COLUMN user_id")
     for table in ('audit_log', 'daily_usage', 'budgets', 'credentials', 'agent_authorizations', 'api_keys',
-                  'invitations', 'auth_sessions', 'users', 'organizations'):
+                  'invitations', 'auth_sessions', 'users', 'platform_secrets', 'organizations'):
         op.drop_table(table)

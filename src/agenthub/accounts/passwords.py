@@ -1,0 +1,33 @@
+"""Passwords, hashed with Argon2id (argon2-cffi's defaults, RFC 9106's second choice).
+Hashing takes tens of milliseconds on purpose: it runs in a thread, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_LENGTH = 8
+
+_hasher = PasswordHasher()
+"""Stateless parameters only (no registry): safe to share, as argon2-cffi documents."""
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    def _verify() -> bool:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(_verify)
+
+
+DUMMY_HASH = _hasher.hash("not a password anyone has")
+"""Verified against when no user has the e-mail, so a login takes as long either way and
+doesn't tell which e-mails have accounts."""
