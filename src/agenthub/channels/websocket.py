@@ -8,6 +8,12 @@ event type the agent emits, unchanged. Without a ``chat_id`` one connection is o
 answers and errors of that chat after the named message (see :mod:`agenthub.channels.replay`).
 A connection that sends no complete message for ``WS_IDLE_TIMEOUT`` seconds while no
 answer is awaited is closed with 4408.
+
+Who may connect is the agent's ``settings.access`` (see :mod:`agenthub.access.rules`),
+checked once, when the socket opens: a refusal is an ``error`` event, then a close with
+4401 (credentials not valid, or none for an agent that is not public), 4403 (``forbidden``:
+not authorised) or 4404 (not found). The messages are from the caller, whatever
+``channel`` or ``user_data`` they carry.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from agenthub.caller import Caller
+from agenthub.access.rules import Reach, web_sender
 from agenthub.channels import events
 from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
@@ -42,8 +48,12 @@ NOT_FOUND_CLOSE = 4404
 """Close code for an unknown agent, or an ``after`` its chat doesn't have."""
 BAD_QUERY_CLOSE = 4400
 IDLE_CLOSE = 4408
-UNAUTHORIZED_CLOSE = 4401
 """Close code for an idle connection (as HTTP's 408 Request Timeout)."""
+UNAUTHORIZED_CLOSE = 4401
+"""Close code for credentials that are not valid, or none for an agent that is not public."""
+FORBIDDEN_CLOSE = 4403
+"""Close code for an ``authorized`` agent the caller is not authorised for."""
+REFUSED_CLOSE = {401: UNAUTHORIZED_CLOSE, 403: FORBIDDEN_CLOSE, 404: NOT_FOUND_CLOSE}
 
 
 class _Connection:
@@ -53,13 +63,13 @@ class _Connection:
         gateway: Gateway,
         agent_id: str,
         listener: Listener,
-        caller: Caller,
+        reach: Reach,
         *,
         chat_id: str | None = None,
         idle_timeout: float,
     ) -> None:
         self.websocket = websocket
-        self.caller = caller
+        self.reach = reach
         self.gateway = gateway
         self.agent_id = agent_id
         self.listener = listener
@@ -145,8 +155,8 @@ class _Connection:
             self.early[message_id] = []
             try:
                 accepted = await self.gateway.accept(
-                    org_id=self.caller.org_id, agent_id=self.agent_id, request=request,
-                    listener=self.listener, chat_id=self.chat_id, message_id=message_id,
+                    reach=self.reach, request=request, listener=self.listener, chat_id=self.chat_id,
+                    message_id=message_id,
                 )
             except AgentHubError as error:
                 self.early.pop(message_id, None)
@@ -211,28 +221,30 @@ async def agent_socket(
     gateway: Gateway = websocket.app.state.gateway
     settings = websocket.app.state.settings
     await websocket.accept()  # pages of other sites were refused before (channels/origins.py)
-    if not isinstance(credentials, Caller):
-        refused = credentials or Unauthorized("log in first: send a bearer token, or ?token=")
-        await _refuse(websocket, UNAUTHORIZED_CLOSE, events.error_event(refused.code, refused.message))
+    if isinstance(credentials, Unauthorized):  # credentials sent, but not valid
+        await _refuse(websocket, UNAUTHORIZED_CLOSE, events.error_event(credentials.code, credentials.message))
         return
-    caller = credentials
     problem = _query_problem(chat_id, after)
     if problem:
         await _refuse(websocket, BAD_QUERY_CLOSE, events.error_event("invalid_input", problem))
         return
+    sender = web_sender(credentials, websocket.client.host if websocket.client else None)
     try:
-        await gateway.check_agent(org_id=caller.org_id, agent_id=agent_id)
+        reach = await gateway.reach(caller=credentials, agent_id=agent_id, sender=sender)
+        if chat_id is not None:
+            await gateway.check_chat(reach, chat_id)
         listener = await gateway.listen(agent_id)
     except Exception as error:
         if isinstance(error, AgentHubError) and not isinstance(error, ServiceUnavailable):
-            await _refuse(websocket, NOT_FOUND_CLOSE, events.error_event(error.code, error.message))
+            await _refuse(websocket, REFUSED_CLOSE.get(error.status_code, NOT_FOUND_CLOSE),
+                          events.error_event(error.code, error.message))
             return
         if not (is_unavailable(error) or isinstance(error, ServiceUnavailable)):
             raise
         await _refuse_unavailable(websocket)
         return
     connection = _Connection(
-        websocket, gateway, agent_id, listener, caller, chat_id=chat_id, idle_timeout=settings.ws_idle_timeout
+        websocket, gateway, agent_id, listener, reach, chat_id=chat_id, idle_timeout=settings.ws_idle_timeout
     )
     forwarder: asyncio.Task[None] | None = None
     try:
@@ -267,8 +279,7 @@ async def _replay(connection: _Connection, *, chat_id: str, after: str) -> bool:
     """Send what the client missed; False when the connection was closed instead."""
     try:
         missed = await connection.gateway.missed(
-            org_id=connection.caller.org_id, agent_id=connection.agent_id, chat_id=chat_id, after=after,
-            listener=connection.listener,
+            reach=connection.reach, chat_id=chat_id, after=after, listener=connection.listener,
         )
     except UnknownMessage as error:
         await _refuse(connection.websocket, NOT_FOUND_CLOSE, events.error_event(error.code, error.message))
