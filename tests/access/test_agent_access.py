@@ -4,8 +4,17 @@ organisations; a refusal comes before any stream and nothing reaches the agent."
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from agenthub.channels import websocket
 from tests.access.helpers import answer_of, hub_on, sse_chat, ws_refusal, ws_turn
 from tests.agents.helpers import assert_error
+from tests.channels.helpers import send, turn
 
 
 async def test_over_sse_each_access_lets_in_whom_it_says_and_refuses_the_rest_before_any_stream(
@@ -126,3 +135,47 @@ async def test_access_is_one_of_three_values_on_create_and_patch(sqlite_url: str
             response = await hub.owner.patch(agent_url, json={"settings": {"access": value}})
             assert assert_error(response, 422)["details"][0]["field"] == "settings.access"
         assert (await hub.owner.get(agent_url)).json()["settings"]["access"] == "public"
+
+
+async def test_an_open_socket_loses_its_access_with_the_key_the_authorisation_or_the_agents_publicity(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(websocket, "RECHECK_EVERY", 0.0)  # every message checks again
+    async with hub_on(sqlite_url) as hub:
+        agent_id = await hub.agent(access="public")
+        owner_id = (await hub.owner.get("/api/v1/auth/me")).json()["id"]
+        key = await hub.key()
+        grant = await hub.owner.post(
+            f"/api/v1/agents/{agent_id}/authorizations", json={"channel": "web", "platform_user_id": owner_id}
+        )
+        async with (
+            connect(hub.ws(f"/ws/agents/{agent_id}")) as anonymous,
+            connect(hub.ws(f"/ws/agents/{agent_id}", key["key"])) as program,
+            connect(hub.ws(f"/ws/agents/{agent_id}", hub.app.token)) as owner,
+        ):
+            for socket in (anonymous, program, owner):
+                assert (await turn(socket, "hello"))[-1]["type"] == "message"
+
+            await hub.owner.patch(f"/api/v1/agents/{agent_id}", json={"settings": {"access": "authorized"}})
+            assert (await _refused_on_next_message(anonymous)) == ("unauthorized", 4401)
+            assert (await _refused_on_next_message(program)) == ("forbidden", 4403)
+            assert (await turn(owner, "still here"))[-1]["type"] == "message"
+            await hub.owner.delete(f"/api/v1/agents/{agent_id}/authorizations/{grant.json()['id']}")
+            assert (await _refused_on_next_message(owner)) == ("forbidden", 4403)
+
+        await hub.owner.patch(f"/api/v1/agents/{agent_id}", json={"settings": {"access": "organization"}})
+        async with connect(hub.ws(f"/ws/agents/{agent_id}", key["key"])) as program:
+            assert (await turn(program, "hello"))[-1]["type"] == "message"
+            assert (await hub.owner.delete(f"/api/v1/api-keys/{key['id']}")).status_code == 204
+            assert (await _refused_on_next_message(program)) == ("unauthorized", 4401)
+        assert len(hub.probe.turns) == 5
+
+
+async def _refused_on_next_message(socket: Any) -> tuple[str, int]:
+    await send(socket, "one more")
+    event = json.loads(await socket.recv())
+    assert event["type"] == "error", event
+    with pytest.raises(ConnectionClosed) as closed:
+        await socket.recv()
+    assert closed.value.rcvd is not None
+    return event["code"], closed.value.rcvd.code

@@ -25,6 +25,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -37,7 +38,15 @@ from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.channels.replay import Replay, UnknownMessage
 from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatRequest
 from agenthub.deps import SocketCallerDep
-from agenthub.errors import AgentHubError, ServiceUnavailable, Unauthorized, is_unavailable, plain_problem
+from agenthub.errors import (
+    AgentHubError,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+    is_unavailable,
+    plain_problem,
+)
 from agenthub.json_input import InvalidJSON, not_json, parse_json
 
 router = APIRouter()
@@ -54,6 +63,10 @@ UNAUTHORIZED_CLOSE = 4401
 FORBIDDEN_CLOSE = 4403
 """Close code for an ``authorized`` agent the caller is not authorised for."""
 REFUSED_CLOSE = {401: UNAUTHORIZED_CLOSE, 403: FORBIDDEN_CLOSE, 404: NOT_FOUND_CLOSE}
+RECHECK_EVERY = 5.0
+"""Seconds an open socket's access holds before its next message checks it again, so a
+revoked key, token or authorisation, or an agent no longer public, shuts it out within
+them (as long as the authenticator remembers credentials on other processes)."""
 
 
 class _Connection:
@@ -67,9 +80,12 @@ class _Connection:
         *,
         chat_id: str | None = None,
         idle_timeout: float,
+        recheck: Callable[[], Awaitable[Reach]] | None = None,
     ) -> None:
         self.websocket = websocket
         self.reach = reach
+        self.recheck = recheck
+        self.checked_at = time.monotonic()
         self.gateway = gateway
         self.agent_id = agent_id
         self.listener = listener
@@ -138,6 +154,17 @@ class _Connection:
             raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
         return message.get("text")
 
+    async def _still_allowed(self) -> None:
+        """Check the caller's access again when it was last checked ``RECHECK_EVERY`` seconds
+        ago or more: :class:`_Refused` when it is gone."""
+        if self.recheck is None or time.monotonic() - self.checked_at < RECHECK_EVERY:
+            return
+        try:
+            self.reach = await self.recheck()
+        except (Unauthorized, Forbidden, NotFound) as error:
+            raise _Refused(error) from None
+        self.checked_at = time.monotonic()
+
     async def receive(self) -> None:
         while True:
             raw = await self._receive_text()
@@ -154,10 +181,14 @@ class _Connection:
             message_id = uuid.uuid4().hex
             self.early[message_id] = []
             try:
+                await self._still_allowed()
                 accepted = await self.gateway.accept(
                     reach=self.reach, request=request, listener=self.listener, chat_id=self.chat_id,
                     message_id=message_id,
                 )
+            except _Refused:
+                self.early.pop(message_id, None)
+                raise
             except AgentHubError as error:
                 self.early.pop(message_id, None)
                 await self.send(events.error_event(error.code, error.message))
@@ -193,6 +224,14 @@ class _Connection:
 
 class _Idle(Exception):  # noqa: N818 - a condition, not a failure
     """The client sent nothing for too long."""
+
+
+class _Refused(Exception):  # noqa: N818 - a condition, not a failure
+    """The caller may no longer chat with the agent (a revoked key or authorisation...)."""
+
+    def __init__(self, error: AgentHubError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def _close_reason(message: str) -> str:
@@ -243,8 +282,14 @@ async def agent_socket(
             raise
         await _refuse_unavailable(websocket)
         return
+    async def recheck() -> Reach:
+        caller = await websocket.app.state.authenticator.caller(websocket)
+        return await gateway.reach(caller=caller, agent_id=agent_id, sender=web_sender(caller, sender_address))
+
+    sender_address = websocket.client.host if websocket.client else None
     connection = _Connection(
-        websocket, gateway, agent_id, listener, reach, chat_id=chat_id, idle_timeout=settings.ws_idle_timeout
+        websocket, gateway, agent_id, listener, reach, chat_id=chat_id, idle_timeout=settings.ws_idle_timeout,
+        recheck=recheck,
     )
     forwarder: asyncio.Task[None] | None = None
     try:
@@ -258,6 +303,10 @@ async def agent_socket(
     except _Idle:
         with contextlib.suppress(Exception):  # the client may be gone as well
             await websocket.close(code=IDLE_CLOSE, reason="idle: no message received in time")
+    except _Refused as refused:
+        reason = refused.error
+        with contextlib.suppress(Exception):
+            await _refuse(websocket, REFUSED_CLOSE[reason.status_code], events.error_event(reason.code, reason.message))
     finally:
         if forwarder is not None:
             forwarder.cancel()
