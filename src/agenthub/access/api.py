@@ -15,10 +15,17 @@ from starlette.requests import HTTPConnection
 
 from agenthub.access import authorizations
 from agenthub.access.keys import create_key
-from agenthub.access.schemas import AuthorizationCreate, AuthorizationList, AuthorizationRead
+from agenthub.access.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyList,
+    ApiKeyRead,
+    AuthorizationCreate,
+    AuthorizationList,
+    AuthorizationRead,
+)
 from agenthub.accounts import api_keys
 from agenthub.accounts.authenticate import AccountsAuthenticator
-from agenthub.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRead
 from agenthub.agents.schemas import AGENT_ID_PATTERN
 from agenthub.audit import service as audit
 from agenthub.deps import AdminDep, SessionDep, UserDep

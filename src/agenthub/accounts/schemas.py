@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr
@@ -49,39 +48,3 @@ class Me(BaseModel):
     username: str
     org_id: str
     role: Role
-
-
-KeyAgentId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")]
-
-
-class ApiKeyCreate(_Strict):
-    name: Name
-    agent_ids: Annotated[list[KeyAgentId], Field(min_length=1, max_length=100)] | None = Field(
-        default=None,
-        description="The only agents of the organisation the key may reach (every route of another agent is "
-        "404 for it); left out: every agent",
-    )
-
-
-class ApiKeyRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    name: str
-    prefix: str = Field(description="The key's first characters, to tell keys apart")
-    agent_ids: list[str] | None
-    created_at: datetime
-    last_used_at: datetime | None = Field(description="Updated at most once a minute")
-
-
-class ApiKeyCreated(BaseModel):
-    id: str
-    name: str
-    key: str = Field(description="The key itself, shown this once: send it as `Authorization: Bearer <key>`")
-    prefix: str
-    agent_ids: list[str] | None
-    created_at: datetime
-
-
-class ApiKeyList(BaseModel):
-    items: list[ApiKeyRead]
