@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
 from agenthub import __version__
+from agenthub.access import api as access_api
 from agenthub.accounts import api as accounts_api
 from agenthub.accounts import orgs_api
 from agenthub.accounts import service as accounts_service
@@ -222,6 +223,8 @@ def create_app(
     app.add_middleware(HostGuard, allowed=settings.hosts)
     app.include_router(accounts_api.router)
     app.include_router(orgs_api.router)
+    app.include_router(access_api.keys_router)
+    app.include_router(access_api.authorizations_router)
     app.include_router(agents_api.router)
     app.include_router(lifecycle_api.router)
     app.include_router(chats_api.router)

@@ -16,7 +16,7 @@ from agenthub.bus import Bus
 from agenthub.caller import DEFAULT_ORG, Authenticator, Caller
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory, session_scope
-from agenthub.errors import Forbidden, Unauthorized
+from agenthub.errors import Forbidden, NotFound, Unauthorized
 
 
 async def _session(connection: HTTPConnection) -> AsyncIterator[AsyncSession]:
@@ -55,10 +55,14 @@ async def _socket_caller(connection: HTTPConnection) -> Caller | Unauthorized | 
         return refused
 
 
-async def _caller(caller: Annotated[Caller | None, Depends(_maybe_caller)]) -> Caller:
-    """Who is asking; 401 without credentials."""
+async def _caller(connection: HTTPConnection, caller: Annotated[Caller | None, Depends(_maybe_caller)]) -> Caller:
+    """Who is asking; 401 without credentials. On a route of one agent (``{agent_id}`` in
+    its path), an API key limited to other agents gets 404, as for an agent that isn't there."""
     if caller is None:
         raise Unauthorized("log in first: send 'Authorization: Bearer <access token or API key>'")
+    agent_id = connection.path_params.get("agent_id")
+    if agent_id is not None and not caller.may_reach(agent_id):
+        raise NotFound(f"agent {agent_id!r} not found")
     return caller
 
 

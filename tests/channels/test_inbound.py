@@ -106,6 +106,7 @@ async def test_messages_sent_together_are_stored_in_one_transaction_in_order(db:
         assert payloads[0] | {"message_id": None, "position": None} == {
             "message_id": None, "agent_id": agent, "chat_id": mine[0].record.chat_id, "text": mine[0].record.content,
             "platform_user_id": "u1", "user_data": {"name": "Ann"}, "channel": "web", "position": None,
+            "org_id": "default", "user_id": None, "api_key_id": None,
         }
         assert [p["position"] for p in payloads] == [
             positions[messages.index(m)] for m in mine

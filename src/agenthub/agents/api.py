@@ -19,6 +19,7 @@ from agenthub.agents.schemas import (
     AgentRead,
 )
 from agenthub.deps import CallerDep, SessionDep, SessionFactoryDep, SettingsDep
+from agenthub.errors import Forbidden
 from agenthub.json_input import StrictJSONRoute
 from agenthub.ops.openapi import error_responses
 
@@ -55,6 +56,8 @@ KeysSetDep = Annotated[set[str], Depends(_keys_set)]
 async def create_agent(
     data: AgentCreate, session: SessionDep, caller: CallerDep, settings: SettingsDep, keys_set: KeysSetDep
 ) -> AgentCreated:
+    if caller.agent_ids is not None:
+        raise Forbidden("an API key limited to some agents can't create agents")
     retention = timedelta(days=settings.deleted_retention_days)
     agent = await service.create(session, org_id=caller.org_id, data=data, retention=retention)
     warning = service.missing_key_warning(agent.settings, keys_set=keys_set)
@@ -68,7 +71,9 @@ async def list_agents(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> AgentList:
-    agents, total = await service.list_(session, org_id=caller.org_id, limit=limit, offset=offset)
+    agents, total = await service.list_(
+        session, org_id=caller.org_id, limit=limit, offset=offset, only=caller.agent_ids
+    )
     return AgentList(items=[AgentRead.model_validate(a) for a in agents], total=total)
 
 

@@ -1,5 +1,6 @@
 """The demo agent a fresh install starts with: the offline ``fake`` provider, so a person
-can chat before configuring any model."""
+can chat before configuring any model. It is ``public``, so the README's chat examples work
+without logging in."""
 
 from __future__ import annotations
 
@@ -13,8 +14,13 @@ DEMO_AGENT_ID = "demo"
 
 
 async def ensure_demo_agent(session: AsyncSession) -> bool:
-    """Create the demo agent unless it exists. Returns True when created."""
-    if await session.get(Agent, DEMO_AGENT_ID) is not None:
+    """Create the demo agent unless it exists. Returns True when created. A demo agent made
+    before agents had ``access`` becomes ``public``; one whose access was set is left as it is."""
+    existing = await session.get(Agent, DEMO_AGENT_ID)
+    if existing is not None:
+        if existing.org_id == DEFAULT_ORG and "access" not in existing.settings:
+            existing.settings = {**existing.settings, "access": "public"}
+            await session.flush()
         return False
     await service.create(
         session,
@@ -29,6 +35,7 @@ async def ensure_demo_agent(session: AsyncSession) -> bool:
                 model_id="demo",
                 temperature=0.0,
                 isolation="shared",
+                access="public",
             ),
         )),
     )

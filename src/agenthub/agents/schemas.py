@@ -35,7 +35,16 @@ _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/?#@]*:)([^\s/?#]+)(?=@
 Isolation = Literal["process", "shared"]
 Provider = Literal["openai", "openrouter", "ollama", "openai_compatible", "fake"]
 AgentType = Literal["simple"]
-
+Access = Literal["organization", "public", "authorized"]
+"""Who may chat with an agent: any member of its organisation (``organization``), anyone,
+logged in or not, from any organisation (``public``), or only the users and API keys on its
+list of authorisations (``authorized``)."""
+DEFAULT_ACCESS: Access = "organization"
+ACCESS_DESCRIPTION = (
+    "Who may chat with the agent: `organization` (any member of its organisation; the default), "
+    "`public` (anyone, without logging in too) or `authorized` (only the users and API keys "
+    "granted with `POST /api/v1/agents/{id}/authorizations`)"
+)
 
 
 class Integration(BaseModel):
@@ -51,6 +60,7 @@ class KindSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     isolation: Isolation = "shared"
+    access: Access = Field(default=DEFAULT_ACCESS, description=ACCESS_DESCRIPTION)
     integrations: list[Integration] = Field(
         default_factory=list, max_length=20, description="At most one of each `type`"
     )
@@ -196,6 +206,7 @@ class AgentSettingsPatch(BaseModel):
     base_url: AnyHttpUrl | None = None
     agent_type: AgentType | None = None
     isolation: Isolation | None = None
+    access: Access | None = Field(default=None, description=ACCESS_DESCRIPTION)
     integrations: list[Integration] | None = Field(
         default=None, max_length=20, description="At most one of each `type`; replaces the list"
     )

@@ -7,6 +7,7 @@ its chats and messages. Its token usage stays (billing records of the organisati
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -81,12 +82,24 @@ async def get(session: AsyncSession, *, org_id: str, agent_id: str) -> Agent:
 
 
 async def list_(
-    session: AsyncSession, *, org_id: str, limit: int = 100, offset: int = 0
+    session: AsyncSession, *, org_id: str, limit: int = 100, offset: int = 0,
+    only: Collection[str] | None = None,
 ) -> tuple[list[Agent], int]:
+    """The organisation's agents; ``only``: just these of them (an API key's agents)."""
     scoped = _live().where(Agent.org_id == org_id)
+    if only is not None:
+        scoped = scoped.where(Agent.id.in_(list(only)))
     total = await session.scalar(select(func.count()).select_from(scoped.subquery()))
     rows = await session.scalars(scoped.order_by(Agent.created_at, Agent.id).limit(limit).offset(offset))
     return list(rows), int(total or 0)
+
+
+async def existing_ids(session: AsyncSession, *, org_id: str, agent_ids: Collection[str]) -> set[str]:
+    """Which of ``agent_ids`` are agents of the organisation (not deleted)."""
+    rows = await session.scalars(
+        select(Agent.id).where(Agent.org_id == org_id, Agent.deleted_at.is_(None), Agent.id.in_(list(agent_ids)))
+    )
+    return set(rows)
 
 
 def _unmasked(sent: Any, stored: Any, shown: Any) -> Any:

@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agenthub.agents import service as agents_service
+from agenthub.access import rules
+from agenthub.access.rules import Reach, Sender
 from agenthub.bus import Bus
+from agenthub.caller import Caller
 from agenthub.channels import replay
 from agenthub.channels.fanout import Listener, OutputRouter
 from agenthub.channels.inbound import InboundMessage, InboundWriter
@@ -70,21 +72,30 @@ class Gateway:
         await self._outbound.setup()
         self._outbound_task = asyncio.create_task(self._outbound.run(), name=self._outbound.name)
 
-    async def missed(
-        self, *, org_id: str, agent_id: str, chat_id: str, after: str, listener: Listener
-    ) -> Replay:
+    async def missed(self, *, reach: Reach, chat_id: str, after: str, listener: Listener) -> Replay:
         """What a client reconnecting to a chat missed after message ``after``; the
-        listener expects what is still unanswered (see :mod:`agenthub.channels.replay`)."""
+        listener expects what is still unanswered (see :mod:`agenthub.channels.replay`).
+        NotFound for a chat that is not the client's to read (see :func:`rules.check_chat`)."""
+        await self.check_chat(reach, chat_id)
         return await replay.missed(
             sessions=self._sessions, recent=self._recent, listener=listener,
-            org_id=org_id, agent_id=agent_id, chat_id=chat_id, after=after,
+            org_id=reach.org_id, agent_id=reach.agent_id, chat_id=chat_id, after=after,
         )
 
-    async def check_agent(self, *, org_id: str, agent_id: str) -> None:
-        """Raise NotFound unless the organisation has this agent. Callers check once (at
-        connect, at the start of a request) before :meth:`accept`."""
+    async def reach(self, *, caller: Caller | None, agent_id: str, sender: Sender) -> Reach:
+        """The agent, if ``caller`` (None: an anonymous visitor) may chat with it; else
+        Unauthorized, NotFound or Forbidden (see :mod:`agenthub.access.rules`). Callers
+        check once (at connect, at the start of a request) before :meth:`accept`."""
         async with self._sessions() as session:
-            await agents_service.get(session, org_id=org_id, agent_id=agent_id)
+            return await rules.reach(session, caller=caller, agent_id=agent_id, sender=sender)
+
+    async def check_chat(self, reach: Reach, chat_id: str) -> None:
+        """NotFound when a visitor from outside the agent's organisation names a chat that
+        another sender wrote in; nothing to look up for the organisation's own callers."""
+        if reach.member:
+            return
+        async with self._sessions() as session:
+            await rules.check_chat(session, reach=reach, chat_id=chat_id)
 
     async def listen(self, agent_id: str) -> Listener:
         """A listener for the agent's answers; pass it to :meth:`accept`."""
@@ -99,8 +110,7 @@ class Gateway:
     async def accept(
         self,
         *,
-        org_id: str,
-        agent_id: str,
+        reach: Reach,
         request: ChatRequest,
         listener: Listener,
         chat_id: str | None = None,
@@ -108,41 +118,44 @@ class Gateway:
     ) -> Accepted:
         """Store the message, start the agent if needed and put the message on its input.
         The listener expects the answer from before the message is sent, so even an answer
-        that comes before this returns is not lost."""
+        that comes before this returns is not lost. The message is from ``reach.sender``,
+        whatever ``channel`` or ``platform_user_id`` the request says."""
         message_id = message_id or uuid.uuid4().hex
         chat = request.chat_id or chat_id or uuid.uuid4().hex
+        await self.check_chat(reach, chat)
         listener.expect(message_id, chat)
         try:
-            started = await self._supervisor.ensure_running(agent_id)
-            await self._record_and_send(org_id, agent_id, chat, message_id, request)
+            started = await self._supervisor.ensure_running(reach.agent_id)
+            await self._record_and_send(reach, chat, message_id, request)
         except BaseException:
             listener.answered(message_id)
             raise
-        self._metrics.messages.labels("in", request.channel).inc()
+        self._metrics.messages.labels("in", reach.sender.channel).inc()
         return Accepted(message_id=message_id, chat_id=chat, agent_started=started, at=time.perf_counter())
 
-    async def _record_and_send(
-        self, org_id: str, agent_id: str, chat_id: str, message_id: str, request: ChatRequest
-    ) -> None:
+    async def _record_and_send(self, reach: Reach, chat_id: str, message_id: str, request: ChatRequest) -> None:
         """Store the message and put it on the agent's input as one unit (see
         :mod:`agenthub.channels.inbound`): a bus that is down leaves nothing stored that no
         agent will ever see."""
+        sender = reach.sender
         message = InboundMessage(
             InboundRecord(
-                org_id=org_id,
-                agent_id=agent_id,
+                org_id=reach.org_id,
+                agent_id=reach.agent_id,
                 chat_id=chat_id,
                 message_id=message_id,
                 content=request.content,
-                channel=request.channel,
-                platform_user_id=request.platform_user_id,
+                channel=sender.channel,
+                platform_user_id=sender.platform_user_id,
             ),
             user_data=request.user_data,
+            user_id=sender.user_id,
+            api_key_id=sender.api_key_id,
         )
         try:
             await self._inbound.write(message)
         except IntegrityError as error:  # the agent was deleted after the caller checked
-            raise NotFound(f"agent {agent_id!r} not found") from error
+            raise NotFound(f"agent {reach.agent_id!r} not found") from error
 
     async def follow(self, listener: Listener, accepted: Accepted) -> AsyncIterator[dict[str, Any]]:
         """The events answering one message: chunks, then one message or error."""

@@ -41,9 +41,16 @@ CLOSE_GRACE = 5.0
 class InboundMessage:
     record: InboundRecord
     user_data: dict[str, Any] = field(default_factory=dict)
+    """What the client sent along, as data: it never says who the sender is."""
+    user_id: str | None = None
+    """The user who sent it (None for an API key or an anonymous visitor), for billing."""
+    api_key_id: str | None = None
+    """The API key it was sent with, if any, for billing."""
 
     def envelope(self, position: int) -> dict[str, Any]:
-        """The bus message of the seed protocol, plus where it stands in its chat."""
+        """The bus message of the seed protocol, plus where it stands in its chat, the agent's
+        organisation, and the user and API key of the sender (``platform_user_id`` is who
+        the sender is on its channel: a user's or a key's id, ``anonymous:<address>``)."""
         r = self.record
         return {
             "message_id": r.message_id,
@@ -54,6 +61,9 @@ class InboundMessage:
             "user_data": self.user_data,
             "channel": r.channel,
             "position": position,
+            "org_id": r.org_id,
+            "user_id": self.user_id,
+            "api_key_id": self.api_key_id,
         }
 
 

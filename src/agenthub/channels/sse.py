@@ -14,15 +14,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from agenthub.access.rules import web_sender
 from agenthub.agents.api import AgentId
 from agenthub.channels import events
 from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.chats.schemas import ChatRequest
-from agenthub.deps import CallerDep
+from agenthub.deps import MaybeCallerDep
 from agenthub.gateway_deps import GatewayDep
 from agenthub.json_input import StrictJSONRoute
-from agenthub.ops.openapi import error_responses
+from agenthub.ops.openapi import BEARER_OR_ANONYMOUS, error_responses
 
 router = APIRouter(prefix="/api/v1/agents", tags=["chat"], route_class=StrictJSONRoute)
 
@@ -53,6 +54,7 @@ async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> A
 @router.post(
     "/{agent_id}/chat",
     response_class=EventSourceResponse,
+    openapi_extra=BEARER_OR_ANONYMOUS,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "The answer as events"},
         **error_responses(409, meanings={409: "The agent kept failing and was stopped (`agent_failed`): "
@@ -60,13 +62,16 @@ async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> A
     },
 )
 async def chat(
-    agent_id: AgentId, request: ChatRequest, gateway: GatewayDep, caller: CallerDep, http: Request
+    agent_id: AgentId, request: ChatRequest, gateway: GatewayDep, caller: MaybeCallerDep, http: Request
 ) -> EventSourceResponse:
-    org_id = caller.org_id
-    await gateway.check_agent(org_id=org_id, agent_id=agent_id)
+    """Anybody may chat with a `public` agent, without credentials too; a member of the
+    agent's organisation with an `organization` one; an authorised user or key with an
+    `authorized` one. A refusal (401, 403, 404) is a JSON error before any stream."""
+    sender = web_sender(caller, http.client.host if http.client else None)
+    reach = await gateway.reach(caller=caller, agent_id=agent_id, sender=sender)
     listener = await gateway.listen(agent_id)
     try:
-        accepted = await gateway.accept(org_id=org_id, agent_id=agent_id, request=request, listener=listener)
+        accepted = await gateway.accept(reach=reach, request=request, listener=listener)
     except BaseException:
         await listener.close()
         raise

@@ -8,6 +8,12 @@ event type the agent emits, unchanged. Without a ``chat_id`` one connection is o
 answers and errors of that chat after the named message (see :mod:`agenthub.channels.replay`).
 A connection that sends no complete message for ``WS_IDLE_TIMEOUT`` seconds while no
 answer is awaited is closed with 4408.
+
+Who may connect is the agent's ``settings.access`` (see :mod:`agenthub.access.rules`),
+checked once, when the socket opens: a refusal is an ``error`` event, then a close with
+4401 (credentials not valid, or none for an agent that is not public), 4403 (``forbidden``:
+not authorised) or 4404 (not found). The messages are from the caller, whatever
+``channel`` or ``user_data`` they carry.
 """
 
 from __future__ import annotations
@@ -19,19 +25,28 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from agenthub.caller import Caller
+from agenthub.access.rules import Reach, web_sender
 from agenthub.channels import events
 from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.channels.replay import Replay, UnknownMessage
 from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatRequest
 from agenthub.deps import SocketCallerDep
-from agenthub.errors import AgentHubError, ServiceUnavailable, Unauthorized, is_unavailable, plain_problem
+from agenthub.errors import (
+    AgentHubError,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+    is_unavailable,
+    plain_problem,
+)
 from agenthub.json_input import InvalidJSON, not_json, parse_json
 
 router = APIRouter()
@@ -42,8 +57,16 @@ NOT_FOUND_CLOSE = 4404
 """Close code for an unknown agent, or an ``after`` its chat doesn't have."""
 BAD_QUERY_CLOSE = 4400
 IDLE_CLOSE = 4408
-UNAUTHORIZED_CLOSE = 4401
 """Close code for an idle connection (as HTTP's 408 Request Timeout)."""
+UNAUTHORIZED_CLOSE = 4401
+"""Close code for credentials that are not valid, or none for an agent that is not public."""
+FORBIDDEN_CLOSE = 4403
+"""Close code for an ``authorized`` agent the caller is not authorised for."""
+REFUSED_CLOSE = {401: UNAUTHORIZED_CLOSE, 403: FORBIDDEN_CLOSE, 404: NOT_FOUND_CLOSE}
+RECHECK_EVERY = 5.0
+"""Seconds an open socket's access holds before its next message checks it again, so a
+revoked key, token or authorisation, or an agent no longer public, shuts it out within
+them (as long as the authenticator remembers credentials on other processes)."""
 
 
 class _Connection:
@@ -53,13 +76,16 @@ class _Connection:
         gateway: Gateway,
         agent_id: str,
         listener: Listener,
-        caller: Caller,
+        reach: Reach,
         *,
         chat_id: str | None = None,
         idle_timeout: float,
+        recheck: Callable[[], Awaitable[Reach]] | None = None,
     ) -> None:
         self.websocket = websocket
-        self.caller = caller
+        self.reach = reach
+        self.recheck = recheck
+        self.checked_at = time.monotonic()
         self.gateway = gateway
         self.agent_id = agent_id
         self.listener = listener
@@ -128,6 +154,17 @@ class _Connection:
             raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
         return message.get("text")
 
+    async def _still_allowed(self) -> None:
+        """Check the caller's access again when it was last checked ``RECHECK_EVERY`` seconds
+        ago or more: :class:`_Refused` when it is gone."""
+        if self.recheck is None or time.monotonic() - self.checked_at < RECHECK_EVERY:
+            return
+        try:
+            self.reach = await self.recheck()
+        except (Unauthorized, Forbidden, NotFound) as error:
+            raise _Refused(error) from None
+        self.checked_at = time.monotonic()
+
     async def receive(self) -> None:
         while True:
             raw = await self._receive_text()
@@ -144,10 +181,14 @@ class _Connection:
             message_id = uuid.uuid4().hex
             self.early[message_id] = []
             try:
+                await self._still_allowed()
                 accepted = await self.gateway.accept(
-                    org_id=self.caller.org_id, agent_id=self.agent_id, request=request,
-                    listener=self.listener, chat_id=self.chat_id, message_id=message_id,
+                    reach=self.reach, request=request, listener=self.listener, chat_id=self.chat_id,
+                    message_id=message_id,
                 )
+            except _Refused:
+                self.early.pop(message_id, None)
+                raise
             except AgentHubError as error:
                 self.early.pop(message_id, None)
                 await self.send(events.error_event(error.code, error.message))
@@ -185,6 +226,14 @@ class _Idle(Exception):  # noqa: N818 - a condition, not a failure
     """The client sent nothing for too long."""
 
 
+class _Refused(Exception):  # noqa: N818 - a condition, not a failure
+    """The caller may no longer chat with the agent (a revoked key or authorisation...)."""
+
+    def __init__(self, error: AgentHubError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 def _close_reason(message: str) -> str:
     """A close frame's reason holds at most 123 bytes of UTF-8."""
     return message.encode()[:123].decode(errors="ignore")
@@ -211,28 +260,36 @@ async def agent_socket(
     gateway: Gateway = websocket.app.state.gateway
     settings = websocket.app.state.settings
     await websocket.accept()  # pages of other sites were refused before (channels/origins.py)
-    if not isinstance(credentials, Caller):
-        refused = credentials or Unauthorized("log in first: send a bearer token, or ?token=")
-        await _refuse(websocket, UNAUTHORIZED_CLOSE, events.error_event(refused.code, refused.message))
+    if isinstance(credentials, Unauthorized):  # credentials sent, but not valid
+        await _refuse(websocket, UNAUTHORIZED_CLOSE, events.error_event(credentials.code, credentials.message))
         return
-    caller = credentials
     problem = _query_problem(chat_id, after)
     if problem:
         await _refuse(websocket, BAD_QUERY_CLOSE, events.error_event("invalid_input", problem))
         return
+    sender = web_sender(credentials, websocket.client.host if websocket.client else None)
     try:
-        await gateway.check_agent(org_id=caller.org_id, agent_id=agent_id)
+        reach = await gateway.reach(caller=credentials, agent_id=agent_id, sender=sender)
+        if chat_id is not None:
+            await gateway.check_chat(reach, chat_id)
         listener = await gateway.listen(agent_id)
     except Exception as error:
         if isinstance(error, AgentHubError) and not isinstance(error, ServiceUnavailable):
-            await _refuse(websocket, NOT_FOUND_CLOSE, events.error_event(error.code, error.message))
+            await _refuse(websocket, REFUSED_CLOSE.get(error.status_code, NOT_FOUND_CLOSE),
+                          events.error_event(error.code, error.message))
             return
         if not (is_unavailable(error) or isinstance(error, ServiceUnavailable)):
             raise
         await _refuse_unavailable(websocket)
         return
+    async def recheck() -> Reach:
+        caller = await websocket.app.state.authenticator.caller(websocket)
+        return await gateway.reach(caller=caller, agent_id=agent_id, sender=web_sender(caller, sender_address))
+
+    sender_address = websocket.client.host if websocket.client else None
     connection = _Connection(
-        websocket, gateway, agent_id, listener, caller, chat_id=chat_id, idle_timeout=settings.ws_idle_timeout
+        websocket, gateway, agent_id, listener, reach, chat_id=chat_id, idle_timeout=settings.ws_idle_timeout,
+        recheck=recheck,
     )
     forwarder: asyncio.Task[None] | None = None
     try:
@@ -246,6 +303,10 @@ async def agent_socket(
     except _Idle:
         with contextlib.suppress(Exception):  # the client may be gone as well
             await websocket.close(code=IDLE_CLOSE, reason="idle: no message received in time")
+    except _Refused as refused:
+        reason = refused.error
+        with contextlib.suppress(Exception):
+            await _refuse(websocket, REFUSED_CLOSE[reason.status_code], events.error_event(reason.code, reason.message))
     finally:
         if forwarder is not None:
             forwarder.cancel()
@@ -267,8 +328,7 @@ async def _replay(connection: _Connection, *, chat_id: str, after: str) -> bool:
     """Send what the client missed; False when the connection was closed instead."""
     try:
         missed = await connection.gateway.missed(
-            org_id=connection.caller.org_id, agent_id=connection.agent_id, chat_id=chat_id, after=after,
-            listener=connection.listener,
+            reach=connection.reach, chat_id=chat_id, after=after, listener=connection.listener,
         )
     except UnknownMessage as error:
         await _refuse(connection.websocket, NOT_FOUND_CLOSE, events.error_event(error.code, error.message))

@@ -45,6 +45,15 @@ class ChatRequest(BaseModel):
 
     content: Content
     chat_id: str | None = Field(default=None, pattern=CHAT_ID_PATTERN)
-    user_data: JsonObject = Field(default_factory=dict)
-    channel: str = Field(default="web", min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
-    platform_user_id: Annotated[str, Field(max_length=128), NoNul()] | None = None
+    user_data: JsonObject = Field(
+        default_factory=dict, description="Data passed on to the agent with the message; it never says who sent it"
+    )
+    channel: str = Field(
+        default="web", min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$",
+        description="Accepted for the seed protocol and ignored: a message over SSE or the WebSocket is on `web`",
+    )
+    platform_user_id: Annotated[str, Field(max_length=128), NoNul()] | None = Field(
+        default=None,
+        description="Accepted for the seed protocol and ignored: the sender is the caller (a user's id, an API "
+        "key's id, or `anonymous:<address>`)",
+    )

@@ -177,6 +177,18 @@ async def chat_exists(session: AsyncSession, *, org_id: str, agent_id: str, chat
     return found is not None
 
 
+async def has_other_senders(session: AsyncSession, *, agent_id: str, chat_id: str, platform_user_id: str) -> bool:
+    """True when someone other than ``platform_user_id`` wrote in this chat: it is not theirs
+    to go on with or to read back (a public agent's chats, between visitors)."""
+    found = await session.scalar(
+        select(ChatMessage.seq).where(
+            ChatMessage.agent_id == agent_id, ChatMessage.chat_id == chat_id, ChatMessage.role == "user",
+            (ChatMessage.platform_user_id != platform_user_id) | ChatMessage.platform_user_id.is_(None),
+        ).limit(1)
+    )
+    return found is not None
+
+
 async def context_before(
     session: AsyncSession, *, agent_id: str, chat_id: str, position: int, limit: int
 ) -> list[ChatMessage]:

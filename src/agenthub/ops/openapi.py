@@ -32,6 +32,9 @@ ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
 BEARER = "bearer"
 PUBLIC: dict[str, Any] = {"security": []}
 """``openapi_extra`` of a route that needs no credentials."""
+BEARER_OR_ANONYMOUS: dict[str, Any] = {"security": [{BEARER: []}, {}]}
+"""``openapi_extra`` of a route that takes credentials but may also be called without (a
+public agent's chat): 401 when the agent needs them."""
 ERROR_MEANINGS = {
     400: "The body is not valid JSON",
     401: "No credentials, or none that are valid now (expired, forged, revoked)",

@@ -1,0 +1,122 @@
+"""Who may chat with an agent, and who a message is from.
+
+An agent's ``settings.access`` says who may start a turn with it:
+
+- ``organization`` (the default, also for agents stored before access existed): any user
+  or API key of the agent's organisation;
+- ``public``: anyone, from any organisation or logged in not at all;
+- ``authorized``: only senders on the agent's list of authorisations, each a
+  ``(channel, platform_user_id)``: a user on the web is ``("web", <user id>)``, an API key
+  ``("web", <key id>)`` (so a key reaches such an agent only when an admin grants it, and a
+  member who may not chat with it can't get round that with a key of their own), a
+  Telegram user ``("telegram", <Telegram id>)``.
+
+Refusals say as little as they can: an anonymous visitor of an agent that is not public (or
+not there) is asked to log in (401); a caller of another organisation, or an API key limited
+to other agents, gets 404 for an agent that is not public, as for one that does not exist;
+only a caller who may see the agent (its organisation's) learns that it needs an
+authorisation (403).
+
+Who a message is from is the authenticated caller, never what the client says: a user's
+id, an API key's id, or, for an anonymous visitor, ``anonymous:<client address>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agenthub.accounts.models import AgentAuthorization
+from agenthub.agents.models import Agent
+from agenthub.agents.schemas import DEFAULT_ACCESS
+from agenthub.caller import Caller
+from agenthub.chats import service as chats_service
+from agenthub.errors import Forbidden, NotFound, Unauthorized
+
+WEB = "web"
+ANONYMOUS = "anonymous:"
+"""The start of an anonymous visitor's ``platform_user_id``; the client's address follows."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who a message is from, as the platform knows it."""
+
+    channel: str
+    platform_user_id: str
+    user_id: str | None = None
+    api_key_id: str | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return self.user_id is None and self.api_key_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """An agent the sender may chat with."""
+
+    agent_id: str
+    org_id: str
+    """The agent's organisation: its chats and usage are that organisation's."""
+    access: str
+    sender: Sender
+    member: bool
+    """The caller belongs to the agent's organisation (a public agent is also reached by others)."""
+
+
+def web_sender(caller: Caller | None, address: str | None) -> Sender:
+    """Who a message over the WebSocket or SSE is from: the caller, or, for an anonymous
+    visitor, ``anonymous:<client address>``."""
+    if caller is None:
+        return Sender(WEB, f"{ANONYMOUS}{address or 'unknown'}")
+    if caller.api_key_id is not None:
+        return Sender(WEB, caller.api_key_id, api_key_id=caller.api_key_id)
+    return Sender(WEB, caller.user_id or "", user_id=caller.user_id)
+
+
+async def reach(session: AsyncSession, *, caller: Caller | None, agent_id: str, sender: Sender) -> Reach:
+    """The agent if ``caller`` (None: anonymous) may chat with it as ``sender``; else
+    Unauthorized, NotFound or Forbidden, as the module says."""
+    if caller is not None and not caller.may_reach(agent_id):
+        raise NotFound(f"agent {agent_id!r} not found")
+    row = (await session.execute(
+        select(Agent.org_id, Agent.settings).where(Agent.id == agent_id, Agent.deleted_at.is_(None))
+    )).first()
+    access = str(row.settings.get("access", DEFAULT_ACCESS)) if row is not None else None
+    member = row is not None and caller is not None and caller.org_id == row.org_id
+    if row is None or (access != "public" and not member):
+        if caller is None:
+            raise Unauthorized(
+                "log in first: this agent is not public (send 'Authorization: Bearer <access token or API key>')"
+            )
+        raise NotFound(f"agent {agent_id!r} not found")
+    if access == "authorized" and not await is_authorized(
+        session, agent_id=agent_id, channel=sender.channel, platform_user_id=sender.platform_user_id
+    ):
+        raise Forbidden(f"you are not authorised to chat with agent {agent_id!r}: ask an admin of its organisation")
+    return Reach(agent_id=agent_id, org_id=row.org_id, access=str(access), sender=sender, member=member)
+
+
+async def is_authorized(session: AsyncSession, *, agent_id: str, channel: str, platform_user_id: str) -> bool:
+    found = await session.scalar(
+        select(AgentAuthorization.id).where(
+            AgentAuthorization.agent_id == agent_id, AgentAuthorization.channel == channel,
+            AgentAuthorization.platform_user_id == platform_user_id,
+        )
+    )
+    return found is not None
+
+
+async def check_chat(session: AsyncSession, *, reach: Reach, chat_id: str) -> None:
+    """NotFound when a caller from outside the agent's organisation (a public agent's
+    visitor) names a chat someone else wrote in: visitors neither read nor join each
+    other's chats. Members of the organisation share its chats, as its history routes do."""
+    if reach.member:
+        return
+    if await chats_service.has_other_senders(
+        session, agent_id=reach.agent_id, chat_id=chat_id, platform_user_id=reach.sender.platform_user_id
+    ):
+        raise NotFound(f"chat {chat_id!r} not found for agent {reach.agent_id!r}")
