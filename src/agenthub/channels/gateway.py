@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agenthub.access import personal
 from agenthub.agents import service as agents_service
 from agenthub.bus import Bus
+from agenthub.caller import Caller
 from agenthub.channels import replay
 from agenthub.channels.fanout import Listener, OutputRouter
 from agenthub.channels.inbound import InboundMessage, InboundWriter
@@ -80,11 +82,13 @@ class Gateway:
             org_id=org_id, agent_id=agent_id, chat_id=chat_id, after=after,
         )
 
-    async def check_agent(self, *, org_id: str, agent_id: str) -> None:
-        """Raise NotFound unless the organisation has this agent. Callers check once (at
+    async def check_agent(self, *, org_id: str, agent_id: str, caller: Caller | None = None) -> None:
+        """Raise NotFound unless the organisation has this agent, Forbidden when it is a
+        member's personal agent and ``caller`` is not that member. Callers check once (at
         connect, at the start of a request) before :meth:`accept`."""
         async with self._sessions() as session:
-            await agents_service.get(session, org_id=org_id, agent_id=agent_id)
+            agent = await agents_service.get(session, org_id=org_id, agent_id=agent_id)
+            personal.check_reach(caller, agent)
 
     async def listen(self, agent_id: str) -> Listener:
         """A listener for the agent's answers; pass it to :meth:`accept`."""

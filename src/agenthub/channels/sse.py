@@ -50,20 +50,19 @@ async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> A
         await listener.close()
 
 
-@router.post(
-    "/{agent_id}/chat",
-    response_class=EventSourceResponse,
-    responses={
-        200: {"content": {"text/event-stream": {}}, "description": "The answer as events"},
-        **error_responses(409, meanings={409: "The agent kept failing and was stopped (`agent_failed`): "
-                                         "start it again, or wait for its cool-down (AGENT_ERROR_COOLDOWN)"}),
-    },
-)
-async def chat(
-    agent_id: AgentId, request: ChatRequest, gateway: GatewayDep, caller: CallerDep, http: Request
+CHAT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "The answer as events"},
+    **error_responses(409, meanings={409: "The agent kept failing and was stopped (`agent_failed`): "
+                                     "start it again, or wait for its cool-down (AGENT_ERROR_COOLDOWN)"}),
+}
+"""``responses=`` of a route that answers with :func:`stream_answer`."""
+
+
+async def stream_answer(
+    *, gateway: Gateway, org_id: str, agent_id: str, request: ChatRequest, keepalive: float
 ) -> EventSourceResponse:
-    org_id = caller.org_id
-    await gateway.check_agent(org_id=org_id, agent_id=agent_id)
+    """Send ``request`` to the agent and answer with its events: what every chat route over
+    SSE returns once it has checked that the caller may reach the agent."""
     listener = await gateway.listen(agent_id)
     try:
         accepted = await gateway.accept(org_id=org_id, agent_id=agent_id, request=request, listener=listener)
@@ -72,6 +71,17 @@ async def chat(
         raise
     return EventSourceResponse(
         _events(gateway, listener, accepted),
-        ping=http.app.state.settings.sse_keepalive_interval,
+        ping=keepalive,
         headers={"Cache-Control": "no-cache", "X-Chat-Id": accepted.chat_id, "X-Message-Id": accepted.message_id},
+    )
+
+
+@router.post("/{agent_id}/chat", response_class=EventSourceResponse, responses=CHAT_RESPONSES)
+async def chat(
+    agent_id: AgentId, request: ChatRequest, gateway: GatewayDep, caller: CallerDep, http: Request
+) -> EventSourceResponse:
+    await gateway.check_agent(org_id=caller.org_id, agent_id=agent_id, caller=caller)
+    return await stream_answer(
+        gateway=gateway, org_id=caller.org_id, agent_id=agent_id, request=request,
+        keepalive=http.app.state.settings.sse_keepalive_interval,
     )

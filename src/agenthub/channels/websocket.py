@@ -31,7 +31,14 @@ from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.channels.replay import Replay, UnknownMessage
 from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatRequest
 from agenthub.deps import SocketCallerDep
-from agenthub.errors import AgentHubError, ServiceUnavailable, Unauthorized, is_unavailable, plain_problem
+from agenthub.errors import (
+    AgentHubError,
+    Forbidden,
+    ServiceUnavailable,
+    Unauthorized,
+    is_unavailable,
+    plain_problem,
+)
 from agenthub.json_input import InvalidJSON, not_json, parse_json
 
 router = APIRouter()
@@ -42,8 +49,10 @@ NOT_FOUND_CLOSE = 4404
 """Close code for an unknown agent, or an ``after`` its chat doesn't have."""
 BAD_QUERY_CLOSE = 4400
 IDLE_CLOSE = 4408
-UNAUTHORIZED_CLOSE = 4401
 """Close code for an idle connection (as HTTP's 408 Request Timeout)."""
+UNAUTHORIZED_CLOSE = 4401
+FORBIDDEN_CLOSE = 4403
+"""Close code for an agent the caller may not reach (someone else's personal agent)."""
 
 
 class _Connection:
@@ -221,11 +230,12 @@ async def agent_socket(
         await _refuse(websocket, BAD_QUERY_CLOSE, events.error_event("invalid_input", problem))
         return
     try:
-        await gateway.check_agent(org_id=caller.org_id, agent_id=agent_id)
+        await gateway.check_agent(org_id=caller.org_id, agent_id=agent_id, caller=caller)
         listener = await gateway.listen(agent_id)
     except Exception as error:
         if isinstance(error, AgentHubError) and not isinstance(error, ServiceUnavailable):
-            await _refuse(websocket, NOT_FOUND_CLOSE, events.error_event(error.code, error.message))
+            close = FORBIDDEN_CLOSE if isinstance(error, Forbidden) else NOT_FOUND_CLOSE
+            await _refuse(websocket, close, events.error_event(error.code, error.message))
             return
         if not (is_unavailable(error) or isinstance(error, ServiceUnavailable)):
             raise
