@@ -195,8 +195,11 @@ async def test_each_member_talks_to_an_agent_of_their_own(database_url: str) -> 
             while (event := json.loads(await socket.recv()))["type"] != "message":
                 assert event["type"] in ("status", "chunk"), event
         assert event["content"].endswith("That is message 3 of this chat.")
-        # Nothing any of this sent reached her history.
+        # Nothing any of this sent reached her history, which no one else reads either.
         assert all(m["content"] != "peek" for m in await history(client, alice))
+        chat_url = f"/api/v1/agents/{alice_status['agent_id']}/chats/personal/messages"
+        assert_error(await client.get(chat_url, headers=bob), 403, "forbidden")
+        assert len((await client.get(chat_url, headers=alice)).json()["items"]) >= 4
 
 
 async def _complete(client: httpx.AsyncClient, headers: dict[str, str], count: int) -> list[dict[str, Any]] | None:
@@ -208,29 +211,40 @@ async def _complete(client: httpx.AsyncClient, headers: dict[str, str], count: i
 
 async def test_reset_forgets_the_conversation(database_url: str) -> None:
     async with client_for(database_url) as (app, client):
-        await make_template(client)
-        carol = await add_member(app, "carol@example.com")
-        await say(client, carol, "one")
-        await say(client, carol, "two")
-        await say(client, carol, "elsewhere", chat_id="side-chat")
-        await wait_for(lambda: _complete(client, carol, 4), timeout=10)
-        await wait_for(lambda: _nonempty(client, carol, "side-chat", 2), timeout=10)
+        await _reset_forgets(app, client)
 
-        response = await client.post("/api/v1/agent/reset", headers=carol)
-        assert response.status_code == 200, response.text
-        reset = response.json()
-        assert reset["chats_deleted"] == 2 and reset["messages_deleted"] == 6
-        assert reset["status"] == "stopped"
-        assert (await client.get("/api/v1/agent/status", headers=carol)).json()["status"] == "stopped"
-        assert await history(client, carol) == []
-        assert await history(client, carol, chat_id="side-chat") == []
-        [record] = await audit_actions(app, "agent.reset")
-        assert record.resource_id == reset["agent_id"] and record.after == {"chats_deleted": 2, "messages_deleted": 6}
 
-        # It starts again on the next message, remembering nothing.
-        again = await say(client, carol, "three")
-        assert again["content"] == 'You said: "three". That is message 1 of this chat.'
-        assert (await client.get("/api/v1/agent/status", headers=carol)).json()["agent_id"] == reset["agent_id"]
+async def test_reset_forgets_the_conversation_on_redis(
+    sqlite_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    async with client_for(sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix) as (app, client):
+        await _reset_forgets(app, client)
+
+
+async def _reset_forgets(app: RunningApp, client: httpx.AsyncClient) -> None:
+    await make_template(client)
+    carol = await add_member(app, "carol@example.com")
+    await say(client, carol, "one")
+    await say(client, carol, "two")
+    await say(client, carol, "elsewhere", chat_id="side-chat")
+    await wait_for(lambda: _complete(client, carol, 4), timeout=10)
+    await wait_for(lambda: _nonempty(client, carol, "side-chat", 2), timeout=10)
+
+    response = await client.post("/api/v1/agent/reset", headers=carol)
+    assert response.status_code == 200, response.text
+    reset = response.json()
+    assert reset["chats_deleted"] == 2 and reset["messages_deleted"] == 6
+    assert reset["status"] == "stopped"
+    assert (await client.get("/api/v1/agent/status", headers=carol)).json()["status"] == "stopped"
+    assert await history(client, carol) == []
+    assert await history(client, carol, chat_id="side-chat") == []
+    [record] = await audit_actions(app, "agent.reset")
+    assert record.resource_id == reset["agent_id"] and record.after == {"chats_deleted": 2, "messages_deleted": 6}
+
+    # It starts again on the next message, remembering nothing.
+    again = await say(client, carol, "three")
+    assert again["content"] == 'You said: "three". That is message 1 of this chat.'
+    assert (await client.get("/api/v1/agent/status", headers=carol)).json()["agent_id"] == reset["agent_id"]
 
 
 async def _nonempty(client: httpx.AsyncClient, headers: dict[str, str], chat_id: str, count: int) -> bool:
