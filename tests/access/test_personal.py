@@ -283,3 +283,20 @@ async def test_who_may_use_the_personal_routes(sqlite_url: str, method: str, pat
         async with session_scope(app.app.state.session_factory) as session:
             assert await session.scalar(select(func.count()).select_from(Agent).where(Agent.owner_user_id.is_not(None))) == 0
         assert (await client.request(method, path, headers=erin, **body)).status_code == 200
+
+
+async def test_a_deleted_template_or_personal_agent(sqlite_url: str) -> None:
+    async with client_for(sqlite_url) as (app, client):
+        template = await make_template(client)
+        fay = await add_member(app, "fay@example.com")
+        first = (await client.get("/api/v1/agent/status", headers=fay)).json()["agent_id"]
+        # An admin deletes her agent: her next use makes a new one (the old id stays retained).
+        assert (await client.delete(f"/api/v1/agents/{first}")).status_code == 204
+        second = (await client.get("/api/v1/agent/status", headers=fay)).json()["agent_id"]
+        assert second == f"{first}-2"
+        assert (await say(client, fay, "new start"))["content"].endswith("message 1 of this chat.")
+        # The template is deleted: no one else gets an agent, and is told why.
+        assert (await client.delete(f"/api/v1/agents/{template}")).status_code == 204
+        gus = await add_member(app, "gus@example.com")
+        error = assert_error(await client.post("/api/v1/agent/reset", headers=gus), 404, "no_template")
+        assert "deleted" in error["message"]

@@ -143,7 +143,7 @@ async def _template_of(session: AsyncSession, org_id: str) -> Agent:
     if template_id is None:
         raise NotFound(
             "your organisation has no template agent, so there is no personal agent to make for you: "
-            "an owner or admin names one with PUT /api/v1/orgs/{org_id}/template-agent",
+            f"an owner or admin names one with PUT /api/v1/orgs/{org_id}/template-agent",
             code="no_template",
         )
     try:
@@ -151,7 +151,7 @@ async def _template_of(session: AsyncSession, org_id: str) -> Agent:
     except NotFound:
         raise NotFound(
             f"your organisation's template agent {template_id!r} was deleted: an owner or admin names another "
-            "with PUT /api/v1/orgs/{org_id}/template-agent",
+            f"with PUT /api/v1/orgs/{org_id}/template-agent",
             code="no_template",
         ) from None
 
@@ -165,8 +165,8 @@ async def _make(session: AsyncSession, *, caller: Caller, user_id: str, address:
         return None
     user = await session.get(User, user_id)
     username = user.username if user is not None else user_id
-    settings = {key: value for key, value in template.settings.items() if key != "integrations"}
-    if "integrations" in template.settings:
+    settings = dict(template.settings)
+    if "integrations" in settings:  # a bot or a mailbox serves one agent, not one per member
         settings["integrations"] = []
     agent = Agent(
         id=agent_id, org_id=caller.org_id, name=f"{username}'s agent"[:200],
