@@ -15,6 +15,7 @@ from fastapi_offline import FastAPIOffline
 
 from agenthub import __version__
 from agenthub.access import api as access_api
+from agenthub.access import personal_api
 from agenthub.accounts import api as accounts_api
 from agenthub.accounts import orgs_api
 from agenthub.accounts import service as accounts_service
@@ -24,7 +25,7 @@ from agenthub.agents import api as agents_api
 from agenthub.agents.demo import ensure_demo_agent
 from agenthub.billing import api as billing_api
 from agenthub.bus import Bus, StreamRetention, open_bus
-from agenthub.channels import sse, websocket
+from agenthub.channels import personal, sse, websocket
 from agenthub.channels.gateway import Gateway
 from agenthub.channels.hosts import HostGuard
 from agenthub.channels.limits import ConnectionLimit
@@ -230,6 +231,8 @@ def create_app(
     app.include_router(chats_api.router)
     app.include_router(billing_api.router)
     app.include_router(sse.router)
+    app.include_router(personal_api.router)
+    app.include_router(personal.router)
     app.include_router(websocket.router)
     app.include_router(ops_api.router)
     app.include_router(queues_api.router)

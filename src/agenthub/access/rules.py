@@ -83,7 +83,9 @@ async def reach(session: AsyncSession, *, caller: Caller | None, agent_id: str, 
     if caller is not None and not caller.may_reach(agent_id):
         raise NotFound(f"agent {agent_id!r} not found")
     row = (await session.execute(
-        select(Agent.org_id, Agent.settings).where(Agent.id == agent_id, Agent.deleted_at.is_(None))
+        select(Agent.org_id, Agent.settings, Agent.owner_user_id).where(
+            Agent.id == agent_id, Agent.deleted_at.is_(None)
+        )
     )).first()
     access = str(row.settings.get("access", DEFAULT_ACCESS)) if row is not None else None
     member = row is not None and caller is not None and caller.org_id == row.org_id
@@ -93,6 +95,12 @@ async def reach(session: AsyncSession, *, caller: Caller | None, agent_id: str, 
                 "log in first: this agent is not public (send 'Authorization: Bearer <access token or API key>')"
             )
         raise NotFound(f"agent {agent_id!r} not found")
+    owner = row.owner_user_id  # a member's personal agent answers that member alone
+    if owner is not None and (caller is None or not caller.is_user or caller.user_id != owner):
+        raise Forbidden(
+            f"{agent_id!r} is a member's personal agent: only that member may chat with it "
+            "(each member talks to their own at POST /api/v1/chat/message)"
+        )
     if access == "authorized" and not await is_authorized(
         session, agent_id=agent_id, channel=sender.channel, platform_user_id=sender.platform_user_id
     ):

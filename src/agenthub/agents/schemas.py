@@ -306,6 +306,10 @@ class AgentConfig(BaseModel):
 
 class AgentRead(AgentConfig):
     name: str
+    owner_user_id: str | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="On a member's personal agent only: that member (only they may chat with it)",
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from agenthub.access.rules import web_sender
+from agenthub.access.rules import Reach, web_sender
 from agenthub.agents.api import AgentId
 from agenthub.channels import events
 from agenthub.channels.fanout import Listener
@@ -51,15 +51,35 @@ async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> A
         await listener.close()
 
 
+CHAT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "The answer as events"},
+    **error_responses(409, meanings={409: "The agent kept failing and was stopped (`agent_failed`): "
+                                     "start it again, or wait for its cool-down (AGENT_ERROR_COOLDOWN)"}),
+}
+"""``responses=`` of a route that answers with :func:`stream_answer`."""
+
+
+async def stream_answer(
+    *, gateway: Gateway, reach: Reach, request: ChatRequest, keepalive: float
+) -> EventSourceResponse:
+    """Send ``request`` to the agent and answer with its events: what every chat route over
+    SSE returns once the caller's reach of the agent is checked (:meth:`Gateway.reach`)."""
+    listener = await gateway.listen(reach.agent_id)
+    try:
+        accepted = await gateway.accept(reach=reach, request=request, listener=listener)
+    except BaseException:
+        await listener.close()
+        raise
+    return EventSourceResponse(
+        _events(gateway, listener, accepted),
+        ping=keepalive,
+        headers={"Cache-Control": "no-cache", "X-Chat-Id": accepted.chat_id, "X-Message-Id": accepted.message_id},
+    )
+
+
 @router.post(
-    "/{agent_id}/chat",
-    response_class=EventSourceResponse,
-    openapi_extra=BEARER_OR_ANONYMOUS,
-    responses={
-        200: {"content": {"text/event-stream": {}}, "description": "The answer as events"},
-        **error_responses(409, meanings={409: "The agent kept failing and was stopped (`agent_failed`): "
-                                         "start it again, or wait for its cool-down (AGENT_ERROR_COOLDOWN)"}),
-    },
+    "/{agent_id}/chat", response_class=EventSourceResponse, openapi_extra=BEARER_OR_ANONYMOUS,
+    responses=CHAT_RESPONSES,
 )
 async def chat(
     agent_id: AgentId, request: ChatRequest, gateway: GatewayDep, caller: MaybeCallerDep, http: Request
@@ -69,14 +89,6 @@ async def chat(
     `authorized` one. A refusal (401, 403, 404) is a JSON error before any stream."""
     sender = web_sender(caller, http.client.host if http.client else None)
     reach = await gateway.reach(caller=caller, agent_id=agent_id, sender=sender)
-    listener = await gateway.listen(agent_id)
-    try:
-        accepted = await gateway.accept(reach=reach, request=request, listener=listener)
-    except BaseException:
-        await listener.close()
-        raise
-    return EventSourceResponse(
-        _events(gateway, listener, accepted),
-        ping=http.app.state.settings.sse_keepalive_interval,
-        headers={"Cache-Control": "no-cache", "X-Chat-Id": accepted.chat_id, "X-Message-Id": accepted.message_id},
+    return await stream_answer(
+        gateway=gateway, reach=reach, request=request, keepalive=http.app.state.settings.sse_keepalive_interval,
     )

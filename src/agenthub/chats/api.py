@@ -12,7 +12,7 @@ from agenthub.chats import service
 from agenthub.chats.models import MAX_POSITION
 from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatMessageList, ChatMessageRead
 from agenthub.deps import CallerDep, SessionDep
-from agenthub.errors import NotFound
+from agenthub.errors import Forbidden, NotFound
 
 router = APIRouter(prefix="/api/v1/agents", tags=["chats"])
 
@@ -27,7 +27,10 @@ async def list_chat_messages(
     after_position: Annotated[int, Query(ge=0, le=MAX_POSITION, description="Only messages after this position")] = 0,
 ) -> ChatMessageList:
     org_id = caller.org_id
-    await agents_service.get(session, org_id=org_id, agent_id=agent_id)
+    agent = await agents_service.get(session, org_id=org_id, agent_id=agent_id)
+    if agent.owner_user_id is not None and agent.owner_user_id != caller.user_id:
+        # A member's personal agent: its chats are theirs alone (the rule of agenthub.access.personal.check_reach).
+        raise Forbidden(f"{agent_id!r} is a member's personal agent: only that member may read its chats")
     if not await service.chat_exists(session, org_id=org_id, agent_id=agent_id, chat_id=chat_id):
         raise NotFound(f"chat {chat_id!r} not found for agent {agent_id!r}")
     rows = await service.list_messages(
