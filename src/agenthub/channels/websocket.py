@@ -7,7 +7,9 @@ event type the agent emits, unchanged. Without a ``chat_id`` one connection is o
 (``?chat_id=`` names it). ``?chat_id=...&after=<message id>`` first replays, in order, the
 answers and errors of that chat after the named message (see :mod:`agenthub.channels.replay`).
 A connection that sends no complete message for ``WS_IDLE_TIMEOUT`` seconds while no
-answer is awaited is closed with 4408.
+answer is awaited is closed with 4408. Each message counts against its caller's rate limit
+(:mod:`agenthub.channels.rate_limits`): one over it gets an ``error`` event ``rate_limited``
+with ``retry_after`` (seconds) and is not taken; the socket stays open.
 """
 
 from __future__ import annotations
@@ -24,14 +26,22 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from agenthub.caller import Caller
+from agenthub.caller import Caller, client_address
 from agenthub.channels import events
 from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
+from agenthub.channels.rate_limits import RateLimiter
 from agenthub.channels.replay import Replay, UnknownMessage
 from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatRequest
 from agenthub.deps import SocketCallerDep
-from agenthub.errors import AgentHubError, ServiceUnavailable, Unauthorized, is_unavailable, plain_problem
+from agenthub.errors import (
+    AgentHubError,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthorized,
+    is_unavailable,
+    plain_problem,
+)
 from agenthub.json_input import InvalidJSON, not_json, parse_json
 
 router = APIRouter()
@@ -57,9 +67,12 @@ class _Connection:
         *,
         chat_id: str | None = None,
         idle_timeout: float,
+        limiter: RateLimiter,
     ) -> None:
         self.websocket = websocket
         self.caller = caller
+        self.limiter = limiter
+        self.address = client_address(websocket)
         self.gateway = gateway
         self.agent_id = agent_id
         self.listener = listener
@@ -131,6 +144,11 @@ class _Connection:
     async def receive(self) -> None:
         while True:
             raw = await self._receive_text()
+            try:  # each message is a request of its caller: over the limit, an error event
+                await self.limiter.check(self.caller, self.address)
+            except RateLimited as refused:
+                await self.send(events.error_event(refused.code, refused.message, retry_after=refused.retry_after))
+                continue
             try:
                 if raw is None:
                     raise ValueError("expected a text frame holding JSON")
@@ -232,7 +250,8 @@ async def agent_socket(
         await _refuse_unavailable(websocket)
         return
     connection = _Connection(
-        websocket, gateway, agent_id, listener, caller, chat_id=chat_id, idle_timeout=settings.ws_idle_timeout
+        websocket, gateway, agent_id, listener, caller, chat_id=chat_id, idle_timeout=settings.ws_idle_timeout,
+        limiter=websocket.app.state.rate_limiter,
     )
     forwarder: asyncio.Task[None] | None = None
     try:
