@@ -43,12 +43,22 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}){mem}, Python {platform.python_version()}"
 
 
+OWNER_EMAIL = "bench@example.com"
+OWNER_PASSWORD = "bench-password-1"
+
+
 @dataclass
 class Server:
     url: str
     env: dict[str, str]
     process: subprocess.Popen
     workers: list[subprocess.Popen] = field(default_factory=list)
+    token: str = ""
+    """An access token of the default organisation's owner: every turn is authenticated."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
     @property
     def ws_url(self) -> str:
@@ -94,7 +104,12 @@ def agenthub(*, redis_url: str | None, database_url: str | None, workers: int = 
             "LOG_LEVEL": "WARNING",
             "DEMO_AGENT": "true",
             "REDIS_KEY_PREFIX": f"bench:{uuid.uuid4().hex[:8]}:",
-            # Counted (their cost is part of every request measured), never reached.
+            "ADMIN_EMAIL": OWNER_EMAIL,
+            "ADMIN_PASSWORD": OWNER_PASSWORD,
+            # Every turn passes the budget check (a budget far from spent).
+            "USER_DEFAULT_BUDGET": "1000000",
+            "USER_BUDGET_DURATION": "1mo",
+            # Every request is counted (the cost is in every figure measured), none refused.
             "RATE_LIMIT_PER_MINUTE": "1000000000",
             "RATE_LIMIT_ANONYMOUS_PER_MINUTE": "1000000000",
             **env,
@@ -116,7 +131,7 @@ def agenthub(*, redis_url: str | None, database_url: str | None, workers: int = 
             _wait_ready(url, process)
             if workers:
                 time.sleep(1.0)  # workers register with their first heartbeat
-            yield Server(url, environment, process, extra)
+            yield Server(url, environment, process, extra, token=_log_in(url))
         finally:
             for proc in [process, *extra]:
                 proc.send_signal(signal.SIGTERM)
@@ -126,6 +141,14 @@ def agenthub(*, redis_url: str | None, database_url: str | None, workers: int = 
                 except subprocess.TimeoutExpired:
                     proc.kill()
             log.close()
+
+
+def _log_in(url: str) -> str:
+    response = httpx.post(
+        f"{url}/api/v1/auth/login", json={"email": OWNER_EMAIL, "password": OWNER_PASSWORD}, timeout=30
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
 
 
 def _wait_ready(url: str, process: subprocess.Popen) -> None:
@@ -152,7 +175,7 @@ def create_agent(server: Server, *, agent_id: str, isolation: str, model: dict[s
     response = httpx.post(f"{server.url}/api/v1/agents", json={
         "id": agent_id, "name": agent_id,
         "settings": {**(model or FAKE_MODEL), "isolation": isolation},
-    }, timeout=30)
+    }, headers=server.headers, timeout=30)
     response.raise_for_status()
 
 

@@ -89,10 +89,10 @@ def runner_processes(redis_url: str, count: int) -> dict:
         for i in range(count):
             agent_id = f"mem-proc-{i}"
             create_agent(server, agent_id=agent_id, isolation="process")
-            httpx.post(f"{server.url}/api/v1/agents/{agent_id}/start", timeout=30).raise_for_status()
+            httpx.post(f"{server.url}/api/v1/agents/{agent_id}/start", headers=server.headers, timeout=30).raise_for_status()
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
-                status = httpx.get(f"{server.url}/api/v1/agents/{agent_id}/status", timeout=5).json()
+                status = httpx.get(f"{server.url}/api/v1/agents/{agent_id}/status", headers=server.headers, timeout=5).json()
                 if status["status"] == "running":
                     pids.append(status["pid"])
                     break

@@ -26,7 +26,7 @@ def main() -> None:
     if not redis_available(args.redis_url):
         raise SystemExit(f"Redis at {args.redis_url} is not reachable")
     timings = []
-    with agenthub(redis_url=args.redis_url, database_url=None) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+    with agenthub(redis_url=args.redis_url, database_url=None) as server, httpx.Client(base_url=server.url, headers=server.headers, timeout=30) as client:
         create_agent(server, agent_id="start-bench", isolation="process")
         for _ in range(args.runs):
             started = time.perf_counter()

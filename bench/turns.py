@@ -101,7 +101,9 @@ class WebSocketChat:
 
     @classmethod
     async def open(cls, server: Server, agent_id: str) -> WebSocketChat:
-        return cls(await connect(f"{server.ws_url}/ws/agents/{agent_id}", max_size=None, compression=None))
+        return cls(await connect(
+            f"{server.ws_url}/ws/agents/{agent_id}", max_size=None, compression=None, additional_headers=server.headers
+        ))
 
     async def turn(self, text: str) -> None:
         started = time.perf_counter()
@@ -124,14 +126,15 @@ class WebSocketChat:
 class SseChat:
     """One chat over ``POST /api/v1/agents/{id}/chat``, each turn one streamed response."""
 
-    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
+    def __init__(self, http: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> None:
         self.http = http
         self.url = url
+        self.headers = headers
         self.chat_id: str | None = None
 
     async def turn(self, text: str) -> None:
         body = {"content": text, **({"chat_id": self.chat_id} if self.chat_id else {})}
-        async with self.http.post(self.url, json=body) as response:
+        async with self.http.post(self.url, json=body, headers=self.headers) as response:
             response.raise_for_status()
             self.chat_id = response.headers["x-chat-id"]
             async for line in response.content:
@@ -265,7 +268,7 @@ def _chat_factory(transport: str, server: Server | None, agent_ids: list[str], m
         agent_id = agent_ids[index % len(agent_ids)]
         if transport == "ws":
             return await WebSocketChat.open(server, agent_id)
-        return SseChat(http, f"{server.url}/api/v1/agents/{agent_id}/chat")
+        return SseChat(http, f"{server.url}/api/v1/agents/{agent_id}/chat", server.headers)
     return open_chat
 
 

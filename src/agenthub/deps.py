@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from agenthub.bus import Bus
-from agenthub.caller import Authenticator, Caller, client_address, resolve_caller
+from agenthub.caller import DEFAULT_ORG, Authenticator, Caller, client_address, resolve_caller
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.errors import Forbidden, Unauthorized
@@ -73,6 +73,15 @@ async def _admin(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
     return caller
 
 
+async def _operator(caller: Annotated[Caller, Depends(_admin)]) -> Caller:
+    """Who runs the install: an owner or admin of the default organisation (the one the
+    first owner is made in). Platform-wide things (dead letters of every organisation) are
+    theirs alone: 403 for anyone else."""
+    if caller.org_id != DEFAULT_ORG:
+        raise Forbidden("only the operators of this install (owners or admins of its default organisation) may")
+    return caller
+
+
 async def _user(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
     """A logged-in user, not a program: 403 for an API key."""
     if not caller.is_user:
@@ -93,6 +102,7 @@ MaybeCallerDep = Annotated[Caller | None, Depends(_maybe_caller)]
 """The caller, or None for an anonymous visitor (a public agent's chat)."""
 SocketCallerDep = Annotated[Caller | Unauthorized | None, Depends(_socket_caller)]
 AdminDep = Annotated[Caller, Depends(_admin)]
+OperatorDep = Annotated[Caller, Depends(_operator)]
 AddressDep = Annotated[str | None, Depends(_address)]
 """The client's address (what the audit log and the anonymous rate limit go by)."""
 UserDep = Annotated[Caller, Depends(_user)]

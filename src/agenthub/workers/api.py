@@ -6,23 +6,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from agenthub.deps import BusDep, CallerDep
+from agenthub.deps import BusDep, OperatorDep
 from agenthub.ops.openapi import error_responses
 from agenthub.workers.dead_letters import DeadLetters
 from agenthub.workers.schemas import DeadLetterRead, DeadLettersRead, DeadLettersRetried, QueueDeadLetters
 
 router = APIRouter(prefix="/api/v1/queues", tags=["queues"])
+OPERATOR_ERRORS = error_responses(403, 404, meanings={403: "Not an operator of this install"})
 
 QueueParam = Annotated[
     str | None, Query(description="One queue (history_queue or token_usage_queue); every queue when omitted")
 ]
 
 
-# Dead letters are the platform's, not an organisation's: today every caller is the default
-# organisation's; with accounts these routes take an operator's scope.
-@router.get("/dead-letters", response_model=DeadLettersRead, responses=error_responses(404))
+# Dead letters are the platform's, not an organisation's (they hold any organisation's
+# entries): only the install's operators see them.
+@router.get("/dead-letters", response_model=DeadLettersRead, responses=OPERATOR_ERRORS)
 async def list_dead_letters(
-    bus: BusDep, caller: CallerDep, queue: QueueParam = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    bus: BusDep, caller: OperatorDep, queue: QueueParam = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> DeadLettersRead:
     """Queue entries that kept failing, oldest first, each with its error."""
     dead_letters = DeadLetters(bus)
@@ -37,8 +38,8 @@ async def list_dead_letters(
     ])
 
 
-@router.post("/dead-letters/retry", response_model=DeadLettersRetried, responses=error_responses(404))
-async def retry_dead_letters(bus: BusDep, caller: CallerDep, queue: QueueParam = None) -> DeadLettersRetried:
+@router.post("/dead-letters/retry", response_model=DeadLettersRetried, responses=OPERATOR_ERRORS)
+async def retry_dead_letters(bus: BusDep, caller: OperatorDep, queue: QueueParam = None) -> DeadLettersRetried:
     """Put dead letters back on their queue, to be stored again (once their cause is fixed)."""
     dead_letters = DeadLetters(bus)
     names = [dead_letters.check(queue)] if queue else list(dead_letters.queues)
