@@ -1,22 +1,22 @@
 """Health and metrics. ``/health`` is public and shows no organisation's data (which parts
-work, counts); ``/metrics`` needs an owner's or admin's access token, or ``METRICS_TOKEN``
-as the bearer token when it is set."""
+work, counts); ``/metrics`` (counts over every organisation) is the operators' (owners and
+admins of the default organisation), or ``METRICS_TOKEN``'s as the bearer token when set."""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 from starlette.requests import HTTPConnection
 
-from agenthub.caller import bearer_token, resolve_caller
+from agenthub.caller import DEFAULT_ORG, bearer_token, resolve_caller
 from agenthub.deps import SettingsDep
 from agenthub.errors import Forbidden, ServiceUnavailable, Unauthorized
-from agenthub.ops.openapi import BEARER, PUBLIC, error_responses
+from agenthub.ops.openapi import BEARER, ERROR_MEANINGS, ERROR_REF, PUBLIC
 from agenthub.ops.schemas import HealthReport
 
 router = APIRouter(tags=["operations"])
@@ -32,8 +32,9 @@ async def _check(probe) -> dict:  # type: ignore[no-untyped-def]
 
 
 async def _metrics_reader(connection: HTTPConnection, settings: SettingsDep) -> None:
-    """``METRICS_TOKEN`` (when set) as the bearer token, or an owner's or admin's access
-    token: 401 without credentials (or with ones that are not valid), 403 for anyone else."""
+    """``METRICS_TOKEN`` (when set) as the bearer token, or an operator's access token (an
+    owner or admin of the default organisation): 401 without credentials (or with ones that
+    are not valid), 403 for anyone else."""
     token = bearer_token(connection)
     expected = settings.metrics_token
     if token is not None and expected is not None and hmac.compare_digest(
@@ -43,11 +44,21 @@ async def _metrics_reader(connection: HTTPConnection, settings: SettingsDep) -> 
     caller = await resolve_caller(connection, connection.app.state.authenticator)
     if caller is None:
         raise Unauthorized("send an owner's or admin's access token (or METRICS_TOKEN) as 'Authorization: Bearer'")
-    if not caller.is_user or not caller.at_least("admin"):
-        raise Forbidden("only an owner or admin (or METRICS_TOKEN) may read the metrics")
+    if not caller.is_user or not caller.at_least("admin") or caller.org_id != DEFAULT_ORG:
+        raise Forbidden(
+            "only the operators of this install (owners or admins of its default organisation) or "
+            "METRICS_TOKEN may read the metrics"
+        )
 
 
 MetricsReaderDep = Annotated[None, Depends(_metrics_reader)]
+# JSON errors, said explicitly: FastAPI would put them under the route's text/plain.
+METRICS_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"description": meaning, "content": {"application/json": {"schema": ERROR_REF}}}
+    for status, meaning in (
+        (401, ERROR_MEANINGS[401]), (403, "Not an operator of this install"), (429, ERROR_MEANINGS[429]),
+    )
+}
 
 
 @router.get(
@@ -94,7 +105,7 @@ async def health(request: Request) -> JSONResponse:
     responses={200: {
         "description": "Prometheus metrics, in its text exposition format",
         "content": {"text/plain": {"schema": {"type": "string"}}},
-    }, **error_responses(401, 403, 429, meanings={403: "Not an owner or admin"})},
+    }, **METRICS_ERRORS},
     openapi_extra={"security": [{BEARER: []}]},
 )
 async def metrics(request: Request, _reader: MetricsReaderDep) -> Response:
