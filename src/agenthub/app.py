@@ -16,6 +16,7 @@ from fastapi_offline import FastAPIOffline
 from agenthub import __version__
 from agenthub.access import export as export_api
 from agenthub.accounts import api as accounts_api
+from agenthub.accounts import orgs_api
 from agenthub.accounts import service as accounts_service
 from agenthub.accounts.authenticate import AccountsAuthenticator
 from agenthub.accounts.tokens import TokenIssuer, signing_key
@@ -229,6 +230,7 @@ def create_app(
     # Outermost: a request for another host name (DNS rebinding) is refused before anything.
     app.add_middleware(HostGuard, allowed=settings.hosts)
     app.include_router(accounts_api.router)
+    app.include_router(orgs_api.router)
     app.include_router(agents_api.router)
     app.include_router(lifecycle_api.router)
     app.include_router(chats_api.router)

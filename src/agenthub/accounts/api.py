@@ -9,10 +9,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from starlette.requests import HTTPConnection
 
-from agenthub.accounts import service
+from agenthub.accounts import members, service
 from agenthub.accounts.authenticate import AccountsAuthenticator
-from agenthub.accounts.schemas import LoginRequest, Me, RefreshRequest, RegisterRequest, TokenPair
-from agenthub.deps import SessionDep, SettingsDep, UserDep
+from agenthub.accounts.schemas import (
+    DeleteAccountRequest,
+    LoginRequest,
+    Me,
+    RefreshRequest,
+    RegisterRequest,
+    TokenPair,
+)
+from agenthub.deps import AddressDep, SessionDep, SettingsDep, UserDep
 from agenthub.errors import Forbidden
 from agenthub.json_input import StrictJSONRoute
 from agenthub.ops.openapi import PUBLIC, error_responses
@@ -42,11 +49,14 @@ def _pair(tokens: service.IssuedTokens) -> TokenPair:
 
 @router.post(
     "/register", status_code=status.HTTP_201_CREATED, response_model=TokenPair, openapi_extra=PUBLIC,
-    responses=error_responses(409, meanings={409: "The e-mail has an account already"}),
+    responses=error_responses(403, 409, meanings={
+        403: "Registration is closed on this server and no invitation was sent",
+        409: "The e-mail has an account already",
+    }),
 )
 async def register(
     data: RegisterRequest, session: SessionDep, settings: SettingsDep, authenticator: AuthenticatorDep,
-    lifetime: RefreshLifetimeDep,
+    lifetime: RefreshLifetimeDep, address: AddressDep,
 ) -> TokenPair:
     """A new account, logged in. With an ``invitation`` the user joins its organisation with
     the invited role; without one, a new organisation is made with the user as its owner
@@ -54,12 +64,14 @@ async def register(
     password = data.password.get_secret_value()
     if data.invitation is not None:
         user = await service.register_invited(
-            session, email=data.email, password=password, invitation=data.invitation
+            session, email=data.email, password=password, invitation=data.invitation, address=address
         )
     elif settings.registration == "closed":
         raise Forbidden("registration is closed on this server: ask an organisation for an invitation")
     else:
-        user = await service.register_owner(session, email=data.email, password=password, org_name=data.org_name)
+        user = await service.register_owner(
+            session, email=data.email, password=password, org_name=data.org_name, address=address
+        )
     tokens = await service.open_session(session, user=user, issuer=authenticator.issuer, refresh_lifetime=lifetime)
     return _pair(tokens)
 
@@ -98,3 +110,23 @@ async def logout(data: RefreshRequest, session: SessionDep, authenticator: Authe
 async def me(caller: UserDep, session: SessionDep) -> Me:
     user = await service.get_user(session, user_id=caller.user_id or "")
     return Me(id=user.id, email=user.email, username=user.username, org_id=user.org_id, role=user.role)  # type: ignore[arg-type]
+
+
+@router.delete(
+    "/me", status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(403, 409, meanings={
+        403: "The password is not right (or the caller is an API key)",
+        409: "The last owner of an organisation that has other members: make another member an owner first",
+    }),
+)
+async def delete_me(
+    data: DeleteAccountRequest, caller: UserDep, session: SessionDep, authenticator: AuthenticatorDep,
+    address: AddressDep,
+) -> None:
+    """Delete the caller's account, confirmed by its password: its sessions end, its tokens
+    get 401. The organisation stays (with its agents and chats) for its other members."""
+    await members.delete_account(
+        session, caller=caller, password=data.password.get_secret_value(), address=address
+    )
+    await session.commit()
+    authenticator.forget()

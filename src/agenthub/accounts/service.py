@@ -1,4 +1,5 @@
 """Accounts: registration, login, token refresh and logout, the first owner. No HTTP here.
+Members and organisations: :mod:`agenthub.accounts.members`.
 
 E-mails are kept in lower case and are unique over the install: a person logs in with one
 e-mail to one organisation."""
@@ -18,7 +19,8 @@ from agenthub.accounts.models import AuthSession, Organization, User
 from agenthub.accounts.passwords import DUMMY_HASH, hash_password, verify_password
 from agenthub.accounts.secrets import digest, new_id, new_secret
 from agenthub.accounts.tokens import TokenIssuer
-from agenthub.caller import DEFAULT_ORG
+from agenthub.audit import service as audit
+from agenthub.caller import DEFAULT_ORG, Caller
 from agenthub.db.base import utcnow
 from agenthub.errors import Conflict, Unauthorized
 
@@ -71,12 +73,19 @@ async def create_organization(session: AsyncSession, *, name: str) -> Organizati
     return organization
 
 
-async def register_owner(session: AsyncSession, *, email: str, password: str, org_name: str | None) -> User:
+async def register_owner(
+    session: AsyncSession, *, email: str, password: str, org_name: str | None, address: str | None = None
+) -> User:
     """A new organisation with this user as its owner."""
     if await find_user(session, email) is not None:
         raise Conflict(f"an account with the e-mail {normal_email(email)!r} exists already")
     organization = await create_organization(session, name=org_name or f"{default_username(email)}'s organisation")
-    return await create_user(session, org_id=organization.id, email=email, password=password, role="owner")
+    user = await create_user(session, org_id=organization.id, email=email, password=password, role="owner")
+    audit.record(
+        session, caller=_as_caller(user), action="organization.create", resource_type="organization",
+        resource_id=organization.id, after={"name": organization.name, "owner": user.email}, address=address,
+    )
+    return user
 
 
 async def login(
@@ -180,7 +189,21 @@ async def ensure_first_owner(session: AsyncSession, *, email: str | None, passwo
     return generated
 
 
-async def register_invited(session: AsyncSession, *, email: str, password: str, invitation: str) -> User:
-    """Join the organisation of an invitation with its role."""
-    org_id, role = await invitations.redeem(session, token=invitation, email=email)
-    return await create_user(session, org_id=org_id, email=email, password=password, role=role)
+async def register_invited(
+    session: AsyncSession, *, email: str, password: str, invitation: str, address: str | None = None
+) -> User:
+    """Join the organisation of an invitation with its role. When the account can't be made
+    (the e-mail has one), the transaction is rolled back and the use is not counted."""
+    used = await invitations.redeem(session, token=invitation, email=email)
+    user = await create_user(session, org_id=used.org_id, email=email, password=password, role=used.role)
+    audit.record(
+        session, caller=_as_caller(user), action="member.join", resource_type="member", resource_id=user.id,
+        after={"email": user.email, "username": user.username, "role": user.role, "invitation": used.id},
+        address=address,
+    )
+    return user
+
+
+def _as_caller(user: User) -> Caller:
+    """A user who just registered, as the audit log names who made the change."""
+    return Caller(org_id=user.org_id, user_id=user.id, role=user.role)
