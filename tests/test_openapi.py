@@ -42,7 +42,11 @@ CONFIG = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {
 def served_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app under uvicorn in a thread of its own (schemathesis' calls are blocking)."""
     database = Path(tmp_path_factory.mktemp("openapi")) / "agenthub.db"
-    app = create_app(make_settings(database_url=f"sqlite+aiosqlite:///{database.as_posix()}", demo_agent=True))
+    # No rate limits: hundreds of requests a minute here check the document, not the limits.
+    app = create_app(make_settings(
+        database_url=f"sqlite+aiosqlite:///{database.as_posix()}", demo_agent=True,
+        rate_limit_per_minute=0, rate_limit_anonymous_per_minute=0,
+    ))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="openapi-app", daemon=True)

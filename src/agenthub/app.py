@@ -15,6 +15,7 @@ from fastapi_offline import FastAPIOffline
 
 from agenthub import __version__
 from agenthub.access import api as access_api
+from agenthub.access import export as export_api
 from agenthub.access import personal_api
 from agenthub.accounts import api as accounts_api
 from agenthub.accounts import orgs_api
@@ -23,6 +24,7 @@ from agenthub.accounts.authenticate import AccountsAuthenticator
 from agenthub.accounts.tokens import TokenIssuer, signing_key
 from agenthub.agents import api as agents_api
 from agenthub.agents.demo import ensure_demo_agent
+from agenthub.audit import api as audit_api
 from agenthub.billing import api as billing_api
 from agenthub.bus import Bus, StreamRetention, open_bus
 from agenthub.channels import personal, sse, websocket
@@ -30,6 +32,7 @@ from agenthub.channels.gateway import Gateway
 from agenthub.channels.hosts import HostGuard
 from agenthub.channels.limits import ConnectionLimit
 from agenthub.channels.origins import ForeignOriginGuard
+from agenthub.channels.rate_limits import RateLimiter, RateLimits
 from agenthub.chats import api as chats_api
 from agenthub.config import Settings, mask_url
 from agenthub.db import migrate
@@ -199,6 +202,7 @@ def create_app(
         finally:
             await stop_tasks(tasks)
             await bus.close()
+            await limiter.close()
             await engine.dispose()
 
     # The docs pages are served with their own copy of Swagger UI and ReDoc, not from a
@@ -209,6 +213,11 @@ def create_app(
         description="Host AI agents and talk to them over WebSocket, SSE and REST.",
         lifespan=lifespan,
     )
+    limiter = RateLimiter.from_settings(settings)
+    app.state.rate_limiter = limiter
+    # Added first, so innermost: inside the guards below (what they refuse is not counted),
+    # CORS (a 429 carries its headers) and the error middleware installed next.
+    app.add_middleware(RateLimits, limiter=limiter)
     install_error_handlers(app)
     install_openapi(app)
     if settings.origins:  # pages of other origins may call the API (see channels/origins.py)
@@ -230,6 +239,8 @@ def create_app(
     app.include_router(lifecycle_api.router)
     app.include_router(chats_api.router)
     app.include_router(billing_api.router)
+    app.include_router(audit_api.router)
+    app.include_router(export_api.router)
     app.include_router(sse.router)
     app.include_router(personal_api.router)
     app.include_router(personal.router)

@@ -58,6 +58,32 @@ class Authenticator(Protocol):
         ...
 
 
+_RESOLVED = "agenthub.caller"
+"""Where a request's resolved caller is kept in its scope's state (see :func:`resolve_caller`)."""
+
+
+async def resolve_caller(connection: HTTPConnection, authenticator: Authenticator) -> Caller | None:
+    """The request's caller, resolved once: the rate limits resolve it before the route, the
+    route's dependencies find it done. Credentials that are not valid raise ``Unauthorized``
+    every time they are asked about; any other failure (the database away) is not kept."""
+    state = connection.scope.setdefault("state", {})
+    if _RESOLVED not in state:
+        try:
+            state[_RESOLVED] = await authenticator.caller(connection)
+        except Unauthorized as refused:
+            state[_RESOLVED] = refused
+    resolved = state[_RESOLVED]
+    if isinstance(resolved, Unauthorized):
+        raise Unauthorized(resolved.message)
+    return resolved
+
+
+def client_address(connection: HTTPConnection) -> str | None:
+    """The client's address as the server sees it (behind a proxy: the proxy's, unless the
+    server is told to trust ``X-Forwarded-For``)."""
+    return connection.client.host if connection.client else None
+
+
 def bearer_token(connection: HTTPConnection) -> str | None:
     """The credentials a request carries: ``Authorization: Bearer <token>``, or, on a
     WebSocket (whose browser API can't set headers), the ``token`` query parameter."""

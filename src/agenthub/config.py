@@ -137,6 +137,13 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         default=None, description="Bearer token that may read /metrics besides an owner's or admin's"
     )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=0, description="Requests a minute each user and each API key may make; 0 = no limit"
+    )
+    rate_limit_anonymous_per_minute: int = Field(
+        default=60, ge=0,
+        description="Requests a minute each client address may make without (valid) credentials; 0 = no limit",
+    )
 
     demo_agent: bool = Field(default=True, description="Create the demo agent on first start")
     log_level: LogLevel = Field(default="INFO", description="debug | info | warning | error | critical")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from agenthub.bus import Bus
-from agenthub.caller import DEFAULT_ORG, Authenticator, Caller
+from agenthub.caller import DEFAULT_ORG, Authenticator, Caller, client_address, resolve_caller
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.errors import Forbidden, NotFound, Unauthorized
@@ -40,10 +40,14 @@ def _authenticator(connection: HTTPConnection) -> Authenticator:
     return connection.app.state.authenticator
 
 
+def _address(connection: HTTPConnection) -> str | None:
+    return client_address(connection)
+
+
 async def _maybe_caller(connection: HTTPConnection) -> Caller | None:
     """Who is asking, resolved once per request or WebSocket; None for a request with no
     credentials at all (an anonymous visitor). Credentials that are not valid: 401."""
-    return await _authenticator(connection).caller(connection)
+    return await resolve_caller(connection, _authenticator(connection))
 
 
 async def _socket_caller(connection: HTTPConnection) -> Caller | Unauthorized | None:
@@ -103,4 +107,6 @@ MaybeCallerDep = Annotated[Caller | None, Depends(_maybe_caller)]
 SocketCallerDep = Annotated[Caller | Unauthorized | None, Depends(_socket_caller)]
 AdminDep = Annotated[Caller, Depends(_admin)]
 OperatorDep = Annotated[Caller, Depends(_operator)]
+AddressDep = Annotated[str | None, Depends(_address)]
+"""The client's address (what the audit log and the anonymous rate limit go by)."""
 UserDep = Annotated[Caller, Depends(_user)]

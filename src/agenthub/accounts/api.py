@@ -19,7 +19,7 @@ from agenthub.accounts.schemas import (
     RegisterRequest,
     TokenPair,
 )
-from agenthub.deps import SessionDep, SettingsDep, UserDep
+from agenthub.deps import AddressDep, SessionDep, SettingsDep, UserDep
 from agenthub.errors import Forbidden
 from agenthub.json_input import StrictJSONRoute
 from agenthub.ops.openapi import PUBLIC, error_responses
@@ -39,14 +39,6 @@ def _refresh_lifetime(settings: SettingsDep) -> timedelta:
 
 
 RefreshLifetimeDep = Annotated[timedelta, Depends(_refresh_lifetime)]
-
-
-def _address(connection: HTTPConnection) -> str | None:
-    """The client's address, for the audit log."""
-    return connection.client.host if connection.client else None
-
-
-AddressDep = Annotated[str | None, Depends(_address)]
 
 
 def _pair(tokens: service.IssuedTokens) -> TokenPair:

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, status
 
 from agenthub.accounts import invitations, members
-from agenthub.accounts.api import AddressDep, AuthenticatorDep
+from agenthub.accounts.api import AuthenticatorDep
 from agenthub.accounts.schemas import (
     InvitationCreate,
     InvitationCreated,
@@ -26,7 +26,7 @@ from agenthub.accounts.schemas import (
     OrganizationUpdate,
 )
 from agenthub.caller import Caller
-from agenthub.deps import SessionDep, UserDep
+from agenthub.deps import AddressDep, SessionDep, UserDep
 from agenthub.errors import Forbidden, NotFound
 from agenthub.json_input import StrictJSONRoute
 from agenthub.ops.openapi import error_responses

@@ -18,6 +18,7 @@ from agenthub.agents.schemas import (
     AgentList,
     AgentRead,
 )
+from agenthub.audit.deps import AuditDep
 from agenthub.deps import CallerDep, SessionDep, SessionFactoryDep, SettingsDep
 from agenthub.errors import Forbidden
 from agenthub.json_input import StrictJSONRoute
@@ -54,14 +55,19 @@ KeysSetDep = Annotated[set[str], Depends(_keys_set)]
     responses=error_responses(409),
 )
 async def create_agent(
-    data: AgentCreate, session: SessionDep, caller: CallerDep, settings: SettingsDep, keys_set: KeysSetDep
+    data: AgentCreate, session: SessionDep, caller: CallerDep, settings: SettingsDep, keys_set: KeysSetDep,
+    audit: AuditDep,
 ) -> AgentCreated:
     if caller.agent_ids is not None:
         raise Forbidden("an API key limited to some agents can't create agents")
     retention = timedelta(days=settings.deleted_retention_days)
     agent = await service.create(session, org_id=caller.org_id, data=data, retention=retention)
+    read = AgentRead.model_validate(agent)  # settings masked
+    audit.record(
+        session, action="agent.create", resource_type="agent", resource_id=agent.id, after=read.model_dump(mode="json")
+    )
     warning = service.missing_key_warning(agent.settings, keys_set=keys_set)
-    return AgentCreated(**AgentRead.model_validate(agent).model_dump(), warning=warning)
+    return AgentCreated(**read.model_dump(), warning=warning)
 
 
 @router.get("", response_model=AgentList)

@@ -108,3 +108,9 @@ STORAGE_QUEUES = (HISTORY_QUEUE, TOKEN_USAGE_QUEUE)
 def dead_letters(queue: str) -> str:
     """Stream of the entries of ``queue`` that kept failing, each with its error."""
     return f"dead_letters:{queue}"
+
+
+RATE_LIMITS = "rate_limits"
+"""Prefix (after ``REDIS_KEY_PREFIX``) of the rate limits' counters: the ``limits`` library
+names each ``rate_limits:{LIMITER/user:<id>/600/1/minute}``, braces included, so both
+windows of one counter share a Cluster hash slot."""

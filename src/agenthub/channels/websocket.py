@@ -14,6 +14,9 @@ checked once, when the socket opens: a refusal is an ``error`` event, then a clo
 4401 (credentials not valid, or none for an agent that is not public), 4403 (``forbidden``:
 not authorised) or 4404 (not found). The messages are from the caller, whatever
 ``channel`` or ``user_data`` they carry.
+answer is awaited is closed with 4408. Each message counts against its caller's rate limit
+(:mod:`agenthub.channels.rate_limits`): one over it gets an ``error`` event ``rate_limited``
+with ``retry_after`` (seconds) and is not taken; the socket stays open.
 """
 
 from __future__ import annotations
@@ -32,9 +35,11 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from agenthub.access.rules import Reach, web_sender
+from agenthub.caller import Caller, client_address
 from agenthub.channels import events
 from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
+from agenthub.channels.rate_limits import RateLimiter
 from agenthub.channels.replay import Replay, UnknownMessage
 from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatRequest
 from agenthub.deps import SocketCallerDep
@@ -42,6 +47,7 @@ from agenthub.errors import (
     AgentHubError,
     Forbidden,
     NotFound,
+    RateLimited,
     ServiceUnavailable,
     Unauthorized,
     is_unavailable,
@@ -81,11 +87,16 @@ class _Connection:
         chat_id: str | None = None,
         idle_timeout: float,
         recheck: Callable[[], Awaitable[Reach]] | None = None,
+        caller: Caller | None,
+        limiter: RateLimiter,
     ) -> None:
         self.websocket = websocket
         self.reach = reach
         self.recheck = recheck
         self.checked_at = time.monotonic()
+        self.caller = caller
+        self.limiter = limiter
+        self.address = client_address(websocket)
         self.gateway = gateway
         self.agent_id = agent_id
         self.listener = listener
@@ -168,6 +179,11 @@ class _Connection:
     async def receive(self) -> None:
         while True:
             raw = await self._receive_text()
+            try:  # each message is a request of its caller: over the limit, an error event
+                await self.limiter.check(self.caller, self.address)
+            except RateLimited as refused:
+                await self.send(events.error_event(refused.code, refused.message, retry_after=refused.retry_after))
+                continue
             try:
                 if raw is None:
                     raise ValueError("expected a text frame holding JSON")
@@ -289,7 +305,7 @@ async def agent_socket(
     sender_address = websocket.client.host if websocket.client else None
     connection = _Connection(
         websocket, gateway, agent_id, listener, reach, chat_id=chat_id, idle_timeout=settings.ws_idle_timeout,
-        recheck=recheck,
+        recheck=recheck, caller=credentials, limiter=websocket.app.state.rate_limiter,
     )
     forwarder: asyncio.Task[None] | None = None
     try:

@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, func, select, update
+from sqlalchemy import Insert, Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -235,3 +235,24 @@ async def messages_from(
     return await list_messages(
         session, org_id=org_id, agent_id=agent_id, chat_id=chat_id, limit=limit, after_position=position - 1
     )
+
+
+async def messages_of_user(session: AsyncSession, *, org_id: str, platform_user_id: str) -> list[ChatMessage]:
+    """What one user said in the organisation's chats (their messages, by
+    ``platform_user_id``) and the answers to it, chat by chat, each chat in order."""
+    theirs = select(ChatMessage.message_id).where(
+        ChatMessage.platform_user_id == platform_user_id, ChatMessage.role == "user"
+    )
+    query = (
+        select(ChatMessage)
+        .join(Chat, (Chat.id == ChatMessage.chat_id) & (Chat.agent_id == ChatMessage.agent_id))
+        .where(
+            Chat.org_id == org_id,
+            or_(
+                (ChatMessage.platform_user_id == platform_user_id) & (ChatMessage.role == "user"),
+                ChatMessage.reply_to.in_(theirs),
+            ),
+        )
+        .order_by(ChatMessage.agent_id, ChatMessage.chat_id, ChatMessage.position, ChatMessage.seq)
+    )
+    return list(await session.scalars(query))

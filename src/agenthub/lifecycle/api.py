@@ -3,14 +3,16 @@ needed), delete, status, start, stop, restart. Thin: flows and the supervisor do
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
 from agenthub.agents import service as agents_service
 from agenthub.agents.api import AgentId, ExistingAgentId, KeysSetDep
 from agenthub.agents.schemas import AgentRead, AgentStatusRead, AgentUpdate, AgentUpdated
-from agenthub.deps import CallerDep, SessionDep
+from agenthub.audit.deps import AuditDep
+from agenthub.audit.service import Audit
+from agenthub.deps import SessionDep
 from agenthub.gateway_deps import SupervisorDep
 from agenthub.json_input import StrictJSONRoute
 from agenthub.lifecycle import flows
@@ -20,11 +22,11 @@ router = APIRouter(prefix="/api/v1/agents", tags=["agents"], route_class=StrictJ
 
 @router.patch("/{agent_id}", response_model=AgentUpdated, response_model_exclude_none=True)
 async def update_agent(
-    agent_id: AgentId, data: AgentUpdate, session: SessionDep, caller: CallerDep, supervisor: SupervisorDep,
+    agent_id: AgentId, data: AgentUpdate, session: SessionDep, audit: AuditDep, supervisor: SupervisorDep,
     keys_set: KeysSetDep,
 ) -> AgentUpdated:
     updated = await flows.update_agent(
-        session=session, supervisor=supervisor, caller=caller, agent_id=agent_id, data=data
+        session=session, supervisor=supervisor, audit=audit, agent_id=agent_id, data=data
     )
     return AgentUpdated(
         **AgentRead.model_validate(updated.agent).model_dump(),
@@ -36,9 +38,9 @@ async def update_agent(
 
 @router.delete("/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_agent(
-    agent_id: ExistingAgentId, session: SessionDep, caller: CallerDep, supervisor: SupervisorDep
+    agent_id: ExistingAgentId, session: SessionDep, audit: AuditDep, supervisor: SupervisorDep
 ) -> None:
-    await flows.delete_agent(session=session, supervisor=supervisor, caller=caller, agent_id=agent_id)
+    await flows.delete_agent(session=session, supervisor=supervisor, audit=audit, agent_id=agent_id)
 
 
 @router.get("/{agent_id}/status", response_model=AgentStatusRead)
@@ -46,20 +48,31 @@ async def get_agent_status(agent_id: ExistingAgentId, supervisor: SupervisorDep)
     return AgentStatusRead(**await supervisor.statuses.describe(agent_id))
 
 
+# Starting and stopping change no config, but who stopped an agent is worth knowing: each
+# is recorded once the supervisor did it (no before/after; the status it answered).
 @router.post("/{agent_id}/start", response_model=AgentStatusRead)
-async def start_agent(agent_id: ExistingAgentId, supervisor: SupervisorDep) -> AgentStatusRead:
-    return AgentStatusRead(**await supervisor.start(agent_id))
+async def start_agent(agent_id: ExistingAgentId, supervisor: SupervisorDep, audit: AuditDep) -> AgentStatusRead:
+    return await _recorded(audit, "agent.start", agent_id, await supervisor.start(agent_id))
 
 
 @router.post("/{agent_id}/stop", response_model=AgentStatusRead)
 async def stop_agent(
     agent_id: ExistingAgentId,
     supervisor: SupervisorDep,
+    audit: AuditDep,
     force: Annotated[bool, Query(description="Kill at once instead of a graceful stop")] = False,
 ) -> AgentStatusRead:
-    return AgentStatusRead(**await supervisor.stop(agent_id, force=force))
+    return await _recorded(audit, "agent.stop", agent_id, await supervisor.stop(agent_id, force=force))
 
 
 @router.post("/{agent_id}/restart", response_model=AgentStatusRead)
-async def restart_agent(agent_id: ExistingAgentId, supervisor: SupervisorDep) -> AgentStatusRead:
-    return AgentStatusRead(**await supervisor.restart(agent_id))
+async def restart_agent(agent_id: ExistingAgentId, supervisor: SupervisorDep, audit: AuditDep) -> AgentStatusRead:
+    return await _recorded(audit, "agent.restart", agent_id, await supervisor.restart(agent_id))
+
+
+async def _recorded(audit: Audit, action: str, agent_id: str, status: dict[str, Any]) -> AgentStatusRead:
+    read = AgentStatusRead(**status)
+    await audit.record_alone(
+        action=action, resource_type="agent", resource_id=agent_id, after={"status": read.status},
+    )
+    return read

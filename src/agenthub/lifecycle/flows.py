@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.agents import service as agents_service
 from agenthub.agents.models import Agent
-from agenthub.agents.schemas import AgentUpdate
-from agenthub.caller import Caller
+from agenthub.agents.schemas import AgentRead, AgentUpdate
+from agenthub.audit.service import Audit
 from agenthub.runtime.supervisor import Supervisor
 
 
@@ -21,12 +21,24 @@ class Updated:
     message: str
 
 
+def _snapshot(agent: Agent) -> dict[str, object]:
+    """The agent as the audit log keeps it: as a read shows it, secrets masked."""
+    return AgentRead.model_validate(agent).model_dump(mode="json")
+
+
 async def update_agent(
-    *, session: AsyncSession, supervisor: Supervisor, caller: Caller, agent_id: str, data: AgentUpdate
+    *, session: AsyncSession, supervisor: Supervisor, audit: Audit, agent_id: str, data: AgentUpdate
 ) -> Updated:
-    """Save the change; say whether the running agent still runs an older config (it takes
-    the new one on its next restart)."""
+    """Save the change (and its audit record); say whether the running agent still runs an
+    older config (it takes the new one on its next restart)."""
+    caller = audit.caller
+    before = _snapshot(await agents_service.get(session, org_id=caller.org_id, agent_id=agent_id))
     agent, changed = await agents_service.update(session, org_id=caller.org_id, agent_id=agent_id, data=data)
+    if changed:
+        audit.record(
+            session, action="agent.update", resource_type="agent", resource_id=agent_id,
+            before=before, after=_snapshot(agent),
+        )
     current = await supervisor.statuses.get(agent_id)
     running = current.get("status") in ("starting", "running")
     stale = running and current.get("config_version") != agent.config_version
@@ -42,11 +54,14 @@ async def update_agent(
 
 
 async def delete_agent(
-    *, session: AsyncSession, supervisor: Supervisor, caller: Caller, agent_id: str
+    *, session: AsyncSession, supervisor: Supervisor, audit: Audit, agent_id: str
 ) -> None:
     """Stop the agent, delete it (soft: hidden at once, purged after the retention period),
     then forget what the bus kept for it and tell its clients it was deleted."""
+    caller = audit.caller
     await supervisor.stop(agent_id, force=False, announce=False)  # forget() says it was deleted
+    before = _snapshot(await agents_service.get(session, org_id=caller.org_id, agent_id=agent_id))
     await agents_service.delete(session, org_id=caller.org_id, agent_id=agent_id)
+    audit.record(session, action="agent.delete", resource_type="agent", resource_id=agent_id, before=before)
     await session.commit()  # hidden before the runtime forgets it: nothing can start it again
     await supervisor.forget(agent_id)
