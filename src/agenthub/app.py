@@ -35,6 +35,8 @@ from agenthub.channels.origins import ForeignOriginGuard
 from agenthub.channels.rate_limits import RateLimiter, RateLimits
 from agenthub.chats import api as chats_api
 from agenthub.config import Settings, mask_url
+from agenthub.credentials import api as credentials_api
+from agenthub.credentials.secret_box import load_box
 from agenthub.db import migrate
 from agenthub.db.engine import create_engine, create_session_factory, session_scope
 from agenthub.db.file_lock import DatabaseFileLock
@@ -136,6 +138,7 @@ def create_app(
             await prepare_bus(settings, bus)
             sessions = create_session_factory(engine)
             app.state.authenticator = await _authenticator(settings, sessions)
+            app.state.secret_box = load_box(settings)  # None: the credential routes answer 503
             async with session_scope(sessions) as session:
                 app.state.first_owner_password = await accounts_service.ensure_first_owner(
                     session, email=settings.admin_email,
@@ -241,6 +244,7 @@ def create_app(
     app.include_router(billing_api.router)
     app.include_router(audit_api.router)
     app.include_router(export_api.router)
+    app.include_router(credentials_api.router)
     app.include_router(sse.router)
     app.include_router(personal_api.router)
     app.include_router(personal.router)

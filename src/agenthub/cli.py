@@ -47,6 +47,8 @@ agents_app = typer.Typer(cls=_Group, help="Manage agents through a running Agent
 app.add_typer(agents_app, name="agents")
 queues_app = typer.Typer(cls=_Group, help="Inspect the storage queues of a running AgentHub.", no_args_is_help=True)
 app.add_typer(queues_app, name="queues")
+credentials_app = typer.Typer(cls=_Group, help="Manage the key credentials are encrypted with.", no_args_is_help=True)
+app.add_typer(credentials_app, name="credentials")
 console = Console(soft_wrap=True)  # an answer piped on is not broken into 80-column lines
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
 
@@ -134,6 +136,7 @@ def serve(
 
     from agenthub.app import create_app, embedded_database_lock, prepare_database
     from agenthub.channels.limits import websocket_server_options
+    from agenthub.credentials.secret_box import load_box
     from agenthub.db.engine import create_engine
     from agenthub.ops.logging import configure_logging
     from agenthub.runtime.loop import settle_garbage_collector
@@ -156,6 +159,7 @@ def serve(
         logging.getLogger("agenthub").info(ready)
 
     async def _check() -> None:
+        load_box(settings)  # a key file that holds no key is one line; the embedded mode makes one
         engine = create_engine(settings.effective_database_url, pool_size=1)
         try:
             await prepare_database(settings, engine)
@@ -496,6 +500,44 @@ def chat(
     except (OSError, WebSocketException) as error:
         _fail(f"Cannot reach AgentHub at {mask_url(api)}: {_hide_credentials(str(error), api)}")
     raise typer.Exit(code)
+
+
+# --- credentials ----------------------------------------------------------------------------
+@credentials_app.command("rotate-key", cls=_Command)
+def credentials_rotate_key(
+    new_key: Annotated[
+        str | None,
+        typer.Option(
+            "--new-key", envvar="NEW_SECRET_BOX_KEY", show_envvar=True,
+            help="The new key: 32 random bytes in standard base64 (`openssl rand -base64 32`)",
+            show_default="a new one is generated",
+        ),
+    ] = None,
+) -> None:
+    """Encrypt every credential again under a new key, in one transaction.
+
+    The old key is SECRET_BOX_KEY, or the embedded mode's key file in DATA_DIR, which then
+    gets the new key. Stop `agenthub serve` and every worker first; with SECRET_BOX_KEY, set
+    the new key for each of them before they start again.
+    """
+    from agenthub.credentials.rotation import rotate_key
+
+    settings = _settings()
+    _require_database_url(settings)
+    done = _database_run(rotate_key(settings, new_key=new_key), settings)
+    if done.key_file is not None:
+        console.print(
+            f"Re-encrypted {done.resealed} credentials. The new key is in {escape(str(done.key_file))}: "
+            "keep a copy of it, the credentials can't be opened without it."
+        )
+        return
+    console.print(
+        f"Re-encrypted {done.resealed} credentials. Set SECRET_BOX_KEY to the new key for `agenthub serve` "
+        "and every `agenthub worker`, then start them again; the old key no longer opens them."
+    )
+    if done.new_key is not None:
+        err.print("The new key (shown once):")
+        typer.echo(done.new_key)
 
 
 # --- queues ---------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ file and the in-process bus.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from pathlib import Path
 from typing import Literal
@@ -26,7 +28,10 @@ class ConfigurationError(AgentHubError, ValueError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    # hide_input_in_errors: a refused value (a key, a URL with its password) is never repeated in an error.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", case_sensitive=False, hide_input_in_errors=True
+    )
 
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; unset = SQLite")
     redis_url: str | None = Field(default=None, description="Redis URL; unset = in-process bus")
@@ -37,6 +42,11 @@ class Settings(BaseSettings):
     manager_port: int = Field(default=8001, ge=1, le=65535)
 
     openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = Field(
+        default=None,
+        description="Where the `openai` provider's calls go instead of https://api.openai.com/v1 (a proxy of the "
+        "operator's); OPENAI_API_KEY is sent only to OpenAI's own API and to this address",
+    )
     openrouter_api_key: SecretStr | None = None
 
     agent_inactivity_timeout: float = Field(default=1800.0, gt=0)
@@ -151,7 +161,7 @@ class Settings(BaseSettings):
         default="auto", description="true | false | auto (JSON unless the logs go to a terminal)"
     )
 
-    @field_validator("database_url", "redis_url", mode="before")
+    @field_validator("database_url", "redis_url", "openai_base_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -161,6 +171,23 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL")
+        return value.strip().rstrip("/")
+
+    @field_validator("secret_box_key")
+    @classmethod
+    def _box_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            decode_secret_box_key(value.get_secret_value())  # its words name no part of the value
         return value
 
     @field_validator("log_level", mode="before")
@@ -214,6 +241,27 @@ class Settings(BaseSettings):
     def heartbeat_stale_after(self) -> float:
         """A host whose heartbeat is older than this is considered dead."""
         return self.agent_runner_heartbeat_interval * 3 + 1.0
+
+
+SECRET_BOX_KEY_BYTES = 32
+
+
+def decode_secret_box_key(text: str) -> bytes:
+    """The 32 bytes of a ``SECRET_BOX_KEY`` written in standard base64; ValueError saying
+    what is wrong (never showing the value) for anything else."""
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(
+            "must be standard base64 (A-Z, a-z, 0-9, +, / and = padding) of 32 random bytes, "
+            "such as `openssl rand -base64 32` prints"
+        ) from None
+    if len(key) != SECRET_BOX_KEY_BYTES:
+        raise ValueError(
+            f"must be 32 random bytes in standard base64 (44 characters, such as `openssl rand -base64 32` "
+            f"prints); this one is {len(key)} bytes"
+        )
+    return key
 
 
 def normalise_database_url(url: str) -> str:

@@ -20,7 +20,7 @@ AGENTHUB = str(Path(sys.executable).parent / "agenthub")
 # What the test process's environment must not leak into a server under test.
 SCRUBBED = (
     "DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "DEMO_AGENT", "MANAGER_PORT", "MANAGER_HOST",
-    "DATA_DIR", "OPENAI_API_KEY", "OPENROUTER_API_KEY",
+    "DATA_DIR", "OPENAI_API_KEY", "OPENROUTER_API_KEY", "OPENAI_BASE_URL", "SECRET_BOX_KEY", "NEW_SECRET_BOX_KEY",
 )
 
 

@@ -6,11 +6,13 @@ import openai
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
 
 from agenthub.config import Settings
 from agenthub.errors import AgentHubError, InvalidInput
 from agenthub.llm.factory import MissingProviderKey, build_chat_model
 from agenthub.llm.fake import DemoChatModel
+from agenthub.llm.streaming import NO_KEY
 from tests.support.fake_openai import FakeOpenAI
 
 
@@ -43,8 +45,8 @@ async def test_openai_compatible_talks_to_base_url(settings: Settings, fake_open
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Capital of France?"},
     ]
-    # No key configured: a placeholder goes out, never an empty header.
-    assert request.headers["authorization"] == "Bearer not-set"
+    # No key for this server: no Authorization header at all.
+    assert "authorization" not in request.headers
 
 
 async def test_openai_compatible_echoes_when_nothing_is_scripted(
@@ -55,14 +57,25 @@ async def test_openai_compatible_echoes_when_nothing_is_scripted(
     assert answer.content == "echo: second"
 
 
-async def test_openai_provider_sends_openai_api_key(fake_openai: FakeOpenAI) -> None:
-    settings = Settings(_env_file=None, openai_api_key="sk-test-openai", openrouter_api_key="sk-or-other")
-    model = _build(settings, "openai", fake_openai.url)
+async def test_openai_provider_sends_openai_api_key_to_openai_base_url(fake_openai: FakeOpenAI) -> None:
+    """OPENAI_BASE_URL is the operator's address for OpenAI's API: agents without a base_url
+    go there, with the key; so does one naming that address."""
+    settings = Settings(
+        _env_file=None, openai_api_key="sk-test-openai", openrouter_api_key="sk-or-other",
+        openai_base_url=fake_openai.url + "/",
+    )
+    for base_url in (None, fake_openai.url):
+        await _build(settings, "openai", base_url).ainvoke([HumanMessage("hello")])
 
-    await model.ainvoke([HumanMessage("hello")])
+    assert [request.headers["authorization"] for request in fake_openai.requests] == ["Bearer sk-test-openai"] * 2
 
-    (request,) = fake_openai.requests
-    assert request.headers["authorization"] == "Bearer sk-test-openai"
+
+async def test_a_credential_s_key_goes_wherever_the_agent_s_calls_go(fake_openai: FakeOpenAI) -> None:
+    settings = Settings(_env_file=None, openai_api_key="sk-platform-key-123456")
+    for provider in ("openai_compatible", "openai"):
+        model = _build(settings, provider, fake_openai.url, api_key=SecretStr("org-own-key-7890"))
+        await model.ainvoke([HumanMessage("hello")])
+    assert [request.headers["authorization"] for request in fake_openai.requests] == ["Bearer org-own-key-7890"] * 2
 
 
 async def test_openrouter_key_never_goes_to_another_base_url(fake_openai: FakeOpenAI) -> None:
@@ -73,7 +86,7 @@ async def test_openrouter_key_never_goes_to_another_base_url(fake_openai: FakeOp
         await _build(settings, "openrouter", base_url).ainvoke([HumanMessage("hello")])
 
     direct, look_alike = fake_openai.requests
-    assert direct.headers["authorization"] == "Bearer not-set"
+    assert "authorization" not in direct.headers
     # (The URL's user name goes out as Basic auth, as the client does for any URL with one.)
     for request in (direct, look_alike):
         assert not any("sk-or-test" in value for value in request.headers.values())
@@ -99,7 +112,21 @@ def test_openrouter_key_goes_to_openrouter_itself(base_url: str | None) -> None:
 )
 def test_openrouter_key_stays_home_for_look_alike_urls(base_url: str) -> None:
     settings = Settings(_env_file=None, openrouter_api_key="sk-or-test")
-    assert _build(settings, "openrouter", base_url).root_async_client.api_key == "not-set"
+    assert _build(settings, "openrouter", base_url).root_async_client.api_key == NO_KEY
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://api.openai.com/v1",
+        "https://api.openai.com.example.com/v1",
+        "https://api.openai.com@example.com/v1",
+        "https://example.com/v1",
+    ],
+)
+def test_openai_key_stays_home_for_other_and_look_alike_urls(base_url: str) -> None:
+    settings = Settings(_env_file=None, openai_api_key="sk-openai-test", openai_base_url="https://proxy.example.com/v1")
+    assert _build(settings, "openai", base_url).root_async_client.api_key == NO_KEY
 
 
 def test_openrouter_and_ollama_default_base_urls(settings: Settings) -> None:
@@ -126,13 +153,21 @@ def test_a_provider_without_its_key_is_refused_when_its_own_service_would_be_cal
     assert isinstance(refused.value, AgentHubError)
 
 
-def test_the_client_s_own_default_address_counts_as_the_provider_s(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAI
+def test_openai_base_url_is_where_openai_agents_go_and_needs_no_key(
+    monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAI
 ) -> None:
-    """The openai client takes OPENAI_BASE_URL when no base_url is given: the key is needed
-    only where that leads to OpenAI itself."""
+    """OPENAI_BASE_URL (read from the environment as the settings are) replaces OpenAI's
+    address for agents without a base_url; a proxy there may need no key."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.url)
-    assert _build(settings, "openai", None).root_async_client.base_url.host == "127.0.0.1"
+    client = _build(Settings(_env_file=None), "openai", None).root_async_client
+    assert client.base_url.host == "127.0.0.1" and client.api_key == NO_KEY
+
+
+def test_a_credential_stands_in_for_a_missing_platform_key(settings: Settings) -> None:
+    model = _build(settings, "openai", None, api_key=SecretStr("sk-org-own-123456"))
+    assert model.root_async_client.base_url.host == "api.openai.com"
+    assert model.root_async_client.api_key == "sk-org-own-123456"
 
 
 def test_model_is_configured_to_stream_with_usage(settings: Settings) -> None:
@@ -185,14 +220,26 @@ def test_fake_provider_builds_the_demo_model(settings: Settings) -> None:
     assert model.model_id == "demo"
 
 
-async def test_which_platform_key_a_configured_base_url_receives(fake_openai: FakeOpenAI) -> None:
-    """An agent pointed at some server must not be a way to collect the platform's keys, except
-    the documented ``openai`` case: that provider with a base_url is a keyed OpenAI proxy."""
+async def test_no_platform_key_goes_to_a_configured_base_url(fake_openai: FakeOpenAI) -> None:
+    """An agent pointed at some server must not be a way to collect the platform's keys:
+    whatever its provider, its calls there carry no key at all."""
     settings = Settings(_env_file=None, openai_api_key="sk-real-openai-key-123456", openrouter_api_key="sk-or-key-1234567")
     providers = ("openai_compatible", "ollama", "openrouter", "openai")
     for provider in providers:
         await _build(settings, provider, fake_openai.url).ainvoke([HumanMessage("hi")])
-    headers = [request.headers["authorization"] for request in fake_openai.requests]
-    assert headers == [
-        "Bearer not-set", "Bearer not-set", "Bearer not-set", "Bearer sk-real-openai-key-123456"
-    ]
+    assert len(fake_openai.requests) == 4
+    for request in fake_openai.requests:
+        assert "authorization" not in request.headers
+        assert not any("sk-" in value for value in request.headers.values())
+
+
+async def test_the_sdk_s_own_transport_sends_no_placeholder_key(fake_openai: FakeOpenAI) -> None:
+    """A call the lean transport leaves to the openai client (one with a response_format)
+    carries no key either: the placeholder the client needs never goes out."""
+    settings = Settings(_env_file=None, openai_api_key="sk-real-openai-key-123456")
+    model = build_chat_model(settings, provider="openai", model_id="m", temperature=0, base_url=fake_openai.url)
+    assert isinstance(model, ChatOpenAI)
+    await model.ainvoke([HumanMessage("hi")], response_format={"type": "text"})
+    (request,) = fake_openai.requests
+    assert request.body["response_format"] == {"type": "text"}
+    assert "authorization" not in request.headers

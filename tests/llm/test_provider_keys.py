@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -92,24 +93,55 @@ async def test_with_the_key_set_the_provider_is_called(sqlite_url: str, proxy: C
     assert "sk-a-key-for-the-test" not in said
 
 
-async def test_a_keyed_proxy_named_by_base_url_gets_the_key(
-    sqlite_url: str, proxy: CountingProxy, fake_openai: FakeOpenAI
+async def test_the_operator_s_openai_base_url_gets_the_key(
+    sqlite_url: str, proxy: CountingProxy, fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
+    """A keyed proxy is set by the operator (OPENAI_BASE_URL), not by whoever edits an agent."""
     fake_openai.add_answer("Hello from the proxy")
-    async with client_for(sqlite_url, openai_api_key="sk-proxy-key-123456") as (_, client):
-        events = await _turn(client, "proxied", {"provider": "openai", "model_id": "m", "base_url": fake_openai.url})
+    async with client_for(
+        sqlite_url, openai_api_key="sk-proxy-key-123456", openai_base_url=fake_openai.url, data_dir=tmp_path
+    ) as (_, client):
+        events = await _turn(client, "proxied", {"provider": "openai", "model_id": "m"})
     assert [data["content"] for name, data in events if name == "message"] == ["Hello from the proxy"]
     (request,) = fake_openai.requests
     assert request.headers["authorization"] == "Bearer sk-proxy-key-123456"
     assert proxy.connections == 0
 
 
-async def test_a_server_named_by_base_url_needs_no_platform_key(
-    sqlite_url: str, proxy: CountingProxy, fake_openai: FakeOpenAI
+async def test_an_agent_s_base_url_gets_no_platform_key_but_its_credential_s(
+    sqlite_url: str, proxy: CountingProxy, fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
+    """OPENAI_API_KEY is set, yet an agent pointed at another server sends no key there; one
+    that names a credential of its organisation sends that credential's value."""
     fake_openai.add_answer("No key needed here")
-    async with client_for(sqlite_url) as (_, client):
-        events = await _turn(client, "keyless", {"provider": "openai", "model_id": "m", "base_url": fake_openai.url})
-    assert [data["content"] for name, data in events if name == "message"] == ["No key needed here"]
-    (request,) = fake_openai.requests
-    assert request.headers["authorization"] == "Bearer not-set"
+    fake_openai.add_answer("Keyed by the organisation")
+    async with client_for(sqlite_url, openai_api_key="sk-platform-key-123456", data_dir=tmp_path) as (_, client):
+        keyless = await _turn(client, "keyless", {"provider": "openai", "model_id": "m", "base_url": fake_openai.url})
+        created = await client.post(
+            "/api/v1/credentials", json={"name": "Our key", "type": "api_key", "value": "org-own-key-abcdef"}
+        )
+        assert created.status_code == 201, created.text
+        keyed = await _turn(client, "keyed", {
+            "provider": "openai", "model_id": "m", "base_url": fake_openai.url,
+            "api_key_credential_id": created.json()["id"],
+        })
+    said = [[data["content"] for name, data in events if name == "message"] for events in (keyless, keyed)]
+    assert said == [["No key needed here"], ["Keyed by the organisation"]]
+    first, second = fake_openai.requests
+    assert "authorization" not in first.headers
+    assert second.headers["authorization"] == "Bearer org-own-key-abcdef"
+    for request in (first, second):
+        assert not any("sk-platform-key" in value for value in request.headers.values())
+    assert proxy.connections == 0
+
+
+async def test_a_credential_that_is_gone_fails_the_turn_saying_so(
+    sqlite_url: str, proxy: CountingProxy, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    async with client_for(sqlite_url, data_dir=tmp_path) as (_, client):
+        said = _error(await _turn(client, "orphan", {
+            "provider": "openai_compatible", "model_id": "m", "base_url": fake_openai.url,
+            "api_key_credential_id": "cred_missing",
+        }))
+    assert "'cred_missing'" in said and "does not exist" in said, said
+    assert fake_openai.requests == []

@@ -81,8 +81,8 @@ async def test_a_new_event_loop_gets_its_own_client(settings: Settings, fake_ope
 
 
 async def test_the_key_goes_as_a_bearer_token(fake_openai: FakeOpenAI) -> None:
-    settings = Settings(_env_file=None, openai_api_key="sk-test-streaming")
-    model = build_chat_model(settings, provider="openai", model_id="m", temperature=0.0, base_url=fake_openai.url)
+    settings = Settings(_env_file=None, openai_api_key="sk-test-streaming", openai_base_url=fake_openai.url)
+    model = build_chat_model(settings, provider="openai", model_id="m", temperature=0.0)
     await model.ainvoke([HumanMessage("hi")])
     (request,) = fake_openai.requests
     assert request.headers["authorization"] == "Bearer sk-test-streaming"

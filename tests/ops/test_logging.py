@@ -135,6 +135,7 @@ def test_libraries_that_log_data_stay_above_it_and_never_below_log_level(
 
 
 PLAIN_KEY = "plainkey0123456789abcdef"  # no sk- prefix: only its value gives it away
+BOX_KEY = "Ym94LWtleS1wbGFpbi12YWx1ZS0zMi1ieXRlcy1sb24="  # a valid SECRET_BOX_KEY: 32 bytes
 DB_PASSWORD = "db-pa55:w%rd"
 
 
@@ -146,7 +147,7 @@ def _secret_settings() -> Settings:
         openrouter_api_key="or-plain-0987654321",
         smtp_password="smtp-pa55word",
         telegram_bot_token="bot-token-plain-value",
-        secret_box_key="box-key-plain-value",
+        secret_box_key=BOX_KEY,
     )
 
 
@@ -163,7 +164,7 @@ def test_the_configured_secret_values_are_masked_wherever_they_appear(
     settings = _secret_settings().model_copy(update={"log_json": log_json})
     configure_logging(settings, component="gateway")
     secrets = [
-        PLAIN_KEY, "or-plain-0987654321", "smtp-pa55word", "bot-token-plain-value", "box-key-plain-value",
+        PLAIN_KEY, "or-plain-0987654321", "smtp-pa55word", "bot-token-plain-value", BOX_KEY,
         DB_PASSWORD, "redis-pa55word", _basic("agenthub", DB_PASSWORD), _basic("", "redis-pa55word"),
     ]
     log = logging.getLogger("agenthub.ops.test")

@@ -40,9 +40,10 @@ ExistingAgentId = Annotated[str, Depends(_existing_agent_id)]
 
 
 def _keys_set(settings: SettingsDep) -> set[str]:
-    """The names of the provider keys the server has (never their values)."""
+    """The names of the provider settings the server has (never their values)."""
     return {name for name, value in (
         ("OPENAI_API_KEY", settings.openai_api_key), ("OPENROUTER_API_KEY", settings.openrouter_api_key),
+        ("OPENAI_BASE_URL", settings.openai_base_url),
     ) if value is not None}
 
 

@@ -25,6 +25,7 @@ from agenthub.errors import InvalidInput
 from agenthub.fields import JsonObject, ModelId, Name, Prompt
 
 AGENT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,63}$"
+CREDENTIAL_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 SECRET_HINTS = (
     "token", "secret", "password", "passwd", "pwd", "api_key", "apikey", "key", "auth", "bearer", "credential",
     "cookie", "session", "signature",
@@ -77,6 +78,12 @@ class KindSettings(BaseModel):
         return self.model_dump(mode="json")
 
 
+API_KEY_CREDENTIAL = (
+    "The id of a credential of the agent's organisation (`POST /api/v1/credentials`) whose value is the key its "
+    "model calls carry, wherever they go. Without one, only calls to the provider's own service carry the "
+    "platform's key (OPENAI_API_KEY to OpenAI's API or OPENAI_BASE_URL, OPENROUTER_API_KEY to OpenRouter); "
+    "calls to any other base_url carry no key"
+)
 _BASE_URL_WHERE_NEEDED: JsonDict = {
     "if": {"properties": {"provider": {"const": "openai_compatible"}}, "required": ["provider"]},
     "then": {"required": ["base_url"], "properties": {"base_url": {"type": "string"}}},
@@ -93,6 +100,9 @@ class LlmSettings(KindSettings):
     model_id: ModelId
     temperature: float = Field(default=0.7, ge=0.0, le=2.0, strict=True)  # strict: not `false`, not "0.5"
     base_url: AnyHttpUrl | None = None
+    api_key_credential_id: str | None = Field(
+        default=None, pattern=CREDENTIAL_ID_PATTERN, description=API_KEY_CREDENTIAL,
+    )
     agent_type: AgentType = Field(default="simple", description="The graph the agent runs (`simple`: one model call)")
 
     @model_validator(mode="after")
@@ -192,10 +202,14 @@ def _as_in_body(problem: ErrorDetails, value: Any) -> InitErrorDetails:
     return details
 
 
+CLEARED_BY_NULL = frozenset({"base_url", "api_key_credential_id"})
+
+
 class AgentSettingsPatch(BaseModel):
     """Settings of an ``llm`` agent to change, each optional (the only kind whose settings
     the API configures today; a new kind makes this a union). ``null`` leaves a field as
-    it is, as leaving it out does, but for ``base_url``, which it clears."""
+    it is, as leaving it out does, but for ``base_url`` and ``api_key_credential_id``, which
+    it clears."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -204,6 +218,9 @@ class AgentSettingsPatch(BaseModel):
     model_id: ModelId | None = None
     temperature: float | None = Field(default=None, ge=0.0, le=2.0, strict=True)
     base_url: AnyHttpUrl | None = None
+    api_key_credential_id: str | None = Field(
+        default=None, pattern=CREDENTIAL_ID_PATTERN, description=API_KEY_CREDENTIAL + "; `null` clears it",
+    )
     agent_type: AgentType | None = None
     isolation: Isolation | None = None
     access: Access | None = Field(default=None, description=ACCESS_DESCRIPTION)
@@ -214,7 +231,7 @@ class AgentSettingsPatch(BaseModel):
     def changes(self) -> dict[str, Any]:
         """What was sent, as stored settings spell it; a ``null`` only where it clears."""
         sent = self.model_dump(mode="json", exclude_unset=True)
-        return {key: value for key, value in sent.items() if value is not None or key == "base_url"}
+        return {key: value for key, value in sent.items() if value is not None or key in CLEARED_BY_NULL}
 
 
 class AgentUpdate(BaseModel):
@@ -224,7 +241,8 @@ class AgentUpdate(BaseModel):
     settings: AgentSettingsPatch | None = Field(
         default=None,
         description="Settings of the agent's kind to change (the `settings` of its kind in the create body); "
-        "the others keep their stored values (so does `null`, but for `base_url`, which it clears), "
+        "the others keep their stored values (so does `null`, but for `base_url` and `api_key_credential_id`, "
+        "which it clears), "
         "integrations when given replace the list. "
         "The result is validated as a whole.",
     )

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from sqlalchemy import Select, func, select
@@ -169,19 +170,27 @@ async def update(
 
 
 PROVIDER_KEYS = {"openai": "OPENAI_API_KEY", "openrouter": "OPENROUTER_API_KEY"}
+PROVIDER_HOSTS = {"openai": "api.openai.com", "openrouter": "openrouter.ai"}
 
 
 def missing_key_warning(settings: dict[str, Any], *, keys_set: set[str]) -> str | None:
-    """A warning for an agent whose provider needs a platform key that is not set (the
-    names in ``keys_set`` are): it would fail on its first message."""
+    """A warning for an agent whose calls go to its provider's own service while the
+    provider's platform key is not set (the names in ``keys_set`` are) and the agent names no
+    credential of its own: it would fail on its first message. ``OPENAI_BASE_URL`` in
+    ``keys_set``: ``openai`` agents without a base_url go to the operator's address instead."""
     variable = PROVIDER_KEYS.get(str(settings.get("provider")))
-    if variable is None or variable in keys_set:
+    if variable is None or variable in keys_set or settings.get("api_key_credential_id"):
         return None
-    if variable == "OPENROUTER_API_KEY" and settings.get("base_url"):
-        return None  # sent only to OpenRouter's own address: this agent gets no platform key anyway
+    base_url = settings.get("base_url")
+    if base_url:
+        if urlsplit(str(base_url)).hostname != PROVIDER_HOSTS[str(settings.get("provider"))]:
+            return None  # another server: it never gets the platform key, and may need none
+    elif variable == "OPENAI_API_KEY" and "OPENAI_BASE_URL" in keys_set:
+        return None  # the operator's address for OpenAI's API, which may need no key
     return (
         f"{variable} is not set on the server: this agent's model calls will fail until it is set "
-        f"(for `agenthub serve` and every `agenthub worker`) or the agent uses another provider."
+        f"(for `agenthub serve` and every `agenthub worker`), the agent names a credential with its own key "
+        "(settings.api_key_credential_id), or it uses another provider."
     )
 
 

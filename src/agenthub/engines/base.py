@@ -28,6 +28,9 @@ class HostedAgent:
     config_version: int
     chats: OrderedDict[str, Any] = field(default_factory=OrderedDict)
     last_touch: float = 0.0
+    engine_state: dict[str, Any] = field(default_factory=dict)
+    """What its engine keeps of the agent while it is hosted here (the ``llm`` engine: the
+    model built with the key of the agent's credential); a new hosting starts empty."""
 
     def remember(self, chat_id: str, state: Any) -> None:
         """Keep ``state`` for ``chat_id``; the chats used longest ago are forgotten beyond

@@ -10,23 +10,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import openai
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
+from pydantic import SecretStr
 
 from agenthub.bus import Bus
 from agenthub.chats import context as chat_context
 from agenthub.chats.models import MAX_POSITION
 from agenthub.config import Settings
+from agenthub.credentials import service as credentials_service
+from agenthub.credentials.secret_box import CredentialBox, SealedWithAnotherKey, SecretBoxKeyMissing, load_box
 from agenthub.db.engine import SessionFactory
 from agenthub.engines.base import Answer, Engine, HostedAgent, Turn, TurnEvents, Usage
-from agenthub.errors import InvalidInput, ModelFailed
+from agenthub.errors import InvalidInput, ModelFailed, NotFound
 from agenthub.graphs.registry import build_graphs
 from agenthub.llm.cache import ModelCache
 from agenthub.llm.factory import MissingProviderKey, model_host
+from agenthub.ops.logging import remember_secrets
 
 DEFAULT_AGENT_TYPE = "simple"
+MODEL = "model"
+"""Where a hosted agent keeps the model built with its credential's key (``engine_state``)."""
+
+
+class CredentialUnusable(ModelFailed):
+    """The credential an agent names for its model's key can't be used (gone, or sealed
+    under another key): the turn fails saying so, and no model is called."""
+
+    code = "credential_unusable"
 
 
 class LlmEngine(Engine):
@@ -40,8 +54,12 @@ class LlmEngine(Engine):
         graphs: Mapping[str, CompiledStateGraph],
         context_messages: int,
         bus: Bus | None = None,
+        box: CredentialBox | None = None,
+        openai_base_url: str | None = None,
     ) -> None:
         self._bus = bus
+        self._box = box
+        self._openai_base_url = openai_base_url
         self._sessions = session_factory
         self._models = models
         self._graphs = graphs
@@ -57,6 +75,8 @@ class LlmEngine(Engine):
             models=ModelCache(settings),
             graphs=build_graphs(),
             context_messages=settings.agent_context_messages,
+            box=load_box(settings),
+            openai_base_url=settings.openai_base_url,
         )
 
     def check(self, agent: HostedAgent) -> None:
@@ -68,7 +88,7 @@ class LlmEngine(Engine):
         history.append(HumanMessage(content=turn.text))
         config: RunnableConfig = {
             "configurable": {
-                "model": self._models.for_agent(agent.settings),
+                "model": await self._model(agent),
                 "system_prompt": agent.settings.get("system_prompt", ""),
                 "on_token": events.text,
             }
@@ -89,11 +109,44 @@ class LlmEngine(Engine):
             ),
         )
 
+    async def _model(self, agent: HostedAgent) -> BaseChatModel:
+        """The agent's model. One that names a credential (``api_key_credential_id``) is
+        built with its value, opened at the agent's first turn here and kept while it is
+        hosted; the value is masked in this process's logs from then on."""
+        credential_id = agent.settings.get("api_key_credential_id")
+        if not credential_id:
+            return self._models.for_agent(agent.settings)
+        model: BaseChatModel | None = agent.engine_state.get(MODEL)
+        if model is None:
+            value = await self._open(agent, str(credential_id))
+            remember_secrets(value)
+            model = agent.engine_state[MODEL] = self._models.for_agent(agent.settings, api_key=SecretStr(value))
+        return model
+
+    async def _open(self, agent: HostedAgent, credential_id: str) -> str:
+        if self._box is None:
+            raise SecretBoxKeyMissing()
+        async with self._sessions() as session:
+            try:
+                return await credentials_service.reveal(session, agent.org_id, credential_id, self._box)
+            except NotFound:
+                raise CredentialUnusable(
+                    f"The agent's credential {credential_id!r} (settings.api_key_credential_id) does not exist "
+                    "in its organisation: name another one, or none."
+                ) from None
+            except SealedWithAnotherKey:
+                raise CredentialUnusable(
+                    f"The agent's credential {credential_id!r} can't be opened with this server's SECRET_BOX_KEY."
+                ) from None
+
     def describe_failure(self, error: BaseException, agent: HostedAgent) -> str | None:
-        if isinstance(error, MissingProviderKey):
+        if isinstance(error, MissingProviderKey | CredentialUnusable | SecretBoxKeyMissing):
             return error.message
         if isinstance(error, openai.APIConnectionError) and not isinstance(error, openai.APITimeoutError):
-            host = model_host(str(agent.settings.get("provider")), agent.settings.get("base_url"))
+            host = model_host(
+                str(agent.settings.get("provider")), agent.settings.get("base_url"),
+                openai_base_url=self._openai_base_url,
+            )
             return f"The agent's model server at {host} could not be reached."
         return None
 

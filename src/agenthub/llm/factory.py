@@ -17,21 +17,23 @@ from agenthub.llm.fake import DemoChatModel
 # Imported with this module, at a process's start, not on the first turn of an agent with an
 # HTTP model: langchain-openai, the openai SDK and aiohttp take a second or more to import,
 # a second in which the event loop would serve no other chat.
-from agenthub.llm.streaming import StreamingChatOpenAI
+from agenthub.llm.streaming import NO_KEY, StreamingChatOpenAI
 
 Provider = Literal["openai", "openrouter", "ollama", "openai_compatible", "fake"]
 
+OPENAI_HOST = "api.openai.com"
+OPENAI_URL = f"https://{OPENAI_HOST}/v1"
 OPENROUTER_HOST = "openrouter.ai"
 DEFAULT_BASE_URLS: dict[str, str | None] = {
-    "openai": None,
+    "openai": OPENAI_URL,
     "openrouter": f"https://{OPENROUTER_HOST}/api/v1",
     "ollama": "http://127.0.0.1:11434/v1",
     "openai_compatible": None,
 }
-PLACEHOLDER_KEY = SecretStr("not-set")
+"""Where each provider's calls go without a base_url (``openai``: OPENAI_BASE_URL when set)."""
 KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "openrouter": "OPENROUTER_API_KEY"}
 """The platform key of each provider that has one, by its environment variable."""
-OWN_HOSTS = {"openai": "api.openai.com", "openrouter": OPENROUTER_HOST}
+OWN_HOSTS = {"openai": OPENAI_HOST, "openrouter": OPENROUTER_HOST}
 """The provider's own service, which answers nothing without its key."""
 
 
@@ -45,17 +47,16 @@ class MissingProviderKey(ModelFailed):
         super().__init__(
             f"{variable} is not set on the server, so the agent's model at {host} can't be called. "
             f"Set it for `agenthub serve` and every `agenthub worker` (then restart them), "
-            "or give the agent another provider."
+            "give the agent a credential with a key of its own (settings.api_key_credential_id), "
+            "or another provider."
         )
         self.variable = variable
 
 
-def model_host(provider: str, base_url: str | None) -> str:
+def model_host(provider: str, base_url: str | None, *, openai_base_url: str | None = None) -> str:
     """Where an agent's model calls go, as ``host[:port]``: fit for a user's eyes (no
-    credentials, no path)."""
-    from urllib.parse import urlsplit
-
-    url = base_url or DEFAULT_BASE_URLS.get(provider) or "https://api.openai.com/v1"
+    credentials, no path). ``openai_base_url``: OPENAI_BASE_URL."""
+    url = base_url or default_base_url(provider, openai_base_url) or OPENAI_URL
     try:
         parts = urlsplit(url)
         host = parts.hostname or "?"
@@ -64,31 +65,49 @@ def model_host(provider: str, base_url: str | None) -> str:
         return "?"
 
 
-def _is_openrouter(url: str) -> bool:
-    """``url`` is OpenRouter's own API over HTTPS (by host, whatever the path or port)."""
-    parts = urlsplit(url)
-    return parts.scheme == "https" and parts.hostname == OPENROUTER_HOST
+def default_base_url(provider: str, openai_base_url: str | None) -> str | None:
+    if provider == "openai" and openai_base_url:
+        return openai_base_url
+    return DEFAULT_BASE_URLS.get(provider)
 
 
-def _api_key(settings: Settings, provider: str, url: str | None) -> SecretStr:
-    """The platform key a provider's requests carry, given where they go (``url``).
+def _on_host(url: str, host: str) -> bool:
+    """``url`` is ``host``'s own API over HTTPS (by host, whatever the path or port)."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme == "https" and parts.hostname == host
+    except ValueError:
+        return False
 
-    - OPENAI_API_KEY goes to ``openai``, with or without a base_url: that provider with a
-      base_url is how a keyed OpenAI proxy is used, so whoever may set an ``openai`` agent's
-      base_url can have the key sent to any server (the README warns of it).
-    - OPENROUTER_API_KEY goes to ``openrouter`` only while the requests go to OpenRouter's
-      own host (base_url unset or on https://openrouter.ai); an ``openrouter`` agent pointed
-      anywhere else gets no platform key.
-    - ``ollama`` and ``openai_compatible`` never receive a platform key.
 
-    The client insists on some key, so every case without one gets a placeholder."""
-    if provider == "openai":
-        key = settings.openai_api_key
-    elif provider == "openrouter" and url is not None and _is_openrouter(url):
-        key = settings.openrouter_api_key
-    else:
-        key = None
-    return key or PLACEHOLDER_KEY
+def _same_endpoint(url: str, other: str) -> bool:
+    """The two URLs name the same endpoint (scheme, host, port and path; case of the host
+    and a trailing slash aside)."""
+    try:
+        a, b = urlsplit(url), urlsplit(other)
+        return (a.scheme, a.hostname, a.port, a.path.rstrip("/"), a.username, a.password) == (
+            b.scheme, b.hostname, b.port, b.path.rstrip("/"), b.username, b.password
+        )
+    except ValueError:
+        return False
+
+
+def platform_key(settings: Settings, provider: str, url: str) -> SecretStr | None:
+    """The platform key a provider's requests may carry, given where they go (``url``): none
+    but to the provider's own service, so that nobody who may edit an agent can have the
+    platform's key sent to a server of theirs.
+
+    - OPENAI_API_KEY goes to ``openai`` agents calling OpenAI's own API (https://api.openai.com)
+      or OPENAI_BASE_URL, the operator's address for it.
+    - OPENROUTER_API_KEY goes to ``openrouter`` agents calling https://openrouter.ai.
+    - ``ollama`` and ``openai_compatible`` never receive a platform key."""
+    if provider == "openai" and (
+        _on_host(url, OPENAI_HOST) or (settings.openai_base_url and _same_endpoint(url, settings.openai_base_url))
+    ):
+        return settings.openai_api_key
+    if provider == "openrouter" and _on_host(url, OPENROUTER_HOST):
+        return settings.openrouter_api_key
+    return None
 
 
 def build_chat_model(
@@ -99,36 +118,29 @@ def build_chat_model(
     temperature: float,
     base_url: str | None = None,
     timeout: float = 120.0,
+    api_key: SecretStr | None = None,
 ) -> BaseChatModel:
+    """The model of an agent. ``api_key``: the value of the credential the agent names
+    (``settings.api_key_credential_id``), sent wherever its calls go; without one, its calls
+    carry the provider's platform key where :func:`platform_key` allows, else no key."""
     if provider == "fake":
         return DemoChatModel(model_id=model_id)
     if provider not in DEFAULT_BASE_URLS:
         raise InvalidInput(f"unknown provider {provider!r}", field="settings.provider")
-    url = base_url or DEFAULT_BASE_URLS[provider]
-    if provider == "openai_compatible" and not url:
+    url = base_url or default_base_url(provider, settings.openai_base_url)
+    if not url:
         raise InvalidInput("provider 'openai_compatible' needs settings.base_url", field="settings.base_url")
-    model = StreamingChatOpenAI(
+    key = api_key or platform_key(settings, provider, url)
+    if key is None and provider in OWN_HOSTS and _on_host(url, OWN_HOSTS[provider]):
+        # Its own service answers nothing without its key: refused before any connection.
+        raise MissingProviderKey(KEY_VARIABLES[provider], OWN_HOSTS[provider])
+    return StreamingChatOpenAI(
         model=model_id,
         temperature=temperature,
         base_url=url,
-        api_key=_api_key(settings, provider, url),
+        api_key=key or SecretStr(NO_KEY),  # the client insists on one; NO_KEY is never sent
         streaming=True,
         stream_usage=True,
         timeout=timeout,
         max_retries=1,
     )
-    _refuse_keyless_call_home(settings, provider, model)  # building a model connects to nothing
-    return model
-
-
-def _refuse_keyless_call_home(settings: Settings, provider: str, model: StreamingChatOpenAI) -> None:
-    """Raise MissingProviderKey when ``model``'s requests would go to its provider's own
-    service (wherever the client took that from: the agent's base_url, or the default) and
-    the provider's key is not set. A keyed proxy or any other server named by base_url is
-    called as it is."""
-    own_host = OWN_HOSTS.get(provider)
-    if own_host is None or model.root_async_client.base_url.host != own_host:
-        return
-    configured = settings.openai_api_key if provider == "openai" else settings.openrouter_api_key
-    if not configured:
-        raise MissingProviderKey(KEY_VARIABLES[provider], own_host)

@@ -45,6 +45,9 @@ RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 """Answers worth one more try (the openai SDK's choice), before any text has come."""
 RETRY_BASE_DELAY = 0.5
 RETRY_MAX_DELAY = 8.0
+NO_KEY = "agenthub-no-key"
+"""The key of a model that has none (the openai client insists on one): never sent, by
+either transport; its requests carry no Authorization header at all."""
 
 
 class StreamingChatOpenAI(ChatOpenAI):
@@ -67,7 +70,7 @@ class StreamingChatOpenAI(ChatOpenAI):
         ):
             return values
         context = _ssl_context()
-        return {**values, "http_client": httpx2.Client(verify=context),
+        return {**values, "http_client": _FallbackClient(verify=context),
                 "http_async_client": _FallbackAsyncClient(verify=context)}
 
     def stream_client(self) -> aiohttp.ClientSession:
@@ -220,14 +223,32 @@ class StreamingChatOpenAI(ChatOpenAI):
             headers.update({"Content-Type": "application/json", "Accept": "text/event-stream"})
             # A base_url with credentials in it authenticates with them (HTTP Basic), as the
             # openai SDK's client does; otherwise the key goes as a bearer token.
-            if isinstance(client.api_key, str) and client.api_key and not client.base_url.userinfo:
-                headers["Authorization"] = f"Bearer {client.api_key}"
+            key = client.api_key
+            if isinstance(key, str) and key and key != NO_KEY and not client.base_url.userinfo:
+                headers["Authorization"] = f"Bearer {key}"
             self._request_headers = headers
         return self._request_headers
 
 
+def _without_placeholder_key(request: httpx2.Request) -> httpx2.Request:
+    if request.headers.get("authorization") == f"Bearer {NO_KEY}":
+        del request.headers["authorization"]
+    return request
+
+
 class _FallbackAsyncClient(httpx2.AsyncClient):
-    """The HTTP client that StreamingChatOpenAI gives ChatOpenAI (not a caller's own)."""
+    """The HTTP client that StreamingChatOpenAI gives ChatOpenAI (not a caller's own). A
+    model without a key sends none (the openai client puts :data:`NO_KEY` in)."""
+
+    async def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
+        return await super().send(_without_placeholder_key(request), **kwargs)
+
+
+class _FallbackClient(httpx2.Client):
+    """The synchronous one, for ChatOpenAI's synchronous calls."""
+
+    def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
+        return super().send(_without_placeholder_key(request), **kwargs)
 
 
 def _discard(session: aiohttp.ClientSession) -> None:
