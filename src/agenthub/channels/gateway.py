@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agenthub.access.budgets import BudgetGuard, Payer
 from agenthub.agents import service as agents_service
 from agenthub.bus import Bus
 from agenthub.channels import replay
@@ -51,8 +52,10 @@ class Gateway:
         supervisor: Supervisor,
         metrics: Metrics,
         settings: Settings,
+        budgets: BudgetGuard,
     ) -> None:
         self._bus = bus
+        self._budgets = budgets
         self._sessions = session_factory
         self._supervisor = supervisor
         self._metrics = metrics
@@ -105,16 +108,23 @@ class Gateway:
         listener: Listener,
         chat_id: str | None = None,
         message_id: str | None = None,
+        user_id: str | None = None,
+        api_key_id: str | None = None,
     ) -> Accepted:
-        """Store the message, start the agent if needed and put the message on its input.
-        The listener expects the answer from before the message is sent, so even an answer
-        that comes before this returns is not lost."""
+        """Check the budgets of whoever pays for the turn (``user_id``: a user's id, or an
+        end user's ``{channel}:{platform_user_id}``; ``api_key_id``; the organisation):
+        ``BudgetExceeded`` before anything is stored or sent to the model. Then store the
+        message, start the agent if needed and put the message on its input. The listener
+        expects the answer from before the message is sent, so even an answer that comes
+        before this returns is not lost."""
+        payer = Payer(org_id, user_id, api_key_id)
+        await self._budgets.check(payer)
         message_id = message_id or uuid.uuid4().hex
         chat = request.chat_id or chat_id or uuid.uuid4().hex
         listener.expect(message_id, chat)
         try:
             started = await self._supervisor.ensure_running(agent_id)
-            await self._record_and_send(org_id, agent_id, chat, message_id, request)
+            await self._record_and_send(payer, agent_id, chat, message_id, request)
         except BaseException:
             listener.answered(message_id)
             raise
@@ -122,14 +132,14 @@ class Gateway:
         return Accepted(message_id=message_id, chat_id=chat, agent_started=started, at=time.perf_counter())
 
     async def _record_and_send(
-        self, org_id: str, agent_id: str, chat_id: str, message_id: str, request: ChatRequest
+        self, payer: Payer, agent_id: str, chat_id: str, message_id: str, request: ChatRequest
     ) -> None:
         """Store the message and put it on the agent's input as one unit (see
         :mod:`agenthub.channels.inbound`): a bus that is down leaves nothing stored that no
         agent will ever see."""
         message = InboundMessage(
             InboundRecord(
-                org_id=org_id,
+                org_id=payer.org_id,
                 agent_id=agent_id,
                 chat_id=chat_id,
                 message_id=message_id,
@@ -138,6 +148,8 @@ class Gateway:
                 platform_user_id=request.platform_user_id,
             ),
             user_data=request.user_data,
+            user_id=payer.user_id,
+            api_key_id=payer.api_key_id,
         )
         try:
             await self._inbound.write(message)

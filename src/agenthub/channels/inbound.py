@@ -41,9 +41,13 @@ CLOSE_GRACE = 5.0
 class InboundMessage:
     record: InboundRecord
     user_data: dict[str, Any] = field(default_factory=dict)
+    user_id: str | None = None
+    """Who pays for the turn: a user's id, or an end user's ``{channel}:{platform_user_id}``."""
+    api_key_id: str | None = None
 
     def envelope(self, position: int) -> dict[str, Any]:
-        """The bus message of the seed protocol, plus where it stands in its chat."""
+        """The bus message of the seed protocol, plus where it stands in its chat and who
+        sent it (``user_id``, ``api_key_id``: what its usage is billed to)."""
         r = self.record
         return {
             "message_id": r.message_id,
@@ -54,6 +58,8 @@ class InboundMessage:
             "user_data": self.user_data,
             "channel": r.channel,
             "position": position,
+            "user_id": self.user_id,
+            "api_key_id": self.api_key_id,
         }
 
 

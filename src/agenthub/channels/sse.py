@@ -55,7 +55,7 @@ async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> A
     response_class=EventSourceResponse,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "The answer as events"},
-        **error_responses(409, meanings={409: "The agent kept failing and was stopped (`agent_failed`): "
+        **error_responses(402, 409, meanings={409: "The agent kept failing and was stopped (`agent_failed`): "
                                          "start it again, or wait for its cool-down (AGENT_ERROR_COOLDOWN)"}),
     },
 )
@@ -66,7 +66,10 @@ async def chat(
     await gateway.check_agent(org_id=org_id, agent_id=agent_id)
     listener = await gateway.listen(agent_id)
     try:
-        accepted = await gateway.accept(org_id=org_id, agent_id=agent_id, request=request, listener=listener)
+        accepted = await gateway.accept(
+            org_id=org_id, agent_id=agent_id, request=request, listener=listener,
+            user_id=caller.user_id, api_key_id=caller.api_key_id,
+        )
     except BaseException:
         await listener.close()
         raise

@@ -147,6 +147,7 @@ class _Connection:
                 accepted = await self.gateway.accept(
                     org_id=self.caller.org_id, agent_id=self.agent_id, request=request,
                     listener=self.listener, chat_id=self.chat_id, message_id=message_id,
+                    user_id=self.caller.user_id, api_key_id=self.caller.api_key_id,
                 )
             except AgentHubError as error:
                 self.early.pop(message_id, None)
