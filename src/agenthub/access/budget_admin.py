@@ -16,6 +16,7 @@ from agenthub.billing import budgets as stored_budgets
 from agenthub.billing.budgets import Subject, money
 from agenthub.billing.schemas import BudgetUpdate
 from agenthub.caller import Caller
+from agenthub.db.engine import SessionFactory
 from agenthub.errors import NotFound
 
 
@@ -50,15 +51,19 @@ async def set_budget(
         address=address,
     )
     rule = Rule.of(budget)
-    await session.commit()
+    await session.commit()  # and its connection is free: reading the spend may take one
     guard.forget(subject)
     return await guard.standing_of(caller.org_id, rule)
 
 
-async def get_budget(session: AsyncSession, *, guard: BudgetGuard, caller: Caller, subject: Subject) -> Standing | None:
+async def get_budget(
+    sessions: SessionFactory, *, guard: BudgetGuard, caller: Caller, subject: Subject
+) -> Standing | None:
     """The subject's budget now (None when it has none); NotFound for a subject that is not
-    the caller's organisation's."""
-    await _check_subject(session, org_id=caller.org_id, subject=subject)
+    the caller's organisation's. The session is closed before the spend is read (which may
+    take a connection of its own)."""
+    async with sessions() as session:
+        await _check_subject(session, org_id=caller.org_id, subject=subject)
     return await guard.standing(caller.org_id, subject)
 
 

@@ -12,7 +12,7 @@ from agenthub.access import budget_admin
 from agenthub.access.budgets import BudgetGuard
 from agenthub.billing.budgets import Subject
 from agenthub.billing.schemas import BudgetRead, BudgetStatus, BudgetUpdate
-from agenthub.deps import AdminDep, CallerDep, SessionDep, SettingsDep
+from agenthub.deps import AdminDep, CallerDep, SessionDep, SessionFactoryDep, SettingsDep
 from agenthub.json_input import StrictJSONRoute
 
 router = APIRouter(prefix="/api/v1", tags=["budgets"], route_class=StrictJSONRoute)
@@ -45,15 +45,15 @@ async def _set(
     return BudgetRead(**budget_admin.shown(standing))
 
 
-async def _get(subject: Subject, session: SessionDep, caller: AdminDep, guard: GuardDep) -> BudgetStatus:
-    standing = await budget_admin.get_budget(session, guard=guard, caller=caller, subject=subject)
+async def _get(subject: Subject, sessions: SessionFactoryDep, caller: AdminDep, guard: GuardDep) -> BudgetStatus:
+    standing = await budget_admin.get_budget(sessions, guard=guard, caller=caller, subject=subject)
     return BudgetStatus(**budget_admin.shown(standing))
 
 
 @router.get("/users/{user_id}/budget", response_model=BudgetStatus)
-async def user_budget(user_id: Id, session: SessionDep, caller: AdminDep, guard: GuardDep) -> BudgetStatus:
+async def user_budget(user_id: Id, sessions: SessionFactoryDep, caller: AdminDep, guard: GuardDep) -> BudgetStatus:
     """The budget of a user of your organisation (owners and admins); nulls when none applies."""
-    return await _get(("user", user_id), session, caller, guard)
+    return await _get(("user", user_id), sessions, caller, guard)
 
 
 @router.put("/users/{user_id}/budget", response_model=BudgetRead)
@@ -66,9 +66,9 @@ async def set_user_budget(
 
 
 @router.get("/orgs/{org_id}/budget", response_model=BudgetStatus)
-async def org_budget(org_id: Id, session: SessionDep, caller: AdminDep, guard: GuardDep) -> BudgetStatus:
+async def org_budget(org_id: Id, sessions: SessionFactoryDep, caller: AdminDep, guard: GuardDep) -> BudgetStatus:
     """Your organisation's budget (owners and admins); nulls when it has none."""
-    return await _get(("org", org_id), session, caller, guard)
+    return await _get(("org", org_id), sessions, caller, guard)
 
 
 @router.put("/orgs/{org_id}/budget", response_model=BudgetRead)
@@ -82,9 +82,9 @@ async def set_org_budget(
 
 
 @router.get("/api-keys/{key_id}/budget", response_model=BudgetStatus)
-async def api_key_budget(key_id: Id, session: SessionDep, caller: AdminDep, guard: GuardDep) -> BudgetStatus:
+async def api_key_budget(key_id: Id, sessions: SessionFactoryDep, caller: AdminDep, guard: GuardDep) -> BudgetStatus:
     """The budget of one of your organisation's API keys (owners and admins)."""
-    return await _get(("api_key", key_id), session, caller, guard)
+    return await _get(("api_key", key_id), sessions, caller, guard)
 
 
 @router.put("/api-keys/{key_id}/budget", response_model=BudgetRead)
