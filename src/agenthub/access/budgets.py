@@ -55,6 +55,12 @@ class Payer:
         return found
 
 
+def end_user(channel: str, platform_user_id: str) -> str:
+    """The ``user_id`` a turn of an end user (an anonymous visitor, a Telegram user) is
+    billed to: ``telegram:42``. Their budget is ``USER_DEFAULT_BUDGET``, per organisation."""
+    return f"{channel}:{platform_user_id}"
+
+
 def counter_subject(org_id: str, subject: Subject) -> str:
     """The name of a subject's spend counter (an end user's spend is per organisation)."""
     scope, subject_id = subject

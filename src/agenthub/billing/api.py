@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,9 +9,8 @@ from fastapi import APIRouter, Query
 from agenthub.agents import service as agents_service
 from agenthub.agents.api import AgentId
 from agenthub.billing import service, usage
-from agenthub.billing.schemas import OrgUsage, UsageTotals, UserUsage
+from agenthub.billing.schemas import Day, OrgUsage, UsageTotals, UserUsage
 from agenthub.deps import CallerDep, SessionDep, UserDep
-from agenthub.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["usage"])
 
@@ -34,13 +32,11 @@ async def org_usage(session: SessionDep, caller: CallerDep) -> OrgUsage:
 async def user_usage(
     session: SessionDep,
     caller: UserDep,
-    since: Annotated[date | None, Query(alias="from", description="First day (UTC), YYYY-MM-DD")] = None,
-    until: Annotated[date | None, Query(alias="to", description="Last day (UTC), YYYY-MM-DD, included")] = None,
+    since: Annotated[Day | None, Query(alias="from", description="First day (UTC), YYYY-MM-DD")] = None,
+    until: Annotated[Day | None, Query(alias="to", description="Last day (UTC), YYYY-MM-DD, included")] = None,
 ) -> UserUsage:
     """Your own usage (a user's access token, not an API key): in total, per day, per agent
-    and per model."""
-    if since is not None and until is not None and since > until:
-        raise InvalidInput("'from' must not be after 'to'", field="query.from")
+    and per model; ``from`` after ``to`` is an empty range."""
     report = await usage.for_user(
         session, org_id=caller.org_id, user_id=caller.user_id or "", since=since, until=until
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from agenthub.config import BUDGET_DURATION_PATTERN, MAX_BUDGET
 
@@ -58,16 +59,49 @@ class UserUsage(BaseModel):
     by_model: list[ModelFigures] = Field(description="By model name")
 
 
-def _to_places(amount: Decimal) -> Decimal:
+def _iso_day(value: Any) -> Any:
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return value
+    if isinstance(value, date):
+        return value
+    raise ValueError("must be a day: YYYY-MM-DD")
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+"""A day written YYYY-MM-DD (not a timestamp, which a plain ``date`` would take)."""
+
+AMOUNT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{0,8})?$"
+
+
+def _amount(value: Any) -> Decimal:
+    """USD, 0 or more, to 8 places: a decimal string (up to 10 digits, 8 places) or a number
+    (not a boolean) up to ``MAX_BUDGET``, rounded to 8 places."""
+    if isinstance(value, str) and re.fullmatch(AMOUNT_PATTERN, value):
+        return Decimal(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ValueError('must be an amount of USD: a decimal string such as "10.50" (8 places at most), or a number')
+    amount = Decimal(str(value))
+    if not amount.is_finite() or not 0 <= amount <= MAX_BUDGET:
+        raise ValueError(f"must be between 0 and {MAX_BUDGET} USD")
     return amount.quantize(Decimal("0.00000001"), rounding=ROUND_HALF_UP)
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    WithJsonSchema({"anyOf": [
+        {"type": "number", "minimum": 0, "maximum": int(MAX_BUDGET)},
+        {"type": "string", "pattern": AMOUNT_PATTERN},
+    ]}),
+]
 
 
 class BudgetUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    max_budget: Annotated[
-        Decimal, Field(ge=0, le=MAX_BUDGET, allow_inf_nan=False), AfterValidator(_to_places)
-    ] = Field(description="USD per period, a decimal string (a number is accepted); kept to 8 decimal places")
+    max_budget: Amount = Field(
+        description="USD per period: a decimal string (up to 8 places), or a number (rounded to 8 places)"
+    )
     budget_duration: str | None = Field(
         default=None, pattern=BUDGET_DURATION_PATTERN,
         description="How often the budget restarts: 30s, 15m, 12h, 1d, 1w, 1mo; null: never. Left out: "
