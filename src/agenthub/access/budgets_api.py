@@ -14,8 +14,10 @@ from agenthub.billing.budgets import Subject
 from agenthub.billing.schemas import BudgetRead, BudgetStatus, BudgetUpdate
 from agenthub.deps import AdminDep, CallerDep, SessionDep, SessionFactoryDep, SettingsDep
 from agenthub.json_input import StrictJSONRoute
+from agenthub.ops.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["budgets"], route_class=StrictJSONRoute)
+ADMINS_ONLY = error_responses(403, meanings={403: "Only an owner or admin of the organisation may (not an API key)"})
 Id = Annotated[str, Path(min_length=1, max_length=160)]
 
 
@@ -50,13 +52,13 @@ async def _get(subject: Subject, sessions: SessionFactoryDep, caller: AdminDep, 
     return BudgetStatus(**budget_admin.shown(standing))
 
 
-@router.get("/users/{user_id}/budget", response_model=BudgetStatus)
+@router.get("/users/{user_id}/budget", response_model=BudgetStatus, responses=ADMINS_ONLY)
 async def user_budget(user_id: Id, sessions: SessionFactoryDep, caller: AdminDep, guard: GuardDep) -> BudgetStatus:
     """The budget of a user of your organisation (owners and admins); nulls when none applies."""
     return await _get(("user", user_id), sessions, caller, guard)
 
 
-@router.put("/users/{user_id}/budget", response_model=BudgetRead)
+@router.put("/users/{user_id}/budget", response_model=BudgetRead, responses=ADMINS_ONLY)
 async def set_user_budget(
     user_id: Id, data: BudgetUpdate, session: SessionDep, caller: AdminDep, guard: GuardDep,
     settings: SettingsDep, http: Request,
@@ -65,13 +67,13 @@ async def set_user_budget(
     return await _set(("user", user_id), data, session, caller, guard, settings, http)
 
 
-@router.get("/orgs/{org_id}/budget", response_model=BudgetStatus)
+@router.get("/orgs/{org_id}/budget", response_model=BudgetStatus, responses=ADMINS_ONLY)
 async def org_budget(org_id: Id, sessions: SessionFactoryDep, caller: AdminDep, guard: GuardDep) -> BudgetStatus:
     """Your organisation's budget (owners and admins); nulls when it has none."""
     return await _get(("org", org_id), sessions, caller, guard)
 
 
-@router.put("/orgs/{org_id}/budget", response_model=BudgetRead)
+@router.put("/orgs/{org_id}/budget", response_model=BudgetRead, responses=ADMINS_ONLY)
 async def set_org_budget(
     org_id: Id, data: BudgetUpdate, session: SessionDep, caller: AdminDep, guard: GuardDep,
     settings: SettingsDep, http: Request,
@@ -81,13 +83,13 @@ async def set_org_budget(
     return await _set(("org", org_id), data, session, caller, guard, settings, http)
 
 
-@router.get("/api-keys/{key_id}/budget", response_model=BudgetStatus)
+@router.get("/api-keys/{key_id}/budget", response_model=BudgetStatus, responses=ADMINS_ONLY)
 async def api_key_budget(key_id: Id, sessions: SessionFactoryDep, caller: AdminDep, guard: GuardDep) -> BudgetStatus:
     """The budget of one of your organisation's API keys (owners and admins)."""
     return await _get(("api_key", key_id), sessions, caller, guard)
 
 
-@router.put("/api-keys/{key_id}/budget", response_model=BudgetRead)
+@router.put("/api-keys/{key_id}/budget", response_model=BudgetRead, responses=ADMINS_ONLY)
 async def set_api_key_budget(
     key_id: Id, data: BudgetUpdate, session: SessionDep, caller: AdminDep, guard: GuardDep,
     settings: SettingsDep, http: Request,

@@ -11,6 +11,7 @@ from agenthub.agents.api import AgentId
 from agenthub.billing import service, usage
 from agenthub.billing.schemas import Day, OrgUsage, UsageTotals, UserUsage
 from agenthub.deps import CallerDep, SessionDep, UserDep
+from agenthub.ops.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["usage"])
 
@@ -28,7 +29,10 @@ async def org_usage(session: SessionDep, caller: CallerDep) -> OrgUsage:
     return OrgUsage(**await service.totals_for_org(session, org_id=caller.org_id))
 
 
-@router.get("/user/usage", response_model=UserUsage)
+@router.get(
+    "/user/usage", response_model=UserUsage,
+    responses=error_responses(403, meanings={403: "An API key has no usage of its own here: use GET /api/v1/usage"}),
+)
 async def user_usage(
     session: SessionDep,
     caller: UserDep,
