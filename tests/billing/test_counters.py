@@ -33,12 +33,20 @@ async def test_a_counter_is_opened_once_and_added_to(counters: SpendCounters) ->
     assert await counters.read([("user:o:u", 100), ("user:o:u", 200), ("org:o:o", 100)]) == [250, None, None]
 
 
-async def test_a_stored_turn_counts_in_every_period_it_falls_in(counters: SpendCounters) -> None:
-    await counters.open("user:o:u", 100, ttl=60)
+async def test_a_stored_turn_counts_in_every_open_period_it_falls_in(counters: SpendCounters) -> None:
     await counters.open("user:o:u", 200, ttl=60)
+    await counters.open("user:o:u", 100, ttl=60)  # a process that still has an older budget opens its period
     await counters.record([Spent("user:o:u", 150, 7), Spent("user:o:u", 200, 5), Spent("user:o:u", 99, 1000)])
     # 150 is in the period from 100, not yet in the one from 200; 99 is in neither.
     assert await counters.read([("user:o:u", 100), ("user:o:u", 200)]) == [12, 5]
+
+
+async def test_a_new_period_drops_the_ones_before_it(counters: SpendCounters) -> None:
+    await counters.open("user:o:u", 100, ttl=60)
+    await counters.add("user:o:u", 100, 9)
+    assert await counters.open("user:o:u", 200, ttl=60) is True
+    await counters.record([Spent("user:o:u", 250, 1)])
+    assert await counters.read([("user:o:u", 100), ("user:o:u", 200)]) == [None, 1]
 
 
 async def test_nothing_is_counted_for_a_subject_nobody_checks(counters: SpendCounters) -> None:

@@ -59,7 +59,9 @@ class SpendCounters(ABC):
 
     @abstractmethod
     async def open(self, subject: str, period: int, *, ttl: float) -> bool:
-        """Open the counter at 0 unless it is open; True when this call opened it."""
+        """Open the counter at 0 unless it is open; True when this call opened it. The
+        subject's counters of earlier periods are dropped (their periods are over), and
+        what is left expires ``ttl`` seconds from now."""
 
     @abstractmethod
     async def add(self, subject: str, period: int, units: int) -> None:
@@ -105,6 +107,7 @@ class MemorySpendCounters(SpendCounters):
             return False
         if periods is None:
             periods = self._subjects[subject] = _Periods(until=0.0)
+        periods.spend = {p: units for p, units in periods.spend.items() if p > period}
         periods.spend[period] = 0
         periods.until = time.monotonic() + ttl
         if len(self._subjects) > 100_000:

@@ -14,11 +14,13 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from agenthub.billing.counters import SpendCounters, Spent
 
 _OPEN = """
-if redis.call('HSETNX', KEYS[1], ARGV[1], 0) == 1 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+for _, period in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if tonumber(period) < tonumber(ARGV[1]) then redis.call('HDEL', KEYS[1], period) end
 end
-return 0
+redis.call('HSET', KEYS[1], ARGV[1], 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
 """
 
 _ADD = """
