@@ -105,6 +105,8 @@ async def test_each_user_reads_their_own_usage_by_day_agent_and_model(database_u
                 return (await logged_spend(app))[0] == 5
 
             await eventually(all_logged, what="the five turns to be logged")
+            completions = [r for r in model.requests if r.path.endswith("/chat/completions")]
+            assert len(completions) == 4 and all(r.body.get("stream") for r in completions)  # streamed answers
             # Whose each turn was: the web user, or the API key.
             assert (await logged_spend(app, user_id=owner["id"]))[0] == 3
             assert (await logged_spend(app, user_id=member_id))[0] == 1
