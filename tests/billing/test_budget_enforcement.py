@@ -16,7 +16,17 @@ from agenthub.db.base import utcnow
 from agenthub.db.engine import session_scope
 from tests.agents.helpers import assert_error, chat
 from tests.billing.conftest import MakeSettings
-from tests.billing.helpers import api_key, budget, cost, me, member, priced_agent, spend_reaches, sse_turn
+from tests.billing.helpers import (
+    api_key,
+    budget,
+    cost,
+    logged_spend,
+    me,
+    member,
+    priced_agent,
+    spend_reaches,
+    sse_turn,
+)
 from tests.channels.helpers import chat_messages, eventually, turn
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import running_app
@@ -109,6 +119,11 @@ async def test_an_api_key_and_the_organisation_have_budgets_of_their_own(embedde
             assert_error(refused, 402, "budget_exceeded")
             assert "API key's budget" in refused.json()["error"]["message"]
             await chat(client, agent, "the owner has no budget of their own")
+
+            async def both_logged() -> bool:  # a turn counts in the periods going on when it is stored
+                return (await logged_spend(app))[0] == 2
+
+            await eventually(both_logged, what="both turns to be logged")
 
             # The organisation's budget counts every turn from when it is set, and holds for
             # everyone in it: its users, its API keys.
