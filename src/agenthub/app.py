@@ -15,8 +15,9 @@ from fastapi_offline import FastAPIOffline
 
 from agenthub import __version__
 from agenthub.access import api as access_api
+from agenthub.access import budgets_api, personal_api
 from agenthub.access import export as export_api
-from agenthub.access import personal_api
+from agenthub.access.budgets import BudgetGuard
 from agenthub.accounts import api as accounts_api
 from agenthub.accounts import orgs_api
 from agenthub.accounts import service as accounts_service
@@ -26,6 +27,7 @@ from agenthub.agents import api as agents_api
 from agenthub.agents.demo import ensure_demo_agent
 from agenthub.audit import api as audit_api
 from agenthub.billing import api as billing_api
+from agenthub.billing.counters import open_counters
 from agenthub.bus import Bus, StreamRetention, open_bus
 from agenthub.channels import personal, sse, websocket
 from agenthub.channels.gateway import Gateway
@@ -43,6 +45,7 @@ from agenthub.db.file_lock import DatabaseFileLock
 from agenthub.engines.registry import EnginesFactory, build_engines
 from agenthub.errors import DatabaseNotMigrated, ServiceUnavailable, is_unavailable
 from agenthub.lifecycle import api as lifecycle_api
+from agenthub.llm.pricing import PriceTable
 from agenthub.ops import api as ops_api
 from agenthub.ops.errors import install_error_handlers
 from agenthub.ops.metrics import Metrics
@@ -114,7 +117,10 @@ def create_app(
     """The app; ``on_ready`` is called once start-up is complete (``agenthub serve`` settles
     the garbage collector there); ``engines`` makes the engines of the agents it hosts;
     ``database_lock``: the embedded database's lock, taken already (``agenthub serve`` takes
-    it before anything else), else taken at start-up. It is released at shutdown."""
+    it before anything else), else taken at start-up. It is released at shutdown. Raises
+    ``ConfigurationError`` for a ``PRICES_FILE`` that can't be used."""
+    prices = PriceTable.load(settings.prices_file)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         lock = database_lock or embedded_database_lock(settings)
@@ -132,6 +138,7 @@ def create_app(
         engine = create_engine(settings.effective_database_url)
         retention = StreamRetention(settings.stream_retention_seconds, settings.stream_max_length)
         bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix, retention=retention)
+        counters = open_counters(settings.redis_url, prefix=settings.redis_key_prefix)
         tasks: list[asyncio.Task[None]] = []
         try:
             await prepare_database(settings, engine)
@@ -160,7 +167,9 @@ def create_app(
             )
             queue_workers = [
                 HistorySaverWorker(bus, sessions, max_deliveries=settings.queue_max_deliveries),
-                TokenUsageWorker(bus, sessions, max_deliveries=settings.queue_max_deliveries),
+                TokenUsageWorker(
+                    bus, sessions, max_deliveries=settings.queue_max_deliveries, prices=prices, counters=counters
+                ),
             ]
             workers = [
                 *queue_workers,
@@ -181,9 +190,10 @@ def create_app(
             app.state.dead_letters = DeadLetters(bus)
             app.state.supervisor = supervisor
             app.state.supervisor_task = supervisor_task
+            app.state.budgets = BudgetGuard.from_settings(settings, sessions=sessions, counters=counters)
             app.state.gateway = Gateway(
                 bus=bus, session_factory=sessions, engine=engine, supervisor=supervisor, metrics=metrics,
-                settings=settings,
+                settings=settings, budgets=app.state.budgets,
             )
             await app.state.gateway.start()
             # What the server left unanswered when it last stopped (the in-process bus lost
@@ -204,6 +214,7 @@ def create_app(
                 await queue_worker.drain()
         finally:
             await stop_tasks(tasks)
+            await counters.close()
             await bus.close()
             await limiter.close()
             await engine.dispose()
@@ -245,6 +256,7 @@ def create_app(
     app.include_router(audit_api.router)
     app.include_router(export_api.router)
     app.include_router(credentials_api.router)
+    app.include_router(budgets_api.router)
     app.include_router(sse.router)
     app.include_router(personal_api.router)
     app.include_router(personal.router)

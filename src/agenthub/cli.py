@@ -168,8 +168,10 @@ def serve(
         await startup.check_bus(settings)
 
     _database_run(_check(), settings)
+    with _failing_in_one_line(settings):  # PRICES_FILE unreadable or wrong: one line
+        application = create_app(settings, on_ready=_on_ready, database_lock=database_lock)
     config = uvicorn.Config(
-        create_app(settings, on_ready=_on_ready, database_lock=database_lock),
+        application,
         host=host,
         port=port,
         log_config=None,

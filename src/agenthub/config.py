@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -21,6 +22,9 @@ from agenthub.errors import AgentHubError
 
 DEFAULT_DATA_DIR = Path("data")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+BUDGET_DURATION_PATTERN = r"^[1-9][0-9]{0,3}(s|m|h|d|w|mo)$"
+"""A budget's period: a count and a unit (``30s``, ``15m``, ``12h``, ``1d``, ``1w``, ``1mo``)."""
+MAX_BUDGET = Decimal("9999999999")
 
 
 class ConfigurationError(AgentHubError, ValueError):
@@ -91,15 +95,25 @@ class Settings(BaseSettings):
     )
 
     # Read now under the seed names so deployments can set them; the features that use
-    # them (Telegram, e-mail, knowledge, encrypted credentials, budgets) come later.
+    # them (Telegram, e-mail, knowledge, encrypted credentials) come later.
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str | None = None
     public_url: str | None = None
     qdrant_url: str | None = None
     qdrant_collection: str | None = None
     secret_box_key: SecretStr | None = None
-    user_default_budget: float | None = Field(default=None, ge=0)
-    user_budget_duration: str | None = None
+    user_default_budget: Decimal | None = Field(
+        default=None, ge=0, le=MAX_BUDGET, allow_inf_nan=False,
+        description="USD each user (and each end user of a public agent) may spend per period, unless an admin "
+        "sets their budget; unset: no limit",
+    )
+    user_budget_duration: str | None = Field(
+        default=None, pattern=BUDGET_DURATION_PATTERN,
+        description="The period of USER_DEFAULT_BUDGET (30s, 15m, 12h, 1d, 1w, 1mo); unset: it never resets",
+    )
+    prices_file: Path | None = Field(
+        default=None, description="JSON or TOML file of prices per model, over the shipped ones"
+    )
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_user: str | None = None
@@ -161,7 +175,10 @@ class Settings(BaseSettings):
         default="auto", description="true | false | auto (JSON unless the logs go to a terminal)"
     )
 
-    @field_validator("database_url", "redis_url", "openai_base_url", mode="before")
+    @field_validator(
+        "database_url", "redis_url", "openai_base_url", "user_default_budget", "user_budget_duration", "prices_file",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -61,7 +61,7 @@ def inbound(agent: str, chat: str, content: str) -> InboundMessage:
         org_id="default", agent_id=agent, chat_id=chat, message_id=uuid.uuid4().hex,
         content=content, channel="web", platform_user_id="u1",
     )
-    return InboundMessage(record, user_data={"name": "Ann"})
+    return InboundMessage(record, user_data={"name": "Ann"}, user_id="usr_ann")
 
 
 def nested(depth: int) -> dict:
@@ -106,7 +106,7 @@ async def test_messages_sent_together_are_stored_in_one_transaction_in_order(db:
         assert payloads[0] | {"message_id": None, "position": None} == {
             "message_id": None, "agent_id": agent, "chat_id": mine[0].record.chat_id, "text": mine[0].record.content,
             "platform_user_id": "u1", "user_data": {"name": "Ann"}, "channel": "web", "position": None,
-            "org_id": "default", "user_id": None, "api_key_id": None,
+            "org_id": "default", "user_id": "usr_ann", "api_key_id": None,  # who pays for the turn
         }
         assert [p["position"] for p in payloads] == [
             positions[messages.index(m)] for m in mine

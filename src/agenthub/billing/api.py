@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from agenthub.agents import service as agents_service
 from agenthub.agents.api import AgentId
-from agenthub.billing import service
-from agenthub.billing.schemas import OrgUsage, UsageTotals
-from agenthub.deps import CallerDep, SessionDep
+from agenthub.billing import service, usage
+from agenthub.billing.schemas import Day, OrgUsage, UsageTotals, UserUsage
+from agenthub.deps import CallerDep, SessionDep, UserDep
+from agenthub.ops.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["usage"])
 
@@ -24,3 +27,21 @@ async def agent_usage(agent_id: AgentId, session: SessionDep, caller: CallerDep)
 async def org_usage(session: SessionDep, caller: CallerDep) -> OrgUsage:
     """Usage of the caller's organisation, deleted agents included."""
     return OrgUsage(**await service.totals_for_org(session, org_id=caller.org_id))
+
+
+@router.get(
+    "/user/usage", response_model=UserUsage,
+    responses=error_responses(403, meanings={403: "An API key has no usage of its own here: use GET /api/v1/usage"}),
+)
+async def user_usage(
+    session: SessionDep,
+    caller: UserDep,
+    since: Annotated[Day | None, Query(alias="from", description="First day (UTC), YYYY-MM-DD")] = None,
+    until: Annotated[Day | None, Query(alias="to", description="Last day (UTC), YYYY-MM-DD, included")] = None,
+) -> UserUsage:
+    """Your own usage (a user's access token, not an API key): in total, per day, per agent
+    and per model; ``from`` after ``to`` is an empty range."""
+    report = await usage.for_user(
+        session, org_id=caller.org_id, user_id=caller.user_id or "", since=since, until=until
+    )
+    return UserUsage(**report)

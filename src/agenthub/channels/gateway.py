@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agenthub.access import rules
+from agenthub.access.budgets import BudgetGuard, Payer, end_user
 from agenthub.access.rules import Reach, Sender
 from agenthub.bus import Bus
 from agenthub.caller import Caller
@@ -43,6 +44,17 @@ class Accepted:
     at: float
 
 
+def payer_of(reach: Reach) -> Payer:
+    """Who pays for a turn: the agent's organisation, and the sender: a user, an API key, or
+    an end user (an anonymous visitor: ``{channel}:{platform_user_id}``), who gets
+    ``USER_DEFAULT_BUDGET`` like any user."""
+    sender = reach.sender
+    user_id = sender.user_id
+    if user_id is None and sender.api_key_id is None:
+        user_id = end_user(sender.channel, sender.platform_user_id)
+    return Payer(reach.org_id, user_id, sender.api_key_id)
+
+
 class Gateway:
     def __init__(
         self,
@@ -53,8 +65,10 @@ class Gateway:
         supervisor: Supervisor,
         metrics: Metrics,
         settings: Settings,
+        budgets: BudgetGuard,
     ) -> None:
         self._bus = bus
+        self._budgets = budgets
         self._sessions = session_factory
         self._supervisor = supervisor
         self._metrics = metrics
@@ -116,24 +130,30 @@ class Gateway:
         chat_id: str | None = None,
         message_id: str | None = None,
     ) -> Accepted:
-        """Store the message, start the agent if needed and put the message on its input.
-        The listener expects the answer from before the message is sent, so even an answer
-        that comes before this returns is not lost. The message is from ``reach.sender``,
-        whatever ``channel`` or ``platform_user_id`` the request says."""
+        """Check the budgets of whoever pays for the turn (:func:`payer_of`): ``BudgetExceeded``
+        before anything is stored or sent to the model. Then store the message, start the
+        agent if needed and put the message on its input. The listener expects the answer
+        from before the message is sent, so even an answer that comes before this returns is
+        not lost. The message is from ``reach.sender``, whatever ``channel`` or
+        ``platform_user_id`` the request says."""
         message_id = message_id or uuid.uuid4().hex
         chat = request.chat_id or chat_id or uuid.uuid4().hex
         await self.check_chat(reach, chat)
+        payer = payer_of(reach)
+        await self._budgets.check(payer)
         listener.expect(message_id, chat)
         try:
             started = await self._supervisor.ensure_running(reach.agent_id)
-            await self._record_and_send(reach, chat, message_id, request)
+            await self._record_and_send(reach, payer, chat, message_id, request)
         except BaseException:
             listener.answered(message_id)
             raise
         self._metrics.messages.labels("in", reach.sender.channel).inc()
         return Accepted(message_id=message_id, chat_id=chat, agent_started=started, at=time.perf_counter())
 
-    async def _record_and_send(self, reach: Reach, chat_id: str, message_id: str, request: ChatRequest) -> None:
+    async def _record_and_send(
+        self, reach: Reach, payer: Payer, chat_id: str, message_id: str, request: ChatRequest
+    ) -> None:
         """Store the message and put it on the agent's input as one unit (see
         :mod:`agenthub.channels.inbound`): a bus that is down leaves nothing stored that no
         agent will ever see."""
@@ -149,8 +169,8 @@ class Gateway:
                 platform_user_id=sender.platform_user_id,
             ),
             user_data=request.user_data,
-            user_id=sender.user_id,
-            api_key_id=sender.api_key_id,
+            user_id=payer.user_id,
+            api_key_id=payer.api_key_id,
         )
         try:
             await self._inbound.write(message)

@@ -43,7 +43,8 @@ class InboundMessage:
     user_data: dict[str, Any] = field(default_factory=dict)
     """What the client sent along, as data: it never says who the sender is."""
     user_id: str | None = None
-    """The user who sent it (None for an API key or an anonymous visitor), for billing."""
+    """Who pays for the turn: the user who sent it, or an end user's ``{channel}:{platform_user_id}``
+    (an anonymous visitor, a Telegram user); None for an API key."""
     api_key_id: str | None = None
     """The API key it was sent with, if any, for billing."""
 

@@ -53,7 +53,7 @@ async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> A
 
 CHAT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "The answer as events"},
-    **error_responses(409, meanings={409: "The agent kept failing and was stopped (`agent_failed`): "
+    **error_responses(402, 409, meanings={409: "The agent kept failing and was stopped (`agent_failed`): "
                                      "start it again, or wait for its cool-down (AGENT_ERROR_COOLDOWN)"}),
 }
 """``responses=`` of a route that answers with :func:`stream_answer`."""

@@ -161,6 +161,8 @@ class TurnRunner:
                 "org_id": agent.org_id,
                 "agent_id": agent.id,
                 "chat_id": chat_id,
+                "user_id": turn.message.get("user_id"),
+                "api_key_id": turn.message.get("api_key_id"),
                 "provider": usage.provider,
                 "model": usage.model,
                 "input_tokens": usage.input_tokens,

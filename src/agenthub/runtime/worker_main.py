@@ -9,10 +9,12 @@ import asyncio
 import logging
 import signal
 
+from agenthub.billing.counters import open_counters
 from agenthub.bus import Bus, StreamRetention, keys, open_bus
 from agenthub.config import Settings
 from agenthub.db.engine import create_engine, create_session_factory
 from agenthub.engines.registry import build_engines
+from agenthub.llm.pricing import PriceTable
 from agenthub.runtime import loop as event_loop
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import READ_BLOCK_MS, AgentHost, new_host_id
@@ -85,6 +87,7 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
     entries). Without, its event loop is all for its agents' turns: storing a batch of
     answers no longer delays the next one. Raises
     :class:`~agenthub.config.ConfigurationError` without ``REDIS_URL``."""
+    prices = PriceTable.load(settings.prices_file) if queues else None  # a wrong PRICES_FILE stops it here
     retention = StreamRetention(settings.stream_retention_seconds, settings.stream_max_length)
     bus = open_bus(settings.require_redis("worker"), prefix=settings.redis_key_prefix, retention=retention)
     engine = create_engine(settings.effective_database_url)
@@ -95,10 +98,13 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
     )
     control = ControlListener(bus, host)
     limit = settings.queue_max_deliveries
-    components = (
-        [HistorySaverWorker(bus, sessions, max_deliveries=limit), TokenUsageWorker(bus, sessions, max_deliveries=limit)]
-        if queues else []
-    )
+    counters = open_counters(settings.redis_url, prefix=settings.redis_key_prefix) if queues else None
+    components = [
+        HistorySaverWorker(bus, sessions, max_deliveries=limit),
+        TokenUsageWorker(
+            bus, sessions, max_deliveries=limit, prices=prices, counters=counters
+        ),
+    ] if queues else []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -121,5 +127,7 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
         await bus.set_remove(keys.WORKERS_SET, host.host_id)
         await stop_tasks(tasks)
         await host.close(grace=settings.stop_grace_period)
+        if counters is not None:
+            await counters.close()
         await bus.close()
         await engine.dispose()
