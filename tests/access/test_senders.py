@@ -24,7 +24,8 @@ async def test_the_agent_is_told_the_caller_whatever_the_client_claims_over_sse_
         owner_id = (await hub.owner.get("/api/v1/auth/me")).json()["id"]
         key = await hub.key()
         expected = {
-            None: {"platform_user_id": "anonymous:127.0.0.1", "user_id": None, "api_key_id": None},
+            # An anonymous visitor pays as an end user (USER_DEFAULT_BUDGET applies to them too).
+            None: {"platform_user_id": "anonymous:127.0.0.1", "user_id": "web:anonymous:127.0.0.1", "api_key_id": None},
             hub.app.token: {"platform_user_id": owner_id, "user_id": owner_id, "api_key_id": None},
             key["key"]: {"platform_user_id": key["id"], "user_id": None, "api_key_id": key["id"]},
         }
