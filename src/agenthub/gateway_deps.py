@@ -1,6 +1,7 @@
 """Typed FastAPI dependencies of the gateway's routes: the runtime's supervisor and the
 channels' gateway. Only gateway modules (channels, lifecycle routes) use them; domain routes
-take theirs from :mod:`agenthub.deps`."""
+take theirs from :mod:`agenthub.deps`. Each is an ``async def``, as there (see
+:mod:`agenthub.deps`)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from agenthub.channels.gateway import Gateway
 from agenthub.runtime.supervisor import Supervisor
 
 
-def _supervisor(connection: HTTPConnection) -> Supervisor:
+async def _supervisor(connection: HTTPConnection) -> Supervisor:
     return connection.app.state.supervisor
 
 
-def _gateway(connection: HTTPConnection) -> Gateway:
+async def _gateway(connection: HTTPConnection) -> Gateway:
     return connection.app.state.gateway
 
 
