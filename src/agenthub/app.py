@@ -16,6 +16,7 @@ from fastapi_offline import FastAPIOffline
 from agenthub import __version__
 from agenthub.agents import api as agents_api
 from agenthub.agents.demo import ensure_demo_agent
+from agenthub.agents.directory import AgentDirectory
 from agenthub.billing import api as billing_api
 from agenthub.bus import Bus, StreamRetention, open_bus
 from agenthub.channels import sse, websocket
@@ -156,9 +157,10 @@ def create_app(
             app.state.dead_letters = DeadLetters(bus)
             app.state.supervisor = supervisor
             app.state.supervisor_task = supervisor_task
+            app.state.agent_directory = agent_directory = AgentDirectory(sessions)
             app.state.gateway = Gateway(
-                bus=bus, session_factory=sessions, engine=engine, supervisor=supervisor, metrics=metrics,
-                settings=settings,
+                bus=bus, session_factory=sessions, engine=engine, agents=agent_directory, supervisor=supervisor,
+                metrics=metrics, settings=settings,
             )
             await app.state.gateway.start()
             # What the server left unanswered when it last stopped (the in-process bus lost

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agenthub.agents import service as agents_service
+from agenthub.agents.directory import AgentDirectory, AgentSummary
 from agenthub.bus import Bus
 from agenthub.channels import replay
 from agenthub.channels.fanout import Listener, OutputRouter
@@ -48,12 +48,14 @@ class Gateway:
         bus: Bus,
         session_factory: SessionFactory,
         engine: AsyncEngine,
+        agents: AgentDirectory,
         supervisor: Supervisor,
         metrics: Metrics,
         settings: Settings,
     ) -> None:
         self._bus = bus
         self._sessions = session_factory
+        self._agents = agents
         self._supervisor = supervisor
         self._metrics = metrics
         self._settings = settings
@@ -80,11 +82,11 @@ class Gateway:
             org_id=org_id, agent_id=agent_id, chat_id=chat_id, after=after,
         )
 
-    async def check_agent(self, *, org_id: str, agent_id: str) -> None:
-        """Raise NotFound unless the organisation has this agent. Callers check once (at
-        connect, at the start of a request) before :meth:`accept`."""
-        async with self._sessions() as session:
-            await agents_service.get(session, org_id=org_id, agent_id=agent_id)
+    async def check_agent(self, *, org_id: str, agent_id: str, fresh: bool = False) -> AgentSummary:
+        """The organisation's agent; NotFound unless it has this one. Callers check once (at
+        connect, at the start of a request) before :meth:`accept`. Answered from this
+        process's cache of lookups (:mod:`agenthub.agents.directory`) unless ``fresh``."""
+        return await self._agents.get(org_id=org_id, agent_id=agent_id, fresh=fresh)
 
     async def listen(self, agent_id: str) -> Listener:
         """A listener for the agent's answers; pass it to :meth:`accept`."""

@@ -214,7 +214,9 @@ async def agent_socket(
         await _refuse(websocket, BAD_QUERY_CLOSE, events.error_event("invalid_input", problem))
         return
     try:
-        await gateway.check_agent(org_id=caller.org_id, agent_id=agent_id)
+        # Once per connection, from the database: a socket to an agent deleted through any
+        # gateway is refused at once, and one opened while the database is away gets 1013.
+        await gateway.check_agent(org_id=caller.org_id, agent_id=agent_id, fresh=True)
         listener = await gateway.listen(agent_id)
     except Exception as error:
         if isinstance(error, AgentHubError) and not isinstance(error, ServiceUnavailable):

@@ -11,7 +11,7 @@ from agenthub.agents import service as agents_service
 from agenthub.agents.api import AgentId, ExistingAgentId, KeysSetDep
 from agenthub.agents.schemas import AgentRead, AgentStatusRead, AgentUpdate, AgentUpdated
 from agenthub.deps import CallerDep, SessionDep
-from agenthub.gateway_deps import SupervisorDep
+from agenthub.gateway_deps import AgentDirectoryDep, SupervisorDep
 from agenthub.json_input import StrictJSONRoute
 from agenthub.lifecycle import flows
 
@@ -21,10 +21,10 @@ router = APIRouter(prefix="/api/v1/agents", tags=["agents"], route_class=StrictJ
 @router.patch("/{agent_id}", response_model=AgentUpdated, response_model_exclude_none=True)
 async def update_agent(
     agent_id: AgentId, data: AgentUpdate, session: SessionDep, caller: CallerDep, supervisor: SupervisorDep,
-    keys_set: KeysSetDep,
+    directory: AgentDirectoryDep, keys_set: KeysSetDep,
 ) -> AgentUpdated:
     updated = await flows.update_agent(
-        session=session, supervisor=supervisor, caller=caller, agent_id=agent_id, data=data
+        session=session, supervisor=supervisor, directory=directory, caller=caller, agent_id=agent_id, data=data
     )
     return AgentUpdated(
         **AgentRead.model_validate(updated.agent).model_dump(),
@@ -36,9 +36,12 @@ async def update_agent(
 
 @router.delete("/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_agent(
-    agent_id: ExistingAgentId, session: SessionDep, caller: CallerDep, supervisor: SupervisorDep
+    agent_id: ExistingAgentId, session: SessionDep, caller: CallerDep, supervisor: SupervisorDep,
+    directory: AgentDirectoryDep,
 ) -> None:
-    await flows.delete_agent(session=session, supervisor=supervisor, caller=caller, agent_id=agent_id)
+    await flows.delete_agent(
+        session=session, supervisor=supervisor, directory=directory, caller=caller, agent_id=agent_id
+    )
 
 
 @router.get("/{agent_id}/status", response_model=AgentStatusRead)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.agents import service as agents_service
+from agenthub.agents.directory import AgentDirectory
 from agenthub.agents.models import Agent
 from agenthub.agents.schemas import AgentUpdate
 from agenthub.caller import Caller
@@ -22,11 +23,14 @@ class Updated:
 
 
 async def update_agent(
-    *, session: AsyncSession, supervisor: Supervisor, caller: Caller, agent_id: str, data: AgentUpdate
+    *, session: AsyncSession, supervisor: Supervisor, directory: AgentDirectory, caller: Caller, agent_id: str,
+    data: AgentUpdate,
 ) -> Updated:
     """Save the change; say whether the running agent still runs an older config (it takes
-    the new one on its next restart)."""
+    the new one on its next restart). The gateway of this process sees the change at once."""
     agent, changed = await agents_service.update(session, org_id=caller.org_id, agent_id=agent_id, data=data)
+    await session.commit()  # committed before it is forgotten: no lookup can keep the old one
+    directory.forget(agent_id)
     current = await supervisor.statuses.get(agent_id)
     running = current.get("status") in ("starting", "running")
     stale = running and current.get("config_version") != agent.config_version
@@ -42,11 +46,12 @@ async def update_agent(
 
 
 async def delete_agent(
-    *, session: AsyncSession, supervisor: Supervisor, caller: Caller, agent_id: str
+    *, session: AsyncSession, supervisor: Supervisor, directory: AgentDirectory, caller: Caller, agent_id: str
 ) -> None:
     """Stop the agent, delete it (soft: hidden at once, purged after the retention period),
     then forget what the bus kept for it and tell its clients it was deleted."""
     await supervisor.stop(agent_id, force=False, announce=False)  # forget() says it was deleted
     await agents_service.delete(session, org_id=caller.org_id, agent_id=agent_id)
     await session.commit()  # hidden before the runtime forgets it: nothing can start it again
+    directory.forget(agent_id)  # this gateway answers 404 for it from now on
     await supervisor.forget(agent_id)
