@@ -146,8 +146,12 @@ class Gateway:
         except IntegrityError as error:  # the agent was deleted after the caller checked
             raise NotFound(f"agent {agent_id!r} not found") from error
 
-    async def follow(self, listener: Listener, accepted: Accepted) -> AsyncIterator[dict[str, Any]]:
-        """The events answering one message: chunks, then one message or error."""
+    async def follow(
+        self, listener: Listener, accepted: Accepted, *, keepalive: float | None = None
+    ) -> AsyncIterator[dict[str, Any] | None]:
+        """The events answering one message: chunks, then one message or error. With
+        ``keepalive``, also None each time nothing came for that many seconds (a chance to
+        show the client the connection is alive)."""
         deadline = time.monotonic() + self._settings.turn_timeout + START_ALLOWANCE
         while True:
             remaining = deadline - time.monotonic()
@@ -160,8 +164,13 @@ class Gateway:
                     "response": "Timed out waiting for the agent; the message is kept and will be answered.",
                 }
                 return
-            event = await listener.get(timeout=remaining)
-            if event is None or event.get("reply_to") != accepted.message_id:
+            waited = remaining if keepalive is None else min(remaining, keepalive)
+            event = await listener.get(timeout=waited)
+            if event is None:
+                if keepalive is not None and waited < remaining:
+                    yield None
+                continue
+            if event.get("reply_to") != accepted.message_id:
                 continue
             yield event
             if event.get("type") in ("message", "error"):

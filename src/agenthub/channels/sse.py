@@ -1,25 +1,25 @@
 """HTTP streaming: ``POST /api/v1/agents/{agent_id}/chat`` answers as Server-Sent Events: first a
-``status`` ``received`` with the message's ``message_id`` and ``chat_id``, then ``chunk``, ``message``, ``usage``, ``error`` and finally ``done`` (and, unchanged, any other
-event type the agent emits), through sse-starlette. A comment line (``: ping``) goes out
-every ``SSE_KEEPALIVE_INTERVAL`` seconds while the agent thinks, so proxies and clients
-that drop a silent connection keep it through a turn that takes minutes."""
+``status`` ``received`` with the message's ``message_id`` and ``chat_id``, then ``chunk``,
+``message``, ``usage``, ``error`` and finally ``done`` (and, unchanged, any other event type
+the agent emits), through :class:`~agenthub.channels.event_stream.EventStream`. A comment
+line (``: ping``) goes out whenever the agent has sent nothing for ``SSE_KEEPALIVE_INTERVAL``
+seconds, so proxies and clients that drop a silent connection keep it through a turn that
+takes minutes."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncGenerator
 
-from fastapi import APIRouter, Request
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from fastapi import APIRouter
 
 from agenthub.agents.api import AgentId
 from agenthub.channels import events
+from agenthub.channels.event_stream import KEEPALIVE, EventStream, encode_event
 from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.chats.schemas import ChatRequest
-from agenthub.deps import CallerDep
+from agenthub.deps import CallerDep, SettingsDep
 from agenthub.gateway_deps import GatewayDep
 from agenthub.json_input import StrictJSONRoute
 from agenthub.ops.openapi import error_responses
@@ -30,29 +30,29 @@ _EVENT_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 """What an event type passed through must look like to name an SSE event."""
 
 
-def _event(name: str, data: dict[str, Any]) -> ServerSentEvent:
-    return ServerSentEvent(event=name, data=json.dumps(data, ensure_ascii=False))
-
-
-async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> AsyncIterator[ServerSentEvent]:
-    try:
-        ids = {"message_id": accepted.message_id, "chat_id": accepted.chat_id}
-        yield _event("status", {"message": "received", **ids})  # where to find the answer if the stream drops
-        if accepted.agent_started:
-            about = {"chat_id": accepted.chat_id, "reply_to": accepted.message_id}
-            yield _event("status", {"message": "Agent is starting…", **about})
-        async for event in gateway.follow(listener, accepted):
-            for name, data in events.for_sse(event):
-                if _EVENT_NAME.fullmatch(name):
-                    yield _event(name, data)
-        yield _event("done", {"message_id": accepted.message_id, "chat_id": accepted.chat_id})
-    finally:
-        await listener.close()
+async def _events(
+    gateway: Gateway, listener: Listener, accepted: Accepted, *, keepalive: float
+) -> AsyncGenerator[bytes, None]:
+    """The answer's events; the listener is closed by the response (``on_close``)."""
+    ids = {"message_id": accepted.message_id, "chat_id": accepted.chat_id}
+    yield encode_event("status", {"message": "received", **ids})  # where to find the answer if the stream drops
+    if accepted.agent_started:
+        about = {"chat_id": accepted.chat_id, "reply_to": accepted.message_id}
+        yield encode_event("status", {"message": "Agent is starting…", **about})
+    async for event in gateway.follow(listener, accepted, keepalive=keepalive):
+        if event is None:
+            yield KEEPALIVE
+            continue
+        for name, data in events.for_sse(event):
+            if _EVENT_NAME.fullmatch(name):
+                yield encode_event(name, data)
+    yield encode_event("done", ids)
 
 
 @router.post(
     "/{agent_id}/chat",
-    response_class=EventSourceResponse,
+    response_class=EventStream,
+    status_code=200,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "The answer as events"},
         **error_responses(409, meanings={409: "The agent kept failing and was stopped (`agent_failed`): "
@@ -60,8 +60,8 @@ async def _events(gateway: Gateway, listener: Listener, accepted: Accepted) -> A
     },
 )
 async def chat(
-    agent_id: AgentId, request: ChatRequest, gateway: GatewayDep, caller: CallerDep, http: Request
-) -> EventSourceResponse:
+    agent_id: AgentId, request: ChatRequest, gateway: GatewayDep, caller: CallerDep, settings: SettingsDep
+) -> EventStream:
     org_id = caller.org_id
     await gateway.check_agent(org_id=org_id, agent_id=agent_id)
     listener = await gateway.listen(agent_id)
@@ -70,8 +70,8 @@ async def chat(
     except BaseException:
         await listener.close()
         raise
-    return EventSourceResponse(
-        _events(gateway, listener, accepted),
-        ping=http.app.state.settings.sse_keepalive_interval,
-        headers={"Cache-Control": "no-cache", "X-Chat-Id": accepted.chat_id, "X-Message-Id": accepted.message_id},
+    return EventStream(
+        _events(gateway, listener, accepted, keepalive=settings.sse_keepalive_interval),
+        headers={"X-Chat-Id": accepted.chat_id, "X-Message-Id": accepted.message_id},
+        on_close=listener.close,
     )
