@@ -51,6 +51,8 @@ from agenthub.workers.token_usage import TokenUsageWorker
 
 log = logging.getLogger(__name__)
 
+DOCS_TAG_ORDER = ("agents", "chats", "usage", "chat", "operations", "queues")
+"""The order of the groups of routes in the API docs (else the order the routes are tried in)."""
 BUS_CHECK_TIMEOUT = 10.0
 """Seconds start-up waits for the bus to answer (a firewalled host may never refuse)."""
 
@@ -191,6 +193,7 @@ def create_app(
         version=__version__,
         description="Host AI agents and talk to them over WebSocket, SSE and REST.",
         lifespan=lifespan,
+        openapi_tags=[{"name": tag} for tag in DOCS_TAG_ORDER],
     )
     install_error_handlers(app)
     install_openapi(app)
@@ -205,11 +208,13 @@ def create_app(
     app.add_middleware(ConnectionLimit, per_client=settings.ws_max_connections_per_client)
     # Outermost: a request for another host name (DNS rebinding) is refused before anything.
     app.add_middleware(HostGuard, allowed=settings.hosts)
+    # The SSE chat route first: it is matched on every message, and the router tries the
+    # routes in order (each try costs microseconds). The docs keep DOCS_TAG_ORDER.
+    app.include_router(sse.router)
     app.include_router(agents_api.router)
     app.include_router(lifecycle_api.router)
     app.include_router(chats_api.router)
     app.include_router(billing_api.router)
-    app.include_router(sse.router)
     app.include_router(websocket.router)
     app.include_router(ops_api.router)
     app.include_router(queues_api.router)
