@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import update
 
 from agenthub.agents.directory import AGENT_CACHE_TTL, AgentDirectory, AgentSummary
-from agenthub.agents.models import Agent
+from agenthub.agents.models import DEFAULT_ORG, Agent
 from agenthub.db.base import utcnow
 from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.errors import NotFound
+from tests.agents.helpers import agent_body, client_for
 from tests.channels.helpers import eventually
 from tests.runtime.helpers import migrated_sessions
 
@@ -122,3 +123,25 @@ async def test_a_fresh_lookup_asks_the_database_and_keeps_its_answer(sessions: S
         await directory.get(org_id="acme", agent_id="helper", fresh=True)
     with pytest.raises(NotFound):  # nor is what it no longer found kept
         await directory.get(org_id="acme", agent_id="helper")
+
+
+async def test_an_update_or_delete_through_the_api_is_seen_by_this_gateways_next_lookup(
+    database_url: str,
+) -> None:
+    async with client_for(database_url) as (app, client):
+        assert (await client.post("/api/v1/agents", json=agent_body(id="kept"))).status_code == 201
+        directory: AgentDirectory = app.app.state.agent_directory
+        assert (await directory.get(org_id=DEFAULT_ORG, agent_id="kept")).access is None
+        # Another process gives it an access rule; this gateway still has its own lookup...
+        sessions = app.app.state.session_factory
+        async with session_scope(sessions) as session:
+            agent = await session.get(Agent, "kept")
+            assert agent is not None
+            agent.settings = {**agent.settings, "access": ACCESS}
+        # ...until an update through this gateway, which makes it look again.
+        assert (await client.patch("/api/v1/agents/kept", json={"name": "Renamed"})).status_code == 200
+        assert (await directory.get(org_id=DEFAULT_ORG, agent_id="kept")).access == ACCESS
+
+        assert (await client.delete("/api/v1/agents/kept")).status_code == 204
+        with pytest.raises(NotFound):
+            await directory.get(org_id=DEFAULT_ORG, agent_id="kept")

@@ -175,6 +175,8 @@ class OutputRouter:
                 if feed.routes.get(message_id) is listener:
                     del feed.routes[message_id]
             if not feed.listeners:
+                if feed.expiry is not None:
+                    feed.expiry.cancel()
                 feed.expiry = asyncio.get_running_loop().call_later(
                     self._linger, self._expire_soon, listener.agent_id, feed
                 )
