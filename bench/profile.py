@@ -2,12 +2,14 @@
 
     python bench/profile.py [--setup embedded|runner] [--model http|fake] [--transport ws|sse]
                             [--chats 8] [--seconds 8] [--rate 500] [--out profile.txt]
+                            [--process agent|gateway]
 
 Starts the model server and AgentHub as bench/turns.py does, keeps ``--chats`` chats busy,
-and records the agent's process (the gateway when embedded, the runner process otherwise)
-with py-spy (``pip install py-spy``). Prints the share of the busy samples of the process's
-main thread by package (the frame nearest the leaf that belongs to a known package) and by
-function (inclusive), and writes the raw collapsed stacks to ``--out`` for a flame graph.
+and records the agent's process (the gateway when embedded, the runner process otherwise;
+``--process gateway``: the gateway in either setup) with py-spy (``pip install py-spy``).
+Prints the share of the busy samples of the process's main thread by package (the frame
+nearest the leaf that belongs to a known package) and by function (inclusive), and writes
+the raw collapsed stacks to ``--out`` for a flame graph.
 """
 
 from __future__ import annotations
@@ -119,6 +121,8 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=500, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--out", default="profile.txt")
+    parser.add_argument("--process", choices=["agent", "gateway"], default="agent",
+                        help="sample the process running the agent (default) or the gateway")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or os.path.join(os.path.dirname(sys.executable), "py-spy")
     if not os.path.exists(spy):
@@ -138,7 +142,8 @@ def main() -> None:
                 return await load(open_chat, args.chats, seconds)
 
         asyncio.run(warm_and_load(1.0))
-        target = _runner_pid(server.process.pid) if redis else server.process.pid
+        runner = redis and args.process == "agent"
+        target = _runner_pid(server.process.pid) if runner else server.process.pid
         recorder = subprocess.Popen([spy, "record", "--pid", str(target), "--rate", str(args.rate), "--duration",
                                      str(int(args.seconds)), "--format", "raw", "--idle", "--output", args.out],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -146,7 +151,7 @@ def main() -> None:
         recorder.wait()
     with open(args.out) as raw:
         print(f"{args.setup}, `{args.model}` model, {args.transport}, {args.chats} chats: {turns} turns; "
-              f"process {'runner' if redis else 'gateway'}")
+              f"process {'runner' if runner else 'gateway'}")
         print(summarise(raw.read(), args.top))
 
 

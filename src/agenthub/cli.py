@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Coroutine, Iterator, Sequence
@@ -175,6 +176,10 @@ def serve(
         host=host,
         port=port,
         log_config=None,
+        # On SIGTERM, answers still streaming over SSE get as long to finish as a stopping
+        # agent's; then they are cut (their messages are kept and answered as any left
+        # unanswered by a shutdown). Whole seconds.
+        timeout_graceful_shutdown=math.ceil(settings.stop_grace_period),
         **websocket_server_options(),  # frame size limit, pings (channels/limits.py)
     )
     uvicorn.Server(config).run(sockets=[listener])

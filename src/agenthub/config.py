@@ -134,7 +134,7 @@ class Settings(BaseSettings):
         "names, MANAGER_HOST and the host of PUBLIC_URL; * for any (a proxy in front checks Host)",
     )
     sse_keepalive_interval: float = Field(
-        default=15.0, gt=0, description="Seconds between keep-alive comments on an SSE stream"
+        default=15.0, gt=0, description="Seconds without an event after which an SSE stream gets a keep-alive comment"
     )
     ws_max_connections_per_client: int = Field(
         default=100, ge=1, description="WebSockets one client address may hold open at once"

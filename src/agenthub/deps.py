@@ -1,7 +1,11 @@
 """Typed FastAPI dependencies of the domain routes: each asks for exactly the collaborator it
 uses. They work for HTTP requests and WebSockets alike (``HTTPConnection``). Nothing here
 reaches the runtime or the channels: routes that need those take their dependencies from
-:mod:`agenthub.gateway_deps`."""
+:mod:`agenthub.gateway_deps`.
+
+Every dependency is an ``async def``, even one that only reads ``app.state``: FastAPI runs
+a plain ``def`` dependency in a worker thread, a thread hand-off (and its wake-up latency) per
+dependency per request."""
 
 from __future__ import annotations
 
@@ -24,15 +28,15 @@ async def _session(connection: HTTPConnection) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def _session_factory(connection: HTTPConnection) -> SessionFactory:
+async def _session_factory(connection: HTTPConnection) -> SessionFactory:
     return connection.app.state.session_factory
 
 
-def _bus(connection: HTTPConnection) -> Bus:
+async def _bus(connection: HTTPConnection) -> Bus:
     return connection.app.state.bus
 
 
-def _settings(connection: HTTPConnection) -> Settings:
+async def _settings(connection: HTTPConnection) -> Settings:
     return connection.app.state.settings
 
 

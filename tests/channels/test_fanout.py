@@ -1,13 +1,17 @@
-"""What a gateway itself tells the clients waiting for answers when the agent's host dies
-or the agent is stopped: each status or error names the chat and the message it is about.
-On both bus backends."""
+"""The gateway's output fan-out: what it tells the clients waiting for answers when the
+agent's host dies or the agent is stopped (each status or error names the chat and the
+message it is about), and how long an agent's subscription outlives its last listener. On
+both bus backends."""
 
 from __future__ import annotations
 
 import time
 
-from agenthub.bus import Bus, keys
+import redis.asyncio as aioredis
+
+from agenthub.bus import Bus, keys, open_bus
 from agenthub.channels.fanout import RESTARTING_MESSAGE, STOPPED_MESSAGE, OutputRouter
+from tests.channels.helpers import eventually
 
 AGENT = "fanned"
 
@@ -33,3 +37,49 @@ async def test_restart_and_stop_notices_name_the_chat_and_message(bus: Bus) -> N
     finally:
         await listener.close()
         await router.close()
+
+
+async def test_the_next_listener_of_an_agent_takes_over_the_lingering_subscription(bus: Bus) -> None:
+    """An SSE request listens for one answer; the next request to the agent finds the
+    subscription still there and gets its answer through it."""
+    router = OutputRouter(bus, linger=30)
+    try:
+        first = await router.listen(AGENT)
+        await first.close()
+        second = await router.listen(AGENT)
+        second.expect("m-2", "chat-a")
+        await bus.publish(keys.agent_output(AGENT), {"type": "message", "reply_to": "m-2", "chat_id": "chat-a"})
+        answer = await second.get(timeout=10)
+        assert answer is not None and answer["reply_to"] == "m-2"
+        await second.close()
+    finally:
+        await router.close()
+
+
+async def test_an_agents_subscription_is_closed_once_it_had_no_listener_for_the_linger_period(
+    redis_server_url: str, redis_prefix: str
+) -> None:
+    bus = open_bus(redis_server_url, prefix=redis_prefix)
+    client = aioredis.Redis.from_url(redis_server_url)
+    channel = redis_prefix + keys.agent_output(AGENT)
+    router = OutputRouter(bus, linger=0.3)
+
+    async def subscribers() -> int:
+        return int(dict(await client.pubsub_numsub(channel))[channel.encode()])
+
+    async def closed() -> bool:
+        return await subscribers() == 0
+
+    try:
+        listener = await router.listen(AGENT)
+        await listener.close()
+        assert await subscribers() == 1  # kept for the next request
+        await eventually(closed, timeout=10, what="the subscription to be closed")
+        again = await router.listen(AGENT)  # a new one when it is needed again
+        assert await subscribers() == 1
+        await again.close()
+    finally:
+        await router.close()
+        assert await subscribers() == 0
+        await client.aclose()
+        await bus.close()

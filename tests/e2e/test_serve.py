@@ -200,3 +200,31 @@ async def test_serve_embedded_default_demo_agent_answers(tmp_path: Path) -> None
         assert second[-1]["content"] == 'You said: "hello again". That is message 2 of this chat.'
         assert (tmp_path / "data" / "agenthub.db").is_file()
         assert_clean_exit(await server.terminate(timeout=15), server.output())
+
+
+async def test_sigterm_lets_an_sse_answer_still_streaming_finish_for_the_grace_period_only(
+    tmp_path: Path,
+) -> None:
+    """An answer that would stream for far longer than STOP_GRACE_PERIOD does not hold the
+    shutdown up: the stream is cut once the grace period is over, and serve exits."""
+    env = clean_env(DEMO_AGENT="false", STOP_GRACE_PERIOD="1")
+    with FakeOpenAI() as fake:
+        fake.add_answer(SLOW_TEXT, delay=3.0)  # half a minute
+        async with serve(env=env, cwd=tmp_path) as server:
+            async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+                agent_id = await create_agent(
+                    client, provider="openai_compatible", model_id="fake-model", base_url=fake.url
+                )
+                async with client.stream(
+                    "POST", f"/api/v1/agents/{agent_id}/chat", json={"content": "Tell me slowly"}
+                ) as response:
+                    lines = response.aiter_lines()
+                    while (line := await anext(lines)) != "event: chunk":
+                        pass  # the answer has begun to stream
+                    started = asyncio.get_running_loop().time()
+                    server.process.send_signal(signal.SIGTERM)
+                    with pytest.raises(httpx.HTTPError):  # cut: the stream never gets to `done`
+                        async for line in lines:
+                            assert line != "event: done"
+            assert_clean_exit(await server.terminate(timeout=15), server.output())
+            assert asyncio.get_running_loop().time() - started < 15

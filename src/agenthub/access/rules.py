@@ -29,10 +29,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.accounts.models import AgentAuthorization
-from agenthub.agents.models import Agent
+from agenthub.agents.directory import AgentDirectory, AgentSummary
 from agenthub.agents.schemas import DEFAULT_ACCESS
 from agenthub.caller import Caller
 from agenthub.chats import service as chats_service
+from agenthub.db.engine import SessionFactory
 from agenthub.errors import Forbidden, NotFound, Unauthorized
 
 WEB = "web"
@@ -77,35 +78,44 @@ def web_sender(caller: Caller | None, address: str | None) -> Sender:
     return Sender(WEB, caller.user_id or "", user_id=caller.user_id)
 
 
-async def reach(session: AsyncSession, *, caller: Caller | None, agent_id: str, sender: Sender) -> Reach:
+async def reach(
+    *, caller: Caller | None, agent_id: str, sender: Sender, agents: AgentDirectory, sessions: SessionFactory,
+    fresh: bool = False,
+) -> Reach:
     """The agent if ``caller`` (None: anonymous) may chat with it as ``sender``; else
-    Unauthorized, NotFound or Forbidden, as the module says."""
+    Unauthorized, NotFound or Forbidden, as the module says. The agent is looked up in
+    ``agents`` (a cache, unless ``fresh``); only an ``authorized`` agent's list is read
+    from the database."""
     if caller is not None and not caller.may_reach(agent_id):
         raise NotFound(f"agent {agent_id!r} not found")
-    row = (await session.execute(
-        select(Agent.org_id, Agent.settings, Agent.owner_user_id).where(
-            Agent.id == agent_id, Agent.deleted_at.is_(None)
-        )
-    )).first()
-    access = str(row.settings.get("access", DEFAULT_ACCESS)) if row is not None else None
-    member = row is not None and caller is not None and caller.org_id == row.org_id
-    if row is None or (access != "public" and not member):
+    try:
+        agent: AgentSummary | None = await agents.find(agent_id, fresh=fresh)
+    except NotFound:
+        agent = None
+    access = str(agent.access or DEFAULT_ACCESS) if agent is not None else None
+    member = agent is not None and caller is not None and caller.org_id == agent.org_id
+    if agent is None or (access != "public" and not member):
         if caller is None:
             raise Unauthorized(
                 "log in first: this agent is not public (send 'Authorization: Bearer <access token or API key>')"
             )
         raise NotFound(f"agent {agent_id!r} not found")
-    owner = row.owner_user_id  # a member's personal agent answers that member alone
+    owner = agent.owner_user_id  # a member's personal agent answers that member alone
     if owner is not None and (caller is None or not caller.is_user or caller.user_id != owner):
         raise Forbidden(
             f"{agent_id!r} is a member's personal agent: only that member may chat with it "
             "(each member talks to their own at POST /api/v1/chat/message)"
         )
-    if access == "authorized" and not await is_authorized(
-        session, agent_id=agent_id, channel=sender.channel, platform_user_id=sender.platform_user_id
-    ):
-        raise Forbidden(f"you are not authorised to chat with agent {agent_id!r}: ask an admin of its organisation")
-    return Reach(agent_id=agent_id, org_id=row.org_id, access=str(access), sender=sender, member=member)
+    if access == "authorized":
+        async with sessions() as session:
+            authorized = await is_authorized(
+                session, agent_id=agent_id, channel=sender.channel, platform_user_id=sender.platform_user_id
+            )
+        if not authorized:
+            raise Forbidden(
+                f"you are not authorised to chat with agent {agent_id!r}: ask an admin of its organisation"
+            )
+    return Reach(agent_id=agent_id, org_id=agent.org_id, access=str(access), sender=sender, member=member)
 
 
 async def is_authorized(session: AsyncSession, *, agent_id: str, channel: str, platform_user_id: str) -> bool:

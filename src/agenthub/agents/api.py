@@ -39,7 +39,7 @@ async def _existing_agent_id(agent_id: AgentId, sessions: SessionFactoryDep, cal
 ExistingAgentId = Annotated[str, Depends(_existing_agent_id)]
 
 
-def _keys_set(settings: SettingsDep) -> set[str]:
+async def _keys_set(settings: SettingsDep) -> set[str]:
     """The names of the provider settings the server has (never their values)."""
     return {name for name, value in (
         ("OPENAI_API_KEY", settings.openai_api_key), ("OPENROUTER_API_KEY", settings.openrouter_api_key),

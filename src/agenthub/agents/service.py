@@ -82,6 +82,15 @@ async def get(session: AsyncSession, *, org_id: str, agent_id: str) -> Agent:
     return agent
 
 
+async def find(session: AsyncSession, *, agent_id: str) -> Agent:
+    """The live agent of this id in any organisation (for reaching a public agent); the
+    caller decides whether the one asking may see it."""
+    agent = await session.scalar(_live().where(Agent.id == agent_id))
+    if agent is None:
+        raise NotFound(f"agent {agent_id!r} not found")
+    return agent
+
+
 async def list_(
     session: AsyncSession, *, org_id: str, limit: int = 100, offset: int = 0,
     only: Collection[str] | None = None,

@@ -3,7 +3,9 @@
 Every socket and SSE stream of an agent shares one bus subscription to
 ``agent:{id}:output``; each event goes only to the listener that expects an answer to its
 ``reply_to``. Without this, N open sockets would mean N Redis connections and every event
-copied N times.
+copied N times. The subscription outlives its last listener by :data:`FEED_LINGER`
+seconds: an SSE request listens for one answer only, and subscribing anew for each (a new
+Redis connection, its handshake and ``SUBSCRIBE``) would cost every message round trips.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import AsyncIterator
 
 from agenthub.bus import Bus, Payload, Subscription, keys
 from agenthub.errors import NotSubscribed
+from agenthub.runtime.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +49,12 @@ class Listener:
         self._router._unroute(self.agent_id, message_id, self)
 
     async def get(self, timeout: float | None = None) -> Payload | None:
+        """The next event; None when none came within ``timeout`` seconds."""
+        if not self.queue.empty():  # no timer for what is there already (chunks come in bursts)
+            return self.queue.get_nowait()
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self.queue.get()
         except TimeoutError:
             return None
 
@@ -62,6 +69,9 @@ class Listener:
 
 
 RESUBSCRIBE_AFTER = 0.5
+FEED_LINGER = 5.0
+"""Seconds an agent's output subscription is kept after its last listener closed, for the
+next request to the same agent; then it is closed (one Redis connection fewer)."""
 
 
 class _Broken(Subscription):
@@ -84,13 +94,17 @@ class _Feed:
         self.listeners: set[Listener] = set()
         self.routes: dict[str, Listener] = {}
         self.task: asyncio.Task[None] | None = None
+        self.expiry: asyncio.TimerHandle | None = None
+        """Set while the feed has no listener: when it is closed unless one comes."""
 
 
 class OutputRouter:
-    def __init__(self, bus: Bus) -> None:
+    def __init__(self, bus: Bus, *, linger: float = FEED_LINGER) -> None:
         self._bus = bus
+        self._linger = linger
         self._feeds: dict[str, _Feed] = {}
         self._lock = asyncio.Lock()
+        self._expiring: set[asyncio.Task[None]] = set()
 
     async def listen(self, agent_id: str) -> Listener:
         async with self._lock:
@@ -99,6 +113,9 @@ class OutputRouter:
                 subscription = await self._bus.subscribe(keys.agent_output(agent_id))
                 feed = self._feeds[agent_id] = _Feed(subscription)
                 feed.task = asyncio.create_task(self._pump(feed, agent_id), name=f"output-{agent_id}")
+            elif feed.expiry is not None:
+                feed.expiry.cancel()
+                feed.expiry = None
             listener = Listener(self, agent_id)
             feed.listeners.add(listener)
             return listener
@@ -158,12 +175,29 @@ class OutputRouter:
                 if feed.routes.get(message_id) is listener:
                     del feed.routes[message_id]
             if not feed.listeners:
-                del self._feeds[listener.agent_id]
-                await _stop(feed)
+                if feed.expiry is not None:
+                    feed.expiry.cancel()
+                feed.expiry = asyncio.get_running_loop().call_later(
+                    self._linger, self._expire_soon, listener.agent_id, feed
+                )
+
+    def _expire_soon(self, agent_id: str, feed: _Feed) -> None:
+        task = asyncio.create_task(self._expire(agent_id, feed), name=f"output-{agent_id}-expiry")
+        self._expiring.add(task)
+        task.add_done_callback(self._expiring.discard)
+
+    async def _expire(self, agent_id: str, feed: _Feed) -> None:
+        """Close a feed that stayed without a listener for the linger period."""
+        async with self._lock:
+            if feed.listeners or self._feeds.get(agent_id) is not feed:
+                return
+            del self._feeds[agent_id]
+        await _stop(feed)
 
     async def close(self) -> None:
         async with self._lock:
             feeds, self._feeds = list(self._feeds.values()), {}
+        await stop_tasks(list(self._expiring))
         for feed in feeds:
             await _stop(feed)
 
@@ -210,10 +244,9 @@ def _tell_restarting(feed: _Feed, *, before: float) -> None:
 
 
 async def _stop(feed: _Feed) -> None:
-    if feed.task is not None:
-        feed.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await feed.task
+    if feed.expiry is not None:
+        feed.expiry.cancel()
+    await stop_tasks([feed.task])
     with contextlib.suppress(Exception):
         await feed.subscription.close()
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from agenthub.access import rules
 from agenthub.access.budgets import BudgetGuard, Payer, end_user
 from agenthub.access.rules import Reach, Sender
+from agenthub.agents.directory import AgentDirectory
 from agenthub.bus import Bus
 from agenthub.caller import Caller
 from agenthub.channels import replay
@@ -62,6 +63,7 @@ class Gateway:
         bus: Bus,
         session_factory: SessionFactory,
         engine: AsyncEngine,
+        agents: AgentDirectory,
         supervisor: Supervisor,
         metrics: Metrics,
         settings: Settings,
@@ -70,6 +72,7 @@ class Gateway:
         self._bus = bus
         self._budgets = budgets
         self._sessions = session_factory
+        self._agents = agents
         self._supervisor = supervisor
         self._metrics = metrics
         self._settings = settings
@@ -96,12 +99,16 @@ class Gateway:
             org_id=reach.org_id, agent_id=reach.agent_id, chat_id=chat_id, after=after,
         )
 
-    async def reach(self, *, caller: Caller | None, agent_id: str, sender: Sender) -> Reach:
+    async def reach(self, *, caller: Caller | None, agent_id: str, sender: Sender, fresh: bool = False) -> Reach:
         """The agent, if ``caller`` (None: an anonymous visitor) may chat with it; else
         Unauthorized, NotFound or Forbidden (see :mod:`agenthub.access.rules`). Callers
-        check once (at connect, at the start of a request) before :meth:`accept`."""
-        async with self._sessions() as session:
-            return await rules.reach(session, caller=caller, agent_id=agent_id, sender=sender)
+        check once (at connect, at the start of a request) before :meth:`accept`. The
+        agent is looked up in this process's cache (:mod:`agenthub.agents.directory`)
+        unless ``fresh``."""
+        return await rules.reach(
+            caller=caller, agent_id=agent_id, sender=sender, agents=self._agents, sessions=self._sessions,
+            fresh=fresh,
+        )
 
     async def check_chat(self, reach: Reach, chat_id: str) -> None:
         """NotFound when a visitor from outside the agent's organisation names a chat that
@@ -177,8 +184,12 @@ class Gateway:
         except IntegrityError as error:  # the agent was deleted after the caller checked
             raise NotFound(f"agent {reach.agent_id!r} not found") from error
 
-    async def follow(self, listener: Listener, accepted: Accepted) -> AsyncIterator[dict[str, Any]]:
-        """The events answering one message: chunks, then one message or error."""
+    async def follow(
+        self, listener: Listener, accepted: Accepted, *, keepalive: float | None = None
+    ) -> AsyncIterator[dict[str, Any] | None]:
+        """The events answering one message: chunks, then one message or error. With
+        ``keepalive``, also None each time nothing came for that many seconds (a chance to
+        show the client the connection is alive)."""
         deadline = time.monotonic() + self._settings.turn_timeout + START_ALLOWANCE
         while True:
             remaining = deadline - time.monotonic()
@@ -191,8 +202,13 @@ class Gateway:
                     "response": "Timed out waiting for the agent; the message is kept and will be answered.",
                 }
                 return
-            event = await listener.get(timeout=remaining)
-            if event is None or event.get("reply_to") != accepted.message_id:
+            waited = remaining if keepalive is None else min(remaining, keepalive)
+            event = await listener.get(timeout=waited)
+            if event is None:
+                if keepalive is not None and waited < remaining:
+                    yield None
+                continue
+            if event.get("reply_to") != accepted.message_id:
                 continue
             yield event
             if event.get("type") in ("message", "error"):

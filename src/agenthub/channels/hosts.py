@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 
-from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -55,8 +54,16 @@ def _probe(scope: Scope) -> bool:
 DUPLICATE_HOST = "the request has more than one Host header"
 
 
-def _host_headers(scope: Scope) -> int:
-    return sum(1 for name, _ in scope.get("headers", ()) if name.lower() == b"host")
+def _host_headers(scope: Scope) -> tuple[int, str | None]:
+    """How many ``Host`` headers the request has, and the first one's value: one pass over
+    the headers, every request goes through it."""
+    count, first = 0, None
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"host":
+            count += 1
+            if first is None:
+                first = value.decode("latin-1")
+    return count, first
 
 
 class HostGuard:
@@ -67,15 +74,19 @@ class HostGuard:
     def __init__(self, app: ASGIApp, *, allowed: frozenset[str]) -> None:
         self.app = app
         self._allowed = allowed
+        self._checks_host = "*" not in allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and _host_headers(scope) > 1:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        count, host = _host_headers(scope)
+        if count > 1:
             log.warning("request with several Host headers refused", extra={"path": scope.get("path")})
             response = JSONResponse({"error": {"code": "invalid_host", "message": DUPLICATE_HOST}}, status_code=400)
             await refuse(scope, receive, send, response, close_code=1008)
             return
-        if scope["type"] in ("http", "websocket") and "*" not in self._allowed and not _probe(scope):
-            host = Headers(scope=scope).get("host")
+        if self._checks_host and not _probe(scope):
             if not host_allowed(host, self._allowed):
                 log.warning("request for another host refused", extra={"host": str(host)[:200], "path": scope.get("path")})
                 response = JSONResponse({"error": {"code": "invalid_host", "message": REFUSED}}, status_code=400)

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from sse_starlette import EventSourceResponse
 
 from agenthub.access import personal
 from agenthub.access.personal_api import client_address
 from agenthub.access.personal_schemas import PersonalReset
 from agenthub.access.rules import web_sender
 from agenthub.agents.schemas import AgentStatusRead
+from agenthub.channels.event_stream import EventStream
 from agenthub.channels.sse import CHAT_RESPONSES, stream_answer
 from agenthub.chats.models import MAX_POSITION
 from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatMessageList, ChatMessageRead, ChatRequest
@@ -42,11 +42,11 @@ PersonalAgentId = Annotated[str, Depends(_personal_agent_id)]
 
 
 @router.post(
-    "/chat/message", response_class=EventSourceResponse, responses={**CHAT_RESPONSES, **PERSONAL_ERRORS},
+    "/chat/message", response_class=EventStream, status_code=200, responses={**CHAT_RESPONSES, **PERSONAL_ERRORS},
 )
 async def chat_message(
     request: ChatRequest, agent_id: PersonalAgentId, caller: UserDep, gateway: GatewayDep, http: Request
-) -> EventSourceResponse:
+) -> EventStream:
     """Talk to your personal agent; the answer streams as the agent chat's does. Without a
     `chat_id` the message goes on your one continuing conversation (`personal`). Who sends
     it is you: `channel` is `web` and `platform_user_id` your user id, whatever is sent."""

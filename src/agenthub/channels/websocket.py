@@ -285,7 +285,9 @@ async def agent_socket(
         return
     sender = web_sender(credentials, websocket.client.host if websocket.client else None)
     try:
-        reach = await gateway.reach(caller=credentials, agent_id=agent_id, sender=sender)
+        # Once per connection, from the database: a socket to an agent deleted through any
+        # gateway is refused at once, and one opened while the database is away gets 1013.
+        reach = await gateway.reach(caller=credentials, agent_id=agent_id, sender=sender, fresh=True)
         if chat_id is not None:
             await gateway.check_chat(reach, chat_id)
         listener = await gateway.listen(agent_id)

@@ -13,7 +13,7 @@ from agenthub.agents.schemas import AgentRead, AgentStatusRead, AgentUpdate, Age
 from agenthub.audit.deps import AuditDep
 from agenthub.audit.service import Audit
 from agenthub.deps import SessionDep
-from agenthub.gateway_deps import SupervisorDep
+from agenthub.gateway_deps import AgentDirectoryDep, SupervisorDep
 from agenthub.json_input import StrictJSONRoute
 from agenthub.lifecycle import flows
 
@@ -23,10 +23,10 @@ router = APIRouter(prefix="/api/v1/agents", tags=["agents"], route_class=StrictJ
 @router.patch("/{agent_id}", response_model=AgentUpdated, response_model_exclude_none=True)
 async def update_agent(
     agent_id: AgentId, data: AgentUpdate, session: SessionDep, audit: AuditDep, supervisor: SupervisorDep,
-    keys_set: KeysSetDep,
+    directory: AgentDirectoryDep, keys_set: KeysSetDep,
 ) -> AgentUpdated:
     updated = await flows.update_agent(
-        session=session, supervisor=supervisor, audit=audit, agent_id=agent_id, data=data
+        session=session, supervisor=supervisor, audit=audit, directory=directory, agent_id=agent_id, data=data
     )
     return AgentUpdated(
         **AgentRead.model_validate(updated.agent).model_dump(),
@@ -38,9 +38,12 @@ async def update_agent(
 
 @router.delete("/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_agent(
-    agent_id: ExistingAgentId, session: SessionDep, audit: AuditDep, supervisor: SupervisorDep
+    agent_id: ExistingAgentId, session: SessionDep, audit: AuditDep, supervisor: SupervisorDep,
+    directory: AgentDirectoryDep,
 ) -> None:
-    await flows.delete_agent(session=session, supervisor=supervisor, audit=audit, agent_id=agent_id)
+    await flows.delete_agent(
+        session=session, supervisor=supervisor, audit=audit, directory=directory, agent_id=agent_id
+    )
 
 
 @router.get("/{agent_id}/status", response_model=AgentStatusRead)

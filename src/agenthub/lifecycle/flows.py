@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.agents import service as agents_service
+from agenthub.agents.directory import AgentDirectory
 from agenthub.agents.models import Agent
 from agenthub.agents.schemas import AgentRead, AgentUpdate
 from agenthub.audit.service import Audit
@@ -27,10 +28,12 @@ def _snapshot(agent: Agent) -> dict[str, object]:
 
 
 async def update_agent(
-    *, session: AsyncSession, supervisor: Supervisor, audit: Audit, agent_id: str, data: AgentUpdate
+    *, session: AsyncSession, supervisor: Supervisor, audit: Audit, directory: AgentDirectory, agent_id: str,
+    data: AgentUpdate,
 ) -> Updated:
     """Save the change (and its audit record); say whether the running agent still runs an
-    older config (it takes the new one on its next restart)."""
+    older config (it takes the new one on its next restart). The gateway of this process
+    sees the change at once."""
     caller = audit.caller
     before = _snapshot(await agents_service.get(session, org_id=caller.org_id, agent_id=agent_id))
     agent, changed = await agents_service.update(session, org_id=caller.org_id, agent_id=agent_id, data=data)
@@ -39,6 +42,8 @@ async def update_agent(
             session, action="agent.update", resource_type="agent", resource_id=agent_id,
             before=before, after=_snapshot(agent),
         )
+    await session.commit()  # committed before it is forgotten: no lookup can keep the old one
+    directory.forget(agent_id)
     current = await supervisor.statuses.get(agent_id)
     running = current.get("status") in ("starting", "running")
     stale = running and current.get("config_version") != agent.config_version
@@ -54,7 +59,7 @@ async def update_agent(
 
 
 async def delete_agent(
-    *, session: AsyncSession, supervisor: Supervisor, audit: Audit, agent_id: str
+    *, session: AsyncSession, supervisor: Supervisor, audit: Audit, directory: AgentDirectory, agent_id: str
 ) -> None:
     """Stop the agent, delete it (soft: hidden at once, purged after the retention period),
     then forget what the bus kept for it and tell its clients it was deleted."""
@@ -64,4 +69,5 @@ async def delete_agent(
     await agents_service.delete(session, org_id=caller.org_id, agent_id=agent_id)
     audit.record(session, action="agent.delete", resource_type="agent", resource_id=agent_id, before=before)
     await session.commit()  # hidden before the runtime forgets it: nothing can start it again
+    directory.forget(agent_id)  # this gateway answers 404 for it from now on
     await supervisor.forget(agent_id)

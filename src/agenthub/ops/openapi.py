@@ -64,7 +64,8 @@ def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
+                title=app.title, version=app.version, description=app.description, routes=app.routes,
+                tags=app.openapi_tags,
             )
             complete_errors(document)
             app.openapi_schema = document
