@@ -131,7 +131,7 @@ async def test_an_update_or_delete_through_the_api_is_seen_by_this_gateways_next
     async with client_for(database_url) as (app, client):
         assert (await client.post("/api/v1/agents", json=agent_body(id="kept"))).status_code == 201
         directory: AgentDirectory = app.app.state.agent_directory
-        assert (await directory.get(org_id=DEFAULT_ORG, agent_id="kept")).access is None
+        assert (await directory.get(org_id=DEFAULT_ORG, agent_id="kept")).access == "organization"
         # Another process gives it an access rule; this gateway still has its own lookup...
         sessions = app.app.state.session_factory
         async with session_scope(sessions) as session:
