@@ -16,7 +16,6 @@ from agenthub.app import create_app
 from agenthub.channels.limits import websocket_server_options
 from agenthub.config import Settings
 
-
 OWNER_EMAIL = "owner@example.com"
 OWNER_PASSWORD = "owner-password-1"
 """The default organisation's owner in every test server (``ADMIN_EMAIL``/``ADMIN_PASSWORD``)."""
