@@ -23,7 +23,12 @@ from urllib.parse import unquote, urlsplit
 
 from agenthub.config import Settings
 
-_SECRET = re.compile(r"(sk-[A-Za-z0-9_-]{8,}|\b\d{6,}:[A-Za-z0-9_-]{30,}\b|(?i:bearer)\s+[A-Za-z0-9._-]+)")
+_SECRET = re.compile(
+    r"(sk-[A-Za-z0-9_-]{8,}|\b\d{6,}:[A-Za-z0-9_-]{30,}\b|(?i:bearer)\s+[A-Za-z0-9._-]+"
+    # The WebSocket's ?token= (uvicorn logs the path of every WebSocket it accepts), a JWT
+    # (an access token) and an AgentHub API key, wherever they show.
+    r"|(?<=[?&]token=)[^&\s\"'#]+|\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+|\bahk_[A-Za-z0-9_-]{8,})"
+)
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "taskName"}
 _DROPPED = frozenset({"color_message"})
 """Extras left out: uvicorn's copy of its message with terminal colour codes."""
