@@ -23,7 +23,7 @@ async def test_usage_adds_up_what_the_model_reported_with_its_cost(database_url:
         model.add_answer("first answer", prompt_tokens=1000, completion_tokens=500)
         model.add_answer("second answer", prompt_tokens=2000, completion_tokens=100)
         settings = make_settings(database_url=database_url, openai_api_key="sk-test-usage")
-        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=30) as client:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=30, headers=app.headers) as client:
             # provider openai through a base_url: a keyed OpenAI proxy, charged OpenAI's prices
             priced = await create_agent(client, provider="openai", model_id="gpt-4o-mini", base_url=model.url)
             for text in ("one", "two"):
