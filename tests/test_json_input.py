@@ -117,7 +117,7 @@ async def test_a_poisoned_chat_message_fails_alone_among_concurrent_ones(databas
 
 async def test_the_websocket_refuses_such_a_frame_and_goes_on(sqlite_url: str) -> None:
     async with client_for(sqlite_url, demo_agent=True) as (app, _client):
-        async with websockets.connect(f"{app.ws_url}/ws/agents/demo") as socket:
+        async with websockets.connect(app.ws("/ws/agents/demo")) as socket:
             await socket.send('{"type": "message", "content": "\\ud800"}')
             error = json.loads(await asyncio.wait_for(socket.recv(), 10))
             assert error["type"] == "error" and "surrogate" in error["message"]

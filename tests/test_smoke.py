@@ -12,7 +12,7 @@ from tests.support.server import make_settings, running_app
 
 async def test_demo_agent_answers_over_websocket_and_sse(sqlite_url: str) -> None:
     async with running_app(make_settings(database_url=sqlite_url, demo_agent=True)) as app:
-        async with connect(f"{app.ws_url}/ws/agents/{DEMO_AGENT_ID}") as socket:
+        async with connect(app.ws(f"/ws/agents/{DEMO_AGENT_ID}")) as socket:
             await socket.send(json.dumps({"type": "message", "content": "hello"}))
             events = []
             while not events or events[-1]["type"] not in ("message", "error"):
@@ -21,7 +21,7 @@ async def test_demo_agent_answers_over_websocket_and_sse(sqlite_url: str) -> Non
         assert any(e["type"] == "chunk" for e in events)
         assert events[-1]["content"] == 'You said: "hello". That is message 1 of this chat.'
 
-        async with httpx.AsyncClient(base_url=app.url) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
             response = await client.post(f"/api/v1/agents/{DEMO_AGENT_ID}/chat", json={"content": "again"})
         assert response.status_code == 200
         assert "event: done" in response.text

@@ -158,6 +158,9 @@ def serve(
     def _on_ready() -> None:
         settle_garbage_collector()
         logging.getLogger("agenthub").info(ready)
+        generated = getattr(web_app.state, "first_owner_password", None)
+        if generated:  # on the console, never in the logs
+            typer.echo(startup.first_owner_line(settings.admin_email, generated), err=True)
 
     async def _check() -> None:
         load_box(settings)  # a key file that holds no key is one line; the embedded mode makes one
@@ -170,9 +173,9 @@ def serve(
 
     _database_run(_check(), settings)
     with _failing_in_one_line(settings):  # PRICES_FILE unreadable or wrong: one line
-        application = create_app(settings, on_ready=_on_ready, database_lock=database_lock)
+        web_app = create_app(settings, on_ready=_on_ready, database_lock=database_lock)
     config = uvicorn.Config(
-        application,
+        web_app,
         host=host,
         port=port,
         log_config=None,
@@ -268,13 +271,19 @@ def _hide_credentials(text: str, url: str) -> str:
     return text.replace(f"{userinfo}@", mask_url(f"x://{authority}")[len("x://"):-len(host)])
 
 
-def _call(method: str, url: str, **kwargs: Any) -> Any:
+def _call(method: str, api: str, path: str, **kwargs: Any) -> Any:
+    """``method path`` on the AgentHub at ``api``, with the CLI's credentials (cli_login.py)."""
     import httpx
 
+    from agenthub.cli_login import NotLoggedIn, ServerAuth
+
+    url = f"{api}{path}"
     try:
-        response = httpx.request(method, url, timeout=30, **kwargs)
+        response = ServerAuth.for_api(api).request(method, path, **kwargs)
     except httpx.HTTPError as error:
         _fail(f"Cannot reach AgentHub at {mask_url(url)}: {_hide_credentials(str(error), url)}")
+    except NotLoggedIn as error:
+        _fail(str(error))
     if response.status_code >= 400:
         try:
             message = response.json()["error"]["message"]
@@ -301,7 +310,7 @@ def agents_list(
 
     Piped, it prints tab-separated lines instead: a header, then id, name, provider, model, isolation.
     """
-    data = _call("GET", f"{_api(api_url)}/api/v1/agents")
+    data = _call("GET", _api(api_url), "/api/v1/agents")
     rows = [
         # Agents of kinds other than llm have no provider and model: shown as "-".
         (agent["id"], agent["name"], agent["settings"].get("provider", "-"), agent["settings"].get("model_id", "-"),
@@ -365,7 +374,7 @@ def agents_create(
     }
     if agent_id:
         body["id"] = agent_id
-    agent = _call("POST", f"{_api(api_url)}/api/v1/agents", json=body)
+    agent = _call("POST", _api(api_url), "/api/v1/agents", json=body)
     console.print(f"Created agent [bold]{agent['id']}[/bold].")
 
 
@@ -376,7 +385,7 @@ def _print_status(status: dict[str, Any]) -> None:
 @agents_app.command("start", cls=_Command)
 def agents_start(agent_id: AgentId, api_url: ApiUrl = None) -> None:
     """Start an agent."""
-    _print_status(_call("POST", f"{_api(api_url)}/api/v1/agents/{agent_id}/start"))
+    _print_status(_call("POST", _api(api_url), f"/api/v1/agents/{agent_id}/start"))
 
 
 @agents_app.command("stop", cls=_Command)
@@ -386,19 +395,19 @@ def agents_stop(
     api_url: ApiUrl = None,
 ) -> None:
     """Stop an agent (gracefully unless --force)."""
-    _print_status(_call("POST", f"{_api(api_url)}/api/v1/agents/{agent_id}/stop", params={"force": force}))
+    _print_status(_call("POST", _api(api_url), f"/api/v1/agents/{agent_id}/stop", params={"force": force}))
 
 
 @agents_app.command("status", cls=_Command)
 def agents_status(agent_id: AgentId, api_url: ApiUrl = None) -> None:
     """Show an agent's status."""
-    _print_status(_call("GET", f"{_api(api_url)}/api/v1/agents/{agent_id}/status"))
+    _print_status(_call("GET", _api(api_url), f"/api/v1/agents/{agent_id}/status"))
 
 
 @agents_app.command("restart", cls=_Command)
 def agents_restart(agent_id: AgentId, api_url: ApiUrl = None) -> None:
     """Restart an agent (it takes its latest config); also brings one in error back."""
-    _print_status(_call("POST", f"{_api(api_url)}/api/v1/agents/{agent_id}/restart"))
+    _print_status(_call("POST", _api(api_url), f"/api/v1/agents/{agent_id}/restart"))
 
 
 @agents_app.command("delete", cls=_Command)
@@ -411,7 +420,7 @@ def agents_delete(
     api = _api(api_url)
     if not yes and sys.stdin.isatty() and not typer.confirm(f"Delete agent {agent_id}?"):
         raise typer.Exit(1)
-    _call("DELETE", f"{api}/api/v1/agents/{agent_id}")
+    _call("DELETE", api, f"/api/v1/agents/{agent_id}")
     console.print(f"Deleted agent [bold]{escape(agent_id)}[/bold].")
 
 
@@ -439,7 +448,7 @@ def agents_update(
         del body["settings"]
     if not body:
         _fail("Nothing to change: give --name or a setting (see --help).", code=2)
-    updated = _call("PATCH", f"{_api(api_url)}/api/v1/agents/{agent_id}", json=body)
+    updated = _call("PATCH", _api(api_url), f"/api/v1/agents/{agent_id}", json=body)
     console.print(escape(updated["message"]))
     if updated.get("restart_required"):
         console.print(f"Restart it to use the new config now: agenthub agents restart {escape(agent_id)}")
@@ -457,7 +466,7 @@ def agents_history(
     Piped, it prints tab-separated lines instead: position, role, time, content.
     """
     data = _call(
-        "GET", f"{_api(api_url)}/api/v1/agents/{agent_id}/chats/{chat_id}/messages", params={"limit": limit}
+        "GET", _api(api_url), f"/api/v1/agents/{agent_id}/chats/{chat_id}/messages", params={"limit": limit}
     )
     for message in data["items"]:
         if not console.is_terminal:
@@ -471,7 +480,51 @@ def agents_history(
 @agents_app.command("usage", cls=_Command)
 def agents_usage(agent_id: AgentId, api_url: ApiUrl = None) -> None:
     """Show an agent's token usage and cost."""
-    _print_status(_call("GET", f"{_api(api_url)}/api/v1/agents/{agent_id}/usage"))
+    _print_status(_call("GET", _api(api_url), f"/api/v1/agents/{agent_id}/usage"))
+
+
+# --- login ----------------------------------------------------------------------------------
+@app.command(cls=_Command)
+def login(
+    email: Annotated[str | None, typer.Option(help="Your e-mail", show_default="asked")] = None,
+    password: Annotated[str | None, typer.Option(help="Your password", show_default="asked, hidden")] = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Log in, so that the other commands act as you on this AgentHub.
+
+    The tokens are kept in $AGENTHUB_CONFIG_DIR/credentials.json (default ~/.config/agenthub/),
+    readable only by you. AGENTHUB_TOKEN (an access token or API key), when set, is sent instead.
+    """
+    import httpx
+
+    from agenthub.cli_login import TOKEN_ENV, LoginRefused, ServerAuth
+
+    api = _api(api_url)
+    email = email or typer.prompt("E-mail")
+    password = password or typer.prompt("Password", hide_input=True)
+    auth = ServerAuth.for_api(api)
+    try:
+        auth.log_in(email=email, password=password)
+    except httpx.HTTPError as error:
+        _fail(f"Cannot reach AgentHub at {mask_url(api)}: {_hide_credentials(str(error), api)}")
+    except LoginRefused as error:
+        _fail(f"Login refused: {error}")
+    console.print(f"Logged in to {escape(mask_url(api))} as [bold]{escape(email)}[/bold].")
+    if auth.env_token:
+        err.print(f"[yellow]{TOKEN_ENV} is set: it is sent instead of this login until you unset it.[/yellow]")
+
+
+@app.command(cls=_Command)
+def logout(api_url: ApiUrl = None) -> None:
+    """Log out: the stored login for this AgentHub ends, on the server too."""
+    from agenthub.cli_login import ServerAuth
+
+    api = _api(api_url)
+    email = ServerAuth.for_api(api).log_out()
+    if email is None:
+        console.print(f"Not logged in to {escape(mask_url(api))}.")
+        return
+    console.print(f"Logged out of {escape(mask_url(api))}" + (f" ({escape(email)})." if email else "."))
 
 
 # --- chat -----------------------------------------------------------------------------------
@@ -491,13 +544,15 @@ def chat(
 
     from agenthub.channels.terminal import HANDSHAKE_REFUSALS, chat_url, run_terminal_chat
     from agenthub.chats.schemas import CHAT_ID_PATTERN
+    from agenthub.cli_login import ServerAuth
 
     if chat_id is not None and not re.fullmatch(CHAT_ID_PATTERN, chat_id):
         _fail(f"Invalid --chat-id {chat_id!r}: letters, digits and _.:@- only, at most 128 characters", code=2)
     api = _api(api_url)
     url = chat_url(api, agent_id)
+    headers = ServerAuth.for_api(api).fresh_headers()
     try:
-        code = asyncio.run(run_terminal_chat(url, chat_id=chat_id, console=console, errors=err))
+        code = asyncio.run(run_terminal_chat(url, chat_id=chat_id, console=console, errors=err, headers=headers))
     except KeyboardInterrupt:
         code = 0
     except InvalidStatus as error:  # the server answered, and said no
@@ -565,11 +620,11 @@ def queues_dead_letters(
     """
     params = {"queue": queue} if queue else {}
     if retry:
-        data = _call("POST", f"{_api(api_url)}/api/v1/queues/dead-letters/retry", params=params)
+        data = _call("POST", _api(api_url), "/api/v1/queues/dead-letters/retry", params=params)
         for name, count in data["retried"].items():
             typer.echo(f"{name}: {count} put back")
         return
-    data = _call("GET", f"{_api(api_url)}/api/v1/queues/dead-letters", params=params)
+    data = _call("GET", _api(api_url), "/api/v1/queues/dead-letters", params=params)
     rows = [
         (group["queue"], letter["failed_at"], letter["deliveries"], letter["entry_id"], letter["error"])
         for group in data["queues"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import AfterValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, SecretStr
 from pydantic_core import CoreSchema, core_schema
 from typing_extensions import TypeAliasType
 
@@ -33,6 +33,9 @@ class _NulFree:
 NUL_FREE = r"^[^\x00]*$"
 Text = Annotated[str, AfterValidator(_no_nul), _NulFree()]
 """A string the database can store on every backend (PostgreSQL rejects NUL)."""
+Secret = Annotated[SecretStr, _NulFree()]
+"""A secret a client sends (a password, a token): never echoed back, even in a validation
+error; without NUL characters, which the JSON reader refuses (see :mod:`agenthub.json_input`)."""
 JsonValue = TypeAliasType(
     "JsonValue",
     "Annotated[str, _NulFree()] | int | float | bool | None | list[JsonValue] | JsonObject",
@@ -83,7 +86,8 @@ class Visible(NoNul):
 
     def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
         json_schema = handler(schema)
-        json_schema["pattern"] = f"^[^\\x00]*[^\\s\\x00{_INVISIBLE}][^\\x00]*$"
+        # \x1c-\x1f and \x85 are spaces to Python (str.isspace), not to JSON Schema's \s.
+        json_schema["pattern"] = f"^[^\\x00]*[^\\s\\x00\\x1c-\\x1f\\x85{_INVISIBLE}][^\\x00]*$"
         json_schema["minLength"] = 1
         return json_schema
 

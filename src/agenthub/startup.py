@@ -181,3 +181,12 @@ def ready_line(settings: Settings, *, host: str, port: int, command: str = "agen
         f"/ws/agents/AGENT_ID. Database: {database_shown_to_people(settings)}. Bus: "
         f"{'in-process' if settings.embedded else mask_url(settings.redis_url or '')}. Press Ctrl-C to stop."
     )
+
+
+def first_owner_line(email: str | None, password: str) -> str:
+    """What ``serve`` prints once, on the console, when it generated the first owner's password."""
+    return (
+        f"First start: log in as {email or 'admin@localhost'} with password {password} (shown only this "
+        f"once: keep it somewhere safe; `agenthub login` logs the CLI in). Set ADMIN_EMAIL and "
+        f"ADMIN_PASSWORD before the first start to choose them instead."
+    )

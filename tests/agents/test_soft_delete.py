@@ -76,7 +76,7 @@ async def test_a_deleted_agent_is_hidden_everywhere_and_its_usage_still_counts(d
         listed = (await client.get("/api/v1/agents")).json()
         assert [a["id"] for a in listed["items"]] == ["working"] and listed["total"] == 1
         with pytest.raises(ConnectionClosed) as closed:
-            async with connect(f"{app.ws_url}/ws/agents/retired") as socket:
+            async with connect(app.ws("/ws/agents/retired")) as socket:
                 assert (await socket.recv()) and await socket.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404
 

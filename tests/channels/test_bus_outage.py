@@ -29,11 +29,11 @@ async def test_a_redis_outage_is_503_stores_nothing_and_heals(
     proxy, redis_url = await proxied_redis(redis_server_url)
     settings = make_settings(database_url=sqlite_url, redis_url=redis_url, redis_prefix=redis_prefix)
     try:
-        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60) as client:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60, headers=app.headers) as client:
             agent_id = await create_agent(client)
             assert await _answer(client, agent_id, "before", "c1") == 'You said: "before". That is message 1 of this chat.'
 
-            async with connect(f"{app.ws_url}/ws/agents/{agent_id}") as socket:
+            async with connect(app.ws(f"/ws/agents/{agent_id}")) as socket:
                 events = await turn(socket, "hello from the socket", chat_id="c2")
                 assert events[-1]["type"] == "message"
                 await proxy.cut()
@@ -82,7 +82,7 @@ async def test_a_stop_during_an_outage_is_503_and_leaves_the_agent_supervised(
     proxy, redis_url = await proxied_redis(redis_server_url)
     settings = make_settings(database_url=sqlite_url, redis_url=redis_url, redis_prefix=redis_prefix)
     try:
-        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60) as client:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60, headers=app.headers) as client:
             agent_id = await create_agent(client, isolation="process")
             assert await _answer(client, agent_id, "before", "c1") is not None
             await proxy.cut()

@@ -40,8 +40,8 @@ async def test_reply_reaches_the_socket_on_the_other_gateway(
     await _migrated(postgres_url)
     settings = make_settings(database_url=postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
     async with running_app(settings) as a, running_app(settings) as b:
-        async with httpx.AsyncClient(base_url=a.url, timeout=30) as on_a, \
-                httpx.AsyncClient(base_url=b.url, timeout=30) as on_b:
+        async with httpx.AsyncClient(base_url=a.url, timeout=30, headers=a.headers) as on_a, \
+                httpx.AsyncClient(base_url=b.url, timeout=30, headers=b.headers) as on_b:
             agent_id = await create_agent(on_a, isolation="process")
 
             started = await on_a.post(f"/api/v1/agents/{agent_id}/start")
@@ -55,7 +55,7 @@ async def test_reply_reaches_the_socket_on_the_other_gateway(
             assert status["pid"] != os.getpid()  # a runner process of its own
             assert status["isolation"] == "process"
 
-            async with connect(f"{b.ws_url}/ws/agents/{agent_id}") as socket:
+            async with connect(b.ws(f"/ws/agents/{agent_id}")) as socket:
                 first = await turn(socket, "hello from B")
                 second = await turn(socket, "still B")
             # Already running on A's runner: B does not start it again.
@@ -88,8 +88,8 @@ async def test_a_stop_through_the_other_gateway_stops_the_runner_for_good(
     await _migrated(postgres_url)
     settings = make_settings(database_url=postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
     async with running_app(settings) as a, running_app(settings) as b:
-        async with httpx.AsyncClient(base_url=a.url, timeout=30) as on_a, \
-                httpx.AsyncClient(base_url=b.url, timeout=30) as on_b:
+        async with httpx.AsyncClient(base_url=a.url, timeout=30, headers=a.headers) as on_a, \
+                httpx.AsyncClient(base_url=b.url, timeout=30, headers=b.headers) as on_b:
             agent_id = await create_agent(on_a, isolation="process")
             assert (await on_a.post(f"/api/v1/agents/{agent_id}/start")).status_code == 200
 
@@ -127,8 +127,8 @@ async def test_a_force_stop_or_a_delete_through_the_other_gateway_is_carried_out
         deleted_retention_days=0,  # a deleted agent's id is free again at once
     )
     async with running_app(settings) as a, running_app(settings) as b:
-        async with httpx.AsyncClient(base_url=a.url, timeout=30) as on_a, \
-                httpx.AsyncClient(base_url=b.url, timeout=30) as on_b:
+        async with httpx.AsyncClient(base_url=a.url, timeout=30, headers=a.headers) as on_a, \
+                httpx.AsyncClient(base_url=b.url, timeout=30, headers=b.headers) as on_b:
             agent_id = await create_agent(on_a, isolation="process")
 
             async def running() -> dict | None:

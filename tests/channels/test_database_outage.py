@@ -38,7 +38,7 @@ async def test_a_database_outage_is_503_and_heals(postgres_url: str) -> None:
     await proxy.start()
     settings = make_settings(database_url=real.set(host="127.0.0.1", port=proxy.port).render_as_string(False))
     try:
-        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60) as client:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60, headers=app.headers) as client:
             agent_id = await create_agent(client)
             assert await _answer(client, agent_id, "before") == 'You said: "before". That is message 1 of this chat.'
 
@@ -50,7 +50,7 @@ async def test_a_database_outage_is_503_and_heals(postgres_url: str) -> None:
                 error = assert_json_error(response, 503)
                 assert error["code"] == "unavailable"
             # A WebSocket opened now is told so and closed with 1013 (try again later).
-            async with connect(f"{app.ws_url}/ws/agents/{agent_id}") as socket:
+            async with connect(app.ws(f"/ws/agents/{agent_id}")) as socket:
                 event = json.loads(await asyncio.wait_for(socket.recv(), 30))
                 with pytest.raises(ConnectionClosed) as closed:
                     await asyncio.wait_for(socket.recv(), 30)

@@ -23,7 +23,7 @@ TOOL_CALL = {"type": "tool_call", "name": "lookup", "arguments": {"query": "weat
 
 async def _slow_agent(app: RunningApp, fake: FakeOpenAI) -> str:
     fake.add_answer("one two three four five six", delay=0.1)
-    async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+    async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
         return await create_agent(client, provider="openai_compatible", model_id="fake-model", base_url=fake.url)
 
 
@@ -36,7 +36,7 @@ async def test_unknown_event_types_reach_the_websocket_unchanged(sqlite_url: str
     with FakeOpenAI() as fake:
         async with running_app(make_settings(database_url=sqlite_url)) as app:
             agent_id = await _slow_agent(app, fake)
-            async with connect(f"{app.ws_url}/ws/agents/{agent_id}") as socket:
+            async with connect(app.ws(f"/ws/agents/{agent_id}")) as socket:
                 await send(socket, "what is the weather?", chat_id="c1")
                 async with asyncio.timeout(20):
                     while (ack := json.loads(await socket.recv()))["message"] != "received":
@@ -55,7 +55,7 @@ async def test_unknown_event_types_reach_sse_clients_and_keep_alive_comments_flo
     with FakeOpenAI() as fake:
         async with running_app(settings) as app:
             agent_id = await _slow_agent(app, fake)
-            async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+            async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
                 async with client.stream(
                     "POST", f"/api/v1/agents/{agent_id}/chat", json={"content": "weather?", "chat_id": "c1"}
                 ) as response:
@@ -78,11 +78,11 @@ async def test_error_events_carry_a_code(sqlite_url: str) -> None:
         for _ in range(6):  # every attempt of both turns fails (the client retries)
             fake.add_error(500, "down")
         async with running_app(make_settings(database_url=sqlite_url)) as app:
-            async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+            async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
                 agent_id = await create_agent(
                     client, provider="openai_compatible", model_id="fake-model", base_url=fake.url
                 )
-                async with connect(f"{app.ws_url}/ws/agents/{agent_id}") as socket:
+                async with connect(app.ws(f"/ws/agents/{agent_id}")) as socket:
                     await socket.send("not json")
                     refused = await receive_until_final(socket)
                     await send(socket, "hi")

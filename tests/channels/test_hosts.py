@@ -42,7 +42,7 @@ def test_host_allowed(host: str | None, allowed: frozenset[str], expected: bool)
 
 async def test_requests_for_another_host_are_refused_with_400(sqlite_url: str) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app:
-        async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+        async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
             agent_id = await create_agent(client)
             port = app.url.rsplit(":", 1)[1]
             for host in ("evil.example", f"evil.example:{port}"):
@@ -67,17 +67,20 @@ async def test_requests_for_another_host_are_refused_with_400(sqlite_url: str) -
 async def test_allowed_hosts_star_lets_every_host_in(sqlite_url: str) -> None:
     async with running_app(make_settings(database_url=sqlite_url, allowed_hosts="*")) as app:
         port = app.url.rsplit(":", 1)[1]
-        async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+        async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
             agent_id = await create_agent(client)
             assert (await client.get("/api/v1/agents", headers={"Host": "proxied.example"})).status_code == 200
-        async with connect(f"ws://proxied.example:{port}/ws/agents/{agent_id}", host="127.0.0.1", port=int(port)) as socket:
+        async with connect(
+            f"ws://proxied.example:{port}/ws/agents/{agent_id}", host="127.0.0.1", port=int(port),
+            additional_headers=app.headers,
+        ) as socket:
             events = await turn(socket, "through the proxy")
         assert events[-1]["type"] == "message"
 
 
 async def test_allowed_hosts_names_replace_the_defaults(sqlite_url: str) -> None:
     async with running_app(make_settings(database_url=sqlite_url, allowed_hosts="hub.internal")) as app:
-        async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+        async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
             assert (await client.get("/api/v1/agents", headers={"Host": "hub.internal"})).status_code == 200
             assert_error(await client.get("/api/v1/agents"), 400)  # 127.0.0.1 is not listed
 
@@ -103,5 +106,5 @@ async def test_a_request_with_two_host_headers_is_refused(sqlite_url: str) -> No
         status, body = await _raw_get(app.url, f"Host: 127.0.0.1:{port}\r\nHost: evil.example\r\n")
         assert status == 400 and body["error"]["code"] == "invalid_host", body
         assert "more than one Host" in body["error"]["message"]
-        status, _ = await _raw_get(app.url, f"Host: 127.0.0.1:{port}\r\n")
+        status, _ = await _raw_get(app.url, f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {app.token}\r\n")
         assert status == 200

@@ -31,9 +31,9 @@ async def _closed_with(socket) -> int | None:  # type: ignore[no-untyped-def]
 
 async def test_a_frame_above_the_body_limit_is_closed_with_1009(sqlite_url: str) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app:
-        async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+        async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
             agent_id = await create_agent(client)
-        url = f"{app.ws_url}/ws/agents/{agent_id}"
+        url = app.ws(f"/ws/agents/{agent_id}")
         async with connect(url, max_size=None) as socket:
             # At the limit the frame is read (and refused as too long a message, politely).
             envelope = len(json.dumps({"type": "message", "content": ""}))
@@ -51,9 +51,9 @@ async def test_a_frame_above_the_body_limit_is_closed_with_1009(sqlite_url: str)
 async def test_connections_per_client_address_are_limited(sqlite_url: str) -> None:
     settings = make_settings(database_url=sqlite_url, ws_max_connections_per_client=2)
     async with running_app(settings) as app:
-        async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+        async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
             agent_id = await create_agent(client)
-        url = f"{app.ws_url}/ws/agents/{agent_id}"
+        url = app.ws(f"/ws/agents/{agent_id}")
         async with connect(url) as first, connect(url) as second:
             with pytest.raises(InvalidStatus) as refused:
                 async with connect(url):
@@ -78,11 +78,11 @@ async def test_a_socket_that_sends_nothing_is_closed_after_the_idle_timeout(sqli
     with FakeOpenAI() as fake:
         fake.add_answer("a b c d e", delay=0.1)  # longer than the idle timeout
         async with running_app(settings) as app:
-            async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+            async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
                 agent_id = await create_agent(
                     client, provider="openai_compatible", model_id="fake-model", base_url=fake.url
                 )
-            url = f"{app.ws_url}/ws/agents/{agent_id}"
+            url = app.ws(f"/ws/agents/{agent_id}")
             async with connect(url) as socket:
                 assert await _closed_with(socket) == 4408
 
@@ -93,10 +93,10 @@ async def test_a_socket_that_sends_nothing_is_closed_after_the_idle_timeout(sqli
                 assert await _closed_with(socket) == 4408
 
             # Half a frame, then nothing: no complete message, closed as well.
-            assert await _close_code_after_half_a_frame(app.url, agent_id) == 4408
+            assert await _close_code_after_half_a_frame(app.url, agent_id, app.token) == 4408
 
 
-async def _close_code_after_half_a_frame(base_url: str, agent_id: str) -> int:
+async def _close_code_after_half_a_frame(base_url: str, agent_id: str, token: str) -> int:
     """Open a WebSocket by hand, send the first 10 bytes of a 100-byte frame, and return
     the code of the close frame the server sends."""
     host, port = base_url.removeprefix("http://").split(":")
@@ -105,7 +105,8 @@ async def _close_code_after_half_a_frame(base_url: str, agent_id: str) -> int:
         key = base64.b64encode(os.urandom(16)).decode()
         writer.write((
             f"GET /ws/agents/{agent_id} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Authorization: Bearer {token}\r\n\r\n"
         ).encode())
         async with asyncio.timeout(20):
             assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")

@@ -21,10 +21,10 @@ async def test_content_that_shows_nothing_is_refused_alike_over_sse_and_the_webs
     sqlite_url: str, content: str
 ) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app, \
-            httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+            httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
         agent_id = await create_agent(client)
         refused = await client.post(f"/api/v1/agents/{agent_id}/chat", json={"content": content})
-        async with connect(f"{app.ws_url}/ws/agents/{agent_id}") as socket:
+        async with connect(app.ws(f"/ws/agents/{agent_id}")) as socket:
             await socket.send(json.dumps({"type": "message", "content": content}))
             error = json.loads(await socket.recv())
             # The socket lives on; the refused message is no part of the chat.
@@ -37,9 +37,9 @@ async def test_content_that_shows_nothing_is_refused_alike_over_sse_and_the_webs
 
 async def test_a_frame_that_is_not_json_is_said_to_be_so(sqlite_url: str) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app, \
-            httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+            httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
         agent_id = await create_agent(client)
-        async with connect(f"{app.ws_url}/ws/agents/{agent_id}") as socket:
+        async with connect(app.ws(f"/ws/agents/{agent_id}")) as socket:
             errors = []
             for frame in ("nope", "hello there", '{"type": "message",\n "content": "hi"', " "):
                 await socket.send(frame)

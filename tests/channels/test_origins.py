@@ -43,9 +43,9 @@ async def _create(client: httpx.AsyncClient) -> None:
 
 async def test_a_websocket_from_another_site_is_refused(sqlite_url: str) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app:
-        async with httpx.AsyncClient(base_url=app.url) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
             await _create(client)
-        url = f"{app.ws_url}/ws/agents/guarded"
+        url = app.ws("/ws/agents/guarded")
         with pytest.raises(InvalidStatus) as refused:
             async with websockets.connect(url, origin="http://evil.example"):
                 pass
@@ -59,7 +59,7 @@ async def test_a_websocket_from_another_site_is_refused(sqlite_url: str) -> None
         async with websockets.connect(url) as socket:  # a script, no Origin
             assert (await turn(socket, "from a script"))[-1]["type"] == "message"
 
-        async with httpx.AsyncClient(base_url=app.url) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
             preflight = await client.options("/api/v1/agents/guarded/chat", headers={
                 "origin": "http://evil.example", "access-control-request-method": "POST",
                 "access-control-request-headers": "content-type",
@@ -90,7 +90,7 @@ async def test_a_websocket_from_another_site_is_refused(sqlite_url: str) -> None
 async def test_allowed_origins_may_use_the_websocket_and_the_api(sqlite_url: str) -> None:
     site = "https://app.example.com"
     async with running_app(make_settings(database_url=sqlite_url, allowed_origins=f"{site}, https://b.example")) as app:
-        async with httpx.AsyncClient(base_url=app.url) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
             await _create(client)
             preflight = await client.options("/api/v1/agents/guarded/chat", headers={
                 "origin": site, "access-control-request-method": "POST",
@@ -102,12 +102,12 @@ async def test_allowed_origins_may_use_the_websocket_and_the_api(sqlite_url: str
             assert listed.headers["access-control-allow-origin"] == site
             started = await client.post("/api/v1/agents/guarded/start", headers={"origin": site})
             assert started.status_code == 200 and started.headers["access-control-allow-origin"] == site
-        async with websockets.connect(f"{app.ws_url}/ws/agents/guarded", origin=site) as socket:
+        async with websockets.connect(app.ws("/ws/agents/guarded"), origin=site) as socket:
             assert (await turn(socket, "from the allowed site"))[-1]["type"] == "message"
         with pytest.raises(InvalidStatus):
-            async with websockets.connect(f"{app.ws_url}/ws/agents/guarded", origin="https://c.example"):
+            async with websockets.connect(app.ws("/ws/agents/guarded"), origin="https://c.example"):
                 pass
-        async with httpx.AsyncClient(base_url=app.url) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
             # A site not listed: its preflight is refused in the JSON shape, not in CORS's plain text.
             preflight = await client.options("/api/v1/agents/guarded/chat", headers={
                 "origin": "https://c.example", "access-control-request-method": "POST",

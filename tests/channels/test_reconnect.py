@@ -54,10 +54,10 @@ async def _answers(client: httpx.AsyncClient, agent_id: str, chat_id: str, count
 
 
 async def test_reconnecting_after_a_message_replays_the_missed_answers_in_order(settings) -> None:  # type: ignore[no-untyped-def]
-    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
         agent_id = await create_agent(client)
-        url = f"{app.ws_url}/ws/agents/{agent_id}"
-        async with connect(url) as socket:
+        path = f"/ws/agents/{agent_id}"
+        async with connect(app.ws(path)) as socket:
             first = await turn(socket, "one")
             chat_id = received(first)["chat_id"]
             # Two more messages; the client goes away before reading their answers.
@@ -67,7 +67,7 @@ async def test_reconnecting_after_a_message_replays_the_missed_answers_in_order(
             await _received_only(socket)
         stored = await _answers(client, agent_id, chat_id, 3)
 
-        async with connect(f"{url}?chat_id={chat_id}&after={two['message_id']}") as socket:
+        async with connect(app.ws(f"{path}?chat_id={chat_id}&after={two['message_id']}")) as socket:
             replayed = [await _next(socket) for _ in range(2)]
             assert [e["type"] for e in replayed] == ["message", "message"], replayed
             assert [e["content"] for e in replayed] == [
@@ -85,7 +85,7 @@ async def test_reconnecting_after_a_message_replays_the_missed_answers_in_order(
 
         # After an answer's id: only what came after that answer.
         last_seen = next(m for m in stored if m["reply_to"] == two["message_id"])
-        async with connect(f"{url}?chat_id={chat_id}&after={last_seen['message_id']}") as socket:
+        async with connect(app.ws(f"{path}?chat_id={chat_id}&after={last_seen['message_id']}")) as socket:
             replayed = [await _next(socket) for _ in range(2)]
             assert [e["content"] for e in replayed] == [
                 'You said: "three". That is message 3 of this chat.',
@@ -99,17 +99,17 @@ async def test_an_answer_still_being_written_arrives_after_the_reconnect(sqlite_
     with FakeOpenAI() as fake:
         fake.add_answer("slow and steady wins", delay=0.2)
         async with running_app(make_settings(database_url=sqlite_url)) as app:
-            async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+            async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
                 agent_id = await create_agent(
                     client, provider="openai_compatible", model_id="fake-model", base_url=fake.url
                 )
-            url = f"{app.ws_url}/ws/agents/{agent_id}"
-            async with connect(url) as socket:
+            path = f"/ws/agents/{agent_id}"
+            async with connect(app.ws(path)) as socket:
                 await send(socket, "take your time")
                 asked = await _received_only(socket)
             # Back while the model is still answering (or just done): the answer comes once.
             query = f"?chat_id={asked['chat_id']}&after={asked['message_id']}"
-            async with connect(url + query) as socket:
+            async with connect(app.ws(path + query)) as socket:
                 events = await receive_until_final(socket)
                 finals = [e for e in events if e["type"] in ("message", "error")]
                 assert [e["content"] for e in finals] == ["slow and steady wins"], events
@@ -121,16 +121,16 @@ async def test_an_error_missed_while_away_is_replayed_with_its_code(sqlite_url: 
         for _ in range(3):  # the client retries; every attempt fails
             fake.add_error(500, "the model is on fire")
         async with running_app(make_settings(database_url=sqlite_url)) as app:
-            async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+            async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
                 agent_id = await create_agent(
                     client, provider="openai_compatible", model_id="fake-model", base_url=fake.url
                 )
-            url = f"{app.ws_url}/ws/agents/{agent_id}"
-            async with connect(url) as socket:
+            path = f"/ws/agents/{agent_id}"
+            async with connect(app.ws(path)) as socket:
                 await send(socket, "will this work?")
                 asked = await _received_only(socket)
             query = f"?chat_id={asked['chat_id']}&after={asked['message_id']}"
-            async with connect(url + query) as socket:
+            async with connect(app.ws(path + query)) as socket:
                 events = await receive_until_final(socket)
         assert events[-1]["type"] == "error", events
         assert events[-1]["code"] == "agent_error"
@@ -141,12 +141,12 @@ async def test_an_error_missed_while_away_is_replayed_with_its_code(sqlite_url: 
 @pytest.mark.parametrize("query", ["?chat_id=c1&after=nope", "?chat_id=elsewhere&after={known}"])
 async def test_an_unknown_after_is_an_error_and_close_4404(sqlite_url: str, query: str) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app:
-        async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+        async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
             agent_id = await create_agent(client)
-        url = f"{app.ws_url}/ws/agents/{agent_id}"
-        async with connect(url) as socket:
+        path = f"/ws/agents/{agent_id}"
+        async with connect(app.ws(path)) as socket:
             known = received(await turn(socket, "hello", chat_id="c1"))["message_id"]
-        async with connect(url + query.format(known=known)) as socket:
+        async with connect(app.ws(path + query.format(known=known))) as socket:
             event = await _next(socket)
             with pytest.raises(ConnectionClosed) as closed:
                 await socket.recv()
@@ -165,9 +165,9 @@ async def test_an_unknown_after_is_an_error_and_close_4404(sqlite_url: str, quer
 )
 async def test_a_bad_query_is_refused(sqlite_url: str, query: str, problem: str) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app:
-        async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+        async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
             agent_id = await create_agent(client)
-        async with connect(f"{app.ws_url}/ws/agents/{agent_id}{query}") as socket:
+        async with connect(app.ws(f"/ws/agents/{agent_id}{query}")) as socket:
             event = await _next(socket)
             with pytest.raises(ConnectionClosed) as closed:
                 await socket.recv()
@@ -184,14 +184,14 @@ async def test_a_client_back_on_another_gateway_gets_what_it_missed(
     await engine.dispose()
     settings = make_settings(database_url=postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
     async with running_app(settings) as a, running_app(settings) as b:
-        async with httpx.AsyncClient(base_url=a.url, timeout=20) as client:
+        async with httpx.AsyncClient(base_url=a.url, timeout=20, headers=a.headers) as client:
             agent_id = await create_agent(client)
-            async with connect(f"{a.ws_url}/ws/agents/{agent_id}") as socket:
+            async with connect(a.ws(f"/ws/agents/{agent_id}")) as socket:
                 await send(socket, "sent through A")
                 asked = await _received_only(socket)
             await _answers(client, agent_id, asked["chat_id"], 1)
         query = f"?chat_id={asked['chat_id']}&after={asked['message_id']}"
-        async with connect(f"{b.ws_url}/ws/agents/{agent_id}{query}") as socket:
+        async with connect(b.ws(f"/ws/agents/{agent_id}{query}")) as socket:
             replayed = await _next(socket)
             assert replayed["type"] == "message", replayed
             assert replayed["content"] == 'You said: "sent through A". That is message 1 of this chat.'

@@ -21,7 +21,7 @@ async def test_sse_streams_chunks_then_message_usage_done_and_keeps_the_chat(sql
         fake.add_answer("Alpha beta gamma", prompt_tokens=21, completion_tokens=3, delay=0.05)
         fake.add_answer("Delta epsilon", prompt_tokens=34, completion_tokens=2, delay=0.05)
         async with running_app(make_settings(database_url=sqlite_url)) as app:
-            async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
+            async with httpx.AsyncClient(base_url=app.url, timeout=30, headers=app.headers) as client:
                 agent_id = await create_agent(
                     client, provider="openai_compatible", model_id="fake-model", base_url=fake.url
                 )
@@ -75,7 +75,7 @@ async def test_sse_streams_chunks_then_message_usage_done_and_keeps_the_chat(sql
 
 async def test_sse_errors_before_streaming_are_json(sqlite_url: str) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app:
-        async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+        async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
             agent_id = await create_agent(client)
             url = f"/api/v1/agents/{agent_id}/chat"
 
@@ -104,7 +104,7 @@ async def test_sse_provider_error_gives_error_then_done(sqlite_url: str) -> None
         for _ in range(3):  # every attempt of the client (it retries once) fails
             fake.add_error(500, "the model is on fire")
         async with running_app(make_settings(database_url=sqlite_url)) as app:
-            async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
+            async with httpx.AsyncClient(base_url=app.url, timeout=30, headers=app.headers) as client:
                 agent_id = await create_agent(
                     client, provider="openai_compatible", model_id="fake-model", base_url=fake.url
                 )

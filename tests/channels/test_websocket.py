@@ -35,9 +35,9 @@ def _statuses(events: list[dict]) -> list[str]:
 
 
 async def test_protocol_chat_per_connection_and_explicit_chat_id(settings) -> None:  # type: ignore[no-untyped-def]
-    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
         agent_id = await create_agent(client)
-        url = f"{app.ws_url}/ws/agents/{agent_id}"
+        url = app.ws(f"/ws/agents/{agent_id}")
 
         async with connect(url) as socket:
             first = await turn(socket, "hello")
@@ -122,9 +122,9 @@ BAD_INPUT = [
 
 async def test_bad_input_gives_an_error_and_the_connection_stays_usable(sqlite_url: str) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app:
-        async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+        async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
             agent_id = await create_agent(client)
-        async with connect(f"{app.ws_url}/ws/agents/{agent_id}", max_size=2**20) as socket:
+        async with connect(app.ws(f"/ws/agents/{agent_id}"), max_size=2**20) as socket:
             for case in BAD_INPUT:
                 raw, mentions = case.values
                 await socket.send(raw)
@@ -149,7 +149,7 @@ async def test_bad_input_gives_an_error_and_the_connection_stays_usable(sqlite_u
 
 async def test_unknown_agent_gets_an_error_then_close_4404(sqlite_url: str) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app:
-        async with connect(f"{app.ws_url}/ws/agents/nobody-here") as socket:
+        async with connect(app.ws("/ws/agents/nobody-here")) as socket:
             event = json.loads(await socket.recv())
             assert event["type"] == "error"
             assert "nobody-here" in event["message"] and "not found" in event["message"]
@@ -164,11 +164,11 @@ async def test_openai_compatible_agent_streams_the_scripted_words(sqlite_url: st
         # 50 ms between tokens, slower than the publisher merges them: a chunk per token.
         fake.add_answer("The quick brown fox", prompt_tokens=17, completion_tokens=4, delay=0.05)
         async with running_app(make_settings(database_url=sqlite_url)) as app:
-            async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+            async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
                 agent_id = await create_agent(
                     client, provider="openai_compatible", model_id="fake-model", base_url=fake.url
                 )
-            async with connect(f"{app.ws_url}/ws/agents/{agent_id}") as socket:
+            async with connect(app.ws(f"/ws/agents/{agent_id}")) as socket:
                 events = await turn(socket, "Tell me about foxes")
         assert chunks(events) == ["The", " quick", " brown", " fox"]
         answer = events[-1]
@@ -184,11 +184,11 @@ async def test_provider_error_is_an_error_event_and_no_reply_is_stored(sqlite_ur
         for _ in range(3):  # the client retries once; answer every attempt with a 500
             fake.add_error(500, "the model is on fire")
         async with running_app(make_settings(database_url=sqlite_url)) as app:
-            async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+            async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
                 agent_id = await create_agent(
                     client, provider="openai_compatible", model_id="fake-model", base_url=fake.url
                 )
-                async with connect(f"{app.ws_url}/ws/agents/{agent_id}") as socket:
+                async with connect(app.ws(f"/ws/agents/{agent_id}")) as socket:
                     failed = await turn(socket, "will this work?")
                     assert failed[-1]["type"] == "error", failed
                     assert "500" in failed[-1]["message"]

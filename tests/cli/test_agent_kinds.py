@@ -7,7 +7,7 @@ from pathlib import Path
 
 from agenthub.agents.models import DEFAULT_ORG, Agent
 from agenthub.db.engine import session_scope
-from tests.cli.test_cli import agenthub
+from tests.cli.test_cli import agenthub, logged_in
 from tests.support.server import make_settings, running_app
 
 
@@ -18,6 +18,7 @@ async def test_agents_list_shows_agents_of_other_kinds(sqlite_url: str, tmp_path
                 id="reverser", org_id=DEFAULT_ORG, name="Reverser", kind="reverse",
                 settings={"isolation": "shared", "integrations": []}, config_version=1,
             ))
+        await logged_in(app.url, tmp_path)
         listed = await agenthub("agents", "list", "--api-url", app.url, cwd=tmp_path)
 
     assert listed.returncode == 0, listed

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.channels.helpers import eventually
-from tests.cli.test_cli import agenthub, assert_readable_failure
+from tests.cli.test_cli import agenthub, assert_readable_failure, logged_in
 from tests.e2e.processes import AGENTHUB, clean_env
 from tests.support.server import make_settings, running_app
 
@@ -22,6 +22,7 @@ from tests.support.server import make_settings, running_app
 async def test_update_restart_history_usage_and_delete(sqlite_url: str, tmp_path: Path) -> None:
     async with running_app(make_settings(database_url=sqlite_url, demo_agent=True)) as app:
         api = ("--api-url", app.url)
+        await logged_in(app.url, tmp_path)
         chatted = await agenthub("chat", "demo", *api, cwd=tmp_path, stdin="hello\nagain\n")
         assert chatted.returncode == 0, chatted
         chat_id = chatted.text.split("--chat-id ", 1)[1].split(")", 1)[0].strip()
@@ -42,7 +43,7 @@ async def test_update_restart_history_usage_and_delete(sqlite_url: str, tmp_path
             ("5", "assistant", 'You said: "again". That is message 2 of this chat.'),
         ], history.stdout
 
-        async with httpx.AsyncClient(base_url=app.url) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
             async def usage_of_both_turns() -> dict | None:
                 totals = (await client.get("/api/v1/agents/demo/usage")).json()
                 return totals if totals["turns"] == 2 else None
@@ -83,7 +84,7 @@ async def test_ctrl_c_ends_a_chat_at_once(sqlite_url: str, tmp_path: Path) -> No
     async with running_app(make_settings(database_url=sqlite_url, demo_agent=True)) as app:
         main, terminal = pty.openpty()  # a person at a terminal: reading a line blocks
         process = subprocess.Popen(
-            [AGENTHUB, "chat", "demo", "--api-url", app.url], env=clean_env(), cwd=tmp_path,
+            [AGENTHUB, "chat", "demo", "--api-url", app.url], env=clean_env(AGENTHUB_TOKEN=app.token), cwd=tmp_path,
             stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
         )
         os.close(terminal)

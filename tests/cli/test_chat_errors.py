@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from tests.cli.test_cli import agenthub, assert_readable_failure
+from tests.cli.test_cli import agenthub, assert_readable_failure, logged_in
 from tests.support.server import free_port, make_settings, running_app
 
 
@@ -20,6 +20,7 @@ def answered(text: str, number: int, said: str) -> bool:
 async def test_a_refused_line_is_reported_and_the_chat_goes_on(sqlite_url: str, tmp_path: Path) -> None:
     lines = b"first\n" + b"x" * 40_000 + b"\ncaf\xe9 \xff\nlast\n"
     async with running_app(make_settings(database_url=sqlite_url, demo_agent=True)) as app:
+        await logged_in(app.url, tmp_path)
         result = await agenthub("chat", "demo", "--api-url", app.url, cwd=tmp_path, stdin=lines)
     assert result.returncode == 1, result
     assert "Traceback" not in result.stderr
@@ -35,6 +36,7 @@ async def test_a_refused_line_is_reported_and_the_chat_goes_on(sqlite_url: str, 
 
 async def test_every_line_accepted_exits_zero_even_with_replaced_bytes(sqlite_url: str, tmp_path: Path) -> None:
     async with running_app(make_settings(database_url=sqlite_url, demo_agent=True)) as app:
+        await logged_in(app.url, tmp_path)
         result = await agenthub("chat", "demo", "--api-url", app.url, cwd=tmp_path, stdin=b"\xff\xfe\n")
     assert result.returncode == 0, result
     assert "surrogate" not in result.text
@@ -43,6 +45,7 @@ async def test_every_line_accepted_exits_zero_even_with_replaced_bytes(sqlite_ur
 
 async def test_an_agent_id_the_server_refuses_is_not_cannot_reach(sqlite_url: str, tmp_path: Path) -> None:
     async with running_app(make_settings(database_url=sqlite_url, demo_agent=True)) as app:
+        await logged_in(app.url, tmp_path)
         bad_id, bad_path = await asyncio.gather(
             agenthub("chat", "BAD ID", "--api-url", app.url, cwd=tmp_path, stdin="hello\n"),
             agenthub("chat", "demo", "--api-url", f"{app.url}/a b", cwd=tmp_path, stdin="hello\n"),

@@ -28,12 +28,12 @@ async def test_a_server_stopping_mid_answer_is_explained_with_how_to_resume(tmp_
     with FakeOpenAI() as model:
         model.add_answer(SLOW, delay=0.1)
         async with serve(env=clean_env(), cwd=tmp_path) as served:
-            async with httpx.AsyncClient(base_url=served.url, timeout=30) as client:
+            async with httpx.AsyncClient(base_url=served.url, timeout=30, headers=served.headers) as client:
                 agent_id = await create_agent(
                     client, provider="openai_compatible", model_id="fake-model", base_url=model.url
                 )
             chat = await asyncio.create_subprocess_exec(
-                AGENTHUB, "chat", agent_id, "--api-url", served.url, cwd=tmp_path, env=clean_env(),
+                AGENTHUB, "chat", agent_id, "--api-url", served.url, cwd=tmp_path, env=clean_env(AGENTHUB_TOKEN=served.token),
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             )
             assert chat.stdin is not None and chat.stdout is not None

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.processes import AGENTHUB, clean_env
-from tests.support.server import free_port, make_settings, running_app
+from tests.support.server import OWNER_EMAIL, OWNER_PASSWORD, free_port, make_settings, running_app
 
 
 @dataclass
@@ -33,7 +33,9 @@ async def agenthub(
 ) -> Result:
     """Run the CLI without blocking the event loop (the server under test runs in it).
     ``typing_delay``: the user types ``stdin`` (text, or bytes as they are) that long after
-    the command started."""
+    the command started. Its logins are kept under ``cwd`` (``AGENTHUB_CONFIG_DIR``), never
+    in the home directory."""
+    env.setdefault("AGENTHUB_CONFIG_DIR", str(config_dir(cwd)))
     process = await asyncio.create_subprocess_exec(
         AGENTHUB, *args, cwd=cwd, env=clean_env(**env),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -49,6 +51,20 @@ async def agenthub(
     return Result(process.returncode, out.decode(), err.decode())
 
 
+def config_dir(cwd: Path) -> Path:
+    """Where :func:`agenthub` run in ``cwd`` keeps its logins."""
+    return cwd / "agenthub-config"
+
+
+async def logged_in(api_url: str, cwd: Path) -> None:
+    """``agenthub login`` as the default organisation's owner: the next commands run in
+    ``cwd`` act as that owner on ``api_url``."""
+    result = await agenthub(
+        "login", "--email", OWNER_EMAIL, "--password", OWNER_PASSWORD, "--api-url", api_url, cwd=cwd
+    )
+    assert result.returncode == 0 and "Logged in" in result.stdout, result
+
+
 def assert_readable_failure(result: Result, *fragments: str) -> None:
     assert result.returncode != 0, result
     assert "Traceback" not in result.stdout + result.stderr, result
@@ -59,6 +75,7 @@ def assert_readable_failure(result: Result, *fragments: str) -> None:
 async def test_agents_create_list_start_status_stop(sqlite_url: str, tmp_path: Path) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app:
         api = ("--api-url", app.url)
+        await logged_in(app.url, tmp_path)
 
         created = await agenthub(
             "agents", "create", "--id", "cli-agent", "--name", "From the CLI",
@@ -92,7 +109,7 @@ async def test_agents_create_list_start_status_stop(sqlite_url: str, tmp_path: P
         assert json.loads(stopped.stdout)["status"] == "stopped"
 
         # What the CLI did is what the API holds.
-        async with httpx.AsyncClient(base_url=app.url) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
             agent = (await client.get("/api/v1/agents/cli-agent")).json()
             assert agent["name"] == "From the CLI"
             assert agent["settings"]["system_prompt"] == "Be brief."
@@ -103,6 +120,7 @@ async def test_cli_errors_are_readable_and_exit_non_zero(sqlite_url: str, tmp_pa
     nowhere = f"http://127.0.0.1:{free_port()}"
     async with running_app(make_settings(database_url=sqlite_url, demo_agent=True)) as app:
         api = ("--api-url", app.url)
+        await logged_in(app.url, tmp_path)
         results = await asyncio.gather(
             agenthub("agents", "status", "no-such-agent", *api, cwd=tmp_path),
             agenthub("agents", "start", "no-such-agent", *api, cwd=tmp_path),
@@ -135,6 +153,7 @@ async def test_cli_errors_are_readable_and_exit_non_zero(sqlite_url: str, tmp_pa
 
 async def test_chat_streams_both_answers_from_stdin(sqlite_url: str, tmp_path: Path) -> None:
     async with running_app(make_settings(database_url=sqlite_url, demo_agent=True)) as app:
+        await logged_in(app.url, tmp_path)  # the demo agent is the organisation's until it is public
         long_line = " ".join(["a line longer than any terminal's eighty columns"] * 3)
         result = await agenthub(
             "chat", "demo", "--api-url", app.url, cwd=tmp_path, stdin=f"hello\n{long_line}\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.cli.test_cli import agenthub
+from tests.cli.test_cli import agenthub, logged_in
 from tests.support.server import make_settings, running_app
 
 LONG_ID = "an-agent-with-a-rather-long-identifier-0123456789"
@@ -29,7 +29,7 @@ def panel_rows(output: str, title: str) -> list[str]:
 async def test_help_reads_well(tmp_path: Path) -> None:
     wide = {"COLUMNS": "200"}
     commands = [(), ("serve",), ("runner",), ("worker",), ("chat",), ("agents",), ("agents", "stop"),
-                ("agents", "create"), ("agents", "list")]
+                ("agents", "create"), ("agents", "list"), ("login",), ("logout",)]
     results = await asyncio.gather(*(agenthub(*command, "--help", cwd=tmp_path, **wide) for command in commands))
     for command, result in zip(commands, results, strict=True):
         assert result.returncode == 0, (command, result)
@@ -46,13 +46,14 @@ async def test_help_reads_well(tmp_path: Path) -> None:
 
 async def test_agents_list_never_cuts_ids(sqlite_url: str, tmp_path: Path) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app:
-        async with httpx.AsyncClient(base_url=app.url) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
             created = await client.post("/api/v1/agents", json={
                 "id": LONG_ID, "name": "Long\tand\nwinding",
                 "settings": {"provider": "fake", "model_id": "demo"},
             })
             assert created.status_code == 201, created.text
         api = ("--api-url", app.url)
+        await logged_in(app.url, tmp_path)
         piped, terminal, narrow_terminal = await asyncio.gather(
             agenthub("agents", "list", *api, cwd=tmp_path),
             agenthub("agents", "list", *api, cwd=tmp_path, TTY_COMPATIBLE="1", NO_COLOR="1", COLUMNS="80"),

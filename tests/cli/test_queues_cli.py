@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.cli.test_cli import agenthub
+from tests.cli.test_cli import agenthub, logged_in
 from tests.e2e.processes import clean_env, serve
 from tests.runtime.helpers import eventually
 from tests.workers.test_queues_api import REFUSE_POISON, health_queues, history, sql
@@ -18,7 +18,8 @@ async def test_dead_letters_are_listed_and_retried_from_the_command_line(tmp_pat
     database = f"sqlite+aiosqlite:///{(tmp_path / 'data' / 'agenthub.db').as_posix()}"
     async with serve(env=env, cwd=tmp_path) as server:
         api = ("--api-url", server.url)
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        await logged_in(server.url, tmp_path)
+        async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=server.headers) as client:
             await sql(database, REFUSE_POISON)
             response = await client.post("/api/v1/agents/demo/chat", json={"content": "poison"})
             assert response.status_code == 200, response.text

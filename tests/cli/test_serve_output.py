@@ -1,12 +1,13 @@
 """What ``agenthub serve`` prints: a start-up line that says where to go, which database is
 used and how to stop; readable lines on a terminal and JSON otherwise; a busy port in one
-line; a refused WebSocket that is not an error."""
+line; a refused WebSocket that is not an error; the first owner's generated password, once."""
 
 from __future__ import annotations
 
 import json
 import os
 import pty
+import re
 import shutil
 import signal
 import socket
@@ -20,8 +21,8 @@ from websockets.exceptions import InvalidStatus
 
 from agenthub.startup import cli_command
 from tests.cli.test_cli import agenthub
-from tests.e2e.processes import AGENTHUB, clean_env, serve
-from tests.support.server import free_port
+from tests.e2e.processes import AGENTHUB, clean_env, first_start_env, serve
+from tests.support.server import free_port, log_in
 
 
 async def test_the_ready_line_says_where_to_chat_which_database_and_how_to_stop(tmp_path: Path) -> None:
@@ -121,3 +122,30 @@ def test_the_chat_command_is_named_as_the_user_can_run_it(tmp_path: Path) -> Non
     other.write_text("#!/bin/sh\n")
     other.chmod(0o755)
     assert cli_command(str(script), search_path=str(other.parent), cwd=project) == ".venv/bin/agenthub"
+
+
+FIRST_START = re.compile(r"First start: log in as admin@localhost with password (\S+) \(shown only this once")
+
+
+async def test_the_first_owners_generated_password_is_printed_once_and_never_logged(tmp_path: Path) -> None:
+    env = first_start_env(LOG_JSON="true")  # a fresh install: no ADMIN_EMAIL, no ADMIN_PASSWORD
+    async with serve(env=env, cwd=tmp_path) as first:
+        async with httpx.AsyncClient(base_url=first.url, timeout=30) as client:
+            assert (await client.get("/api/v1/agents")).status_code == 401
+        lines = first.output().splitlines()
+        shown = [match for line in lines if (match := FIRST_START.match(line))]
+        assert len(shown) == 1, first.output()
+        password = shown[0].group(1)
+        token = await log_in(first.url, "admin@localhost", password)  # it is the owner's
+        async with httpx.AsyncClient(base_url=first.url, timeout=30) as client:
+            me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+            assert me.json()["role"] == "owner" and me.json()["org_id"] == "default", me.text
+        await first.terminate()
+    # On the console, next to the ready line, and never in a log record.
+    records = [line for line in first.output().splitlines() if line.startswith("{")]
+    assert any(json.loads(line)["msg"].startswith("AgentHub is ready") for line in records)
+    assert not any(password in line for line in records), first.output()
+
+    async with serve(env=env, cwd=tmp_path) as second:  # the same install started again
+        await second.terminate()
+    assert "First start" not in second.output() and password not in second.output(), second.output()

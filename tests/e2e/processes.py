@@ -14,20 +14,31 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.server import free_port
+from tests.support.server import OWNER_EMAIL, OWNER_PASSWORD, free_port, log_in
 
 AGENTHUB = str(Path(sys.executable).parent / "agenthub")
-# What the test process's environment must not leak into a server under test.
+# What the test process's environment must not leak into a server or CLI under test.
 SCRUBBED = (
     "DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "DEMO_AGENT", "MANAGER_PORT", "MANAGER_HOST",
     "DATA_DIR", "OPENAI_API_KEY", "OPENROUTER_API_KEY", "OPENAI_BASE_URL", "SECRET_BOX_KEY", "NEW_SECRET_BOX_KEY",
+    "ADMIN_EMAIL", "ADMIN_PASSWORD", "JWT_SECRET",
+    "REGISTRATION", "AGENTHUB_TOKEN", "AGENTHUB_CONFIG_DIR",
 )
 
 
 def clean_env(**values: str) -> dict[str, str]:
+    """The test's environment without what would change the process under test, plus
+    ``values``; the default organisation's owner is the tests' (``ADMIN_EMAIL``/``ADMIN_PASSWORD``)."""
     env = {k: v for k, v in os.environ.items() if k.upper() not in SCRUBBED}
+    env.update(ADMIN_EMAIL=OWNER_EMAIL, ADMIN_PASSWORD=OWNER_PASSWORD)
     env.update(values)
     return env
+
+
+def first_start_env(**values: str) -> dict[str, str]:
+    """:func:`clean_env` without ``ADMIN_EMAIL``/``ADMIN_PASSWORD``: a fresh install as a user
+    starts it, whose first owner's password is generated."""
+    return {k: v for k, v in clean_env(**values).items() if k not in ("ADMIN_EMAIL", "ADMIN_PASSWORD")}
 
 
 def run_cli(*args: str, env: Mapping[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -42,6 +53,16 @@ class Served:
     url: str
     ws_url: str
     log: Path
+    token: str = ""
+    """An access token of the default organisation's owner (when ``ADMIN_PASSWORD`` was set)."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def ws(self, path: str) -> str:
+        """The WebSocket URL of ``path``, as the owner (``token=``)."""
+        return f"{self.ws_url}{path}{'&' if '?' in path else '?'}token={self.token}"
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -84,6 +105,8 @@ async def serve(*, env: Mapping[str, str], cwd: Path, ready_timeout: float = 60.
                 if asyncio.get_running_loop().time() > deadline:
                     raise AssertionError(f"agenthub serve was not healthy within {ready_timeout}s\n{served.output()[-4000:]}")
                 await asyncio.sleep(0.1)
+        if env.get("ADMIN_EMAIL") and env.get("ADMIN_PASSWORD"):
+            served.token = await log_in(served.url, env["ADMIN_EMAIL"], env["ADMIN_PASSWORD"])
         yield served
     finally:
         if process.poll() is None:

@@ -30,7 +30,7 @@ async def test_a_second_embedded_server_on_the_same_file_refuses_to_start(tmp_pa
         assert len(lines) == 1, lines
         assert "Another AgentHub" in lines[0] and str(database) in lines[0], lines
         assert f"pid {first.process.pid}" in lines[0], lines
-        async with httpx.AsyncClient(base_url=first.url, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=first.url, timeout=30, headers=first.headers) as client:
             assert (await client.get("/health")).status_code == 200, "the first one serves on"
         await first.terminate()
 
@@ -42,7 +42,7 @@ async def test_a_second_embedded_server_on_the_same_file_refuses_to_start(tmp_pa
 
     # Killed: the OS released the lock all the same.
     async with serve(env=env, cwd=tmp_path) as after_kill:
-        async with httpx.AsyncClient(base_url=after_kill.url, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=after_kill.url, timeout=30, headers=after_kill.headers) as client:
             assert (await client.get("/api/v1/agents/demo")).status_code == 200
         await after_kill.terminate()
 
@@ -53,5 +53,5 @@ async def test_servers_on_their_own_files_both_start(tmp_path: Path) -> None:
     env = clean_env(DEMO_AGENT="false")
     async with serve(env=env, cwd=tmp_path / "a") as first, serve(env=env, cwd=tmp_path / "b") as second:
         for server in (first, second):
-            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=server.headers) as client:
                 assert (await client.get("/health")).status_code == 200

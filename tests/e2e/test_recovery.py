@@ -50,9 +50,9 @@ async def test_messages_a_killed_embedded_server_owed_are_answered_once_after_it
     env = clean_env(DEMO_AGENT="false")
     with FakeOpenAI() as fake:
         async with serve(env=env, cwd=tmp_path) as server:
-            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=server.headers) as client:
                 agent_id = await create_agent(client, provider="openai_compatible", model_id="m", base_url=fake.url)
-            async with connect(f"{server.ws_url}/ws/agents/{agent_id}") as socket:
+            async with connect(server.ws(f"/ws/agents/{agent_id}")) as socket:
                 first = await turn(socket, "Hello", timeout=60)
                 assert first[-1]["content"] == "echo: Hello", first
                 chat_id = received(first)["chat_id"]
@@ -71,7 +71,7 @@ async def test_messages_a_killed_embedded_server_owed_are_answered_once_after_it
 
         # Started again on the same database: both are answered, in order, without a client.
         async with serve(env=env, cwd=tmp_path) as server:
-            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=server.headers) as client:
 
                 async def answered() -> list[dict[str, Any]] | None:
                     items = await chat_messages(client, agent_id, chat_id)
@@ -94,10 +94,10 @@ async def test_messages_a_killed_embedded_server_owed_are_answered_once_after_it
         # A third start owes nothing: the next message of the chat is answered after
         # whatever a start would have taken up again, and nothing was.
         async with serve(env=env, cwd=tmp_path) as server:
-            async with connect(f"{server.ws_url}/ws/agents/{agent_id}") as socket:
+            async with connect(server.ws(f"/ws/agents/{agent_id}")) as socket:
                 last = await turn(socket, "Still there?", chat_id=chat_id, timeout=60)
             assert last[-1]["content"] == "echo: Still there?", last
-            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=server.headers) as client:
                 items = await eventually(
                     lambda: _stored(client, agent_id, chat_id, 8), what="the last turn stored"
                 )
@@ -127,12 +127,12 @@ async def test_a_message_a_stopped_production_server_owed_is_answered_after_it_s
     )
     with FakeOpenAI() as fake:
         async with serve(env=env, cwd=tmp_path) as server:
-            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=server.headers) as client:
                 agent_id = await create_agent(
                     client, provider="openai_compatible", model_id="m", base_url=fake.url, isolation="process",
                 )
             fake.add_answer(SLOW_TEXT, delay=1.0)
-            async with connect(f"{server.ws_url}/ws/agents/{agent_id}") as socket:
+            async with connect(server.ws(f"/ws/agents/{agent_id}")) as socket:
                 await send(socket, "Tell me slowly")
                 seen = await _until(socket, lambda events: any(e["type"] == "chunk" for e in events))
                 chat_id = received(seen)["chat_id"]
@@ -140,7 +140,7 @@ async def test_a_message_a_stopped_production_server_owed_is_answered_after_it_s
                 await asyncio.to_thread(server.process.wait, 30)
 
         async with serve(env=env, cwd=tmp_path) as server:
-            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=server.headers) as client:
                 items = await eventually(
                     lambda: _stored(client, agent_id, chat_id, 2), timeout=60, what="the owed answer stored"
                 )

@@ -70,13 +70,13 @@ async def test_serve_survives_a_killed_runner_and_keeps_the_conversation(
         # Nothing more is scripted: later requests get the fallback "echo: <last user message>".
 
         async with serve(env=env, cwd=tmp_path) as server:
-            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=server.headers) as client:
                 agent_id = await create_agent(
                     client, provider="openai_compatible", model_id="fake-model",
                     base_url=fake.url, isolation="process",
                 )
 
-                async with connect(f"{server.ws_url}/ws/agents/{agent_id}") as socket:
+                async with connect(server.ws(f"/ws/agents/{agent_id}")) as socket:
                     # Two turns over the WebSocket.
                     first = await turn(socket, "Hi there", timeout=60)
                     assert first[-1]["type"] == "message", first
@@ -189,11 +189,11 @@ async def _gone(pid: int) -> bool:
 async def test_serve_embedded_default_demo_agent_answers(tmp_path: Path) -> None:
     env = clean_env()  # no DATABASE_URL, no REDIS_URL, DEMO_AGENT unset
     async with serve(env=env, cwd=tmp_path) as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=server.headers) as client:
             health = (await client.get("/health")).json()
         assert health["checks"]["database"]["backend"] == "sqlite"
         assert health["checks"]["bus"]["backend"] == "memory"
-        async with connect(f"{server.ws_url}/ws/agents/demo") as socket:
+        async with connect(server.ws("/ws/agents/demo")) as socket:
             first = await turn(socket, "hello", timeout=60)
             second = await turn(socket, "hello again")
         assert first[-1]["content"] == 'You said: "hello". That is message 1 of this chat.'

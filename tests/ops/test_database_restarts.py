@@ -118,7 +118,7 @@ async def test_a_server_starting_up_is_503_without_a_trace(
     await proxy.start()
     settings = make_settings(database_url=real.set(host="127.0.0.1", port=proxy.port).render_as_string(False))
     try:
-        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60) as client:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60, headers=app.headers) as client:
             agent_id = await create_agent(client)
             await proxy.cut()  # the server went down: every pooled connection is gone
             proxy.starting_up = True

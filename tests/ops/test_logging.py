@@ -18,7 +18,7 @@ from agenthub.config import Settings
 from agenthub.ops.logging import LIBRARY_FLOORS, JsonFormatter, configure_logging
 from tests.agents.helpers import agent_body, migrated
 from tests.channels.helpers import receive_until_final
-from tests.support.server import free_port, make_settings
+from tests.support.server import OWNER_PASSWORD, free_port, log_in, make_settings
 
 
 def _render(record: logging.LogRecord) -> dict:
@@ -53,6 +53,21 @@ def test_keys_and_tokens_are_masked_wherever_they_appear() -> None:
     assert openai_key not in rendered
     assert bot_token not in rendered
     assert "[redacted]" in json.loads(rendered)["msg"]
+
+
+def test_access_tokens_and_api_keys_are_masked_wherever_they_appear() -> None:
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfMSJ9.c2lnbmF0dXJlLW9mLWl0"
+    opaque = "opaque-token-0123456789"
+    api_key = "ahk_Zm9vYmFyYmF6cXV4MDEyMzQ1"
+    record = logging.makeLogRecord({
+        "name": "uvicorn.error", "levelname": "INFO", "msg": '%s - "WebSocket %s" [accepted]',
+        "args": ("127.0.0.1:5000", f"/ws/agents/demo?chat_id=c1&token={opaque}&after=m1"),
+        "detail": f"a key {api_key} and a token {jwt}",
+    })
+    rendered = JsonFormatter("gateway").format(record)
+    for secret in (jwt, opaque, api_key):
+        assert secret not in rendered
+    assert "/ws/agents/demo?chat_id=c1&token=[redacted]&after=m1" in json.loads(rendered)["msg"]
 
 
 SECRET = "123:debug-secret-token"
@@ -99,12 +114,14 @@ async def test_debug_logs_keep_secrets_and_chat_text_out(
     configure_logging(settings, component="gateway")
     integration = {"type": "telegram", "settings": {"bot_token": SECRET, "extra": {"token": NESTED}}}
     async with _served_like_agenthub_serve(settings) as address:
-        async with httpx.AsyncClient(base_url=f"http://{address}", timeout=20) as client:
+        token = await log_in(f"http://{address}")
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=f"http://{address}", timeout=20, headers=headers) as client:
             body = agent_body(settings={"integrations": [integration]})
             created = await client.post("/api/v1/agents", json=body)
             assert created.status_code == 201, created.text
             agent_id = created.json()["id"]
-            async with connect(f"ws://{address}/ws/agents/{agent_id}") as socket:
+            async with connect(f"ws://{address}/ws/agents/{agent_id}?token={token}") as socket:
                 await socket.send(json.dumps({"type": "message", "content": PAYLOAD}))
                 events = await receive_until_final(socket)
             assert events[-1]["type"] == "message" and "PAYLOAD-7731" in events[-1]["content"]
@@ -114,7 +131,7 @@ async def test_debug_logs_keep_secrets_and_chat_text_out(
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert any(line["msg"] == "our own debug line" and line["level"] == "debug" for line in lines)
     assert any(line["logger"].startswith("agenthub.") and line["level"] == "info" for line in lines)
-    for secret in (SECRET, NESTED, "PAYLOAD-7731"):
+    for secret in (SECRET, NESTED, "PAYLOAD-7731", OWNER_PASSWORD, token, token.rsplit(".", 1)[1]):
         assert secret not in output
     assert not [line for line in lines if line["logger"] == "aiosqlite" and line["level"] == "debug"]
 
@@ -199,13 +216,13 @@ async def test_an_agents_base_url_credentials_echoed_by_its_provider_are_masked(
         # What a proxy does with credentials it refuses: says them back.
         model.add_error(401, f"bad credentials: Basic {basic} (user proxyuser, password {password})")
         base_url = model.url.replace("http://", f"http://proxyuser:{password}@")
-        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=30) as client:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=30, headers=app.headers) as client:
             body = {"name": "proxied", "settings": {
                 "provider": "openai_compatible", "model_id": "m", "base_url": base_url, "isolation": "shared",
             }}
             created = await client.post("/api/v1/agents", json=body)
             assert created.status_code == 201, created.text
-            async with connect(f"{app.ws_url}/ws/agents/{created.json()['id']}") as socket:
+            async with connect(app.ws(f"/ws/agents/{created.json()['id']}")) as socket:
                 await socket.send(json.dumps({"type": "message", "content": "hello"}))
                 events = await receive_until_final(socket)
         assert events[-1]["type"] == "error", events

@@ -63,9 +63,9 @@ async def test_waiting_clients_hear_of_a_restart_and_at_once_of_the_agent_giving
     with FakeOpenAI() as model:
         for _ in range(3):
             model.add_answer(SLOW, delay=0.5)
-        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60) as client:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60, headers=app.headers) as client:
             await start_runner_on(client, "fragile", model.url)
-            async with websockets.connect(f"{app.ws_url}/ws/agents/fragile") as socket:
+            async with websockets.connect(app.ws("/ws/agents/fragile")) as socket:
                 # The runner dies mid-answer: the client is told at once, then answered.
                 ack = await _send_and_wait_received(socket, "first")
                 await _kill_runner_mid_turn(client, model, "fragile")
@@ -113,7 +113,7 @@ async def test_after_its_cool_down_a_message_starts_a_failed_agent_again(
         max_restart_attempts=0, agent_error_cooldown=1.0,
     )
     with FakeOpenAI() as model:
-        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60) as client:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60, headers=app.headers) as client:
             first = await start_runner_on(client, "cooled", model.url)
             os.kill(first["pid"], signal.SIGKILL)
             failed = await wait_status(client, "cooled", lambda s: s["status"] == "error")
@@ -143,7 +143,7 @@ async def test_restarts_in_a_row_are_forgotten_after_a_stable_run(
         max_restart_attempts=1, restarts_reset_after=1.0,
     )
     with FakeOpenAI() as model:
-        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60) as client:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60, headers=app.headers) as client:
             first = await start_runner_on(client, "steady", model.url)
             os.kill(first["pid"], signal.SIGKILL)
             second = await wait_status(

@@ -53,10 +53,10 @@ async def test_messages_in_flight_survive_repeated_runner_kills(
     with FakeOpenAI() as model:
         for _ in range(CHATS * MESSAGES_PER_CHAT * 2):
             model.add_answer("a slow answer in several words", delay=0.04)
-        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=30) as client:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=30, headers=app.headers) as client:
             status = await start_runner_on(client, "soaked", model.url)
 
-            ws_url = f"{app.ws_url}/ws/agents/soaked"
+            ws_url = app.ws("/ws/agents/soaked")
             chats = [asyncio.create_task(_send_all(ws_url, f"chat{i}")) for i in range(CHATS)]
             for _ in range(KILLS):
                 # Killed mid-turn: once this runner has a turn at the model.

@@ -183,9 +183,9 @@ async def test_its_answers_reach_websocket_and_sse_clients(app_settings: Setting
     settings = app_settings
     async with running_app(settings, engines=_engines(reverse)) as app:
         await _add_agent(app.app.state.session_factory, REVERSER, "reverse")
-        async with connect(f"{app.ws_url}/ws/agents/{REVERSER}") as socket:
+        async with connect(app.ws(f"/ws/agents/{REVERSER}")) as socket:
             events = await turn(socket, "stressed desserts", chat_id="ws-chat")
-        async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+        async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
             reply = await chat(client, REVERSER, "live evil", chat_id="sse-chat")
 
             async def both_stored() -> list[dict[str, Any]] | None:

@@ -26,9 +26,9 @@ async def test_a_failed_message_is_sent_to_the_model_again_at_one_start_only(sql
         fake.add_error(status=400, message="refused once")
         fake.add_error(status=400, message="refused twice")
         async with running_app(settings) as app:
-            async with httpx.AsyncClient(base_url=app.url, timeout=30) as client:
+            async with httpx.AsyncClient(base_url=app.url, timeout=30, headers=app.headers) as client:
                 agent_id = await create_agent(client, provider="openai_compatible", model_id="m", base_url=fake.url)
-            async with connect(f"{app.ws_url}/ws/agents/{agent_id}") as socket:
+            async with connect(app.ws(f"/ws/agents/{agent_id}")) as socket:
                 failed = await turn(socket, "Costly question", timeout=60)
         assert failed[-1]["type"] == "error", failed
         chat_id = received(failed)["chat_id"]
@@ -43,7 +43,7 @@ async def test_a_failed_message_is_sent_to_the_model_again_at_one_start_only(sql
 
         # The start after that does not: the next message of the chat is the next thing asked.
         async with running_app(settings) as app:
-            async with connect(f"{app.ws_url}/ws/agents/{agent_id}") as socket:
+            async with connect(app.ws(f"/ws/agents/{agent_id}")) as socket:
                 answered = await turn(socket, "Next question", chat_id=chat_id, timeout=60)
         assert answered[-1]["type"] == "message", answered
         assert answered[-1]["content"] == "echo: Next question"

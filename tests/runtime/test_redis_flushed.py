@@ -56,7 +56,7 @@ async def test_everything_recovers_after_redis_lost_its_data(
         settings = make_settings(
             database_url=migrated_postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix
         )
-        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=30) as client:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=30, headers=app.headers) as client:
             pooled = await create_agent(client, "pooled", isolation="shared")
             local = await create_agent(client, "local", isolation="shared")
             assert (await client.post(f"/api/v1/agents/{pooled}/start")).status_code == 200

@@ -13,9 +13,9 @@ import httpx
 import uvicorn
 
 from agenthub.app import create_app
+from agenthub.channels.hosts import host_allowed
 from agenthub.channels.limits import websocket_server_options
 from agenthub.config import Settings
-
 
 OWNER_EMAIL = "owner@example.com"
 OWNER_PASSWORD = "owner-password-1"
@@ -82,9 +82,13 @@ class RunningApp:
         return f"{self.ws_url}{path}{'&' if '?' in path else '?'}token={self.token}"
 
 
-async def log_in(url: str, email: str = OWNER_EMAIL, password: str = OWNER_PASSWORD) -> str:
-    """An access token for this account on the server at ``url``."""
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+async def log_in(
+    url: str, email: str = OWNER_EMAIL, password: str = OWNER_PASSWORD, *, host: str | None = None
+) -> str:
+    """An access token for this account on the server at ``url`` (``host``: the ``Host``
+    header, for a server that doesn't answer to its address, see ``ALLOWED_HOSTS``)."""
+    headers = {"Host": host} if host else {}
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as client:
         response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
         response.raise_for_status()
         return str(response.json()["access_token"])
@@ -109,7 +113,9 @@ async def running_app(settings: Settings, **app_options: Any) -> AsyncIterator[R
     try:
         running = RunningApp(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", app, settings)
         if settings.admin_email == OWNER_EMAIL:
-            running.token = await log_in(running.url)
+            allowed = settings.hosts
+            host = None if host_allowed("127.0.0.1", allowed) else sorted(allowed)[0]
+            running.token = await log_in(running.url, host=host)
         yield running
     finally:
         server.should_exit = True

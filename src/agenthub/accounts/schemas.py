@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, field_validator
 
 from agenthub.accounts.passwords import MIN_LENGTH
-from agenthub.fields import Name
+from agenthub.fields import Name, Secret, Text
 
 Role = Literal["owner", "admin", "member"]
-Password = Annotated[SecretStr, Field(min_length=MIN_LENGTH, max_length=1024)]
+Password = Annotated[Secret, Field(min_length=MIN_LENGTH, max_length=1024)]
 """A SecretStr: never echoed back, even in a validation error."""
 
 
@@ -23,16 +23,16 @@ class RegisterRequest(_Strict):
     email: EmailStr
     password: Password
     org_name: Name | None = None
-    invitation: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    invitation: Annotated[Text, Field(min_length=1, max_length=200)] | None = None
 
 
 class LoginRequest(_Strict):
-    email: Annotated[str, Field(min_length=1, max_length=320)]
-    password: Annotated[SecretStr, Field(min_length=1, max_length=1024)]
+    email: Annotated[Text, Field(min_length=1, max_length=320)]
+    password: Annotated[Secret, Field(min_length=1, max_length=1024)]
 
 
 class RefreshRequest(_Strict):
-    refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
+    refresh_token: Annotated[Text, Field(min_length=1, max_length=200)]
 
 
 class TokenPair(BaseModel):

@@ -28,6 +28,10 @@ HANDSHAKE_REFUSALS = {
 }
 """What an HTTP status answering the WebSocket handshake means: the server was reached."""
 
+UNAUTHORIZED_CLOSE = 4401
+"""The server's close code for missing or refused credentials."""
+NOT_LOGGED_IN = "Not logged in: run `agenthub login`"
+
 CLOSE_WAIT = 0.3
 """Seconds to wait, after an error that answers a line, for the server to close: it closes
 at once when the whole session is refused (an unknown agent), never for one bad line."""
@@ -123,17 +127,21 @@ async def _read_line(lines: _StdinLines, interactive: bool, console: Console) ->
 
 
 async def run_terminal_chat(
-    url: str, *, chat_id: str | None, console: Console, errors: Console | None = None
+    url: str, *, chat_id: str | None, console: Console, errors: Console | None = None,
+    headers: dict[str, str] | None = None,
 ) -> int:
     """Chat until standard input ends: 0, or 1 when a line was refused or the session ended
-    early. Answers go to ``console``, what went wrong to ``errors`` (standard error)."""
+    early. Answers go to ``console``, what went wrong to ``errors`` (standard error).
+    ``headers``: sent with the handshake (``Authorization``)."""
     errors = errors or Console(stderr=True, soft_wrap=True)
     interactive = sys.stdin.isatty()
     encoding = sys.stdin.encoding or "utf-8"
     refused = False
     lines = _StdinLines()
     # close_timeout: leaving (Ctrl-C) waits at most that long for the server's goodbye.
-    async with connect(url, open_timeout=10, close_timeout=1, max_size=2**22) as socket:
+    async with connect(
+        url, open_timeout=10, close_timeout=1, max_size=2**22, additional_headers=headers or None
+    ) as socket:
         if interactive:
             console.print(f"Connected to {escape(url)}. Type a message; Ctrl-D to quit.")
         number = 0
@@ -156,7 +164,8 @@ async def run_terminal_chat(
                 await socket.send(json.dumps(message))
                 await _receive_answer(socket, console, errors, answer, announce=chat_id is None)
                 if answer.refused is not None and await _closing(socket):
-                    errors.print(f"[red]error: {escape(answer.refused)}[/red]")
+                    said = NOT_LOGGED_IN if socket.close_code == UNAUTHORIZED_CLOSE else f"error: {answer.refused}"
+                    errors.print(f"[red]{escape(said)}[/red]")
                     return 1
             except ConnectionClosed as closed:
                 if answer.streamed:
@@ -182,7 +191,10 @@ async def _report_closed(  # type: ignore[no-untyped-def]
 ) -> None:
     """Say why the server closed the connection: the error it sent before closing (an
     unknown agent, say), else what its close code means; and, once the chat has an id,
-    how to go on with it."""
+    how to go on with it. Refused credentials: the one line that says what to do."""
+    if closed.rcvd is not None and closed.rcvd.code == UNAUTHORIZED_CLOSE:
+        errors.print(f"[red]{escape(NOT_LOGGED_IN)}[/red]")
+        return
     said = False
     while True:
         try:

@@ -24,11 +24,10 @@ from urllib.parse import unquote, urlsplit
 from agenthub.config import Settings
 
 _SECRET = re.compile(
-    r"(sk-[A-Za-z0-9_-]{8,}|\b\d{6,}:[A-Za-z0-9_-]{30,}\b|(?i:bearer)\s+[A-Za-z0-9._-]+|\bahk_[A-Za-z0-9_-]{8,}"
-    # A JWT (the access tokens): three base64url parts, the first a JSON header ("eyJ").
-    r"|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)"
-    # A WebSocket's credentials in its URL (?token=...), whatever they are.
-    r"|(?<=[?&]token=)[^&\s\"']+"
+    r"(sk-[A-Za-z0-9_-]{8,}|\b\d{6,}:[A-Za-z0-9_-]{30,}\b|(?i:bearer)\s+[A-Za-z0-9._-]+"
+    # The WebSocket's ?token= (uvicorn logs the path of every WebSocket it accepts), a JWT
+    # (an access token) and an AgentHub API key, wherever they show.
+    r"|(?<=[?&]token=)[^&\s\"'#]+|\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+|\bahk_[A-Za-z0-9_-]{8,})"
 )
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "taskName"}
 _DROPPED = frozenset({"color_message"})
