@@ -211,7 +211,7 @@ async def test_sigterm_lets_an_sse_answer_still_streaming_finish_for_the_grace_p
     with FakeOpenAI() as fake:
         fake.add_answer(SLOW_TEXT, delay=3.0)  # half a minute
         async with serve(env=env, cwd=tmp_path) as server:
-            async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+            async with httpx.AsyncClient(base_url=server.url, timeout=60, headers=server.headers) as client:
                 agent_id = await create_agent(
                     client, provider="openai_compatible", model_id="fake-model", base_url=fake.url
                 )

@@ -25,8 +25,9 @@ async def agent_usage(agent_id: AgentId, session: SessionDep, caller: CallerDep)
 
 @router.get("/usage", response_model=OrgUsage)
 async def org_usage(session: SessionDep, caller: CallerDep) -> OrgUsage:
-    """Usage of the caller's organisation, deleted agents included."""
-    return OrgUsage(**await service.totals_for_org(session, org_id=caller.org_id))
+    """Usage of the caller's organisation, deleted agents included (for an API key limited
+    to some agents, theirs alone)."""
+    return OrgUsage(**await service.totals_for_org(session, org_id=caller.org_id, agent_ids=caller.agent_ids))
 
 
 @router.get(

@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, func, select
+from sqlalchemy import Insert, Table, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -143,9 +143,12 @@ def _cost(total: Any) -> str | None:
     return f"{total:f}" if total is not None else None
 
 
-async def totals_for_org(session: AsyncSession, *, org_id: str) -> dict[str, Any]:
+async def totals_for_org(
+    session: AsyncSession, *, org_id: str, agent_ids: frozenset[str] | None = None
+) -> dict[str, Any]:
     """The organisation's usage, in total and per agent (deleted agents included: an agent
-    without a live row was deleted, or purged since)."""
+    without a live row was deleted, or purged since); only of ``agent_ids`` when given (an
+    API key limited to some agents sees theirs alone)."""
     live = select(Agent.id).where(Agent.org_id == org_id, Agent.deleted_at.is_(None)).scalar_subquery()
     rows = (
         await session.execute(
@@ -158,6 +161,7 @@ async def totals_for_org(session: AsyncSession, *, org_id: str) -> dict[str, Any
                 TokenUsageLog.agent_id.in_(live),
             )
             .where(TokenUsageLog.org_id == org_id)
+            .where(TokenUsageLog.agent_id.in_(agent_ids) if agent_ids is not None else true())
             .group_by(TokenUsageLog.agent_id)
             .order_by(TokenUsageLog.agent_id)
         )
