@@ -45,7 +45,7 @@ async def test_a_lookup_gives_the_agents_summary_and_404_for_what_the_organisati
 ) -> None:
     directory = AgentDirectory(sessions)
     assert await directory.get(org_id="acme", agent_id="helper") == AgentSummary(
-        id="helper", org_id="acme", kind="llm", access=ACCESS
+        id="helper", org_id="acme", kind="llm", access=ACCESS, handle="helper"
     )
     assert (await directory.get(org_id="acme", agent_id="plain")).access is None
     for org_id, agent_id in [("acme", "nobody"), ("other-org", "helper"), ("other-org", "plain")]:

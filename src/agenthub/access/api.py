@@ -26,6 +26,7 @@ from agenthub.access.schemas import (
 )
 from agenthub.accounts import api_keys
 from agenthub.accounts.authenticate import AccountsAuthenticator
+from agenthub.accounts.models import AgentAuthorization
 from agenthub.agents.schemas import AGENT_ID_PATTERN
 from agenthub.audit import service as audit
 from agenthub.deps import AdminDep, SessionDep, UserDep
@@ -101,15 +102,21 @@ async def grant_authorization(
     )
     audit.record(
         session, caller=caller, action="authorization.create", resource_type="agent_authorization",
-        resource_id=authorization.id, after=authorizations.described(authorization), address=address,
+        resource_id=authorization.id, after=authorizations.described(authorization, handle=agent_id),
+        address=address,
     )
-    return AuthorizationRead.model_validate(authorization)
+    return _shown(authorization, agent_id)
 
 
 @authorizations_router.get("/{agent_id}/authorizations", response_model=AuthorizationList)
 async def list_authorizations(agent_id: AgentId, session: SessionDep, caller: AdminDep) -> AuthorizationList:
     rows = await authorizations.list_(session, org_id=caller.org_id, agent_id=agent_id)
-    return AuthorizationList(items=[AuthorizationRead.model_validate(row) for row in rows])
+    return AuthorizationList(items=[_shown(row, agent_id) for row in rows])
+
+
+def _shown(authorization: AgentAuthorization, handle: str) -> AuthorizationRead:
+    """An authorisation as the agent's organisation reads it: naming the agent by its handle."""
+    return AuthorizationRead.model_validate(authorization).model_copy(update={"agent_id": handle})
 
 
 @authorizations_router.delete("/{agent_id}/authorizations/{authorization_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -121,5 +128,6 @@ async def revoke_authorization(
     )
     audit.record(
         session, caller=caller, action="authorization.delete", resource_type="agent_authorization",
-        resource_id=authorization.id, before=authorizations.described(authorization), address=address,
+        resource_id=authorization.id, before=authorizations.described(authorization, handle=agent_id),
+        address=address,
     )

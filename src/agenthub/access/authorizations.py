@@ -20,8 +20,9 @@ from agenthub.errors import Conflict, NotFound
 async def grant(
     session: AsyncSession, *, org_id: str, agent_id: str, channel: str, platform_user_id: str
 ) -> AgentAuthorization:
-    """Authorise a sender on one of the organisation's agents; Conflict when it is already."""
-    await agents_service.get(session, org_id=org_id, agent_id=agent_id)
+    """Authorise a sender on the organisation's agent named ``agent_id`` (its handle; the
+    row keeps its internal id); Conflict when it is already."""
+    agent_id = (await agents_service.get(session, org_id=org_id, agent_id=agent_id)).id
     if await _find(session, agent_id=agent_id, channel=channel, platform_user_id=platform_user_id) is not None:
         raise _duplicate(channel, platform_user_id)
     authorization = AgentAuthorization(
@@ -38,7 +39,7 @@ async def grant(
 
 
 async def list_(session: AsyncSession, *, org_id: str, agent_id: str) -> list[AgentAuthorization]:
-    await agents_service.get(session, org_id=org_id, agent_id=agent_id)
+    agent_id = (await agents_service.get(session, org_id=org_id, agent_id=agent_id)).id
     rows = await session.scalars(
         select(AgentAuthorization)
         .where(AgentAuthorization.agent_id == agent_id, AgentAuthorization.org_id == org_id)
@@ -48,10 +49,10 @@ async def list_(session: AsyncSession, *, org_id: str, agent_id: str) -> list[Ag
 
 
 async def revoke(session: AsyncSession, *, org_id: str, agent_id: str, authorization_id: str) -> AgentAuthorization:
-    await agents_service.get(session, org_id=org_id, agent_id=agent_id)
+    agent = await agents_service.get(session, org_id=org_id, agent_id=agent_id)
     authorization = await session.scalar(
         select(AgentAuthorization).where(
-            AgentAuthorization.id == authorization_id, AgentAuthorization.agent_id == agent_id,
+            AgentAuthorization.id == authorization_id, AgentAuthorization.agent_id == agent.id,
             AgentAuthorization.org_id == org_id,
         )
     )
@@ -77,9 +78,10 @@ def _duplicate(channel: str, platform_user_id: str) -> Conflict:
     return Conflict(f"{platform_user_id!r} on {channel!r} is authorised for this agent already")
 
 
-def described(authorization: AgentAuthorization) -> dict[str, str]:
-    """What the audit log keeps of an authorisation."""
+def described(authorization: AgentAuthorization, *, handle: str) -> dict[str, str]:
+    """What the audit log keeps of an authorisation (``handle``: the agent's, as its
+    organisation names it)."""
     return {
-        "agent_id": authorization.agent_id, "channel": authorization.channel,
+        "agent_id": handle, "channel": authorization.channel,
         "platform_user_id": authorization.platform_user_id,
     }

@@ -176,7 +176,7 @@ async def _make(session: AsyncSession, *, caller: Caller, user_id: str, address:
     audit.record(
         session, caller=caller, action="agent.create", resource_type="agent", resource_id=agent.id, address=address,
         after={"name": agent.name, "kind": agent.kind, "settings": mask_settings(settings),
-               "owner_user_id": user_id, "template_agent_id": template.id},
+               "owner_user_id": user_id, "template_agent_id": template.handle},
     )
     return agent.id
 

@@ -17,6 +17,11 @@ to other agents, gets 404 for an agent that is not public, as for one that does 
 only a caller who may see the agent (its organisation's) learns that it needs an
 authorisation (403).
 
+Naming: a caller of the agent's own organisation names it by its handle (the id the
+organisation gave it); anyone else names it by its internal id (its ``address``, equal to
+the handle unless another organisation had that id first). A name is looked up as the
+caller's organisation's handle first, then as an address.
+
 Who a message is from is the authenticated caller, never what the client says: a user's
 id, an API key's id, or, for an anonymous visitor, ``anonymous:<client address>``.
 """
@@ -60,12 +65,15 @@ class Reach:
     """An agent the sender may chat with."""
 
     agent_id: str
+    """Its internal id: what the runtime, the bus, chats and usage know it by."""
     org_id: str
     """The agent's organisation: its chats and usage are that organisation's."""
     access: str
     sender: Sender
     member: bool
     """The caller belongs to the agent's organisation (a public agent is also reached by others)."""
+    handle: str = ""
+    """What the caller names it by: the organisation's handle for a member, else its address."""
 
 
 def web_sender(caller: Caller | None, address: str | None) -> Sender:
@@ -88,12 +96,11 @@ async def reach(
     from the database."""
     if caller is not None and not caller.may_reach(agent_id):
         raise NotFound(f"agent {agent_id!r} not found")
-    try:
-        agent: AgentSummary | None = await agents.find(agent_id, fresh=fresh)
-    except NotFound:
-        agent = None
+    agent = await _named(caller=caller, agent_id=agent_id, agents=agents, fresh=fresh)
     access = str(agent.access or DEFAULT_ACCESS) if agent is not None else None
     member = agent is not None and caller is not None and caller.org_id == agent.org_id
+    if member and agent is not None and caller is not None and not caller.may_reach(agent.handle):
+        agent = None  # its own agent by its address, but the key is limited to others
     if agent is None or (access != "public" and not member):
         if caller is None:
             raise Unauthorized(
@@ -109,13 +116,33 @@ async def reach(
     if access == "authorized":
         async with sessions() as session:
             authorized = await is_authorized(
-                session, agent_id=agent_id, channel=sender.channel, platform_user_id=sender.platform_user_id
+                session, agent_id=agent.id, channel=sender.channel, platform_user_id=sender.platform_user_id
             )
         if not authorized:
             raise Forbidden(
                 f"you are not authorised to chat with agent {agent_id!r}: ask an admin of its organisation"
             )
-    return Reach(agent_id=agent_id, org_id=agent.org_id, access=str(access), sender=sender, member=member)
+    return Reach(
+        agent_id=agent.id, org_id=agent.org_id, access=str(access), sender=sender, member=member,
+        handle=agent.handle if member else agent.id,
+    )
+
+
+async def _named(
+    *, caller: Caller | None, agent_id: str, agents: AgentDirectory, fresh: bool
+) -> AgentSummary | None:
+    """The agent ``agent_id`` names for ``caller``: its organisation's agent of that handle
+    if it has one, else the agent of that internal id (its address), whoever's; None when
+    there is neither."""
+    if caller is not None:
+        try:
+            return await agents.get(org_id=caller.org_id, agent_id=agent_id, fresh=fresh)
+        except NotFound:
+            pass
+    try:
+        return await agents.find(agent_id, fresh=fresh)
+    except NotFound:
+        return None
 
 
 async def is_authorized(session: AsyncSession, *, agent_id: str, channel: str, platform_user_id: str) -> bool:
@@ -137,4 +164,4 @@ async def check_chat(session: AsyncSession, *, reach: Reach, chat_id: str) -> No
     if await chats_service.has_other_senders(
         session, agent_id=reach.agent_id, chat_id=chat_id, platform_user_id=reach.sender.platform_user_id
     ):
-        raise NotFound(f"chat {chat_id!r} not found for agent {reach.agent_id!r}")
+        raise NotFound(f"chat {chat_id!r} not found for agent {(reach.handle or reach.agent_id)!r}")

@@ -4,6 +4,7 @@ running agent (update, delete, status, start, stop, restart) are gateway routes:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
@@ -28,15 +29,33 @@ router = APIRouter(prefix="/api/v1/agents", tags=["agents"], route_class=StrictJ
 AgentId = Annotated[str, Path(pattern=AGENT_ID_PATTERN, description="The agent's id")]
 
 
-async def _existing_agent_id(agent_id: AgentId, sessions: SessionFactoryDep, caller: CallerDep) -> str:
-    """404 unless the caller's organisation has the agent. The session is closed before the
-    route runs, so routes that go on to the supervisor hold no database connection."""
+@dataclass(frozen=True, slots=True)
+class NamedAgent:
+    """An agent of the caller's organisation as a path names it: its internal ``id`` (what
+    the runtime, chats and usage go by) and its ``handle`` (what the organisation sees)."""
+
+    id: str
+    handle: str
+
+
+async def _existing_agent(agent_id: AgentId, sessions: SessionFactoryDep, caller: CallerDep) -> NamedAgent:
+    """404 unless the caller's organisation has an agent named ``agent_id``. The session is
+    closed before the route runs, so routes that go on to the supervisor hold no database
+    connection."""
     async with sessions() as session:
-        await service.get(session, org_id=caller.org_id, agent_id=agent_id)
-    return agent_id
+        agent = await service.get(session, org_id=caller.org_id, agent_id=agent_id)
+        return NamedAgent(id=agent.id, handle=agent.handle)
+
+
+ExistingAgent = Annotated[NamedAgent, Depends(_existing_agent)]
+
+
+async def _existing_agent_id(agent: ExistingAgent) -> str:
+    return agent.id
 
 
 ExistingAgentId = Annotated[str, Depends(_existing_agent_id)]
+"""The internal id of the agent the path names (404 unless the caller's organisation has it)."""
 
 
 async def _keys_set(settings: SettingsDep) -> set[str]:
@@ -65,7 +84,7 @@ async def create_agent(
     agent = await service.create(session, org_id=caller.org_id, data=data, retention=retention)
     read = AgentRead.model_validate(agent)  # settings masked
     audit.record(
-        session, action="agent.create", resource_type="agent", resource_id=agent.id, after=read.model_dump(mode="json")
+        session, action="agent.create", resource_type="agent", resource_id=agent.handle, after=read.model_dump(mode="json")
     )
     warning = service.missing_key_warning(agent.settings, keys_set=keys_set)
     return AgentCreated(**read.model_dump(), warning=warning)

@@ -4,6 +4,7 @@ without logging in."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.agents import service
@@ -16,9 +17,11 @@ DEMO_AGENT_ID = "demo"
 async def ensure_demo_agent(session: AsyncSession) -> bool:
     """Create the demo agent unless it exists. Returns True when created. A demo agent made
     before agents had ``access`` becomes ``public``; one whose access was set is left as it is."""
-    existing = await session.get(Agent, DEMO_AGENT_ID)
+    existing = await session.scalar(
+        select(Agent).where(Agent.org_id == DEFAULT_ORG, Agent.handle == DEMO_AGENT_ID)
+    )
     if existing is not None:
-        if existing.org_id == DEFAULT_ORG and "access" not in existing.settings:
+        if "access" not in existing.settings:
             existing.settings = {**existing.settings, "access": "public"}
             await session.flush()
         return False

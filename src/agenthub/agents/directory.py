@@ -15,6 +15,10 @@ agent it looked up, for :data:`AGENT_CACHE_TTL` seconds:
 - a lookup that must not lag at all asks for a ``fresh`` answer (a WebSocket does, once
   when it connects).
 
+An agent is looked up by its organisation and handle (the organisation's own callers) or by
+its internal id (everyone else, for a public agent); each lookup is kept under its own key,
+and :meth:`AgentDirectory.forget` drops both.
+
 Only agents that exist are kept (an agent created anywhere is found at once), at most
 :data:`AGENT_CACHE_SIZE` of them, the least recently looked up going first.
 """
@@ -48,6 +52,13 @@ class AgentSummary:
     """``settings["access"]``: who may talk to the agent (None: not set). Read-only."""
     owner_user_id: str | None = None
     """The member whose personal agent it is, if it is one."""
+    handle: str = ""
+    """The id its organisation names it by (``id`` is the internal one)."""
+
+
+Key = tuple[str, str]
+ANY_ORG = ""
+"""The organisation part of the key of a lookup by internal id."""
 
 
 class AgentDirectory:
@@ -59,52 +70,56 @@ class AgentDirectory:
         self._sessions = session_factory
         self._ttl = ttl
         self._size = size
-        self._known: OrderedDict[str, tuple[float, AgentSummary]] = OrderedDict()
+        self._known: OrderedDict[Key, tuple[float, AgentSummary]] = OrderedDict()
+        """By internal id (``("", id)``) and by organisation and handle (``(org_id, handle)``)."""
         self._generation = 0
         """Counts :meth:`forget` calls: a lookup that overlapped one keeps nothing."""
 
     async def get(self, *, org_id: str, agent_id: str, fresh: bool = False) -> AgentSummary:
-        """The organisation's agent; NotFound when it has none of that id (or it was deleted).
-        ``fresh``: ask the database whatever is kept (and keep its answer)."""
-        return _of_org(await self.find(agent_id, fresh=fresh), org_id)
+        """The organisation's agent named ``agent_id`` (its handle); NotFound when it has none
+        of that name (or it was deleted). ``fresh``: ask the database whatever is kept (and
+        keep its answer)."""
+        return await self._lookup((org_id, agent_id), fresh=fresh)
 
     async def find(self, agent_id: str, *, fresh: bool = False) -> AgentSummary:
-        """The agent of this id, whichever organisation's (a public agent is reached from
-        any); NotFound when there is none (or it was deleted)."""
+        """The agent of this internal id (its address), whichever organisation's (a public
+        agent is reached from any); NotFound when there is none (or it was deleted)."""
+        return await self._lookup((ANY_ORG, agent_id), fresh=fresh)
+
+    async def _lookup(self, key: Key, *, fresh: bool) -> AgentSummary:
         now = time.monotonic()
-        cached = None if fresh else self._known.get(agent_id)
+        cached = None if fresh else self._known.get(key)
         if cached is not None and cached[0] > now:
-            self._known.move_to_end(agent_id)
+            self._known.move_to_end(key)
             return cached[1]
         generation = self._generation
+        org_id, agent_id = key
         async with self._sessions() as session:
             try:
-                agent = await service.find(session, agent_id=agent_id)
+                if org_id == ANY_ORG:
+                    agent = await service.find(session, agent_id=agent_id)
+                else:
+                    agent = await service.get(session, org_id=org_id, agent_id=agent_id)
             except NotFound:
-                self._known.pop(agent_id, None)  # what a fresh lookup no longer finds is not kept
+                self._known.pop(key, None)  # what a fresh lookup no longer finds is not kept
                 raise
             summary = AgentSummary(
                 id=agent.id, org_id=agent.org_id, kind=agent.kind, access=(agent.settings or {}).get("access"),
-                owner_user_id=agent.owner_user_id,
+                owner_user_id=agent.owner_user_id, handle=agent.handle,
             )
         if generation == self._generation:
-            self._keep(agent_id, summary, expires=now + self._ttl)
+            self._keep(key, summary, expires=now + self._ttl)
         return summary
 
     def forget(self, agent_id: str) -> None:
-        """The agent was changed or deleted by this process (call once it is committed): the
-        next lookup asks the database."""
+        """The agent of this internal id was changed or deleted by this process (call once it
+        is committed): the next lookup of it, by id or by handle, asks the database."""
         self._generation += 1
-        self._known.pop(agent_id, None)
+        for key in [key for key, (_, summary) in self._known.items() if summary.id == agent_id]:
+            del self._known[key]
 
-    def _keep(self, agent_id: str, summary: AgentSummary, *, expires: float) -> None:
-        self._known[agent_id] = (expires, summary)
-        self._known.move_to_end(agent_id)
+    def _keep(self, key: Key, summary: AgentSummary, *, expires: float) -> None:
+        self._known[key] = (expires, summary)
+        self._known.move_to_end(key)
         while len(self._known) > self._size:
             self._known.popitem(last=False)
-
-
-def _of_org(summary: AgentSummary, org_id: str) -> AgentSummary:
-    if summary.org_id != org_id:  # ids are unique across organisations: another's agent
-        raise NotFound(f"agent {summary.id!r} not found")
-    return summary

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -316,13 +317,21 @@ class AgentConfig(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: str = Field(
+        validation_alias=AliasChoices("handle", "id"),
+        description="The id the agent's organisation names it by (unique within the organisation)",
+    )
     kind: str
     settings: MaskedSettings
     config_version: int
 
 
 class AgentRead(AgentConfig):
+    address: str = Field(
+        description="What callers from outside the organisation reach the agent by when it is `public` "
+        "(`/ws/agents/{address}`, `/api/v1/agents/{address}/chat`): its `id`, unless another organisation "
+        "had that id first",
+    )
     name: str
     owner_user_id: str | None = Field(
         default=None, exclude_if=lambda value: value is None,

@@ -1,11 +1,16 @@
 """Agent configurations: create, read, update, delete. No HTTP here.
 
+Agents are named by their handle within their organisation (``get``, ``update``,
+``delete``) and by their internal id everywhere else (``find``, the runtime); see
+:class:`agenthub.agents.models.Agent`.
+
 Deleting is soft: a deleted agent is hidden from everything (not found), can't be hosted,
-and its id stays taken for the retention period; :func:`purge_deleted` then removes it with
+and its handle stays taken for the retention period; :func:`purge_deleted` then removes it with
 its chats and messages. Its token usage stays (billing records of the organisation)."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
@@ -34,56 +39,81 @@ def _live() -> Select[Agent]:
     return select(Agent).where(Agent.deleted_at.is_(None))
 
 
-async def _free_id(session: AsyncSession, agent_id: str, *, retention: timedelta) -> None:
-    """Raise Conflict unless ``agent_id`` can be taken: an agent deleted less than
-    ``retention`` ago keeps it; one deleted longer ago and not purged yet is purged now."""
-    existing = await session.get(Agent, agent_id)
+async def _free_handle(session: AsyncSession, org_id: str, handle: str, *, retention: timedelta) -> None:
+    """Raise Conflict unless the organisation can give an agent ``handle``: its own agent
+    deleted less than ``retention`` ago keeps it; one deleted longer ago and not purged yet
+    is purged now. Other organisations' agents are never looked at."""
+    existing = await session.scalar(select(Agent).where(Agent.org_id == org_id, Agent.handle == handle))
     if existing is None:
         return
     if existing.deleted_at is None:
-        raise Conflict(f"an agent with id {agent_id!r} already exists")
+        raise Conflict(f"an agent with id {handle!r} already exists")
     reusable_at = existing.deleted_at + retention
     if utcnow() < reusable_at:
         raise Conflict(
-            f"agent id {agent_id!r} belonged to an agent deleted at {iso_seconds(existing.deleted_at)}; "
+            f"agent id {handle!r} belonged to an agent deleted at {iso_seconds(existing.deleted_at)}; "
             f"a deleted agent's id can be taken again after {iso_seconds(reusable_at)} "
             "(DELETED_RETENTION_DAYS after its deletion), when its chats are purged",
             code="id_retained",
         )
-    await purge(session, [agent_id])
+    await purge(session, [existing.id])
+
+
+def _suffixed(handle: str) -> str:
+    return f"{handle[:55]}-{secrets.token_hex(3)}"
+
+
+async def _internal_id(session: AsyncSession, handle: str) -> str:
+    """The handle itself when no agent anywhere has that id, else the handle with a random
+    suffix that no agent has."""
+    candidate = handle
+    while await session.get(Agent, candidate) is not None:
+        candidate = _suffixed(handle)
+    return candidate
+
+
+CREATE_ATTEMPTS = 3
 
 
 async def create(
     session: AsyncSession, *, org_id: str, data: AgentCreate, retention: timedelta = DEFAULT_RETENTION
 ) -> Agent:
-    if data.id is not None:
-        await _free_id(session, data.id, retention=retention)
-    agent = Agent(
-        id=data.id or new_agent_id(),
-        org_id=org_id,
-        name=data.name,
-        kind=data.kind,
-        settings=data.settings.stored(),
-        config_version=1,
-    )
-    session.add(agent)
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        await session.rollback()
-        raise Conflict(f"an agent with id {agent.id!r} already exists") from error
-    return agent
+    """A new agent of the organisation, named ``data.id`` (or a generated id) there. Only
+    the organisation's own agents can be in the way: whether another organisation uses the
+    id changes nothing the caller sees (the internal id differs then, see :class:`Agent`)."""
+    handle = data.id or new_agent_id()
+    for attempt in range(CREATE_ATTEMPTS):
+        await _free_handle(session, org_id, handle, retention=retention)
+        agent = Agent(
+            id=await _internal_id(session, handle) if attempt == 0 else _suffixed(handle),
+            handle=handle,
+            org_id=org_id,
+            name=data.name,
+            kind=data.kind,
+            settings=data.settings.stored(),
+            config_version=1,
+        )
+        session.add(agent)
+        try:
+            await session.flush()
+        except IntegrityError:
+            await session.rollback()  # a create at the same moment: the same handle, or the same id elsewhere
+            continue
+        return agent
+    raise Conflict(f"an agent with id {handle!r} already exists")
 
 
 async def get(session: AsyncSession, *, org_id: str, agent_id: str) -> Agent:
-    agent = await session.scalar(_live().where(Agent.id == agent_id, Agent.org_id == org_id))
+    """The organisation's live agent named ``agent_id`` (its handle). What comes after
+    (the runtime, chats, usage) goes by the row's ``id``."""
+    agent = await session.scalar(_live().where(Agent.handle == agent_id, Agent.org_id == org_id))
     if agent is None:
         raise NotFound(f"agent {agent_id!r} not found")
     return agent
 
 
 async def find(session: AsyncSession, *, agent_id: str) -> Agent:
-    """The live agent of this id in any organisation (for reaching a public agent); the
+    """The live agent of this internal id (its address) in any organisation (for reaching a public agent); the
     caller decides whether the one asking may see it."""
     agent = await session.scalar(_live().where(Agent.id == agent_id))
     if agent is None:
@@ -98,16 +128,18 @@ async def list_(
     """The organisation's agents; ``only``: just these of them (an API key's agents)."""
     scoped = _live().where(Agent.org_id == org_id)
     if only is not None:
-        scoped = scoped.where(Agent.id.in_(list(only)))
+        scoped = scoped.where(Agent.handle.in_(list(only)))
     total = await session.scalar(select(func.count()).select_from(scoped.subquery()))
     rows = await session.scalars(scoped.order_by(Agent.created_at, Agent.id).limit(limit).offset(offset))
     return list(rows), int(total or 0)
 
 
 async def existing_ids(session: AsyncSession, *, org_id: str, agent_ids: Collection[str]) -> set[str]:
-    """Which of ``agent_ids`` are agents of the organisation (not deleted)."""
+    """Which of ``agent_ids`` (handles) name agents of the organisation (not deleted)."""
     rows = await session.scalars(
-        select(Agent.id).where(Agent.org_id == org_id, Agent.deleted_at.is_(None), Agent.id.in_(list(agent_ids)))
+        select(Agent.handle).where(
+            Agent.org_id == org_id, Agent.deleted_at.is_(None), Agent.handle.in_(list(agent_ids))
+        )
     )
     return set(rows)
 

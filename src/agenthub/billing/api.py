@@ -18,8 +18,8 @@ router = APIRouter(prefix="/api/v1", tags=["usage"])
 
 @router.get("/agents/{agent_id}/usage", response_model=UsageTotals)
 async def agent_usage(agent_id: AgentId, session: SessionDep, caller: CallerDep) -> UsageTotals:
-    await agents_service.get(session, org_id=caller.org_id, agent_id=agent_id)
-    totals = await service.totals_for_agent(session, org_id=caller.org_id, agent_id=agent_id)
+    agent = await agents_service.get(session, org_id=caller.org_id, agent_id=agent_id)
+    totals = await service.totals_for_agent(session, org_id=caller.org_id, agent_id=agent.id)
     return UsageTotals(agent_id=agent_id, **totals)
 
 

@@ -147,22 +147,24 @@ async def totals_for_org(
     session: AsyncSession, *, org_id: str, agent_ids: frozenset[str] | None = None
 ) -> dict[str, Any]:
     """The organisation's usage, in total and per agent (deleted agents included: an agent
-    without a live row was deleted, or purged since); only of ``agent_ids`` when given (an
-    API key limited to some agents sees theirs alone)."""
+    without a live row was deleted, or purged since); only of ``agent_ids`` (handles) when
+    given: an API key limited to some agents sees theirs alone. Agents are named by their
+    handle (a purged one by its internal id)."""
     live = select(Agent.id).where(Agent.org_id == org_id, Agent.deleted_at.is_(None)).scalar_subquery()
     rows = (
         await session.execute(
             select(
-                TokenUsageLog.agent_id,
+                func.coalesce(Agent.handle, TokenUsageLog.agent_id),
                 func.coalesce(func.sum(TokenUsageLog.input_tokens), 0),
                 func.coalesce(func.sum(TokenUsageLog.output_tokens), 0),
                 func.sum(TokenUsageLog.cost),
                 func.count(),
                 TokenUsageLog.agent_id.in_(live),
             )
+            .outerjoin(Agent, Agent.id == TokenUsageLog.agent_id)  # named as the organisation names it
             .where(TokenUsageLog.org_id == org_id)
-            .where(TokenUsageLog.agent_id.in_(agent_ids) if agent_ids is not None else true())
-            .group_by(TokenUsageLog.agent_id)
+            .where(Agent.handle.in_(agent_ids) if agent_ids is not None else true())
+            .group_by(TokenUsageLog.agent_id, Agent.handle)
             .order_by(TokenUsageLog.agent_id)
         )
     ).all()

@@ -182,7 +182,7 @@ class Gateway:
         try:
             await self._inbound.write(message)
         except IntegrityError as error:  # the agent was deleted after the caller checked
-            raise NotFound(f"agent {reach.agent_id!r} not found") from error
+            raise NotFound(f"agent {(reach.handle or reach.agent_id)!r} not found") from error
 
     async def follow(
         self, listener: Listener, accepted: Accepted, *, keepalive: float | None = None

@@ -290,7 +290,7 @@ async def agent_socket(
         reach = await gateway.reach(caller=credentials, agent_id=agent_id, sender=sender, fresh=True)
         if chat_id is not None:
             await gateway.check_chat(reach, chat_id)
-        listener = await gateway.listen(agent_id)
+        listener = await gateway.listen(reach.agent_id)
     except Exception as error:
         if isinstance(error, AgentHubError) and not isinstance(error, ServiceUnavailable):
             await _refuse(websocket, REFUSED_CLOSE.get(error.status_code, NOT_FOUND_CLOSE),
@@ -306,7 +306,7 @@ async def agent_socket(
 
     sender_address = websocket.client.host if websocket.client else None
     connection = _Connection(
-        websocket, gateway, agent_id, listener, reach, chat_id=chat_id, idle_timeout=settings.ws_idle_timeout,
+        websocket, gateway, reach.agent_id, listener, reach, chat_id=chat_id, idle_timeout=settings.ws_idle_timeout,
         recheck=recheck, caller=credentials, limiter=websocket.app.state.rate_limiter,
     )
     forwarder: asyncio.Task[None] | None = None

@@ -31,9 +31,9 @@ async def list_chat_messages(
     if agent.owner_user_id is not None and agent.owner_user_id != caller.user_id:
         # A member's personal agent: its chats are theirs alone (the rule of agenthub.access.personal.check_reach).
         raise Forbidden(f"{agent_id!r} is a member's personal agent: only that member may read its chats")
-    if not await service.chat_exists(session, org_id=org_id, agent_id=agent_id, chat_id=chat_id):
+    if not await service.chat_exists(session, org_id=org_id, agent_id=agent.id, chat_id=chat_id):
         raise NotFound(f"chat {chat_id!r} not found for agent {agent_id!r}")
     rows = await service.list_messages(
-        session, org_id=org_id, agent_id=agent_id, chat_id=chat_id, limit=limit, after_position=after_position
+        session, org_id=org_id, agent_id=agent.id, chat_id=chat_id, limit=limit, after_position=after_position
     )
     return ChatMessageList(chat_id=chat_id, items=[ChatMessageRead.model_validate(r) for r in rows])

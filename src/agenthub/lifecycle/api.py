@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from agenthub.agents import service as agents_service
-from agenthub.agents.api import AgentId, ExistingAgentId, KeysSetDep
+from agenthub.agents.api import AgentId, ExistingAgent, KeysSetDep, NamedAgent
 from agenthub.agents.schemas import AgentRead, AgentStatusRead, AgentUpdate, AgentUpdated
 from agenthub.audit.deps import AuditDep
 from agenthub.audit.service import Audit
@@ -38,44 +38,50 @@ async def update_agent(
 
 @router.delete("/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_agent(
-    agent_id: ExistingAgentId, session: SessionDep, audit: AuditDep, supervisor: SupervisorDep,
+    agent: ExistingAgent, session: SessionDep, audit: AuditDep, supervisor: SupervisorDep,
     directory: AgentDirectoryDep,
 ) -> None:
     await flows.delete_agent(
-        session=session, supervisor=supervisor, audit=audit, directory=directory, agent_id=agent_id
+        session=session, supervisor=supervisor, audit=audit, directory=directory, agent_id=agent.id,
+        handle=agent.handle,
     )
 
 
 @router.get("/{agent_id}/status", response_model=AgentStatusRead)
-async def get_agent_status(agent_id: ExistingAgentId, supervisor: SupervisorDep) -> AgentStatusRead:
-    return AgentStatusRead(**await supervisor.statuses.describe(agent_id))
+async def get_agent_status(agent: ExistingAgent, supervisor: SupervisorDep) -> AgentStatusRead:
+    return _shown(agent, await supervisor.statuses.describe(agent.id))
 
 
 # Starting and stopping change no config, but who stopped an agent is worth knowing: each
 # is recorded once the supervisor did it (no before/after; the status it answered).
 @router.post("/{agent_id}/start", response_model=AgentStatusRead)
-async def start_agent(agent_id: ExistingAgentId, supervisor: SupervisorDep, audit: AuditDep) -> AgentStatusRead:
-    return await _recorded(audit, "agent.start", agent_id, await supervisor.start(agent_id))
+async def start_agent(agent: ExistingAgent, supervisor: SupervisorDep, audit: AuditDep) -> AgentStatusRead:
+    return await _recorded(audit, "agent.start", agent, await supervisor.start(agent.id))
 
 
 @router.post("/{agent_id}/stop", response_model=AgentStatusRead)
 async def stop_agent(
-    agent_id: ExistingAgentId,
+    agent: ExistingAgent,
     supervisor: SupervisorDep,
     audit: AuditDep,
     force: Annotated[bool, Query(description="Kill at once instead of a graceful stop")] = False,
 ) -> AgentStatusRead:
-    return await _recorded(audit, "agent.stop", agent_id, await supervisor.stop(agent_id, force=force))
+    return await _recorded(audit, "agent.stop", agent, await supervisor.stop(agent.id, force=force))
 
 
 @router.post("/{agent_id}/restart", response_model=AgentStatusRead)
-async def restart_agent(agent_id: ExistingAgentId, supervisor: SupervisorDep, audit: AuditDep) -> AgentStatusRead:
-    return await _recorded(audit, "agent.restart", agent_id, await supervisor.restart(agent_id))
+async def restart_agent(agent: ExistingAgent, supervisor: SupervisorDep, audit: AuditDep) -> AgentStatusRead:
+    return await _recorded(audit, "agent.restart", agent, await supervisor.restart(agent.id))
 
 
-async def _recorded(audit: Audit, action: str, agent_id: str, status: dict[str, Any]) -> AgentStatusRead:
-    read = AgentStatusRead(**status)
+def _shown(agent: NamedAgent, status: dict[str, Any]) -> AgentStatusRead:
+    """The runtime's status of the agent, naming it as its organisation does."""
+    return AgentStatusRead(**{**status, "agent_id": agent.handle})
+
+
+async def _recorded(audit: Audit, action: str, agent: NamedAgent, status: dict[str, Any]) -> AgentStatusRead:
+    read = _shown(agent, status)
     await audit.record_alone(
-        action=action, resource_type="agent", resource_id=agent_id, after={"status": read.status},
+        action=action, resource_type="agent", resource_id=agent.handle, after={"status": read.status},
     )
     return read

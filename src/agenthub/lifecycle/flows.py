@@ -12,6 +12,7 @@ from agenthub.agents.directory import AgentDirectory
 from agenthub.agents.models import Agent
 from agenthub.agents.schemas import AgentRead, AgentUpdate
 from agenthub.audit.service import Audit
+from agenthub.errors import NotFound
 from agenthub.runtime.supervisor import Supervisor
 
 
@@ -31,7 +32,7 @@ async def update_agent(
     *, session: AsyncSession, supervisor: Supervisor, audit: Audit, directory: AgentDirectory, agent_id: str,
     data: AgentUpdate,
 ) -> Updated:
-    """Save the change (and its audit record); say whether the running agent still runs an
+    """Save the change (and its audit record) to the organisation's agent named ``agent_id``; say whether the running agent still runs an
     older config (it takes the new one on its next restart). The gateway of this process
     sees the change at once."""
     caller = audit.caller
@@ -39,12 +40,12 @@ async def update_agent(
     agent, changed = await agents_service.update(session, org_id=caller.org_id, agent_id=agent_id, data=data)
     if changed:
         audit.record(
-            session, action="agent.update", resource_type="agent", resource_id=agent_id,
+            session, action="agent.update", resource_type="agent", resource_id=agent.handle,
             before=before, after=_snapshot(agent),
         )
     await session.commit()  # committed before it is forgotten: no lookup can keep the old one
-    directory.forget(agent_id)
-    current = await supervisor.statuses.get(agent_id)
+    directory.forget(agent.id)
+    current = await supervisor.statuses.get(agent.id)
     running = current.get("status") in ("starting", "running")
     stale = running and current.get("config_version") != agent.config_version
     if not changed:
@@ -59,15 +60,20 @@ async def update_agent(
 
 
 async def delete_agent(
-    *, session: AsyncSession, supervisor: Supervisor, audit: Audit, directory: AgentDirectory, agent_id: str
+    *, session: AsyncSession, supervisor: Supervisor, audit: Audit, directory: AgentDirectory, agent_id: str,
+    handle: str,
 ) -> None:
-    """Stop the agent, delete it (soft: hidden at once, purged after the retention period),
-    then forget what the bus kept for it and tell its clients it was deleted."""
+    """Stop the agent (``agent_id``: its internal id; ``handle``: the organisation's name of
+    it), delete it (soft: hidden at once, purged after the retention period), then forget
+    what the bus kept for it and tell its clients it was deleted."""
     caller = audit.caller
     await supervisor.stop(agent_id, force=False, announce=False)  # forget() says it was deleted
-    before = _snapshot(await agents_service.get(session, org_id=caller.org_id, agent_id=agent_id))
-    await agents_service.delete(session, org_id=caller.org_id, agent_id=agent_id)
-    audit.record(session, action="agent.delete", resource_type="agent", resource_id=agent_id, before=before)
+    agent = await agents_service.get(session, org_id=caller.org_id, agent_id=handle)
+    if agent.id != agent_id:  # deleted and created again meanwhile: not the agent stopped
+        raise NotFound(f"agent {handle!r} not found")
+    before = _snapshot(agent)
+    await agents_service.delete(session, org_id=caller.org_id, agent_id=handle)
+    audit.record(session, action="agent.delete", resource_type="agent", resource_id=handle, before=before)
     await session.commit()  # hidden before the runtime forgets it: nothing can start it again
     directory.forget(agent_id)  # this gateway answers 404 for it from now on
     await supervisor.forget(agent_id)
