@@ -4,6 +4,7 @@ uses the id. A public agent is reached from outside by its ``address``."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -60,6 +61,12 @@ async def test_two_organisations_each_have_their_own_support(database_url: str) 
             assert created_b.status_code == 201, created_b.text
             # The same answer as the first organisation's: nothing says "support" was taken.
             assert _as_created(created_b.json()) == _as_created(created_a.json())
+            # Its address has the shape of any address of its organisation's: one of an id
+            # nobody else has looks the same.
+            fresh = (await second.post("/api/v1/agents", json=agent_body(id="nobody-has-this"))).json()
+            assert re.fullmatch(r"support-[0-9a-f]{6}", created_b.json()["address"]), created_b.json()
+            assert re.fullmatch(r"nobody-has-this-[0-9a-f]{6}", fresh["address"]), fresh
+            assert (await second.delete("/api/v1/agents/nobody-has-this")).status_code == 204
             assert_error(await second.post("/api/v1/agents", json=body), 409)  # its own is in the way
             assert (await second.get("/api/v1/agents")).json()["items"][0]["id"] == "support"
 

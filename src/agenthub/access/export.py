@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.accounts import service as accounts_service
+from agenthub.agents import service as agents_service
 from agenthub.caller import Caller
 from agenthub.chats import service as chats_service
 from agenthub.chats.schemas import ChatMessageRead
@@ -46,8 +47,12 @@ class UserExport(BaseModel):
 async def export_user(session: AsyncSession, *, caller: Caller) -> UserExport:
     user = await accounts_service.get_user(session, user_id=caller.user_id or "")
     messages = await chats_service.messages_of_user(session, org_id=caller.org_id, platform_user_id=user.id)
+    handles = await agents_service.handles(session, {m.agent_id for m in messages})
     chats = [
-        ChatExport(agent_id=agent_id, chat_id=chat_id, messages=[ChatMessageRead.model_validate(m) for m in chat])
+        ChatExport(
+            agent_id=handles.get(agent_id, agent_id), chat_id=chat_id,
+            messages=[ChatMessageRead.model_validate(m) for m in chat],
+        )
         for (agent_id, chat_id), chat in groupby(messages, key=lambda m: (m.agent_id, m.chat_id))
     ]
     account = AccountExport(

@@ -23,7 +23,7 @@ from sqlalchemy import delete as delete_rows
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agenthub.agents.models import Agent
+from agenthub.agents.models import DEFAULT_ORG, Agent
 from agenthub.agents.schemas import AgentCreate, AgentUpdate, KindSettings, mask_settings, settings_schema
 from agenthub.db.base import iso_seconds, utcnow
 from agenthub.errors import Conflict, InvalidInput, NotFound, plain_problem
@@ -63,10 +63,12 @@ def _suffixed(handle: str) -> str:
     return f"{handle[:55]}-{secrets.token_hex(3)}"
 
 
-async def _internal_id(session: AsyncSession, handle: str) -> str:
-    """The handle itself when no agent anywhere has that id, else the handle with a random
-    suffix that no agent has."""
-    candidate = handle
+async def _internal_id(session: AsyncSession, org_id: str, handle: str) -> str:
+    """The default organisation's agent: the handle itself when no agent anywhere has that
+    id (the ids agents had before organisations stay as they were). Any other
+    organisation's: always the handle with a random suffix that no agent has, so the
+    ``address`` a create answers never depends on what other organisations have."""
+    candidate = handle if org_id == DEFAULT_ORG else _suffixed(handle)
     while await session.get(Agent, candidate) is not None:
         candidate = _suffixed(handle)
     return candidate
@@ -85,7 +87,7 @@ async def create(
     for attempt in range(CREATE_ATTEMPTS):
         await _free_handle(session, org_id, handle, retention=retention)
         agent = Agent(
-            id=await _internal_id(session, handle) if attempt == 0 else _suffixed(handle),
+            id=await _internal_id(session, org_id, handle) if attempt == 0 else _suffixed(handle),
             handle=handle,
             org_id=org_id,
             name=data.name,
@@ -101,6 +103,15 @@ async def create(
             continue
         return agent
     raise Conflict(f"an agent with id {handle!r} already exists")
+
+
+async def handles(session: AsyncSession, agent_ids: Collection[str]) -> dict[str, str]:
+    """The handle of each of these agents (by internal id) that still has a row: what its
+    organisation calls it."""
+    if not agent_ids:
+        return {}
+    rows = await session.execute(select(Agent.id, Agent.handle).where(Agent.id.in_(list(agent_ids))))
+    return {agent_id: handle or agent_id for agent_id, handle in rows}
 
 
 async def get(session: AsyncSession, *, org_id: str, agent_id: str) -> Agent:

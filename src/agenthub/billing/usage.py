@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agenthub.agents.models import Agent
 from agenthub.billing.budgets import money
 from agenthub.billing.models import DailyUsage
 
@@ -25,10 +26,13 @@ async def for_user(
     if until is not None:
         query = query.where(DailyUsage.day <= until)
     rows = list(await session.scalars(query))
+    handles = dict((await session.execute(  # agents as their organisation names them
+        select(Agent.id, Agent.handle).where(Agent.id.in_({row.agent_id for row in rows}))
+    )).tuples().all()) if rows else {}
     return {
         "totals": _figures(rows),
         "by_day": _grouped(rows, lambda r: r.day, "date", lambda day: day.isoformat()),
-        "by_agent": _grouped(rows, lambda r: r.agent_id, "agent_id"),
+        "by_agent": _grouped(rows, lambda r: handles.get(r.agent_id) or r.agent_id, "agent_id"),
         "by_model": _grouped(rows, lambda r: r.model, "model"),
     }
 
