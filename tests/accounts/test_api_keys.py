@@ -146,13 +146,16 @@ async def test_a_bad_key_request_is_refused_with_the_field_named(sqlite_url: str
             ({"name": " "}, "name"),
             ({"name": "x", "agent_ids": []}, "agent_ids"),
             ({"name": "x", "agent_ids": ["Not An Id"]}, "agent_ids.0"),
-            ({"name": "x", "agent_ids": [ours, "no-such-agent"]}, "agent_ids"),
-            ({"name": "x", "agent_ids": [theirs]}, "agent_ids"),
             ({"name": "x", "scopes": ["*"]}, "scopes"),
         ):
             error = assert_error(await hub.owner.post("/api/v1/api-keys", json=body), 422, "invalid_input")
             assert error["details"][0]["field"] == field, (body, error)
-        # Another organisation's agent reads as one that does not exist.
-        error = assert_error(await hub.owner.post("/api/v1/api-keys", json={"name": "x", "agent_ids": [theirs]}), 422)
-        assert error["details"][0]["problem"] == f"no such agent: {theirs}"
+        # An agent the organisation doesn't have, and another organisation's alike: 404.
+        error = assert_error(
+            await hub.owner.post("/api/v1/api-keys", json={"name": "x", "agent_ids": [ours, "no-such-agent"]}),
+            404, "not_found",
+        )
+        assert error["message"] == "agent_ids: no such agent: no-such-agent"
+        error = assert_error(await hub.owner.post("/api/v1/api-keys", json={"name": "x", "agent_ids": [theirs]}), 404)
+        assert error["message"] == f"agent_ids: no such agent: {theirs}"
         assert (await hub.owner.get("/api/v1/api-keys")).json()["items"] == []

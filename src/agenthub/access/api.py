@@ -54,7 +54,10 @@ AuthenticatorDep = Annotated[AccountsAuthenticator, Depends(_authenticator)]
 AddressDep = Annotated[str | None, Depends(_address)]
 
 
-@keys_router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated)
+@keys_router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated,
+    responses=error_responses(404, meanings={404: "An agent of `agent_ids` is not one of the organisation's"}),
+)
 async def create_api_key(data: ApiKeyCreate, session: SessionDep, caller: UserDep, address: AddressDep) -> ApiKeyCreated:
     """A key for programs; `key` is shown in this answer only."""
     api_key, key = await create_key(session, caller=caller, name=data.name, agent_ids=data.agent_ids)
