@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from json import JSONDecodeError
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import SecretStr
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -48,7 +50,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
         problems = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "problem": plain_problem(e["msg"])}
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "problem": _problem(e)}
             for e in error.errors()
         ]
         if any(e["type"] == "json_invalid" for e in error.errors()):
@@ -67,6 +69,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code)
 
     app.add_middleware(UnexpectedErrors)
+
+
+def _problem(error: Any) -> str:
+    """What is wrong, in the words a person uses: a secret (a password, a token) too short
+    or too long is counted in characters, as any text is, not in pydantic's "items"."""
+    kind, context = error.get("type"), error.get("ctx") or {}
+    if kind in ("too_short", "too_long") and isinstance(error.get("input"), str | SecretStr):
+        if kind == "too_short":
+            return f"should have at least {context.get('min_length')} characters"
+        return f"should have at most {context.get('max_length')} characters"
+    return plain_problem(error["msg"])
 
 
 def unexpected_response(error: Exception, path: str) -> JSONResponse:
