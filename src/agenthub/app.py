@@ -22,6 +22,7 @@ from agenthub.accounts import api as accounts_api
 from agenthub.accounts import orgs_api
 from agenthub.accounts import service as accounts_service
 from agenthub.accounts.authenticate import AccountsAuthenticator
+from agenthub.accounts.passwords import make_hasher
 from agenthub.accounts.tokens import TokenIssuer, signing_key
 from agenthub.agents import api as agents_api
 from agenthub.agents.demo import ensure_demo_agent
@@ -148,11 +149,16 @@ def create_app(
             await prepare_bus(settings, bus)
             sessions = create_session_factory(engine)
             app.state.authenticator = await _authenticator(settings, sessions)
+            app.state.password_hasher = make_hasher(
+                time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
+                parallelism=settings.argon2_parallelism,
+            )
             app.state.secret_box = load_box(settings)  # None: the credential routes answer 503
             async with session_scope(sessions) as session:
                 app.state.first_owner_password = await accounts_service.ensure_first_owner(
                     session, email=settings.admin_email,
                     password=settings.admin_password.get_secret_value() if settings.admin_password else None,
+                    hasher=app.state.password_hasher,
                 )
                 if settings.demo_agent:
                     await ensure_demo_agent(session)

@@ -158,6 +158,11 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = Field(
         default=None, description="That owner's password; unset: one is generated and printed once"
     )
+    argon2_time_cost: int = Field(default=3, ge=1, le=100, description="Argon2 passes over memory per password hash")
+    argon2_memory_kib: int = Field(
+        default=65536, ge=64, le=4_194_304, description="KiB of memory each password hash uses (Argon2)"
+    )
+    argon2_parallelism: int = Field(default=4, ge=1, le=64, description="Argon2 lanes per password hash")
     metrics_token: SecretStr | None = Field(
         default=None, description="Bearer token that may read /metrics besides an owner's or admin's"
     )

@@ -44,6 +44,10 @@ def make_settings(
         "stop_grace_period": 2.0,
         "turn_timeout": 20.0,
         "log_json": False,
+        # Passwords hashed at the lowest cost: each test server makes and logs in an owner.
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+        "argon2_parallelism": 1,
         "admin_email": OWNER_EMAIL,
         "admin_password": OWNER_PASSWORD,
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
+from argon2 import PasswordHasher
 from fastapi import APIRouter, Depends, status
 from starlette.requests import HTTPConnection
 
@@ -34,6 +35,14 @@ def _authenticator(connection: HTTPConnection) -> AccountsAuthenticator:
 AuthenticatorDep = Annotated[AccountsAuthenticator, Depends(_authenticator)]
 
 
+async def _password_hasher(connection: HTTPConnection) -> PasswordHasher:
+    return connection.app.state.password_hasher
+
+
+PasswordHasherDep = Annotated[PasswordHasher, Depends(_password_hasher)]
+"""Hashes new passwords at the install's cost (``ARGON2_*``)."""
+
+
 def _refresh_lifetime(settings: SettingsDep) -> timedelta:
     return timedelta(days=settings.refresh_token_expire_days)
 
@@ -56,7 +65,7 @@ def _pair(tokens: service.IssuedTokens) -> TokenPair:
 )
 async def register(
     data: RegisterRequest, session: SessionDep, settings: SettingsDep, authenticator: AuthenticatorDep,
-    lifetime: RefreshLifetimeDep, address: AddressDep,
+    lifetime: RefreshLifetimeDep, address: AddressDep, hasher: PasswordHasherDep,
 ) -> TokenPair:
     """A new account, logged in. With an ``invitation`` the user joins its organisation with
     the invited role; without one, a new organisation is made with the user as its owner
@@ -64,13 +73,15 @@ async def register(
     password = data.password.get_secret_value()
     if data.invitation is not None:
         user = await service.register_invited(
-            session, email=data.email, password=password, invitation=data.invitation, address=address
+            session, email=data.email, password=password, invitation=data.invitation, address=address,
+            hasher=hasher,
         )
     elif settings.registration == "closed":
         raise Forbidden("registration is closed on this server: ask an organisation for an invitation")
     else:
         user = await service.register_owner(
-            session, email=data.email, password=password, org_name=data.org_name, address=address
+            session, email=data.email, password=password, org_name=data.org_name, address=address,
+            hasher=hasher,
         )
     tokens = await service.open_session(session, user=user, issuer=authenticator.issuer, refresh_lifetime=lifetime)
     return _pair(tokens)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from argon2 import PasswordHasher
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,13 +72,14 @@ async def get_member(session: AsyncSession, *, org_id: str, user_id: str) -> Use
 
 
 async def add_member(
-    session: AsyncSession, *, caller: Caller, data: MemberCreate, address: str | None = None
+    session: AsyncSession, *, caller: Caller, data: MemberCreate, address: str | None = None,
+    hasher: PasswordHasher | None = None,
 ) -> User:
     """A new user of the caller's organisation, who can log in at once."""
     check_may_grant(caller, data.role)
     user = await service.create_user(
         session, org_id=caller.org_id, email=data.email, password=data.password.get_secret_value(),
-        role=data.role, username=data.username,
+        role=data.role, username=data.username, hasher=hasher,
     )
     audit.record(
         session, caller=caller, action="member.create", resource_type="member", resource_id=user.id,

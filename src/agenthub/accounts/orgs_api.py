@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, status
 
 from agenthub.accounts import invitations, members
-from agenthub.accounts.api import AuthenticatorDep
+from agenthub.accounts.api import AuthenticatorDep, PasswordHasherDep
 from agenthub.accounts.schemas import (
     InvitationCreate,
     InvitationCreated,
@@ -80,9 +80,13 @@ async def list_members(caller: MemberOf, session: SessionDep) -> MemberList:
     "/{org_id}/members", status_code=status.HTTP_201_CREATED, response_model=MemberRead,
     responses=error_responses(403, 404, 409, meanings={409: "The e-mail has an account already"}),
 )
-async def add_member(data: MemberCreate, caller: AdminOf, session: SessionDep, address: AddressDep) -> MemberRead:
+async def add_member(
+    data: MemberCreate, caller: AdminOf, session: SessionDep, address: AddressDep, hasher: PasswordHasherDep
+) -> MemberRead:
     """A user of this organisation who can log in at once with the password given."""
-    return MemberRead.model_validate(await members.add_member(session, caller=caller, data=data, address=address))
+    return MemberRead.model_validate(
+        await members.add_member(session, caller=caller, data=data, address=address, hasher=hasher)
+    )
 
 
 @router.patch("/{org_id}/members/{user_id}", response_model=MemberRead, responses=_CHANGE)

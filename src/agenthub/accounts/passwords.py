@@ -14,8 +14,15 @@ _hasher = PasswordHasher()
 """Stateless parameters only (no registry): safe to share, as argon2-cffi documents."""
 
 
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+def make_hasher(*, time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
+    """A hasher with the install's cost (``ARGON2_TIME_COST``, ``ARGON2_MEMORY_KIB``,
+    ``ARGON2_PARALLELISM``). A hash keeps its parameters: changing them applies to new
+    passwords, and old ones still verify."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+
+
+async def hash_password(password: str, hasher: PasswordHasher | None = None) -> str:
+    return await asyncio.to_thread((hasher or _hasher).hash, password)
 
 
 async def verify_password(password_hash: str, password: str) -> bool:

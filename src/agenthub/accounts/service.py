@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from argon2 import PasswordHasher
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,7 +48,8 @@ async def find_user(session: AsyncSession, email: str) -> User | None:
 
 
 async def create_user(
-    session: AsyncSession, *, org_id: str, email: str, password: str, role: str, username: str | None = None
+    session: AsyncSession, *, org_id: str, email: str, password: str, role: str, username: str | None = None,
+    hasher: PasswordHasher | None = None,
 ) -> User:
     """A user who can log in at once; Conflict when the e-mail has an account already."""
     email = normal_email(email)
@@ -55,7 +57,7 @@ async def create_user(
         raise Conflict(f"an account with the e-mail {email!r} exists already")
     user = User(
         id=new_id("usr"), email=email, username=username or default_username(email),
-        password_hash=await hash_password(password), org_id=org_id, role=role,
+        password_hash=await hash_password(password, hasher), org_id=org_id, role=role,
     )
     session.add(user)
     try:
@@ -74,13 +76,16 @@ async def create_organization(session: AsyncSession, *, name: str) -> Organizati
 
 
 async def register_owner(
-    session: AsyncSession, *, email: str, password: str, org_name: str | None, address: str | None = None
+    session: AsyncSession, *, email: str, password: str, org_name: str | None, address: str | None = None,
+    hasher: PasswordHasher | None = None,
 ) -> User:
     """A new organisation with this user as its owner."""
     if await find_user(session, email) is not None:
         raise Conflict(f"an account with the e-mail {normal_email(email)!r} exists already")
     organization = await create_organization(session, name=org_name or f"{default_username(email)}'s organisation")
-    user = await create_user(session, org_id=organization.id, email=email, password=password, role="owner")
+    user = await create_user(
+        session, org_id=organization.id, email=email, password=password, role="owner", hasher=hasher
+    )
     audit.record(
         session, caller=_as_caller(user), action="organization.create", resource_type="organization",
         resource_id=organization.id, after={"name": organization.name, "owner": user.email}, address=address,
@@ -171,7 +176,9 @@ async def get_user(session: AsyncSession, *, user_id: str) -> User:
     return user
 
 
-async def ensure_first_owner(session: AsyncSession, *, email: str | None, password: str | None) -> str | None:
+async def ensure_first_owner(
+    session: AsyncSession, *, email: str | None, password: str | None, hasher: PasswordHasher | None = None
+) -> str | None:
     """Create the default organisation's owner unless it has one. Returns the password
     when one was generated (the caller prints it once), else None."""
     if await session.scalar(
@@ -185,17 +192,20 @@ async def ensure_first_owner(session: AsyncSession, *, email: str | None, passwo
     existing = await find_user(session, email)
     if existing is not None:
         raise Conflict(f"{email} has an account in another organisation; it can't be the default owner")
-    await create_user(session, org_id=DEFAULT_ORG, email=email, password=password, role="owner")
+    await create_user(session, org_id=DEFAULT_ORG, email=email, password=password, role="owner", hasher=hasher)
     return generated
 
 
 async def register_invited(
-    session: AsyncSession, *, email: str, password: str, invitation: str, address: str | None = None
+    session: AsyncSession, *, email: str, password: str, invitation: str, address: str | None = None,
+    hasher: PasswordHasher | None = None,
 ) -> User:
     """Join the organisation of an invitation with its role. When the account can't be made
     (the e-mail has one), the transaction is rolled back and the use is not counted."""
     used = await invitations.redeem(session, token=invitation, email=email)
-    user = await create_user(session, org_id=used.org_id, email=email, password=password, role=used.role)
+    user = await create_user(
+        session, org_id=used.org_id, email=email, password=password, role=used.role, hasher=hasher
+    )
     audit.record(
         session, caller=_as_caller(user), action="member.join", resource_type="member", resource_id=user.id,
         after={"email": user.email, "username": user.username, "role": user.role, "invitation": used.id},
