@@ -26,9 +26,12 @@ async def for_user(
     if until is not None:
         query = query.where(DailyUsage.day <= until)
     rows = list(await session.scalars(query))
-    handles = dict((await session.execute(  # agents as their organisation names them
-        select(Agent.id, Agent.handle).where(Agent.id.in_({row.agent_id for row in rows}))
-    )).tuples().all()) if rows else {}
+    handles: dict[str, str | None] = {}  # agents as their organisation names them
+    if rows:
+        found = await session.execute(
+            select(Agent.id, Agent.handle).where(Agent.id.in_({row.agent_id for row in rows}))
+        )
+        handles = {agent_id: handle for agent_id, handle in found}
     return {
         "totals": _figures(rows),
         "by_day": _grouped(rows, lambda r: r.day, "date", lambda day: day.isoformat()),
