@@ -76,7 +76,9 @@ async def _caller(connection: HTTPConnection, caller: Annotated[Caller | None, D
 
 async def _admin(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
     """An owner or admin of the organisation (an API key is neither); 403 for anyone else."""
-    if not caller.is_user or not caller.at_least("admin"):
+    if not caller.is_user:
+        raise Forbidden("this needs an owner's or admin's access token, not an API key")
+    if not caller.at_least("admin"):
         raise Forbidden("only an owner or admin of the organisation may do this")
     return caller
 

@@ -117,7 +117,8 @@ async def test_only_owners_and_admins_of_the_organisation_read_it(database_url: 
         async with httpx.AsyncClient(base_url=app.url, timeout=20) as anonymous:
             assert_error(await anonymous.get("/api/v1/audit"), 401)
         assert_error(await client.get("/api/v1/audit", headers=bearer(member)), 403, "forbidden")
-        assert_error(await client.get("/api/v1/audit", headers=bearer(key)), 403, "forbidden")
+        refused = assert_error(await client.get("/api/v1/audit", headers=bearer(key)), 403, "forbidden")
+        assert "not an API key" in refused["message"]  # says what to use instead
         # Another organisation's owner sees its own log (its creation): nothing of the first's.
         theirs = (await client.get("/api/v1/audit", headers=bearer(other))).json()["items"]
         assert [r["action"] for r in theirs] == ["organization.create"]
