@@ -6,12 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agenthub.billing.counters import SpendCounters, Spent
+from agenthub.bus.redis import retrying_client
 
 _OPEN = """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
@@ -47,17 +44,9 @@ class RedisSpendCounters(SpendCounters):
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "", max_connections: int = 100) -> RedisSpendCounters:
-        client = aioredis.Redis.from_url(
-            url,
-            decode_responses=True,
-            max_connections=max_connections,
-            health_check_interval=30,
-            # A retried increment whose first attempt landed counts a turn twice: a budget
-            # that holds a little early, never one overspent.
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
-            retry_on_error=[RedisConnectionError, RedisTimeoutError],
-        )
-        return cls(client, prefix=prefix)
+        # A retried increment whose first attempt landed counts a turn twice: a budget that
+        # holds a little early, never one overspent.
+        return cls(retrying_client(url, max_connections=max_connections), prefix=prefix)
 
     def _key(self, subject: str) -> str:
         return f"{self._prefix}budget_spend:{{{subject}}}"

@@ -79,6 +79,20 @@ AGE_TRIMS_TRACKED = 10_000
 stream trimmed again at its next add)."""
 
 
+def retrying_client(url: str, *, max_connections: int) -> aioredis.Redis:
+    """A Redis client of text replies whose pooled connection that broke while Redis was
+    away is retried on a fresh one (three times, backing off) instead of failing the caller:
+    for users whose writes may be retried."""
+    return aioredis.Redis.from_url(
+        url,
+        decode_responses=True,
+        max_connections=max_connections,
+        health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+
+
 def _is_missing_group(error: ResponseError) -> bool:
     """NOGROUP, or a blocked read ended because its stream was deleted (UNBLOCKED)."""
     return str(error).startswith(("NOGROUP", "UNBLOCKED"))
@@ -136,18 +150,8 @@ class RedisBus(Bus):
     def from_url(
         cls, url: str, *, prefix: str = "", max_connections: int = 200, retention: StreamRetention | None = None
     ) -> RedisBus:
-        client = aioredis.Redis.from_url(
-            url,
-            decode_responses=True,
-            max_connections=max_connections,
-            health_check_interval=30,
-            # A pooled connection that broke while Redis was away fails once; retry it on a
-            # fresh connection instead of failing the caller. Retried writes are safe here:
-            # messages carry ids and answers are deduplicated by them.
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
-            retry_on_error=[RedisConnectionError, RedisTimeoutError],
-        )
-        return cls(client, prefix=prefix, retention=retention)
+        # Retried writes are safe here: messages carry ids and answers are deduplicated by them.
+        return cls(retrying_client(url, max_connections=max_connections), prefix=prefix, retention=retention)
 
     @property
     def name(self) -> str:
