@@ -94,6 +94,28 @@ class Settings(BaseSettings):
         "answered after its next start (each taken up once at most); 0 = none",
     )
 
+    # The code sandbox (code steps of scenario bots; docs/sandbox.md).
+    sandbox_pool_size: int = Field(
+        default=4, ge=1, le=256, description="Warm sandboxed processes, and runs at once, per AgentHub process"
+    )
+    sandbox_user: str = Field(
+        default="nobody", description="The unprivileged user runs take when AgentHub runs as root"
+    )
+    sandbox_bubblewrap: Literal["auto", "on", "off"] = Field(
+        default="auto", description="Run the sandbox in a bubblewrap jail: where bwrap is installed (auto), "
+        "always (on: refuse to start without it) or never"
+    )
+    sandbox_required_layers: str = Field(
+        default="", description="Comma-separated layers the sandbox must have or refuse to run "
+        "(seccomp, landlock, bubblewrap, unprivileged_user, private_tmpfs)"
+    )
+    sandbox_max_wall_seconds: float = Field(default=30.0, gt=0, le=3600, description="Most wall-clock time a run may ask for")
+    sandbox_max_cpu_seconds: float = Field(default=10.0, gt=0, le=3600, description="Most CPU time a run may ask for")
+    sandbox_max_memory_mb: int = Field(default=1024, ge=16, le=65536, description="Most memory (MB) a run may ask for")
+    sandbox_max_output_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="Most output a run may ask for")
+    sandbox_max_result_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="Largest value a run may return")
+    sandbox_tmp_mb: int = Field(default=16, ge=1, le=4096, description="Size of each run's private temporary folder (MB)")
+
     # Read now under the seed names so deployments can set them; the features that use
     # them (Telegram, e-mail, knowledge, encrypted credentials) come later.
     telegram_bot_token: SecretStr | None = None

@@ -1,0 +1,287 @@
+"""The language layer: RestrictedPython with an import allow-list and guarded builtins.
+
+User code is compiled by RestrictedPython, which refuses names and attributes that start
+with ``_`` and the frame, generator and code attributes of the usual object-graph escapes,
+and routes attribute access, item access, iteration, writes and ``print`` through the
+guards below. On top of a plain RestrictedPython setup it lets through what honest code
+needs: ``async def main`` with ``await``, ``str.format`` (through a formatter that refuses
+``_`` fields), and classes whose instances keep their own attributes.
+
+Modules are never handed out: ``import json`` gives a fresh module object holding only the
+public functions and classes of ``json``, with no module (``json.codecs``) reachable from it.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import operator
+import string
+import sys
+import types
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from RestrictedPython import RestrictingNodeTransformer, compile_restricted_exec, safe_builtins
+from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
+from RestrictedPython.transformer import INSPECT_ATTRIBUTES
+
+ALLOWED_MODULES = (
+    "math", "statistics", "datetime", "json", "re", "decimal", "random", "itertools",
+    "functools", "collections", "collections.abc", "string", "uuid", "hashlib", "base64",
+    "urllib", "urllib.parse", "zoneinfo", "time",
+)
+# Public names that still reach outside the run: the host's MAC address (uuid1, getnode),
+# a process's command line and standard input (base64.main), or time-zone files anywhere.
+HIDDEN_NAMES = {
+    "uuid": {"uuid1", "getnode"},
+    "base64": {"main", "test"},
+    "string": {"Formatter"},
+    "zoneinfo": {"reset_tzpath"},
+}
+# Codecs that encode()/decode() may look up by name once the file system is closed.
+PRELOADED_CODECS = (
+    "encodings.ascii", "encodings.latin_1", "encodings.utf_8", "encodings.utf_16", "encodings.utf_32",
+    "encodings.cp1251", "encodings.cp1252", "encodings.koi8_r", "encodings.idna", "encodings.punycode",
+    "encodings.unicode_escape", "encodings.raw_unicode_escape", "encodings.hex_codec",
+    "encodings.base64_codec",
+)
+CODE_FILENAME = "<code>"
+RECURSION_LIMIT = 400
+
+
+class SandboxViolation(Exception):
+    """The code reached for something the sandbox does not allow."""
+
+
+class OutputLimitExceeded(BaseException):
+    """The code printed more than its output limit (not catchable as ``Exception``)."""
+
+
+class CodeTransformer(RestrictingNodeTransformer):
+    """RestrictedPython's rules, with ``async def`` and ``await`` let through."""
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> Any:
+        self.check_name(node, node.name, allow_magic_methods=True)
+        self.check_function_argument_names(node)
+        with self.print_info.new_print_scope():
+            node = self.node_contents_visit(node)
+            self.inject_print_collector(node)  # type: ignore[arg-type]
+        return node
+
+    def visit_Await(self, node: ast.Await) -> Any:
+        return self.node_contents_visit(node)
+
+
+def preload() -> None:
+    """Import what runs will need, while the file system is still open (in the fork server)."""
+    for name in (*ALLOWED_MODULES, *PRELOADED_CODECS, "_strptime"):
+        importlib.import_module(name)
+    # The first strptime/strftime and time-zone lookups import and read lazily: do it now.
+    import datetime
+    import zoneinfo
+
+    datetime.datetime.strptime("2026-01-01", "%Y-%m-%d").strftime("%c")
+    zoneinfo.ZoneInfo("UTC")
+    for name in ALLOWED_MODULES:
+        _safe_module(name)
+
+
+def compile_code(source: str) -> tuple[types.CodeType | None, list[str]]:
+    """The code object, or None and the errors RestrictedPython gives (with their lines)."""
+    result = compile_restricted_exec(source, filename=CODE_FILENAME, policy=CodeTransformer)
+    return result.code, list(result.errors)
+
+
+class Printed:
+    """Everything the run prints, up to its output limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[str] = []
+        self.size = 0
+        self.exceeded = False
+
+    def write(self, text: str) -> None:
+        self.size += len(text.encode("utf-8", "replace"))
+        if self.size > self.limit:
+            self.exceeded = True
+            raise OutputLimitExceeded()
+        self.parts.append(text)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def run_globals(printed: Printed) -> dict[str, Any]:
+    """The globals of one run: guarded builtins and the hooks RestrictedPython compiles to."""
+    user_classes: weakref.WeakSet[type] = weakref.WeakSet()
+
+    def make_class(name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> type:
+        cls = type(name, bases, namespace)
+        user_classes.add(cls)
+        return cls
+
+    def write_guard(obj: Any) -> Any:
+        if isinstance(obj, dict | list | set | bytearray) or type(obj) in user_classes:
+            return obj
+        raise SandboxViolation(f"cannot change attributes of a {type(obj).__name__}")
+
+    class PrintTo:
+        def __init__(self, _getattr_: Any = None) -> None:
+            pass
+
+        def _call_print(self, *objects: Any, sep: str | None = " ", end: str | None = "\n",
+                        file: Any = None, flush: bool = False) -> None:
+            if file is not None:
+                raise SandboxViolation("print() writes to the run's output only")
+            sep = " " if sep is None else sep
+            end = "\n" if end is None else end
+            printed.write(sep.join(str(item) for item in objects) + end)
+
+    builtins = dict(safe_builtins)
+    builtins.update(
+        __import__=guarded_import, getattr=guarded_getattr, hasattr=guarded_hasattr,
+        dict=dict, list=list, set=set, frozenset=frozenset, tuple=tuple, bytearray=bytearray,
+        min=min, max=max, sum=sum, enumerate=enumerate, map=map, filter=filter, any=any, all=all,
+        reversed=reversed, sorted=sorted, zip=zip, iter=iter, next=next, format=format,
+        classmethod=classmethod, staticmethod=staticmethod, property=property, super=super,
+        object=object, bin=bin, ascii=ascii,
+    )
+    return {
+        "__builtins__": builtins,
+        "__name__": "code",
+        "__metaclass__": make_class,
+        "_getattr_": guarded_getattr,
+        "_getitem_": operator.getitem,
+        "_getiter_": iter,
+        "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+        "_unpack_sequence_": guarded_unpack_sequence,
+        "_write_": write_guard,
+        "_inplacevar_": inplace,
+        "_apply_": lambda function, *args, **kwargs: function(*args, **kwargs),
+        "_print_": PrintTo,
+    }
+
+
+_MODULES: dict[str, types.ModuleType] = {}
+
+
+def guarded_import(name: str, globals: Any = None, locals: Any = None,
+                   fromlist: Iterable[str] | None = (), level: int = 0) -> types.ModuleType:
+    if level != 0 or name not in ALLOWED_MODULES:
+        raise SandboxViolation(f"import of {name!r} is not allowed; allowed: {', '.join(_top_level())}")
+    if not _MODULES:
+        preload()
+    if fromlist:
+        return _MODULES[name]
+    return _MODULES[name.split(".", 1)[0]]
+
+
+def _top_level() -> list[str]:
+    return sorted({name for name in ALLOWED_MODULES if name != "urllib"})
+
+
+def _safe_module(name: str) -> types.ModuleType:
+    """A module object with the public, non-module names of ``name`` (allowed submodules too)."""
+    if name in _MODULES:
+        return _MODULES[name]
+    real = sys.modules[name]
+    safe = types.ModuleType(name, real.__doc__)
+    hidden = HIDDEN_NAMES.get(name, set())
+    for attribute, value in vars(real).items():
+        if attribute.startswith("_") or attribute in hidden:
+            continue
+        if isinstance(value, types.ModuleType):
+            full = f"{name}.{attribute}"
+            if full in ALLOWED_MODULES:
+                setattr(safe, attribute, _safe_module(full))
+            continue
+        setattr(safe, attribute, value)
+    _MODULES[name] = safe
+    return safe
+
+
+class SafeFormatter(string.Formatter):
+    """``str.format`` whose fields cannot reach ``_`` attributes or inspection attributes."""
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        first, rest = _formatter_field_name_split(field_name)
+        obj = self.get_value(first, args, kwargs)
+        for is_attribute, key in rest:
+            obj = guarded_getattr(obj, key) if is_attribute else obj[key]
+        return obj, first
+
+
+def _formatter_field_name_split(field_name: str) -> tuple[Any, Iterable[tuple[bool, Any]]]:
+    from _string import formatter_field_name_split  # type: ignore[import-not-found]  # str.format's own parser
+
+    return formatter_field_name_split(field_name)  # type: ignore[no-any-return]
+
+
+_FORMATTER = SafeFormatter()
+
+
+def _safe_format(template: str) -> Callable[..., str]:
+    def format(*args: Any, **kwargs: Any) -> str:
+        return _FORMATTER.vformat(template, args, kwargs)
+
+    return format
+
+
+def _safe_format_map(template: str) -> Callable[[Any], str]:
+    def format_map(mapping: Any) -> str:
+        return _FORMATTER.vformat(template, (), mapping)
+
+    return format_map
+
+
+def _str_format(template: str, *args: Any, **kwargs: Any) -> str:
+    return _FORMATTER.vformat(template, args, kwargs)
+
+
+def _str_format_map(template: str, mapping: Any) -> str:
+    return _FORMATTER.vformat(template, (), mapping)
+
+
+_MISSING = object()
+
+
+def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
+    if not isinstance(name, str):
+        raise TypeError("attribute name must be a string")
+    if name.startswith("_") or name in INSPECT_ATTRIBUTES:
+        raise SandboxViolation(f"the attribute {name!r} is not allowed")
+    if name in ("format", "format_map"):
+        if isinstance(obj, str):
+            return _safe_format(obj) if name == "format" else _safe_format_map(obj)
+        if obj is str:
+            return _str_format if name == "format" else _str_format_map
+    if isinstance(obj, types.ModuleType) and not any(obj is safe for safe in _MODULES.values()):
+        raise SandboxViolation("modules are reached by import only")
+    if isinstance(obj, string.Formatter) or (isinstance(obj, type) and issubclass(obj, string.Formatter)):
+        raise SandboxViolation("string.Formatter is not allowed; use str.format")
+    if default is _MISSING:
+        return getattr(obj, name)
+    return getattr(obj, name, default)
+
+
+def guarded_hasattr(obj: Any, name: str) -> bool:
+    try:
+        guarded_getattr(obj, name)
+    except (AttributeError, SandboxViolation):
+        return False
+    return True
+
+
+_INPLACE = {
+    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
+    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift,
+    ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
+    "@=": operator.imatmul,
+}
+
+
+def inplace(op: str, target: Any, value: Any) -> Any:
+    return _INPLACE[op](target, value)
