@@ -14,6 +14,8 @@ public functions and classes of ``json``, with no module (``json.codecs``) reach
 from __future__ import annotations
 
 import ast
+import collections
+import copy
 import importlib
 import operator
 import string
@@ -25,7 +27,7 @@ from typing import Any
 
 from RestrictedPython import RestrictingNodeTransformer, compile_restricted_exec, safe_builtins
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
-from RestrictedPython.transformer import INSPECT_ATTRIBUTES
+from RestrictedPython.transformer import INSPECT_ATTRIBUTES, IOPERATOR_TO_STR, copy_locations
 
 ALLOWED_MODULES = (
     "math", "statistics", "datetime", "json", "re", "decimal", "random", "itertools",
@@ -34,12 +36,20 @@ ALLOWED_MODULES = (
 )
 # Public names that still reach outside the run: the host's MAC address (uuid1, getnode),
 # a process's command line and standard input (base64.main), or time-zone files anywhere.
+# Also hidden: what makes a class with any special method (``uuid.Enum``'s functional API),
+# what evaluates a string annotation as unrestricted Python (``functools.singledispatch``).
 HIDDEN_NAMES = {
-    "uuid": {"uuid1", "getnode"},
+    "uuid": {"uuid1", "getnode", "Enum"},
     "base64": {"main", "test"},
     "string": {"Formatter"},
     "zoneinfo": {"reset_tzpath"},
+    "functools": {"singledispatch", "singledispatchmethod"},
 }
+# Builtins a code step has no use for, refused by name with a clear error (not a NameError).
+REFUSED_BUILTINS = (
+    "open", "eval", "exec", "compile", "globals", "locals", "vars", "dir", "input", "type",
+    "memoryview", "help", "exit", "quit", "breakpoint",
+)
 # Codecs that encode()/decode() may look up by name once the file system is closed.
 PRELOADED_CODECS = (
     "encodings.ascii", "encodings.latin_1", "encodings.utf_8", "encodings.utf_16", "encodings.utf_32",
@@ -72,6 +82,33 @@ class CodeTransformer(RestrictingNodeTransformer):
 
     def visit_Await(self, node: ast.Await) -> Any:
         return self.node_contents_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> Any:
+        """``self.total += x`` and ``counts[key] += 1`` (refused by plain RestrictedPython) become
+        ``target = _inplacevar_(op, target, x)``, the target's read and write both guarded. Only
+        for targets without side effects (names, attributes and constant or name keys)."""
+        target = node.target
+        if not isinstance(target, ast.Attribute | ast.Subscript) or not _plain(target):
+            return super().visit_AugAssign(node)
+        load = copy.deepcopy(target)
+        load.ctx = ast.Load()
+        value = ast.Call(func=ast.Name("_inplacevar_", ast.Load()),
+                         args=[ast.Constant(IOPERATOR_TO_STR[type(node.op)]), self.visit(load),
+                               self.visit(node.value)], keywords=[])
+        assign = ast.Assign(targets=[self.visit(target)], value=value)
+        copy_locations(assign, node)
+        return ast.fix_missing_locations(assign)
+
+
+def _plain(node: ast.expr) -> bool:
+    """A name, or attributes and constant or name subscripts of one (reading it twice is harmless)."""
+    if isinstance(node, ast.Name | ast.Constant):
+        return True
+    if isinstance(node, ast.Attribute):
+        return _plain(node.value)
+    if isinstance(node, ast.Subscript):
+        return _plain(node.value) and isinstance(node.slice, ast.Name | ast.Constant)
+    return False
 
 
 def preload() -> None:
@@ -147,8 +184,11 @@ def run_globals(printed: Printed) -> dict[str, Any]:
         min=min, max=max, sum=sum, enumerate=enumerate, map=map, filter=filter, any=any, all=all,
         reversed=reversed, sorted=sorted, zip=zip, iter=iter, next=next, format=format,
         classmethod=classmethod, staticmethod=staticmethod, property=property, super=super,
-        object=object, bin=bin, ascii=ascii,
+        object=object, bin=bin, ascii=ascii, bytes=bytes,
+        setattr=lambda obj, name, value: setattr(write_guard(obj), _settable(name), value),
+        delattr=lambda obj, name: delattr(write_guard(obj), _settable(name)),
     )
+    builtins.update({name: _refused(name) for name in REFUSED_BUILTINS})
     return {
         "__builtins__": builtins,
         "__name__": "code",
@@ -170,12 +210,21 @@ _MODULES: dict[str, types.ModuleType] = {}
 
 def guarded_import(name: str, globals: Any = None, locals: Any = None,
                    fromlist: Iterable[str] | None = (), level: int = 0) -> types.ModuleType:
-    if level != 0 or name not in ALLOWED_MODULES:
+    if level != 0:
+        raise SandboxViolation("relative imports are not allowed in a code step")
+    if name not in ALLOWED_MODULES:
         raise SandboxViolation(f"import of {name!r} is not allowed; allowed: {', '.join(_top_level())}")
     if not _MODULES:
         preload()
     if fromlist:
-        return _MODULES[name]
+        module = _MODULES[name]
+        for item in fromlist:
+            # ``from json import decoder`` would otherwise find ``json.decoder`` in sys.modules.
+            if not isinstance(item, str) or not hasattr(module, item):
+                if f"{name}.{item}" in sys.modules:
+                    raise SandboxViolation(f"import of '{name}.{item}' is not allowed")
+                raise ImportError(f"cannot import name {item!r} from {name!r}")
+        return module
     return _MODULES[name.split(".", 1)[0]]
 
 
@@ -199,8 +248,71 @@ def _safe_module(name: str) -> types.ModuleType:
                 setattr(safe, attribute, _safe_module(full))
             continue
         setattr(safe, attribute, value)
+    for attribute, value in _REPLACED.get(name, {}).items():
+        setattr(safe, attribute, value)
     _MODULES[name] = safe
     return safe
+
+
+def _settable(name: Any) -> str:
+    if not isinstance(name, str):
+        raise TypeError("attribute name must be a string")
+    if name.startswith("_"):
+        raise SandboxViolation(f"the attribute {name!r} is not allowed")
+    return name
+
+
+def _refused(name: str) -> Callable[..., Any]:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise SandboxViolation(f"{name}() is not available in a code step")
+
+    return refused
+
+
+_WRAPPER_ASSIGNMENTS = ("__module__", "__name__", "__qualname__", "__doc__")
+
+
+def _update_wrapper(wrapper: Any, wrapped: Any, assigned: Any = None, updated: Any = None) -> Any:
+    """``functools.update_wrapper`` for the code's own functions, copying only their names
+    and doc (the real one copies any attribute it is told to, ``__globals__`` included)."""
+    if assigned is not None or updated is not None:
+        raise SandboxViolation("functools.update_wrapper and wraps take no assigned or updated here")
+    if not (isinstance(wrapper, types.FunctionType) and wrapper.__code__.co_filename == CODE_FILENAME):
+        raise SandboxViolation("functools.wraps wraps the code's own functions only")
+    for attribute in _WRAPPER_ASSIGNMENTS:
+        value = getattr(wrapped, attribute, None)
+        if isinstance(value, str):
+            setattr(wrapper, attribute, value)
+    wrapper.__wrapped__ = wrapped  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _wraps(wrapped: Any, assigned: Any = None, updated: Any = None) -> Callable[[Any], Any]:
+    if assigned is not None or updated is not None:
+        raise SandboxViolation("functools.update_wrapper and wraps take no assigned or updated here")
+
+    def decorator(wrapper: Any) -> Any:
+        return _update_wrapper(wrapper, wrapped)
+
+    return decorator
+
+
+class _UserString(collections.UserString):
+    """``collections.UserString`` whose ``format`` is the safe one (the real one is ``str.format``)."""
+
+    def format(self, /, *args: Any, **kwargs: Any) -> str:
+        return _FORMATTER.vformat(self.data, args, kwargs)
+
+    def format_map(self, mapping: Any) -> str:
+        return _FORMATTER.vformat(self.data, (), mapping)
+
+
+_UserString.__name__ = _UserString.__qualname__ = "UserString"
+
+_REPLACED: dict[str, dict[str, Any]] = {
+    "functools": {"update_wrapper": _update_wrapper, "wraps": _wraps},
+    "collections": {"UserString": _UserString},
+}
 
 
 class SafeFormatter(string.Formatter):
@@ -256,15 +368,26 @@ def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
     if name in ("format", "format_map"):
         if isinstance(obj, str):
             return _safe_format(obj) if name == "format" else _safe_format_map(obj)
-        if obj is str:
+        if isinstance(obj, type) and issubclass(obj, str):
             return _str_format if name == "format" else _str_format_map
     if isinstance(obj, types.ModuleType) and not any(obj is safe for safe in _MODULES.values()):
         raise SandboxViolation("modules are reached by import only")
     if isinstance(obj, string.Formatter) or (isinstance(obj, type) and issubclass(obj, string.Formatter)):
         raise SandboxViolation("string.Formatter is not allowed; use str.format")
-    if default is _MISSING:
-        return getattr(obj, name)
-    return getattr(obj, name, default)
+    value = getattr(obj, name) if default is _MISSING else getattr(obj, name, default)
+    if name in ("format", "format_map"):
+        return _no_str_format(value, name)
+    return value
+
+
+def _no_str_format(value: Any, name: str) -> Any:
+    """The safe ``format`` for a ``str.format`` reached another way (``super().format``)."""
+    if value is str.format or value is str.format_map:
+        return _str_format if name == "format" else _str_format_map
+    bound_to = getattr(value, "__self__", None)
+    if isinstance(value, types.BuiltinMethodType) and isinstance(bound_to, str):
+        return _safe_format(bound_to) if name == "format" else _safe_format_map(bound_to)
+    return value
 
 
 def guarded_hasattr(obj: Any, name: str) -> bool:
