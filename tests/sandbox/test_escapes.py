@@ -62,6 +62,7 @@ FORBIDDEN = {
     "sys.modules": in_main("import sys\nreturn {'os': str(sys.modules['os'])}"),
     "importlib": in_main("import importlib\nreturn {}"),
     "relative import": "from . import x\ndef main(m, v):\n    return {}\n",
+    "another run's temporary files": in_main("return {'x': open('../run-1-x/data').read()}"),
     "format attribute walk": in_main("return {'x': '{0.__class__}'.format(1)}"),
     "format through str.format": in_main("return {'x': str.format('{0.__class__}', 1)}"),
     "format_map walk": in_main("return {'x': '{a.__class__}'.format_map({'a': 1})}"),
