@@ -142,6 +142,9 @@ LIMITED = {
     "list append memory bomb": (in_main("x = []\nwhile True:\n    x.append('a' * 100000)"), "memory"),
     "one huge allocation": (in_main("x = bytearray(10 ** 10)\nreturn {}"), "memory"),
     "string repeat bomb": (in_main("x = 'a' * (2 ** 40)\nreturn {}"), "memory"),
+    "regular expression backtracking": (
+        in_main("import re\nreturn {'x': bool(re.match(r'(a+)+$', 'a' * 40 + 'b'))}"), "timeout"),
+    "huge integer power": (in_main("return {'x': len(str(10 ** (10 ** 8)))}"), "timeout"),
     "huge print": (in_main("print('x' * 1000000)\nreturn {}"), "output"),
     "print bomb that swallows the limit": (
         in_main("while True:\n    try:\n        print('x' * 1000)\n    except BaseException:\n        break\nreturn {}"),

@@ -120,3 +120,13 @@ def _descendants(root: int) -> list[int]:
         found.append(pid)
         todo.extend(children.get(pid, []))
     return found
+
+
+async def test_code_nested_too_deeply_is_a_short_syntax_error(pool: SandboxPool) -> None:
+    parentheses = MAIN + "    return {'x': " + "(" * 100_000 + "1" + ")" * 100_000 + "}\n"
+    minuses = MAIN + "    return {'x': " + "-" * 100_000 + "1}\n"
+
+    for code in (parentheses, minuses):
+        result = await pool.run(code)
+        assert result.error is not None and result.error.kind == "syntax"
+        assert len(result.error.message) < 2000

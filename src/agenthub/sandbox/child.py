@@ -127,7 +127,10 @@ def execute(job: dict[str, Any], setup: Setup) -> Result:
     rlimits.lower(cpu_seconds=limits["cpu_seconds"],
                   memory_bytes=setup.baseline_bytes + int(limits["memory_mb"]) * MB)
     printed = language.Printed(int(limits["output_bytes"]))
-    code, errors = language.compile_code(job["code"])
+    try:
+        code, errors = language.compile_code(job["code"])
+    except (MemoryError, RecursionError):  # the parser's own limits: nesting thousands deep
+        return Result.failed("syntax", "the code is nested too deeply to compile")
     if code is None:
         return _compile_error(errors)
     namespace = language.run_globals(printed)
@@ -203,8 +206,12 @@ def _output_exceeded(limits: dict[str, Any]) -> Result:
 _LINE = re.compile(r"^Line (\d+)")
 
 
+MAX_ERROR_CHARS = 300
+
+
 def _compile_error(errors: list[str]) -> Result:
-    message = "; ".join(errors) or "the code could not be compiled"
+    shown = [error if len(error) <= MAX_ERROR_CHARS else error[:MAX_ERROR_CHARS] + "..." for error in errors[:5]]
+    message = "; ".join(shown) or "the code could not be compiled"
     match = _LINE.match(message)
     line = int(match.group(1)) if match else None
     kind: ErrorKind = "syntax" if "SyntaxError" in message or "IndentationError" in message else "forbidden"
