@@ -14,6 +14,7 @@ import itertools
 import json
 import logging
 import os
+import select
 import shutil
 import signal
 import socket
@@ -35,6 +36,7 @@ logger = logging.getLogger("agenthub.sandbox")
 READY_TIMEOUT = 30.0
 EXIT_REPORT_TIMEOUT = 2.0
 PACKET = 64 * 1024
+MAX_JOB_BYTES = 32 * 1024 * 1024  # what a sandboxed process reads at most (child.MAX_JOB_BYTES)
 
 
 class SandboxUnavailable(Exception):
@@ -54,11 +56,17 @@ class PoolConfig:
     python: str = sys.executable
 
 
-@dataclass
+@dataclass(eq=False)
 class Slot:
     number: int
     sock: socket.socket
+    generation: int = 0  # which fork server forked it (a restart starts a new generation)
     pid: int = 0
+    # A handle on the process that no other process can reuse; the pool kills through it even
+    # when the fork server is gone. None where the pid is not one the pool can verify as ours.
+    pidfd: int | None = None
+    warm: bool = False
+    running: bool = False
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
     exited: asyncio.Future[dict[str, Any]] | None = None
@@ -76,7 +84,8 @@ class SandboxPool:
         self._running = asyncio.Semaphore(config.size)
         self._spawning: dict[int, Slot] = {}
         self._by_pid: dict[int, Slot] = {}
-        self._early_exits: dict[int, dict[str, Any]] = {}
+        self._busy: set[Slot] = set()
+        self._generation = 0
         self._process: asyncio.subprocess.Process | None = None
         self._control: socket.socket | None = None
         self._reader_task: asyncio.Task[None] | None = None
@@ -111,6 +120,7 @@ class SandboxPool:
         return layers
 
     async def close(self) -> None:
+        """Stop the fork server and every sandboxed process (awaited), remove the folders."""
         if self.status != "unavailable":
             self.status = "stopped"
         if self._reader_task:
@@ -119,11 +129,23 @@ class SandboxPool:
                 await self._reader_task
         for task in list(self._tasks):
             task.cancel()
+        slots = {*self._by_pid.values(), *self._busy}
+        while not self._warm.empty():
+            slots.add(self._warm.get_nowait())
+        for slot in slots:
+            _signal(slot, signal.SIGKILL)
+            if slot.exited is not None and not slot.exited.done():
+                slot.exited.set_result({"op": "exited", "lost": True})
         if self._control:
             self._control.close()
             self._control = None
-        while not self._warm.empty():
-            self._close_slot(self._warm.get_nowait())
+        await _exited(list(slots), EXIT_REPORT_TIMEOUT)
+        for slot in slots - self._busy:  # a run in flight closes its own slot
+            self._close_slot(slot)
+        for slot in self._spawning.values():
+            slot.sock.close()
+        self._spawning.clear()
+        self._by_pid.clear()
         if self._process and self._process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self._process.kill()
@@ -153,31 +175,49 @@ class SandboxPool:
             return Result.failed("exception", f"the sandbox is not ready ({self.status})")
         async with self._running:
             try:
-                slot = await asyncio.wait_for(self._warm.get(), READY_TIMEOUT)
+                slot = await asyncio.wait_for(self._warm_slot(), READY_TIMEOUT)
             except TimeoutError:
                 return Result.failed("exception", "no sandboxed process became free; try again")
+            slot.running = True
+            self._busy.add(slot)
             self._spawn()  # the replacement forks while this run goes on
             try:
                 result = await self._run_in(slot, code, message, variables or {}, run_limits)
             finally:
+                self._busy.discard(slot)
                 self._close_slot(slot)
         return Result(value=result.value, error=result.error, output=result.output,
                       duration_ms=(time.perf_counter() - started) * 1000)
+
+    async def _warm_slot(self) -> Slot:
+        """The next warm slot whose process is still alive (one that died waiting is dropped)."""
+        while True:
+            slot = await self._warm.get()
+            if slot.generation == self._generation and not _ended(slot):
+                return slot
+            self._close_slot(slot)
 
     async def _run_in(self, slot: Slot, code: str, message: Any, variables: dict[str, Any],
                       limits: Limits) -> Result:
         assert slot.reader is not None and slot.writer is not None
         try:
-            slot.writer.write(frames.encode({"code": code, "message": message, "variables": variables,
-                                             "limits": limits.as_dict()}))
-        except (TypeError, ValueError) as error:
+            job = frames.encode({"code": code, "message": message, "variables": variables,
+                                 "limits": limits.as_dict()})
+        except (TypeError, ValueError, RecursionError) as error:
             return Result.failed("exception", f"message and variables must be JSON: {error}")
-        max_reply = limits.result_bytes + limits.output_bytes * 2 + 64 * 1024
+        if len(job) > MAX_JOB_BYTES:
+            return Result.failed("exception", f"the code, message and variables are over {MAX_JOB_BYTES} bytes")
+        slot.writer.write(job)
+        # Printed text may grow when it is escaped as JSON (a control character: 6 bytes).
+        max_reply = limits.result_bytes + limits.output_bytes * 6 + 64 * 1024
         try:
-            reply = await asyncio.wait_for(frames.read(slot.reader, max_bytes=max_reply), limits.wall_seconds)
+            reply = await asyncio.wait_for(_read_reply(slot.reader, max_reply), limits.wall_seconds)
         except TimeoutError:
             self._kill(slot)
             return Result.failed("timeout", f"the code ran longer than {limits.wall_seconds:g} s")
+        except _ReplyTooLarge:
+            self._kill(slot)
+            return Result.failed("output", f"the code's output and result are over {max_reply} bytes")
         except frames.FrameError:
             return await self._died(slot, limits)
         if not isinstance(reply, dict):
@@ -186,6 +226,8 @@ class SandboxPool:
 
     async def _died(self, slot: Slot, limits: Limits) -> Result:
         """The process ended without an answer: say why, from what the fork server saw."""
+        if slot.generation != self._generation:
+            return Result.failed("exception", "the sandbox was restarted during the run; try again")
         report: dict[str, Any] = {}
         if slot.exited is not None:
             with contextlib.suppress(TimeoutError):
@@ -197,6 +239,8 @@ class SandboxPool:
             return Result.failed("memory", f"the code was stopped by the kernel (over {limits.memory_mb} MB of memory?)")
         if report.get("signal") == signal.SIGSYS:
             return Result.failed("forbidden", "the code made a system call the sandbox does not allow")
+        if self.status == "stopped":
+            return Result.failed("exception", "the sandbox was stopped during the run")
         if self.status != "ready":
             return Result.failed("exception", "the sandbox was restarted during the run; try again")
         return Result.failed("exception", "the code stopped the sandboxed process without an answer")
@@ -254,6 +298,7 @@ class SandboxPool:
             if slot is None:
                 return
             slot.pid = int(message["pid"])
+            slot.pidfd = self._open_pidfd(slot.pid)
             slot.exited = asyncio.get_running_loop().create_future()
             self._by_pid[slot.pid] = slot
             self._track(asyncio.create_task(self._await_ready(slot)))
@@ -261,6 +306,34 @@ class SandboxPool:
             slot = self._by_pid.pop(int(message["pid"]), None)
             if slot is not None and slot.exited is not None and not slot.exited.done():
                 slot.exited.set_result(message)
+            if slot is not None and slot.warm and not slot.running:
+                self._drop_warm(slot)
+
+    def _drop_warm(self, dead: Slot) -> None:
+        """A warm process died before any run (killed from outside): replace it now."""
+        kept = []
+        while not self._warm.empty():
+            slot = self._warm.get_nowait()
+            if slot is dead:
+                self._close_slot(slot)
+            else:
+                kept.append(slot)
+        for slot in kept:
+            self._warm.put_nowait(slot)
+        if self.status == "ready":
+            self._spawn()
+
+    def _open_pidfd(self, pid: int) -> int | None:
+        """A pidfd for ``pid`` once it is checked to descend from our fork server (no pid namespace
+        between us and it, so the number names the same process here)."""
+        try:
+            pidfd = os.pidfd_open(pid)
+        except (OSError, AttributeError):
+            return None
+        if self._process is not None and self._process.pid in _ancestors(pid, depth=3):
+            return pidfd
+        os.close(pidfd)
+        return None
 
     async def _await_ready(self, slot: Slot) -> None:
         try:
@@ -271,10 +344,15 @@ class SandboxPool:
             layers = Layers.from_dict(ready["ready"])
         except (SandboxUnavailable, frames.FrameError, TimeoutError, KeyError, TypeError, OSError) as error:
             self._close_slot(slot)
-            self._slot_failed(f"a sandboxed process did not get ready ({error or type(error).__name__})")
+            if slot.generation == self._generation:
+                self._slot_failed(f"a sandboxed process did not get ready ({error or type(error).__name__})")
             return
         if self._first_ready is not None and not self._first_ready.done():
             self._first_ready.set_result(layers)
+        if slot.generation != self._generation or self.status in ("stopped", "unavailable"):
+            self._close_slot(slot)  # forked by a fork server that is gone
+            return
+        slot.warm = True
         self._warm.put_nowait(slot)
 
     def _slot_failed(self, reason: str) -> None:
@@ -288,7 +366,7 @@ class SandboxPool:
         if self._control is None:
             return
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        slot = Slot(next(self._numbers), ours)
+        slot = Slot(next(self._numbers), ours, generation=self._generation)
         self._spawning[slot.number] = slot
         try:
             socket.send_fds(self._control, [json.dumps({"op": "spawn", "slot": slot.number}).encode()],
@@ -303,7 +381,8 @@ class SandboxPool:
             self.replacements += 1
 
     def _kill(self, slot: Slot) -> None:
-        if self._control is not None and slot.pid:
+        _signal(slot, signal.SIGKILL)
+        if self._control is not None and slot.pid and slot.generation == self._generation:
             with contextlib.suppress(OSError):
                 self._control.send(json.dumps({"op": "kill", "pid": slot.pid}).encode())
 
@@ -312,6 +391,9 @@ class SandboxPool:
             slot.writer.close()
         else:
             slot.sock.close()
+        if slot.pidfd is not None:
+            os.close(slot.pidfd)
+            slot.pidfd = None
 
     def _fork_server_lost(self) -> None:
         if self.status in ("stopped", "unavailable"):
@@ -324,9 +406,19 @@ class SandboxPool:
         self._track(asyncio.create_task(self._restart()))
 
     async def _restart(self) -> None:
+        self._generation += 1
+        # The runs in flight lose their process: kill it (it may outlive its fork server) and
+        # let them answer now rather than wait for an exit report that will never come.
+        for slot in list(self._busy):
+            _signal(slot, signal.SIGKILL)
+            if slot.exited is not None and not slot.exited.done():
+                slot.exited.set_result({"op": "exited", "lost": True})
         while not self._warm.empty():
             self._close_slot(self._warm.get_nowait())
+        for slot in self._spawning.values():
+            slot.sock.close()
         self._spawning.clear()
+        self._by_pid.clear()
         if self._control:
             self._control.close()
             self._control = None
@@ -352,6 +444,81 @@ class SandboxPool:
     def _track(self, task: asyncio.Task[Any]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+class _ReplyTooLarge(Exception):
+    pass
+
+
+async def _read_reply(reader: asyncio.StreamReader, max_bytes: int) -> Any:
+    """One frame (as ``frames.read``), but a frame over ``max_bytes`` is ``_ReplyTooLarge``."""
+    try:
+        header = await reader.readexactly(frames.HEADER.size)
+    except (asyncio.IncompleteReadError, ConnectionError) as error:
+        raise frames.FrameError("the peer closed the socket") from error
+    (size,) = frames.HEADER.unpack(header)
+    if size > max_bytes:
+        raise _ReplyTooLarge()
+    try:
+        return json.loads(await reader.readexactly(size))
+    except (asyncio.IncompleteReadError, ConnectionError) as error:
+        raise frames.FrameError("the peer closed the socket") from error
+    except ValueError as error:
+        raise frames.FrameError("the peer sent something that is not JSON") from error
+
+
+def _signal(slot: Slot, number: int) -> None:
+    if slot.pidfd is not None:
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(slot.pidfd, number)
+
+
+def _ended(slot: Slot) -> bool:
+    """The slot's process has ended (reported by the fork server, or seen on its pidfd)."""
+    if slot.exited is not None and slot.exited.done():
+        return True
+    return slot.pidfd is not None and bool(select.select([slot.pidfd], [], [], 0)[0])
+
+
+def _ancestors(pid: int, *, depth: int) -> list[int]:
+    """The parent, grandparent, ... of ``pid`` (up to ``depth`` of them), from /proc."""
+    found: list[int] = []
+    for _ in range(depth):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                text = stat.read()
+        except OSError:
+            break
+        pid = int(text[text.rindex(b")") + 2:].split()[1])
+        found.append(pid)
+    return found
+
+
+def _settle(done: asyncio.Future[None]) -> None:
+    if not done.done():
+        done.set_result(None)
+
+
+async def _exited(slots: list[Slot], timeout: float) -> None:
+    """Wait until the process of every slot has ended (its pidfd turns readable), at most ``timeout``."""
+    loop = asyncio.get_running_loop()
+    waits: dict[asyncio.Future[None], Slot] = {}
+    for slot in slots:
+        if slot.pidfd is None:
+            continue
+        done: asyncio.Future[None] = loop.create_future()
+        waits[done] = slot
+        loop.add_reader(slot.pidfd, _settle, done)
+    try:
+        if waits:
+            _, left = await asyncio.wait(waits, timeout=timeout)
+            if left:
+                logger.error("sandbox: sandboxed processes did not end when killed: %s",
+                             ", ".join(str(waits[done].pid) for done in left))
+    finally:
+        for slot in waits.values():
+            if slot.pidfd is not None:
+                loop.remove_reader(slot.pidfd)
 
 
 def _package_root() -> str:
