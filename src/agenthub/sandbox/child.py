@@ -84,7 +84,13 @@ def lock_down(channel_fd: int, setup: Setup, tmp_dir: str) -> Layers:
         except OSError as error:
             missing.append(f"private_tmpfs: {error.strerror or error}")
         os.chdir(tmp_dir)
+        parent = os.getppid()
         become(setup.identity)
+        # The kernel forgets the death signal when the user changes: set it again, and go now
+        # if the fork server already died in between.
+        libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(1)
     else:
         os.chdir(tmp_dir)
         missing.append("unprivileged_user: the platform does not run as root, so runs share its user")

@@ -7,6 +7,7 @@ Messages are JSON, one per packet:
 - from the pool: ``{"op": "spawn", "slot": n}`` with the slot's socket attached (SCM_RIGHTS),
   and ``{"op": "kill", "pid": p}``;
 - to the pool: ``{"op": "hello"}``, ``{"op": "spawned", "slot": n, "pid": p}``,
+  ``{"op": "failed", "slot": n, "error": text}`` (the fork failed),
   ``{"op": "exited", "pid": p, "signal": s, "code": c, "cpu_seconds": t}``.
 
 The server reaps its children, removes their temporary folders, and kills a slot's whole
@@ -80,8 +81,9 @@ class ForkServer:
                 serve_one(socket.socket(fileno=channel_fd), self.setup, tmp_dir)
             self.children[pid] = tmp_dir
             self.send({"op": "spawned", "slot": slot, "pid": pid})
-        except OSError:
+        except OSError as error:
             shutil.rmtree(tmp_dir, ignore_errors=True)
+            self.send({"op": "failed", "slot": slot, "error": str(error)})
         finally:
             os.close(channel_fd)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})

@@ -101,12 +101,12 @@ class SandboxPool:
         self.status = "starting"
         loop = asyncio.get_running_loop()
         self._first_ready = loop.create_future()
-        await self._start_fork_server()
-        for _ in range(self.config.size):
-            self._spawn()
         try:
+            await self._start_fork_server()
+            for _ in range(self.config.size):
+                self._spawn()
             layers = await asyncio.wait_for(asyncio.shield(self._first_ready), READY_TIMEOUT)
-        except (TimeoutError, SandboxUnavailable) as error:
+        except (TimeoutError, OSError, SandboxUnavailable) as error:
             self.status = "unavailable"
             await self.close()
             raise SandboxUnavailable(f"the sandbox did not start: {error}") from error
@@ -251,7 +251,10 @@ class SandboxPool:
         parent_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._tmp_dir = tempfile.mkdtemp(prefix="agenthub-sandbox-")
         os.chmod(self._tmp_dir, 0o711)
-        identity = resolve(self.config.user)
+        try:
+            identity = resolve(self.config.user)
+        except ValueError as error:
+            raise SandboxUnavailable(str(error)) from None
         options = {
             "uid": identity.uid if identity else None, "gid": identity.gid if identity else None, "tmp_dir": os.path.join(self._tmp_dir, "runs"),
             "tmp_bytes": self.config.tmp_bytes, "max_cpu_seconds": self.config.maxima.cpu_seconds,
@@ -302,6 +305,11 @@ class SandboxPool:
             slot.exited = asyncio.get_running_loop().create_future()
             self._by_pid[slot.pid] = slot
             self._track(asyncio.create_task(self._await_ready(slot)))
+        elif op == "failed":
+            slot = self._spawning.pop(int(message["slot"]), None)
+            if slot is not None:
+                self._close_slot(slot)
+                self._slot_failed(f"the fork server could not fork: {message.get('error')}")
         elif op == "exited":
             slot = self._by_pid.pop(int(message["pid"]), None)
             if slot is not None and slot.exited is not None and not slot.exited.done():
