@@ -1,5 +1,6 @@
-"""The FastAPI application and its lifespan: open the database and the bus, start the
-supervisor, the local host and the workers; close them all on the way out."""
+"""The FastAPI application and its lifespan: open the database and the bus, start the code
+sandbox (in the background), the supervisor, the local host and the workers; close them all
+on the way out."""
 
 from __future__ import annotations
 
@@ -58,6 +59,8 @@ from agenthub.runtime.launcher import ProcessLauncher
 from agenthub.runtime.recovery import UnansweredRecovery
 from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
+from agenthub.sandbox.service import SandboxService
+from agenthub.sandbox.settings import pool_config
 from agenthub.workers import api as queues_api
 from agenthub.workers.dead_letters import DeadLetters
 from agenthub.workers.history import HistorySaverWorker
@@ -122,8 +125,10 @@ def create_app(
     the garbage collector there); ``engines`` makes the engines of the agents it hosts;
     ``database_lock``: the embedded database's lock, taken already (``agenthub serve`` takes
     it before anything else), else taken at start-up. It is released at shutdown. Raises
-    ``ConfigurationError`` for a ``PRICES_FILE`` that can't be used."""
+    ``ConfigurationError`` for a ``PRICES_FILE`` that can't be used, or a
+    ``SANDBOX_REQUIRED_LAYERS`` that names no layer."""
     prices = PriceTable.load(settings.prices_file)
+    sandbox_config = pool_config(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -143,8 +148,12 @@ def create_app(
         retention = StreamRetention(settings.stream_retention_seconds, settings.stream_max_length)
         bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix, retention=retention)
         counters = open_counters(settings.redis_url, prefix=settings.redis_key_prefix)
+        # The sandbox's fork server and warm processes start while the rest does; /health
+        # says "starting" until then, and a code step waits for it (sandbox/service.py).
+        app.state.sandbox = sandbox = SandboxService(sandbox_config)
         tasks: list[asyncio.Task[None]] = []
         try:
+            sandbox.start_in_background()
             await prepare_database(settings, engine)
             await prepare_bus(settings, bus)
             sessions = create_session_factory(engine)
@@ -224,6 +233,7 @@ def create_app(
                 await queue_worker.drain()
         finally:
             await stop_tasks(tasks)
+            await sandbox.close()
             await counters.close()
             await bus.close()
             await limiter.close()

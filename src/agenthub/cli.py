@@ -1,4 +1,4 @@
-"""``agenthub``: serve, migrate, runner, worker, agents ..., chat."""
+"""``agenthub``: serve, migrate, runner, worker, agents ..., chat, sandbox ... (cli_sandbox.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 from typer.core import TyperCommand, TyperGroup
 
-from agenthub import startup
+from agenthub import cli_sandbox, startup
 from agenthub.config import ConfigurationError, Settings, mask_url
 from agenthub.errors import plain_problem
 from agenthub.startup import StartupError
@@ -50,6 +50,10 @@ queues_app = typer.Typer(cls=_Group, help="Inspect the storage queues of a runni
 app.add_typer(queues_app, name="queues")
 credentials_app = typer.Typer(cls=_Group, help="Manage the key credentials are encrypted with.", no_args_is_help=True)
 app.add_typer(credentials_app, name="credentials")
+sandbox_app = typer.Typer(cls=_Group, help=cli_sandbox.HELP, no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+sandbox_app.command("check", cls=_Command)(cli_sandbox.check)
+sandbox_app.command("run", cls=_Command)(cli_sandbox.run)
 console = Console(soft_wrap=True)  # an answer piped on is not broken into 80-column lines
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
 

@@ -50,6 +50,8 @@ def make_settings(
         "argon2_parallelism": 1,
         "admin_email": OWNER_EMAIL,
         "admin_password": OWNER_PASSWORD,
+        # Each test server starts a sandbox (in the background): one warm process is enough.
+        "sandbox_pool_size": 1,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -68,6 +68,11 @@ METRICS_ERRORS: dict[int | str, dict[str, Any]] = {
     responses={503: {"model": HealthReport, "description": "A check failed: the report says which"}},
 )
 async def health(request: Request) -> JSONResponse:
+    """Which parts work: `database`, `bus`, `supervisor`, `queues` (dead letters are shown,
+    not counted against health) and `sandbox` (the code sandbox: its `status`, the `layers`
+    active, the `missing` ones with their reasons, the `required` ones; `starting`, `ready`
+    and `restarting` are ok, `unavailable` is not: a layer `SANDBOX_REQUIRED_LAYERS` names is
+    missing, or the sandbox could not start). 503 when a check other than `queues` fails."""
     state = request.app.state
 
     async def database() -> dict:
@@ -89,11 +94,16 @@ async def health(request: Request) -> JSONResponse:
         # Dead letters do not make AgentHub unhealthy (storage goes on): they are shown.
         return await state.dead_letters.health()
 
+    async def sandbox() -> dict:
+        # Layer names and reasons only: /health is public.
+        return state.sandbox.health()
+
     checks = {
         "database": await _check(database),
         "bus": await _check(bus),
         "supervisor": await _check(supervisor),
         "queues": await _check(queues),
+        "sandbox": await _check(sandbox),
     }
     healthy = all(check["ok"] for name, check in checks.items() if name != "queues")
     return JSONResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503)
