@@ -152,20 +152,32 @@ async def test_a_file_that_is_not_there_or_not_text_is_one_line_and_exit_2(tmp_p
     assert_readable_failure(refused, "Cannot read", "not UTF-8")
 
 
-def _unusable_bwrap(tmp_path: Path) -> dict[str, str]:
+def _unusable_bwrap(tmp_path: Path, mode: str) -> dict[str, str]:
     """A PATH whose ``bwrap`` is installed but cannot run (as in a container that forbids
-    namespaces): with SANDBOX_BUBBLEWRAP=auto the sandbox cannot start."""
+    namespaces)."""
     folder = tmp_path / "bin"
     folder.mkdir()
     fake = folder / "bwrap"
     fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create a new namespace' >&2\nexit 1\n")
     fake.chmod(0o755)
     return {"PATH": f"{folder}:{os.environ.get('PATH', '/usr/bin:/bin')}", "SANDBOX_REQUIRED_LAYERS": "",
-            "SANDBOX_BUBBLEWRAP": "auto"}
+            "SANDBOX_BUBBLEWRAP": mode}
+
+
+async def test_a_bwrap_that_cannot_run_is_left_out_with_its_reason_when_bubblewrap_is_auto(tmp_path: Path) -> None:
+    env = _unusable_bwrap(tmp_path, "auto")
+    checked = await agenthub("sandbox", "check", cwd=tmp_path, **env)
+    assert checked.returncode == 0, checked
+    assert "bwrap could not run here" in checked.stdout
+    step = _write(tmp_path, "step.py", STEP)
+    ran = await agenthub("sandbox", "run", step, "--message", '{"a": 1, "b": 1}', "--variables", '{"name": "x"}',
+                         cwd=tmp_path, **env)
+    assert ran.returncode == 0, ran
+    assert json.loads(ran.stdout)["status"] == "ok"
 
 
 async def test_a_sandbox_that_cannot_start_is_one_line_on_stderr_and_exit_1(tmp_path: Path) -> None:
-    env = _unusable_bwrap(tmp_path)
+    env = _unusable_bwrap(tmp_path, "on")
     checked = await agenthub("sandbox", "check", cwd=tmp_path, **env)
     assert checked.returncode == 1, checked
     assert_readable_failure(checked, "The sandbox is unavailable")

@@ -29,7 +29,8 @@ SCRUBBED = (
 def clean_env(**values: str) -> dict[str, str]:
     """The test's environment without what would change the process under test, plus
     ``values``; the default organisation's owner is the tests' (``ADMIN_EMAIL``/``ADMIN_PASSWORD``)."""
-    env = {k: v for k, v in os.environ.items() if k.upper() not in SCRUBBED}
+    env = {k: v for k, v in os.environ.items() if k.upper() not in SCRUBBED and not k.upper().startswith("SANDBOX_")}
+    env.update(SANDBOX_POOL_SIZE="1")  # one warm sandboxed process per server under test
     env.update(ADMIN_EMAIL=OWNER_EMAIL, ADMIN_PASSWORD=OWNER_PASSWORD)
     env.update(ARGON2_TIME_COST="1", ARGON2_MEMORY_KIB="1024", ARGON2_PARALLELISM="1")  # fast test logins
     env.update(values)

@@ -27,5 +27,5 @@ class ErrorResponse(BaseModel):
 class HealthReport(BaseModel):
     status: Literal["ok", "degraded"]
     checks: dict[str, dict[str, Any]] = Field(
-        description="`database`, `bus`, `supervisor`: each with `ok` and what it found (or its `error`)"
+        description="`database`, `bus`, `supervisor`, `sandbox` (its status, active layers and missing ones): each with `ok` and what it found (or its `error`)"
     )

@@ -21,8 +21,7 @@ import socket
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agenthub.sandbox import frames
@@ -52,6 +51,7 @@ class PoolConfig:
     user: str = "nobody"
     tmp_bytes: int = 16 * 1024 * 1024
     bubblewrap: str = "auto"  # "auto": where bwrap is installed; "on": required; "off"
+    # Checked by the service (service.py), which still reports the layers when one is missing.
     required_layers: tuple[str, ...] = ()
     python: str = sys.executable
 
@@ -92,32 +92,45 @@ class SandboxPool:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._first_ready: asyncio.Future[Layers] | None = None
         self._tmp_dir = ""
+        self._jailed = False
+        self._jail_error = ""
         self.replacements = 0
 
     # -- life cycle ------------------------------------------------------------------------
 
     async def start(self) -> Layers:
-        """Start the fork server and the warm processes; the layers the first one reports."""
+        """Start the fork server and the warm processes; the layers the first one reports.
+
+        With ``bubblewrap="auto"``, a ``bwrap`` that is installed but cannot make its
+        namespaces (a container's seccomp profile, say) does not stop the sandbox: it starts
+        again without the jail, and the layers say why bubblewrap is missing."""
+        try:
+            layers = await self._start_once()
+        except SandboxUnavailable as error:
+            if not (self.config.bubblewrap == "auto" and self._jailed):
+                raise
+            self._jail_error = str(error)
+            logger.warning("sandbox: bubblewrap could not start the fork server (%s); starting without it", error)
+            layers = await self._start_once()
+        if self._jail_error:
+            missing = tuple(reason for reason in layers.missing if not reason.startswith("bubblewrap:"))
+            layers = replace(layers, missing=(*missing, f"bubblewrap: bwrap could not run here ({self._jail_error})"))
+        self.layers = layers
+        self.status = "ready"
+        return layers
+
+    async def _start_once(self) -> Layers:
         self.status = "starting"
-        loop = asyncio.get_running_loop()
-        self._first_ready = loop.create_future()
+        self._first_ready = asyncio.get_running_loop().create_future()
         try:
             await self._start_fork_server()
             for _ in range(self.config.size):
                 self._spawn()
-            layers = await asyncio.wait_for(asyncio.shield(self._first_ready), READY_TIMEOUT)
+            return await asyncio.wait_for(asyncio.shield(self._first_ready), READY_TIMEOUT)
         except (TimeoutError, OSError, SandboxUnavailable) as error:
             self.status = "unavailable"
             await self.close()
             raise SandboxUnavailable(f"the sandbox did not start: {error}") from error
-        lacking = [name for name in self.config.required_layers if not getattr(layers, name, False)]
-        if lacking:
-            self.status = "unavailable"
-            await self.close()
-            raise SandboxUnavailable(f"required sandbox layers are not active: {', '.join(lacking)}")
-        self.layers = layers
-        self.status = "ready"
-        return layers
 
     async def close(self) -> None:
         """Stop the fork server and every sandboxed process (awaited), remove the folders."""
@@ -261,12 +274,13 @@ class SandboxPool:
             "max_memory_mb": self.config.maxima.memory_mb,
         }
         command = [self.config.python, "-P", "-s", "-m", "agenthub.sandbox.forkserver", str(server_end.fileno())]
-        bwrap = jail.bwrap_path() if self.config.bubblewrap != "off" else None
+        bwrap = jail.bwrap_path() if self.config.bubblewrap != "off" and not self._jail_error else None
+        self._jailed = bwrap is not None
         if self.config.bubblewrap == "on" and bwrap is None:
             raise SandboxUnavailable("SANDBOX_BUBBLEWRAP=on but bwrap is not installed (Debian: bubblewrap)")
         if bwrap:
             options["jailed"] = True
-            readable = [*filesystem.readable_paths(), _package_root()]
+            readable = filesystem.readable_paths()
             command = [*jail.command(bwrap, readable=readable, tmp_dir=self._tmp_dir,
                                      tmp_bytes=self.config.tmp_bytes * (self.config.size * 2 + 1)), *command]
         command.append(json.dumps(options))
@@ -406,10 +420,10 @@ class SandboxPool:
     def _fork_server_lost(self) -> None:
         if self.status in ("stopped", "unavailable"):
             return
-        logger.error("sandbox: the fork server stopped; starting a new one")
         if self._first_ready is not None and not self._first_ready.done():
-            self._first_ready.set_exception(SandboxUnavailable("the fork server stopped"))
+            self._first_ready.set_exception(SandboxUnavailable("the fork server stopped while starting"))
             return
+        logger.error("sandbox: the fork server stopped; starting a new one")
         self.status = "restarting"
         self._track(asyncio.create_task(self._restart()))
 
@@ -529,17 +543,12 @@ async def _exited(slots: list[Slot], timeout: float) -> None:
                 loop.remove_reader(slot.pidfd)
 
 
-def _package_root() -> str:
-    """The folder that holds the ``agenthub`` package (the fork server imports it from there)."""
-    return str(Path(__file__).resolve().parents[2])
-
-
 def clean_environment() -> dict[str, str]:
     """An environment with no secret: only what Python needs to start and find AgentHub."""
     return {
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
-        "PYTHONPATH": _package_root(),
+        "PYTHONPATH": filesystem.package_root(),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONNOUSERSITE": "1",
     }

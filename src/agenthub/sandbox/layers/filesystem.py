@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import site
 import sys
 import sysconfig
 import zoneinfo
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 
@@ -23,16 +25,25 @@ def abi_version() -> int:
 
 
 def readable_paths() -> list[str]:
-    """Folders Python reads from: its installation, the import path and the time-zone data."""
+    """Folders Python reads from: its installation and libraries, AgentHub's own package and
+    the time-zone data. Never the import path as such: it can hold the current folder (a
+    project's ``.env``, its data)."""
+    installed = sysconfig.get_paths()
     candidates: Iterable[str] = (
-        sys.prefix, sys.base_prefix, sys.exec_prefix, sysconfig.get_paths()["stdlib"],
-        *sys.path, *zoneinfo.TZPATH,
+        sys.prefix, sys.base_prefix, sys.exec_prefix, installed["stdlib"], installed["platstdlib"],
+        installed["purelib"], installed["platlib"], *site.getsitepackages(), package_root(),
+        *zoneinfo.TZPATH,
     )
     paths: list[str] = []
     for path in candidates:
         if path and os.path.isdir(path) and path not in paths:
             paths.append(path)
     return paths
+
+
+def package_root() -> str:
+    """The folder that holds the ``agenthub`` package."""
+    return str(Path(__file__).resolve().parents[3])
 
 
 def ruleset(*, readable: Iterable[str], writable: str) -> Any:
