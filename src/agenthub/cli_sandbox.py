@@ -102,9 +102,10 @@ def _json_option(name: str, text: str) -> Any:
 
 def _read_code(file: str) -> str:
     try:
+        # utf-8-sig: a file saved with a byte-order mark (as some editors do) reads as Python does.
         if file == "-":
-            return sys.stdin.read()
-        return Path(file).read_text(encoding="utf-8")
+            return sys.stdin.buffer.read().decode("utf-8-sig")
+        return Path(file).read_text(encoding="utf-8-sig")
     except OSError as error:
         _fail(f"Cannot read {file}: {error.strerror or error}", code=2)
     except UnicodeDecodeError:

@@ -150,6 +150,17 @@ async def test_a_file_that_is_not_there_or_not_text_is_one_line_and_exit_2(tmp_p
     refused = await agenthub("sandbox", "run", str(binary), cwd=tmp_path, **SANDBOX_ENV)
     assert refused.returncode == 2, refused
     assert_readable_failure(refused, "Cannot read", "not UTF-8")
+    piped = await agenthub("sandbox", "run", "-", cwd=tmp_path, stdin=b"\xff\xfe bad", **SANDBOX_ENV)
+    assert piped.returncode == 2, piped
+    assert_readable_failure(piped, "Cannot read", "not UTF-8")
+
+
+async def test_a_file_saved_with_a_byte_order_mark_runs_as_python_runs_it(tmp_path: Path) -> None:
+    marked = tmp_path / "marked.py"
+    marked.write_bytes("\ufeffdef main(message, variables):\n    return {'ok': 1}\n".encode())
+    ran = await agenthub("sandbox", "run", str(marked), cwd=tmp_path, **SANDBOX_ENV)
+    assert ran.returncode == 0, ran
+    assert json.loads(ran.stdout)["value"] == {"ok": 1}
 
 
 def _unusable_bwrap(tmp_path: Path, mode: str) -> dict[str, str]:

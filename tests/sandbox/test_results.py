@@ -61,7 +61,8 @@ async def test_limits_above_the_maxima_are_brought_down_to_them(pool: SandboxPoo
 
 @pytest.mark.parametrize("limits", [
     {"wall": 1}, {"cpu_seconds": -1}, {"memory_mb": "big"}, {"output_bytes": True}, {"result_bytes": None},
-], ids=["unknown name", "negative", "a string", "a bool", "None"])
+    {"wall_seconds": float("nan")}, {"cpu_seconds": float("inf")},
+], ids=["unknown name", "negative", "a string", "a bool", "None", "NaN", "infinity"])
 async def test_a_bad_limits_dict_is_an_error_result(pool: SandboxPool, limits: dict[str, object]) -> None:
     result = await pool.run(MAIN + "    return {}\n", limits=limits)
 

@@ -6,6 +6,7 @@ sets (``SANDBOX_MAX_*``); anything above a maximum is brought down to it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -44,7 +45,7 @@ def asked(request: dict[str, Any] | Limits | None, *, maxima: Limits) -> Limits:
     for name, value in (request or {}).items():
         if name not in values:
             raise ValueError(f"unknown sandbox limit {name!r}; known: {', '.join(values)}")
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
             raise ValueError(f"sandbox limit {name!r} must be a positive number")
         values[name] = type(values[name])(value)
     return Limits(**values).within(maxima)

@@ -186,6 +186,7 @@ class SandboxPool:
             return Result.failed("exception", str(error))
         if self.status != "ready":
             return Result.failed("exception", f"the sandbox is not ready ({self.status})")
+        code = code.removeprefix("\ufeff")  # a byte-order mark, as Python itself ignores it
         async with self._running:
             try:
                 slot = await asyncio.wait_for(self._warm_slot(), READY_TIMEOUT)
