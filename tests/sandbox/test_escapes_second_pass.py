@@ -88,6 +88,12 @@ FORBIDDEN = {
         print(1, 2, sep=J())
         return {}
     """),
+    "a guard's name as a class attribute": "class X:\n    _getattr_ = print\n" + in_main("return {}"),
+    "a guard's name through global": in_main("global _write_\n_write_ = print\nreturn {}"),
+    "a guard captured as a lambda default": in_main("f = lambda g=_getattr_: g\nreturn {}"),
+    "a time zone key climbing out of the zone folder": in_main(
+        "import zoneinfo\nreturn {'x': str(zoneinfo.ZoneInfo('../../../../etc/passwd'))}"),
+    "an absolute time zone key": in_main("import zoneinfo\nreturn {'x': str(zoneinfo.ZoneInfo('/etc/localtime'))}"),
     "datetime C API capsule": in_main("import datetime\nreturn {'x': str(datetime.datetime_CAPI)}"),
     "setting the clock": in_main("import time\ntime.clock_settime(time.CLOCK_REALTIME, 0)\nreturn {}"),
 }
@@ -108,6 +114,13 @@ async def test_an_escape_is_refused_and_the_slot_works_after(pool: SandboxPool, 
     assert result.error.kind in ("forbidden", "syntax", "exception"), result.error
     assert "<class '" not in result.error.message and "<module '" not in result.error.message
     await _next_run_works(pool)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_print_with_plain_sep_and_end_still_works(pool: SandboxPool) -> None:
+    result = await pool.run(in_main("print(1, 'a', None, sep='-', end='!')\nprint()\nreturn {}"))
+
+    assert result.ok and result.output == "1-a-None!\n", result
 
 
 @pytest.mark.asyncio(loop_scope="module")

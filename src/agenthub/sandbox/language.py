@@ -7,6 +7,10 @@ guards below. On top of a plain RestrictedPython setup it lets through what hone
 needs: ``async def main`` with ``await``, ``str.format`` (through a formatter that refuses
 ``_`` fields), and classes whose instances keep their own attributes.
 
+Names handed to the guards are made plain ``str`` first (a subclass could override
+``startswith``), every annotation is dropped at compile time (nothing can evaluate one), and
+classes the code makes can be neither metaclasses nor written to.
+
 Modules are never handed out: ``import json`` gives a fresh module object holding only the
 public functions and classes of ``json``, with no module (``json.codecs``) reachable from it.
 """
