@@ -6,6 +6,7 @@ It is forked by the fork server (``forkserver.py``) and never returns: every pat
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -24,6 +25,10 @@ from agenthub.sandbox.limits import MB
 from agenthub.sandbox.result import ErrorKind, Result
 
 MAX_JOB_BYTES = 32 * MB
+# What a run left behind (its globals, its value, its exception) lives until the process exits
+# through ``os._exit``: freeing it would run the code's own ``finally`` blocks of suspended
+# generators while the answer is sent.
+_KEPT: list[Any] = []
 
 
 class CpuLimitExceeded(BaseException):
@@ -140,17 +145,16 @@ def execute(job: dict[str, Any], setup: Setup) -> Result:
     if code is None:
         return _compile_error(errors)
     namespace = language.run_globals(printed)
-    try:
-        result = _call_main(code, namespace, job.get("message"), job.get("variables") or {},
-                            limits, printed)
-    finally:
-        namespace.clear()
+    _KEPT.append(namespace)
+    result = _call_main(code, namespace, job.get("message"), job.get("variables") or {}, limits, printed)
     return Result(value=result.value, error=result.error, output=printed.text(),
                   duration_ms=(time.perf_counter() - started) * 1000)
 
 
 def _call_main(code: types.CodeType, namespace: dict[str, Any], message: Any, variables: Any,
                limits: dict[str, Any], printed: language.Printed) -> Result:
+    """Every way the code can end, user code run while its value is checked included (a dict
+    subclass's ``items``), becomes a result; after ``main`` returns, no collection runs."""
     sys.setrecursionlimit(language.RECURSION_LIMIT)
     try:
         exec(code, namespace)
@@ -160,24 +164,33 @@ def _call_main(code: types.CodeType, namespace: dict[str, Any], message: Any, va
         value = main(message, variables)
         if isinstance(value, types.CoroutineType):
             value = _drive(value)
-    except CpuLimitExceeded:
-        return Result.failed("timeout", f"the code used more than {limits['cpu_seconds']} s of CPU time")
-    except language.OutputLimitExceeded:
-        return _output_exceeded(limits)
-    except MemoryError:
-        return Result.failed("memory", f"the code used more than {limits['memory_mb']} MB of memory")
-    except language.SandboxViolation as error:
-        return Result.failed("forbidden", str(error), line=_user_line(error))
-    except PermissionError as error:
-        return Result.failed("forbidden", f"not allowed in a code step: {error.strerror or error}",
-                             line=_user_line(error))
+        gc.disable()
+        _KEPT.append(value)
+        sys.setrecursionlimit(1000)
+        if printed.exceeded:
+            return _output_exceeded(limits)
+        return _checked_value(value, limits)
     except BaseException as error:  # noqa: BLE001 - the bot builder's exception, reported to them
-        return Result.failed("exception", _describe(error), line=_user_line(error))
+        gc.disable()
+        _KEPT.append(error)
+        return _failure(error, limits)
     finally:
         sys.setrecursionlimit(1000)
-    if printed.exceeded:
+
+
+def _failure(error: BaseException, limits: dict[str, Any]) -> Result:
+    if isinstance(error, CpuLimitExceeded):
+        return Result.failed("timeout", f"the code used more than {limits['cpu_seconds']} s of CPU time")
+    if isinstance(error, language.OutputLimitExceeded):
         return _output_exceeded(limits)
-    return _checked_value(value, limits)
+    if isinstance(error, MemoryError):
+        return Result.failed("memory", f"the code used more than {limits['memory_mb']} MB of memory")
+    if isinstance(error, language.SandboxViolation):
+        return Result.failed("forbidden", _text(error), line=_user_line(error))
+    if isinstance(error, PermissionError):
+        reason = _text(error.strerror) if isinstance(error.strerror, str) else _text(error)
+        return Result.failed("forbidden", f"not allowed in a code step: {reason}", line=_user_line(error))
+    return Result.failed("exception", _describe(error), line=_user_line(error))
 
 
 def _drive(coroutine: types.CoroutineType[Any, Any, Any]) -> Any:
@@ -191,18 +204,25 @@ def _drive(coroutine: types.CoroutineType[Any, Any, Any]) -> Any:
 
 
 def _checked_value(value: Any, limits: dict[str, Any]) -> Result:
+    """The value as plain JSON data, read back from the text that was checked: what is sent is
+    what was measured, and sending it runs nothing of the code's (a dict subclass's ``items``
+    runs once, here, under the run's limits)."""
     if not isinstance(value, dict):
-        return Result.failed("exception", f"main must return a dict, not {type(value).__name__}")
+        return Result.failed("exception", f"main must return a dict, not {_text(type(value).__name__)}")
     try:
-        size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+        text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError) as error:
-        return Result.failed("exception", f"main returned something that is not JSON: {error}")
+        return Result.failed("exception", f"main returned something that is not JSON: {_text(error)}")
     except RecursionError:
         return Result.failed("exception", "main returned a value nested too deeply to be JSON")
+    size = len(text.encode("utf-8"))
     if size > limits["result_bytes"]:
         return Result.failed("output", f"the returned value is {size} bytes, over the limit of "
                                        f"{limits['result_bytes']} bytes")
-    return Result(value=value)
+    plain = json.loads(text)
+    if not isinstance(plain, dict):  # a dict subclass whose items() gave something else
+        return Result.failed("exception", "main must return a dict")
+    return Result(value=plain)
 
 
 def _output_exceeded(limits: dict[str, Any]) -> Result:
@@ -213,6 +233,7 @@ _LINE = re.compile(r"^Line (\d+)")
 
 
 MAX_ERROR_CHARS = 300
+MAX_MESSAGE_CHARS = 2000
 
 
 def _compile_error(errors: list[str]) -> Result:
@@ -236,5 +257,17 @@ def _user_line(error: BaseException) -> int | None:
 
 
 def _describe(error: BaseException) -> str:
-    text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+    text = _text(error)
+    name = _text(type(error).__name__)
+    return f"{name}: {text}" if text else name
+
+
+def _text(thing: Any) -> str:
+    """``str(thing)`` as a plain, short ``str``; it may run the code's own methods (a Counter
+    subclass's ``most_common`` in an exception's ``repr``), so any failure there, the CPU
+    limit's signal included, gives an empty text instead of escaping."""
+    try:
+        text = str.__str__(str(thing))
+    except BaseException:  # noqa: BLE001 - the code's own method failed while we described it
+        return ""
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "..."

@@ -7,6 +7,10 @@ guards below. On top of a plain RestrictedPython setup it lets through what hone
 needs: ``async def main`` with ``await``, ``str.format`` (through a formatter that refuses
 ``_`` fields), and classes whose instances keep their own attributes.
 
+Names handed to the guards are made plain ``str`` first (a subclass could override
+``startswith``), every annotation is dropped at compile time (nothing can evaluate one), and
+classes the code makes can be neither metaclasses nor written to.
+
 Modules are never handed out: ``import json`` gives a fresh module object holding only the
 public functions and classes of ``json``, with no module (``json.codecs``) reachable from it.
 """
@@ -37,13 +41,16 @@ ALLOWED_MODULES = (
 # Public names that still reach outside the run: the host's MAC address (uuid1, getnode),
 # a process's command line and standard input (base64.main), or time-zone files anywhere.
 # Also hidden: what makes a class with any special method (``uuid.Enum``'s functional API),
-# what evaluates a string annotation as unrestricted Python (``functools.singledispatch``).
+# what evaluates a string annotation as unrestricted Python (``functools.singledispatch``),
+# a C pointer (``datetime.datetime_CAPI``) and setting the host's clock.
 HIDDEN_NAMES = {
     "uuid": {"uuid1", "getnode", "Enum"},
     "base64": {"main", "test"},
     "string": {"Formatter"},
     "zoneinfo": {"reset_tzpath"},
     "functools": {"singledispatch", "singledispatchmethod"},
+    "datetime": {"datetime_CAPI"},
+    "time": {"clock_settime", "clock_settime_ns"},
 }
 # Builtins a code step has no use for, refused by name with a clear error (not a NameError).
 REFUSED_BUILTINS = (
@@ -57,6 +64,8 @@ PRELOADED_CODECS = (
     "encodings.unicode_escape", "encodings.raw_unicode_escape", "encodings.hex_codec",
     "encodings.base64_codec",
 )
+# ``from __future__ import`` of these is dropped (annotations are stripped anyway).
+FUTURE_FEATURES = frozenset(importlib.import_module("__future__").all_feature_names)
 CODE_FILENAME = "<code>"
 RECURSION_LIMIT = 400
 
@@ -70,9 +79,36 @@ class OutputLimitExceeded(BaseException):
 
 
 class CodeTransformer(RestrictingNodeTransformer):
-    """RestrictedPython's rules, with ``async def`` and ``await`` let through."""
+    """RestrictedPython's rules, with ``async def`` and ``await`` let through, and every
+    annotation dropped: no library function can ever evaluate an annotation (a string under
+    ``from __future__ import annotations``) as unrestricted Python."""
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
+        _strip_annotations(node)
+        return super().visit_FunctionDef(node)
+
+    def visit_Lambda(self, node: ast.Lambda) -> Any:
+        _strip_annotations(node)
+        return super().visit_Lambda(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
+        """``x: T = v`` is ``x = v``; a bare ``x: T`` is nothing at all."""
+        if node.value is None:
+            return _located(ast.Pass(), node)
+        assign = ast.Assign(targets=[node.target], value=node.value)
+        copy_locations(assign, node)
+        return self.visit(ast.fix_missing_locations(assign))
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> Any:
+        """``from __future__ import annotations`` (and the other known features, all of them
+        already on or harmless) is dropped: annotations are gone anyway."""
+        if node.module == "__future__" and all(
+                alias.name in FUTURE_FEATURES and alias.asname is None for alias in node.names):
+            return _located(ast.Pass(), node)
+        return super().visit_ImportFrom(node)
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> Any:
+        _strip_annotations(node)
         self.check_name(node, node.name, allow_magic_methods=True)
         self.check_function_argument_names(node)
         with self.print_info.new_print_scope():
@@ -98,6 +134,21 @@ class CodeTransformer(RestrictingNodeTransformer):
         assign = ast.Assign(targets=[self.visit(target)], value=value)
         copy_locations(assign, node)
         return ast.fix_missing_locations(assign)
+
+
+def _strip_annotations(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+    arguments = node.args
+    for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                     arguments.vararg, arguments.kwarg):
+        if argument is not None:
+            argument.annotation = None
+    if not isinstance(node, ast.Lambda):
+        node.returns = None
+
+
+def _located(new: ast.stmt, old: ast.stmt) -> ast.stmt:
+    copy_locations(new, old)
+    return new
 
 
 def _plain(node: ast.expr) -> bool:
@@ -156,11 +207,16 @@ def run_globals(printed: Printed) -> dict[str, Any]:
     user_classes: weakref.WeakSet[type] = weakref.WeakSet()
 
     def make_class(name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> type:
+        # A subclass of ``type`` would make classes from a dict of any special methods.
+        if any(isinstance(base, type) and issubclass(base, type) for base in bases):
+            raise SandboxViolation("a class cannot derive from type in a code step")
         cls = type(name, bases, namespace)
         user_classes.add(cls)
         return cls
 
     def write_guard(obj: Any) -> Any:
+        if isinstance(obj, type):
+            raise SandboxViolation(f"cannot change attributes of the class {obj.__name__}")
         if isinstance(obj, dict | list | set | bytearray) or type(obj) in user_classes:
             return obj
         raise SandboxViolation(f"cannot change attributes of a {type(obj).__name__}")
@@ -173,9 +229,10 @@ def run_globals(printed: Printed) -> dict[str, Any]:
                         file: Any = None, flush: bool = False) -> None:
             if file is not None:
                 raise SandboxViolation("print() writes to the run's output only")
-            sep = " " if sep is None else sep
-            end = "\n" if end is None else end
-            printed.write(sep.join(str(item) for item in objects) + end)
+            # Plain strings only: a str subclass could override join or encode.
+            sep = " " if sep is None else _plain_str(sep, "sep must be None or a string")
+            end = "\n" if end is None else _plain_str(end, "end must be None or a string")
+            printed.write(str.join(sep, [str.__str__(str(item)) for item in objects]) + end)
 
     builtins = dict(safe_builtins)
     builtins.update(
@@ -254,9 +311,15 @@ def _safe_module(name: str) -> types.ModuleType:
     return safe
 
 
+def _plain_str(text: Any, message: str = "attribute name must be a string") -> str:
+    """``text`` as a plain ``str``: a subclass could override ``startswith``, ``__eq__``..."""
+    if not isinstance(text, str):
+        raise TypeError(message)
+    return str.__str__(text)
+
+
 def _settable(name: Any) -> str:
-    if not isinstance(name, str):
-        raise TypeError("attribute name must be a string")
+    name = _plain_str(name)
     if name.startswith("_"):
         raise SandboxViolation(f"the attribute {name!r} is not allowed")
     return name
@@ -295,6 +358,9 @@ def _wraps(wrapped: Any, assigned: Any = None, updated: Any = None) -> Callable[
         return _update_wrapper(wrapper, wrapped)
 
     return decorator
+
+
+_REAL_USER_STRING = collections.UserString
 
 
 class _UserString(collections.UserString):
@@ -361,10 +427,12 @@ _MISSING = object()
 
 
 def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
-    if not isinstance(name, str):
-        raise TypeError("attribute name must be a string")
+    name = _plain_str(name)
     if name.startswith("_") or name in INSPECT_ATTRIBUTES:
         raise SandboxViolation(f"the attribute {name!r} is not allowed")
+    if name == "obj" and isinstance(obj, AttributeError):
+        # The object whose attribute was missing: from inside a library, one of its internals.
+        raise SandboxViolation("the attribute 'obj' of an AttributeError is not allowed")
     if name in ("format", "format_map"):
         if isinstance(obj, str):
             return _safe_format(obj) if name == "format" else _safe_format_map(obj)
@@ -381,12 +449,17 @@ def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
 
 
 def _no_str_format(value: Any, name: str) -> Any:
-    """The safe ``format`` for a ``str.format`` reached another way (``super().format``)."""
+    """The safe ``format`` for a ``str.format`` reached another way (``super().format``), and
+    for the real ``UserString.format`` (``super(UserString, u).format``, ``UserString.mro()``)."""
     if value is str.format or value is str.format_map:
         return _str_format if name == "format" else _str_format_map
     bound_to = getattr(value, "__self__", None)
     if isinstance(value, types.BuiltinMethodType) and isinstance(bound_to, str):
         return _safe_format(bound_to) if name == "format" else _safe_format_map(bound_to)
+    function = value.__func__ if isinstance(value, types.MethodType) else value
+    if function is _REAL_USER_STRING.format or function is _REAL_USER_STRING.format_map:
+        safe = _UserString.format if name == "format" else _UserString.format_map
+        return types.MethodType(safe, bound_to) if isinstance(value, types.MethodType) else safe
     return value
 
 
