@@ -142,6 +142,8 @@ def execute(job: dict[str, Any], setup: Setup) -> Result:
         code, errors = language.compile_code(job["code"])
     except (MemoryError, RecursionError):  # the parser's own limits: nesting thousands deep
         return Result.failed("syntax", "the code is nested too deeply to compile")
+    except (ValueError, TypeError) as error:  # e.g. a NUL byte in the source
+        return Result.failed("syntax", f"the code could not be compiled: {_text(error)}")
     if code is None:
         return _compile_error(errors)
     namespace = language.run_globals(printed)
@@ -210,7 +212,7 @@ def _checked_value(value: Any, limits: dict[str, Any]) -> Result:
     if not isinstance(value, dict):
         return Result.failed("exception", f"main must return a dict, not {_text(type(value).__name__)}")
     try:
-        text = json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)  # NaN and Infinity are not JSON
     except (TypeError, ValueError) as error:
         return Result.failed("exception", f"main returned something that is not JSON: {_text(error)}")
     except RecursionError:
@@ -230,6 +232,7 @@ def _output_exceeded(limits: dict[str, Any]) -> Result:
 
 
 _LINE = re.compile(r"^Line (\d+)")
+_LINE_PREFIX = re.compile(r"^Line (\d+|None): ")
 
 
 MAX_ERROR_CHARS = 300
@@ -237,10 +240,20 @@ MAX_MESSAGE_CHARS = 2000
 
 
 def _compile_error(errors: list[str]) -> Result:
-    shown = [error if len(error) <= MAX_ERROR_CHARS else error[:MAX_ERROR_CHARS] + "..." for error in errors[:5]]
+    """RestrictedPython's errors as one message for a bot builder: the line goes in its own
+    field (the first error's), each error is said once, without the library's name."""
+    line = None
+    shown = []
+    for error in errors[:5]:
+        match = _LINE.match(error)
+        if match and line is None:
+            line = int(match.group(1))
+        text = _LINE_PREFIX.sub("", error).replace(" in RestrictedPython", "").replace(" at statement: None", "")
+        text = text.rstrip(".")
+        if match and len(errors) > 1:
+            text = f"line {match.group(1)}: {text}"
+        shown.append(text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS] + "...")
     message = "; ".join(shown) or "the code could not be compiled"
-    match = _LINE.match(message)
-    line = int(match.group(1)) if match else None
     kind: ErrorKind = "syntax" if "SyntaxError" in message or "IndentationError" in message else "forbidden"
     return Result.failed(kind, message, line=line)
 

@@ -87,6 +87,17 @@ class CodeTransformer(RestrictingNodeTransformer):
         _strip_annotations(node)
         return super().visit_FunctionDef(node)
 
+    def visit_Attribute(self, node: ast.Attribute) -> Any:
+        """``super().__init__``, which a class of the code's own needs, becomes
+        ``_super_init_(super())``: the parent's initialiser, only from a real ``super`` object."""
+        if (node.attr == "__init__" and isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Name) and node.value.func.id == "super"
+                and not node.value.args and not node.value.keywords):
+            guard = ast.copy_location(ast.Name("_super_init_", ast.Load()), node)
+            call = ast.Call(func=guard, args=[self.visit(node.value)], keywords=[])
+            return ast.copy_location(call, node)
+        return super().visit_Attribute(node)
+
     def visit_Lambda(self, node: ast.Lambda) -> Any:
         _strip_annotations(node)
         return super().visit_Lambda(node)
@@ -257,6 +268,7 @@ def run_globals(printed: Printed) -> dict[str, Any]:
         "_unpack_sequence_": guarded_unpack_sequence,
         "_write_": write_guard,
         "_inplacevar_": inplace,
+        "_super_init_": super_init,
         "_apply_": lambda function, *args, **kwargs: function(*args, **kwargs),
         "_print_": PrintTo,
     }
@@ -481,3 +493,10 @@ _INPLACE = {
 
 def inplace(op: str, target: Any, value: Any) -> Any:
     return _INPLACE[op](target, value)
+
+
+def super_init(proxy: Any) -> Any:
+    """``super().__init__`` of a class of the code's own (see ``CodeTransformer.visit_Attribute``)."""
+    if type(proxy) is not super:
+        raise SandboxViolation("only super().__init__ may name __init__")
+    return proxy.__init__
