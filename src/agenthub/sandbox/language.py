@@ -499,4 +499,4 @@ def super_init(proxy: Any) -> Any:
     """``super().__init__`` of a class of the code's own (see ``CodeTransformer.visit_Attribute``)."""
     if type(proxy) is not super:
         raise SandboxViolation("only super().__init__ may name __init__")
-    return proxy.__init__
+    return proxy.__init__  # type: ignore[misc]
