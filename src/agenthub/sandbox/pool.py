@@ -156,7 +156,7 @@ class SandboxPool:
         for slot in slots - self._busy:  # a run in flight closes its own slot
             self._close_slot(slot)
         for slot in self._spawning.values():
-            slot.sock.close()
+            self._close_slot(slot)
         self._spawning.clear()
         self._by_pid.clear()
         if self._process and self._process.returncode is None:
@@ -360,6 +360,7 @@ class SandboxPool:
 
     async def _await_ready(self, slot: Slot) -> None:
         try:
+            _forget_stale_entry(slot.sock.fileno())
             slot.reader, slot.writer = await asyncio.open_unix_connection(sock=slot.sock, limit=2**20)
             ready = await asyncio.wait_for(frames.read(slot.reader), READY_TIMEOUT)
             if "failed" in ready:
@@ -413,6 +414,12 @@ class SandboxPool:
         if slot.writer is not None:
             slot.writer.close()
         else:
+            # A transport may be registering the socket right now (the slot was closed while
+            # getting ready): take it out of the event loop first, or the loop keeps a stale
+            # entry for the number and never watches the next file that reuses it.
+            if slot.sock.fileno() >= 0:
+                with contextlib.suppress(ValueError, OSError, RuntimeError):
+                    asyncio.get_running_loop().remove_reader(slot.sock.fileno())
             slot.sock.close()
         if slot.pidfd is not None:
             os.close(slot.pidfd)
@@ -439,7 +446,7 @@ class SandboxPool:
         while not self._warm.empty():
             self._close_slot(self._warm.get_nowait())
         for slot in self._spawning.values():
-            slot.sock.close()
+            self._close_slot(slot)
         self._spawning.clear()
         self._by_pid.clear()
         if self._control:
@@ -517,31 +524,36 @@ def _ancestors(pid: int, *, depth: int) -> list[int]:
     return found
 
 
-def _settle(done: asyncio.Future[None]) -> None:
-    if not done.done():
-        done.set_result(None)
-
-
 async def _exited(slots: list[Slot], timeout: float) -> None:
-    """Wait until the process of every slot has ended (its pidfd turns readable), at most ``timeout``."""
-    loop = asyncio.get_running_loop()
-    waits: dict[asyncio.Future[None], Slot] = {}
-    for slot in slots:
-        if slot.pidfd is None:
-            continue
-        done: asyncio.Future[None] = loop.create_future()
-        waits[done] = slot
-        loop.add_reader(slot.pidfd, _settle, done)
+    """Wait until the process of every slot has ended (its pidfd turns readable), at most
+    ``timeout``. The wait runs in a thread: pidfds are never registered with the event loop."""
+    # Copies of the pidfds: a run in flight closes its own slot (and its pidfd) meanwhile.
+    pending = {os.dup(slot.pidfd): slot for slot in slots if slot.pidfd is not None}
+    deadline = time.monotonic() + timeout
     try:
-        if waits:
-            _, left = await asyncio.wait(waits, timeout=timeout)
-            if left:
+        while pending:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 logger.error("sandbox: sandboxed processes did not end when killed: %s",
-                             ", ".join(str(waits[done].pid) for done in left))
+                             ", ".join(str(slot.pid) for slot in pending.values()))
+                return
+            ready, _, _ = await asyncio.to_thread(select.select, list(pending), [], [], left)
+            for fd in ready:
+                pending.pop(fd, None)
+                os.close(fd)
     finally:
-        for slot in waits.values():
-            if slot.pidfd is not None:
-                loop.remove_reader(slot.pidfd)
+        for fd in pending:
+            os.close(fd)
+
+
+def _forget_stale_entry(fd: int) -> None:
+    """Drop what the event loop may still hold for ``fd`` from a file closed under it, so
+    registering the new file of that number really watches it."""
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(ValueError, OSError, RuntimeError):
+        loop.remove_reader(fd)
+    with contextlib.suppress(ValueError, OSError, RuntimeError):
+        loop.remove_writer(fd)
 
 
 def clean_environment() -> dict[str, str]:
