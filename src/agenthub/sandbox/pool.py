@@ -14,7 +14,6 @@ import itertools
 import json
 import logging
 import os
-import select
 import shutil
 import signal
 import socket
@@ -29,6 +28,16 @@ from agenthub.sandbox.layers import Layers, filesystem, jail
 from agenthub.sandbox.layers.identity import resolve
 from agenthub.sandbox.limits import DEFAULT_LIMITS, Limits, asked
 from agenthub.sandbox.result import Result
+from agenthub.sandbox.slots import (
+    ReplyTooLarge,
+    Slot,
+    ended,
+    forget_stale_entry,
+    open_pidfd,
+    read_reply,
+    signal_slot,
+    wait_exited,
+)
 
 logger = logging.getLogger("agenthub.sandbox")
 
@@ -54,22 +63,6 @@ class PoolConfig:
     # Checked by the service (service.py), which still reports the layers when one is missing.
     required_layers: tuple[str, ...] = ()
     python: str = sys.executable
-
-
-@dataclass(eq=False)
-class Slot:
-    number: int
-    sock: socket.socket
-    generation: int = 0  # which fork server forked it (a restart starts a new generation)
-    pid: int = 0
-    # A handle on the process that no other process can reuse; the pool kills through it even
-    # when the fork server is gone. None where the pid is not one the pool can verify as ours.
-    pidfd: int | None = None
-    warm: bool = False
-    running: bool = False
-    reader: asyncio.StreamReader | None = None
-    writer: asyncio.StreamWriter | None = None
-    exited: asyncio.Future[dict[str, Any]] | None = None
 
 
 class SandboxPool:
@@ -146,13 +139,13 @@ class SandboxPool:
         while not self._warm.empty():
             slots.add(self._warm.get_nowait())
         for slot in slots:
-            _signal(slot, signal.SIGKILL)
+            signal_slot(slot, signal.SIGKILL)
             if slot.exited is not None and not slot.exited.done():
                 slot.exited.set_result({"op": "exited", "lost": True})
         if self._control:
             self._control.close()
             self._control = None
-        await _exited(list(slots), EXIT_REPORT_TIMEOUT)
+        await wait_exited(list(slots), EXIT_REPORT_TIMEOUT)
         for slot in slots - self._busy:  # a run in flight closes its own slot
             self._close_slot(slot)
         for slot in self._spawning.values():
@@ -207,7 +200,7 @@ class SandboxPool:
         """The next warm slot whose process is still alive (one that died waiting is dropped)."""
         while True:
             slot = await self._warm.get()
-            if slot.generation == self._generation and not _ended(slot):
+            if slot.generation == self._generation and not ended(slot):
                 return slot
             self._close_slot(slot)
 
@@ -225,11 +218,11 @@ class SandboxPool:
         # Printed text may grow when it is escaped as JSON (a control character: 6 bytes).
         max_reply = limits.result_bytes + limits.output_bytes * 6 + 64 * 1024
         try:
-            reply = await asyncio.wait_for(_read_reply(slot.reader, max_reply), limits.wall_seconds)
+            reply = await asyncio.wait_for(read_reply(slot.reader, max_reply), limits.wall_seconds)
         except TimeoutError:
             self._kill(slot)
             return Result.failed("timeout", f"the code ran longer than {limits.wall_seconds:g} s")
-        except _ReplyTooLarge:
+        except ReplyTooLarge:
             self._kill(slot)
             return Result.failed("output", f"the code's output and result are over {max_reply} bytes")
         except frames.FrameError:
@@ -316,7 +309,7 @@ class SandboxPool:
             if slot is None:
                 return
             slot.pid = int(message["pid"])
-            slot.pidfd = self._open_pidfd(slot.pid)
+            slot.pidfd = open_pidfd(slot.pid, server_pid=self._process.pid if self._process else None)
             slot.exited = asyncio.get_running_loop().create_future()
             self._by_pid[slot.pid] = slot
             self._track(asyncio.create_task(self._await_ready(slot)))
@@ -346,21 +339,9 @@ class SandboxPool:
         if self.status == "ready":
             self._spawn()
 
-    def _open_pidfd(self, pid: int) -> int | None:
-        """A pidfd for ``pid`` once it is checked to descend from our fork server (no pid namespace
-        between us and it, so the number names the same process here)."""
-        try:
-            pidfd = os.pidfd_open(pid)
-        except (OSError, AttributeError):
-            return None
-        if self._process is not None and self._process.pid in _ancestors(pid, depth=3):
-            return pidfd
-        os.close(pidfd)
-        return None
-
     async def _await_ready(self, slot: Slot) -> None:
         try:
-            _forget_stale_entry(slot.sock.fileno())
+            forget_stale_entry(slot.sock.fileno())
             slot.reader, slot.writer = await asyncio.open_unix_connection(sock=slot.sock, limit=2**20)
             ready = await asyncio.wait_for(frames.read(slot.reader), READY_TIMEOUT)
             if "failed" in ready:
@@ -405,7 +386,7 @@ class SandboxPool:
             self.replacements += 1
 
     def _kill(self, slot: Slot) -> None:
-        _signal(slot, signal.SIGKILL)
+        signal_slot(slot, signal.SIGKILL)
         if self._control is not None and slot.pid and slot.generation == self._generation:
             with contextlib.suppress(OSError):
                 self._control.send(json.dumps({"op": "kill", "pid": slot.pid}).encode())
@@ -440,7 +421,7 @@ class SandboxPool:
         # The runs in flight lose their process: kill it (it may outlive its fork server) and
         # let them answer now rather than wait for an exit report that will never come.
         for slot in list(self._busy):
-            _signal(slot, signal.SIGKILL)
+            signal_slot(slot, signal.SIGKILL)
             if slot.exited is not None and not slot.exited.done():
                 slot.exited.set_result({"op": "exited", "lost": True})
         while not self._warm.empty():
@@ -474,86 +455,6 @@ class SandboxPool:
     def _track(self, task: asyncio.Task[Any]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-
-class _ReplyTooLarge(Exception):
-    pass
-
-
-async def _read_reply(reader: asyncio.StreamReader, max_bytes: int) -> Any:
-    """One frame (as ``frames.read``), but a frame over ``max_bytes`` is ``_ReplyTooLarge``."""
-    try:
-        header = await reader.readexactly(frames.HEADER.size)
-    except (asyncio.IncompleteReadError, ConnectionError) as error:
-        raise frames.FrameError("the peer closed the socket") from error
-    (size,) = frames.HEADER.unpack(header)
-    if size > max_bytes:
-        raise _ReplyTooLarge()
-    try:
-        return json.loads(await reader.readexactly(size))
-    except (asyncio.IncompleteReadError, ConnectionError) as error:
-        raise frames.FrameError("the peer closed the socket") from error
-    except ValueError as error:
-        raise frames.FrameError("the peer sent something that is not JSON") from error
-
-
-def _signal(slot: Slot, number: int) -> None:
-    if slot.pidfd is not None:
-        with contextlib.suppress(OSError):
-            signal.pidfd_send_signal(slot.pidfd, number)
-
-
-def _ended(slot: Slot) -> bool:
-    """The slot's process has ended (reported by the fork server, or seen on its pidfd)."""
-    if slot.exited is not None and slot.exited.done():
-        return True
-    return slot.pidfd is not None and bool(select.select([slot.pidfd], [], [], 0)[0])
-
-
-def _ancestors(pid: int, *, depth: int) -> list[int]:
-    """The parent, grandparent, ... of ``pid`` (up to ``depth`` of them), from /proc."""
-    found: list[int] = []
-    for _ in range(depth):
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as stat:
-                text = stat.read()
-        except OSError:
-            break
-        pid = int(text[text.rindex(b")") + 2:].split()[1])
-        found.append(pid)
-    return found
-
-
-async def _exited(slots: list[Slot], timeout: float) -> None:
-    """Wait until the process of every slot has ended (its pidfd turns readable), at most
-    ``timeout``. The wait runs in a thread: pidfds are never registered with the event loop."""
-    # Copies of the pidfds: a run in flight closes its own slot (and its pidfd) meanwhile.
-    pending = {os.dup(slot.pidfd): slot for slot in slots if slot.pidfd is not None}
-    deadline = time.monotonic() + timeout
-    try:
-        while pending:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                logger.error("sandbox: sandboxed processes did not end when killed: %s",
-                             ", ".join(str(slot.pid) for slot in pending.values()))
-                return
-            ready, _, _ = await asyncio.to_thread(select.select, list(pending), [], [], left)
-            for fd in ready:
-                pending.pop(fd, None)
-                os.close(fd)
-    finally:
-        for fd in pending:
-            os.close(fd)
-
-
-def _forget_stale_entry(fd: int) -> None:
-    """Drop what the event loop may still hold for ``fd`` from a file closed under it, so
-    registering the new file of that number really watches it."""
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(ValueError, OSError, RuntimeError):
-        loop.remove_reader(fd)
-    with contextlib.suppress(ValueError, OSError, RuntimeError):
-        loop.remove_writer(fd)
 
 
 def clean_environment() -> dict[str, str]:
