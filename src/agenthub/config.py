@@ -116,11 +116,32 @@ class Settings(BaseSettings):
     sandbox_max_result_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="Largest value a run may return")
     sandbox_tmp_mb: int = Field(default=16, ge=1, le=4096, description="Size of each run's private temporary folder (MB)")
 
-    # Read now under the seed names so deployments can set them; the features that use
-    # them (Telegram, e-mail, knowledge, encrypted credentials) come later.
-    telegram_bot_token: SecretStr | None = None
-    telegram_api_base_url: str | None = None
-    public_url: str | None = None
+    # Channels: Telegram, e-mail, notifications and the scheduler.
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, description="The platform's own bot: notifications to users' Telegram channels"
+    )
+    telegram_api_base_url: str | None = Field(
+        default=None, description="The Bot API root (Telegram's self-hosted Bot API server, or a local fake in "
+        "tests); unset: Telegram's own"
+    )
+    public_url: str | None = Field(
+        default=None, description="Where the internet reaches this AgentHub (Telegram webhooks are registered there)"
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail notifications; unset: no e-mail")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = Field(default=None, description="The From address of notification e-mails")
+    smtp_tls: bool = Field(default=True, description="STARTTLS (or TLS on port 465); false: plain SMTP")
+    scheduler_interval: float = Field(
+        default=5.0, gt=0, le=3600, description="Seconds between the scheduler's looks for due events"
+    )
+    notification_max_attempts: int = Field(
+        default=5, ge=1, le=100, description="Attempts of one notification delivery before it is failed"
+    )
+    notification_retry_base: float = Field(
+        default=2.0, gt=0, le=3600, description="Seconds before the first retry of a delivery; doubled each time"
+    )
     qdrant_url: str | None = None
     qdrant_collection: str | None = None
     secret_box_key: SecretStr | None = None
@@ -136,12 +157,6 @@ class Settings(BaseSettings):
     prices_file: Path | None = Field(
         default=None, description="JSON or TOML file of prices per model, over the shipped ones"
     )
-    smtp_host: str | None = None
-    smtp_port: int = Field(default=587, ge=1, le=65535)
-    smtp_user: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_from: str | None = None
-    smtp_tls: bool = True
     outbound_allowlist: str = Field(default="", description="Hosts or CIDRs, comma-separated")
 
     allowed_origins: str = Field(

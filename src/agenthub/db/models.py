@@ -12,11 +12,15 @@ from agenthub.accounts.models import (
 from agenthub.agents.models import Agent
 from agenthub.audit.models import AuditRecord
 from agenthub.billing.models import Budget, DailyUsage, TokenUsageLog
+from agenthub.calendar.models import CalendarEvent
+from agenthub.channels.telegram.models import TelegramLink
 from agenthub.chats.models import Chat, ChatMessage
 from agenthub.credentials.models import Credential
 from agenthub.db.base import Base
+from agenthub.notifications.models import NotificationChannel, NotificationDelivery
 
 __all__ = [
-    "Agent", "AgentAuthorization", "ApiKey", "AuditRecord", "AuthSession", "Base", "Budget", "Chat", "ChatMessage",
-    "Credential", "DailyUsage", "Invitation", "Organization", "PlatformSecret", "TokenUsageLog", "User",
+    "Agent", "AgentAuthorization", "ApiKey", "AuditRecord", "AuthSession", "Base", "Budget", "CalendarEvent", "Chat",
+    "ChatMessage", "Credential", "DailyUsage", "Invitation", "NotificationChannel", "NotificationDelivery",
+    "Organization", "PlatformSecret", "TelegramLink", "TokenUsageLog", "User",
 ]
