@@ -32,10 +32,11 @@ from agenthub.audit import api as audit_api
 from agenthub.billing import api as billing_api
 from agenthub.billing.counters import open_counters
 from agenthub.bus import Bus, StreamRetention, open_bus
-from agenthub.channels import personal, sse, websocket
+from agenthub.channels import openai_api, personal, sse, websocket
 from agenthub.channels.gateway import Gateway
 from agenthub.channels.hosts import HostGuard
 from agenthub.channels.limits import ConnectionLimit
+from agenthub.channels.openai_errors import OpenAIErrors
 from agenthub.channels.origins import ForeignOriginGuard
 from agenthub.channels.rate_limits import RateLimiter, RateLimits
 from agenthub.chats import api as chats_api
@@ -70,7 +71,7 @@ from agenthub.workers.token_usage import TokenUsageWorker
 
 log = logging.getLogger(__name__)
 
-DOCS_TAG_ORDER = ("agents", "chats", "usage", "chat", "operations", "queues")
+DOCS_TAG_ORDER = ("agents", "chats", "usage", "chat", "openai", "operations", "queues")
 """The order of the groups of routes in the API docs (else the order the routes are tried in)."""
 BUS_CHECK_TIMEOUT = 10.0
 """Seconds start-up waits for the bus to answer (a firewalled host may never refuse)."""
@@ -254,7 +255,7 @@ def create_app(
     # CORS (a 429 carries its headers) and the error middleware installed next.
     app.add_middleware(RateLimits, limiter=limiter)
     install_error_handlers(app)
-    install_openapi(app)
+    install_openapi(app, own_errors=(openai_api.router.prefix + "/",))
     if settings.origins:  # pages of other origins may call the API (see channels/origins.py)
         app.add_middleware(
             CORSMiddleware,
@@ -266,6 +267,8 @@ def create_app(
     app.add_middleware(ConnectionLimit, per_client=settings.ws_max_connections_per_client)
     # Outermost: a request for another host name (DNS rebinding) is refused before anything.
     app.add_middleware(HostGuard, allowed=settings.hosts)
+    # Outside everything that may refuse a request: every error under /v1 in OpenAI's shape.
+    app.add_middleware(OpenAIErrors)
     # The SSE chat route first: it is matched on every message, and the router tries the
     # routes in order (each try costs microseconds). The docs keep DOCS_TAG_ORDER.
     app.include_router(sse.router)
@@ -284,6 +287,7 @@ def create_app(
     app.include_router(personal_api.router)
     app.include_router(personal.router)
     app.include_router(websocket.router)
+    app.include_router(openai_api.router)
     app.include_router(ops_api.router)
     app.include_router(queues_api.router)
 

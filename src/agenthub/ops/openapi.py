@@ -16,7 +16,9 @@ described without a line of their own:
   ``openapi_extra=PUBLIC`` (it still answers 429).
 
 A route declares what only it can answer (409 on a create) in its decorator's
-``responses``, with :func:`error_responses`.
+``responses``, with :func:`error_responses`. Paths under an ``own_errors`` prefix (the
+OpenAI-compatible ``/v1/``, whose errors have OpenAI's shape) declare all their errors
+themselves and are left as they say.
 """
 
 from __future__ import annotations
@@ -58,8 +60,9 @@ def error_responses(*statuses: int, meanings: dict[int, str] | None = None) -> d
     return {status: {"description": said[status], "model": ErrorResponse} for status in statuses}
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Make ``app.openapi()`` (and ``/openapi.json``) return the completed document."""
+def install_openapi(app: FastAPI, *, own_errors: tuple[str, ...] = ()) -> None:
+    """Make ``app.openapi()`` (and ``/openapi.json``) return the completed document;
+    operations under the ``own_errors`` path prefixes keep the errors they declare."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -67,14 +70,14 @@ def install_openapi(app: FastAPI) -> None:
                 title=app.title, version=app.version, description=app.description, routes=app.routes,
                 tags=app.openapi_tags,
             )
-            complete_errors(document)
+            complete_errors(document, own_errors=own_errors)
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def complete_errors(document: dict[str, Any]) -> None:
+def complete_errors(document: dict[str, Any], *, own_errors: tuple[str, ...] = ()) -> None:
     components = document.setdefault("components", {}).setdefault("schemas", {})
     error_schema = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(error_schema.pop("$defs", {}))
@@ -84,6 +87,10 @@ def complete_errors(document: dict[str, Any]) -> None:
         "description": "An access token (`POST /api/v1/auth/login`) or an API key (`POST /api/v1/api-keys`)",
     }
     for path, operations in document.get("paths", {}).items():
+        if own_errors and path.startswith(own_errors):
+            for operation in operations.values():  # FastAPI's own 422, never sent, whose schema goes below
+                operation.get("responses", {}).pop("422", None)
+            continue
         for method, operation in operations.items():
             if path.startswith("/api/") and "security" not in operation:
                 operation["security"] = [{BEARER: []}]
