@@ -35,6 +35,7 @@ SECRET_PROMPT = "walrus-orchard-4415"
 PATH_VALUES: dict[str, str] = {
     "agent_id": "iso-a",
     "chat_id": "iso-chat-a",
+    "model": "iso-a",  # the OpenAI-compatible API's name of an agent
 }
 """Path parameters by name, filled in :func:`_first_organisation` with the ids of what the
 first organisation made (``org_id``, ``user_id``, ``credential_id``, ``id`` by path, ...)."""
@@ -44,6 +45,9 @@ PATH_VALUE_BY_PREFIX: dict[str, str] = {}
 value by the path it is under, e.g. ``/api/v1/api-keys/{id}``."""
 
 OK_FOR_ANY_ID = {401, 403, 404, 405, 409, 422}
+
+OPENAI_CHAT = "/v1/chat/completions"
+"""Names its agent in the body (``model``): tried with the first organisation's, and with one nobody has."""
 
 
 async def _chat(client: httpx.AsyncClient, agent_id: str, chat_id: str, content: str) -> None:
@@ -171,13 +175,15 @@ def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]
         for method, operation in operations.items():
             if operation.get("security") == []:
                 continue  # a public route: nothing of an organisation's behind it
-            if not path.startswith("/api/") and path != "/metrics":
+            if not path.startswith(("/api/", "/v1/")) and path != "/metrics":
                 continue
             found.append((path, method.upper(), operation))
     return found
 
 
-def _body(operation: dict[str, Any], schemas: _Schemas) -> Any:
+def _body(operation: dict[str, Any], schemas: _Schemas, model: str = "iso-a") -> Any:
+    if operation.get("operationId", "").startswith("chat_completions"):
+        return {"model": model, "messages": [{"role": "user", "content": "hello"}]}
     content = operation.get("requestBody", {}).get("content", {})
     if "application/json" not in content:
         return None
@@ -274,6 +280,9 @@ async def _try(
     if not names:
         response = await client.request(method, path, **kwargs)
         _assert_reveals_nothing(response, secrets, where)
+        if path == OPENAI_CHAT:
+            unknown = await client.request(method, path, json=_body(operation, schemas, model="nobody-model"))
+            assert response.status_code == unknown.status_code == 404, f"{where}: {response.text[:300]}"
         return
     theirs = {name: _path_value(path, name, ids) for name in names}
     nobodys = {name: f"nobody-{uuid.uuid4().hex[:8]}" for name in names}
@@ -319,5 +328,6 @@ async def test_every_protected_route_answers_401_without_credentials_and_with_ba
                     response = await client.request(method, url, **({} if body is None else {"json": body}))
                     where = f"{method} {path} with {credentials or 'no credentials'}"
                     assert response.status_code == 401, f"{where}: {response.status_code} {response.text[:200]}"
-                    assert response.json()["error"]["code"] == "unauthorized", where
+                    code = "invalid_api_key" if path.startswith("/v1/") else "unauthorized"  # OpenAI's word there
+                    assert response.json()["error"]["code"] == code, where
         assert (await owner.get("/api/v1/agents/iso-a")).status_code == 200

@@ -130,3 +130,67 @@ async def _spend(hub: Setup, key_id: str, *, turns: int) -> tuple[int, Decimal]:
         return found if found[0] >= turns else None
 
     return await eventually(logged, what=f"{turns} turns of usage")
+
+
+async def test_a_streamed_completion_sends_the_text_as_the_agent_streams_it(sqlite_url: str) -> None:
+    async with setup(sqlite_url) as hub:
+        # Words 50 ms apart, slower than AgentHub merges them: each comes as a chunk of its own.
+        hub.model.add_answer("One two three four", prompt_tokens=12, completion_tokens=4, delay=0.05)
+        hub.model.add_answer("Five six", prompt_tokens=20, completion_tokens=2, delay=0.05)
+        agent = await hub.agent()
+        client = hub.client((await hub.key())["key"])
+
+        stream = await client.chat.completions.create(
+            model=agent, messages=[{"role": "user", "content": "Count for me"}], stream=True,
+            stream_options={"include_usage": True},
+        )
+        chunks = [chunk async for chunk in stream]
+        assert {chunk.object for chunk in chunks} == {"chat.completion.chunk"}
+        assert len({chunk.id for chunk in chunks}) == 1
+        assert chunks[0].choices[0].delta.role == "assistant"
+        texts = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+        assert "".join(texts) == "One two three four"
+        assert len(texts) > 1, texts  # streamed, not sent whole at the end
+        finished = [c for c in chunks if c.choices and c.choices[0].finish_reason]
+        assert [c.choices[0].finish_reason for c in finished] == ["stop"]
+        assert chunks[-1].choices == [] and chunks[-1].usage is not None
+        assert (chunks[-1].usage.prompt_tokens, chunks[-1].usage.completion_tokens) == (12, 4)
+        assert chunks[-1].usage.total_tokens == 16
+        chat_id = (chunks[0].model_extra or {})["chat_id"]
+
+        # Without include_usage no usage chunk; the stream ends with the finishing chunk.
+        stream = await client.chat.completions.create(
+            model=agent, messages=[{"role": "user", "content": "Go on"}], stream=True, extra_body={"chat_id": chat_id},
+        )
+        chunks = [chunk async for chunk in stream]
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Five six"
+        assert chunks[-1].choices[0].finish_reason == "stop" and chunks[-1].usage is None
+        assert _sent_to_model(hub.model)[-1] == [("user", "Count for me"), ("assistant", "One two three four"),
+                                                 ("user", "Go on")]
+
+
+async def test_user_and_chat_id_choose_the_conversation(sqlite_url: str) -> None:
+    async with setup(sqlite_url) as hub:
+        agent = await hub.agent()
+        client = hub.client((await hub.key())["key"])
+
+        async def ask(content: str, **options: Any) -> str:
+            answer = await client.chat.completions.create(
+                model=agent, messages=[{"role": "user", "content": content}], **options
+            )
+            return str((answer.model_extra or {})["chat_id"])
+
+        alice = await ask("I am Alice", user="alice")
+        bob = await ask("I am Bob", user="bob")
+        assert alice != bob
+        assert await ask("Alice again", user="alice") == alice  # the same user goes on
+        mine = await ask("No user")
+        assert mine not in (alice, bob) and await ask("Still no user") == mine
+        assert await ask("Into Bob's", user="alice", extra_body={"chat_id": bob}) == bob  # chat_id wins
+        assert await ask("A new one", extra_body={"chat_id": "my-own-chat"}) == "my-own-chat"
+        assert _sent_to_model(hub.model)[2] == [("user", "I am Alice"), ("assistant", "echo: I am Alice"),
+                                               ("user", "Alice again")]
+        # A key of its own has conversations of its own.
+        other = hub.client((await hub.key())["key"])
+        answer = await other.chat.completions.create(model=agent, messages=[{"role": "user", "content": "hi"}])
+        assert (answer.model_extra or {})["chat_id"] != mine

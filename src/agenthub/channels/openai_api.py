@@ -30,6 +30,7 @@ from agenthub.channels.openai_schemas import (
 )
 from agenthub.deps import CallerDep, SessionDep, SettingsDep
 from agenthub.errors import NotFound
+from agenthub.fields import NUL_FREE
 from agenthub.gateway_deps import GatewayDep
 from agenthub.json_input import StrictJSONRoute
 from agenthub.ops.openapi import BEARER
@@ -60,7 +61,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": MEANINGS[status], "model": OpenAIErrorResponse} for status in statuses}
 
 
-ModelName = Annotated[str, Path(min_length=1, max_length=128, description="The agent's id")]
+ModelName = Annotated[str, Path(min_length=1, max_length=128, pattern=NUL_FREE, description="The agent's id")]
 
 
 def _sender(caller: Caller, http: Request) -> Sender:

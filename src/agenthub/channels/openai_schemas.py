@@ -7,42 +7,44 @@ extensions: ``chat_id`` (the conversation) in the request, and ``chat_id`` in ev
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from agenthub.chats.schemas import CHAT_ID_PATTERN
+from agenthub.fields import NUL_FREE, JsonValue, Text
 
 
-class ContentPart(BaseModel):
+class _Lenient(BaseModel):
+    """Takes fields it does not name, as any JSON the reader takes (see
+    :mod:`agenthub.json_input`), and says so in the JSON schema."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"propertyNames": {"pattern": NUL_FREE}})
+
+    __pydantic_extra__: dict[str, JsonValue] = Field(init=False)
+
+
+class ContentPart(_Lenient):
     """One part of a message's content; only ``text`` parts are taken."""
 
-    model_config = ConfigDict(extra="allow")
-
-    type: str = Field(max_length=64)
-    text: str | None = None
+    type: Annotated[Text, Field(max_length=64)]
+    text: Text | None = None
 
 
-class MessageIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
+class MessageIn(_Lenient):
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[ContentPart] | None = None
-    name: str | None = Field(default=None, max_length=256)
+    content: Text | list[ContentPart] | None = None
+    name: Annotated[Text, Field(max_length=256)] | None = None
 
 
-class StreamOptions(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
+class StreamOptions(_Lenient):
     include_usage: bool = Field(default=False, description="Send a last chunk with the turn's `usage`")
 
 
-class ChatCompletionRequest(BaseModel):
+class ChatCompletionRequest(_Lenient):
     """What ``POST /v1/chat/completions`` takes."""
 
-    model_config = ConfigDict(extra="allow")
-
-    model: str = Field(
+    model: Text = Field(
         min_length=1, max_length=128,
         description="The agent's id (the handle your organisation gave it; another organisation's public agent "
         "by its address)",
@@ -54,8 +56,8 @@ class ChatCompletionRequest(BaseModel):
     )
     stream: bool = Field(default=False, description="Answer as `chat.completion.chunk` Server-Sent Events")
     stream_options: StreamOptions | None = None
-    user: str | None = Field(
-        default=None, max_length=256,
+    user: Annotated[Text, Field(max_length=256)] | None = Field(
+        default=None,
         description="Your end user: without `chat_id`, each user of a key has a conversation of their own",
     )
     chat_id: str | None = Field(

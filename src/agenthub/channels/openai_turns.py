@@ -45,6 +45,7 @@ from agenthub.channels.openai_schemas import (
 )
 from agenthub.chats.schemas import ChatRequest
 from agenthub.errors import AgentHubError, InvalidInput, plain_problem
+from agenthub.runtime.turns import ANSWER_STARTS_OVER
 
 MAX_MODELS = 1000
 """Agents ``GET /v1/models`` lists at most (OpenAI's list has no pages)."""
@@ -153,6 +154,14 @@ async def complete(gateway: Gateway, listener: Listener, accepted: Accepted, *, 
     raise TurnFailed({"code": "timeout", "response": "no answer came"})  # follow ends with a final event
 
 
+def _rest(streamed: str, answer: str) -> str:
+    """What of ``answer`` the client has not had yet, after ``streamed``: all of it, on a
+    new paragraph, when an agent that restarted mid-answer answered differently."""
+    if answer.startswith(streamed):
+        return answer[len(streamed):]
+    return f"\n\n{answer}"
+
+
 def _data(value: dict[str, Any]) -> bytes:
     return b"data: " + orjson.dumps(value) + b"\n\n"
 
@@ -173,17 +182,18 @@ async def stream(
         return _data({**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]})
 
     yield chunk({"role": "assistant", "content": ""})
-    streamed = ""
+    streamed, started_over = "", False
     async for event in gateway.follow(listener, accepted, keepalive=keepalive):
         kind = None if event is None else event.get("type")
         if event is None:
             yield KEEPALIVE
-        elif kind == "chunk" and event.get("content"):
+        elif kind == "status" and event.get("message") == ANSWER_STARTS_OVER:
+            started_over = True  # what was streamed can't be taken back: the rest comes with the answer
+        elif kind == "chunk" and event.get("content") and not started_over:
             streamed += str(event["content"])
             yield chunk({"content": str(event["content"])})
         elif kind == "message":
-            text = str(event.get("response") or "")
-            rest = text[len(streamed):] if text.startswith(streamed) else ""
+            rest = _rest(streamed, str(event.get("response") or ""))
             if rest:
                 yield chunk({"content": rest})
             yield chunk({}, "stop")
