@@ -11,8 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from openai import AsyncOpenAI
 
+from tests.agents.helpers import migrated
 from tests.billing.helpers import cost as cost_of
 from tests.billing.helpers import logged_spend
 from tests.channels.helpers import chat_messages, create_agent, eventually
@@ -43,6 +45,7 @@ class Setup:
 
 @asynccontextmanager
 async def setup(database_url: str, **overrides: Any) -> AsyncIterator[Setup]:
+    await migrated(database_url)
     with FakeOpenAI() as model:
         settings = make_settings(database_url=database_url, openai_api_key="sk-test-openai-api", **overrides)
         async with running_app(settings) as app:
@@ -58,8 +61,8 @@ def _sent_to_model(model: FakeOpenAI) -> list[list[tuple[str, str]]]:
     ]
 
 
-async def test_a_completion_answers_with_usage_and_keeps_the_conversation(sqlite_url: str) -> None:
-    async with setup(sqlite_url) as hub:
+async def test_a_completion_answers_with_usage_and_keeps_the_conversation(database_url: str) -> None:
+    async with setup(database_url) as hub:
         hub.model.add_answer("Paris is the capital.", prompt_tokens=1000, completion_tokens=500)
         hub.model.add_answer("About two million.", prompt_tokens=40, completion_tokens=4)
         agent = await hub.agent()
@@ -132,8 +135,21 @@ async def _spend(hub: Setup, key_id: str, *, turns: int) -> tuple[int, Decimal]:
     return await eventually(logged, what=f"{turns} turns of usage")
 
 
-async def test_a_streamed_completion_sends_the_text_as_the_agent_streams_it(sqlite_url: str) -> None:
-    async with setup(sqlite_url) as hub:
+@pytest.fixture(params=["memory", "redis"])
+def bus_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Settings for the in-process bus, or for Redis with the test's own key prefix."""
+    if request.param == "memory":
+        return {}
+    return {
+        "redis_url": request.getfixturevalue("redis_server_url"),
+        "redis_prefix": request.getfixturevalue("redis_prefix"),
+    }
+
+
+async def test_a_streamed_completion_sends_the_text_as_the_agent_streams_it(
+    sqlite_url: str, bus_options: dict[str, Any]
+) -> None:
+    async with setup(sqlite_url, **bus_options) as hub:
         # Words 50 ms apart, slower than AgentHub merges them: each comes as a chunk of its own.
         hub.model.add_answer("One two three four", prompt_tokens=12, completion_tokens=4, delay=0.05)
         hub.model.add_answer("Five six", prompt_tokens=20, completion_tokens=2, delay=0.05)

@@ -121,8 +121,8 @@ async def test_an_agent_needing_an_authorisation_is_403_and_unlisted(sqlite_url:
         assert answer.choices[0].message.content == "echo: hello"
 
 
-async def test_a_spent_budget_is_insufficient_quota(sqlite_url: str) -> None:
-    async with setup(sqlite_url) as hub:
+async def test_a_spent_budget_is_insufficient_quota(database_url: str) -> None:
+    async with setup(database_url) as hub:
         hub.model.add_answer("costly", prompt_tokens=1000, completion_tokens=500)
         agent = await hub.agent()
         key = await hub.key()
