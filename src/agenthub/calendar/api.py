@@ -18,6 +18,10 @@ from agenthub.ops.openapi import error_responses
 router = APIRouter(prefix="/api/v1/calendar/events", tags=["calendar"], route_class=StrictJSONRoute)
 EventId = Annotated[str, Path(max_length=64, description="The event's id")]
 USERS_ONLY = {403: "Sent with an API key: events belong to users (or the agent needs an authorisation)"}
+NAMED = {
+    **USERS_ONLY,
+    404: "No such event of yours, or `agent_id` or a `channels` entry names no agent or notification channel of yours",
+}
 
 
 async def _agent_access(connection: HTTPConnection) -> service.AgentAccess:
@@ -32,7 +36,7 @@ AgentAccessDep = Annotated[service.AgentAccess, Depends(_agent_access)]
 
 @router.post(
     "", status_code=status.HTTP_201_CREATED, response_model=EventRead,
-    responses=error_responses(403, meanings=USERS_ONLY),
+    responses=error_responses(403, 404, meanings=NAMED),
 )
 async def create_event(
     data: EventCreate, caller: UserDep, session: SessionDep, agents: AgentAccessDep
@@ -57,7 +61,7 @@ async def get_event(event_id: EventId, caller: UserDep, session: SessionDep) -> 
     return (await service.read(session, [event]))[0]
 
 
-@router.patch("/{event_id}", response_model=EventRead, responses=error_responses(403, 404, meanings=USERS_ONLY))
+@router.patch("/{event_id}", response_model=EventRead, responses=error_responses(403, 404, meanings=NAMED))
 async def update_event(
     event_id: EventId, data: EventUpdate, caller: UserDep, session: SessionDep, agents: AgentAccessDep
 ) -> EventRead:

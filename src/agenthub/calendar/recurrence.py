@@ -18,8 +18,9 @@ Cron is croniter's: five fields (minute hour day month weekday), or six with sec
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from croniter import CroniterError, croniter  # type: ignore[import-untyped]
 
@@ -27,14 +28,33 @@ MAX_SEARCH = 1000
 """Cron steps tried at most for one next time before a schedule counts as never running."""
 
 
+NOT_ZONES = frozenset({"localtime", "Factory"})
+"""Files of the zone database that name no place: this machine's own zone, a placeholder."""
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+"""The years an event's start may be in."""
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    """The IANA zones the system (or the tzdata package) knows, read once."""
+    return frozenset(available_timezones()) - NOT_ZONES
+
+
 def zone(name: str) -> ZoneInfo:
     """The IANA time zone ``name``; ValueError for a name that is not one."""
-    if not name or name != name.strip() or name.startswith(("/", ".")) or ".." in name:
+    if name not in _zone_names():
         raise ValueError(f"{name!r} is not an IANA time zone name (such as Europe/Berlin or UTC)")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(f"{name!r} is not an IANA time zone name (such as Europe/Berlin or UTC)") from None
+
+
+def check_year(moment: datetime) -> None:
+    """ValueError for a time outside the years an event may start in (far ones can't be
+    placed in every zone)."""
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"must be in the years {FIRST_YEAR} to {LAST_YEAR}")
 
 
 def check_cron(expression: str) -> None:
@@ -45,7 +65,7 @@ def check_cron(expression: str) -> None:
         )
     try:
         croniter(expression, datetime(2000, 1, 1)).get_next(datetime)
-    except CroniterError:
+    except (CroniterError, ValueError, OverflowError):
         raise ValueError(f"{expression!r} never runs (no such date)") from None
 
 
@@ -74,7 +94,7 @@ def next_after(expression: str, tz: ZoneInfo, after: datetime) -> datetime:
             candidate = placed(steps.get_next(datetime), tz)
             if candidate > after_utc:  # a step inside a repeated hour may fall before it
                 return candidate
-    except CroniterError as error:
+    except (CroniterError, ValueError, OverflowError) as error:
         raise ValueError(f"{expression!r} has no next run: {error}") from None
     raise ValueError(f"{expression!r} has no next run after {after_utc.isoformat()}")
 

@@ -44,6 +44,12 @@ def _zone(value: str | None) -> str | None:
     return value
 
 
+def _year(value: datetime | None) -> datetime | None:
+    if value is not None:
+        recurrence.check_year(value)
+    return value
+
+
 def _cron(value: str | None) -> str | None:
     if value is not None:
         value = " ".join(value.split())
@@ -58,7 +64,8 @@ class EventCreate(BaseModel):
     agent_id: AgentHandle
     prompt: Prompt = Field(description="The message the agent gets each time the event runs")
     start_at: datetime = Field(
-        description="When it runs (once), or from when (with `cron`); without an offset it is a time in `timezone`"
+        description="When it runs (once), or from when (with `cron`); without an offset it is a time in "
+        "`timezone`; in the years 1970 to 2199"
     )
     timezone: TimeZone = "UTC"
     cron: Cron | None = None
@@ -72,10 +79,12 @@ class EventCreate(BaseModel):
 
     _check_zone = field_validator("timezone")(_zone)
     _check_cron = field_validator("cron")(_cron)
+    _check_year = field_validator("start_at")(_year)
 
 
 class EventUpdate(BaseModel):
-    """Only the fields sent change; `cron: null` makes the event one-time."""
+    """Only the fields sent change; `null` keeps a field too, but for `cron` (null: the event
+    runs once, at `start_at`) and `channels` (null: your channels in priority order)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -91,13 +100,7 @@ class EventUpdate(BaseModel):
 
     _check_zone = field_validator("timezone")(_zone)
     _check_cron = field_validator("cron")(_cron)
-
-    @field_validator("title", "agent_id", "prompt", "start_at", "timezone", "missed", "enabled", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("must not be null (leave the field out to keep it)")
-        return value
+    _check_year = field_validator("start_at")(_year)
 
 
 class EventRead(BaseModel):

@@ -28,6 +28,8 @@ from agenthub.notifications.models import CHANNEL_TYPES
 
 SCHEDULE_FIELDS = frozenset({"start_at", "timezone", "cron", "enabled"})
 """Fields whose change sets when the event runs next."""
+NULLABLE_FIELDS = frozenset({"cron", "channels"})
+"""Fields a PATCH may set to null; null for any other keeps it."""
 
 
 class AgentAccess(Protocol):
@@ -41,25 +43,18 @@ def new_event_id() -> str:
     return f"evt_{uuid.uuid4().hex}"
 
 
-async def _agent(agents: AgentAccess, caller: Caller, handle: str) -> str:
-    try:
-        return await agents(caller, handle)
-    except NotFound:
-        raise InvalidInput(f"agent {handle!r} not found", field="agent_id", problem="no such agent") from None
-
-
 async def _checked_channels(session: AsyncSession, caller: Caller, names: Sequence[str] | None) -> list[str] | None:
-    """``names`` if each is a channel type or the id of one of the caller's channels; None
-    for none (the user's channels in priority order)."""
+    """``names`` if each is a channel type or the id of one of the caller's channels (else
+    NotFound, as for any id that names nothing of the caller's); None for none (the user's
+    channels in priority order)."""
     if not names:
         return None
     mine = {c.id for c in await notifications_service.channels_of(session, org_id=caller.org_id, user_id=str(caller.user_id))}
     for index, name in enumerate(names):
         if name not in CHANNEL_TYPES and name not in mine:
-            raise InvalidInput(
+            raise NotFound(
                 f"channels[{index}]: {name!r} is neither a channel type ({', '.join(CHANNEL_TYPES)}) "
-                "nor one of your notification channels",
-                field=f"channels.{index}", problem="no such channel",
+                "nor one of your notification channels"
             )
     return list(dict.fromkeys(names))
 
@@ -80,7 +75,7 @@ async def create(
     session: AsyncSession, *, caller: Caller, data: EventCreate, agents: AgentAccess, now: datetime | None = None
 ) -> CalendarEvent:
     """A new event of the caller's (a user); a ``start_at`` without offset is in ``timezone``."""
-    agent_id = await _agent(agents, caller, data.agent_id)
+    agent_id = await agents(caller, data.agent_id)
     tz = recurrence.zone(data.timezone)
     event = CalendarEvent(
         id=new_event_id(), org_id=caller.org_id, user_id=caller.user_id, agent_id=agent_id, title=data.title,
@@ -123,10 +118,13 @@ async def update(
     """Change what is sent; a change of start, zone, cron or ``enabled`` reschedules it (runs
     a re-armed one-time event again). A ``start_at`` without offset is in the (new) zone."""
     event = await get(session, caller=caller, event_id=event_id)
-    sent = data.model_dump(exclude_unset=True)
+    sent = {
+        name: value for name, value in data.model_dump(exclude_unset=True).items()
+        if value is not None or name in NULLABLE_FIELDS
+    }
     changes: dict[str, Any] = {}
     if "agent_id" in sent:
-        changes["agent_id"] = await _agent(agents, caller, sent["agent_id"])
+        changes["agent_id"] = await agents(caller, sent["agent_id"])
     if "channels" in sent:
         changes["channels"] = await _checked_channels(session, caller, sent["channels"])
     tz = recurrence.zone(sent.get("timezone", event.timezone))
