@@ -96,6 +96,13 @@ async def _first_organisation(client: httpx.AsyncClient, document: dict[str, Any
         )
         assert created.status_code == 201, created.text
         ids["authorization_id"] = created.json()["id"]
+    if "/api/v1/calendar/events" in paths:
+        created = await client.post("/api/v1/calendar/events", json={
+            "title": f"Event {SECRET_NAME}", "agent_id": "iso-a", "prompt": f"say {SECRET_PROMPT}",
+            "start_at": "2099-01-01T09:00:00", "timezone": "Europe/Berlin", "cron": "0 9 * * 1",
+        })
+        assert created.status_code == 201, created.text
+        ids["event_id"] = created.json()["id"]
     return ids
 
 
@@ -212,6 +219,8 @@ async def _snapshot(client: httpx.AsyncClient, ids: dict[str, str]) -> dict[str,
         reads["members"] = f"/api/v1/orgs/{ids['org_id']}/members"
     if "authorization_id" in ids:
         reads["authorizations"] = "/api/v1/agents/iso-a/authorizations"
+    if "event_id" in ids:
+        reads["events"] = "/api/v1/calendar/events"
     snapshot: dict[str, Any] = {}
     for name, path in reads.items():
         response = await client.get(path)

@@ -126,6 +126,7 @@ def _checked(
             assume(not _repeats_an_integration_type(case.body))
             assume(not _reserved_email_domain(case.body))
             assume(not _names_an_invitation(case.body))
+            assume(not _an_impossible_schedule(case.operation.path, case.body))
         if agent_id == PATCHED:
             # Each change starts from the same agent: whether one is valid depends on what
             # is stored (a provider that needs a base_url; a base_url that provider needs).
@@ -166,6 +167,23 @@ def _names_an_invitation(body: object) -> bool:
     """A registration with an invitation: a generated one is never one the server issued,
     and is refused (422, field ``invitation``) as an unknown agent id is 404."""
     return isinstance(body, dict) and body.get("invitation") is not None
+
+
+def _an_impossible_schedule(path: str, body: object) -> bool:
+    """A calendar event whose ``cron`` croniter does not take (or that never runs), whose
+    ``timezone`` is no IANA zone, or whose ``start_at`` is outside the years it may be:
+    refused (422), as the document says in words; JSON Schema can't say it."""
+    if not path.startswith("/api/v1/calendar/") or not isinstance(body, dict):
+        return False
+    from agenthub.calendar import schemas
+
+    try:
+        schemas.EventUpdate.model_validate(
+            {name: body[name] for name in ("cron", "timezone", "start_at") if name in body}
+        )
+    except ValueError:
+        return True
+    return False
 
 
 def _leaves_no_base_url(body: object) -> bool:

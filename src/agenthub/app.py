@@ -32,6 +32,7 @@ from agenthub.audit import api as audit_api
 from agenthub.billing import api as billing_api
 from agenthub.billing.counters import open_counters
 from agenthub.bus import Bus, StreamRetention, open_bus
+from agenthub.calendar import api as calendar_api
 from agenthub.channels import openai_api, personal, sse, websocket
 from agenthub.channels.gateway import Gateway
 from agenthub.channels.hosts import HostGuard
@@ -62,6 +63,8 @@ from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
 from agenthub.sandbox.service import SandboxService
 from agenthub.sandbox.settings import pool_config
+from agenthub.scheduler.proactive import GatewayAgentAccess
+from agenthub.scheduler.worker import Scheduler
 from agenthub.workers import api as queues_api
 from agenthub.workers.dead_letters import DeadLetters
 from agenthub.workers.history import HistorySaverWorker
@@ -153,6 +156,7 @@ def create_app(
         # says "starting" until then, and a code step waits for it (sandbox/service.py).
         app.state.sandbox = sandbox = SandboxService(sandbox_config)
         tasks: list[asyncio.Task[None]] = []
+        scheduler: Scheduler | None = None
         try:
             sandbox.start_in_background()
             await prepare_database(settings, engine)
@@ -216,16 +220,24 @@ def create_app(
                 metrics=metrics, settings=settings, budgets=app.state.budgets,
             )
             await app.state.gateway.start()
+            app.state.calendar_agent_access = GatewayAgentAccess(app.state.gateway)
             # What the server left unanswered when it last stopped (the in-process bus lost
             # it; a Redis stream still has it, waiting for its agent to start).
             await UnansweredRecovery(
                 bus=bus, session_factory=sessions, supervisor=supervisor,
                 window=settings.recovery_window, requeue=settings.embedded,
             ).run()
+            # Calendar events run from here on (each once, whatever the replicas: calendar/leases.py).
+            app.state.scheduler = scheduler = Scheduler(sessions=sessions, gateway=app.state.gateway, settings=settings)
+            await scheduler.setup()
+            scheduler_task = asyncio.create_task(scheduler.run(), name=scheduler.name)
+            tasks.append(scheduler_task)
             if on_ready is not None:
                 on_ready()
             log.info("agenthub ready", extra={"bus": bus.name, "database": engine.dialect.name})
             yield
+            await stop_tasks([scheduler_task])
+            await scheduler.cleanup()
             await app.state.gateway.close()
             await supervisor.shutdown()
             await local_host.close(grace=settings.stop_grace_period)
@@ -234,6 +246,8 @@ def create_app(
                 await queue_worker.drain()
         finally:
             await stop_tasks(tasks)
+            if scheduler is not None:
+                await scheduler.cleanup()
             await sandbox.close()
             await counters.close()
             await bus.close()
@@ -283,6 +297,7 @@ def create_app(
     app.include_router(audit_api.router)
     app.include_router(export_api.router)
     app.include_router(credentials_api.router)
+    app.include_router(calendar_api.router)
     app.include_router(budgets_api.router)
     app.include_router(personal_api.router)
     app.include_router(personal.router)

@@ -1,0 +1,1 @@
+"""The scheduler: runs calendar events' agents proactively (see :mod:`agenthub.scheduler.worker`)."""
