@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from agenthub.accounts.passwords import MIN_LENGTH
 from agenthub.fields import Name, Secret, Text
@@ -52,7 +52,7 @@ class Me(BaseModel):
 
 
 class DeleteAccountRequest(_Strict):
-    password: Annotated[SecretStr, Field(min_length=1, max_length=1024)]
+    password: Annotated[Secret, Field(min_length=1, max_length=1024)]
     """The account's password again, to confirm."""
 
 
