@@ -49,6 +49,9 @@ from agenthub.engines.registry import EnginesFactory, build_engines
 from agenthub.errors import DatabaseNotMigrated, ServiceUnavailable, is_unavailable
 from agenthub.lifecycle import api as lifecycle_api
 from agenthub.llm.pricing import PriceTable
+from agenthub.notifications import api as notifications_api
+from agenthub.notifications.dispatcher import NotificationDispatcher
+from agenthub.notifications.senders import build_senders
 from agenthub.ops import api as ops_api
 from agenthub.ops.errors import install_error_handlers
 from agenthub.ops.metrics import Metrics
@@ -152,6 +155,7 @@ def create_app(
         # says "starting" until then, and a code step waits for it (sandbox/service.py).
         app.state.sandbox = sandbox = SandboxService(sandbox_config)
         tasks: list[asyncio.Task[None]] = []
+        dispatcher: NotificationDispatcher | None = None
         try:
             sandbox.start_in_background()
             await prepare_database(settings, engine)
@@ -198,6 +202,11 @@ def create_app(
                 await worker.setup()
             await local_host.start()
             tasks = [asyncio.create_task(w.run(), name=w.name) for w in workers]
+            # Sends the deliveries notify() writes; woken by this process's commits of them.
+            dispatcher = NotificationDispatcher.from_settings(sessions, build_senders(settings), settings)
+            await dispatcher.setup()
+            tasks.append(asyncio.create_task(dispatcher.run(), name=dispatcher.name))
+            app.state.notification_dispatcher = dispatcher
             supervisor_task = asyncio.create_task(supervisor.run(), name="supervisor")
             tasks.append(supervisor_task)
             app.state.settings = settings
@@ -233,6 +242,8 @@ def create_app(
                 await queue_worker.drain()
         finally:
             await stop_tasks(tasks)
+            if dispatcher is not None:
+                await dispatcher.cleanup()
             await sandbox.close()
             await counters.close()
             await bus.close()
@@ -286,6 +297,7 @@ def create_app(
     app.include_router(websocket.router)
     app.include_router(ops_api.router)
     app.include_router(queues_api.router)
+    app.include_router(notifications_api.router)
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:
