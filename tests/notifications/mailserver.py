@@ -31,7 +31,8 @@ class Mail:
 
     @property
     def body(self) -> str:
-        return str(self.message.get_content()).rstrip("\n")
+        """The text as written (SMTP carries lines ended by CRLF)."""
+        return str(self.message.get_content()).replace("\r\n", "\n").rstrip("\n")
 
 
 @dataclass

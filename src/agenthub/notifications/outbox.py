@@ -84,7 +84,7 @@ async def claim(session: AsyncSession, *, lease_seconds: float, limit: int) -> l
         .where(NotificationDelivery.id.in_(claimed))
         .execution_options(populate_existing=True)
     )
-    return [_job(delivery, channel) for delivery, channel in rows.tuples()]
+    return [_job(delivery, channel) for delivery, channel in rows]
 
 
 def _job(delivery: NotificationDelivery, channel: NotificationChannel | None) -> Job:

@@ -31,9 +31,15 @@ def _email_address(value: str) -> str:
     return checked.normalized
 
 
-def _chat_id(value: object) -> object:
-    """A chat id given as a JSON number is kept as its text, as Telegram's own ids are."""
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+def _not_a_boolean(value: object) -> object:
+    """JSON's ``true`` is not the number 1 here (pydantic's lax integers would take it)."""
+    if isinstance(value, bool):
+        raise ValueError("must be an integer, not a boolean")
+    return value
+
+
+def _as_text(value: int | str) -> str:
+    return str(value)
 
 
 EmailAddress = Annotated[
@@ -41,15 +47,17 @@ EmailAddress = Annotated[
     AfterValidator(_email_address),
 ]
 ChatId = Annotated[
-    str, BeforeValidator(_chat_id),
+    Annotated[int, Field(ge=-(10**19) + 1, le=10**19 - 1), BeforeValidator(_not_a_boolean)]
+    | Annotated[str, Field(pattern=CHAT_ID_PATTERN)],
+    AfterValidator(_as_text),
     Field(
-        max_length=33, pattern=CHAT_ID_PATTERN,
         description="The Telegram chat's id (the user's own chat with the platform's bot, which they must have "
-        "started) or a channel's `@username`",
+        "started; a number, or its text) or a channel's `@username`",
     ),
 ]
 Priority = Annotated[
-    int, Field(ge=0, le=1_000_000, description="The lowest number is tried first (ties: the oldest channel first)")
+    int, Field(ge=0, le=1_000_000, description="The lowest number is tried first (ties: the oldest channel first)"),
+    BeforeValidator(_not_a_boolean),
 ]
 
 
