@@ -172,7 +172,7 @@ async def update_channel(
     if data.chat_id is not None and channel.type != "telegram":
         raise InvalidInput("only a Telegram channel has a chat_id", field="chat_id")
     address = data.address if data.address is not None else channel.address
-    chat_id = data.chat_id if data.chat_id is not None else channel.chat_id
+    chat_id = str(data.chat_id) if data.chat_id is not None else channel.chat_id
     mine = await channels_of(session, org_id=org_id, user_id=user_id)
     _refuse_duplicate(mine, channel.type, address, chat_id, but=channel.id)
     channel.address, channel.chat_id = address, chat_id
