@@ -32,6 +32,9 @@ POLL_INTERVAL = 2.0
 LEASE_SECONDS = 300.0
 """Seconds a claimed delivery is left to its dispatcher (far more than a send may take)
 before another may take it up."""
+MIN_WAIT = 0.05
+"""Seconds a pass that took nothing waits at least, though a row looks due (another
+dispatcher is claiming it just now)."""
 BATCH_SIZE = 20
 """Deliveries claimed, and sent at once, per pass."""
 NOT_CONFIGURED = {
@@ -116,7 +119,7 @@ class NotificationDispatcher:
             due = await outbox.next_due(session)
         if due is None:
             return self.poll_interval
-        return min(self.poll_interval, max(0.0, (due - utcnow()).total_seconds()))
+        return min(self.poll_interval, max(MIN_WAIT, (due - utcnow()).total_seconds()))
 
     async def _deliver(self, job: Job) -> None:
         """One attempt at one delivery, and its outcome recorded."""
