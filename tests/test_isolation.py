@@ -31,6 +31,8 @@ SECRET_WORD = "zebra-fountain-7731"
 
 SECRET_NAME = "ocelot-lantern-2209"
 SECRET_PROMPT = "walrus-orchard-4415"
+SECRET_ADDRESS = "heron-quarry-6630@example.com"
+"""The first organisation's owner's notification channel, and the subject of a notification to it."""
 
 PATH_VALUES: dict[str, str] = {
     "agent_id": "iso-a",
@@ -103,6 +105,14 @@ async def _first_organisation(client: httpx.AsyncClient, document: dict[str, Any
         })
         assert created.status_code == 201, created.text
         ids["event_id"] = created.json()["id"]
+    if "/api/v1/notification-channels" in paths:
+        created = await client.post(
+            "/api/v1/notification-channels", json={"type": "email", "address": SECRET_ADDRESS, "priority": 1}
+        )
+        assert created.status_code == 201, created.text
+        ids["channel_id"] = created.json()["id"]
+        notified = await client.post("/api/v1/notifications", json={"subject": SECRET_ADDRESS, "body": SECRET_WORD})
+        assert notified.status_code == 201, notified.text
     return ids
 
 
@@ -221,6 +231,8 @@ async def _snapshot(client: httpx.AsyncClient, ids: dict[str, str]) -> dict[str,
         reads["authorizations"] = "/api/v1/agents/iso-a/authorizations"
     if "event_id" in ids:
         reads["events"] = "/api/v1/calendar/events"
+    if "channel_id" in ids:
+        reads["notification_channels"] = "/api/v1/notification-channels"
     snapshot: dict[str, Any] = {}
     for name, path in reads.items():
         response = await client.get(path)
@@ -262,7 +274,7 @@ async def test_a_second_organisation_can_neither_see_nor_change_the_firsts(sqlit
         document = (await first.get("/openapi.json")).json()
         ids = await _first_organisation(first, document)
         before = await _snapshot(first, ids)
-        secrets = {SECRET_WORD, SECRET_NAME, SECRET_PROMPT, "iso-a-secret-value", "iso-chat-a", "iso-a key", "iso-a secret", *ids.values()}
+        secrets = {SECRET_WORD, SECRET_NAME, SECRET_PROMPT, "iso-a-secret-value", "iso-chat-a", "iso-a key", "iso-a secret", SECRET_ADDRESS, *ids.values()}
         secrets.discard("default")  # the name of the default organisation says nothing
         schemas = _Schemas(document)
         operations = _operations(document)

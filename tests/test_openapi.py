@@ -152,8 +152,9 @@ def _repeats_an_integration_type(body: object) -> bool:
 
 def _reserved_email_domain(body: object) -> bool:
     """An e-mail of a domain reserved for special use (``.test``, ``.invalid``, ...): refused
-    (422) by registration, which JSON Schema's ``format: email`` does not say."""
-    email = body.get("email") if isinstance(body, dict) else None
+    (422) by registration and by e-mail notification channels (``address``), which JSON
+    Schema's ``format: email`` does not say."""
+    email = (body.get("email") or body.get("address")) if isinstance(body, dict) else None
     if not isinstance(email, str):
         return False
     try:

@@ -51,6 +51,9 @@ from agenthub.engines.registry import EnginesFactory, build_engines
 from agenthub.errors import DatabaseNotMigrated, ServiceUnavailable, is_unavailable
 from agenthub.lifecycle import api as lifecycle_api
 from agenthub.llm.pricing import PriceTable
+from agenthub.notifications import api as notifications_api
+from agenthub.notifications.dispatcher import NotificationDispatcher
+from agenthub.notifications.senders import build_senders
 from agenthub.ops import api as ops_api
 from agenthub.ops.errors import install_error_handlers
 from agenthub.ops.metrics import Metrics
@@ -157,6 +160,7 @@ def create_app(
         app.state.sandbox = sandbox = SandboxService(sandbox_config)
         tasks: list[asyncio.Task[None]] = []
         scheduler: Scheduler | None = None
+        dispatcher: NotificationDispatcher | None = None
         try:
             sandbox.start_in_background()
             await prepare_database(settings, engine)
@@ -203,6 +207,11 @@ def create_app(
                 await worker.setup()
             await local_host.start()
             tasks = [asyncio.create_task(w.run(), name=w.name) for w in workers]
+            # Sends the deliveries notify() writes; woken by this process's commits of them.
+            dispatcher = NotificationDispatcher.from_settings(sessions, build_senders(settings), settings)
+            await dispatcher.setup()
+            tasks.append(asyncio.create_task(dispatcher.run(), name=dispatcher.name))
+            app.state.notification_dispatcher = dispatcher
             supervisor_task = asyncio.create_task(supervisor.run(), name="supervisor")
             tasks.append(supervisor_task)
             app.state.settings = settings
@@ -248,6 +257,8 @@ def create_app(
             await stop_tasks(tasks)
             if scheduler is not None:
                 await scheduler.cleanup()
+            if dispatcher is not None:
+                await dispatcher.cleanup()
             await sandbox.close()
             await counters.close()
             await bus.close()
@@ -305,6 +316,7 @@ def create_app(
     app.include_router(openai_api.router)
     app.include_router(ops_api.router)
     app.include_router(queues_api.router)
+    app.include_router(notifications_api.router)
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:

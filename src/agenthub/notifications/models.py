@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agenthub.db.base import Base, UTCDateTime, utcnow
@@ -50,6 +50,9 @@ class NotificationDelivery(Base):
     body: Mapped[str] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """What caused it, e.g. ``calendar:{event_id}`` or ``mention:{message_id}``."""
+    fallback: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A default notification's row (no channel named): when it fails for good, the user's
+    next channel by priority gets a row of the same notification. Named channels don't."""
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
