@@ -87,10 +87,7 @@ class Integration(BaseModel):
             except ValidationError as error:
                 problem = error.errors()[0]
                 where = ".".join(str(part) for part in problem["loc"])
-                raise PydanticCustomError(
-                    "integration_settings", "{type} integration: settings.{where}: {problem}",
-                    {"type": self.type, "where": where, "problem": problem["msg"]},
-                ) from None
+                raise ValueError(f"{self.type} integration: settings.{where}: {problem['msg']}") from None
             self.settings = checked.model_dump(mode="json", exclude_none=True)
         return self
 

@@ -98,6 +98,10 @@ async def test_integration_settings_are_checked_and_an_agent_without_one_is_not_
                 "settings": {"integrations": [{"type": "telegram", "settings": wrong}]},
             })
             assert_error(patched, 422, "invalid_input")
+        bad = {"type": "telegram", "settings": {"credential_id": credential, "mode": "carrier-pigeon"}}
+        error = assert_error(await w.client.post("/api/v1/agents", json={"id": "bad", "name": "Bad", "settings": {
+            "provider": "fake", "model_id": "demo", "integrations": [bad]}}), 422, "invalid_input")
+        assert "settings.mode" in error["message"] and error["details"][0]["field"] == "settings.integrations.0"
         read = (await w.client.get("/api/v1/agents/tg-bot")).json()
         assert read["settings"]["integrations"][0]["settings"]["credential_id"] == "***"
         # What a read shows, sent back, keeps the stored settings.
