@@ -38,6 +38,7 @@ PATH_VALUES: dict[str, str] = {
     "agent_id": "iso-a",
     "chat_id": "iso-chat-a",
     "model": "iso-a",  # the OpenAI-compatible API's name of an agent
+    "type": "telegram",  # /api/v1/integrations/{agent_id}/{type}/...
 }
 """Path parameters by name, filled in :func:`_first_organisation` with the ids of what the
 first organisation made (``org_id``, ``user_id``, ``credential_id``, ``id`` by path, ...)."""
@@ -92,6 +93,10 @@ async def _first_organisation(client: httpx.AsyncClient, document: dict[str, Any
         )
         assert created.status_code == 201, created.text
         ids["credential_id"] = created.json()["id"]
+    if "/api/v1/agents/{agent_id}/integrations/telegram/start" in paths and "credential_id" in ids:
+        telegram = {"type": "telegram", "settings": {"credential_id": ids["credential_id"], "mode": "polling"}}
+        patched = await client.patch("/api/v1/agents/iso-a", json={"settings": {"integrations": [telegram]}})
+        assert patched.status_code == 200, patched.text
     if "/api/v1/agents/{agent_id}/authorizations" in paths:
         created = await client.post(
             "/api/v1/agents/iso-a/authorizations", json={"channel": "web", "platform_user_id": ids["owner_id"]}

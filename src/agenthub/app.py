@@ -40,6 +40,9 @@ from agenthub.channels.limits import ConnectionLimit
 from agenthub.channels.openai_errors import OpenAIErrors
 from agenthub.channels.origins import ForeignOriginGuard
 from agenthub.channels.rate_limits import RateLimiter, RateLimits
+from agenthub.channels.telegram import api as telegram_api
+from agenthub.channels.telegram import webhook as telegram_webhook
+from agenthub.channels.telegram.service import TelegramIntegrations
 from agenthub.chats import api as chats_api
 from agenthub.config import Settings, mask_url
 from agenthub.credentials import api as credentials_api
@@ -230,6 +233,12 @@ def create_app(
             )
             await app.state.gateway.start()
             app.state.calendar_agent_access = GatewayAgentAccess(app.state.gateway)
+            # Agents' Telegram bots (channels/telegram/service.py): started now, supervised here.
+            app.state.telegram = telegram = TelegramIntegrations(
+                settings=settings, bus=bus, sessions=sessions, gateway=app.state.gateway, box=app.state.secret_box,
+            )
+            await telegram.setup()
+            tasks.append(asyncio.create_task(telegram.run(), name=telegram.name))
             # What the server left unanswered when it last stopped (the in-process bus lost
             # it; a Redis stream still has it, waiting for its agent to start).
             await UnansweredRecovery(
@@ -247,6 +256,7 @@ def create_app(
             yield
             await stop_tasks([scheduler_task])
             await scheduler.cleanup()
+            await telegram.cleanup()
             await app.state.gateway.close()
             await supervisor.shutdown()
             await local_host.close(grace=settings.stop_grace_period)
@@ -314,6 +324,8 @@ def create_app(
     app.include_router(personal.router)
     app.include_router(websocket.router)
     app.include_router(openai_api.router)
+    app.include_router(telegram_api.router)
+    app.include_router(telegram_webhook.router)
     app.include_router(ops_api.router)
     app.include_router(queues_api.router)
     app.include_router(notifications_api.router)

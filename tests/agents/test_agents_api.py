@@ -238,7 +238,7 @@ async def test_config_is_what_a_runner_needs(database_url: str) -> None:
 
 
 async def test_integration_secrets_never_leave_the_server(database_url: str) -> None:
-    integration = {"type": "telegram", "settings": {"bot_token": TOKEN, "chat_id": 42, "api_key": "sk-zzz"}}
+    integration = {"type": "custom", "settings": {"bot_token": TOKEN, "chat_id": 42, "api_key": "sk-zzz"}}
     async with client_for(database_url) as (_, client):
         created = await client.post(
             "/api/v1/agents", json=agent_body(id="tg", settings={"integrations": [integration]})
@@ -249,7 +249,7 @@ async def test_integration_secrets_never_leave_the_server(database_url: str) -> 
         responses.append(await client.get("/api/v1/agents/tg/config"))
         responses.append(await client.patch("/api/v1/agents/tg", json={"name": "Telegram bot"}))
         settings = {**created.json()["settings"], "integrations": [
-            {"type": "telegram", "settings": {"bot_token": "456:new-secret", "chat_id": 42}}
+            {"type": "custom", "settings": {"bot_token": "456:new-secret", "chat_id": 42}}
         ]}
         responses.append(await client.patch("/api/v1/agents/tg", json={"settings": settings}))
         responses.append(await client.post("/api/v1/agents/tg/start"))
@@ -261,7 +261,7 @@ async def test_integration_secrets_never_leave_the_server(database_url: str) -> 
                 assert secret not in response.text, response.request.url
 
         shown = (await client.get("/api/v1/agents/tg")).json()["settings"]["integrations"]
-        assert shown == [{"type": "telegram", "settings": {"bot_token": "***", "chat_id": 42}}]
+        assert shown == [{"type": "custom", "settings": {"bot_token": "***", "chat_id": 42}}]
         # The new token was stored: the update counted as a change (the rename did not).
         assert (await client.get("/api/v1/agents/tg")).json()["config_version"] == 2
         assert_error(await client.get("/api/v1/agents/tg/nothing"), 404)
@@ -296,7 +296,7 @@ async def _stored_settings(database_url: str, agent_id: str) -> dict:  # type: i
 
 
 async def test_sending_back_masked_settings_keeps_the_secret(database_url: str) -> None:
-    integration = {"type": "telegram", "settings": {"bot_token": TOKEN, "chat_id": 42}}
+    integration = {"type": "custom", "settings": {"bot_token": TOKEN, "chat_id": 42}}
     async with client_for(database_url) as (_, client):
         await _create(client, id="tg", settings={"integrations": [integration]})
         read_back = (await client.get("/api/v1/agents/tg")).json()["settings"]

@@ -33,8 +33,8 @@ INVALID_CREATES: dict[str, tuple[Any, str]] = {
     "isolation bogus": ({"name": "x", "settings": _settings(isolation="bogus")}, "isolation"),
     "duplicate integration types": (
         {"name": "x", "settings": _settings(integrations=[
-            {"type": "telegram", "settings": {"bot_token": "1:a"}},
-            {"type": "telegram", "settings": {"bot_token": "2:b"}},
+            {"type": "custom", "settings": {"bot_token": "1:a"}},
+            {"type": "custom", "settings": {"bot_token": "2:b"}},
         ])},
         "integrations",
     ),

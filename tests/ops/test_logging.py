@@ -112,7 +112,7 @@ async def test_debug_logs_keep_secrets_and_chat_text_out(
     settings = make_settings(database_url=sqlite_url, log_level="DEBUG", log_json=True)
     await migrated(sqlite_url)
     configure_logging(settings, component="gateway")
-    integration = {"type": "telegram", "settings": {"bot_token": SECRET, "extra": {"token": NESTED}}}
+    integration = {"type": "custom", "settings": {"bot_token": SECRET, "extra": {"token": NESTED}}}
     async with _served_like_agenthub_serve(settings) as address:
         token = await log_in(f"http://{address}")
         headers = {"Authorization": f"Bearer {token}"}

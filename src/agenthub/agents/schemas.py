@@ -49,11 +49,47 @@ ACCESS_DESCRIPTION = (
 )
 
 
+class TelegramIntegrationSettings(BaseModel):
+    """``settings`` of a ``telegram`` integration: the bot's token is the organisation's
+    credential ``credential_id``; ``polling`` (AgentHub asks Telegram for updates) or
+    ``webhook`` (Telegram posts them to ``PUBLIC_URL``, with ``webhook_secret`` as its
+    ``X-Telegram-Bot-Api-Secret-Token``; one is derived from the token when left out)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Both are shown as *** (secret-looking names): *** sent back means "unchanged" (service.update).
+    credential_id: str = Field(
+        pattern=r"^(\*\*\*|[A-Za-z0-9_-]{1,64})$", description="The credential whose value is the bot token"
+    )
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_secret: str | None = Field(
+        default=None, pattern=r"^(\*\*\*|[A-Za-z0-9_-]{16,256})$",
+        description="Telegram's secret_token (16 to 256 of A-Z a-z 0-9 _ -); unset: derived from the bot token",
+    )
+
+
+INTEGRATION_SETTINGS: dict[str, type[BaseModel]] = {"telegram": TelegramIntegrationSettings}
+"""The settings schema of each integration type AgentHub runs; other types are kept as sent."""
+
+
 class Integration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
     settings: JsonObject = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _settings_of_type(self) -> Integration:
+        schema = INTEGRATION_SETTINGS.get(self.type)
+        if schema is not None:
+            try:
+                checked = schema.model_validate(self.settings)
+            except ValidationError as error:
+                problem = error.errors()[0]
+                where = ".".join(str(part) for part in problem["loc"])
+                raise ValueError(f"{self.type} integration: settings.{where}: {problem['msg']}") from None
+            self.settings = checked.model_dump(mode="json", exclude_none=True)
+        return self
 
 
 class KindSettings(BaseModel):

@@ -84,6 +84,12 @@ def integration_status(agent_id: str, integration_type: str) -> str:
     return f"integration_status:{{{agent_id}}}:{integration_type}"
 
 
+def telegram_bot_lease(token_fingerprint: str) -> str:
+    """Held (with a TTL, renewed) by the process running the Telegram bot whose token has
+    this fingerprint: one bot token, one running integration."""
+    return f"telegram_bot_lease:{{{token_fingerprint}}}"
+
+
 def host_heartbeat(host_id: str) -> str:
     return f"host:{{{host_id}}}:heartbeat"
 
