@@ -18,6 +18,7 @@ from agenthub.config import Settings
 from agenthub.ops.logging import LIBRARY_FLOORS, JsonFormatter, configure_logging
 from tests.agents.helpers import agent_body, migrated
 from tests.channels.helpers import receive_until_final
+from tests.support.fake_telegram import FakeBotApi
 from tests.support.server import OWNER_PASSWORD, free_port, log_in, make_settings
 
 
@@ -149,6 +150,29 @@ def test_libraries_that_log_data_stay_above_it_and_never_below_log_level(
     for name in ("aiosqlite", "sqlalchemy.engine.Engine", "uvicorn.error", "websockets.server", "httpx"):
         assert not logging.getLogger(name).isEnabledFor(logging.DEBUG)
     assert logging.getLogger("agenthub.runtime.turns").getEffectiveLevel() == root_level
+
+
+BOT_TOKEN = "555000:telegram-debug-secret-token"
+BOT_TEXT = "a private reminder about TELEGRAM-4417"
+
+
+async def test_a_telegram_bot_at_debug_logs_neither_its_token_nor_the_text_it_sends(
+    capsys: pytest.CaptureFixture[str], restored_logging: None
+) -> None:
+    from telegram import Bot
+
+    configure_logging(make_settings(database_url="sqlite+aiosqlite://", log_level="DEBUG", log_json=True),
+                      component="gateway")
+    async with FakeBotApi() as api:
+        api.add_bot(BOT_TOKEN)
+        async with Bot(BOT_TOKEN, base_url=api.root + "/bot") as bot:
+            await bot.send_message(chat_id=42, text=BOT_TEXT)
+    logging.getLogger("agenthub.ops.test").debug("our own debug line")
+    assert [call.params["text"] for call in api.sent(BOT_TOKEN)] == [BOT_TEXT]
+    output = capsys.readouterr().err
+    assert "our own debug line" in output
+    for secret in (BOT_TOKEN, BOT_TOKEN.split(":")[1], "TELEGRAM-4417"):
+        assert secret not in output
 
 
 PLAIN_KEY = "plainkey0123456789abcdef"  # no sk- prefix: only its value gives it away

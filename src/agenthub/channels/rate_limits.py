@@ -9,14 +9,19 @@ this process (embedded). The entry point builds a :class:`RateLimiter` and hands
 its caller is resolved; each message of a WebSocket counts as a request of its caller too
 (:mod:`agenthub.channels.websocket` asks :meth:`RateLimiter.check`). Over the limit: 429
 ``rate_limited`` with ``Retry-After`` (an ``error`` event on a WebSocket, which stays open).
-``/health`` is never limited. When Redis can't be reached the request goes through (a
+``/health`` is never limited, nor are Telegram's posts to an agent's webhook that carry the
+bot's secret (``X-Telegram-Bot-Api-Secret-Token``): they come, often in bursts, from the few
+addresses Telegram posts from, with no login; a missing or wrong secret counts as anonymous
+(guessing it stays limited). When Redis can't be reached the request goes through (a
 warning is logged): an outage of the counter does not become an outage of the API.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import math
+import re
 import time
 
 import redis.asyncio as aioredis
@@ -30,6 +35,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from agenthub.bus import keys
 from agenthub.caller import Caller, client_address, resolve_caller
 from agenthub.channels.origins import refuse
+from agenthub.channels.telegram.config import SECRET_HEADER
 from agenthub.config import Settings
 from agenthub.errors import RateLimited, is_unavailable
 from agenthub.ops.errors import error_body
@@ -37,6 +43,7 @@ from agenthub.ops.errors import error_body
 log = logging.getLogger(__name__)
 
 UNLIMITED_PATHS = frozenset({"/health"})
+TELEGRAM_WEBHOOK = re.compile(r"/api/v1/agents/(?P<agent_id>[^/]+)/integrations/telegram/webhook")
 WARN_EVERY = 60.0
 """Seconds between two warnings that the counter's storage can't be reached."""
 
@@ -113,7 +120,7 @@ class RateLimits:
         self._limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] in UNLIMITED_PATHS:
+        if scope["type"] not in ("http", "websocket") or scope["path"] in UNLIMITED_PATHS or _from_telegram(scope):
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)
@@ -131,3 +138,17 @@ class RateLimits:
             await refuse(scope, receive, send, response, close_code=1013)
             return
         await self.app(scope, receive, send)
+
+
+def _from_telegram(scope: Scope) -> bool:
+    """A post to an agent's Telegram webhook with the secret its bot, running here in webhook
+    mode, registered (:meth:`~agenthub.channels.telegram.service.TelegramIntegrations.webhook_target`)."""
+    if scope["type"] != "http" or scope.get("method") != "POST":
+        return False
+    matched = TELEGRAM_WEBHOOK.fullmatch(scope["path"])
+    if matched is None:
+        return False
+    integrations = getattr(scope["app"].state, "telegram", None)
+    target = integrations.webhook_target(matched["agent_id"]) if integrations is not None else None
+    secret = HTTPConnection(scope).headers.get(SECRET_HEADER)
+    return bool(target is not None and secret and hmac.compare_digest(secret.encode(), target.secret.encode()))

@@ -67,6 +67,9 @@ LIBRARY_FLOORS: dict[str, int] = {
     "uvicorn.access": logging.WARNING,
     # INFO: "Context impl SQLiteImpl.", "Will assume non-transactional DDL." on every start.
     "alembic": logging.WARNING,
+    # DEBUG (python-telegram-bot): the Bot API URL, which holds the bot's token, and every
+    # call's parameters (the messages' text).
+    "telegram": logging.INFO,
 }
 """The lowest level each library logs at: below it, these write data that must stay out
 (or, for alembic, noise)."""
