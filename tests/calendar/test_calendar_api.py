@@ -143,3 +143,17 @@ async def test_an_event_names_only_an_agent_its_user_may_chat_with(sqlite_url: s
         )
         assert granted.status_code == 201, granted.text
         assert (await owner.post(EVENTS, json=event_body(agent_id="vip"))).status_code == 201
+
+
+async def test_an_event_moves_to_another_agent_and_an_unknown_one_is_404(sqlite_url: str) -> None:
+    # On SQLite (one connection) the agent check must not wait for the connection the update holds.
+    async with client_for(sqlite_url) as (_app, client):
+        for handle in ("helper", "other"):
+            assert (await client.post("/api/v1/agents", json=agent_body(id=handle))).status_code == 201
+        event = (await client.post(EVENTS, json=event_body())).json()
+
+        moved = await client.patch(f"{EVENTS}/{event['id']}", json={"agent_id": "other"})
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["agent_id"] == "other"
+        assert_error(await client.patch(f"{EVENTS}/{event['id']}", json={"agent_id": "nosuch"}), 404, "not_found")
+        assert (await client.get(f"{EVENTS}/{event['id']}")).json()["agent_id"] == "other"

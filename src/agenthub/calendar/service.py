@@ -117,14 +117,16 @@ async def update(
 ) -> CalendarEvent:
     """Change what is sent; a change of start, zone, cron or ``enabled`` reschedules it (runs
     a re-armed one-time event again). A ``start_at`` without offset is in the (new) zone."""
-    event = await get(session, caller=caller, event_id=event_id)
     sent = {
         name: value for name, value in data.model_dump(exclude_unset=True).items()
         if value is not None or name in NULLABLE_FIELDS
     }
     changes: dict[str, Any] = {}
     if "agent_id" in sent:
+        # Before this session reads anything: the check uses sessions of its own, and SQLite
+        # has one connection, which this session would hold meanwhile.
         changes["agent_id"] = await agents(caller, sent["agent_id"])
+    event = await get(session, caller=caller, event_id=event_id)
     if "channels" in sent:
         changes["channels"] = await _checked_channels(session, caller, sent["channels"])
     tz = recurrence.zone(sent.get("timezone", event.timezone))
