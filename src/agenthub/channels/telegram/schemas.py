@@ -15,7 +15,7 @@ class IntegrationStatusRead(BaseModel):
     mode: Literal["polling", "webhook"] | None = None
     error: str | None = Field(default=None, description="What went wrong (on `error`, and while retrying)")
     bot_username: str | None = None
-    updated_at: float | None = Field(default=None, description="When the status last changed (Unix time)")
+    updated_at: datetime | None = Field(default=None, description="When the status last changed")
 
 
 class TelegramLinkRead(BaseModel):
