@@ -13,7 +13,8 @@ time is placed in the zone:
   showing, once: an hourly event has one run fewer in the repeated hour, never two at
   one wall-clock time.
 
-Cron is croniter's: five fields (minute hour day month weekday), or six with seconds last.
+Cron is croniter's: five fields (minute hour day month weekday), six with seconds last, or seven
+with the year after the seconds.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def check_cron(expression: str) -> None:
     """ValueError unless ``expression`` is a cron croniter takes that runs at some time."""
     if not croniter.is_valid(expression):
         raise ValueError(
-            f"{expression!r} is not a valid cron expression (five fields: minute hour day month weekday)"
+            f"{expression!r} is not a valid cron expression (minute hour day month weekday, then optionally seconds and year)"
         )
     try:
         croniter(expression, datetime(2000, 1, 1)).get_next(datetime)
