@@ -47,7 +47,8 @@ EmailAddress = Annotated[
     AfterValidator(_email_address),
 ]
 ChatId = Annotated[
-    Annotated[int, Field(ge=-(10**19) + 1, le=10**19 - 1), BeforeValidator(_not_a_boolean)]
+    # Telegram's ids have at most 52 significant bits: bounds any JSON reader holds exactly.
+    Annotated[int, Field(ge=-(10**15), le=10**15), BeforeValidator(_not_a_boolean)]
     | Annotated[str, Field(pattern=CHAT_ID_PATTERN)],
     AfterValidator(_as_text),
     Field(
