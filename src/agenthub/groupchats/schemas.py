@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from agenthub.agents.schemas import AGENT_ID_PATTERN
 from agenthub.chats.schemas import Content
@@ -101,21 +101,26 @@ class MessageList(BaseModel):
     items: list[MessageRead] = Field(description="Oldest first")
 
 
-class ValidateRequest(BaseModel):
+class _Review(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: Literal["approve", "edit", "reject"] = Field(
-        description="`approve`: keep it as it is; `edit`: keep `content` instead; `reject`: remove it"
-    )
-    content: Content | None = Field(default=None, description="The answer as it should read (`edit` only)")
 
-    @model_validator(mode="after")
-    def _content_with_edit_only(self) -> ValidateRequest:
-        if self.action == "edit" and self.content is None:
-            raise ValueError("content is needed to edit an answer")
-        if self.action != "edit" and self.content is not None:
-            raise ValueError(f"content is only for edit, not {self.action}")
-        return self
+class Approve(_Review):
+    action: Literal["approve"] = Field(description="Keep the answer as it is")
+
+
+class Edit(_Review):
+    action: Literal["edit"] = Field(description="Keep `content` instead of the answer")
+    content: Content = Field(description="The answer as it should read")
+
+
+class Reject(_Review):
+    action: Literal["reject"] = Field(description="Remove the answer")
+
+
+ValidateRequest = Annotated[Approve | Edit | Reject, Field(discriminator="action")]
+"""A member's review of an AI answer: ``{"action": "approve"}``, ``{"action": "edit",
+"content"}`` or ``{"action": "reject"}``."""
 
 
 class Validated(BaseModel):

@@ -23,6 +23,7 @@ from agenthub.errors import Conflict, NotFound
 from agenthub.groupchats import mentions as mention_parser
 from agenthub.groupchats.models import GroupChat, GroupChatMember, GroupChatMessage
 from agenthub.groupchats.schemas import (
+    Edit,
     GroupChatCreate,
     GroupChatRead,
     MemberRead,
@@ -265,7 +266,7 @@ async def validate(
         result = await session.execute(delete(GroupChatMessage).where(pending))
     else:
         values: dict[str, Any] = {"ai_validated": True, "validated_by": caller.user_id, "validated_at": utcnow()}
-        if data.action == "edit":
+        if isinstance(data, Edit):
             values["content"] = data.content
         result = await session.execute(
             update(GroupChatMessage).where(pending).values(**values).execution_options(synchronize_session=False)
