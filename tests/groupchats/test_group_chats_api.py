@@ -15,8 +15,8 @@ from tests.notifications.helpers import add_channel, channel_settings
 from tests.notifications.mailserver import mail_server
 
 
-async def test_a_group_chat_is_its_members_alone(sqlite_url: str) -> None:
-    async with client_for(sqlite_url) as (app, owner):
+async def test_a_group_chat_is_its_members_alone(database_url: str) -> None:
+    async with client_for(database_url) as (app, owner):
         ann, ann_id = await add_member(owner, app.url, "ann")
         bob, _bob_id = await add_member(owner, app.url, "bob")
         me = (await owner.get("/api/v1/auth/me")).json()
@@ -118,8 +118,8 @@ async def test_a_mention_notifies_that_member_and_nobody_else(sqlite_url: str) -
         await quiet.aclose()
 
 
-async def test_a_roles_answer_comes_live_and_waits_for_a_persons_review(sqlite_url: str) -> None:
-    async with client_for(sqlite_url) as (app, owner):
+async def test_a_roles_answer_comes_live_and_waits_for_a_persons_review(database_url: str) -> None:
+    async with client_for(database_url) as (app, owner):
         assert (await owner.post("/api/v1/agents", json=agent_body(id="lawyer"))).status_code == 201
         ann, ann_id = await add_member(owner, app.url, "ann")
         group = await create_group(owner, member_ids=[ann_id])
