@@ -13,6 +13,7 @@ from tests.agents.helpers import agent_body, assert_error, client_for
 from tests.groupchats.helpers import GROUPS, add_member, create_group, next_event, post, subscribed, token_of
 from tests.notifications.helpers import add_channel, channel_settings
 from tests.notifications.mailserver import mail_server
+from tests.support.fake_openai import FakeOpenAI
 
 
 async def test_a_group_chat_is_its_members_alone(database_url: str) -> None:
@@ -265,3 +266,24 @@ async def test_the_socket_lets_only_members_in(sqlite_url: str) -> None:
             posted = await post(owner, group["id"], "still listening")
             assert (await next_event(socket, "message"))["message"]["id"] == posted["id"]
         await bob.aclose()
+
+
+async def test_a_role_whose_model_fails_shows_why_on_the_question_and_gives_no_answer(sqlite_url: str) -> None:
+    with FakeOpenAI() as model:
+        for _ in range(3):  # every attempt of the client (it retries) fails
+            model.add_error(500, "the model is on fire")
+        async with client_for(sqlite_url) as (app, owner):
+            body = agent_body(id="oracle", settings={
+                "provider": "openai_compatible", "model_id": "m", "base_url": model.url,
+            })
+            assert (await owner.post("/api/v1/agents", json=body)).status_code == 201
+            group = await create_group(owner)
+            async with connect(f"{app.ws_url}/ws/group-chats/{group['id']}?token={app.token}") as socket:
+                await subscribed(socket)
+                question = await post(owner, group["id"], "@@oracle will it rain?")
+                assert question["mentions"][0]["status"] == "asked"
+                updated = (await next_event(socket, "message_updated", id=question["id"]))["message"]
+            failed = updated["mentions"][0]
+            assert failed["status"] == "failed" and "500" in failed["error"] and "on fire" not in failed["error"]
+            items = (await owner.get(f"{GROUPS}/{group['id']}/messages")).json()["items"]
+            assert items == [updated]  # no answer was stored
