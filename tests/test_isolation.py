@@ -118,6 +118,17 @@ async def _first_organisation(client: httpx.AsyncClient, document: dict[str, Any
         ids["channel_id"] = created.json()["id"]
         notified = await client.post("/api/v1/notifications", json={"subject": SECRET_ADDRESS, "body": SECRET_WORD})
         assert notified.status_code == 201, notified.text
+    if "/api/v1/group-chats" in paths and "user_id" in ids:
+        created = await client.post("/api/v1/group-chats", json={
+            "name": f"Group {SECRET_NAME}", "member_ids": [ids["user_id"]], "agent_id": "iso-a",
+        })
+        assert created.status_code == 201, created.text
+        ids["group_chat_id"] = created.json()["id"]
+        posted = await client.post(
+            f"/api/v1/group-chats/{ids['group_chat_id']}/messages", json={"content": f"@owner {SECRET_WORD}"}
+        )
+        assert posted.status_code == 201, posted.text
+        ids["message_id"] = posted.json()["id"]
     return ids
 
 
@@ -238,6 +249,9 @@ async def _snapshot(client: httpx.AsyncClient, ids: dict[str, str]) -> dict[str,
         reads["events"] = "/api/v1/calendar/events"
     if "channel_id" in ids:
         reads["notification_channels"] = "/api/v1/notification-channels"
+    if "group_chat_id" in ids:
+        reads["group_chats"] = "/api/v1/group-chats"
+        reads["group_chat_messages"] = f"/api/v1/group-chats/{ids['group_chat_id']}/messages"
     snapshot: dict[str, Any] = {}
     for name, path in reads.items():
         response = await client.get(path)
@@ -291,6 +305,8 @@ async def test_a_second_organisation_can_neither_see_nor_change_the_firsts(sqlit
                 for path, method, operation in operations:
                     await _try(second, path, method, operation, ids, secrets, schemas, who)
                 await _try_socket(app.ws_url, token, who)
+                if "group_chat_id" in ids:
+                    await _try_group_socket(app.ws_url, token, ids["group_chat_id"], who)
         after = await _snapshot(first, ids)
         assert after == before
 
@@ -334,6 +350,19 @@ async def _try_socket(ws_url: str, token: str, who: str) -> None:
                 frame = await socket.recv()
                 assert SECRET_WORD not in str(frame) or "what is" in str(frame), who
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404, who
+
+
+async def _try_group_socket(ws_url: str, token: str, group_chat_id: str, who: str) -> None:
+    """The first organisation's group chat socket: closed as for a group chat that doesn't exist."""
+    codes = []
+    for target in (group_chat_id, f"grp_nobody{uuid.uuid4().hex[:8]}"):
+        with pytest.raises(ConnectionClosed) as closed:
+            async with connect(f"{ws_url}/ws/group-chats/{target}?token={token}") as socket:
+                while True:
+                    assert SECRET_WORD not in str(await socket.recv()), who
+        assert closed.value.rcvd is not None, who
+        codes.append(closed.value.rcvd.code)
+    assert codes[0] == codes[1] and codes[0] in (4403, 4404), (who, codes)
 
 
 async def test_every_protected_route_answers_401_without_credentials_and_with_bad_ones(sqlite_url: str) -> None:

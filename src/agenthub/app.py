@@ -33,8 +33,9 @@ from agenthub.billing import api as billing_api
 from agenthub.billing.counters import open_counters
 from agenthub.bus import Bus, StreamRetention, open_bus
 from agenthub.calendar import api as calendar_api
-from agenthub.channels import openai_api, personal, sse, websocket
+from agenthub.channels import group_chats, openai_api, personal, sse, websocket
 from agenthub.channels.gateway import Gateway
+from agenthub.channels.group_chat_flows import GroupChatRoles
 from agenthub.channels.hosts import HostGuard
 from agenthub.channels.limits import ConnectionLimit
 from agenthub.channels.openai_errors import OpenAIErrors
@@ -52,6 +53,7 @@ from agenthub.db.engine import create_engine, create_session_factory, session_sc
 from agenthub.db.file_lock import DatabaseFileLock
 from agenthub.engines.registry import EnginesFactory, build_engines
 from agenthub.errors import DatabaseNotMigrated, ServiceUnavailable, is_unavailable
+from agenthub.groupchats import api as group_chats_api
 from agenthub.lifecycle import api as lifecycle_api
 from agenthub.llm.pricing import PriceTable
 from agenthub.notifications import api as notifications_api
@@ -233,6 +235,9 @@ def create_app(
             )
             await app.state.gateway.start()
             app.state.calendar_agent_access = GatewayAgentAccess(app.state.gateway)
+            # Group chats: who may name which agent, and the roles asked through the gateway.
+            app.state.group_chat_agent_access = app.state.calendar_agent_access
+            app.state.group_chat_roles = GroupChatRoles(gateway=app.state.gateway, sessions=sessions, bus=bus)
             # Agents' Telegram bots (channels/telegram/service.py): started now, supervised here.
             app.state.telegram = telegram = TelegramIntegrations(
                 settings=settings, bus=bus, sessions=sessions, gateway=app.state.gateway, box=app.state.secret_box,
@@ -256,6 +261,7 @@ def create_app(
             yield
             await stop_tasks([scheduler_task])
             await scheduler.cleanup()
+            await app.state.group_chat_roles.cleanup()
             await telegram.cleanup()
             await app.state.gateway.close()
             await supervisor.shutdown()
@@ -329,6 +335,8 @@ def create_app(
     app.include_router(ops_api.router)
     app.include_router(queues_api.router)
     app.include_router(notifications_api.router)
+    app.include_router(group_chats_api.router)
+    app.include_router(group_chats.router)
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:

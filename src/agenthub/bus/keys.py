@@ -90,6 +90,11 @@ def telegram_bot_lease(token_fingerprint: str) -> str:
     return f"telegram_bot_lease:{{{token_fingerprint}}}"
 
 
+def group_chat_events(group_chat_id: str) -> str:
+    """Pub/sub channel of a group chat's live events (new, reviewed, removed messages)."""
+    return f"group_chat:{{{group_chat_id}}}:events"
+
+
 def host_heartbeat(host_id: str) -> str:
     return f"host:{{{host_id}}}:heartbeat"
 

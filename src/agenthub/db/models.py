@@ -17,10 +17,12 @@ from agenthub.channels.telegram.models import TelegramLink
 from agenthub.chats.models import Chat, ChatMessage
 from agenthub.credentials.models import Credential
 from agenthub.db.base import Base
+from agenthub.groupchats.models import GroupChat, GroupChatMember, GroupChatMessage
 from agenthub.notifications.models import NotificationChannel, NotificationDelivery
 
 __all__ = [
     "Agent", "AgentAuthorization", "ApiKey", "AuditRecord", "AuthSession", "Base", "Budget", "CalendarEvent", "Chat",
-    "ChatMessage", "Credential", "DailyUsage", "Invitation", "NotificationChannel", "NotificationDelivery",
+    "ChatMessage", "Credential", "DailyUsage", "GroupChat",
+    "GroupChatMember", "GroupChatMessage", "Invitation", "NotificationChannel", "NotificationDelivery",
     "Organization", "PlatformSecret", "TelegramLink", "TokenUsageLog", "User",
 ]

@@ -1,4 +1,4 @@
-"""notification channels and deliveries, calendar events, Telegram links
+"""notification channels and deliveries, calendar events, Telegram links, group chats
 
 Revision ID: 0006
 Revises: 0005
@@ -117,9 +117,77 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_notification_deliveries_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_deliveries_user_id'), ['user_id'], unique=False)
 
+    op.create_table('group_chats',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('org_id', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('agent_id', sa.String(length=64), nullable=True),
+    sa.Column('created_by', sa.String(length=64), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agent_id'], ['agents.id'], name=op.f('fk_group_chats_agent_id_agents'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_group_chats_created_by_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_group_chats_org_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_group_chats'))
+    )
+    with op.batch_alter_table('group_chats', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_group_chats_agent_id'), ['agent_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_group_chats_org_id'), ['org_id'], unique=False)
+
+    op.create_table('group_chat_members',
+    sa.Column('group_chat_id', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.String(length=64), nullable=False),
+    sa.Column('org_id', sa.String(length=64), nullable=False),
+    sa.Column('joined_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['group_chat_id'], ['group_chats.id'], name=op.f('fk_group_chat_members_group_chat_id_group_chats'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_group_chat_members_org_id_organizations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_group_chat_members_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('group_chat_id', 'user_id', name=op.f('pk_group_chat_members'))
+    )
+    with op.batch_alter_table('group_chat_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_group_chat_members_user_id'), ['user_id'], unique=False)
+
+    op.create_table('group_chat_messages',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('group_chat_id', sa.String(length=64), nullable=False),
+    sa.Column('org_id', sa.String(length=64), nullable=False),
+    sa.Column('author_type', sa.String(length=16), nullable=False),
+    sa.Column('author', sa.String(length=200), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('mentions', sa.JSON(), nullable=False),
+    sa.Column('reply_to', sa.String(length=64), nullable=True),
+    sa.Column('agent_id', sa.String(length=64), nullable=True),
+    sa.Column('ai_validated', sa.Boolean(), nullable=True),
+    sa.Column('validated_by', sa.String(length=64), nullable=True),
+    sa.Column('validated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agent_id'], ['agents.id'], name=op.f('fk_group_chat_messages_agent_id_agents'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['group_chat_id'], ['group_chats.id'], name=op.f('fk_group_chat_messages_group_chat_id_group_chats'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_group_chat_messages_org_id_organizations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['validated_by'], ['users.id'], name=op.f('fk_group_chat_messages_validated_by_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_group_chat_messages'))
+    )
+    with op.batch_alter_table('group_chat_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_group_chat_messages_chat_created', ['group_chat_id', 'created_at', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_group_chat_messages_org_id'), ['org_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('group_chat_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_group_chat_messages_org_id'))
+        batch_op.drop_index('ix_group_chat_messages_chat_created')
+
+    op.drop_table('group_chat_messages')
+    with op.batch_alter_table('group_chat_members', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_group_chat_members_user_id'))
+
+    op.drop_table('group_chat_members')
+    with op.batch_alter_table('group_chats', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_group_chats_org_id'))
+        batch_op.drop_index(batch_op.f('ix_group_chats_agent_id'))
+
+    op.drop_table('group_chats')
+
     with op.batch_alter_table('notification_deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_deliveries_user_id'))
         batch_op.drop_index(batch_op.f('ix_notification_deliveries_status'))
