@@ -10,19 +10,20 @@ import math
 import os
 import sys
 from collections.abc import Coroutine, Iterator, Sequence
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 from typer.core import TyperCommand, TyperGroup
 
 from agenthub import cli_sandbox, startup
+from agenthub.cli_output import console, err
+from agenthub.cli_output import fail as _fail
+from agenthub.cli_output import read_settings as _settings
 from agenthub.config import ConfigurationError, Settings, mask_url
-from agenthub.errors import plain_problem
 from agenthub.startup import StartupError
 
 
@@ -54,32 +55,12 @@ sandbox_app = typer.Typer(cls=_Group, help=cli_sandbox.HELP, no_args_is_help=Tru
 app.add_typer(sandbox_app, name="sandbox")
 sandbox_app.command("check", cls=_Command)(cli_sandbox.check)
 sandbox_app.command("run", cls=_Command)(cli_sandbox.run)
-console = Console(soft_wrap=True)  # an answer piped on is not broken into 80-column lines
-err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
 
 ApiUrl = Annotated[
     str | None,
     typer.Option("--api-url", help="AgentHub's address", show_default="http://127.0.0.1:MANAGER_PORT"),
 ]
 AgentId = Annotated[str, typer.Argument(metavar="AGENT_ID", help="The agent's id", show_default=False)]
-
-
-def _fail(message: str, *, code: int = 1) -> NoReturn:
-    err.print(f"[red]{escape(message)}[/red]")
-    raise typer.Exit(code)
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as error:  # one line naming each variable, not pydantic's report
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc']).upper()}: {plain_problem(problem['msg'])}"
-            for problem in error.errors()
-        )
-        _fail(f"Invalid configuration: {problems}", code=2)
-    except Exception as error:  # noqa: BLE001 - a readable message instead of a trace
-        _fail(f"Invalid configuration: {error}", code=2)
 
 
 @contextlib.contextmanager

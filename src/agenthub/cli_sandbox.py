@@ -38,7 +38,7 @@ LAYER_PURPOSES = {
 
 
 def _fail(message: str, *, code: int = 1) -> NoReturn:
-    from agenthub.cli import _fail as fail
+    from agenthub.cli_output import fail
 
     fail(message, code=code)
 
@@ -62,7 +62,8 @@ def check() -> None:
 
     Exits with 0 when it started, 1 when it could not or a layer SANDBOX_REQUIRED_LAYERS names is missing (the reason on standard error).
     """
-    from agenthub.cli import _settings, console, err
+    from agenthub.cli_output import console, err
+    from agenthub.cli_output import read_settings as _settings
     from agenthub.sandbox.settings import LAYER_NAMES
 
     service = _service(_settings())
