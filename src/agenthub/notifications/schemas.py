@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from agenthub.fields import NoNul, Visible
 
@@ -16,7 +17,7 @@ MAX_CHANNELS_PER_USER = 20
 MAX_SUBJECT = 300
 MAX_BODY = 100_000
 DEFAULT_PRIORITY = 100
-CHAT_ID_PATTERN = r"^(-?[0-9]{1,19}|@[A-Za-z][A-Za-z0-9_]{4,31})$"
+CHAT_ID_PATTERN = r"^(-?[0-9]{1,16}|@[A-Za-z][A-Za-z0-9_]{4,31})$"
 """A Telegram chat: its numeric id (negative for groups) or a public channel's ``@username``."""
 
 
@@ -46,15 +47,30 @@ EmailAddress = Annotated[
     str, Field(min_length=3, max_length=320, json_schema_extra={"format": "email"}), NoNul(),
     AfterValidator(_email_address),
 ]
+CHAT_ID_LIMIT = 10**15
+"""Telegram's ids have at most 52 significant bits: a bound every JSON reader holds exactly."""
+
+
+def _chat_id(value: object) -> str:
+    """A chat id as text: a number (or its digits) within :data:`CHAT_ID_LIMIT`, or ``@name``."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= CHAT_ID_LIMIT:
+        return str(value)
+    if isinstance(value, str) and re.fullmatch(CHAT_ID_PATTERN, value):
+        return value
+    raise ValueError("must be a Telegram chat id (a number) or a channel's @username")
+
+
 ChatId = Annotated[
-    # Telegram's ids have at most 52 significant bits: bounds any JSON reader holds exactly.
-    Annotated[int, Field(ge=-(10**15), le=10**15), BeforeValidator(_not_a_boolean)]
-    | Annotated[str, Field(pattern=CHAT_ID_PATTERN)],
-    AfterValidator(_as_text),
-    Field(
-        description="The Telegram chat's id (the user's own chat with the platform's bot, which they must have "
-        "started; a number, or its text) or a channel's `@username`",
-    ),
+    str,
+    BeforeValidator(_chat_id),
+    WithJsonSchema({
+        "anyOf": [
+            {"type": "integer", "minimum": -CHAT_ID_LIMIT, "maximum": CHAT_ID_LIMIT},
+            {"type": "string", "pattern": CHAT_ID_PATTERN},
+        ],
+        "description": "The Telegram chat's id (the user's own chat with the platform's bot, which they must "
+        "have started; a number, or its text) or a channel's `@username`",
+    }),
 ]
 Priority = Annotated[
     int, Field(ge=0, le=1_000_000, description="The lowest number is tried first (ties: the oldest channel first)"),
