@@ -45,7 +45,11 @@ async def test_channels_are_validated(sqlite_url: str) -> None:
         assert error["details"][0]["field"] == "email.address", error  # the union's tag first, as for agents
         assert_error(await client.post(post, json={"type": "email"}), 422)
         assert_error(await client.post(post, json={"type": "telegram"}), 422)
-        assert_error(await client.post(post, json={"type": "telegram", "chat_id": "hello there"}), 422)
+        chat = assert_error(await client.post(post, json={"type": "telegram", "chat_id": "hello there"}), 422)
+        assert chat["details"] == [{"field": "telegram.chat_id",
+                                    "problem": "must be a Telegram chat id (a number) or a channel's @username"}], chat
+        huge = assert_error(await client.post(post, json={"type": "telegram", "chat_id": 10**19}), 422)
+        assert huge["details"][0]["field"] == "telegram.chat_id", huge
         assert_error(await client.post(post, json={"type": "telegram", "chat_id": 1, "address": "a@example.com"}), 422)
         assert_error(await client.post(post, json={"type": "sms", "address": "+100"}), 422)
         assert_error(await client.post(post, json={"type": "email", "address": "a@example.com", "priority": -1}), 422)
