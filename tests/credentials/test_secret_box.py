@@ -45,6 +45,7 @@ def test_a_value_opens_with_its_key_only() -> None:
         (base64.urlsafe_b64encode(b"\xfb" * 32).decode(), "must be standard base64"),
         ("not base64 at all!", "must be standard base64"),
     ],
+    ids=["16 random bytes", "url-safe alphabet", "not base64"],  # the same ids in every test process
 )
 def test_a_key_of_the_wrong_length_or_alphabet_is_refused_without_showing_it(
     tmp_path: Path, key: str, said: str
