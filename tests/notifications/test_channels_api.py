@@ -48,6 +48,8 @@ async def test_channels_are_validated(sqlite_url: str) -> None:
         chat = assert_error(await client.post(post, json={"type": "telegram", "chat_id": "hello there"}), 422)
         assert chat["details"] == [{"field": "telegram.chat_id",
                                     "problem": "must be a Telegram chat id (a number) or a channel's @username"}], chat
+        whole = await client.post(post, json={"type": "telegram", "chat_id": 38772991.0})
+        assert whole.status_code == 201 and whole.json()["chat_id"] == "38772991", whole.text
         huge = assert_error(await client.post(post, json={"type": "telegram", "chat_id": 10**19}), 422)
         assert huge["details"][0]["field"] == "telegram.chat_id", huge
         assert_error(await client.post(post, json={"type": "telegram", "chat_id": 1, "address": "a@example.com"}), 422)

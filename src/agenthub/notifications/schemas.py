@@ -53,6 +53,8 @@ CHAT_ID_LIMIT = 10**15
 
 def _chat_id(value: object) -> str:
     """A chat id as text: a number (or its digits) within :data:`CHAT_ID_LIMIT`, or ``@name``."""
+    if isinstance(value, float) and value.is_integer():  # JSON's 42.0 is the integer 42
+        value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= CHAT_ID_LIMIT:
         return str(value)
     if isinstance(value, str) and re.fullmatch(CHAT_ID_PATTERN, value):
