@@ -122,6 +122,20 @@ class Gateway:
         """A listener for the agent's answers; pass it to :meth:`accept`."""
         return await self._router.listen(agent_id)
 
+    async def send(
+        self, *, reach: Reach, request: ChatRequest, message_id: str | None = None
+    ) -> tuple[Listener, Accepted]:
+        """:meth:`listen`, then :meth:`accept`: the listener that will hear the answer (the
+        caller closes it once the answer is read), or, when the message is refused, nothing
+        left open."""
+        listener = await self.listen(reach.agent_id)
+        try:
+            accepted = await self.accept(reach=reach, request=request, listener=listener, message_id=message_id)
+        except BaseException:
+            await listener.close()
+            raise
+        return listener, accepted
+
     async def close(self) -> None:
         await stop_tasks([self._outbound_task])
         await self._outbound.cleanup()

@@ -138,14 +138,11 @@ class GroupChatRoles:
         if target.in_role:
             header = f"(In the group chat “{chat_name}” you answer as the role “{role}”.)\n\n"
             prompt = header + prompt[: MAX_CONTENT_LENGTH - len(header)]
-        listener = await self._gateway.listen(target.reach.agent_id)
         try:
-            accepted = await self._gateway.accept(
-                reach=target.reach, listener=listener,
-                request=ChatRequest(content=prompt, chat_id=chat_of(chat_id), user_data=user_data),
+            listener, accepted = await self._gateway.send(
+                reach=target.reach, request=ChatRequest(content=prompt, chat_id=chat_of(chat_id), user_data=user_data),
             )
         except Exception as error:  # noqa: BLE001 - the message stands; the mention says why no answer
-            await listener.close()
             if isinstance(error, AgentHubError):
                 return {"status": "refused", "error": error.message}
             log.warning("group chat role not asked: %s", type(error).__name__, extra={"group_chat_id": chat_id})

@@ -122,7 +122,7 @@ async def chat_completions(
     message = turns.chat_request(
         request, chat_id=turns.conversation(sender, chat_id=request.chat_id, user=request.user)
     )
-    listener, accepted = await turns.begin(gateway, reach, message)
+    listener, accepted = await gateway.send(reach=reach, request=message)
     headers = {"X-Chat-Id": accepted.chat_id, "X-Message-Id": accepted.message_id}
     if request.stream:
         include_usage = bool(request.stream_options and request.stream_options.include_usage)

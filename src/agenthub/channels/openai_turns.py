@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agenthub.access.rules import Reach, Sender
+from agenthub.access.rules import Sender
 from agenthub.accounts.models import AgentAuthorization
 from agenthub.agents import service as agents_service
 from agenthub.agents.models import Agent
@@ -120,18 +120,6 @@ def chat_request(request: ChatCompletionRequest, *, chat_id: str) -> ChatRequest
     except ValidationError as error:
         problem = plain_problem(error.errors()[0]["msg"])
         raise InvalidInput(f"{where}.content: {problem}", field=f"{where}.content", problem=problem) from error
-
-
-async def begin(gateway: Gateway, reach: Reach, request: ChatRequest) -> tuple[Listener, Accepted]:
-    """Send the message (budgets checked first: see :meth:`Gateway.accept`); the listener
-    that will hear the answer, to close once it is read."""
-    listener = await gateway.listen(reach.agent_id)
-    try:
-        accepted = await gateway.accept(reach=reach, request=request, listener=listener)
-    except BaseException:
-        await listener.close()
-        raise
-    return listener, accepted
 
 
 def completion_id(accepted: Accepted) -> str:

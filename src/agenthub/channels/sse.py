@@ -64,12 +64,7 @@ async def stream_answer(
 ) -> EventStream:
     """Send ``request`` to the agent and answer with its events: what every chat route over
     SSE returns once the caller's reach of the agent is checked (:meth:`Gateway.reach`)."""
-    listener = await gateway.listen(reach.agent_id)
-    try:
-        accepted = await gateway.accept(reach=reach, request=request, listener=listener)
-    except BaseException:
-        await listener.close()
-        raise
+    listener, accepted = await gateway.send(reach=reach, request=request)
     return EventStream(
         _events(gateway, listener, accepted, keepalive=keepalive),
         headers={"X-Chat-Id": accepted.chat_id, "X-Message-Id": accepted.message_id},

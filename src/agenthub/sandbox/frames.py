@@ -16,6 +16,10 @@ class FrameError(Exception):
     """The peer closed the socket or sent something that is not a frame."""
 
 
+class FrameTooLarge(FrameError):
+    """The peer announced a frame over the reader's limit (its body is not read)."""
+
+
 def encode(body: Any) -> bytes:
     data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return HEADER.pack(len(data)) + data
@@ -29,7 +33,7 @@ def receive(sock: socket.socket, *, max_bytes: int = MAX_FRAME) -> Any:
     """One frame from a blocking socket."""
     (size,) = HEADER.unpack(_exactly(sock, HEADER.size))
     if size > max_bytes:
-        raise FrameError(f"a frame of {size} bytes is over the limit of {max_bytes}")
+        raise FrameTooLarge(f"a frame of {size} bytes is over the limit of {max_bytes}")
     return json.loads(_exactly(sock, size))
 
 
@@ -49,7 +53,7 @@ async def read(reader: asyncio.StreamReader, *, max_bytes: int = MAX_FRAME) -> A
     try:
         (size,) = HEADER.unpack(await reader.readexactly(HEADER.size))
         if size > max_bytes:
-            raise FrameError(f"a frame of {size} bytes is over the limit of {max_bytes}")
+            raise FrameTooLarge(f"a frame of {size} bytes is over the limit of {max_bytes}")
         return json.loads(await reader.readexactly(size))
     except (asyncio.IncompleteReadError, ConnectionError) as error:
         raise FrameError("the peer closed the socket") from error

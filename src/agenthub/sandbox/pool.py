@@ -29,12 +29,10 @@ from agenthub.sandbox.layers.identity import resolve
 from agenthub.sandbox.limits import DEFAULT_LIMITS, Limits, asked
 from agenthub.sandbox.result import Result
 from agenthub.sandbox.slots import (
-    ReplyTooLarge,
     Slot,
     ended,
     forget_stale_entry,
     open_pidfd,
-    read_reply,
     signal_slot,
     wait_exited,
 )
@@ -218,11 +216,11 @@ class SandboxPool:
         # Printed text may grow when it is escaped as JSON (a control character: 6 bytes).
         max_reply = limits.result_bytes + limits.output_bytes * 6 + 64 * 1024
         try:
-            reply = await asyncio.wait_for(read_reply(slot.reader, max_reply), limits.wall_seconds)
+            reply = await asyncio.wait_for(frames.read(slot.reader, max_bytes=max_reply), limits.wall_seconds)
         except TimeoutError:
             self._kill(slot)
             return Result.failed("timeout", f"the code ran longer than {limits.wall_seconds:g} s")
-        except ReplyTooLarge:
+        except frames.FrameTooLarge:
             self._kill(slot)
             return Result.failed("output", f"the code's output and result are over {max_reply} bytes")
         except frames.FrameError:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import replace
 from typing import Any
 
 from agenthub.sandbox.layers import Layers
@@ -38,9 +37,9 @@ class SandboxService:
 
     def __init__(self, config: PoolConfig, *, report: bool = True) -> None:
         self.required = config.required_layers
-        # The pool is started without required layers: they are checked here, so the report
-        # (and /health) can still say which layers are active and which are missing.
-        self.pool = SandboxPool(replace(config, required_layers=()))
+        # The required layers are checked here, not by the pool, so the report (and /health)
+        # can still say which layers are active and which are missing.
+        self.pool = SandboxPool(config)
         self.report = report
         self.layers: Layers | None = None
         self.lacking: list[str] = []

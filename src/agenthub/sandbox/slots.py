@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import select
@@ -16,8 +15,6 @@ import socket
 import time
 from dataclasses import dataclass
 from typing import Any
-
-from agenthub.sandbox import frames
 
 logger = logging.getLogger("agenthub.sandbox")
 
@@ -49,27 +46,6 @@ def open_pidfd(pid: int, *, server_pid: int | None) -> int | None:
         return pidfd
     os.close(pidfd)
     return None
-
-
-class ReplyTooLarge(Exception):
-    pass
-
-
-async def read_reply(reader: asyncio.StreamReader, max_bytes: int) -> Any:
-    """One frame (as ``frames.read``), but a frame over ``max_bytes`` is ``ReplyTooLarge``."""
-    try:
-        header = await reader.readexactly(frames.HEADER.size)
-    except (asyncio.IncompleteReadError, ConnectionError) as error:
-        raise frames.FrameError("the peer closed the socket") from error
-    (size,) = frames.HEADER.unpack(header)
-    if size > max_bytes:
-        raise ReplyTooLarge()
-    try:
-        return json.loads(await reader.readexactly(size))
-    except (asyncio.IncompleteReadError, ConnectionError) as error:
-        raise frames.FrameError("the peer closed the socket") from error
-    except ValueError as error:
-        raise frames.FrameError("the peer sent something that is not JSON") from error
 
 
 def signal_slot(slot: Slot, number: int) -> None:

@@ -49,12 +49,9 @@ async def ask(
     the chat routes refuse with (NotFound, Forbidden, BudgetExceeded, AgentFailed...) and
     :class:`ProactiveRunFailed` for an error answer."""
     reach = await gateway.reach(caller=caller, agent_id=agent_id, sender=user_sender(caller), fresh=True)
-    listener = await gateway.listen(reach.agent_id)
+    request = ChatRequest(content=prompt, chat_id=chat_id, user_data={"source": SOURCE, **user_data})
+    listener, accepted = await gateway.send(reach=reach, request=request, message_id=uuid.uuid4().hex)
     try:
-        request = ChatRequest(content=prompt, chat_id=chat_id, user_data={"source": SOURCE, **user_data})
-        accepted = await gateway.accept(
-            reach=reach, request=request, listener=listener, message_id=uuid.uuid4().hex
-        )
         async for event in gateway.follow(listener, accepted):
             if event is None:
                 continue
