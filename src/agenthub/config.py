@@ -142,8 +142,28 @@ class Settings(BaseSettings):
     notification_retry_base: float = Field(
         default=2.0, gt=0, le=3600, description="Seconds before the first retry of a delivery; doubled each time"
     )
-    qdrant_url: str | None = None
-    qdrant_collection: str | None = None
+    qdrant_url: str | None = Field(
+        default=None, description="Qdrant for knowledge-base vectors; unset: an index kept under DATA_DIR"
+    )
+    qdrant_collection: str | None = Field(default=None, description="Qdrant collection name (default: agenthub_chunks)")
+
+    # Agent intelligence: tools, roles, memory, knowledge, tracing.
+    tavily_api_key: SecretStr | None = Field(default=None, description="Tavily key of the `web_search` tool")
+    tavily_base_url: str = Field(default="https://api.tavily.com", description="Where `web_search` calls Tavily")
+    roles_dir: Path | None = Field(
+        default=None, description="A folder of role files (<name>.md) adding to or overriding the shipped roles"
+    )
+    embedding_model: str = Field(
+        default="text-embedding-3-small",
+        description="Embedding model of knowledge bases that name none, and of archival memory (`fake`: offline)",
+    )
+    knowledge_max_upload_mb: int = Field(default=20, ge=1, le=1024, description="Largest document upload (MB)")
+    langsmith_api_key: SecretStr | None = Field(default=None, description="Send LangChain traces to LangSmith")
+    langsmith_project: str | None = Field(default=None, description="LangSmith project of the traces")
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP endpoint for OpenTelemetry spans of turns, model and tool calls"
+    )
+    otel_service_name: str = Field(default="agenthub", description="service.name of the spans")
     secret_box_key: SecretStr | None = None
     user_default_budget: Decimal | None = Field(
         default=None, ge=0, le=MAX_BUDGET, allow_inf_nan=False,

@@ -17,7 +17,17 @@ From another process (prints the base URL once ready, serves until killed)::
     python -m tests.support.fake_openai --port 8555 --script answers.json
 
 ``answers.json`` is a list of strings or objects such as ``{"text": "hi", "delay": 0.5,
-"prompt_tokens": 3, "completion_tokens": 1}`` or ``{"status": 500, "message": "boom"}``.
+"prompt_tokens": 3, "completion_tokens": 1}``, ``{"tool_calls": [{"name": "weather",
+"arguments": {"city": "Paris"}}]}`` or ``{"status": 500, "message": "boom"}``.
+
+Tool calls: :meth:`FakeOpenAI.add_tool_call` queues an answer that calls tools (streamed as
+OpenAI streams them, ``finish_reason: "tool_calls"``). ``responder``: a function of the
+request body returning an answer (a string, a dict as in the script, or None for the queue),
+for answers that depend on what was asked (a supervisor's routing, a grader's verdict).
+
+Embeddings: ``POST /v1/embeddings`` answers every input with the deterministic vectors of
+AgentHub's ``fake`` embedder (``dimensions`` as asked, 64 by default), so texts that share
+words are near each other.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -49,10 +60,22 @@ class Answer:
     delay: float = 0.0
     status: int = 200
     message: str = "scripted error"
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    """``[{"name", "arguments" (a dict or a JSON string), "id"?}]``"""
 
     @classmethod
-    def parse(cls, item: str | dict[str, Any]) -> Answer:
+    def parse(cls, item: str | dict[str, Any] | Answer) -> Answer:
+        if isinstance(item, Answer):
+            return item
         return cls(text=item) if isinstance(item, str) else cls(**item)
+
+    def tool_call_deltas(self) -> list[dict[str, Any]]:
+        return [
+            {"index": n, "id": call.get("id") or f"call_{uuid.uuid4().hex[:12]}", "type": "function",
+             "function": {"name": call["name"], "arguments": call["arguments"] if isinstance(call.get("arguments"), str)
+                          else json.dumps(call.get("arguments") or {})}}
+            for n, call in enumerate(self.tool_calls)
+        ]
 
 
 @dataclass
@@ -78,8 +101,12 @@ def _words(text: str) -> list[str]:
 class FakeOpenAI:
     """The server. Use as a context manager, or call :meth:`start` and :meth:`stop`."""
 
-    def __init__(self, port: int = 0, answers: list[str | dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, port: int = 0, answers: list[str | dict[str, Any]] | None = None,
+        responder: Callable[[dict[str, Any]], str | dict[str, Any] | None] | None = None,
+    ) -> None:
         self._port = port
+        self.responder = responder
         self._lock = threading.Lock()
         self._answers: deque[Answer] = deque(Answer.parse(a) for a in answers or [])
         self._requests: list[RecordedRequest] = []
@@ -92,6 +119,14 @@ class FakeOpenAI:
         """Queue an answer; ``delay`` seconds pass before each chunk after the first."""
         with self._lock:
             self._answers.append(Answer(text, prompt_tokens, completion_tokens, delay))
+
+    def add_tool_call(self, name: str, arguments: dict[str, Any] | str | None = None, *,
+                      more: list[tuple[str, dict[str, Any]]] = (), text: str = "") -> None:  # type: ignore[assignment]
+        """Queue an answer calling tool ``name`` with ``arguments`` (and the tools of ``more``,
+        in the same answer), with ``text`` before the calls."""
+        calls = [{"name": name, "arguments": arguments or {}}] + [{"name": n, "arguments": a} for n, a in more]
+        with self._lock:
+            self._answers.append(Answer(text=text, tool_calls=calls))
 
     def add_error(self, status: int = 500, message: str = "scripted error") -> None:
         """Queue an HTTP error, answered with an OpenAI-style error body."""
@@ -142,6 +177,10 @@ class FakeOpenAI:
 
     # Called from the handler threads.
     def _next_answer(self, body: dict[str, Any]) -> Answer:
+        if self.responder is not None:
+            answer = self.responder(body)
+            if answer is not None:
+                return Answer.parse(answer)
         with self._lock:
             if self._answers:
                 return self._answers.popleft()
@@ -202,7 +241,10 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
         except json.JSONDecodeError:
             body = {}
-        if self._route(body) != "/chat/completions":
+        route = self._route(body)
+        if route == "/embeddings":
+            return self._embeddings(body)
+        if route != "/chat/completions":
             return self._error(404, f"no route {self.path}")
         answer = self.fake._next_answer(body)
         if answer.status != 200:
@@ -217,9 +259,26 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             return self._stream(answer, base, usage if include_usage else None)
-        message = {"role": "assistant", "content": answer.text, "refusal": None}
-        choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
+        message: dict[str, Any] = {"role": "assistant", "content": answer.text, "refusal": None}
+        if answer.tool_calls:
+            message["tool_calls"] = [
+                {key: value for key, value in call.items() if key != "index"} for call in answer.tool_call_deltas()
+            ]
+        finish = "tool_calls" if answer.tool_calls else "stop"
+        choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
         self._send_json(200, {**base, "object": "chat.completion", "choices": [choice], "usage": usage})
+
+    def _embeddings(self, body: dict[str, Any]) -> None:
+        from agenthub.llm.embeddings import FakeEmbedder
+
+        inputs = body.get("input")
+        texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        embedder = FakeEmbedder(int(body.get("dimensions") or 64))
+        data = [{"object": "embedding", "index": n, "embedding": embedder.vector(str(text))}
+                for n, text in enumerate(texts)]
+        tokens = sum(len(str(text).split()) for text in texts)
+        self._send_json(200, {"object": "list", "data": data, "model": body.get("model", "fake-embedding"),
+                              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
     def _stream(self, answer: Answer, base: dict[str, Any], usage: dict[str, int] | None) -> None:
         self.send_response(200)
@@ -236,7 +295,13 @@ class _Handler(BaseHTTPRequestHandler):
 
         events = [chunk({"role": "assistant", "content": "", "refusal": None})]
         events += [chunk({"content": word}) for word in _words(answer.text)]
-        events.append(chunk({}, "stop"))
+        for call in answer.tool_call_deltas():  # the name first, then the arguments in two pieces
+            arguments = call["function"]["arguments"]
+            half = len(arguments) // 2
+            first = {**call, "function": {"name": call["function"]["name"], "arguments": arguments[:half]}}
+            events.append(chunk({"tool_calls": [first]}))
+            events.append(chunk({"tool_calls": [{"index": call["index"], "function": {"arguments": arguments[half:]}}]}))
+        events.append(chunk({}, "tool_calls" if answer.tool_calls else "stop"))
         if usage is not None:
             events.append({**base, "object": "chat.completion.chunk", "choices": [], "usage": usage})
         lines = [f"data: {json.dumps(event)}\n\n".encode() for event in events] + [b"data: [DONE]\n\n"]

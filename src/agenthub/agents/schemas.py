@@ -22,6 +22,22 @@ from pydantic import (
 from pydantic.json_schema import JsonDict
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
+from agenthub.agents.intelligence import (
+    AGENT_TYPE_DESCRIPTION,
+    AgentSubAgent,
+    AgentType,
+    BuiltinTool,
+    ChainStep,
+    HttpTool,
+    InlineSubAgent,
+    IntelligenceSettings,
+    KnowledgeBaseId,
+    McpServer,
+    MemoryBlock,
+    check_intelligence,
+    header_values,
+    mask_headers,
+)
 from agenthub.errors import InvalidInput
 from agenthub.fields import JsonObject, ModelId, Name, Prompt
 
@@ -36,7 +52,6 @@ _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/?#@]*:)([^\s/?#]+)(?=@
 
 Isolation = Literal["process", "shared"]
 Provider = Literal["openai", "openrouter", "ollama", "openai_compatible", "fake"]
-AgentType = Literal["simple"]
 Access = Literal["organization", "public", "authorized"]
 """Who may chat with an agent: any member of its organisation (``organization``), anyone,
 logged in or not, from any organisation (``public``), or only the users and API keys on its
@@ -128,7 +143,7 @@ _BASE_URL_WHERE_NEEDED: JsonDict = {
 """What ``_base_url_where_needed`` checks, as the OpenAPI document says it."""
 
 
-class LlmSettings(KindSettings):
+class LlmSettings(IntelligenceSettings, KindSettings):
     """An ``llm`` agent: a model behind a LangGraph graph chosen by ``agent_type``."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_BASE_URL_WHERE_NEEDED)
@@ -140,12 +155,12 @@ class LlmSettings(KindSettings):
     api_key_credential_id: str | None = Field(
         default=None, pattern=CREDENTIAL_ID_PATTERN, description=API_KEY_CREDENTIAL,
     )
-    agent_type: AgentType = Field(default="simple", description="The graph the agent runs (`simple`: one model call)")
 
     @model_validator(mode="after")
     def _base_url_where_needed(self) -> LlmSettings:
         if self.provider == "openai_compatible" and self.base_url is None:
             raise ValueError("provider 'openai_compatible' needs base_url")
+        check_intelligence(self)
         return self
 
     def stored(self) -> dict[str, Any]:
@@ -258,7 +273,17 @@ class AgentSettingsPatch(BaseModel):
     api_key_credential_id: str | None = Field(
         default=None, pattern=CREDENTIAL_ID_PATTERN, description=API_KEY_CREDENTIAL + "; `null` clears it",
     )
-    agent_type: AgentType | None = None
+    agent_type: AgentType | None = Field(default=None, description=AGENT_TYPE_DESCRIPTION)
+    tools: list[BuiltinTool] | None = Field(default=None, max_length=20)
+    http_tools: list[HttpTool] | None = Field(default=None, max_length=50)
+    mcp_servers: list[McpServer] | None = Field(default=None, max_length=20)
+    steps: list[ChainStep] | None = Field(default=None, max_length=20)
+    sub_agents: list[InlineSubAgent | AgentSubAgent] | None = Field(default=None, max_length=20)
+    knowledge_base_ids: list[KnowledgeBaseId] | None = Field(default=None, max_length=20)
+    max_tool_steps: int | None = Field(default=None, ge=1, le=100)
+    memory_blocks: list[MemoryBlock] | None = Field(default=None, max_length=20)
+    max_query_rewrites: int | None = Field(default=None, ge=0, le=5)
+    context_budget_tokens: int | None = Field(default=None, ge=500, le=2_000_000)
     isolation: Isolation | None = None
     access: Access | None = Field(default=None, description=ACCESS_DESCRIPTION)
     integrations: list[Integration] | None = Field(
@@ -327,6 +352,7 @@ def secret_values(settings: dict[str, Any]) -> tuple[list[str], list[str]]:
 
     for integration in settings.get("integrations", []):
         collect(integration.get("settings", {}))
+    values += header_values(settings)
     urls = [v for v in settings.values() if isinstance(v, str) and _URL_PASSWORD.search(v)]
     return values, urls
 
@@ -341,7 +367,7 @@ def mask_settings(settings: dict[str, Any]) -> dict[str, Any]:
         {**integration, "settings": mask_secrets(integration.get("settings", {}))}
         for integration in settings.get("integrations", [])
     ]
-    return masked
+    return mask_headers(masked)
 
 
 MaskedSettings = Annotated[dict[str, Any], AfterValidator(mask_settings)]

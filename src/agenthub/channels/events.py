@@ -15,6 +15,8 @@ AGENT_ERROR = "agent_error"
 
 FINAL_TYPES = frozenset({"message", "error"})
 KNOWN_TYPES = frozenset({"chunk", "status", "message", "error"})
+ANSWER_EXTRAS = ("tool_calls", "citations")
+"""What an answer carries beside its text when there is any (in ``message_object`` on the WebSocket)."""
 
 
 def error_event(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -49,6 +51,7 @@ def for_websocket(event: dict[str, Any]) -> dict[str, Any]:
                 "chat_id": chat_id,
                 "channel": event.get("channel"),
                 "usage": event.get("usage"),
+                **{key: event[key] for key in ANSWER_EXTRAS if event.get(key)},
             },
         }
     if kind == "error":
@@ -74,6 +77,7 @@ def for_sse(event: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
                 "reply_to": event.get("reply_to"),
                 "chat_id": event.get("chat_id"),
                 "content": event.get("response", ""),
+                **{key: event[key] for key in ANSWER_EXTRAS if event.get(key)},
             }),
             ("usage", event.get("usage") or {}),
         ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agenthub.db.base import Base, UTCDateTime, utcnow
@@ -51,4 +51,8 @@ class ChatMessage(Base):
     platform_user_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    tool_calls: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    """An answer's tool calls: ``[{"name", "arguments", "result"}]``, in the order they ran."""
+    citations: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    """The documents an answer cites: ``[{"file_name", "document_id", "knowledge_base_id", ...}]``."""
     """When a start took this unanswered user message up again: it is taken up once at most."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +15,12 @@ MAX_CONTENT_LENGTH = 32_000
 Content = Annotated[str, Field(max_length=MAX_CONTENT_LENGTH), Visible()]
 """A message's text: blank, empty or invisible-only content is refused (``must not be
 blank``), in the same words as a blank agent name."""
+
+
+class ToolCallRead(BaseModel):
+    name: str
+    arguments: Any = Field(description="What the model passed (an object, or the text it sent when not JSON)")
+    result: str = Field(description="What the model was told: the result, or `error: ...`")
 
 
 class ChatMessageRead(BaseModel):
@@ -31,6 +37,14 @@ class ChatMessageRead(BaseModel):
     reply_to: str | None
     channel: str
     created_at: datetime
+    tool_calls: list[ToolCallRead] | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="On an answer whose agent called tools: each call, in order",
+    )
+    citations: list[dict[str, Any]] | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="On an answer citing documents (`rag` agents): `file_name`, `document_id`, `knowledge_base_id`",
+    )
 
 
 class ChatMessageList(BaseModel):

@@ -100,7 +100,10 @@ async def save_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         Chat,
         [{"id": chat, "agent_id": agent, "org_id": org} for chat, agent, org in chats],
     )
-    columns = ("message_id", "agent_id", "chat_id", "position", "role", "content", "reply_to", "channel")
+    columns = (
+        "message_id", "agent_id", "chat_id", "position", "role", "content", "reply_to", "channel", "tool_calls",
+        "citations",
+    )
     await insert_ignoring_duplicates(
         session, ChatMessage, [{column: row.get(column) for column in columns} for row in rows]
     )

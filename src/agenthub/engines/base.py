@@ -72,6 +72,10 @@ class Answer:
 
     text: str
     usage: Usage | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    """The tools called on the way to the answer: ``[{"name", "arguments", "result"}]``."""
+    citations: list[dict[str, Any]] | None = None
+    """The documents the answer cites (``rag`` agents)."""
 
 
 class TurnEvents(Protocol):

@@ -8,11 +8,12 @@ the answer and its usage.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages.ai import UsageMetadata, add_usage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import SecretStr
@@ -26,14 +27,20 @@ from agenthub.credentials.secret_box import CredentialBox, SealedWithAnotherKey,
 from agenthub.db.engine import SessionFactory
 from agenthub.engines.base import Answer, Engine, HostedAgent, Turn, TurnEvents, Usage
 from agenthub.errors import InvalidInput, ModelFailed, NotFound
+from agenthub.graphs.contract import DEFAULT_MAX_TOOL_STEPS
 from agenthub.graphs.registry import build_graphs
 from agenthub.llm.cache import ModelCache
 from agenthub.llm.factory import MissingProviderKey, model_host
 from agenthub.ops.logging import remember_secrets
+from agenthub.outbound.guard import OutboundGuard
+from agenthub.tools.base import ToolContext, ToolDeps
+from agenthub.tools.registry import ToolRegistry
 
 DEFAULT_AGENT_TYPE = "simple"
 MODEL = "model"
 """Where a hosted agent keeps the model built with its credential's key (``engine_state``)."""
+API_KEY = "api_key"
+"""Where it keeps that key (its chain steps' and sub-agents' models use it too)."""
 
 
 class CredentialUnusable(ModelFailed):
@@ -56,7 +63,9 @@ class LlmEngine(Engine):
         bus: Bus | None = None,
         box: CredentialBox | None = None,
         openai_base_url: str | None = None,
+        tools: ToolRegistry,
     ) -> None:
+        self._tools = tools
         self._bus = bus
         self._box = box
         self._openai_base_url = openai_base_url
@@ -69,13 +78,17 @@ class LlmEngine(Engine):
     def from_settings(
         cls, settings: Settings, session_factory: SessionFactory, bus: Bus | None = None
     ) -> LlmEngine:
+        box = load_box(settings)
         return cls(
+            tools=ToolRegistry(ToolDeps(
+                settings=settings, sessions=session_factory, guard=OutboundGuard.from_settings(settings), bus=bus, box=box,
+            )),
             bus=bus,
             session_factory=session_factory,
             models=ModelCache(settings),
             graphs=build_graphs(),
             context_messages=settings.agent_context_messages,
-            box=load_box(settings),
+            box=box,
             openai_base_url=settings.openai_base_url,
         )
 
@@ -86,28 +99,71 @@ class LlmEngine(Engine):
         agent = turn.agent
         history = await self._conversation(agent, turn.chat_id, turn.position)
         history.append(HumanMessage(content=turn.text))
+        model = await self._model(agent)
+        api_key = agent.engine_state.get(API_KEY)
+        context = ToolContext(
+            org_id=agent.org_id,
+            agent_id=agent.id,
+            agent_settings=agent.settings,
+            chat_id=turn.chat_id,
+            message=turn.message,
+            model=model,
+            model_for=lambda model_id: self._models.for_agent({**agent.settings, "model_id": model_id}, api_key=api_key),
+        )
+        calls: list[dict[str, Any]] = []
+        usage = UsageMetadata(input_tokens=0, output_tokens=0, total_tokens=0)
+
+        def on_usage(more: UsageMetadata) -> None:
+            nonlocal usage
+            usage = add_usage(usage, more)
+
+        toolset = await self._tools.open(agent.settings, context)
+
+        async def call_tool(name: str, arguments: Any, call_id: str) -> str:
+            await events.emit({"type": "tool_call", "call_id": call_id, "name": name, "arguments": arguments})
+            result, ok = await toolset.call(name, arguments, context)
+            await events.emit({"type": "tool_result", "call_id": call_id, "name": name, "result": result, "ok": ok})
+            calls.append({"name": name, "arguments": arguments, "result": result})
+            return result
+
         config: RunnableConfig = {
             "configurable": {
-                "model": await self._model(agent),
-                "system_prompt": agent.settings.get("system_prompt", ""),
+                "model": model,
+                "model_for": context.model_for,
+                "system_prompt": await self._system_prompt(agent, context),
+                "settings": agent.settings,
+                "tools": toolset.specs(),
+                "call_tool": call_tool,
+                "max_tool_steps": agent.settings.get("max_tool_steps", DEFAULT_MAX_TOOL_STEPS),
                 "on_token": events.text,
+                "on_usage": on_usage,
+                "extras": context.extras,
             }
         }
-        state = await self._graph(agent).ainvoke({"messages": history}, config)
+        try:
+            state = await self._graph(agent).ainvoke({"messages": history}, config)
+        finally:
+            await toolset.aclose()
         final = state["messages"][-1] if state.get("messages") else None
         if not isinstance(final, AIMessage):
             raise ModelFailed("the model returned no answer")
-        agent.remember(turn.chat_id, [*history, final][-self._context_messages:])
-        usage = final.usage_metadata or UsageMetadata(input_tokens=0, output_tokens=0, total_tokens=0)
+        text = final.content if isinstance(final.content, str) else str(final.content)
+        agent.remember(turn.chat_id, [*history, AIMessage(content=text)][-self._context_messages:])
         return Answer(
-            text=final.content if isinstance(final.content, str) else str(final.content),
+            text=text,
             usage=Usage(
                 provider=agent.settings["provider"],
                 model=agent.settings["model_id"],
                 input_tokens=usage["input_tokens"],
                 output_tokens=usage["output_tokens"],
             ),
+            tool_calls=calls or None,
+            citations=context.extras.get("citations") or None,
         )
+
+    async def _system_prompt(self, agent: HostedAgent, context: ToolContext) -> str:
+        """The agent's system prompt for this turn."""
+        return str(agent.settings.get("system_prompt", ""))
 
     async def _model(self, agent: HostedAgent) -> BaseChatModel:
         """The agent's model. One that names a credential (``api_key_credential_id``) is
@@ -120,7 +176,8 @@ class LlmEngine(Engine):
         if model is None:
             value = await self._open(agent, str(credential_id))
             remember_secrets(value)
-            model = agent.engine_state[MODEL] = self._models.for_agent(agent.settings, api_key=SecretStr(value))
+            key = agent.engine_state[API_KEY] = SecretStr(value)
+            model = agent.engine_state[MODEL] = self._models.for_agent(agent.settings, api_key=key)
         return model
 
     async def _open(self, agent: HostedAgent, credential_id: str) -> str:

@@ -33,6 +33,10 @@ class DemoChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "agenthub-demo"
 
+    def bind_tools(self, tools: Any, **kwargs: Any) -> DemoChatModel:  # type: ignore[override]
+        """The demo model calls no tools: an agent with tools still answers as it always does."""
+        return self
+
     def _reply(self, messages: list[BaseMessage]) -> tuple[str, UsageMetadata]:
         user_turns = [m for m in messages if isinstance(m, HumanMessage)]
         last = str(user_turns[-1].content) if user_turns else ""

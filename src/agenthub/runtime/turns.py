@@ -140,6 +140,9 @@ class TurnRunner:
             "response": answer.text,
             "channel": channel,
         }
+        extras = {key: value for key, value in (("tool_calls", answer.tool_calls), ("citations", answer.citations))
+                  if value}
+        outbound.update(extras)
         if usage is not None:
             outbound["usage"] = {
                 "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens, "model": usage.model,
@@ -154,6 +157,7 @@ class TurnRunner:
             "role": "assistant",
             "content": answer.text,
             "channel": channel,
+            **extras,
         })
         if usage is not None and (usage.input_tokens or usage.output_tokens):
             batch.add(keys.TOKEN_USAGE_QUEUE, {

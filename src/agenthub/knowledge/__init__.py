@@ -1,0 +1,2 @@
+"""Knowledge bases: documents uploaded, chunked and embedded, found again by hybrid
+retrieval (keyword search fused with vector search)."""
