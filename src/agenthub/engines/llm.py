@@ -34,6 +34,7 @@ from agenthub.llm.factory import MissingProviderKey, model_host
 from agenthub.ops.logging import remember_secrets
 from agenthub.outbound.guard import OutboundGuard
 from agenthub.tools.base import ToolContext, ToolDeps
+from agenthub.tools.builtin.search_knowledge import retriever
 from agenthub.tools.registry import ToolRegistry
 
 DEFAULT_AGENT_TYPE = "simple"
@@ -138,6 +139,9 @@ class LlmEngine(Engine):
                 "on_token": events.text,
                 "on_usage": on_usage,
                 "extras": context.extras,
+                # The agent's knowledge bases, searched (the ``rag`` graph's retrieval).
+                "retrieve": retriever(self._tools.builtin("search_knowledge"), context)
+                if agent.settings.get("knowledge_base_ids") else None,
             }
         }
         try:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from langgraph.graph.state import CompiledStateGraph
 
+from agenthub.graphs.rag import build_rag_graph
 from agenthub.graphs.simple import build_simple_graph
 
 
 def build_graphs() -> dict[str, CompiledStateGraph]:
     """Every agent type's graph (the ``agent_type`` values of ``llm`` settings)."""
-    return {"simple": build_simple_graph()}
+    return {"simple": build_simple_graph(), "rag": build_rag_graph()}
