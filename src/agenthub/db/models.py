@@ -18,12 +18,19 @@ from agenthub.chats.models import Chat, ChatMessage
 from agenthub.credentials.models import Credential
 from agenthub.db.base import Base
 from agenthub.groupchats.models import GroupChat, GroupChatMember, GroupChatMessage
-from agenthub.knowledge.models import KnowledgeBase, KnowledgeChunk, KnowledgeDocument
+from agenthub.knowledge.models import KnowledgeBase, KnowledgeChunk, KnowledgeDocument, is_keyword_index
 from agenthub.notifications.models import NotificationChannel, NotificationDelivery
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """What schema comparisons (autogenerate) look at: everything but the database objects the
+    migrations make by hand (the knowledge keyword index)."""
+    return not (reflected and is_keyword_index(name, type_))
+
 
 __all__ = [
     "Agent", "AgentAuthorization", "ApiKey", "AuditRecord", "AuthSession", "Base", "Budget", "CalendarEvent", "Chat",
     "ChatMessage", "Credential", "DailyUsage", "GroupChat",
-    "GroupChatMember", "GroupChatMessage", "Invitation", "KnowledgeBase", "KnowledgeChunk", "KnowledgeDocument", "NotificationChannel", "NotificationDelivery",
-    "Organization", "PlatformSecret", "TelegramLink", "TokenUsageLog", "User",
+    "GroupChatMember", "GroupChatMessage", "Invitation", "KnowledgeBase", "KnowledgeChunk", "KnowledgeDocument",
+    "NotificationChannel", "NotificationDelivery", "Organization", "PlatformSecret", "TelegramLink", "TokenUsageLog", "User", "include_object",
 ]

@@ -69,3 +69,19 @@ class KnowledgeChunk(Base):
     )
     position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+
+
+KEYWORD_INDEX_TABLE = "knowledge_chunks_fts"
+"""SQLite's FTS5 table (and its shadow tables ``_data``, ``_idx``...), made by the migration."""
+KEYWORD_INDEX_NAMES = frozenset({"tsv", "ix_knowledge_chunks_tsv"})
+"""PostgreSQL's generated ``tsvector`` column and its GIN index, made by the migration."""
+
+
+def is_keyword_index(name: str | None, type_: str) -> bool:
+    """Whether a database object is the keyword index the migration made by hand (which the
+    mapped tables leave out, so schema comparisons must too)."""
+    if not name:
+        return False
+    if type_ == "table":
+        return name.startswith(KEYWORD_INDEX_TABLE)
+    return name in KEYWORD_INDEX_NAMES

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -180,7 +181,9 @@ class QdrantIndex(VectorIndex):
                 await self.client.create_collection(
                     name, vectors_config=models.VectorParams(size=dimensions, distance=models.Distance.COSINE)
                 )
-                await self.client.create_payload_index(name, "kb", field_schema=models.PayloadSchemaType.KEYWORD)
+                with warnings.catch_warnings():  # local mode says payload indexes do nothing there
+                    warnings.simplefilter("ignore", UserWarning)
+                    await self.client.create_payload_index(name, "kb", field_schema=models.PayloadSchemaType.KEYWORD)
             self._ready.add(name)
         return name
 
