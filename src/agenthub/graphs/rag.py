@@ -5,7 +5,7 @@ or say it does not know.
 - **retrieve**: ``retrieve(query, top_k)`` from the configurable (the engine's hybrid search
   of the agent's knowledge bases); the first query is the user's message.
 - **grade**: one model call over the passages found: which of them help answer the question
-  (their numbers, or ``none``).
+  (the user's message, or the query it was rewritten to): their numbers, or ``none``.
 - **rewrite**: when none does, a model call writes a better search query from the
   conversation (a follow-up such as "and its price?" becomes a query naming the subject).
 - **answer**: the agent's prompt, the passages that help and the conversation: the answer
@@ -110,7 +110,7 @@ async def _grade(state: RagState, config: RunnableConfig) -> dict:
     if not passages:
         return {"relevant": []}
     prompt = (
-        f"Question: {state.get('question', '')}\n\nPassages:\n{_numbered(passages, PASSAGE_CHARS)}\n\n"
+        f"Question: {state.get('query') or state.get('question', '')}\n\nPassages:\n{_numbered(passages, PASSAGE_CHARS)}\n\n"
         "Which passages help answer the question?"
     )
     verdict = await stream_model(
