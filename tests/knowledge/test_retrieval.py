@@ -141,3 +141,28 @@ async def test_documents_are_processed_once_and_a_cut_off_one_resumes(
 def test_reciprocal_rank_fusion_favours_what_both_lists_rank_high() -> None:
     fused = fuse([[1, 2, 3], [3, 1, 4]])
     assert [i for i, _ in fused] == [1, 3, 2, 4]
+
+
+async def test_words_in_most_chunks_are_left_out_of_keyword_search(sessions: SessionFactory) -> None:
+    from sqlalchemy import text
+
+    from agenthub.knowledge.retrieval import _selective, keyword_search
+
+    kb = await _knowledge_base(sessions, docs={})
+    async with session_scope(sessions) as session:
+        document = await service.add_document(session, kb=kb, file_name="many.txt", media_type=None, data=b"x")
+        session.add_all([
+            KnowledgeChunk(knowledge_base_id=kb.id, document_id=document.id, position=i,
+                           text=f"the weekly report number {i}" if i != 321 else "the falcon report")
+            for i in range(700)
+        ])
+    async with session_scope(sessions) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            await session.execute(text("ANALYZE knowledge_chunks"))
+    async with session_scope(sessions) as session:
+        dialect = session.get_bind().dialect.name
+        assert await _selective(session, dialect, ["the", "falcon"]) == ["falcon"]
+        assert await _selective(session, dialect, ["the", "report"]) in (["the"], ["report"])  # the rarest kept
+        found = await keyword_search(session, [kb.id], "the falcon", 5)
+        falcon = await session.scalar(select(KnowledgeChunk.id).where(KnowledgeChunk.position == 321))
+        assert found == [falcon]

@@ -9,6 +9,7 @@ with OR, each quoted, so nothing a user types is query syntax.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -23,6 +24,16 @@ RRF_K = 60
 CANDIDATES = 4
 """Each search returns ``CANDIDATES * top_k`` chunks (at least 20) to the fusion."""
 MAX_QUERY_WORDS = 32
+COMMON_SHARE = 0.05
+"""A query word in more than this share of all chunks is left out of keyword search (as a
+stop word is; the rarest word of a query is always kept): ranking every chunk holding "the"
+costs the most and tells the least. Vector search still sees the whole query."""
+COMMON_MIN_CHUNKS = 500
+"""... but never in a small knowledge base: a word is common only beyond this many chunks."""
+STATS_SECONDS = 300.0
+"""How long PostgreSQL's statistics of common words are kept before they are read again."""
+_postgres_common: dict[str, tuple[float, dict[str, float]]] = {}
+"""PostgreSQL's most common words of the chunks and their share, by database, with when read."""
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 QueryEmbedder = Callable[[KnowledgeBase, str], Awaitable[list[float] | None]]
@@ -58,6 +69,7 @@ async def keyword_search(
     if not words or not knowledge_base_ids:
         return []
     dialect = session.get_bind().dialect.name
+    words = await _selective(session, dialect, words)
     if dialect == "sqlite":
         match = " OR ".join(f'"{word}"' for word in words)
         statement = text(
@@ -77,6 +89,47 @@ async def keyword_search(
     else:
         return []
     return [int(row[0]) for row in rows]
+
+
+async def _selective(session: AsyncSession, dialect: str, words: list[str]) -> list[str]:
+    """``words`` without those in most chunks (the rarest one is kept whatever its share)."""
+    if len(words) < 2:
+        return words
+    if dialect == "sqlite":
+        total = await session.scalar(text("SELECT max(id) FROM knowledge_chunks")) or 0
+        if total < COMMON_MIN_CHUNKS:
+            return words
+        statement = text("SELECT term, doc FROM knowledge_chunks_fts_terms WHERE term IN :words").bindparams(
+            bindparam("words", expanding=True)
+        )
+        counts = {str(term): int(doc) / total for term, doc in await session.execute(statement, {"words": words})}
+    elif dialect == "postgresql":
+        counts = await _postgres_shares(session)
+    else:
+        return words
+    shares = {word: counts.get(word, 0.0) for word in words}
+    kept = [word for word in words if shares[word] <= COMMON_SHARE]
+    return kept or [min(words, key=lambda word: shares[word])]
+
+
+async def _postgres_shares(session: AsyncSession) -> dict[str, float]:
+    """The planner's statistics of the ``tsvector`` column (kept by ANALYZE): its most common
+    words and the share of chunks holding each."""
+    key = str(session.get_bind().url)
+    now = time.monotonic()
+    held = _postgres_common.get(key)
+    if held is not None and now - held[0] < STATS_SECONDS:
+        return held[1]
+    row = (await session.execute(text(
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs, "
+        "(SELECT reltuples FROM pg_class WHERE relname = 'knowledge_chunks') "
+        "FROM pg_stats WHERE tablename = 'knowledge_chunks' AND attname = 'tsv'"
+    ))).first()
+    shares: dict[str, float] = {}
+    if row is not None and row[0] and row[1] and (row[2] or 0) >= COMMON_MIN_CHUNKS:
+        shares = {str(word): float(share) for word, share in zip(row[0], row[1], strict=False)}
+    _postgres_common[key] = (now, shares)
+    return shares
 
 
 def fuse(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:

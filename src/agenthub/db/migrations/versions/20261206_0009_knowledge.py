@@ -21,6 +21,9 @@ depends_on: str | Sequence[str] | None = None
 SQLITE_FTS = (
     "CREATE VIRTUAL TABLE knowledge_chunks_fts USING fts5("
     "text, content='knowledge_chunks', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    # Each term's number of chunks: keyword search leaves out a query's words that are in
+    # most chunks (as stop words are), whose ranking would cost the most and tell the least.
+    "CREATE VIRTUAL TABLE knowledge_chunks_fts_terms USING fts5vocab(knowledge_chunks_fts, 'row')",
     "CREATE TRIGGER knowledge_chunks_fts_insert AFTER INSERT ON knowledge_chunks BEGIN "
     "INSERT INTO knowledge_chunks_fts(rowid, text) VALUES (new.id, new.text); END",
     "CREATE TRIGGER knowledge_chunks_fts_delete AFTER DELETE ON knowledge_chunks BEGIN "
@@ -99,6 +102,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == 'sqlite':
         for name in ('knowledge_chunks_fts_insert', 'knowledge_chunks_fts_delete', 'knowledge_chunks_fts_update'):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        op.execute("DROP TABLE IF EXISTS knowledge_chunks_fts_terms")
         op.execute("DROP TABLE IF EXISTS knowledge_chunks_fts")
     op.drop_index(op.f('ix_knowledge_chunks_knowledge_base_id'), table_name='knowledge_chunks')
     op.drop_index(op.f('ix_knowledge_chunks_document_id'), table_name='knowledge_chunks')
