@@ -115,7 +115,8 @@ async def _selective(session: AsyncSession, dialect: str, words: list[str]) -> l
 async def _postgres_shares(session: AsyncSession) -> dict[str, float]:
     """The planner's statistics of the ``tsvector`` column (kept by ANALYZE): its most common
     words and the share of chunks holding each."""
-    key = str(session.get_bind().url)
+    bind = session.get_bind()
+    key = str(bind.engine.url)
     now = time.monotonic()
     held = _postgres_common.get(key)
     if held is not None and now - held[0] < STATS_SECONDS:
