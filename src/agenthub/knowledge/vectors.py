@@ -2,8 +2,10 @@
 production backend.
 
 - :class:`NumpyIndex` (embedded): one matrix per knowledge base, in memory, persisted as
-  ``<DATA_DIR>/knowledge/<knowledge base id>.npz``; loaded lazily on first use, and read
-  again when another process (the server's document processor) has written it since.
+  ``<DATA_DIR>/knowledge/<knowledge base id>.npz`` (written whole to a new file, then renamed
+  over the old: a reader never sees half a file); loaded lazily on first use, and read again
+  when another process (the server's document processor) has written it since. One writer
+  per knowledge base at a time (the embedded server is one process).
   Searching is one matrix product (cosine similarity of normalised vectors).
 - :class:`QdrantIndex` (``QDRANT_URL``): points keyed by chunk id, with the knowledge base and
   document in their payload (searches are filtered by knowledge base); one collection per
@@ -61,10 +63,11 @@ class VectorIndex(ABC):
 class _Matrix:
     """One knowledge base's vectors: ``ids[i]`` is row ``i`` of ``vectors`` (normalised)."""
 
-    def __init__(self, ids: np.ndarray, vectors: np.ndarray, mtime: float) -> None:
+    def __init__(self, ids: np.ndarray, vectors: np.ndarray, version: tuple[int, int]) -> None:
         self.ids = ids
         self.vectors = vectors
-        self.mtime = mtime
+        self.version = version
+        """The file's (inode, mtime in ns): a file written since is a new inode (replaced)."""
 
 
 def _normalised(vectors: Sequence[Sequence[float]] | Sequence[float]) -> np.ndarray:
@@ -92,15 +95,16 @@ class NumpyIndex(VectorIndex):
         """The matrix, read from its file when this process has none or an older one."""
         path = self._path(knowledge_base_id)
         try:
-            mtime = path.stat().st_mtime
+            stat = path.stat()
         except FileNotFoundError:
             self._matrices.pop(knowledge_base_id, None)
             return None
+        version = (stat.st_ino, stat.st_mtime_ns)
         held = self._matrices.get(knowledge_base_id)
-        if held is not None and held.mtime == mtime:
+        if held is not None and held.version == version:
             return held
         with np.load(path) as data:
-            matrix = _Matrix(data["ids"], data["vectors"], mtime)
+            matrix = _Matrix(data["ids"], data["vectors"], version)
         self._matrices[knowledge_base_id] = matrix
         return matrix
 
@@ -111,7 +115,8 @@ class NumpyIndex(VectorIndex):
         with os.fdopen(handle, "wb") as file:
             np.savez(file, ids=ids, vectors=vectors)
         os.replace(temporary, path)
-        self._matrices[knowledge_base_id] = _Matrix(ids, vectors, path.stat().st_mtime)
+        stat = path.stat()
+        self._matrices[knowledge_base_id] = _Matrix(ids, vectors, (stat.st_ino, stat.st_mtime_ns))
 
     def _write(self, knowledge_base_id: str, ids: Sequence[int], vectors: Sequence[Sequence[float]] | None) -> None:
         held = self._load(knowledge_base_id)
