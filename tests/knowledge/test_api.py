@@ -29,6 +29,8 @@ async def test_knowledge_bases_are_created_listed_read_and_deleted(sqlite_url: s
         assert_error(await client.get(f"{KBS}/{sized['id']}"), 404, "not_found")
         assert_error(await client.delete(f"{KBS}/{sized['id']}"), 404, "not_found")
         assert [kb["id"] for kb in (await client.get(KBS)).json()] == [default["id"]]
+        actions = [r["action"] for r in (await client.get("/api/v1/audit")).json()["items"]]
+        assert actions.count("knowledge_base.create") == 2 and actions.count("knowledge_base.delete") == 1
 
 
 async def test_bad_input_is_refused_saying_why(sqlite_url: str, tmp_path: Path) -> None:
@@ -37,6 +39,8 @@ async def test_bad_input_is_refused_saying_why(sqlite_url: str, tmp_path: Path) 
         assert_error(await client.post(KBS, json={"name": "  "}), 422)
         assert_error(await client.post(KBS, json={"name": "x", "embedding_dimensions": 0}), 422)
         assert_error(await client.post(KBS, json={"name": "x", "embedding_base_url": "ftp://example.com"}), 422)
+        credentials = {"name": "x", "embedding_base_url": "https://user:secret@example.com/v1"}
+        assert "secret" not in assert_error(await client.post(KBS, json=credentials), 422)["message"]
         assert_error(await client.post(KBS, json={"name": "x", "unknown": 1}), 422)
         assert_error(await client.get(f"{KBS}/kb_nope"), 404, "not_found")
         assert_error(await upload(client, "kb_nope", "a.txt", b"hello"), 404, "not_found")

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Path, Request, status
 from starlette.datastructures import UploadFile
 from starlette.requests import HTTPConnection
 
+from agenthub.audit.deps import AuditDep
+from agenthub.config import mask_url
 from agenthub.deps import CallerDep, SessionDep, SettingsDep
 from agenthub.errors import InvalidInput
 from agenthub.json_input import StrictJSONRoute
@@ -47,14 +49,21 @@ GuardDep = Annotated[OutboundGuard, Depends(_guard)]
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=KnowledgeBaseRead)
 async def create_knowledge_base(
-    data: KnowledgeBaseCreate, caller: CallerDep, session: SessionDep, settings: SettingsDep, guard: GuardDep
+    data: KnowledgeBaseCreate, caller: CallerDep, session: SessionDep, settings: SettingsDep, guard: GuardDep,
+    audit: AuditDep,
 ) -> KnowledgeBaseRead:
     """A knowledge base agents can search (`knowledge_base_ids` of their settings). Its
     documents are embedded with `embedding_model` (default: EMBEDDING_MODEL) at
     `embedding_base_url` (default: OPENAI_BASE_URL or OpenAI's API); a loopback or private
     address only when an owner or admin sets it, a link-local or metadata one never."""
     kb = await service.create(session, caller=caller, data=data, settings=settings, guard=guard)
-    return (await service.read(session, [kb]))[0]
+    read = (await service.read(session, [kb]))[0]
+    shown = read.model_dump(mode="json")
+    if read.embedding_base_url:
+        shown["embedding_base_url"] = mask_url(read.embedding_base_url)
+    audit.record(session, action="knowledge_base.create", resource_type="knowledge_base", resource_id=kb.id,
+                 after=shown)
+    return read
 
 
 @router.get("", response_model=list[KnowledgeBaseRead])
@@ -70,9 +79,12 @@ async def get_knowledge_base(kb_id: KbId, caller: CallerDep, session: SessionDep
 
 
 @router.delete("/{kb_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
-async def delete_knowledge_base(kb_id: KbId, caller: CallerDep, session: SessionDep, index: IndexDep) -> None:
+async def delete_knowledge_base(
+    kb_id: KbId, caller: CallerDep, session: SessionDep, index: IndexDep, audit: AuditDep
+) -> None:
     """The knowledge base with its documents, their chunks and vectors."""
     await service.delete_(session, org_id=caller.org_id, kb_id=kb_id, index=index)
+    audit.record(session, action="knowledge_base.delete", resource_type="knowledge_base", resource_id=kb_id)
 
 
 UPLOAD_BODY = {
@@ -97,7 +109,7 @@ UPLOAD_BODY = {
     openapi_extra=UPLOAD_BODY,
 )
 async def upload_document(
-    kb_id: KbId, request: Request, caller: CallerDep, session: SessionDep, settings: SettingsDep
+    kb_id: KbId, request: Request, caller: CallerDep, session: SessionDep, settings: SettingsDep, audit: AuditDep
 ) -> DocumentRead:
     """Add a document (multipart field `file`): it is `pending` at once, then parsed,
     chunked, embedded and indexed in the background (`processing`, then `ready` or
@@ -123,6 +135,9 @@ async def upload_document(
         )
     finally:
         await form.close()
+    audit.record(session, action="knowledge_document.create", resource_type="knowledge_document",
+                 resource_id=document.id, after={"knowledge_base_id": kb.id, "file_name": document.file_name,
+                                                 "size_bytes": document.size_bytes})
     await session.commit()
     processor: DocumentProcessor | None = getattr(request.app.state, "knowledge_processor", None)
     if processor is not None:
@@ -141,8 +156,10 @@ async def list_documents(kb_id: KbId, caller: CallerDep, session: SessionDep) ->
     "/{kb_id}/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404)
 )
 async def delete_document(
-    kb_id: KbId, document_id: DocumentId, caller: CallerDep, session: SessionDep, index: IndexDep
+    kb_id: KbId, document_id: DocumentId, caller: CallerDep, session: SessionDep, index: IndexDep, audit: AuditDep
 ) -> None:
     """The document, its chunks and their vectors: no search finds it again."""
     kb = await service.get(session, org_id=caller.org_id, kb_id=kb_id)
     await service.delete_document(session, kb=kb, document_id=document_id, index=index)
+    audit.record(session, action="knowledge_document.delete", resource_type="knowledge_document",
+                 resource_id=document_id, after={"knowledge_base_id": kb.id})

@@ -21,8 +21,9 @@ class KnowledgeBaseCreate(BaseModel):
         description=f"An OpenAI-compatible embedding model (default: EMBEDDING_MODEL); `{FAKE_MODEL}` embeds offline",
     )
     embedding_base_url: str | None = Field(
-        default=None, min_length=8, max_length=2000, pattern=r"^https?://[^\s/?#]+[^\s]*$",
-        description="An OpenAI-compatible endpoint (`http(s)://host/v1`); default: OPENAI_BASE_URL or OpenAI's API",
+        default=None, min_length=8, max_length=2000, pattern=r"^https?://[^\s/?#@]+([/?#]\S*)?$",
+        description="An OpenAI-compatible endpoint (`http(s)://host/v1`, no credentials in it); default: "
+        "OPENAI_BASE_URL or OpenAI's API",
     )
     embedding_dimensions: int | None = Field(
         default=None, ge=1, le=8192, description="The vectors' length; unset: learnt from the first embedding"
