@@ -166,3 +166,55 @@ async def test_words_in_most_chunks_are_left_out_of_keyword_search(sessions: Ses
         found = await keyword_search(session, [kb.id], "the falcon", 5)
         falcon = await session.scalar(select(KnowledgeChunk.id).where(KnowledgeChunk.position == 321))
         assert found == [falcon]
+
+
+class FlakyEmbedders(KnowledgeEmbedders):
+    """Its endpoint unreachable for the first ``failures`` calls."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__(SETTINGS, EMBEDDERS.guard)
+        self.failures = failures
+
+    async def embed(self, kb: KnowledgeBase, texts: list[str]) -> list[list[float]]:
+        import httpx
+        import openai
+
+        if self.failures:
+            self.failures -= 1
+            raise openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:9/v1/embeddings"))
+        return await super().embed(kb, texts)
+
+
+async def _make_due(sessions: SessionFactory) -> None:
+    async with session_scope(sessions) as session:
+        await session.execute(update(KnowledgeDocument).values(lease_until=utcnow() - timedelta(seconds=1)))
+
+
+async def test_an_unreachable_endpoint_is_tried_again_later_then_fails(
+    sessions: SessionFactory, index: VectorIndex
+) -> None:
+    from agenthub.knowledge.processor import MAX_ATTEMPTS
+
+    await _knowledge_base(sessions, docs={"a.txt": "Alpha beta gamma."})
+    flaky = DocumentProcessor(sessions=sessions, index=index, embedders=FlakyEmbedders(failures=1))
+    assert await flaky.run_once() == 1
+    async with session_scope(sessions) as session:
+        (document,) = await session.scalars(select(KnowledgeDocument))
+        assert document.status == "pending" and document.attempts == 1
+        assert document.error is not None and "APIConnectionError" in document.error and "trying again" in document.error
+    assert await flaky.run_once() == 0  # not before its time
+    await _make_due(sessions)
+    assert await flaky.run_once() == 1
+    async with session_scope(sessions) as session:
+        (document,) = await session.scalars(select(KnowledgeDocument))
+        assert (document.status, document.error) == ("ready", None)
+
+    await _knowledge_base(sessions, docs={"b.txt": "Delta."})
+    down = DocumentProcessor(sessions=sessions, index=index, embedders=FlakyEmbedders(failures=99))
+    for _ in range(MAX_ATTEMPTS):
+        await _make_due(sessions)
+        assert await down.run_once() == 1
+    async with session_scope(sessions) as session:
+        failed = await session.scalar(select(KnowledgeDocument).where(KnowledgeDocument.file_name == "b.txt"))
+        assert failed is not None and failed.status == "failed" and failed.attempts == MAX_ATTEMPTS
+        assert failed.error == "embedding failed: APIConnectionError"

@@ -51,6 +51,8 @@ class KnowledgeDocument(Base):
     chunks_done: Mapped[int] = mapped_column(Integer, default=0)
     chunks_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Processings that failed for a reason that may pass (the embedding endpoint away)."""
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -5,7 +5,10 @@ It takes a document under a lease (``lease_owner``, ``lease_until``, set by a
 compare-and-set on the row), so several replicas never process the same one, and renews the
 lease with every batch. A document whose lease ran out (its replica died, the server was
 restarted) is taken again and resumes at ``chunks_done``: the chunks are the same every time,
-the ones stored already are kept, any beyond are removed first.
+the ones stored already are kept, any beyond are removed first. When embedding fails for a
+reason that may pass (the endpoint unreachable, overloaded, limiting the rate), the document
+waits ``pending`` (``RETRY_BASE`` seconds, doubled each time) and is tried again, up to
+``MAX_ATTEMPTS`` times, resuming where it was; any other failure makes it ``failed`` at once.
 
 The app starts it in its lifespan (``setup``, ``run``, ``cleanup``); an upload wakes it
 (:meth:`DocumentProcessor.wake`), else it looks every ``poll_interval`` seconds. Tests call
@@ -37,6 +40,20 @@ BATCH = 64
 """Chunks embedded and stored together."""
 LEASE_SECONDS = 120.0
 POLL_INTERVAL = 5.0
+MAX_ATTEMPTS = 5
+"""Processings of one document that may fail for a reason that may pass before it fails."""
+RETRY_BASE = 10.0
+"""Seconds before the first retry; doubled each time."""
+
+
+def _passing(error: BaseException) -> bool:
+    """A failure that may pass: the endpoint unreachable, overloaded or limiting the rate."""
+    import openai
+
+    if isinstance(error, openai.APIConnectionError | openai.RateLimitError | openai.InternalServerError):
+        return True
+    status = getattr(error, "status_code", None)
+    return isinstance(status, int) and (status >= 500 or status == 429)
 
 
 class _Gone(Exception):
@@ -90,7 +107,8 @@ class DocumentProcessor:
     def _available(self) -> ColumnElement[bool]:
         now = utcnow()
         return or_(
-            KnowledgeDocument.status == "pending",
+            and_(KnowledgeDocument.status == "pending",
+                 or_(KnowledgeDocument.lease_until.is_(None), KnowledgeDocument.lease_until < now)),
             and_(KnowledgeDocument.status == "processing", KnowledgeDocument.lease_until < now),
         )
 
@@ -126,7 +144,22 @@ class DocumentProcessor:
             status = getattr(error, "status_code", None)
             reason = f"embedding failed: {type(error).__name__}" + (f" (HTTP {status})" if status else "")
             log.warning("knowledge document failed: %s", reason, extra={"document_id": document_id})
-            await self._finish(document_id, "failed", reason)
+            if not (_passing(error) and await self._retry_later(document_id, reason)):
+                await self._finish(document_id, "failed", reason)
+
+    async def _retry_later(self, document_id: str, reason: str) -> bool:
+        """Have the document wait ``pending`` for another try; False when it had its last."""
+        async with session_scope(self._sessions) as session:
+            document = await session.get(KnowledgeDocument, document_id)
+            if document is None or document.lease_owner != self.owner or document.attempts + 1 >= MAX_ATTEMPTS:
+                return False
+            wait = timedelta(seconds=RETRY_BASE * 2 ** document.attempts)
+            document.attempts += 1
+            document.status = "pending"
+            document.error = f"{reason}; trying again at {(utcnow() + wait).strftime('%H:%M:%S')} UTC"
+            document.lease_owner = None
+            document.lease_until = utcnow() + wait
+        return True
 
     async def _process(self, document_id: str) -> None:
         async with session_scope(self._sessions) as session:
@@ -183,6 +216,8 @@ class DocumentProcessor:
 
     async def _finish(self, document_id: str, status: str, error: str | None) -> None:
         values: dict[str, object] = {"status": status, "error": error, "lease_owner": None, "lease_until": None}
+        if status == "failed":
+            values["attempts"] = KnowledgeDocument.attempts + 1
         if status == "ready":
             values["content"] = None
         async with session_scope(self._sessions) as session:

@@ -110,7 +110,7 @@ async def add_document(
         raise InvalidInput("the file is empty", field="file")
     document = KnowledgeDocument(
         id=new_id("doc"), knowledge_base_id=kb.id, org_id=kb.org_id, file_name=name, file_type=kind,
-        size_bytes=len(data), content=data, status="pending", chunks_done=0,
+        size_bytes=len(data), content=data, status="pending", chunks_done=0, attempts=0,
     )
     session.add(document)
     await session.flush()
