@@ -218,3 +218,30 @@ async def test_an_unreachable_endpoint_is_tried_again_later_then_fails(
         failed = await session.scalar(select(KnowledgeDocument).where(KnowledgeDocument.file_name == "b.txt"))
         assert failed is not None and failed.status == "failed" and failed.attempts == MAX_ATTEMPTS
         assert failed.error == "embedding failed: APIConnectionError"
+
+
+async def test_an_embedding_endpoint_is_checked_by_the_guard_each_time_it_is_used(
+    sessions: SessionFactory, index: VectorIndex
+) -> None:
+    from tests.support.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as server:
+        async with session_scope(sessions) as session:
+            for kb_id, trusted in (("kb_trusted", True), ("kb_member", False)):
+                kb = KnowledgeBase(id=kb_id, org_id="org-a", name=kb_id, embedding_model="nomic-embed",
+                                   embedding_base_url=server.url, base_url_trusted=trusted)
+                session.add(kb)
+                await session.flush()
+                await service.add_document(session, kb=kb, file_name=f"{kb_id}.txt", media_type=None,
+                                           data=b"Falcon bikes are red.")
+        await processor(sessions, index).run_once()
+        embedded = [r for r in server.requests if r.path.endswith("/embeddings")]
+
+    async with session_scope(sessions) as session:
+        documents = {d.knowledge_base_id: d for d in await session.scalars(select(KnowledgeDocument))}
+        trusted_kb = await session.get(KnowledgeBase, "kb_trusted")
+    assert documents["kb_trusted"].status == "ready"
+    assert trusted_kb is not None and trusted_kb.embedding_dimensions == 64  # learnt from the endpoint
+    assert [r.body["model"] for r in embedded] == ["nomic-embed"]  # the member's never reached it
+    assert documents["kb_member"].status == "failed"
+    assert documents["kb_member"].error == "refused: 127.0.0.1 is a loopback address"
