@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from agenthub.graphs.rag import GRADER, REWRITER
-from tests.agents.helpers import agent_body, client_for
+from tests.agents.helpers import agent_body, client_for, wait_for
 from tests.knowledge.helpers import create_kb, upload, wait_for_document
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.sse import parse_sse
@@ -38,6 +38,16 @@ def responder(body: dict[str, Any]) -> str:
     if "(bikes.md)" in system:
         return "The Falcon costs 900 euros [bikes.md]."
     return "I do not know."
+
+
+async def _cited_answers(client: Any, count: int) -> list[dict[str, Any]] | None:
+    """The chat's stored answers with citations, once there are ``count``."""
+    response = await client.get("/api/v1/agents/librarian/chats/c1/messages")
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, response.text
+    cited = [m for m in response.json()["items"] if m.get("citations")]
+    return cited if len(cited) >= count else None
 
 
 async def _say(client: Any, text: str) -> dict[str, Any]:
@@ -69,10 +79,13 @@ async def test_a_rag_agent_rewrites_a_follow_up_and_answers_citing_the_document(
             assert "[bikes.md]" in first["content"]
             before = len(model.requests)
             second = await _say(client, "And what is its price?")
+            history = await wait_for(lambda: _cited_answers(client, 2))  # stored by the history worker
 
     assert second["content"] == "The Falcon costs 900 euros [bikes.md]."
     (citation,) = second["citations"]
     assert citation["file_name"] == "bikes.md" and citation["knowledge_base_id"] == kb["id"]
     assert citation["document_id"] == ids["bikes.md"]
+    assert history, "the answers' citations were not stored in the history"
+    assert [c["file_name"] for c in history[-1]["citations"]] == ["bikes.md"]
     steps = [str(r.body["messages"][0]["content"]) for r in model.requests[before:] if "messages" in r.body]
     assert steps[:3] == [GRADER, REWRITER, GRADER]  # graded out, rewritten from the conversation, graded in

@@ -119,10 +119,8 @@ async def upload_document(
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
         raise DocumentTooLarge(f"the file is larger than {settings.knowledge_max_upload_mb} MB")
-    try:
-        form = await request.form(max_files=1, max_fields=10)
-    except (AssertionError, ValueError, KeyError) as error:
-        raise InvalidInput(f"the body is not a multipart form with a `file` field ({error})", field="file") from None
+    # A malformed multipart body is Starlette's 400; a body of another type has no `file`: 422.
+    form = await request.form(max_files=1, max_fields=10)
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
