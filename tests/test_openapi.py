@@ -128,6 +128,7 @@ def _checked(
             assume(not _names_an_invitation(case.body))
             assume(not _an_impossible_schedule(case.operation.path, case.body))
             assume(not _names_an_embedding_endpoint(case.body))
+            assume(not _a_rag_agent_without_knowledge(case.body))
         if agent_id == PATCHED:
             # Each change starts from the same agent: whether one is valid depends on what
             # is stored (a provider that needs a base_url; a base_url that provider needs).
@@ -192,6 +193,15 @@ def _names_an_embedding_endpoint(body: object) -> bool:
     """A knowledge base's ``embedding_base_url`` is checked by the outbound guard, after DNS
     resolution: a generated host resolves to no address (422, as the document says in words)."""
     return isinstance(body, dict) and body.get("embedding_base_url") is not None
+
+
+def _a_rag_agent_without_knowledge(body: object) -> bool:
+    """A ``rag`` agent with no ``knowledge_base_ids``: refused (422), as the document says of
+    the settings in words."""
+    settings_ = body.get("settings") if isinstance(body, dict) else None
+    return isinstance(settings_, dict) and settings_.get("agent_type") == "rag" and not settings_.get(
+        "knowledge_base_ids"
+    )
 
 
 def _leaves_no_base_url(body: object) -> bool:
