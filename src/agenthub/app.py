@@ -63,6 +63,7 @@ from agenthub.ops import api as ops_api
 from agenthub.ops.errors import install_error_handlers
 from agenthub.ops.metrics import Metrics
 from agenthub.ops.openapi import install_openapi
+from agenthub.ops.tracing import setup_tracing
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
 from agenthub.runtime.launcher import ProcessLauncher
@@ -147,10 +148,12 @@ def create_app(
         lock = database_lock or embedded_database_lock(settings)
         if lock is not None:
             lock.acquire()
+        tracing = setup_tracing(settings)  # spans of the turns this process answers
         try:
             async with _serving(app) as served:
                 yield served
         finally:
+            await asyncio.to_thread(tracing.shutdown)
             if lock is not None:
                 lock.release()
 
