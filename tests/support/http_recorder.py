@@ -17,6 +17,7 @@ class Request:
     method: str
     path: str
     headers: dict[str, str]
+    """By lower-case name."""
     body: bytes
 
     def json(self) -> Any:
@@ -47,7 +48,7 @@ class Recorder:
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                request = Request(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
+                request = Request(self.command, self.path, {name.lower(): value for name, value in self.headers.items()}, self.rfile.read(length))
                 status, headers, body = recorder.handler(request)
                 self.send_response(status)
                 for name, value in headers.items():

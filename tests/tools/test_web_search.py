@@ -27,7 +27,7 @@ RESULTS = [
 
 
 def _tavily(request: Request) -> tuple[int, dict[str, str], bytes]:
-    if request.path != "/search" or request.headers.get("Authorization") != f"Bearer {KEY}":
+    if request.path != "/search" or request.headers.get("authorization") != f"Bearer {KEY}":
         return json_reply({"detail": {"error": "Unauthorized"}}, 401)
     return json_reply({"query": request.json()["query"], "results": RESULTS[: request.json()["max_results"]]})
 

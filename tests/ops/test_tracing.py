@@ -1,0 +1,138 @@
+"""Tracing: with ``OTEL_EXPORTER_OTLP_ENDPOINT`` set, a real turn's spans (the turn, each
+model call, each tool call) reach a local OTLP/HTTP collector, with ids, names and token
+counts but no message text or tool arguments; with nothing set nothing is made or sent;
+LangSmith is LangChain's own tracing, turned on for the process and off again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from agenthub.config import Settings
+from agenthub.ops import tracing
+from tests.agents.helpers import chat, client_for
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.http_recorder import Recorder, Request
+
+SECRET_TEXT = "my card number is 4111"
+TOOL_ARGUMENT = "zanzibar-weather"
+
+
+def _collector(request: Request) -> tuple[int, dict[str, str], bytes]:
+    return 200, {"Content-Type": "application/x-protobuf"}, b""
+
+
+def _value(value: Any) -> Any:
+    kind = value.WhichOneof("value")
+    return getattr(value, kind) if kind else None
+
+
+def _spans(requests: list[Request]) -> list[dict[str, Any]]:
+    spans = []
+    for request in requests:
+        assert request.path == "/v1/traces" and request.headers["content-type"] == "application/x-protobuf"
+        export = ExportTraceServiceRequest.FromString(request.body)
+        for resource in export.resource_spans:
+            service = {a.key: _value(a.value) for a in resource.resource.attributes}["service.name"]
+            for scope in resource.scope_spans:
+                for span in scope.spans:
+                    spans.append({
+                        "name": span.name, "service": service, "trace": span.trace_id, "id": span.span_id,
+                        "parent": span.parent_span_id, "error": span.status.code == 2,
+                        "attributes": {a.key: _value(a.value) for a in span.attributes},
+                    })
+    return spans
+
+
+async def test_a_turns_spans_reach_the_otlp_collector(sqlite_url: str) -> None:
+    with Recorder(_collector) as collector, FakeOpenAI() as model:
+        model.add_tool_call("web_search", {"query": TOOL_ARGUMENT})
+        model.add_answer("No idea, sorry.", prompt_tokens=11, completion_tokens=4)
+        settings = {"otel_exporter_otlp_endpoint": collector.url, "otel_service_name": "agenthub-test"}
+        async with client_for(sqlite_url, **settings) as (_app, client):
+            body = {
+                "name": "Traced",
+                "settings": {
+                    "provider": "openai_compatible", "model_id": "gpt-test", "base_url": model.url,
+                    "system_prompt": "Be brief.", "tools": ["web_search"],
+                },
+            }
+            created = await client.post("/api/v1/agents", json=body)
+            assert created.status_code == 201, created.text
+            message = await chat(client, created.json()["id"], SECRET_TEXT)
+            assert message["content"] == "No idea, sorry."
+        # The app's shutdown sent what the batch processor held.
+        assert await asyncio.to_thread(
+            collector.wait_for, lambda got: any(s["name"] == "agenthub.turn" for s in _spans(got))
+        )
+    spans = _spans(collector.requests)
+    (turn,) = [s for s in spans if s["name"] == "agenthub.turn"]
+    models = [s for s in spans if s["name"] == "agenthub.model"]
+    (tool,) = [s for s in spans if s["name"] == "agenthub.tool"]
+    assert turn["service"] == "agenthub-test"
+    assert turn["attributes"]["agent.kind"] == "llm" and turn["attributes"]["chat.id"] == message["chat_id"]
+    assert turn["attributes"]["agent.id"]
+    # Model and tool calls are children of the turn, in its trace.
+    assert len(models) == 2 and all(s["parent"] == turn["id"] and s["trace"] == turn["trace"] for s in models)
+    assert tool["parent"] == turn["id"]
+    assert {s["attributes"]["gen_ai.request.model"] for s in models} == {"gpt-test"}
+    answer = models[-1]["attributes"]
+    assert answer["gen_ai.usage.input_tokens"] == 11 and answer["gen_ai.usage.output_tokens"] == 4
+    assert models[0]["attributes"]["gen_ai.response.tool_calls"] == 1
+    # web_search without TAVILY_API_KEY: the tool answered an error.
+    assert tool["attributes"] == {"tool.name": "web_search", "agent.id": turn["attributes"]["agent.id"], "tool.ok": False}
+    assert tool["error"] and not turn["error"]
+    everything = b"".join(r.body for r in collector.requests)
+    assert SECRET_TEXT.encode() not in everything and TOOL_ARGUMENT.encode() not in everything
+    assert tracing.span("after") is tracing.NO_SPAN  # off again after the shutdown
+
+
+async def test_nothing_is_sent_when_nothing_is_set(sqlite_url: str) -> None:
+    with Recorder(_collector) as collector:
+        async with client_for(sqlite_url) as (_app, client):
+            created = await client.post("/api/v1/agents", json={
+                "name": "Quiet", "settings": {"provider": "fake", "model_id": "demo", "system_prompt": ""},
+            })
+            assert tracing.span("turn") is tracing.NO_SPAN
+            await chat(client, created.json()["id"], "hello")
+        assert collector.requests == []
+
+
+def test_no_exporter_is_made_or_imported_without_settings() -> None:
+    """In a fresh process (the SDK is imported by no other module): nothing is loaded."""
+    code = (
+        "import sys; from agenthub.config import Settings; from agenthub.ops.tracing import setup_tracing\n"
+        "t = setup_tracing(Settings(_env_file=None))\n"
+        "assert not t.enabled\n"
+        "assert not [m for m in sys.modules if m.startswith('opentelemetry.sdk') or m.startswith('opentelemetry.exporter')]\n"
+    )
+    environment = {
+        name: value for name, value in os.environ.items()
+        if not name.startswith(("OTEL_", "LANGSMITH_", "LANGCHAIN_"))
+    }
+    result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_langsmith_is_langchains_tracing_on_for_the_process_then_off(monkeypatch: Any) -> None:
+    from langsmith.utils import tracing_is_enabled as tracing_v2_is_enabled
+
+    for name in tracing.LANGSMITH_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None, langsmith_api_key="lsv2-secret", langsmith_project="agents")
+
+    traced = tracing.setup_tracing(settings)
+    try:
+        assert traced.enabled and traced.provider is None  # no OpenTelemetry without its endpoint
+        assert os.environ["LANGSMITH_TRACING"] == "true" and os.environ["LANGSMITH_PROJECT"] == "agents"
+        assert os.environ["LANGSMITH_API_KEY"] == "lsv2-secret"
+        assert tracing_v2_is_enabled()
+    finally:
+        traced.shutdown()
+    assert not any(name in os.environ for name in tracing.LANGSMITH_VARIABLES)
+    assert not tracing_v2_is_enabled()
