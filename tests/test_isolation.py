@@ -39,6 +39,7 @@ PATH_VALUES: dict[str, str] = {
     "chat_id": "iso-chat-a",
     "model": "iso-a",  # the OpenAI-compatible API's name of an agent
     "type": "telegram",  # /api/v1/integrations/{agent_id}/{type}/...
+    "provider": "fake",  # /api/v1/providers/{provider}/models: nothing of an organisation's behind it
 }
 """Path parameters by name, filled in :func:`_first_organisation` with the ids of what the
 first organisation made (``org_id``, ``user_id``, ``credential_id``, ``id`` by path, ...)."""

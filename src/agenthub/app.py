@@ -64,6 +64,9 @@ from agenthub.ops.errors import install_error_handlers
 from agenthub.ops.metrics import Metrics
 from agenthub.ops.openapi import install_openapi
 from agenthub.ops.tracing import setup_tracing
+from agenthub.outbound.guard import OutboundGuard
+from agenthub.providers import api as providers_api
+from agenthub.providers.service import ProviderHealth
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
 from agenthub.runtime.launcher import ProcessLauncher
@@ -295,6 +298,10 @@ def create_app(
     )
     limiter = RateLimiter.from_settings(settings)
     app.state.rate_limiter = limiter
+    # The providers' health, checked on request (reused a few seconds), and the guard of the
+    # addresses callers ask about.
+    app.state.outbound_guard = OutboundGuard.from_settings(settings)
+    app.state.provider_health = ProviderHealth(settings)
     # Added first, so innermost: inside the guards below (what they refuse is not counted),
     # CORS (a 429 carries its headers) and the error middleware installed next.
     app.add_middleware(RateLimits, limiter=limiter)
@@ -328,6 +335,7 @@ def create_app(
     app.include_router(export_api.router)
     app.include_router(credentials_api.router)
     app.include_router(calendar_api.router)
+    app.include_router(providers_api.router)
     app.include_router(budgets_api.router)
     app.include_router(personal_api.router)
     app.include_router(personal.router)

@@ -49,6 +49,9 @@ class Recorder:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 request = Request(self.command, self.path, {name.lower(): value for name, value in self.headers.items()}, self.rfile.read(length))
+                with recorder.received:  # recorded before it is answered: the client sees it done
+                    recorder.requests.append(request)
+                    recorder.received.notify_all()
                 status, headers, body = recorder.handler(request)
                 self.send_response(status)
                 for name, value in headers.items():
@@ -56,9 +59,6 @@ class Recorder:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
-                with recorder.received:
-                    recorder.requests.append(request)
-                    recorder.received.notify_all()
 
             do_GET = do_POST = _serve  # noqa: N815 - http.server naming
 
