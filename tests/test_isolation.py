@@ -39,10 +39,15 @@ PATH_VALUES: dict[str, str] = {
     "chat_id": "iso-chat-a",
     "model": "iso-a",  # the OpenAI-compatible API's name of an agent
     "type": "telegram",  # /api/v1/integrations/{agent_id}/{type}/...
-    "provider": "fake",  # /api/v1/providers/{provider}/models: nothing of an organisation's behind it
 }
 """Path parameters by name, filled in :func:`_first_organisation` with the ids of what the
 first organisation made (``org_id``, ``user_id``, ``credential_id``, ``id`` by path, ...)."""
+
+SHARED_PATH_VALUES: dict[str, str] = {
+    "provider": "fake",  # /api/v1/providers/{provider}/models
+}
+"""Path parameters that name nothing of an organisation's (the platform's model providers):
+a route with only these is tried as one without ids, every organisation answered alike."""
 
 PATH_VALUE_BY_PREFIX: dict[str, str] = {}
 """For a parameter called just ``id`` (or ``*_id`` of a resource known by its path): the
@@ -136,6 +141,8 @@ async def _first_organisation(client: httpx.AsyncClient, document: dict[str, Any
 def _path_value(path: str, name: str, ids: dict[str, str]) -> str:
     if name in PATH_VALUES:
         return PATH_VALUES[name]
+    if name in SHARED_PATH_VALUES:
+        return SHARED_PATH_VALUES[name]
     if name in ids:
         return ids[name]
     aliases = {"key_id": "api_key_id"}
@@ -320,8 +327,8 @@ async def _try(
     body = _body(operation, schemas)
     kwargs: dict[str, Any] = {} if body is None else {"json": body}
     where = f"{method} {path} as the second organisation's {who}"
-    if not names:
-        response = await client.request(method, path, **kwargs)
+    if all(name in SHARED_PATH_VALUES for name in names):
+        response = await client.request(method, _fill(path, SHARED_PATH_VALUES), **kwargs)
         _assert_reveals_nothing(response, secrets, where)
         if path == OPENAI_CHAT:
             unknown = await client.request(method, path, json=_body(operation, schemas, model="nobody-model"))

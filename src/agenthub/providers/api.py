@@ -13,6 +13,9 @@ from agenthub.outbound.guard import OutboundGuard
 from agenthub.providers import service
 from agenthub.providers.schemas import ModelList, ProviderList, ProviderName
 
+BASE_URL_PATTERN = r"^https?://[^/?#\s@]+"
+"""An http(s) URL with a host; where it leads is the outbound guard's decision, at the request."""
+
 router = APIRouter(prefix="/api/v1/providers", tags=["providers"])
 
 
@@ -48,7 +51,7 @@ async def list_models(
     base_url: Annotated[
         str | None,
         Query(
-            min_length=1, max_length=2000,
+            min_length=1, max_length=2000, pattern=BASE_URL_PATTERN,
             description="The endpoint to ask (an agent's `base_url`); unset: the provider's own. Loopback and "
             "private addresses only for owners and admins",
         ),
