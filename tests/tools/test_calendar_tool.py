@@ -5,12 +5,14 @@ the model is told there is no calendar."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from agenthub.config import Settings
 from agenthub.outbound.guard import OutboundGuard
 from agenthub.tools.base import ToolContext, ToolDeps
 from agenthub.tools.registry import ToolRegistry
 from tests.agents.helpers import chat, client_for
+from tests.scheduler.helpers import add_channel, deliveries, eventually, iso
 from tests.support.fake_openai import FakeOpenAI
 
 EVENTS = "/api/v1/calendar/events"
@@ -73,3 +75,29 @@ async def test_an_anonymous_caller_has_no_calendar() -> None:
     text, ok = await toolset.call("calendar", {"action": "list"}, context)
 
     assert not ok and text == "error: the calendar is for signed-in users: this conversation has none"
+
+
+async def test_an_event_the_agent_created_runs_it_and_notifies_the_user(sqlite_url: str) -> None:
+    with FakeOpenAI() as model:
+        async with client_for(sqlite_url, scheduler_interval=0.2) as (app, client):
+            me = (await client.get("/api/v1/auth/me")).json()
+            await add_channel(app.app.state.session_factory, org_id=me["org_id"], user_id=me["id"])
+            created = await client.post("/api/v1/agents", json={
+                "name": "Planner", "settings": {
+                    "provider": "openai_compatible", "model_id": "m", "base_url": model.url,
+                    "system_prompt": "Plan.", "tools": ["calendar"],
+                },
+            })
+            agent_id = created.json()["id"]
+            model.add_tool_call("calendar", {
+                "action": "create", "title": "Stretch", "prompt": "Remind me to stretch", "start_at": iso(datetime.now(UTC)),
+            })
+            model.add_answer("Scheduled.")
+            model.add_answer("Time to stretch!")  # the event's run
+            await chat(client, agent_id, "Remind me to stretch now")
+            (event,) = (await client.get(EVENTS)).json()["items"]
+
+            sent = await eventually(lambda: deliveries(app.app.state.session_factory, event["id"]))
+            assert sent[0].subject == "Stretch" and sent[0].body == "Time to stretch!"
+            run = model.requests[-1].body["messages"]
+            assert run[-1] == {"role": "user", "content": "Remind me to stretch"}
