@@ -126,3 +126,16 @@ async def test_refusals_and_failures_are_clear_json_errors(sqlite_url: str) -> N
             assert_error(await client.get("/api/v1/providers/nobody/models"), 422)
             missing = assert_error(await client.get("/api/v1/providers/openai_compatible/models"), 422)
             assert "base_url" in missing["message"]
+
+
+async def test_the_connection_goes_to_the_address_the_guard_checked(endpoint: Recorder) -> None:
+    """A name that would resolve elsewhere on the next lookup (DNS rebinding) is still reached
+    at the address checked, with its own name in the Host header."""
+    from agenthub.providers.service import PinnedTransport
+
+    port = endpoint.url.rsplit(":", 1)[1]
+    transport = PinnedTransport("models.example.invalid", "127.0.0.1")
+    async with httpx.AsyncClient(transport=transport) as client:
+        response = await client.get(f"http://models.example.invalid:{port}/v1/models")
+    assert response.status_code == 200 and response.json() == OPENAI_MODELS
+    assert endpoint.requests[-1].headers["host"] == f"models.example.invalid:{port}"

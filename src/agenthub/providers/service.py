@@ -125,11 +125,14 @@ async def list_models(
         return ModelList(
             provider="fake", base_url=None, source="builtin", models=[ModelRead(id=m) for m in BUILTIN_MODELS]
         )
+    transport: httpx.AsyncBaseTransport | None = None
     if base_url is not None:
         try:
-            await guard.check(base_url, trusted=caller.at_least("admin"))
+            addresses = await guard.check(base_url, trusted=caller.at_least("admin"))
         except OutboundRefused as refused:
             raise InvalidInput(refused.message, field="base_url", code="outbound_refused") from None
+        # The connection goes to the address checked, not to what the name resolves to next.
+        transport = PinnedTransport(urlsplit(base_url).hostname or "", str(addresses[0]))
     url = base_url or default_base_url(provider, settings.openai_base_url)
     if not url:
         raise InvalidInput(f"provider {provider!r} has no address of its own: give base_url", field="base_url")
@@ -138,7 +141,7 @@ async def list_models(
     if provider != "ollama":
         ways.reverse()  # an OpenAI-compatible endpoint first; Ollama's own API if that fails
     problems: list[str] = []
-    async with httpx.AsyncClient(timeout=LIST_TIMEOUT, follow_redirects=False) as client:
+    async with httpx.AsyncClient(timeout=LIST_TIMEOUT, follow_redirects=False, transport=transport) as client:
         for source, fetch in ways:
             try:
                 models = await fetch(client, url, key)
@@ -147,6 +150,25 @@ async def list_models(
                 continue
             return ModelList(provider=provider, base_url=mask_url(url), source=source, models=models)  # type: ignore[arg-type]
     raise UpstreamFailed(f"{_host(url)} did not list its models: {'; '.join(problems)}")
+
+
+class PinnedTransport(httpx.AsyncBaseTransport):
+    """Connects to ``host`` at ``address`` (what the outbound guard checked), keeping the
+    name in the ``Host`` header and for TLS (SNI and the certificate's check)."""
+
+    def __init__(self, host: str, address: str) -> None:
+        self._host = host
+        self._address = address
+        self._inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == self._host and self._host != self._address:
+            request.url = request.url.copy_with(host=self._address)
+            request.extensions = {**request.extensions, "sni_hostname": self._host}
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 class _NoList(Exception):
