@@ -11,6 +11,8 @@ import subprocess
 import sys
 from typing import Any
 
+import httpx
+import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from agenthub.config import Settings
@@ -18,6 +20,7 @@ from agenthub.ops import tracing
 from tests.agents.helpers import chat, client_for
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.http_recorder import Recorder, Request
+from tests.support.server import make_settings, running_app
 
 SECRET_TEXT = "my card number is 4111"
 TOOL_ARGUMENT = "zanzibar-weather"
@@ -136,3 +139,31 @@ def test_langsmith_is_langchains_tracing_on_for_the_process_then_off(monkeypatch
         traced.shutdown()
     assert not any(name in os.environ for name in tracing.LANGSMITH_VARIABLES)
     assert not tracing_v2_is_enabled()
+
+
+@pytest.mark.redis
+async def test_a_runner_process_sends_the_spans_of_its_turns(
+    postgres_url: str, redis_server_url: str, redis_prefix: str
+) -> None:
+    from tests.runtime.helpers import chat as chat_over_sse
+    from tests.runtime.helpers import create_agent, migrated_sessions
+
+    engine, _sessions = await migrated_sessions(postgres_url)
+    await engine.dispose()
+    with Recorder(_collector) as collector:
+        settings = make_settings(
+            database_url=postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix,
+            otel_exporter_otlp_endpoint=collector.url, otel_service_name="agenthub-runner-test",
+        )
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+            agent_id = await create_agent(client, "isolated", isolation="process")
+            reply = await chat_over_sse(client, agent_id, SECRET_TEXT)
+            # Sent by the runner's batch processor within its delay (5 s), while it still runs.
+            assert await asyncio.to_thread(
+                collector.wait_for,
+                lambda got: any(s["attributes"].get("chat.id") == reply.chat_id for s in _spans(got)), 20,
+            )
+            status = (await client.get(f"/api/v1/agents/{agent_id}/status")).json()
+    (turn,) = [s for s in _spans(collector.requests) if s["attributes"].get("chat.id") == reply.chat_id]
+    assert turn["name"] == "agenthub.turn" and turn["service"] == "agenthub-runner-test"
+    assert status["isolation"] == "process" and status["pid"] != os.getpid()
