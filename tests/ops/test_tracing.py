@@ -167,3 +167,29 @@ async def test_a_runner_process_sends_the_spans_of_its_turns(
     (turn,) = [s for s in _spans(collector.requests) if s["attributes"].get("chat.id") == reply.chat_id]
     assert turn["name"] == "agenthub.turn" and turn["service"] == "agenthub-runner-test"
     assert status["isolation"] == "process" and status["pid"] != os.getpid()
+
+
+def test_langsmith_receives_the_runs_of_a_model_call() -> None:
+    """In a fresh process (LangChain keeps its LangSmith client for the process), against a
+    local LangSmith endpoint (``LANGSMITH_ENDPOINT``): the model call's run arrives, in the
+    project, with the key."""
+    code = (
+        "import asyncio\n"
+        "from agenthub.config import Settings\n"
+        "from agenthub.llm.fake import DemoChatModel\n"
+        "from agenthub.ops.tracing import setup_tracing\n"
+        "traced = setup_tracing(Settings(_env_file=None, langsmith_api_key='lsv2-test-key', "
+        "langsmith_project='agents-test'))\n"
+        "asyncio.run(DemoChatModel().ainvoke('hello'))\n"
+        "traced.shutdown()\n"
+    )
+    with Recorder(lambda _request: (200, {"Content-Type": "application/json"}, b"{}")) as langsmith:
+        environment = {
+            name: value for name, value in os.environ.items() if not name.startswith(("LANGSMITH_", "LANGCHAIN_"))
+        }
+        environment["LANGSMITH_ENDPOINT"] = langsmith.url
+        result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+    runs = [r for r in langsmith.requests if r.method == "POST" and r.path.startswith("/runs")]
+    assert runs and all(r.headers["x-api-key"] == "lsv2-test-key" for r in runs)
+    assert any(b"agents-test" in r.body and b"DemoChatModel" in r.body for r in runs)

@@ -109,6 +109,7 @@ class Tracing:
             self.provider.shutdown()  # flushes the batch processor
             self.provider = None
         if self._saved_environment is not None:
+            _send_langsmith_runs()
             for name, value in self._saved_environment.items():
                 if value is None:
                     os.environ.pop(name, None)
@@ -189,3 +190,15 @@ def _forget_langsmith_environment() -> None:
         cached = getattr(utils, name, None)
         if cached is not None and hasattr(cached, "cache_clear"):
             cached.cache_clear()
+
+
+def _send_langsmith_runs() -> None:
+    """Wait for LangChain's tracers to send the runs they hold (they send in the background)."""
+    try:
+        from langchain_core.tracers.langchain import wait_for_all_tracers
+    except ImportError:  # pragma: no cover - langchain-core is a dependency
+        return
+    try:
+        wait_for_all_tracers()
+    except Exception:  # noqa: BLE001 - a tracer that can't send does not stop the shutdown
+        log.warning("LangSmith runs could not all be sent", exc_info=True)
