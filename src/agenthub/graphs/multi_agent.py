@@ -12,7 +12,9 @@
 - The end: when the supervisor says ``FINISH``, the answer is the last sub-agent's (the whole
   text goes to ``on_token`` then: which answer is final is known only once the supervisor
   has decided); when it writes an answer itself instead of routing, that is the answer. After
-  :data:`MAX_ROUTES` sub-agent answers the last one is the answer.
+  :data:`MAX_ROUTES` sub-agent answers the last one is the answer. When it finishes with no
+  answer in hand (every sub-agent asked failed), the agent's model answers the conversation
+  itself, streamed.
 
 The pattern is LangGraph's supervisor (handoffs as tool calls) built on ``StateGraph``.
 """
@@ -96,7 +98,9 @@ async def _supervise(state: SupervisorState, config: RunnableConfig) -> dict[str
     call = calls[0]
     chosen = str(call["args"].get("next") or "")
     if chosen == FINISH or state.get("routes", 0) >= MAX_ROUTES:
-        return _final(state.get("last_answer", ""), config)
+        if state.get("last_answer"):
+            return _final(state["last_answer"], config)
+        return await _answer_itself(state, config)
     # Keep only the call acted on: every tool call needs its result before the next model call.
     routing = AIMessage(content="", tool_calls=[call], id=decision.id)
     return {"messages": [routing], "chosen": chosen}
@@ -107,6 +111,16 @@ def _final(text: str, config: RunnableConfig) -> dict[str, Any]:
     if text and on_token is not None:
         on_token(text)
     return {"messages": [AIMessage(content=text)], "chosen": ""}
+
+
+async def _answer_itself(state: SupervisorState, config: RunnableConfig) -> dict[str, Any]:
+    """No sub-agent answered (each failed): the agent's model answers the conversation itself, streamed."""
+    settings = config["configurable"]
+    prompt = str(settings.get("system_prompt") or "").strip()
+    messages = _conversation(list(state["messages"]))
+    answer = await stream_model(settings["model"], [SystemMessage(content=prompt), *messages] if prompt else messages,
+                                config)
+    return {"messages": [answer], "chosen": ""}
 
 
 async def _answer(sub: dict[str, Any], state: SupervisorState, config: RunnableConfig) -> str:
