@@ -165,3 +165,18 @@ async def test_an_unknown_name_is_told_to_the_supervisor(settings: Settings, fak
     state = await build_multi_agent_graph().ainvoke({"messages": [HumanMessage("hm")]}, turn.config)
 
     assert state["messages"][-1].content.startswith("error: there is no team member 'janitor'")
+
+
+async def test_a_sub_agent_whose_model_fails_is_reported_not_fatal(settings: Settings, fake_openai: FakeOpenAI) -> None:
+    def team(body: dict[str, Any]) -> str | dict[str, Any]:
+        if _is_supervisor(body):
+            tools = [m for m in body["messages"] if m["role"] == "tool"]
+            return f"Desk: {tools[0]['content']}" if tools else _route("lawyer")
+        return {"status": 500, "message": "model down"}
+
+    fake_openai.responder = team
+    turn = _turn(settings, fake_openai)
+
+    state = await build_multi_agent_graph().ainvoke({"messages": [HumanMessage("contract?")]}, turn.config)
+
+    assert state["messages"][-1].content == "Desk: error: lawyer failed (OpenAIAPIError)"

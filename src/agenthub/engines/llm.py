@@ -21,6 +21,7 @@ from langgraph.graph.state import CompiledStateGraph
 from pydantic import SecretStr
 
 from agenthub.agents import service as agents_service
+from agenthub.agents.schemas import secret_values
 from agenthub.bus import Bus
 from agenthub.chats import context as chat_context
 from agenthub.chats.models import MAX_POSITION
@@ -195,6 +196,8 @@ class LlmEngine(Engine):
             row = await agents_service.get(session, org_id=asking.org_id, agent_id=handle)
         if row.kind != self.kind:
             raise InvalidInput(f"agent {handle!r} is not an llm agent")
+        secrets, urls = secret_values(row.settings)
+        remember_secrets(*secrets, urls=urls)  # as a host does for the agents it takes on
         agent = HostedAgent(
             id=row.id, org_id=row.org_id, kind=row.kind, settings=dict(row.settings), config_version=row.config_version,
         )

@@ -21,6 +21,7 @@ The pattern is LangGraph's supervisor (handoffs as tool calls) built on ``StateG
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
@@ -30,6 +31,8 @@ from langgraph.graph.state import CompiledStateGraph
 
 from agenthub.errors import AgentHubError
 from agenthub.graphs.contract import stream_model
+
+log = logging.getLogger(__name__)
 
 FINISH = "FINISH"
 ROUTE = "route"
@@ -151,6 +154,9 @@ async def _run_sub_agent(state: SupervisorState, config: RunnableConfig) -> dict
             result = answer
         except AgentHubError as error:  # a sub-agent that is gone, agents asking agents too deep
             answer, result = state.get("last_answer", ""), f"error: {error.message}"
+        except Exception as error:  # noqa: BLE001 - the supervisor hears of it, the turn goes on
+            log.warning("sub-agent %s failed: %s", chosen, type(error).__name__)
+            answer, result = state.get("last_answer", ""), f"error: {chosen} failed ({type(error).__name__})"
     return {
         "messages": [ToolMessage(content=result, tool_call_id=call.get("id") or "", name=ROUTE)],
         "routes": state.get("routes", 0) + 1,
