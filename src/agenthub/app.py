@@ -239,7 +239,9 @@ def create_app(
             app.state.calendar_agent_access = GatewayAgentAccess(app.state.gateway)
             # Group chats: who may name which agent, and the roles asked through the gateway.
             app.state.group_chat_agent_access = app.state.calendar_agent_access
-            app.state.group_chat_roles = GroupChatRoles(gateway=app.state.gateway, sessions=sessions, bus=bus)
+            app.state.group_chat_roles = GroupChatRoles(
+                gateway=app.state.gateway, sessions=sessions, bus=bus, roles=app.state.roles,
+            )
             # Agents' Telegram bots (channels/telegram/service.py): started now, supervised here.
             app.state.telegram = telegram = TelegramIntegrations(
                 settings=settings, bus=bus, sessions=sessions, gateway=app.state.gateway, box=app.state.secret_box,
