@@ -180,3 +180,21 @@ async def test_a_sub_agent_whose_model_fails_is_reported_not_fatal(settings: Set
     state = await build_multi_agent_graph().ainvoke({"messages": [HumanMessage("contract?")]}, turn.config)
 
     assert state["messages"][-1].content == "Desk: error: lawyer failed (OpenAIAPIError)"
+
+
+async def test_a_routing_call_that_cannot_be_read_ends_with_the_agent_answering(
+    settings: Settings, fake_openai: FakeOpenAI
+) -> None:
+    def garbled(body: dict[str, Any]) -> str | dict[str, Any]:
+        if _is_supervisor(body):
+            return {"tool_calls": [{"name": "route", "arguments": "{not json"}]}
+        return "I can help with that myself."
+
+    fake_openai.responder = garbled
+    turn = _turn(settings, fake_openai)
+
+    state = await build_multi_agent_graph().ainvoke({"messages": [HumanMessage("hm")]}, turn.config)
+
+    assert state["messages"][-1].content == "I can help with that myself." == "".join(turn.tokens)
+    answering = fake_openai.requests[-1].body
+    assert system_of(answering) == "You are the office desk." and "tools" not in answering

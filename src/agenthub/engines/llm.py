@@ -159,7 +159,9 @@ class LlmEngine(Engine):
                 "on_token": events.text,
                 "on_usage": on_usage,
                 "extras": context.extras,
-                "run_agent": functools.partial(self._run_agent, agent, depth=depth + 1, on_usage=on_usage),
+                "run_agent": functools.partial(
+                    self._run_agent, agent, depth=depth + 1, on_usage=on_usage, message=turn.message
+                ),
             }
         }
         try:
@@ -184,12 +186,14 @@ class LlmEngine(Engine):
         )
 
     async def _run_agent(
-        self, asking: HostedAgent, handle: str, text: str, *, depth: int, on_usage: Callable[[UsageMetadata], None]
+        self, asking: HostedAgent, handle: str, text: str, *, depth: int,
+        on_usage: Callable[[UsageMetadata], None], message: Mapping[str, Any],
     ) -> str:
         """The answer of ``asking``'s organisation's agent ``handle`` to ``text`` (a ``multi_agent``
         sub-agent named by ``agent_id``): run here, in this process, without streaming, in a
-        chat of its own; its usage is added to the asking turn's. Agents asking agents stop at
-        :data:`MAX_AGENT_DEPTH`."""
+        new chat of its own, for the same person as the asking turn (``message``: its user, for
+        the agent's memory); its usage is added to the asking turn's. Agents asking agents stop
+        at :data:`MAX_AGENT_DEPTH`."""
         if depth > MAX_AGENT_DEPTH:
             raise InvalidInput(f"agents may ask other agents at most {MAX_AGENT_DEPTH} deep: {handle!r} was not asked")
         async with self._sessions() as session:
@@ -202,9 +206,12 @@ class LlmEngine(Engine):
             id=row.id, org_id=row.org_id, kind=row.kind, settings=dict(row.settings), config_version=row.config_version,
         )
         self._graph(agent)
+        chat_id = f"subagent:{uuid.uuid4().hex}"
+        agent.remember(chat_id, [])  # a new chat: nothing to read from the history
+        person = {key: message[key] for key in ("user_id", "platform_user_id", "channel") if message.get(key)}
         turn = Turn(
-            agent=agent, message_id=f"sub_{uuid.uuid4().hex}", chat_id=f"subagent:{uuid.uuid4().hex}", text=text,
-            position=MAX_POSITION, message={"channel": "agent", "asked_by": asking.id},
+            agent=agent, message_id=f"sub_{uuid.uuid4().hex}", chat_id=chat_id, text=text, position=0,
+            message={**person, "asked_by": asking.id},
         )
         answer = await self._answer(turn, _Unseen(), depth=depth)
         if answer.usage is not None:

@@ -95,11 +95,11 @@ async def _supervise(state: SupervisorState, config: RunnableConfig) -> dict[str
         settings["model"], [SystemMessage(content=prompt), *state["messages"]], config,
         tools=[_route_spec([sub["name"] for sub in subs])], stream=False,
     )
-    calls = [call for call in decision.tool_calls if call["name"] == ROUTE]
-    if not calls:  # it answered itself
-        return _final(decision.text or state.get("last_answer", ""), config)
-    call = calls[0]
-    chosen = str(call["args"].get("next") or "")
+    call = next((call for call in decision.tool_calls if call["name"] == ROUTE), None)
+    chosen = str(call["args"].get("next") or "") if call is not None else ""
+    if call is None or not chosen:  # it answered itself, or its call could not be read
+        text = decision.text or state.get("last_answer", "")
+        return _final(text, config) if text else await _answer_itself(state, config)
     if chosen == FINISH or state.get("routes", 0) >= MAX_ROUTES:
         if state.get("last_answer"):
             return _final(state["last_answer"], config)
