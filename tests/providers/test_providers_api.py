@@ -104,7 +104,7 @@ async def test_refusals_and_failures_are_clear_json_errors(sqlite_url: str) -> N
         return json_reply({"error": "boom"}, 500)
 
     with Recorder(broken) as failing:
-        async with client_for(sqlite_url) as (app, client):
+        async with client_for(sqlite_url, openai_api_key=None, openai_base_url=None) as (app, client):
             member = bearer(await user_token(app, "member@example.com"))
             local = {"base_url": f"{failing.url}/v1"}
 
@@ -123,6 +123,8 @@ async def test_refusals_and_failures_are_clear_json_errors(sqlite_url: str) -> N
             assert failed["message"] == (
                 "127.0.0.1 did not list its models: /v1/models answered HTTP 500; /api/tags answered HTTP 500"
             )
+            no_key = assert_error(await client.get("/api/v1/providers/openai/models"), 502)
+            assert no_key["message"] == "OPENAI_API_KEY is not set on the server: api.openai.com lists no models without it"
             assert_error(await client.get("/api/v1/providers/nobody/models"), 422)
             missing = assert_error(await client.get("/api/v1/providers/openai_compatible/models"), 422)
             assert "base_url" in missing["message"]

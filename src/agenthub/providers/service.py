@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, get_args
 from urllib.parse import urlsplit
 
@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from agenthub.caller import Caller
 from agenthub.config import Settings, mask_url
 from agenthub.errors import AgentHubError, InvalidInput
-from agenthub.llm.factory import KEY_VARIABLES, default_base_url, platform_key
+from agenthub.llm.factory import KEY_VARIABLES, OWN_HOSTS, default_base_url, platform_key
 from agenthub.outbound.guard import OutboundGuard, OutboundRefused
 from agenthub.providers.schemas import ModelList, ModelRead, ProviderList, ProviderName, ProviderRead
 
@@ -34,6 +34,8 @@ HEALTH_TTL = 15.0
 """Seconds a health check is reused: the list is cheap to ask for however often it is."""
 BUILTIN_MODELS = ("demo",)
 """What the offline ``fake`` provider offers (it answers to any model id)."""
+Fetch = Callable[[httpx.AsyncClient, str, SecretStr | None], Awaitable[list[ModelRead]]]
+"""One way of asking an endpoint for its models."""
 
 
 class UpstreamFailed(AgentHubError):
@@ -137,9 +139,12 @@ async def list_models(
     if not url:
         raise InvalidInput(f"provider {provider!r} has no address of its own: give base_url", field="base_url")
     key = platform_key(settings, provider, url)
-    ways = [("ollama", _ollama_tags), ("openai", _openai_models)]
-    if provider != "ollama":
-        ways.reverse()  # an OpenAI-compatible endpoint first; Ollama's own API if that fails
+    if key is None and provider in OWN_HOSTS and _host(url) == OWN_HOSTS[provider]:
+        raise UpstreamFailed(f"{KEY_VARIABLES[provider]} is not set on the server: {OWN_HOSTS[provider]} lists no models without it")
+    ways: list[tuple[str, Fetch]] = [("openai", _openai_models)]
+    if provider in ("ollama", "openai_compatible"):
+        # Ollama's own API too: first for `ollama`, after the OpenAI-compatible one otherwise.
+        ways.insert(0 if provider == "ollama" else 1, ("ollama", _ollama_tags))
     problems: list[str] = []
     async with httpx.AsyncClient(timeout=LIST_TIMEOUT, follow_redirects=False, transport=transport) as client:
         for source, fetch in ways:
