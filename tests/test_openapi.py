@@ -125,6 +125,7 @@ def _checked(
     def answers_as_documented(case: schemathesis.Case) -> None:
         if mode is GenerationMode.POSITIVE:
             assume(not _repeats_an_integration_type(case.body))
+            assume(not _breaks_an_intelligence_rule(case.body))
             assume(not _reserved_email_domain(case.body))
             assume(not _names_an_invitation(case.body))
             assume(not _an_impossible_schedule(case.operation.path, case.body))
@@ -163,6 +164,29 @@ def _repeats_an_integration_type(body: object) -> bool:
         return False
     types = [i.get("type") for i in integrations if isinstance(i, dict)]
     return len(types) != len(set(types))
+
+
+def _breaks_an_intelligence_rule(body: object) -> bool:
+    """Settings whose fields disagree with each other (two HTTP tools of one name, a `rag`
+    agent without knowledge bases...): refused (422), as the document says in words; JSON
+    Schema can't say it."""
+    from pydantic import ValidationError
+
+    from agenthub.agents.intelligence import IntelligenceSettings, check_intelligence
+
+    settings_ = body.get("settings") if isinstance(body, dict) else None
+    if not isinstance(settings_, dict):
+        return False
+    try:
+        fields = IntelligenceSettings.model_validate(
+            {name: value for name, value in settings_.items() if name in IntelligenceSettings.model_fields and value is not None}
+        )
+        check_intelligence(fields)
+    except ValidationError:
+        return False  # a field of its own is wrong: the document says so, and it is checked
+    except ValueError:
+        return True
+    return False
 
 
 def _reserved_email_domain(body: object) -> bool:

@@ -69,9 +69,11 @@ class HeaderCredential(BaseModel):
 
 
 HeaderValue = Annotated[str, Field(max_length=8192), NoNul()] | HeaderCredential
+HEADER_NAME = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$"
+"""A header's name as HTTP allows it (a token)."""
 Headers = Annotated[
-    dict[Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")], HeaderValue],
-    Field(max_length=50),
+    dict[Annotated[str, Field(pattern=HEADER_NAME)], HeaderValue],
+    Field(max_length=50, json_schema_extra={"propertyNames": {"pattern": HEADER_NAME}}),
 ]
 HEADERS_DESCRIPTION = (
     "Header values are strings (shown as *** once stored; *** sent back keeps the stored value) or "
