@@ -109,7 +109,10 @@ class HttpApiTool(Tool):
             params = _query(rest)
         async with guarded_client(self.deps.guard, timeout=self.timeout) as client:
             try:
-                request = client.build_request(self.method, url, params=params, json=body, headers=headers)
+                target = httpx.URL(url)
+                if params:  # added to the URL's own query, not replacing it
+                    target = target.copy_merge_params(params)
+                request = client.build_request(self.method, target, json=body, headers=headers)
             except (httpx.InvalidURL, ValueError) as error:
                 raise ToolError(f"the URL can't be called ({error})") from None
             try:
