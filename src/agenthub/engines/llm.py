@@ -32,7 +32,7 @@ from agenthub.graphs.registry import build_graphs
 from agenthub.llm.cache import ModelCache
 from agenthub.llm.factory import MissingProviderKey, model_host
 from agenthub.ops.logging import remember_secrets
-from agenthub.outbound.guard import OutboundGuard
+from agenthub.outbound.guard import OutboundGuard, OutboundRefused, Unresolvable
 from agenthub.tools.base import ToolContext, ToolDeps
 from agenthub.tools.registry import ToolRegistry
 
@@ -99,6 +99,7 @@ class LlmEngine(Engine):
         agent = turn.agent
         history = await self._conversation(agent, turn.chat_id, turn.position)
         history.append(HumanMessage(content=turn.text))
+        await self._check_base_url(agent)
         model = await self._model(agent)
         api_key = agent.engine_state.get(API_KEY)
         context = ToolContext(
@@ -161,6 +162,19 @@ class LlmEngine(Engine):
             citations=context.extras.get("citations") or None,
         )
 
+    async def _check_base_url(self, agent: HostedAgent) -> None:
+        """The agent's ``base_url`` through the outbound guard, as an owner's or admin's
+        configuration (link-local and metadata addresses refused) before the model is called:
+        the turn fails with the refusal. A name that does not resolve is left to the model
+        call (which says the server could not be reached)."""
+        base_url = agent.settings.get("base_url")
+        if not base_url:
+            return
+        try:
+            await self._tools.deps.guard.check(str(base_url), trusted=True)
+        except Unresolvable:
+            return
+
     async def _system_prompt(self, agent: HostedAgent, context: ToolContext) -> str:
         """The agent's system prompt for this turn."""
         return str(agent.settings.get("system_prompt", ""))
@@ -197,7 +211,7 @@ class LlmEngine(Engine):
                 ) from None
 
     def describe_failure(self, error: BaseException, agent: HostedAgent) -> str | None:
-        if isinstance(error, MissingProviderKey | CredentialUnusable | SecretBoxKeyMissing):
+        if isinstance(error, MissingProviderKey | CredentialUnusable | SecretBoxKeyMissing | OutboundRefused):
             return error.message
         if isinstance(error, openai.APIConnectionError) and not isinstance(error, openai.APITimeoutError):
             host = model_host(
