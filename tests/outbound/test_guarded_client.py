@@ -100,3 +100,31 @@ async def test_the_httpx2_client_is_guarded_too(target: Target) -> None:
     async with guarded_client2(OutboundGuard.from_allowlist(["127.0.0.1"]), timeout=5) as client:
         response = await client.get(f"{target.url}/hello")
     assert response.status_code == 200
+
+
+async def test_the_allowlist_setting_is_what_the_guard_reads(target: Target) -> None:
+    from agenthub.config import Settings
+
+    guard = OutboundGuard.from_settings(Settings(_env_file=None, outbound_allowlist="10.0.0.0/8, 127.0.0.1"))
+    response = await _get(guard, f"{target.url}/hello")
+    assert response.status_code == 200
+
+
+async def test_the_connection_goes_to_the_checked_address_without_a_second_lookup(
+    target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name is resolved once, by the guard; the socket is opened to what it checked
+    (here a name no DNS server knows, which the guard is made to resolve to 127.0.0.1)."""
+    import ipaddress
+
+    checked: list[str] = []
+
+    async def resolve(self: OutboundGuard, host: str, port: int, *, trusted: bool = False) -> list:  # type: ignore[type-arg]
+        checked.append(host)
+        return [ipaddress.ip_address("127.0.0.1")]
+
+    monkeypatch.setattr(OutboundGuard, "resolve", resolve)
+    response = await _get(OutboundGuard(), f"http://api.example.invalid:{target.port}/hello")
+    assert response.status_code == 200
+    assert checked == ["api.example.invalid"]
+    assert target.requests[0]["headers"]["host"] == f"api.example.invalid:{target.port}"

@@ -52,7 +52,8 @@ async def resolve_headers(headers: dict[str, Any], deps: ToolDeps, context: Tool
             except SealedWithAnotherKey:
                 raise ToolError(f"header {name}: the credential {credential_id!r} can't be opened") from None
         resolved[name] = str(value)
-        remember_secrets(resolved[name])
+        # The whole value, and the token of "Bearer <token>" on its own (an error may echo it).
+        remember_secrets(resolved[name], resolved[name].rpartition(" ")[2])
     return resolved
 
 
