@@ -10,6 +10,7 @@ its chats and messages. Its token usage stays (billing records of the organisati
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
 from collections.abc import Collection
@@ -31,6 +32,9 @@ from agenthub.errors import Conflict, InvalidInput, NotFound, plain_problem
 from agenthub.outbound.guard import OutboundGuard, OutboundRefused, Unresolvable
 
 DEFAULT_RETENTION = timedelta(days=30)
+RESOLVE_TIMEOUT = 5.0
+"""Seconds a ``base_url``'s host has to resolve when an agent is saved (slower: let through,
+the turn checks again)."""
 
 
 def new_agent_id() -> str:
@@ -84,12 +88,12 @@ async def check_base_url(base_url: Any, *, caller: Caller, guard: OutboundGuard)
     addresses only an owner or admin of the organisation (a local Ollama or vLLM),
     link-local and cloud-metadata addresses nobody (unless ``OUTBOUND_ALLOWLIST`` names
     them). 422 on ``settings.base_url`` with the refusal. A name that does not resolve now
-    is let through: the guard checks again at every turn."""
+    (in time) is let through: the guard checks again at every turn."""
     if not base_url:
         return
     try:
-        await guard.check(str(base_url), trusted=caller.at_least("admin"))
-    except Unresolvable:
+        await asyncio.wait_for(guard.check(str(base_url), trusted=caller.at_least("admin")), RESOLVE_TIMEOUT)
+    except (Unresolvable, TimeoutError):
         return
     except OutboundRefused as refused:
         message = refused.message

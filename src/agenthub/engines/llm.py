@@ -7,6 +7,7 @@ the answer and its usage.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +38,9 @@ from agenthub.tools.base import ToolContext, ToolDeps
 from agenthub.tools.registry import ToolRegistry
 
 DEFAULT_AGENT_TYPE = "simple"
+RESOLVE_TIMEOUT = 5.0
+"""Seconds the host of an agent's ``base_url`` has to resolve for the guard's check before a
+turn (slower: left to the model call)."""
 MODEL = "model"
 """Where a hosted agent keeps the model built with its credential's key (``engine_state``)."""
 API_KEY = "api_key"
@@ -171,8 +175,8 @@ class LlmEngine(Engine):
         if not base_url:
             return
         try:
-            await self._tools.deps.guard.check(str(base_url), trusted=True)
-        except Unresolvable:
+            await asyncio.wait_for(self._tools.deps.guard.check(str(base_url), trusted=True), RESOLVE_TIMEOUT)
+        except (Unresolvable, TimeoutError):
             return
 
     async def _system_prompt(self, agent: HostedAgent, context: ToolContext) -> str:
