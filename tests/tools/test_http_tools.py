@@ -95,6 +95,7 @@ async def test_a_credential_header_sends_the_organisations_value(sqlite_url: str
         await engine.dispose()
     assert ok, result
     assert target.requests[0]["headers"]["authorization"] == "Bearer s3cret"
+    assert json.loads(result)["headers"]["authorization"] == "***"  # echoed back: scrubbed
     assert len(target.requests) == 1
     assert (gone, gone_ok) == ("error: header Authorization: the credential 'gone' does not exist", False)
 

@@ -57,6 +57,20 @@ async def resolve_headers(headers: dict[str, Any], deps: ToolDeps, context: Tool
     return resolved
 
 
+MIN_SCRUBBED = 8
+"""Header values shorter than this are not scrubbed from results (``1``, ``json``...)."""
+
+
+def scrub(text: str, headers: dict[str, str]) -> str:
+    """``text`` without the values of ``headers`` (a key an API echoes in its answer does not
+    reach the model, the history or the events): each is ``***``."""
+    for value in sorted(headers.values(), key=len, reverse=True):
+        for secret in (value, value.rpartition(" ")[2]):
+            if len(secret) >= MIN_SCRUBBED and secret in text:
+                text = text.replace(secret, "***")
+    return text
+
+
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
@@ -126,7 +140,7 @@ class HttpApiTool(Tool):
                 raise ToolError(f"{self.name} did not answer within {self.timeout:g} seconds") from None
             except httpx.HTTPError as error:
                 raise ToolError(f"{self.name} could not be reached ({type(error).__name__})") from None
-        text = data.decode(response.encoding or "utf-8", errors="replace")
+        text = scrub(data.decode(response.encoding or "utf-8", errors="replace"), headers)
         if response.status_code >= 400:
             raise ToolError(f"{self.name} answered HTTP {response.status_code}: {text[:2000]}")
         return text

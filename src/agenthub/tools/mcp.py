@@ -39,7 +39,7 @@ from mcp_types import Tool as McpToolSpec
 from agenthub.errors import AgentHubError
 from agenthub.outbound.http import guarded_client2
 from agenthub.tools.base import MAX_RESULT_CHARS, Tool, ToolContext, ToolDeps, ToolError
-from agenthub.tools.http import resolve_headers
+from agenthub.tools.http import resolve_headers, scrub
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class McpConnection:
     def __init__(self, name: str, url: str, headers: dict[str, str], deps: ToolDeps) -> None:
         self.name = name
         self.url = url
-        self._headers = headers
+        self.headers = headers
         self._deps = deps
         self.session: ClientSession | None = None
         self.tools: list[McpToolSpec] = []
@@ -99,7 +99,7 @@ class McpConnection:
     async def _run(self) -> None:
         try:
             async with (
-                guarded_client2(self._deps.guard, trusted=True, headers=self._headers, timeout=CALL_TIMEOUT) as http,
+                guarded_client2(self._deps.guard, trusted=True, headers=self.headers, timeout=CALL_TIMEOUT) as http,
                 streamable_http_client(self.url, http_client=http, max_sse_event_size=MAX_EVENT_BYTES) as (read, write),
                 ClientSession(read, write, read_timeout_seconds=CALL_TIMEOUT) as session,
             ):
@@ -194,7 +194,7 @@ class McpTool(Tool):
         except Exception as error:  # noqa: BLE001 - an MCP error answer, a broken stream...
             message = getattr(getattr(error, "error", None), "message", None) or type(error).__name__
             raise ToolError(f"{self.name} failed: {message}") from None
-        text = result_text(result)
+        text = scrub(result_text(result), self.connection.headers)
         if result.is_error:
             raise ToolError(text[:MAX_RESULT_CHARS] or f"{self.name} failed")
         return text
