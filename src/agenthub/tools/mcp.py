@@ -143,7 +143,8 @@ class McpConnection:
         if task is None:
             return
         try:
-            await asyncio.wait_for(asyncio.shield(task), CLOSE_TIMEOUT)
+            # A session that never opened is not waited for: it is still connecting.
+            await asyncio.wait_for(asyncio.shield(task), CLOSE_TIMEOUT if self.session is not None else 0)
         except BaseException:  # noqa: BLE001 - a session that does not end in time is cut off
             task.cancel()
             with contextlib.suppress(BaseException):
