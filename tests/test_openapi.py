@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -133,9 +134,23 @@ def _checked(
             assume(not _leaves_no_base_url(case.body))
             reset = httpx.patch(f"{base_url}/api/v1/agents/{PATCHED}", headers=headers, json={"settings": BASELINE})
             assert reset.status_code == 200, reset.text
-        case.call_and_validate(headers=headers)
+        case.call_and_validate(headers=headers, excluded_checks=_expected_server_errors(case.operation.path))
 
     return answers_as_documented
+
+
+UPSTREAM_ROUTES = ("/api/v1/providers/{provider}/models",)
+"""Routes that ask a server a URL names: its failure is a documented 502 (the test machine
+reaches no provider: OpenAI, OpenRouter, a local Ollama), and where a generated URL leads
+(a name that does not resolve, a link-local address) is the outbound guard's decision at
+the request, a documented 422 no schema can say."""
+
+
+def _expected_server_errors(path: str) -> list[Any]:
+    """The checks left out for ``path`` (the bodies are still checked against the document)."""
+    from schemathesis.checks import not_a_server_error, positive_data_acceptance
+
+    return [not_a_server_error, positive_data_acceptance] if path in UPSTREAM_ROUTES else []
 
 
 def _repeats_an_integration_type(body: object) -> bool:

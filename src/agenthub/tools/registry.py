@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from agenthub.errors import AgentHubError
+from agenthub.ops import tracing
 from agenthub.tools.base import MAX_RESULT_CHARS, Tool, ToolContext, ToolDeps, ToolError
 from agenthub.tools.http import http_tools
 from agenthub.tools.mcp import mcp_tools
@@ -53,6 +54,15 @@ class Toolset:
     async def call(self, name: str, arguments: Any, context: ToolContext) -> tuple[str, bool]:
         """Run tool ``name``: its result for the model (cut at :data:`MAX_RESULT_CHARS`), and
         whether it succeeded. Never raises: a failure is ``error: <what went wrong>``."""
+        # The tool call's span: the tool's name and outcome, never its arguments or result.
+        with tracing.span("agenthub.tool", **{"tool.name": name, "agent.id": context.agent_id}) as span:
+            text, ok = await self._call(name, arguments, context)
+            span.set("tool.ok", ok)
+            if not ok:
+                span.fail("the tool answered an error")
+            return text, ok
+
+    async def _call(self, name: str, arguments: Any, context: ToolContext) -> tuple[str, bool]:
         tool = self._tools.get(name)
         if tool is None:
             return f"error: there is no tool named {name!r} (tools: {', '.join(self._tools) or 'none'})", False
