@@ -7,6 +7,7 @@ the answer and its usage.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import uuid
 from collections.abc import Callable, Mapping
@@ -36,11 +37,14 @@ from agenthub.graphs.registry import build_graphs
 from agenthub.llm.cache import ModelCache
 from agenthub.llm.factory import MissingProviderKey, model_host
 from agenthub.ops.logging import remember_secrets
-from agenthub.outbound.guard import OutboundGuard
+from agenthub.outbound.guard import OutboundGuard, OutboundRefused, Unresolvable
 from agenthub.tools.base import ToolContext, ToolDeps
 from agenthub.tools.registry import ToolRegistry
 
 DEFAULT_AGENT_TYPE = "simple"
+RESOLVE_TIMEOUT = 5.0
+"""Seconds the host of an agent's ``base_url`` has to resolve for the guard's check before a
+turn (slower: left to the model call)."""
 MODEL = "model"
 """Where a hosted agent keeps the model built with its credential's key (``engine_state``)."""
 API_KEY = "api_key"
@@ -119,6 +123,7 @@ class LlmEngine(Engine):
         agent = turn.agent
         history = await self._conversation(agent, turn.chat_id, turn.position)
         history.append(HumanMessage(content=turn.text))
+        await self._check_base_url(agent)
         model = await self._model(agent)
         api_key = agent.engine_state.get(API_KEY)
         context = ToolContext(
@@ -184,6 +189,19 @@ class LlmEngine(Engine):
             tool_calls=calls or None,
             citations=context.extras.get("citations") or None,
         )
+
+    async def _check_base_url(self, agent: HostedAgent) -> None:
+        """The agent's ``base_url`` through the outbound guard, as an owner's or admin's
+        configuration (link-local and metadata addresses refused) before the model is called:
+        the turn fails with the refusal. A name that does not resolve is left to the model
+        call (which says the server could not be reached)."""
+        base_url = agent.settings.get("base_url")
+        if not base_url:
+            return
+        try:
+            await asyncio.wait_for(self._tools.deps.guard.check(str(base_url), trusted=True), RESOLVE_TIMEOUT)
+        except (Unresolvable, TimeoutError):
+            return
 
     async def _run_agent(
         self, asking: HostedAgent, handle: str, text: str, *, depth: int,
@@ -257,7 +275,7 @@ class LlmEngine(Engine):
                 ) from None
 
     def describe_failure(self, error: BaseException, agent: HostedAgent) -> str | None:
-        if isinstance(error, MissingProviderKey | CredentialUnusable | SecretBoxKeyMissing):
+        if isinstance(error, MissingProviderKey | CredentialUnusable | SecretBoxKeyMissing | OutboundRefused):
             return error.message
         if isinstance(error, openai.APIConnectionError) and not isinstance(error, openai.APITimeoutError):
             host = model_host(
