@@ -9,7 +9,6 @@ both take these fields from :class:`IntelligenceSettings`.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -46,19 +45,10 @@ MASK = "***"
 CREDENTIAL_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
-def _http_url(value: str) -> str:
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-    except ValueError:
-        raise ValueError("must be an http:// or https:// URL") from None
-    if parts.scheme not in ("http", "https") or not host:
-        raise ValueError("must be an http:// or https:// URL")
-    return value
-
-
-HttpUrlText = Annotated[str, Field(max_length=2048, pattern=r"^https?://[^\s\x00]+$"), NoNul(), AfterValidator(_http_url)]
-"""An http(s) URL kept as written: ``{param}`` placeholders stay as they are."""
+HTTP_URL = r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?([/?#][^\x00-\x20\x7f]*)?$"
+"""An http(s) URL with a host name or IPv4 address (no user part), as written: ``{param}``
+placeholders in its path and query stay as they are."""
+HttpUrlText = Annotated[str, Field(max_length=2048, pattern=HTTP_URL)]
 
 
 class HeaderCredential(BaseModel):
