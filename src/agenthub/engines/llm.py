@@ -18,19 +18,22 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import SecretStr
 
+from agenthub.agents.intelligence import memory_on
 from agenthub.bus import Bus
 from agenthub.chats import context as chat_context
 from agenthub.chats.models import MAX_POSITION
 from agenthub.config import Settings
 from agenthub.credentials import service as credentials_service
 from agenthub.credentials.secret_box import CredentialBox, SealedWithAnotherKey, SecretBoxKeyMissing, load_box
-from agenthub.db.engine import SessionFactory
+from agenthub.db.engine import SessionFactory, session_scope
+from agenthub.engines import recall
 from agenthub.engines.base import Answer, Engine, HostedAgent, Turn, TurnEvents, Usage
 from agenthub.errors import InvalidInput, ModelFailed, NotFound
 from agenthub.graphs.contract import DEFAULT_MAX_TOOL_STEPS
 from agenthub.graphs.registry import build_graphs
 from agenthub.llm.cache import ModelCache
 from agenthub.llm.factory import MissingProviderKey, model_host
+from agenthub.memory import service as memory_service
 from agenthub.ops.logging import remember_secrets
 from agenthub.outbound.guard import OutboundGuard
 from agenthub.tools.base import ToolContext, ToolDeps
@@ -162,8 +165,18 @@ class LlmEngine(Engine):
         )
 
     async def _system_prompt(self, agent: HostedAgent, context: ToolContext) -> str:
-        """The agent's system prompt for this turn."""
-        return str(agent.settings.get("system_prompt", ""))
+        """The agent's system prompt for this turn; with long-term memory, followed by the
+        user's core memory blocks (made from the agent's ``memory_blocks`` on first use)."""
+        prompt = str(agent.settings.get("system_prompt", ""))
+        user = context.memory_user
+        if not memory_on(agent.settings) or not user:
+            return prompt
+        async with session_scope(self._sessions) as session:
+            blocks = await memory_service.blocks(
+                session, agent_id=agent.id, user_key=user, agent_settings=agent.settings
+            )
+        memory = memory_service.render(blocks)
+        return f"{prompt}\n\n{memory}" if prompt else memory
 
     async def _model(self, agent: HostedAgent) -> BaseChatModel:
         """The agent's model. One that names a credential (``api_key_credential_id``) is
@@ -217,7 +230,16 @@ class LlmEngine(Engine):
     async def _conversation(self, agent: HostedAgent, chat_id: str, position: int) -> list[BaseMessage]:
         """What came before the message at ``position``: kept while the agent is hosted
         here, read from the history after a (re)start. A message without a position (put on
-        the bus by hand) gets the whole recent history."""
+        the bus by hand) gets the whole recent history. With long-term memory: the chat's
+        summary and the turns after it, within ``context_budget_tokens``
+        (:mod:`agenthub.engines.recall`)."""
+        if memory_on(agent.settings):
+            return await recall.conversation(
+                sessions=self._sessions, bus=self._bus, agent_id=agent.id, chat_id=chat_id,
+                position=position or MAX_POSITION,
+                budget_tokens=int(agent.settings.get("context_budget_tokens") or recall.DEFAULT_BUDGET_TOKENS),
+                model=await self._model(agent),
+            )
         cached = agent.chats.get(chat_id)
         if cached is not None:
             return list(cached)
