@@ -36,8 +36,8 @@ class BlockWrite(BaseModel):
     value: BlockValue = ""
     limit: int | None = Field(
         default=None, ge=1, le=MAX_BLOCK_CHARS,
-        description="Characters the block may hold (default: the block's limit now, or 2000 for a new block); "
-        "a value longer than the limit is refused (422)",
+        description="Characters the block may hold (default: the limit the agent's `memory_blocks` give this "
+        "label, else 2000); a value longer than the limit is refused (422)",
     )
 
 

@@ -148,31 +148,30 @@ async def put_blocks(
     session: AsyncSession, *, agent_id: str, user_key: str, agent_settings: dict[str, Any],
     data: Sequence[BlockWrite],
 ) -> list[Block]:
-    """Replace the blocks named (a label the user has not got is added); the others are kept.
-    All or nothing: InvalidInput for a repeated label or a value over its limit."""
+    """Replace the blocks named, value and limit (a label the user has not got is added); the
+    others are kept. A limit not given is the one the agent's ``memory_blocks`` give the
+    label, else 2000. All or nothing: InvalidInput for a repeated label or a value over its
+    limit."""
     labels = [block.label for block in data]
     if len(labels) != len(set(labels)):
         raise InvalidInput("blocks: each label may appear once", field="blocks")
-    rows = {row.label: row for row in await _ensure(session, agent_id, user_key, agent_settings)}
-    position = max((row.position for row in rows.values()), default=-1) + 1
-    for index, block in enumerate(data):
-        row = rows.get(block.label)
-        limit = block.limit or (row.limit if row is not None else DEFAULT_LIMIT)
+    configured = {block.label: block.limit for block in default_blocks(agent_settings)}
+    limits = [block.limit or configured.get(block.label, DEFAULT_LIMIT) for block in data]
+    for index, (block, limit) in enumerate(zip(data, limits, strict=True)):
         if len(block.value) > limit:
             raise InvalidInput(
                 f"blocks[{index}]: {block.label!r} holds {len(block.value)} characters, over its limit of {limit}",
                 field=f"blocks.{index}.value",
             )
-    for block in data:
+    rows = {row.label: row for row in await _ensure(session, agent_id, user_key, agent_settings)}
+    position = max((row.position for row in rows.values()), default=-1) + 1
+    for block, limit in zip(data, limits, strict=True):
         row = rows.get(block.label)
         if row is None:
-            row = CoreBlock(agent_id=agent_id, user_key=user_key, label=block.label, position=position,
-                            limit=block.limit or DEFAULT_LIMIT, value=block.value, updated_at=utcnow())
+            row = CoreBlock(agent_id=agent_id, user_key=user_key, label=block.label, position=position)
             position += 1
             session.add(row)
-        else:
-            row.value = block.value
-            row.limit = block.limit or row.limit
+        row.value, row.limit, row.updated_at = block.value, limit, utcnow()
     await session.flush()
     return [Block(row.label, row.value, row.limit) for row in await _rows(session, agent_id, user_key)]
 
