@@ -124,3 +124,21 @@ async def test_a_long_chat_is_summarised_and_its_old_turns_stay_searchable(datab
             await chat(client, "mem", "What was my project called?", chat_id="long")
             tool_result = [m for m in _chats(model)[-1]["messages"] if m["role"] == "tool"][-1]["content"]
             assert "My project is code-named Heron." in tool_result
+
+
+async def test_when_no_summary_can_be_made_the_turns_stay_in_the_context(sqlite_url: str) -> None:
+    def responder(body: dict[str, Any]) -> str | dict[str, Any] | None:
+        if _system(body).startswith("Summarise this conversation"):
+            return {"status": 500, "message": "summariser down"}
+        return None
+
+    with FakeOpenAI(responder=responder) as model:
+        async with hub(sqlite_url) as (_, client):
+            await _create(client, model, context_budget_tokens=500)
+            padding = " ".join(["lorem"] * 100)
+            await chat(client, "mem", f"The first thing I said. {padding}", chat_id="long")
+            for n in range(4):
+                answer = await chat(client, "mem", f"Turn {n}. {padding}", chat_id="long")
+                assert answer["content"].startswith("echo: Turn")
+            said = [m["content"] for m in _chats(model)[-1]["messages"] if m["role"] == "user"]
+            assert said[0].startswith("The first thing I said.") and len(said) == 5
