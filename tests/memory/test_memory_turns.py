@@ -142,3 +142,19 @@ async def test_when_no_summary_can_be_made_the_turns_stay_in_the_context(sqlite_
                 assert answer["content"].startswith("echo: Turn")
             said = [m["content"] for m in _chats(model)[-1]["messages"] if m["role"] == "user"]
             assert said[0].startswith("The first thing I said.") and len(said) == 5
+
+
+async def test_a_visitor_without_an_account_has_a_memory_of_their_own(sqlite_url: str) -> None:
+    with FakeOpenAI() as model:
+        async with hub(sqlite_url) as (app, owner):
+            await _create(owner, model, access="public")
+            async with httpx.AsyncClient(base_url=app.url, timeout=20) as visitor:
+                model.add_tool_call("core_memory_append", {"label": "human", "content": "Visitor from Oslo."})
+                model.add_answer("Welcome.")
+                await chat(visitor, "mem", "Hi, I'm writing from Oslo.", user_data={"user_id": "someone-else"})
+            visitor_key = "web:anonymous:127.0.0.1"  # the platform user of an anonymous visitor
+            theirs = (await owner.get("/api/v1/agents/mem/memory", params={"user_id": visitor_key})).json()
+            assert {"label": "human", "value": "Visitor from Oslo.", "limit": 2000} in theirs["blocks"]
+            for whose in ({}, {"user_id": "someone-else"}):  # user_data chose no one
+                blocks = (await owner.get("/api/v1/agents/mem/memory", params=whose)).json()["blocks"]
+                assert all("Oslo" not in block["value"] for block in blocks)
