@@ -64,6 +64,8 @@ from agenthub.ops import api as ops_api
 from agenthub.ops.errors import install_error_handlers
 from agenthub.ops.metrics import Metrics
 from agenthub.ops.openapi import install_openapi
+from agenthub.roles import api as roles_api
+from agenthub.roles.library import RoleLibrary
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
 from agenthub.runtime.launcher import ProcessLauncher
@@ -238,7 +240,9 @@ def create_app(
             app.state.calendar_agent_access = GatewayAgentAccess(app.state.gateway)
             # Group chats: who may name which agent, and the roles asked through the gateway.
             app.state.group_chat_agent_access = app.state.calendar_agent_access
-            app.state.group_chat_roles = GroupChatRoles(gateway=app.state.gateway, sessions=sessions, bus=bus)
+            app.state.group_chat_roles = GroupChatRoles(
+                gateway=app.state.gateway, sessions=sessions, bus=bus, roles=app.state.roles,
+            )
             # Agents' Telegram bots (channels/telegram/service.py): started now, supervised here.
             app.state.telegram = telegram = TelegramIntegrations(
                 settings=settings, bus=bus, sessions=sessions, gateway=app.state.gateway, box=app.state.secret_box,
@@ -293,6 +297,8 @@ def create_app(
     )
     limiter = RateLimiter.from_settings(settings)
     app.state.rate_limiter = limiter
+    # The roles' files, read on first use and re-read when they change (see roles/library.py).
+    app.state.roles = RoleLibrary.from_settings(settings)
     # Added first, so innermost: inside the guards below (what they refuse is not counted),
     # CORS (a 429 carries its headers) and the error middleware installed next.
     app.add_middleware(RateLimits, limiter=limiter)
@@ -339,6 +345,7 @@ def create_app(
     app.include_router(memory_api.router)
     app.include_router(group_chats_api.router)
     app.include_router(group_chats.router)
+    app.include_router(roles_api.router)
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:

@@ -7,7 +7,9 @@ the answer and its usage.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import uuid
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import openai
@@ -18,7 +20,9 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import SecretStr
 
+from agenthub.agents import service as agents_service
 from agenthub.agents.intelligence import memory_on
+from agenthub.agents.schemas import secret_values
 from agenthub.bus import Bus
 from agenthub.chats import context as chat_context
 from agenthub.chats.models import MAX_POSITION
@@ -44,6 +48,8 @@ MODEL = "model"
 """Where a hosted agent keeps the model built with its credential's key (``engine_state``)."""
 API_KEY = "api_key"
 """Where it keeps that key (its chain steps' and sub-agents' models use it too)."""
+MAX_AGENT_DEPTH = 3
+"""How deep agents may ask agents (``multi_agent`` sub-agents named by ``agent_id``): no endless loops."""
 
 
 class CredentialUnusable(ModelFailed):
@@ -51,6 +57,16 @@ class CredentialUnusable(ModelFailed):
     under another key): the turn fails saying so, and no model is called."""
 
     code = "credential_unusable"
+
+
+class _Unseen:
+    """The events of an answer nobody watches live (an agent asked by another agent)."""
+
+    def text(self, piece: str) -> None:
+        pass
+
+    async def emit(self, event: dict[str, Any]) -> None:
+        pass
 
 
 class LlmEngine(Engine):
@@ -99,6 +115,10 @@ class LlmEngine(Engine):
         self._graph(agent)
 
     async def answer(self, turn: Turn, events: TurnEvents) -> Answer:
+        return await self._answer(turn, events, depth=0)
+
+    async def _answer(self, turn: Turn, events: TurnEvents, *, depth: int) -> Answer:
+        """``depth``: how many agents up the turn was asked by (``run_agent``); 0 for a person's message."""
         agent = turn.agent
         history = await self._conversation(agent, turn.chat_id, turn.position)
         history.append(HumanMessage(content=turn.text))
@@ -120,6 +140,7 @@ class LlmEngine(Engine):
             nonlocal usage
             usage = add_usage(usage, more)
 
+        context.on_usage = on_usage
         toolset = await self._tools.open(agent.settings, context)
 
         async def call_tool(name: str, arguments: Any, call_id: str) -> str:
@@ -141,6 +162,9 @@ class LlmEngine(Engine):
                 "on_token": events.text,
                 "on_usage": on_usage,
                 "extras": context.extras,
+                "run_agent": functools.partial(
+                    self._run_agent, agent, depth=depth + 1, on_usage=on_usage, message=turn.message
+                ),
             }
         }
         try:
@@ -163,6 +187,42 @@ class LlmEngine(Engine):
             tool_calls=calls or None,
             citations=context.extras.get("citations") or None,
         )
+
+    async def _run_agent(
+        self, asking: HostedAgent, handle: str, text: str, *, depth: int,
+        on_usage: Callable[[UsageMetadata], None], message: Mapping[str, Any],
+    ) -> str:
+        """The answer of ``asking``'s organisation's agent ``handle`` to ``text`` (a ``multi_agent``
+        sub-agent named by ``agent_id``): run here, in this process, without streaming, in a
+        new chat of its own, for the same person as the asking turn (``message``: its user, for
+        the agent's memory); its usage is added to the asking turn's. Agents asking agents stop
+        at :data:`MAX_AGENT_DEPTH`."""
+        if depth > MAX_AGENT_DEPTH:
+            raise InvalidInput(f"agents may ask other agents at most {MAX_AGENT_DEPTH} deep: {handle!r} was not asked")
+        async with self._sessions() as session:
+            row = await agents_service.get(session, org_id=asking.org_id, agent_id=handle)
+        if row.kind != self.kind:
+            raise InvalidInput(f"agent {handle!r} is not an llm agent")
+        secrets, urls = secret_values(row.settings)
+        remember_secrets(*secrets, urls=urls)  # as a host does for the agents it takes on
+        agent = HostedAgent(
+            id=row.id, org_id=row.org_id, kind=row.kind, settings=dict(row.settings), config_version=row.config_version,
+        )
+        self._graph(agent)
+        chat_id = f"subagent:{uuid.uuid4().hex}"
+        agent.remember(chat_id, [])  # a new chat: nothing to read from the history
+        person = {key: message[key] for key in ("user_id", "platform_user_id", "channel") if message.get(key)}
+        turn = Turn(
+            agent=agent, message_id=f"sub_{uuid.uuid4().hex}", chat_id=chat_id, text=text, position=0,
+            message={**person, "asked_by": asking.id},
+        )
+        answer = await self._answer(turn, _Unseen(), depth=depth)
+        if answer.usage is not None:
+            on_usage(UsageMetadata(
+                input_tokens=answer.usage.input_tokens, output_tokens=answer.usage.output_tokens,
+                total_tokens=answer.usage.input_tokens + answer.usage.output_tokens,
+            ))
+        return answer.text
 
     async def _system_prompt(self, agent: HostedAgent, context: ToolContext) -> str:
         """The agent's system prompt for this turn; with long-term memory, followed by the
