@@ -16,6 +16,7 @@ from tests.agents.helpers import chat, client_for
 from tests.support.accounts import bearer, user_id, user_token
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import RunningApp
+from tests.support.sse import parse_sse
 
 MEMORY_TOOLS = ["core_memory_append", "core_memory_replace", "archival_memory_insert", "conversation_search"]
 
@@ -36,6 +37,14 @@ async def _create(client: httpx.AsyncClient, model: FakeOpenAI, **settings: Any)
 
 def _system(request_body: dict[str, Any]) -> str:
     return "\n".join(m["content"] for m in request_body["messages"] if m["role"] == "system")
+
+
+async def _billed(client: httpx.AsyncClient, text: str) -> int:
+    """One turn in the chat ``long``; the input tokens billed for it."""
+    response = await client.post("/api/v1/agents/mem/chat", json={"content": text, "chat_id": "long"})
+    assert response.status_code == 200, response.text
+    usage = [data for name, data in parse_sse(response.text) if name == "usage"]
+    return int(usage[0]["input_tokens"])
 
 
 def _chats(model: FakeOpenAI) -> list[dict[str, Any]]:
@@ -101,7 +110,7 @@ async def test_a_long_chat_is_summarised_and_its_old_turns_stay_searchable(datab
     def responder(body: dict[str, Any]) -> str | dict[str, Any] | None:
         system = _system(body)
         if system.startswith("Summarise this conversation"):
-            return "SUMMARY: the user's project is code-named Heron."
+            return {"text": "SUMMARY: the user's project is code-named Heron.", "prompt_tokens": 5000}
         return None
 
     with FakeOpenAI(responder=responder) as model:
@@ -109,10 +118,11 @@ async def test_a_long_chat_is_summarised_and_its_old_turns_stay_searchable(datab
             await _create(client, model, context_budget_tokens=500)  # about 2000 characters
             padding = " ".join(["lorem"] * 100)  # ~600 characters a message
             await chat(client, "mem", f"My project is code-named Heron. {padding}", chat_id="long")
-            for n in range(4):
-                await chat(client, "mem", f"Turn {n}. {padding}", chat_id="long")
+            billed = [await _billed(client, f"Turn {n}. {padding}") for n in range(4)]
             summarised = [b for b in _chats(model) if _system(b).startswith("Summarise this conversation")]
-            assert summarised and "code-named Heron" in summarised[0]["messages"][-1]["content"]
+            # each summary's call is billed with the turn that made it
+            assert summarised and sum(1 for tokens in billed if tokens >= 5000) == len(summarised)
+            assert "code-named Heron" in summarised[0]["messages"][-1]["content"]
             last = _chats(model)[-1]
             assert "SUMMARY: the user's project is code-named Heron." in _system(last)
             said = [m["content"] for m in last["messages"] if m["role"] != "system"]

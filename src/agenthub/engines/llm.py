@@ -48,6 +48,8 @@ MODEL = "model"
 """Where a hosted agent keeps the model built with its credential's key (``engine_state``)."""
 API_KEY = "api_key"
 """Where it keeps that key (its chain steps' and sub-agents' models use it too)."""
+SUMMARY_USAGE = "summary_usage"
+"""Where the usage of a chat's new summary waits, by chat, for the turn's usage (``engine_state``)."""
 MAX_AGENT_DEPTH = 3
 """How deep agents may ask agents (``multi_agent`` sub-agents named by ``agent_id``): no endless loops."""
 
@@ -226,8 +228,12 @@ class LlmEngine(Engine):
 
     async def _system_prompt(self, agent: HostedAgent, context: ToolContext) -> str:
         """The agent's system prompt for this turn; with long-term memory, followed by the
-        user's core memory blocks (made from the agent's ``memory_blocks`` on first use)."""
+        user's core memory blocks (made from the agent's ``memory_blocks`` on first use). A
+        summary the conversation needed (:meth:`_conversation`) is billed with the turn here."""
         prompt = str(agent.settings.get("system_prompt", ""))
+        summarised = agent.engine_state.pop(f"{SUMMARY_USAGE}:{context.chat_id}", None)
+        if summarised is not None and context.on_usage is not None:
+            context.on_usage(summarised)
         user = context.memory_user
         if not memory_on(agent.settings) or not user:
             return prompt
@@ -294,12 +300,15 @@ class LlmEngine(Engine):
         summary and the turns after it, within ``context_budget_tokens``
         (:mod:`agenthub.engines.recall`)."""
         if memory_on(agent.settings):
-            return await recall.conversation(
+            recalled = await recall.conversation(
                 sessions=self._sessions, bus=self._bus, agent_id=agent.id, chat_id=chat_id,
                 position=position or MAX_POSITION,
                 budget_tokens=int(agent.settings.get("context_budget_tokens") or recall.DEFAULT_BUDGET_TOKENS),
                 model=await self._model(agent),
             )
+            if recalled.usage:  # billed with the turn: _system_prompt hands it to the turn's usage
+                agent.engine_state[f"{SUMMARY_USAGE}:{chat_id}"] = recalled.usage
+            return recalled.messages
         cached = agent.chats.get(chat_id)
         if cached is not None:
             return list(cached)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages.ai import UsageMetadata
 
 from agenthub.bus import Bus
 from agenthub.chats import context as chat_context
@@ -38,6 +40,14 @@ SUMMARISE = (
 )
 
 
+@dataclass
+class Recalled:
+    messages: list[BaseMessage]
+    """The summary (if any) as a system message, then the recent turns."""
+    usage: UsageMetadata | None = None
+    """What making a new summary cost (billed with the turn), None when none was made."""
+
+
 def _chars(turns: Sequence[Turn]) -> int:
     return sum(len(turn.content) for turn in turns)
 
@@ -59,20 +69,20 @@ def _transcript(summary: str, turns: Sequence[Turn]) -> str:
     return f"Earlier summary:\n{summary}\n\nConversation:\n{said}" if summary else said
 
 
-async def _summarise(model: BaseChatModel, summary: str, turns: Sequence[Turn]) -> str | None:
+async def _summarise(model: BaseChatModel, summary: str, turns: Sequence[Turn]) -> tuple[str | None, UsageMetadata | None]:
     try:
         answer = await model.ainvoke([SystemMessage(content=SUMMARISE), HumanMessage(content=_transcript(summary, turns))])
     except Exception as error:  # noqa: BLE001 - the turns stay in the context instead
         log.warning("summarising a conversation failed (%s): its turns are kept as they are", type(error).__name__)
-        return None
+        return None, None
     text = answer.content if isinstance(answer.content, str) else str(answer.content)
-    return text.strip() or None
+    return text.strip() or None, getattr(answer, "usage_metadata", None)
 
 
 async def conversation(
     *, sessions: SessionFactory, bus: Bus | None, agent_id: str, chat_id: str, position: int, budget_tokens: int,
     model: BaseChatModel,
-) -> list[BaseMessage]:
+) -> Recalled:
     """The chat before ``position`` as the agent's context: its summary (if any) as a system
     message, then the recent turns, within ``budget_tokens``."""
     async with sessions() as session:
@@ -83,10 +93,11 @@ async def conversation(
         after=latest.up_to_position if latest else -1,
     )
     budget = budget_tokens * CHARS_PER_TOKEN
+    usage: UsageMetadata | None = None
     if len(summary) + _chars(turns) > budget and len(turns) > 1:
         start = _split(turns, int(budget * RECENT_SHARE))
         older = turns[:start]
-        made = await _summarise(model, summary, older) if older else None
+        made, usage = await _summarise(model, summary, older) if older else (None, None)
         if made is not None:
             async with session_scope(sessions) as session:
                 await memory_service.save_summary(
@@ -98,4 +109,4 @@ async def conversation(
         HumanMessage(content=turn.content) if turn.role == "user" else AIMessage(content=turn.content)
         for turn in turns
     ]
-    return messages
+    return Recalled(messages, usage)
