@@ -110,7 +110,7 @@ def _check_fits(label: str, value: str, limit: int) -> None:
     if len(value) > limit:
         raise BlockOverflow(
             f"memory block {label!r} would hold {len(value)} characters, over its limit of {limit}: "
-            "shorten it with core_memory_replace first" , field="blocks",
+            "shorten it with core_memory_replace first", field="blocks",
         )
 
 
