@@ -115,6 +115,12 @@ async def _first_organisation(client: httpx.AsyncClient, document: dict[str, Any
         )
         assert created.status_code == 201, created.text
         ids["authorization_id"] = created.json()["id"]
+    if "/api/v1/agents/{agent_id}/memory" in paths:
+        put = await client.put("/api/v1/agents/iso-a/memory", json={"blocks": [
+            {"label": "human", "value": f"Knows {SECRET_WORD}"},
+        ]})
+        assert put.status_code == 200, put.text
+        ids["memory"] = "/api/v1/agents/iso-a/memory"
     if "/api/v1/calendar/events" in paths:
         created = await client.post("/api/v1/calendar/events", json={
             "title": f"Event {SECRET_NAME}", "agent_id": "iso-a", "prompt": f"say {SECRET_PROMPT}",
@@ -259,6 +265,8 @@ async def _snapshot(client: httpx.AsyncClient, ids: dict[str, str]) -> dict[str,
         reads["members"] = f"/api/v1/orgs/{ids['org_id']}/members"
     if "authorization_id" in ids:
         reads["authorizations"] = "/api/v1/agents/iso-a/authorizations"
+    if "memory" in ids:
+        reads["memory"] = ids["memory"]
     if "event_id" in ids:
         reads["events"] = "/api/v1/calendar/events"
     if "channel_id" in ids:

@@ -129,6 +129,7 @@ def _checked(
             assume(not _reserved_email_domain(case.body))
             assume(not _names_an_invitation(case.body))
             assume(not _an_impossible_schedule(case.operation.path, case.body))
+            assume(not _overfills_a_memory_block(case.operation.path, case.body))
         if agent_id == PATCHED:
             # Each change starts from the same agent: whether one is valid depends on what
             # is stored (a provider that needs a base_url; a base_url that provider needs).
@@ -224,6 +225,20 @@ def _an_impossible_schedule(path: str, body: object) -> bool:
     except ValueError:
         return True
     return False
+
+
+def _overfills_a_memory_block(path: str, body: object) -> bool:
+    """Core memory blocks with a repeated label, or a value longer than its limit (2000 when
+    none is given, for agents without `memory_blocks`): refused (422), as the document says in
+    words; JSON Schema can't compare two fields."""
+    blocks = body.get("blocks") if path.endswith("/memory") and isinstance(body, dict) else None
+    if not isinstance(blocks, list):
+        return False
+    items = [block for block in blocks if isinstance(block, dict)]
+    labels = [block.get("label") for block in items]
+    return len(labels) != len(set(labels)) or any(
+        len(str(block.get("value") or "")) > (block.get("limit") or 2000) for block in items
+    )
 
 
 def _leaves_no_base_url(body: object) -> bool:

@@ -56,6 +56,7 @@ from agenthub.errors import DatabaseNotMigrated, ServiceUnavailable, is_unavaila
 from agenthub.groupchats import api as group_chats_api
 from agenthub.lifecycle import api as lifecycle_api
 from agenthub.llm.pricing import PriceTable
+from agenthub.memory import api as memory_api
 from agenthub.notifications import api as notifications_api
 from agenthub.notifications.dispatcher import NotificationDispatcher
 from agenthub.notifications.senders import build_senders
@@ -352,6 +353,7 @@ def create_app(
     app.include_router(ops_api.router)
     app.include_router(queues_api.router)
     app.include_router(notifications_api.router)
+    app.include_router(memory_api.router)
     app.include_router(group_chats_api.router)
     app.include_router(group_chats.router)
     app.include_router(roles_api.router)

@@ -18,11 +18,12 @@ from agenthub.chats.models import Chat, ChatMessage
 from agenthub.credentials.models import Credential
 from agenthub.db.base import Base
 from agenthub.groupchats.models import GroupChat, GroupChatMember, GroupChatMessage
+from agenthub.memory.models import ArchivalPassage, ConversationSummary, CoreBlock
 from agenthub.notifications.models import NotificationChannel, NotificationDelivery
 
 __all__ = [
-    "Agent", "AgentAuthorization", "ApiKey", "AuditRecord", "AuthSession", "Base", "Budget", "CalendarEvent", "Chat",
-    "ChatMessage", "Credential", "DailyUsage", "GroupChat",
+    "Agent", "AgentAuthorization", "ApiKey", "ArchivalPassage", "AuditRecord", "AuthSession", "Base", "Budget", "CalendarEvent", "Chat",
+    "ChatMessage", "ConversationSummary", "CoreBlock", "Credential", "DailyUsage", "GroupChat",
     "GroupChatMember", "GroupChatMessage", "Invitation", "NotificationChannel", "NotificationDelivery",
     "Organization", "PlatformSecret", "TelegramLink", "TokenUsageLog", "User",
 ]

@@ -22,6 +22,7 @@ from langgraph.graph.state import CompiledStateGraph
 from pydantic import SecretStr
 
 from agenthub.agents import service as agents_service
+from agenthub.agents.intelligence import memory_on
 from agenthub.agents.schemas import secret_values
 from agenthub.bus import Bus
 from agenthub.chats import context as chat_context
@@ -29,13 +30,15 @@ from agenthub.chats.models import MAX_POSITION
 from agenthub.config import Settings
 from agenthub.credentials import service as credentials_service
 from agenthub.credentials.secret_box import CredentialBox, SealedWithAnotherKey, SecretBoxKeyMissing, load_box
-from agenthub.db.engine import SessionFactory
+from agenthub.db.engine import SessionFactory, session_scope
+from agenthub.engines import recall
 from agenthub.engines.base import Answer, Engine, HostedAgent, Turn, TurnEvents, Usage
 from agenthub.errors import InvalidInput, ModelFailed, NotFound
 from agenthub.graphs.contract import DEFAULT_MAX_TOOL_STEPS
 from agenthub.graphs.registry import build_graphs
 from agenthub.llm.cache import ModelCache
 from agenthub.llm.factory import MissingProviderKey, model_host
+from agenthub.memory import service as memory_service
 from agenthub.ops.logging import remember_secrets
 from agenthub.outbound.guard import OutboundGuard, OutboundRefused, Unresolvable
 from agenthub.tools.base import ToolContext, ToolDeps
@@ -49,6 +52,8 @@ MODEL = "model"
 """Where a hosted agent keeps the model built with its credential's key (``engine_state``)."""
 API_KEY = "api_key"
 """Where it keeps that key (its chain steps' and sub-agents' models use it too)."""
+SUMMARY_USAGE = "summary_usage"
+"""Where the usage of a chat's new summary waits, by chat, for the turn's usage (``engine_state``)."""
 MAX_AGENT_DEPTH = 3
 """How deep agents may ask agents (``multi_agent`` sub-agents named by ``agent_id``): no endless loops."""
 
@@ -240,8 +245,22 @@ class LlmEngine(Engine):
         return answer.text
 
     async def _system_prompt(self, agent: HostedAgent, context: ToolContext) -> str:
-        """The agent's system prompt for this turn."""
-        return str(agent.settings.get("system_prompt", ""))
+        """The agent's system prompt for this turn; with long-term memory, followed by the
+        user's core memory blocks (made from the agent's ``memory_blocks`` on first use). A
+        summary the conversation needed (:meth:`_conversation`) is billed with the turn here."""
+        prompt = str(agent.settings.get("system_prompt", ""))
+        summarised = agent.engine_state.pop(f"{SUMMARY_USAGE}:{context.chat_id}", None)
+        if summarised is not None and context.on_usage is not None:
+            context.on_usage(summarised)
+        user = context.memory_user
+        if not memory_on(agent.settings) or not user:
+            return prompt
+        async with session_scope(self._sessions) as session:
+            blocks = await memory_service.blocks(
+                session, agent_id=agent.id, user_key=user, agent_settings=agent.settings
+            )
+        memory = memory_service.render(blocks)
+        return f"{prompt}\n\n{memory}" if prompt else memory
 
     async def _model(self, agent: HostedAgent) -> BaseChatModel:
         """The agent's model. One that names a credential (``api_key_credential_id``) is
@@ -295,7 +314,19 @@ class LlmEngine(Engine):
     async def _conversation(self, agent: HostedAgent, chat_id: str, position: int) -> list[BaseMessage]:
         """What came before the message at ``position``: kept while the agent is hosted
         here, read from the history after a (re)start. A message without a position (put on
-        the bus by hand) gets the whole recent history."""
+        the bus by hand) gets the whole recent history. With long-term memory: the chat's
+        summary and the turns after it, within ``context_budget_tokens``
+        (:mod:`agenthub.engines.recall`)."""
+        if memory_on(agent.settings):
+            recalled = await recall.conversation(
+                sessions=self._sessions, bus=self._bus, agent_id=agent.id, chat_id=chat_id,
+                position=position or MAX_POSITION,
+                budget_tokens=int(agent.settings.get("context_budget_tokens") or recall.DEFAULT_BUDGET_TOKENS),
+                model=await self._model(agent),
+            )
+            if recalled.usage:  # billed with the turn: _system_prompt hands it to the turn's usage
+                agent.engine_state[f"{SUMMARY_USAGE}:{chat_id}"] = recalled.usage
+            return recalled.messages
         cached = agent.chats.get(chat_id)
         if cached is not None:
             return list(cached)
