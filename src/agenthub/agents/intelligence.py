@@ -159,7 +159,8 @@ class IntelligenceSettings(BaseModel):
 
     agent_type: AgentType = Field(default="simple", description=AGENT_TYPE_DESCRIPTION)
     tools: list[BuiltinTool] = Field(
-        default_factory=list, max_length=20, description="Built-in tools by name; a memory tool turns memory on"
+        default_factory=list, max_length=20, json_schema_extra={"uniqueItems": True},
+        description="Built-in tools by name, each once; a memory tool turns memory on",
     )
     http_tools: list[HttpTool] = Field(default_factory=list, max_length=50)
     mcp_servers: list[McpServer] = Field(default_factory=list, max_length=20)
