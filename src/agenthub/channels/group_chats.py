@@ -27,7 +27,7 @@ from agenthub.channels import events
 from agenthub.channels.group_chat_flows import GroupChatRoles
 from agenthub.deps import SocketCallerDep, UserDep
 from agenthub.errors import NotFound, ServiceUnavailable, Unauthorized, is_unavailable
-from agenthub.groupchats import service
+from agenthub.groupchats import live, service
 from agenthub.groupchats.schemas import MessageCreate, MessageRead
 from agenthub.json_input import StrictJSONRoute
 from agenthub.ops.openapi import error_responses
@@ -101,6 +101,8 @@ async def group_chat_socket(websocket: WebSocket, group_chat_id: str, credential
     async def forward() -> None:
         async for event in subscription:
             await send(event)
+            if live.ends_membership(event, credentials.user_id):
+                return
 
     forwarder = asyncio.create_task(forward(), name=f"group-chat-socket:{group_chat_id}")
     try:
@@ -109,7 +111,11 @@ async def group_chat_socket(websocket: WebSocket, group_chat_id: str, credential
         done, _ = await asyncio.wait({forwarder, receiver}, return_when=asyncio.FIRST_COMPLETED)
         receiver.cancel()
         await asyncio.gather(receiver, return_exceptions=True)
-        if forwarder in done:  # the bus subscription broke: the client reconnects
+        if forwarder in done and forwarder.exception() is None and not forwarder.cancelled():
+            # Removed from the chat, or the chat deleted: as for a chat that is not theirs.
+            with contextlib.suppress(Exception):
+                await websocket.close(code=NOT_FOUND_CLOSE, reason="no longer a member of this group chat")
+        elif forwarder in done:  # the bus subscription broke: the client reconnects
             log.warning("group chat socket lost its subscription", extra={"group_chat_id": group_chat_id})
             with contextlib.suppress(Exception):
                 await websocket.close(code=1013, reason="try again later")

@@ -19,6 +19,7 @@ from agenthub.credentials.models import Credential
 from agenthub.db.base import Base
 from agenthub.groupchats.models import GroupChat, GroupChatMember, GroupChatMessage
 from agenthub.knowledge.models import KnowledgeBase, KnowledgeChunk, KnowledgeDocument, is_keyword_index
+from agenthub.memory.models import ArchivalPassage, ConversationSummary, CoreBlock
 from agenthub.notifications.models import NotificationChannel, NotificationDelivery
 
 
@@ -29,8 +30,9 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool, c
 
 
 __all__ = [
-    "Agent", "AgentAuthorization", "ApiKey", "AuditRecord", "AuthSession", "Base", "Budget", "CalendarEvent", "Chat",
-    "ChatMessage", "Credential", "DailyUsage", "GroupChat",
+    "Agent", "AgentAuthorization", "ApiKey", "ArchivalPassage", "AuditRecord", "AuthSession", "Base", "Budget",
+    "CalendarEvent", "Chat", "ChatMessage", "ConversationSummary", "CoreBlock", "Credential", "DailyUsage", "GroupChat",
     "GroupChatMember", "GroupChatMessage", "Invitation", "KnowledgeBase", "KnowledgeChunk", "KnowledgeDocument",
-    "NotificationChannel", "NotificationDelivery", "Organization", "PlatformSecret", "TelegramLink", "TokenUsageLog", "User", "include_object",
+    "NotificationChannel", "NotificationDelivery", "Organization", "PlatformSecret", "TelegramLink", "TokenUsageLog",
+    "User", "include_object",
 ]

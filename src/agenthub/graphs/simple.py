@@ -22,6 +22,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from agenthub.graphs.contract import DEFAULT_MAX_TOOL_STEPS, run_tool_calls, stream_model
 
+OUT_OF_STEPS = "I could not finish this within the tool calls I may make for one message."
 ANSWER_NOW = (
     "You have used all the tool calls you may make for this message. Answer now with what you have found, "
     "without calling a tool."
@@ -45,10 +46,14 @@ async def _call_model(state: MessagesState, config: RunnableConfig) -> dict:
     if settings.get("system_prompt"):
         messages.insert(0, SystemMessage(content=settings["system_prompt"]))
     tools = settings.get("tools") or []
-    if tools and _tool_steps(messages) >= int(settings.get("max_tool_steps") or DEFAULT_MAX_TOOL_STEPS):
+    out_of_steps = bool(tools) and _tool_steps(messages) >= int(settings.get("max_tool_steps") or DEFAULT_MAX_TOOL_STEPS)
+    if out_of_steps:
         tools = []
         messages.append(SystemMessage(content=ANSWER_NOW))
     answer = await stream_model(settings["model"], messages, config, tools=tools)
+    if out_of_steps and (answer.tool_calls or answer.invalid_tool_calls):
+        # A model that calls a tool all the same is not obeyed: the turn ends with its text.
+        answer = AIMessage(content=answer.text or OUT_OF_STEPS, usage_metadata=answer.usage_metadata, id=answer.id)
     return {"messages": [answer]}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Response, status
 from starlette.requests import HTTPConnection
 
 from agenthub.deps import BusDep, SessionDep, UserDep
@@ -18,6 +18,8 @@ from agenthub.groupchats.schemas import (
     GroupChatCreate,
     GroupChatList,
     GroupChatRead,
+    GroupChatUpdate,
+    MembersAdd,
     MessageList,
     Validated,
     ValidateRequest,
@@ -68,6 +70,86 @@ async def list_group_chats(caller: UserDep, session: SessionDep) -> GroupChatLis
 async def get_group_chat(group_chat_id: GroupChatId, caller: UserDep, session: SessionDep) -> GroupChatRead:
     chat = await service.get(session, caller=caller, group_chat_id=group_chat_id)
     return (await service.read(session, [chat]))[0]
+
+
+@router.patch(
+    "/{group_chat_id}", response_model=GroupChatRead,
+    responses=error_responses(403, 404, meanings={
+        **NOT_YOURS, 403: "Sent with an API key, or the agent needs an authorisation you don't have",
+        404: "No group chat of yours by that id, or `agent_id` no agent you may chat with",
+    }),
+)
+async def update_group_chat(
+    group_chat_id: GroupChatId, data: GroupChatUpdate, caller: UserDep, session: SessionDep, agents: AgentAccessDep,
+    bus: BusDep, after_commit: BackgroundTasks,
+) -> GroupChatRead:
+    """Rename the chat or change its agent; any member may."""
+    # The agent first: its check has a session of its own (SQLite's one connection is free).
+    agent_id = await agents(caller, data.agent_id) if data.agent_id else None
+    chat = await service.get(session, caller=caller, group_chat_id=group_chat_id)
+    await service.change(session, chat=chat, data=data, agent_id=agent_id)
+    read = (await service.read(session, [chat]))[0]
+    after_commit.add_task(live.publish, bus, live.updated_event(read))
+    return read
+
+
+@router.delete(
+    "/{group_chat_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+    responses=error_responses(403, 404, meanings={
+        **NOT_YOURS, 403: "Sent with an API key, or you are neither its creator nor an owner or admin",
+    }),
+)
+async def delete_group_chat(
+    group_chat_id: GroupChatId, caller: UserDep, session: SessionDep, bus: BusDep, after_commit: BackgroundTasks,
+) -> Response:
+    """Delete the chat and its messages: its creator, or an owner or admin of the organisation, may."""
+    chat = await service.get(session, caller=caller, group_chat_id=group_chat_id)
+    await service.delete_chat(session, caller=caller, chat=chat)
+    after_commit.add_task(live.publish, bus, live.deleted_event(group_chat_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{group_chat_id}/members", response_model=GroupChatRead,
+    responses=error_responses(403, 404, meanings={
+        **NOT_YOURS, 404: "No group chat of yours by that id, or a `user_ids` entry is no user of your organisation",
+    }),
+)
+async def add_members(
+    group_chat_id: GroupChatId, data: MembersAdd, caller: UserDep, session: SessionDep, bus: BusDep,
+    after_commit: BackgroundTasks,
+) -> GroupChatRead:
+    """Add users of your organisation; any member may. Adding a member twice changes nothing."""
+    chat = await service.get(session, caller=caller, group_chat_id=group_chat_id)
+    await service.add_members(session, caller=caller, chat=chat, user_ids=data.user_ids)
+    read = (await service.read(session, [chat]))[0]
+    after_commit.add_task(live.publish, bus, live.updated_event(read))
+    return read
+
+
+@router.delete(
+    "/{group_chat_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+    responses=error_responses(403, 404, meanings={
+        **NOT_YOURS, 403: "Sent with an API key, or removing another member without being the chat's creator, "
+        "an owner or an admin",
+        404: "No group chat of yours by that id, or that user is no member of it",
+    }),
+)
+async def remove_member(
+    group_chat_id: GroupChatId, user_id: Annotated[str, Path(max_length=64, description="The member's user id")],
+    caller: UserDep, session: SessionDep, bus: BusDep, after_commit: BackgroundTasks,
+) -> Response:
+    """Leave the chat (your own id), or remove a member (the chat's creator, owners and admins
+    may). Their live sockets close; the chat is deleted when its last member leaves."""
+    chat = await service.get(session, caller=caller, group_chat_id=group_chat_id)
+    emptied = await service.remove_member(session, caller=caller, chat=chat, user_id=user_id)
+    after_commit.add_task(live.publish, bus, live.member_removed_event(group_chat_id, user_id))
+    if emptied:
+        after_commit.add_task(live.publish, bus, live.deleted_event(group_chat_id))
+    else:
+        read = (await service.read(session, [chat]))[0]
+        after_commit.add_task(live.publish, bus, live.updated_event(read))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(

@@ -34,6 +34,25 @@ class GroupChatCreate(BaseModel):
     )
 
 
+class GroupChatUpdate(BaseModel):
+    """What to change of a group chat: each field optional; `agent_id: null` removes the group's agent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    agent_id: AgentHandle | None = Field(
+        default=None, description="The group's agent (one you may chat with); `null` removes it"
+    )
+
+
+class MembersAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_ids: list[UserId] = Field(
+        min_length=1, max_length=MAX_MEMBERS, description="Users of your organisation to add (their ids)"
+    )
+
+
 class MemberRead(BaseModel):
     id: str
     username: str

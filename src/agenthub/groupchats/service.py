@@ -19,13 +19,14 @@ from agenthub.accounts.models import User
 from agenthub.agents import service as agents_service
 from agenthub.caller import Caller
 from agenthub.db.base import utcnow
-from agenthub.errors import Conflict, NotFound
+from agenthub.errors import Conflict, Forbidden, NotFound
 from agenthub.groupchats import mentions as mention_parser
 from agenthub.groupchats.models import GroupChat, GroupChatMember, GroupChatMessage
 from agenthub.groupchats.schemas import (
     Edit,
     GroupChatCreate,
     GroupChatRead,
+    GroupChatUpdate,
     MemberRead,
     MentionRead,
     MessageRead,
@@ -123,6 +124,68 @@ async def read(session: AsyncSession, chats: Sequence[GroupChat]) -> list[GroupC
             created_by=chat.created_by, created_at=chat.created_at,
         ))
     return out
+
+
+async def change(
+    session: AsyncSession, *, chat: GroupChat, data: GroupChatUpdate, agent_id: str | None
+) -> GroupChat:
+    """Rename the chat or change its agent (any member may: the chat is theirs together).
+    ``agent_id``: the internal id of the agent ``data.agent_id`` names, checked by the caller
+    first (the check has a session of its own, which SQLite's one connection must be free for)."""
+    if "agent_id" in data.model_fields_set:
+        chat.agent_id = agent_id
+    if data.name is not None:
+        chat.name = data.name
+    await session.flush()
+    return chat
+
+
+async def add_members(session: AsyncSession, *, caller: Caller, chat: GroupChat, user_ids: Sequence[str]) -> list[str]:
+    """Add users of the chat's organisation (NotFound naming the first that is not one);
+    any member may. The ids that were not members before, in the order given."""
+    wanted = list(dict.fromkeys(user_ids))
+    found = set(await session.scalars(select(User.id).where(User.org_id == chat.org_id, User.id.in_(wanted))))
+    for user_id in wanted:
+        if user_id not in found:
+            raise NotFound(f"user {user_id!r} not found in your organisation")
+    present = set(await session.scalars(
+        select(GroupChatMember.user_id).where(GroupChatMember.group_chat_id == chat.id)
+    ))
+    added = [u for u in wanted if u not in present]
+    session.add_all(GroupChatMember(group_chat_id=chat.id, user_id=u, org_id=chat.org_id) for u in added)
+    await session.flush()
+    return added
+
+
+def _may_manage(caller: Caller, chat: GroupChat) -> bool:
+    """Who may remove others and delete the chat: its creator, and the organisation's owners and admins."""
+    return caller.user_id == chat.created_by or caller.at_least("admin")
+
+
+async def remove_member(session: AsyncSession, *, caller: Caller, chat: GroupChat, user_id: str) -> bool:
+    """Remove ``user_id`` from the chat: any member may leave; removing another member is for
+    the chat's creator and the organisation's owners and admins (Forbidden otherwise).
+    NotFound when they are no member. True when the chat was left empty, and deleted."""
+    if user_id != caller.user_id and not _may_manage(caller, chat):
+        raise Forbidden("only the group chat's creator, or an owner or admin, may remove other members")
+    removed = await session.execute(
+        delete(GroupChatMember).where(GroupChatMember.group_chat_id == chat.id, GroupChatMember.user_id == user_id)
+    )
+    if not getattr(removed, "rowcount", 0):
+        raise NotFound(f"user {user_id!r} is not a member of this group chat")
+    left = await session.scalar(select(GroupChatMember.user_id).where(GroupChatMember.group_chat_id == chat.id))
+    if left is None:
+        await session.delete(chat)
+    await session.flush()
+    return left is None
+
+
+async def delete_chat(session: AsyncSession, *, caller: Caller, chat: GroupChat) -> None:
+    """Delete the chat with its messages: for its creator and the organisation's owners and admins."""
+    if not _may_manage(caller, chat):
+        raise Forbidden("only the group chat's creator, or an owner or admin, may delete it")
+    await session.delete(chat)
+    await session.flush()
 
 
 # -- messages -------------------------------------------------------------------------------
