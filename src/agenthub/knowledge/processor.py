@@ -84,6 +84,7 @@ class DocumentProcessor:
         return None
 
     async def cleanup(self) -> None:
+        await self._embedders.aclose()
         await self._index.close()
 
     async def run(self) -> None:
