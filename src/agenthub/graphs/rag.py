@@ -120,8 +120,8 @@ async def _grade(state: RagState, config: RunnableConfig) -> dict:
 
 
 def _after_grade(state: RagState, config: RunnableConfig) -> str:
-    if state.get("relevant"):
-        return "answer"
+    if state.get("relevant") or config["configurable"].get("retrieve") is None:
+        return "answer"  # nothing to search with: no rewrite would find anything
     limit = config["configurable"].get("settings", {}).get("max_query_rewrites", DEFAULT_MAX_REWRITES)
     return "rewrite" if state.get("rewrites", 0) < int(limit) else "answer"
 
