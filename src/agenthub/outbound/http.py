@@ -17,6 +17,8 @@ request (``refused: localhost (127.0.0.1) is a loopback address``).
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 from collections.abc import Iterable
 from typing import Any
 
@@ -115,14 +117,21 @@ class GuardedBackend2(_Guarded, httpcore2.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """The process's one context for verifying servers: loading the certificate store takes
+    tens of milliseconds, too much for every tool call (contexts are safe to share)."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """An ``httpx`` transport whose every connection goes through :class:`GuardedBackend`."""
 
     def __init__(self, guard: OutboundGuard, *, trusted: bool = False, limits: httpx.Limits | None = None) -> None:
-        super().__init__(trust_env=False)
+        super().__init__(verify=shared_ssl_context(), trust_env=False)
         limits = limits or httpx.Limits(max_connections=20, max_keepalive_connections=5)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=shared_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -134,9 +143,9 @@ class GuardedTransport2(httpx2.AsyncHTTPTransport):
     """The same for ``httpx2``."""
 
     def __init__(self, guard: OutboundGuard, *, trusted: bool = False) -> None:
-        super().__init__(trust_env=False)
+        super().__init__(verify=shared_ssl_context(), trust_env=False)
         self._pool = httpcore2.AsyncConnectionPool(
-            ssl_context=httpx2.create_ssl_context(trust_env=False),
+            ssl_context=shared_ssl_context(),
             max_connections=20,
             max_keepalive_connections=5,
             network_backend=GuardedBackend2(guard, trusted=trusted),
