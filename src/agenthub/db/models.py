@@ -17,12 +17,29 @@ from agenthub.channels.telegram.models import TelegramLink
 from agenthub.chats.models import Chat, ChatMessage
 from agenthub.credentials.models import Credential
 from agenthub.db.base import Base
+from agenthub.files.models import StoredFile
 from agenthub.groupchats.models import GroupChat, GroupChatMember, GroupChatMessage
 from agenthub.notifications.models import NotificationChannel, NotificationDelivery
+from agenthub.scenarios.models import (
+    Bot,
+    BotCron,
+    BotVersion,
+    Connection,
+    ConnectionGroup,
+    DelayedMove,
+    Request,
+    ScenarioSession,
+    Step,
+    StepEvent,
+    Template,
+    UserVariables,
+)
 
 __all__ = [
     "Agent", "AgentAuthorization", "ApiKey", "AuditRecord", "AuthSession", "Base", "Budget", "CalendarEvent", "Chat",
     "ChatMessage", "Credential", "DailyUsage", "GroupChat",
     "GroupChatMember", "GroupChatMessage", "Invitation", "NotificationChannel", "NotificationDelivery",
     "Organization", "PlatformSecret", "TelegramLink", "TokenUsageLog", "User",
+    "Bot", "BotCron", "BotVersion", "Connection", "ConnectionGroup", "DelayedMove", "Request", "ScenarioSession",
+    "Step", "StepEvent", "Template", "UserVariables", "StoredFile",
 ]
