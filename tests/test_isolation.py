@@ -39,15 +39,27 @@ PATH_VALUES: dict[str, str] = {
     "chat_id": "iso-chat-a",
     "model": "iso-a",  # the OpenAI-compatible API's name of an agent
     "type": "telegram",  # /api/v1/integrations/{agent_id}/{type}/...
+    "name": "lawyer",  # /api/v1/roles/{name}: a shipped role
 }
 """Path parameters by name, filled in :func:`_first_organisation` with the ids of what the
 first organisation made (``org_id``, ``user_id``, ``credential_id``, ``id`` by path, ...)."""
+
+SHARED_PATH_VALUES: dict[str, str] = {
+    "provider": "fake",  # /api/v1/providers/{provider}/models
+}
+"""Path parameters that name nothing of an organisation's (the platform's model providers):
+a route with only these is tried as one without ids, every organisation answered alike."""
 
 PATH_VALUE_BY_PREFIX: dict[str, str] = {}
 """For a parameter called just ``id`` (or ``*_id`` of a resource known by its path): the
 value by the path it is under, e.g. ``/api/v1/api-keys/{id}``."""
 
 OK_FOR_ANY_ID = {401, 403, 404, 405, 409, 422}
+
+PLATFORM_PATHS = {"/api/v1/roles/{name}"}
+"""Routes of what belongs to the platform, the same for every organisation (the shipped roles):
+every organisation reads them, so a second organisation's answer may differ from the one for
+a name nobody has; it must still reveal nothing of the first organisation."""
 
 OPENAI_CHAT = "/v1/chat/completions"
 """Names its agent in the body (``model``): tried with the first organisation's, and with one nobody has."""
@@ -103,6 +115,12 @@ async def _first_organisation(client: httpx.AsyncClient, document: dict[str, Any
         )
         assert created.status_code == 201, created.text
         ids["authorization_id"] = created.json()["id"]
+    if "/api/v1/agents/{agent_id}/memory" in paths:
+        put = await client.put("/api/v1/agents/iso-a/memory", json={"blocks": [
+            {"label": "human", "value": f"Knows {SECRET_WORD}"},
+        ]})
+        assert put.status_code == 200, put.text
+        ids["memory"] = "/api/v1/agents/iso-a/memory"
     if "/api/v1/calendar/events" in paths:
         created = await client.post("/api/v1/calendar/events", json={
             "title": f"Event {SECRET_NAME}", "agent_id": "iso-a", "prompt": f"say {SECRET_PROMPT}",
@@ -135,6 +153,8 @@ async def _first_organisation(client: httpx.AsyncClient, document: dict[str, Any
 def _path_value(path: str, name: str, ids: dict[str, str]) -> str:
     if name in PATH_VALUES:
         return PATH_VALUES[name]
+    if name in SHARED_PATH_VALUES:
+        return SHARED_PATH_VALUES[name]
     if name in ids:
         return ids[name]
     aliases = {"key_id": "api_key_id"}
@@ -245,6 +265,8 @@ async def _snapshot(client: httpx.AsyncClient, ids: dict[str, str]) -> dict[str,
         reads["members"] = f"/api/v1/orgs/{ids['org_id']}/members"
     if "authorization_id" in ids:
         reads["authorizations"] = "/api/v1/agents/iso-a/authorizations"
+    if "memory" in ids:
+        reads["memory"] = ids["memory"]
     if "event_id" in ids:
         reads["events"] = "/api/v1/calendar/events"
     if "channel_id" in ids:
@@ -319,8 +341,8 @@ async def _try(
     body = _body(operation, schemas)
     kwargs: dict[str, Any] = {} if body is None else {"json": body}
     where = f"{method} {path} as the second organisation's {who}"
-    if not names:
-        response = await client.request(method, path, **kwargs)
+    if all(name in SHARED_PATH_VALUES for name in names):
+        response = await client.request(method, _fill(path, SHARED_PATH_VALUES), **kwargs)
         _assert_reveals_nothing(response, secrets, where)
         if path == OPENAI_CHAT:
             unknown = await client.request(method, path, json=_body(operation, schemas, model="nobody-model"))
@@ -333,6 +355,8 @@ async def _try(
     # An id it was asked about may be echoed back ("... 'key_1' not found"): that tells nothing.
     _assert_reveals_nothing(response, {secret for secret in secrets if secret not in url}, where)
     unknown = await client.request(method, _fill(path, nobodys), **kwargs)
+    if path in PLATFORM_PATHS:
+        return
     assert response.status_code in OK_FOR_ANY_ID, f"{where}: {response.status_code} {response.text[:300]}"
     if response.status_code != 422:  # an id of the wrong shape is refused before it is looked up
         assert response.status_code == unknown.status_code, (

@@ -56,6 +56,7 @@ from agenthub.errors import DatabaseNotMigrated, ServiceUnavailable, is_unavaila
 from agenthub.groupchats import api as group_chats_api
 from agenthub.lifecycle import api as lifecycle_api
 from agenthub.llm.pricing import PriceTable
+from agenthub.memory import api as memory_api
 from agenthub.notifications import api as notifications_api
 from agenthub.notifications.dispatcher import NotificationDispatcher
 from agenthub.notifications.senders import build_senders
@@ -63,6 +64,12 @@ from agenthub.ops import api as ops_api
 from agenthub.ops.errors import install_error_handlers
 from agenthub.ops.metrics import Metrics
 from agenthub.ops.openapi import install_openapi
+from agenthub.ops.tracing import setup_tracing
+from agenthub.outbound.guard import OutboundGuard
+from agenthub.providers import api as providers_api
+from agenthub.providers.service import ProviderHealth
+from agenthub.roles import api as roles_api
+from agenthub.roles.library import RoleLibrary
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
 from agenthub.runtime.launcher import ProcessLauncher
@@ -147,10 +154,12 @@ def create_app(
         lock = database_lock or embedded_database_lock(settings)
         if lock is not None:
             lock.acquire()
+        tracing = setup_tracing(settings)  # spans of the turns this process answers
         try:
             async with _serving(app) as served:
                 yield served
         finally:
+            await asyncio.to_thread(tracing.shutdown)
             if lock is not None:
                 lock.release()
 
@@ -237,7 +246,9 @@ def create_app(
             app.state.calendar_agent_access = GatewayAgentAccess(app.state.gateway)
             # Group chats: who may name which agent, and the roles asked through the gateway.
             app.state.group_chat_agent_access = app.state.calendar_agent_access
-            app.state.group_chat_roles = GroupChatRoles(gateway=app.state.gateway, sessions=sessions, bus=bus)
+            app.state.group_chat_roles = GroupChatRoles(
+                gateway=app.state.gateway, sessions=sessions, bus=bus, roles=app.state.roles,
+            )
             # Agents' Telegram bots (channels/telegram/service.py): started now, supervised here.
             app.state.telegram = telegram = TelegramIntegrations(
                 settings=settings, bus=bus, sessions=sessions, gateway=app.state.gateway, box=app.state.secret_box,
@@ -292,6 +303,12 @@ def create_app(
     )
     limiter = RateLimiter.from_settings(settings)
     app.state.rate_limiter = limiter
+    # The providers' health, checked on request (reused a few seconds), and the guard of the
+    # addresses callers ask about.
+    app.state.outbound_guard = OutboundGuard.from_settings(settings)
+    app.state.provider_health = ProviderHealth(settings)
+    # The roles' files, read on first use and re-read when they change (see roles/library.py).
+    app.state.roles = RoleLibrary.from_settings(settings)
     # Added first, so innermost: inside the guards below (what they refuse is not counted),
     # CORS (a 429 carries its headers) and the error middleware installed next.
     app.add_middleware(RateLimits, limiter=limiter)
@@ -325,6 +342,7 @@ def create_app(
     app.include_router(export_api.router)
     app.include_router(credentials_api.router)
     app.include_router(calendar_api.router)
+    app.include_router(providers_api.router)
     app.include_router(budgets_api.router)
     app.include_router(personal_api.router)
     app.include_router(personal.router)
@@ -335,8 +353,10 @@ def create_app(
     app.include_router(ops_api.router)
     app.include_router(queues_api.router)
     app.include_router(notifications_api.router)
+    app.include_router(memory_api.router)
     app.include_router(group_chats_api.router)
     app.include_router(group_chats.router)
+    app.include_router(roles_api.router)
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:

@@ -24,6 +24,7 @@ from agenthub.deps import CallerDep, SessionDep, SessionFactoryDep, SettingsDep
 from agenthub.errors import Forbidden
 from agenthub.json_input import StrictJSONRoute
 from agenthub.ops.openapi import error_responses
+from agenthub.outbound.guard import OutboundGuard
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"], route_class=StrictJSONRoute)
 AgentId = Annotated[str, Path(pattern=AGENT_ID_PATTERN, description="The agent's id")]
@@ -81,7 +82,10 @@ async def create_agent(
     if caller.agent_ids is not None:
         raise Forbidden("an API key limited to some agents can't create agents")
     retention = timedelta(days=settings.deleted_retention_days)
-    agent = await service.create(session, org_id=caller.org_id, data=data, retention=retention)
+    agent = await service.create(
+        session, org_id=caller.org_id, data=data, retention=retention, caller=caller,
+        guard=OutboundGuard.from_settings(settings),
+    )
     read = AgentRead.model_validate(agent)  # settings masked
     audit.record(
         session, action="agent.create", resource_type="agent", resource_id=agent.handle, after=read.model_dump(mode="json")

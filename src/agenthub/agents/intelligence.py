@@ -9,7 +9,6 @@ both take these fields from :class:`IntelligenceSettings`.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -46,19 +45,10 @@ MASK = "***"
 CREDENTIAL_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
-def _http_url(value: str) -> str:
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-    except ValueError:
-        raise ValueError("must be an http:// or https:// URL") from None
-    if parts.scheme not in ("http", "https") or not host:
-        raise ValueError("must be an http:// or https:// URL")
-    return value
-
-
-HttpUrlText = Annotated[str, Field(max_length=2048, pattern=r"^https?://[^\s\x00]+$"), NoNul(), AfterValidator(_http_url)]
-"""An http(s) URL kept as written: ``{param}`` placeholders stay as they are."""
+HTTP_URL = r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?([/?#][^\x00-\x20\x7f]*)?$"
+"""An http(s) URL with a host name or IPv4 address (no user part), as written: ``{param}``
+placeholders in its path and query stay as they are."""
+HttpUrlText = Annotated[str, Field(max_length=2048, pattern=HTTP_URL)]
 
 
 class HeaderCredential(BaseModel):
@@ -69,9 +59,11 @@ class HeaderCredential(BaseModel):
 
 
 HeaderValue = Annotated[str, Field(max_length=8192), NoNul()] | HeaderCredential
+HEADER_NAME = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$"
+"""A header's name as HTTP allows it (a token)."""
 Headers = Annotated[
-    dict[Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")], HeaderValue],
-    Field(max_length=50),
+    dict[Annotated[str, Field(pattern=HEADER_NAME)], HeaderValue],
+    Field(max_length=50, json_schema_extra={"propertyNames": {"pattern": HEADER_NAME}}),
 ]
 HEADERS_DESCRIPTION = (
     "Header values are strings (shown as *** once stored; *** sent back keeps the stored value) or "
@@ -167,7 +159,8 @@ class IntelligenceSettings(BaseModel):
 
     agent_type: AgentType = Field(default="simple", description=AGENT_TYPE_DESCRIPTION)
     tools: list[BuiltinTool] = Field(
-        default_factory=list, max_length=20, description="Built-in tools by name; a memory tool turns memory on"
+        default_factory=list, max_length=20, json_schema_extra={"uniqueItems": True},
+        description="Built-in tools by name, each once; a memory tool turns memory on",
     )
     http_tools: list[HttpTool] = Field(default_factory=list, max_length=50)
     mcp_servers: list[McpServer] = Field(default_factory=list, max_length=20)

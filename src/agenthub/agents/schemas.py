@@ -274,7 +274,7 @@ class AgentSettingsPatch(BaseModel):
         default=None, pattern=CREDENTIAL_ID_PATTERN, description=API_KEY_CREDENTIAL + "; `null` clears it",
     )
     agent_type: AgentType | None = Field(default=None, description=AGENT_TYPE_DESCRIPTION)
-    tools: list[BuiltinTool] | None = Field(default=None, max_length=20)
+    tools: list[BuiltinTool] | None = Field(default=None, max_length=20, json_schema_extra={"uniqueItems": True})
     http_tools: list[HttpTool] | None = Field(default=None, max_length=50)
     mcp_servers: list[McpServer] | None = Field(default=None, max_length=20)
     steps: list[ChainStep] | None = Field(default=None, max_length=20)

@@ -10,6 +10,7 @@ its chats and messages. Its token usage stays (billing records of the organisati
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
 from collections.abc import Collection
@@ -25,10 +26,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.agents.models import DEFAULT_ORG, Agent
 from agenthub.agents.schemas import AgentCreate, AgentUpdate, KindSettings, mask_settings, settings_schema
+from agenthub.caller import Caller
 from agenthub.db.base import iso_seconds, utcnow
 from agenthub.errors import Conflict, InvalidInput, NotFound, plain_problem
+from agenthub.outbound.guard import OutboundGuard, OutboundRefused, Unresolvable
 
 DEFAULT_RETENTION = timedelta(days=30)
+RESOLVE_TIMEOUT = 5.0
+"""Seconds a ``base_url``'s host has to resolve when an agent is saved (slower: let through,
+the turn checks again)."""
 
 
 def new_agent_id() -> str:
@@ -77,12 +83,35 @@ async def _internal_id(session: AsyncSession, org_id: str, handle: str) -> str:
 CREATE_ATTEMPTS = 3
 
 
+async def check_base_url(base_url: Any, *, caller: Caller, guard: OutboundGuard) -> None:
+    """Whether ``caller`` may point an agent's model at ``base_url``: loopback and private
+    addresses only an owner or admin of the organisation (a local Ollama or vLLM),
+    link-local and cloud-metadata addresses nobody (unless ``OUTBOUND_ALLOWLIST`` names
+    them). 422 on ``settings.base_url`` with the refusal. A name that does not resolve now
+    (in time) is let through: the guard checks again at every turn."""
+    if not base_url:
+        return
+    try:
+        await asyncio.wait_for(guard.check(str(base_url), trusted=caller.at_least("admin")), RESOLVE_TIMEOUT)
+    except (Unresolvable, TimeoutError):
+        return
+    except OutboundRefused as refused:
+        message = refused.message
+        if not caller.at_least("admin") and (" a loopback " in message or " a private " in message):
+            message += " (only an owner or admin of the organisation may use one)"
+        raise InvalidInput(message, field="settings.base_url") from None
+
+
 async def create(
-    session: AsyncSession, *, org_id: str, data: AgentCreate, retention: timedelta = DEFAULT_RETENTION
+    session: AsyncSession, *, org_id: str, data: AgentCreate, retention: timedelta = DEFAULT_RETENTION,
+    caller: Caller | None = None, guard: OutboundGuard | None = None,
 ) -> Agent:
     """A new agent of the organisation, named ``data.id`` (or a generated id) there. Only
     the organisation's own agents can be in the way: whether another organisation uses the
-    id changes nothing the caller sees (the internal id differs then, see :class:`Agent`)."""
+    id changes nothing the caller sees (the internal id differs then, see :class:`Agent`).
+    With ``caller`` and ``guard``, its ``base_url`` is checked (:func:`check_base_url`)."""
+    if caller is not None and guard is not None:
+        await check_base_url(data.settings.stored().get("base_url"), caller=caller, guard=guard)
     handle = data.id or new_agent_id()
     for attempt in range(CREATE_ATTEMPTS):
         await _free_handle(session, org_id, handle, retention=retention)
@@ -195,11 +224,13 @@ def _keep_masked_secrets(new: dict[str, Any], old: dict[str, Any]) -> dict[str, 
 
 
 async def update(
-    session: AsyncSession, *, org_id: str, agent_id: str, data: AgentUpdate
+    session: AsyncSession, *, org_id: str, agent_id: str, data: AgentUpdate,
+    caller: Caller | None = None, guard: OutboundGuard | None = None,
 ) -> tuple[Agent, bool]:
     """The agent with ``data`` applied, and whether that changed anything. A change of
     settings is a new ``config_version`` (what a running agent must restart to take); a new
-    name is not, as no runner uses it."""
+    name is not, as no runner uses it. With ``caller`` and ``guard``, a new ``base_url`` is
+    checked (:func:`check_base_url`; the stored one stays whoever edits the agent)."""
     agent = await get(session, org_id=org_id, agent_id=agent_id)
     changed = False
     renamed = False
@@ -209,6 +240,8 @@ async def update(
         schema = settings_schema(agent.kind)
         merged = _validated(schema, {**agent.settings, **data.settings.changes()})
         settings = _keep_masked_secrets(merged.stored(), agent.settings)
+        if caller is not None and guard is not None and settings.get("base_url") != agent.settings.get("base_url"):
+            await check_base_url(settings.get("base_url"), caller=caller, guard=guard)
         if settings != agent.settings:
             # Settings stored before a field with a default was added gain it here: that
             # alone is no change of config.

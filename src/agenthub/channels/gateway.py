@@ -188,6 +188,7 @@ class Gateway:
                 content=request.content,
                 channel=sender.channel,
                 platform_user_id=sender.platform_user_id,
+                user_key=payer.user_id or end_user(sender.channel, sender.platform_user_id),
             ),
             user_data=request.user_data,
             user_id=payer.user_id,

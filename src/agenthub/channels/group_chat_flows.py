@@ -5,15 +5,17 @@ exactly as a chat message from the member who asked (the same access rules and b
 the turn stored in the agent's history). A role's answer is stored as a message of the
 group, waiting for a member's review (``ai_validated`` false).
 
-Roles. Until AgentHub has a registry of roles, ``@@name`` is:
+Roles. ``@@name`` is:
 
 1. the organisation's agent whose handle is ``name``, if the member may chat with it;
 2. else the group's own agent (``agent_id`` of the group), answering in the role ``name``:
-   its message starts with a line saying so, and ``user_data.role`` names it;
+   its message starts with a line saying so, and ``user_data.role`` names it. When ``name``
+   is a role of the platform's roles (:mod:`agenthub.roles`), that line carries the role's
+   prompt: the group's agent answers by it;
 3. else nobody: the mention is ``unknown``.
 
-A roles registry slots in before step 1 (:meth:`GroupChatRoles._resolve`); the mentions
-people write keep their meaning.
+The agents of step 1 come first, so the mentions people wrote before the roles existed keep
+their meaning.
 
 Each answer is awaited by a task of this process; a process that stops meanwhile loses the
 wait (the question's mention stays ``asked``; the agent's own chat ``group-<id>`` still
@@ -38,6 +40,7 @@ from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.errors import AgentHubError, Forbidden, NotFound, Unauthorized
 from agenthub.groupchats import live, service
 from agenthub.groupchats.schemas import MentionRead, MessageRead
+from agenthub.roles.library import RoleLibrary
 from agenthub.runtime.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
@@ -65,8 +68,11 @@ class GroupChatRoles:
 
     name = "group-chat-roles"
 
-    def __init__(self, *, gateway: Gateway, sessions: SessionFactory, bus: Bus) -> None:
+    def __init__(
+        self, *, gateway: Gateway, sessions: SessionFactory, bus: Bus, roles: RoleLibrary | None = None
+    ) -> None:
         self._gateway = gateway
+        self._roles = roles
         self._sessions = sessions
         self._bus = bus
         self._waiting: set[asyncio.Task[None]] = set()
@@ -136,7 +142,7 @@ class GroupChatRoles:
         prompt = question.content
         user_data = {"source": SOURCE, "group_chat_id": chat_id, "message_id": question.id, "role": role}
         if target.in_role:
-            header = f"(In the group chat “{chat_name}” you answer as the role “{role}”.)\n\n"
+            header = self._in_role(chat_name, role)
             prompt = header + prompt[: MAX_CONTENT_LENGTH - len(header)]
         try:
             listener, accepted = await self._gateway.send(
@@ -153,6 +159,23 @@ class GroupChatRoles:
         self._waiting.add(task)
         task.add_done_callback(self._waiting.discard)
         return None
+
+    def _in_role(self, chat_name: str, role: str) -> str:
+        """The line the group's agent is told which role it answers as by; with the role's
+        prompt when the platform has that role (one that would leave less than half a message
+        for the question is left out, with a warning)."""
+        said = f"(In the group chat “{chat_name}” you answer as the role “{role}”.)\n\n"
+        known = self._roles.get(role) if self._roles is not None else None
+        if known is None:
+            return said
+        header = (
+            f"(In the group chat “{chat_name}” you answer as the role “{role}”. Answer by the role's "
+            f"instructions:\n\n{known.prompt}\n\nThe question follows.)\n\n"
+        )
+        if len(header) > MAX_CONTENT_LENGTH // 2:
+            log.warning("the role %s's prompt is too long to send with a group chat question", role)
+            return said
+        return header
 
     async def _answer(
         self, listener: Listener, accepted: Accepted, question: MessageRead, role: str, agent_id: str

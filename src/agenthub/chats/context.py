@@ -23,20 +23,23 @@ from agenthub.db.engine import SessionFactory
 class Turn:
     role: str  # "user" | "assistant"
     content: str
+    position: int = 0
 
 
 async def conversation_before(
-    *, bus: Bus | None, sessions: SessionFactory, agent_id: str, chat_id: str, position: int, limit: int
+    *, bus: Bus | None, sessions: SessionFactory, agent_id: str, chat_id: str, position: int, limit: int,
+    after: int = -1,
 ) -> list[Turn]:
     """The last ``limit`` messages of the chat before ``position``, oldest first, every
     question followed by its answer where it has one (stored, or still on its way: read
-    from its reply marker on ``bus``, when one is given)."""
+    from its reply marker on ``bus``, when one is given). Only messages after position
+    ``after`` (those a summary does not cover)."""
     async with sessions() as session:
         rows = await chats_service.context_before(
-            session, agent_id=agent_id, chat_id=chat_id, position=position, limit=limit
+            session, agent_id=agent_id, chat_id=chat_id, position=position, limit=limit, after=after
         )
     if bus is None:
-        return [Turn(row.role, row.content) for row in rows]
+        return [Turn(row.role, row.content, row.position) for row in rows]
     unanswered = _unanswered(rows)
     markers = await bus.get_many([keys.agent_reply(agent_id, row.message_id) for row in unanswered])
     answers = {
@@ -46,9 +49,9 @@ async def conversation_before(
     }
     turns: list[Turn] = []
     for row in rows:
-        turns.append(Turn(row.role, row.content))
+        turns.append(Turn(row.role, row.content, row.position))
         if row.message_id in answers:
-            turns.append(Turn("assistant", answers[row.message_id]))
+            turns.append(Turn("assistant", answers[row.message_id], row.position + 1))
     return turns[-limit:]
 
 

@@ -35,6 +35,7 @@ class ChatMessage(Base):
     __tablename__ = "chat_messages"
     __table_args__ = (
         Index("ix_chat_messages_agent_chat_position", "agent_id", "chat_id", "position"),
+        Index("ix_chat_messages_agent_user_key", "agent_id", "user_key"),
     )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -49,6 +50,9 @@ class ChatMessage(Base):
     reply_to: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     channel: Mapped[str] = mapped_column(String(32), default="web")
     platform_user_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    user_key: Mapped[str | None] = mapped_column(String(192), nullable=True)
+    """Whose long-term memory a user message belongs to (the account, or ``<channel>:<platform
+    user>``), as the turn's tools see it; answers go by their ``reply_to``."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     tool_calls: Mapped[list | None] = mapped_column(JSON, nullable=True)

@@ -30,6 +30,8 @@ class InboundRecord:
     content: str
     channel: str
     platform_user_id: str | None = None
+    user_key: str | None = None
+    """Whose long-term memory the message belongs to (see ``ChatMessage.user_key``)."""
 
 
 @cache
@@ -84,6 +86,7 @@ async def record_inbound(
             "content": m.content,
             "channel": m.channel,
             "platform_user_id": m.platform_user_id,
+            "user_key": m.user_key,
         })
     await insert_ignoring_duplicates(session, ChatMessage, rows)
     return positions
@@ -193,7 +196,7 @@ async def has_other_senders(session: AsyncSession, *, agent_id: str, chat_id: st
 
 
 async def context_before(
-    session: AsyncSession, *, agent_id: str, chat_id: str, position: int, limit: int
+    session: AsyncSession, *, agent_id: str, chat_id: str, position: int, limit: int, after: int = -1
 ) -> list[ChatMessage]:
     """The last ``limit`` messages of a chat before ``position`` (the inbound message's,
     carried on the bus), oldest first: the conversation a runner rebuilds after a restart.
@@ -205,6 +208,7 @@ async def context_before(
             ChatMessage.agent_id == agent_id,
             ChatMessage.chat_id == chat_id,
             ChatMessage.position < position,
+            ChatMessage.position > after,
         )
         .order_by(ChatMessage.position.desc(), ChatMessage.seq.desc())
         .limit(limit)

@@ -19,6 +19,7 @@ from agenthub.credentials.models import Credential
 from agenthub.db.base import Base
 from agenthub.files.models import StoredFile
 from agenthub.groupchats.models import GroupChat, GroupChatMember, GroupChatMessage
+from agenthub.memory.models import ArchivalPassage, ConversationSummary, CoreBlock
 from agenthub.notifications.models import NotificationChannel, NotificationDelivery
 from agenthub.scenarios.models import (
     Bot,
@@ -36,8 +37,8 @@ from agenthub.scenarios.models import (
 )
 
 __all__ = [
-    "Agent", "AgentAuthorization", "ApiKey", "AuditRecord", "AuthSession", "Base", "Budget", "CalendarEvent", "Chat",
-    "ChatMessage", "Credential", "DailyUsage", "GroupChat",
+    "Agent", "AgentAuthorization", "ApiKey", "ArchivalPassage", "AuditRecord", "AuthSession", "Base", "Budget", "CalendarEvent", "Chat",
+    "ChatMessage", "ConversationSummary", "CoreBlock", "Credential", "DailyUsage", "GroupChat",
     "GroupChatMember", "GroupChatMessage", "Invitation", "NotificationChannel", "NotificationDelivery",
     "Organization", "PlatformSecret", "TelegramLink", "TokenUsageLog", "User",
     "Bot", "BotCron", "BotVersion", "Connection", "ConnectionGroup", "DelayedMove", "Request", "ScenarioSession",

@@ -7,7 +7,10 @@ the answer and its usage.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import functools
+import uuid
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import openai
@@ -18,29 +21,41 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import SecretStr
 
+from agenthub.agents import service as agents_service
+from agenthub.agents.intelligence import memory_on
+from agenthub.agents.schemas import secret_values
 from agenthub.bus import Bus
 from agenthub.chats import context as chat_context
 from agenthub.chats.models import MAX_POSITION
 from agenthub.config import Settings
 from agenthub.credentials import service as credentials_service
 from agenthub.credentials.secret_box import CredentialBox, SealedWithAnotherKey, SecretBoxKeyMissing, load_box
-from agenthub.db.engine import SessionFactory
+from agenthub.db.engine import SessionFactory, session_scope
+from agenthub.engines import recall
 from agenthub.engines.base import Answer, Engine, HostedAgent, Turn, TurnEvents, Usage
 from agenthub.errors import InvalidInput, ModelFailed, NotFound
 from agenthub.graphs.contract import DEFAULT_MAX_TOOL_STEPS
 from agenthub.graphs.registry import build_graphs
 from agenthub.llm.cache import ModelCache
 from agenthub.llm.factory import MissingProviderKey, model_host
+from agenthub.memory import service as memory_service
 from agenthub.ops.logging import remember_secrets
-from agenthub.outbound.guard import OutboundGuard
+from agenthub.outbound.guard import OutboundGuard, OutboundRefused, Unresolvable
 from agenthub.tools.base import ToolContext, ToolDeps
 from agenthub.tools.registry import ToolRegistry
 
 DEFAULT_AGENT_TYPE = "simple"
+RESOLVE_TIMEOUT = 5.0
+"""Seconds the host of an agent's ``base_url`` has to resolve for the guard's check before a
+turn (slower: left to the model call)."""
 MODEL = "model"
 """Where a hosted agent keeps the model built with its credential's key (``engine_state``)."""
 API_KEY = "api_key"
 """Where it keeps that key (its chain steps' and sub-agents' models use it too)."""
+SUMMARY_USAGE = "summary_usage"
+"""Where the usage of a chat's new summary waits, by chat, for the turn's usage (``engine_state``)."""
+MAX_AGENT_DEPTH = 3
+"""How deep agents may ask agents (``multi_agent`` sub-agents named by ``agent_id``): no endless loops."""
 
 
 class CredentialUnusable(ModelFailed):
@@ -48,6 +63,16 @@ class CredentialUnusable(ModelFailed):
     under another key): the turn fails saying so, and no model is called."""
 
     code = "credential_unusable"
+
+
+class _Unseen:
+    """The events of an answer nobody watches live (an agent asked by another agent)."""
+
+    def text(self, piece: str) -> None:
+        pass
+
+    async def emit(self, event: dict[str, Any]) -> None:
+        pass
 
 
 class LlmEngine(Engine):
@@ -96,9 +121,14 @@ class LlmEngine(Engine):
         self._graph(agent)
 
     async def answer(self, turn: Turn, events: TurnEvents) -> Answer:
+        return await self._answer(turn, events, depth=0)
+
+    async def _answer(self, turn: Turn, events: TurnEvents, *, depth: int) -> Answer:
+        """``depth``: how many agents up the turn was asked by (``run_agent``); 0 for a person's message."""
         agent = turn.agent
         history = await self._conversation(agent, turn.chat_id, turn.position)
         history.append(HumanMessage(content=turn.text))
+        await self._check_base_url(agent)
         model = await self._model(agent)
         api_key = agent.engine_state.get(API_KEY)
         context = ToolContext(
@@ -117,6 +147,7 @@ class LlmEngine(Engine):
             nonlocal usage
             usage = add_usage(usage, more)
 
+        context.on_usage = on_usage
         toolset = await self._tools.open(agent.settings, context)
 
         async def call_tool(name: str, arguments: Any, call_id: str) -> str:
@@ -138,6 +169,9 @@ class LlmEngine(Engine):
                 "on_token": events.text,
                 "on_usage": on_usage,
                 "extras": context.extras,
+                "run_agent": functools.partial(
+                    self._run_agent, agent, depth=depth + 1, on_usage=on_usage, message=turn.message
+                ),
             }
         }
         try:
@@ -161,9 +195,72 @@ class LlmEngine(Engine):
             citations=context.extras.get("citations") or None,
         )
 
+    async def _check_base_url(self, agent: HostedAgent) -> None:
+        """The agent's ``base_url`` through the outbound guard, as an owner's or admin's
+        configuration (link-local and metadata addresses refused) before the model is called:
+        the turn fails with the refusal. A name that does not resolve is left to the model
+        call (which says the server could not be reached)."""
+        base_url = agent.settings.get("base_url")
+        if not base_url:
+            return
+        try:
+            await asyncio.wait_for(self._tools.deps.guard.check(str(base_url), trusted=True), RESOLVE_TIMEOUT)
+        except (Unresolvable, TimeoutError):
+            return
+
+    async def _run_agent(
+        self, asking: HostedAgent, handle: str, text: str, *, depth: int,
+        on_usage: Callable[[UsageMetadata], None], message: Mapping[str, Any],
+    ) -> str:
+        """The answer of ``asking``'s organisation's agent ``handle`` to ``text`` (a ``multi_agent``
+        sub-agent named by ``agent_id``): run here, in this process, without streaming, in a
+        new chat of its own, for the same person as the asking turn (``message``: its user, for
+        the agent's memory); its usage is added to the asking turn's. Agents asking agents stop
+        at :data:`MAX_AGENT_DEPTH`."""
+        if depth > MAX_AGENT_DEPTH:
+            raise InvalidInput(f"agents may ask other agents at most {MAX_AGENT_DEPTH} deep: {handle!r} was not asked")
+        async with self._sessions() as session:
+            row = await agents_service.get(session, org_id=asking.org_id, agent_id=handle)
+        if row.kind != self.kind:
+            raise InvalidInput(f"agent {handle!r} is not an llm agent")
+        secrets, urls = secret_values(row.settings)
+        remember_secrets(*secrets, urls=urls)  # as a host does for the agents it takes on
+        agent = HostedAgent(
+            id=row.id, org_id=row.org_id, kind=row.kind, settings=dict(row.settings), config_version=row.config_version,
+        )
+        self._graph(agent)
+        chat_id = f"subagent:{uuid.uuid4().hex}"
+        agent.remember(chat_id, [])  # a new chat: nothing to read from the history
+        person = {key: message[key] for key in ("user_id", "platform_user_id", "channel") if message.get(key)}
+        turn = Turn(
+            agent=agent, message_id=f"sub_{uuid.uuid4().hex}", chat_id=chat_id, text=text, position=0,
+            message={**person, "asked_by": asking.id},
+        )
+        answer = await self._answer(turn, _Unseen(), depth=depth)
+        if answer.usage is not None:
+            on_usage(UsageMetadata(
+                input_tokens=answer.usage.input_tokens, output_tokens=answer.usage.output_tokens,
+                total_tokens=answer.usage.input_tokens + answer.usage.output_tokens,
+            ))
+        return answer.text
+
     async def _system_prompt(self, agent: HostedAgent, context: ToolContext) -> str:
-        """The agent's system prompt for this turn."""
-        return str(agent.settings.get("system_prompt", ""))
+        """The agent's system prompt for this turn; with long-term memory, followed by the
+        user's core memory blocks (made from the agent's ``memory_blocks`` on first use). A
+        summary the conversation needed (:meth:`_conversation`) is billed with the turn here."""
+        prompt = str(agent.settings.get("system_prompt", ""))
+        summarised = agent.engine_state.pop(f"{SUMMARY_USAGE}:{context.chat_id}", None)
+        if summarised is not None and context.on_usage is not None:
+            context.on_usage(summarised)
+        user = context.memory_user
+        if not memory_on(agent.settings) or not user:
+            return prompt
+        async with session_scope(self._sessions) as session:
+            blocks = await memory_service.blocks(
+                session, agent_id=agent.id, user_key=user, agent_settings=agent.settings
+            )
+        memory = memory_service.render(blocks)
+        return f"{prompt}\n\n{memory}" if prompt else memory
 
     async def _model(self, agent: HostedAgent) -> BaseChatModel:
         """The agent's model. One that names a credential (``api_key_credential_id``) is
@@ -197,7 +294,7 @@ class LlmEngine(Engine):
                 ) from None
 
     def describe_failure(self, error: BaseException, agent: HostedAgent) -> str | None:
-        if isinstance(error, MissingProviderKey | CredentialUnusable | SecretBoxKeyMissing):
+        if isinstance(error, MissingProviderKey | CredentialUnusable | SecretBoxKeyMissing | OutboundRefused):
             return error.message
         if isinstance(error, openai.APIConnectionError) and not isinstance(error, openai.APITimeoutError):
             host = model_host(
@@ -217,7 +314,19 @@ class LlmEngine(Engine):
     async def _conversation(self, agent: HostedAgent, chat_id: str, position: int) -> list[BaseMessage]:
         """What came before the message at ``position``: kept while the agent is hosted
         here, read from the history after a (re)start. A message without a position (put on
-        the bus by hand) gets the whole recent history."""
+        the bus by hand) gets the whole recent history. With long-term memory: the chat's
+        summary and the turns after it, within ``context_budget_tokens``
+        (:mod:`agenthub.engines.recall`)."""
+        if memory_on(agent.settings):
+            recalled = await recall.conversation(
+                sessions=self._sessions, bus=self._bus, agent_id=agent.id, chat_id=chat_id,
+                position=position or MAX_POSITION,
+                budget_tokens=int(agent.settings.get("context_budget_tokens") or recall.DEFAULT_BUDGET_TOKENS),
+                model=await self._model(agent),
+            )
+            if recalled.usage:  # billed with the turn: _system_prompt hands it to the turn's usage
+                agent.engine_state[f"{SUMMARY_USAGE}:{chat_id}"] = recalled.usage
+            return recalled.messages
         cached = agent.chats.get(chat_id)
         if cached is not None:
             return list(cached)

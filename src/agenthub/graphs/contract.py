@@ -30,6 +30,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Tool
 from langchain_core.messages.ai import UsageMetadata, add_usage
 from langchain_core.runnables import RunnableConfig
 
+from agenthub.ops import tracing
+
 DEFAULT_MAX_TOOL_STEPS = 10
 
 
@@ -44,6 +46,30 @@ async def stream_model(
     """Call ``model`` on ``messages`` (with ``tools`` bound, if any): its text goes to
     ``on_token`` as it streams (unless ``stream`` is False: a step whose text is not the
     answer), its usage to ``on_usage``; the whole answer, tool calls included, is returned."""
+    with tracing.span("agenthub.model", **{"gen_ai.request.model": model_name(model)}) as span:
+        answer = await _stream_model(model, messages, config, tools=tools, stream=stream)
+        usage = answer.usage_metadata
+        if usage:
+            span.set("gen_ai.usage.input_tokens", usage.get("input_tokens"))
+            span.set("gen_ai.usage.output_tokens", usage.get("output_tokens"))
+        span.set("gen_ai.response.tool_calls", len(answer.tool_calls))
+        return answer
+
+
+def model_name(model: BaseChatModel) -> str:
+    """The model's name as its provider knows it (``gpt-4o-mini``), for traces."""
+    name = getattr(model, "model_name", None) or getattr(model, "model_id", None) or getattr(model, "model", None)
+    return str(name) if name else type(model).__name__
+
+
+async def _stream_model(
+    model: BaseChatModel,
+    messages: Sequence[BaseMessage],
+    config: RunnableConfig,
+    *,
+    tools: list[dict[str, Any]] | None,
+    stream: bool,
+) -> AIMessage:
     settings = config["configurable"]
     on_token = settings.get("on_token") if stream else None
     runnable: Any = model.bind_tools(tools) if tools else model

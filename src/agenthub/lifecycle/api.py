@@ -12,10 +12,11 @@ from agenthub.agents.api import AgentId, ExistingAgent, KeysSetDep, NamedAgent
 from agenthub.agents.schemas import AgentRead, AgentStatusRead, AgentUpdate, AgentUpdated
 from agenthub.audit.deps import AuditDep
 from agenthub.audit.service import Audit
-from agenthub.deps import SessionDep
+from agenthub.deps import SessionDep, SettingsDep
 from agenthub.gateway_deps import AgentDirectoryDep, SupervisorDep
 from agenthub.json_input import StrictJSONRoute
 from agenthub.lifecycle import flows
+from agenthub.outbound.guard import OutboundGuard
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"], route_class=StrictJSONRoute)
 
@@ -23,10 +24,11 @@ router = APIRouter(prefix="/api/v1/agents", tags=["agents"], route_class=StrictJ
 @router.patch("/{agent_id}", response_model=AgentUpdated, response_model_exclude_none=True)
 async def update_agent(
     agent_id: AgentId, data: AgentUpdate, session: SessionDep, audit: AuditDep, supervisor: SupervisorDep,
-    directory: AgentDirectoryDep, keys_set: KeysSetDep,
+    directory: AgentDirectoryDep, keys_set: KeysSetDep, settings: SettingsDep,
 ) -> AgentUpdated:
     updated = await flows.update_agent(
-        session=session, supervisor=supervisor, audit=audit, directory=directory, agent_id=agent_id, data=data
+        session=session, supervisor=supervisor, audit=audit, directory=directory, agent_id=agent_id, data=data,
+        guard=OutboundGuard.from_settings(settings),
     )
     return AgentUpdated(
         **AgentRead.model_validate(updated.agent).model_dump(),

@@ -13,6 +13,7 @@ from agenthub.agents.models import Agent
 from agenthub.agents.schemas import AgentRead, AgentUpdate
 from agenthub.audit.service import Audit
 from agenthub.errors import NotFound
+from agenthub.outbound.guard import OutboundGuard
 from agenthub.runtime.supervisor import Supervisor
 
 
@@ -30,14 +31,16 @@ def _snapshot(agent: Agent) -> dict[str, object]:
 
 async def update_agent(
     *, session: AsyncSession, supervisor: Supervisor, audit: Audit, directory: AgentDirectory, agent_id: str,
-    data: AgentUpdate,
+    data: AgentUpdate, guard: OutboundGuard | None = None,
 ) -> Updated:
     """Save the change (and its audit record) to the organisation's agent named ``agent_id``; say whether the running agent still runs an
     older config (it takes the new one on its next restart). The gateway of this process
     sees the change at once."""
     caller = audit.caller
     before = _snapshot(await agents_service.get(session, org_id=caller.org_id, agent_id=agent_id))
-    agent, changed = await agents_service.update(session, org_id=caller.org_id, agent_id=agent_id, data=data)
+    agent, changed = await agents_service.update(
+        session, org_id=caller.org_id, agent_id=agent_id, data=data, caller=caller, guard=guard
+    )
     if changed:
         audit.record(
             session, action="agent.update", resource_type="agent", resource_id=agent.handle,

@@ -50,6 +50,11 @@ class OutboundRefused(AgentHubError):
     status_code = 400
 
 
+class Unresolvable(OutboundRefused):
+    """The host could not be resolved (``refused: <host> could not be resolved (...)``): no
+    connection is made, but nothing says the address would be refused either."""
+
+
 def category(address: IPAddress) -> Category | None:
     """What kind of non-public address ``address`` is; None for a public one."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
@@ -126,7 +131,7 @@ class OutboundGuard:
             try:
                 infos = await asyncio.get_running_loop().getaddrinfo(name, port, type=socket.SOCK_STREAM)
             except (socket.gaierror, UnicodeError) as error:
-                raise OutboundRefused(f"refused: {name} could not be resolved ({error})") from None
+                raise Unresolvable(f"refused: {name} could not be resolved ({error})") from None
             addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
         for address in addresses:
             reason = self.refusal(name, address, trusted=trusted)

@@ -24,6 +24,7 @@ from agenthub.config import Settings
 from agenthub.db.engine import create_engine, create_session_factory
 from agenthub.engines.registry import build_engines
 from agenthub.ops.logging import configure_logging
+from agenthub.ops.tracing import setup_tracing
 from agenthub.runtime import loop as event_loop
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
@@ -46,6 +47,7 @@ async def serve_runner(
 ) -> int:
     """Host ``agent_id`` until SIGTERM. Raises :class:`~agenthub.config.ConfigurationError`
     without ``REDIS_URL`` and :class:`~agenthub.errors.NotFound` for an unknown agent."""
+    tracing = setup_tracing(settings)  # here, after the fork: the span exporter's thread is this process's
     retention = StreamRetention(settings.stream_retention_seconds, settings.stream_max_length)
     bus = open_bus(settings.require_redis("runner"), prefix=settings.redis_key_prefix, retention=retention)
     engine = create_engine(settings.effective_database_url, pool_size=2)
@@ -78,6 +80,7 @@ async def serve_runner(
         await host.close(grace=settings.stop_grace_period)
         await bus.close()
         await engine.dispose()
+        await asyncio.to_thread(tracing.shutdown)
 
 
 def run_child(settings: Settings, agent_id: str, host_id: str, supervisor_pid: int) -> None:

@@ -21,6 +21,7 @@ from agenthub.config import Settings
 from agenthub.engines.base import Answer, HostedAgent, Turn
 from agenthub.engines.registry import EngineRegistry
 from agenthub.errors import AgentHubError
+from agenthub.ops import tracing
 from agenthub.runtime.status import StatusStore
 
 __all__ = ["HostedAgent", "TurnRunner", "ChunkPublisher"]
@@ -97,8 +98,10 @@ class TurnRunner:
             message=message,
         )
         try:
-            async with asyncio.timeout(self._settings.turn_timeout):
-                answer = await self._engines.for_kind(agent.kind).answer(turn, chunks)
+            # The turn's span: ids and kind only, never the message's text.
+            with tracing.span("agenthub.turn", **{"agent.id": agent.id, "chat.id": chat_id, "agent.kind": agent.kind}):
+                async with asyncio.timeout(self._settings.turn_timeout):
+                    answer = await self._engines.for_kind(agent.kind).answer(turn, chunks)
         except Exception as error:  # noqa: BLE001 - any failure becomes an error to the user
             log.warning(
                 "turn failed: %s", type(error).__name__,

@@ -15,6 +15,7 @@ from agenthub.config import Settings
 from agenthub.db.engine import create_engine, create_session_factory
 from agenthub.engines.registry import build_engines
 from agenthub.llm.pricing import PriceTable
+from agenthub.ops.tracing import setup_tracing
 from agenthub.runtime import loop as event_loop
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import READ_BLOCK_MS, AgentHost, new_host_id
@@ -109,6 +110,7 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    tracing = setup_tracing(settings)
     await control.setup()
     for component in components:
         await component.setup()
@@ -131,3 +133,4 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
             await counters.close()
         await bus.close()
         await engine.dispose()
+        await asyncio.to_thread(tracing.shutdown)

@@ -65,6 +65,8 @@ class ToolContext:
     """``model_for(model_id) -> BaseChatModel``: another model of the agent's provider."""
     extras: dict[str, Any] = field(default_factory=dict)
     """What a tool leaves for the answer (``citations``)."""
+    on_usage: Any = None
+    """``on_usage(usage)``: the token usage of a model call a tool makes (``role_call``), billed with the turn's."""
 
     @property
     def user_id(self) -> str | None:

@@ -12,7 +12,10 @@ from types import ModuleType
 from typing import Any
 
 from agenthub.errors import AgentHubError
+from agenthub.ops import tracing
 from agenthub.tools.base import MAX_RESULT_CHARS, Tool, ToolContext, ToolDeps, ToolError
+from agenthub.tools.http import http_tools
+from agenthub.tools.mcp import mcp_tools
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,8 @@ class Toolset:
     """The tools of one turn, by name."""
 
     def __init__(self, tools: list[Tool]) -> None:
+        self._opened = list(tools)
+        """Every tool opened for the turn, kept or not: each is closed."""
         self._tools: dict[str, Tool] = {}
         for tool in tools:
             if tool.name in self._tools:
@@ -49,6 +54,15 @@ class Toolset:
     async def call(self, name: str, arguments: Any, context: ToolContext) -> tuple[str, bool]:
         """Run tool ``name``: its result for the model (cut at :data:`MAX_RESULT_CHARS`), and
         whether it succeeded. Never raises: a failure is ``error: <what went wrong>``."""
+        # The tool call's span: the tool's name and outcome, never its arguments or result.
+        with tracing.span("agenthub.tool", **{"tool.name": name, "agent.id": context.agent_id}) as span:
+            text, ok = await self._call(name, arguments, context)
+            span.set("tool.ok", ok)
+            if not ok:
+                span.fail("the tool answered an error")
+            return text, ok
+
+    async def _call(self, name: str, arguments: Any, context: ToolContext) -> tuple[str, bool]:
         tool = self._tools.get(name)
         if tool is None:
             return f"error: there is no tool named {name!r} (tools: {', '.join(self._tools) or 'none'})", False
@@ -74,7 +88,7 @@ class Toolset:
         return text, True
 
     async def aclose(self) -> None:
-        for tool in self._tools.values():
+        for tool in self._opened:
             try:
                 await tool.aclose()
             except Exception:  # noqa: BLE001 - closing one does not stop closing the rest
@@ -97,6 +111,10 @@ class ToolRegistry:
         return tool
 
     async def open(self, settings: dict[str, Any], context: ToolContext) -> Toolset:
-        """The tools of an agent with stored ``settings`` for the turn of ``context``."""
+        """The tools of an agent with stored ``settings`` for the turn of ``context``: its
+        built-in tools, its HTTP API tools and the tools of its MCP servers (whose sessions
+        stay open until :meth:`Toolset.aclose`)."""
         tools: list[Tool] = [self.builtin(name) for name in settings.get("tools") or ()]
+        tools.extend(http_tools(settings, self.deps))
+        tools.extend(await mcp_tools(settings, self.deps, context))
         return Toolset(tools)
