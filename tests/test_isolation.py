@@ -13,9 +13,11 @@ back everything it had, unchanged.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -147,7 +149,28 @@ async def _first_organisation(client: httpx.AsyncClient, document: dict[str, Any
         )
         assert posted.status_code == 201, posted.text
         ids["message_id"] = posted.json()["id"]
+    if "/api/v1/knowledge-bases" in paths:
+        created = await client.post("/api/v1/knowledge-bases", json={"name": f"KB {SECRET_NAME}", "embedding_model": "fake"})
+        assert created.status_code == 201, created.text
+        ids["kb_id"] = created.json()["id"]
+        uploaded = await client.post(
+            f"/api/v1/knowledge-bases/{ids['kb_id']}/documents",
+            files={"file": (f"{SECRET_NAME}.txt", f"The password is {SECRET_WORD}".encode(), "text/plain")},
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        ids["document_id"] = uploaded.json()["id"]
+        await _processed(client, ids["kb_id"], ids["document_id"])
     return ids
+
+
+async def _processed(client: httpx.AsyncClient, kb_id: str, document_id: str) -> None:
+    """Wait for the document to be ready (a snapshot taken while it is processed would change)."""
+    async with asyncio.timeout(30):
+        while True:
+            documents = (await client.get(f"/api/v1/knowledge-bases/{kb_id}/documents")).json()
+            if [d["status"] for d in documents if d["id"] == document_id] == ["ready"]:
+                return
+            await asyncio.sleep(0.05)
 
 
 def _path_value(path: str, name: str, ids: dict[str, str]) -> str:
@@ -274,6 +297,9 @@ async def _snapshot(client: httpx.AsyncClient, ids: dict[str, str]) -> dict[str,
     if "group_chat_id" in ids:
         reads["group_chats"] = "/api/v1/group-chats"
         reads["group_chat_messages"] = f"/api/v1/group-chats/{ids['group_chat_id']}/messages"
+    if "kb_id" in ids:
+        reads["knowledge_bases"] = "/api/v1/knowledge-bases"
+        reads["knowledge_documents"] = f"/api/v1/knowledge-bases/{ids['kb_id']}/documents"
     snapshot: dict[str, Any] = {}
     for name, path in reads.items():
         response = await client.get(path)
@@ -310,8 +336,8 @@ async def _second_organisation(app_url: str) -> dict[str, str]:
         return tokens
 
 
-async def test_a_second_organisation_can_neither_see_nor_change_the_firsts(sqlite_url: str) -> None:
-    async with client_for(sqlite_url) as (app, first):
+async def test_a_second_organisation_can_neither_see_nor_change_the_firsts(sqlite_url: str, tmp_path: Path) -> None:
+    async with client_for(sqlite_url, data_dir=tmp_path) as (app, first):
         document = (await first.get("/openapi.json")).json()
         ids = await _first_organisation(first, document)
         before = await _snapshot(first, ids)

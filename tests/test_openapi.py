@@ -129,6 +129,7 @@ def _checked(
             assume(not _reserved_email_domain(case.body))
             assume(not _names_an_invitation(case.body))
             assume(not _an_impossible_schedule(case.operation.path, case.body))
+            assume(not _names_an_embedding_endpoint(case.body))
             assume(not _overfills_a_memory_block(case.operation.path, case.body))
         if agent_id == PATCHED:
             # Each change starts from the same agent: whether one is valid depends on what
@@ -225,6 +226,12 @@ def _an_impossible_schedule(path: str, body: object) -> bool:
     except ValueError:
         return True
     return False
+
+
+def _names_an_embedding_endpoint(body: object) -> bool:
+    """A knowledge base's ``embedding_base_url`` is checked by the outbound guard, after DNS
+    resolution: a generated host resolves to no address (422, as the document says in words)."""
+    return isinstance(body, dict) and body.get("embedding_base_url") is not None
 
 
 def _overfills_a_memory_block(path: str, body: object) -> bool:

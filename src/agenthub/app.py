@@ -54,6 +54,10 @@ from agenthub.db.file_lock import DatabaseFileLock
 from agenthub.engines.registry import EnginesFactory, build_engines
 from agenthub.errors import DatabaseNotMigrated, ServiceUnavailable, is_unavailable
 from agenthub.groupchats import api as group_chats_api
+from agenthub.knowledge import api as knowledge_api
+from agenthub.knowledge.embedding import KnowledgeEmbedders
+from agenthub.knowledge.processor import DocumentProcessor
+from agenthub.knowledge.vectors import open_index
 from agenthub.lifecycle import api as lifecycle_api
 from agenthub.llm.pricing import PriceTable
 from agenthub.memory import api as memory_api
@@ -175,6 +179,7 @@ def create_app(
         tasks: list[asyncio.Task[None]] = []
         scheduler: Scheduler | None = None
         dispatcher: NotificationDispatcher | None = None
+        documents: DocumentProcessor | None = None
         try:
             sandbox.start_in_background()
             await prepare_database(settings, engine)
@@ -226,6 +231,14 @@ def create_app(
             await dispatcher.setup()
             tasks.append(asyncio.create_task(dispatcher.run(), name=dispatcher.name))
             app.state.notification_dispatcher = dispatcher
+            # Knowledge documents are parsed, embedded and indexed here, under a lease each.
+            guard: OutboundGuard = app.state.outbound_guard
+            app.state.knowledge_index = knowledge_index = open_index(settings)
+            app.state.knowledge_processor = documents = DocumentProcessor(
+                sessions=sessions, index=knowledge_index, embedders=KnowledgeEmbedders(settings, guard),
+            )
+            await documents.setup()
+            tasks.append(asyncio.create_task(documents.run(), name=documents.name))
             supervisor_task = asyncio.create_task(supervisor.run(), name="supervisor")
             tasks.append(supervisor_task)
             app.state.settings = settings
@@ -286,6 +299,8 @@ def create_app(
                 await scheduler.cleanup()
             if dispatcher is not None:
                 await dispatcher.cleanup()
+            if documents is not None:
+                await documents.cleanup()
             await sandbox.close()
             await counters.close()
             await bus.close()
@@ -357,6 +372,8 @@ def create_app(
     app.include_router(group_chats_api.router)
     app.include_router(group_chats.router)
     app.include_router(roles_api.router)
+    app.include_router(knowledge_api.router)
+    app.include_router(knowledge_api.uploads)
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:

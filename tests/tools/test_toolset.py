@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from agenthub.agents.intelligence import BuiltinTool
 from agenthub.errors import NotFound
 from agenthub.tools.base import MAX_RESULT_CHARS, Tool, ToolContext, ToolError
-from agenthub.tools.registry import Toolset
+from agenthub.tools.registry import Toolset, builtin_module
 
 
 class Echo(Tool):
@@ -73,3 +74,7 @@ def test_memory_user_is_the_account_then_the_platform_user_never_user_data() -> 
     assert context({"user_id": "u1", "platform_user_id": "42"}).memory_user == "u1"
     assert context({"platform_user_id": "42", "channel": "telegram"}).memory_user == "telegram:42"
     assert context({"user_data": {"user_id": "u2"}}).memory_user is None
+@pytest.mark.parametrize("name", BuiltinTool.__args__)  # type: ignore[attr-defined]
+def test_every_builtin_tool_has_its_module(name: str) -> None:
+    module = builtin_module(name)
+    assert callable(module.build)

@@ -19,6 +19,7 @@ from agenthub.credentials.models import Credential
 from agenthub.db.base import Base
 from agenthub.files.models import StoredFile
 from agenthub.groupchats.models import GroupChat, GroupChatMember, GroupChatMessage
+from agenthub.knowledge.models import KnowledgeBase, KnowledgeChunk, KnowledgeDocument, is_keyword_index
 from agenthub.memory.models import ArchivalPassage, ConversationSummary, CoreBlock
 from agenthub.notifications.models import NotificationChannel, NotificationDelivery
 from agenthub.scenarios.models import (
@@ -36,11 +37,19 @@ from agenthub.scenarios.models import (
     UserVariables,
 )
 
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """What schema comparisons (autogenerate) look at: everything but the database objects the
+    migrations make by hand (the knowledge keyword index)."""
+    return not (reflected and is_keyword_index(name, type_))
+
+
 __all__ = [
-    "Agent", "AgentAuthorization", "ApiKey", "ArchivalPassage", "AuditRecord", "AuthSession", "Base", "Budget", "CalendarEvent", "Chat",
-    "ChatMessage", "ConversationSummary", "CoreBlock", "Credential", "DailyUsage", "GroupChat",
-    "GroupChatMember", "GroupChatMessage", "Invitation", "NotificationChannel", "NotificationDelivery",
-    "Organization", "PlatformSecret", "TelegramLink", "TokenUsageLog", "User",
+    "Agent", "AgentAuthorization", "ApiKey", "ArchivalPassage", "AuditRecord", "AuthSession", "Base", "Budget",
+    "CalendarEvent", "Chat", "ChatMessage", "ConversationSummary", "CoreBlock", "Credential", "DailyUsage", "GroupChat",
+    "GroupChatMember", "GroupChatMessage", "Invitation", "KnowledgeBase", "KnowledgeChunk", "KnowledgeDocument",
+    "NotificationChannel", "NotificationDelivery", "Organization", "PlatformSecret", "TelegramLink", "TokenUsageLog",
+    "User", "include_object",
     "Bot", "BotCron", "BotVersion", "Connection", "ConnectionGroup", "DelayedMove", "Request", "ScenarioSession",
     "Step", "StepEvent", "Template", "UserVariables", "StoredFile",
 ]

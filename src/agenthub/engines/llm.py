@@ -42,6 +42,7 @@ from agenthub.memory import service as memory_service
 from agenthub.ops.logging import remember_secrets
 from agenthub.outbound.guard import OutboundGuard, OutboundRefused, Unresolvable
 from agenthub.tools.base import ToolContext, ToolDeps
+from agenthub.tools.builtin.search_knowledge import retriever
 from agenthub.tools.registry import ToolRegistry
 
 DEFAULT_AGENT_TYPE = "simple"
@@ -172,6 +173,9 @@ class LlmEngine(Engine):
                 "run_agent": functools.partial(
                     self._run_agent, agent, depth=depth + 1, on_usage=on_usage, message=turn.message
                 ),
+                # The agent's knowledge bases, searched (the ``rag`` graph's retrieval).
+                "retrieve": retriever(self._tools.builtin("search_knowledge"), context)
+                if agent.settings.get("knowledge_base_ids") else None,
             }
         }
         try:

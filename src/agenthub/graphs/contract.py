@@ -12,6 +12,9 @@
 - ``on_token(text)``: where the answer's text goes as it streams; ``on_usage(usage)``: every
   model call's token usage (the engine bills their sum);
 - ``extras``: a dict a graph or tool leaves things in for the answer (``citations``);
+- ``retrieve(query, top_k=5) -> [{"text", "file_name", "document_id", "knowledge_base_id",
+  "chunk_id", "score"}]``: hybrid search of the agent's knowledge bases (``knowledge_base_ids``;
+  None when it has none), the ``rag`` graph's retrieval;
 - ``run_agent(agent_id, text) -> str``: answers ``text`` by another agent of the organisation
   (``multi_agent`` sub-agents named by ``agent_id``).
 

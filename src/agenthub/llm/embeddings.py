@@ -68,8 +68,10 @@ class OpenAIEmbedder(Embedder):
 
     def __init__(
         self, *, model: str, base_url: str, api_key: SecretStr | None, dimensions: int | None = None,
-        timeout: float = 60.0,
+        timeout: float = 60.0, http_client: Any = None,
     ) -> None:
+        """``http_client``: the ``httpx.AsyncClient`` to send with (one the outbound guard holds
+        for, for a URL a user set); None: the SDK's own."""
         import openai  # the SDK is langchain-openai's; imported where embeddings are used
 
         self.model = model
@@ -77,7 +79,7 @@ class OpenAIEmbedder(Embedder):
         self.base_url = base_url
         self._client = openai.AsyncOpenAI(
             base_url=base_url, api_key=api_key.get_secret_value() if api_key else "agenthub-no-key",
-            timeout=timeout, max_retries=1,
+            timeout=timeout, max_retries=1, http_client=http_client,
         )
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
@@ -100,14 +102,17 @@ def build_embedder(
     base_url: str | None = None,
     dimensions: int | None = None,
     api_key: SecretStr | None = None,
+    http_client: Any = None,
 ) -> Embedder:
     """The embedder of a knowledge base (or of archival memory). Without ``base_url`` the
     calls go to ``OPENAI_BASE_URL`` or OpenAI's API with ``OPENAI_API_KEY``; a ``base_url``
     of someone else's gets only ``api_key`` (a credential's value), never the platform key.
-    The caller checks ``base_url`` with the outbound guard first."""
+    The caller checks ``base_url`` with the outbound guard first, and passes an ``http_client``
+    the guard holds for (``agenthub.outbound.http.guarded_client``), so that the connection
+    goes only to an address it checked."""
     model = model or DEFAULT_MODEL
     if model == FAKE_MODEL:
         return FakeEmbedder(dimensions)
     url = (base_url or settings.openai_base_url or OPENAI_URL).rstrip("/")
     key = api_key or platform_key(settings, "openai", url)
-    return OpenAIEmbedder(model=model, base_url=url, api_key=key, dimensions=dimensions)
+    return OpenAIEmbedder(model=model, base_url=url, api_key=key, dimensions=dimensions, http_client=http_client)
