@@ -160,3 +160,9 @@ def is_unavailable(error: BaseException) -> bool:
             return True
         current = getattr(current, "orig", None) or current.__cause__
     return False
+
+
+def field_path(loc: tuple[int | str, ...] | list[int | str], *, skip: tuple[str, ...] = ()) -> str:
+    """A validation error's location as clients read it (``settings.http_tools.0.url``):
+    without the tags of unions (parts starting with ``~``) and the names of parts in ``skip``."""
+    return ".".join(str(part) for part in loc if not (isinstance(part, str) and (part.startswith("~") or part in skip)))

@@ -58,3 +58,23 @@ async def test_the_turn_checks_the_base_url_before_the_model_is_called(sqlite_ur
     errors = [data for name, data in parse_sse(response.text) if name == "error"]
     assert errors, response.text
     assert errors[0]["message"] == "refused: 169.254.169.254 is a link-local address (cloud metadata)"
+
+
+async def test_mcp_servers_are_held_to_the_same_rule(sqlite_url: str) -> None:
+    """An MCP server is reached with the trust of the agent's configuration, as its model is:
+    a member may not point one at a loopback or private address, nobody at cloud metadata."""
+    async with client_for(sqlite_url) as (app, client):
+        member = bearer(await user_token(app, "member@example.com"))
+        local = {"mcp_servers": [{"name": "tools", "url": "http://127.0.0.2:8602/mcp"}]}
+        by_member = await client.post("/api/v1/agents", json=agent_body(id="m1", settings=local), headers=member)
+        error = assert_error(by_member, 422)
+        assert error["details"][0]["field"] == "settings.mcp_servers.0.url"
+        assert error["message"].startswith("refused: 127.0.0.2 is a loopback address")
+        # The owner may; a member may then edit the agent, not add another such server.
+        assert (await client.post("/api/v1/agents", json=agent_body(id="o1", settings=local))).status_code == 201
+        assert (await client.patch("/api/v1/agents/o1", json={"settings": {"temperature": 0.3}}, headers=member)).status_code == 200
+        more = {"mcp_servers": [*local["mcp_servers"], {"name": "more", "url": "http://10.1.2.3/mcp"}]}
+        added = await client.patch("/api/v1/agents/o1", json={"settings": more}, headers=member)
+        assert assert_error(added, 422)["details"][0]["field"] == "settings.mcp_servers.1.url"
+        metadata = {"mcp_servers": [{"name": "meta", "url": "http://169.254.169.254/mcp"}]}
+        assert_error(await client.post("/api/v1/agents", json=agent_body(id="o2", settings=metadata)), 422)

@@ -53,6 +53,7 @@ def test_roles_dir_adds_and_overrides(tmp_path: Path) -> None:
     ("extra", "---\ndescription: x\ncolour: red\n---\nPrompt", "colour"),
     ("empty", "---\ndescription: x\n---\n   \n", "prompt"),
     ("Bad Name", _role("x", "Prompt"), "file name"),
+    ("badtool", "---\ndescription: x\ntools: [nosuch]\n---\nPrompt", "tools"),
 ])
 def test_a_bad_file_is_skipped_with_a_warning_naming_it(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, name: str, text: str, reason: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from agenthub.fields import JsonObject, ModelId, Name, NoNul, Prompt
 
@@ -58,7 +58,17 @@ class HeaderCredential(BaseModel):
     credential_id: str = Field(pattern=CREDENTIAL_ID_PATTERN, description="The credential whose value is sent")
 
 
-HeaderValue = Annotated[str, Field(max_length=8192), NoNul()] | HeaderCredential
+def _shape(value: Any) -> str:
+    """Which member of a union an input is meant to be: an object, or anything else."""
+    return "~object" if isinstance(value, dict) else "~plain"
+
+
+HeaderValue = Annotated[
+    Annotated[Annotated[str, Field(max_length=8192), NoNul()], Tag("~plain")]
+    | Annotated[HeaderCredential, Tag("~object")],
+    Discriminator(_shape),
+]
+"""A header's value: text, or ``{"credential_id"}`` (locations in errors skip the ``~`` tags)."""
 HEADER_NAME = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$"
 """A header's name as HTTP allows it (a token)."""
 Headers = Annotated[
@@ -120,12 +130,25 @@ class ChainStep(BaseModel):
     model_id: ModelId | None = Field(default=None, description="Another model of the agent's provider")
 
 
+def _not_finish(name: str) -> str:
+    if name == FINISH:
+        raise ValueError(f"{FINISH!r} is what the supervisor says when it is done: name the sub-agent otherwise")
+    return name
+
+
+FINISH = "FINISH"
+SubAgentName = Annotated[
+    str, Field(pattern=TOOL_NAME_PATTERN, json_schema_extra={"not": {"const": FINISH}}), AfterValidator(_not_finish)
+]
+"""A sub-agent's name: what the supervisor routes to (``FINISH`` ends the routing)."""
+
+
 class InlineSubAgent(BaseModel):
     """A sub-agent defined here, on the agent's provider."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=TOOL_NAME_PATTERN)
+    name: SubAgentName
     description: Annotated[str, Field(max_length=2000), NoNul()]
     system_prompt: Prompt
     model_id: ModelId | None = None
@@ -136,12 +159,23 @@ class AgentSubAgent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=TOOL_NAME_PATTERN)
+    name: SubAgentName
     description: Annotated[str, Field(max_length=2000), NoNul()]
     agent_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")
 
 
 KnowledgeBaseId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+def _sub_agent_kind(value: Any) -> str:
+    return "~agent" if isinstance(value, dict) and "agent_id" in value else "~inline"
+
+
+SubAgent = Annotated[
+    Annotated[InlineSubAgent, Tag("~inline")] | Annotated[AgentSubAgent, Tag("~agent")],
+    Discriminator(_sub_agent_kind),
+]
+"""A sub-agent: defined inline, or another agent of the organisation (``agent_id``)."""
 
 
 class MemoryBlock(BaseModel):
@@ -165,7 +199,7 @@ class IntelligenceSettings(BaseModel):
     http_tools: list[HttpTool] = Field(default_factory=list, max_length=50)
     mcp_servers: list[McpServer] = Field(default_factory=list, max_length=20)
     steps: list[ChainStep] = Field(default_factory=list, max_length=20, description="The steps of a `chain` agent")
-    sub_agents: list[InlineSubAgent | AgentSubAgent] = Field(
+    sub_agents: list[SubAgent] = Field(
         default_factory=list, max_length=20, description="The sub-agents of a `multi_agent` agent"
     )
     knowledge_base_ids: list[KnowledgeBaseId] = Field(

@@ -24,21 +24,20 @@ from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from agenthub.agents.intelligence import (
     AGENT_TYPE_DESCRIPTION,
-    AgentSubAgent,
     AgentType,
     BuiltinTool,
     ChainStep,
     HttpTool,
-    InlineSubAgent,
     IntelligenceSettings,
     KnowledgeBaseId,
     McpServer,
     MemoryBlock,
+    SubAgent,
     check_intelligence,
     header_values,
     mask_headers,
 )
-from agenthub.errors import InvalidInput
+from agenthub.errors import InvalidInput, field_path
 from agenthub.fields import JsonObject, ModelId, Name, Prompt
 
 AGENT_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,63}$"
@@ -101,7 +100,7 @@ class Integration(BaseModel):
                 checked = schema.model_validate(self.settings)
             except ValidationError as error:
                 problem = error.errors()[0]
-                where = ".".join(str(part) for part in problem["loc"])
+                where = field_path(problem["loc"])
                 raise ValueError(f"{self.type} integration: settings.{where}: {problem['msg']}") from None
             self.settings = checked.model_dump(mode="json", exclude_none=True)
         return self
@@ -278,7 +277,7 @@ class AgentSettingsPatch(BaseModel):
     http_tools: list[HttpTool] | None = Field(default=None, max_length=50)
     mcp_servers: list[McpServer] | None = Field(default=None, max_length=20)
     steps: list[ChainStep] | None = Field(default=None, max_length=20)
-    sub_agents: list[InlineSubAgent | AgentSubAgent] | None = Field(default=None, max_length=20)
+    sub_agents: list[SubAgent] | None = Field(default=None, max_length=20)
     knowledge_base_ids: list[KnowledgeBaseId] | None = Field(default=None, max_length=20)
     max_tool_steps: int | None = Field(default=None, ge=1, le=100)
     memory_blocks: list[MemoryBlock] | None = Field(default=None, max_length=20)

@@ -28,7 +28,7 @@ from agenthub.agents.models import DEFAULT_ORG, Agent
 from agenthub.agents.schemas import AgentCreate, AgentUpdate, KindSettings, mask_settings, settings_schema
 from agenthub.caller import Caller
 from agenthub.db.base import iso_seconds, utcnow
-from agenthub.errors import Conflict, InvalidInput, NotFound, plain_problem
+from agenthub.errors import Conflict, InvalidInput, NotFound, field_path, plain_problem
 from agenthub.outbound.guard import OutboundGuard, OutboundRefused, Unresolvable
 
 DEFAULT_RETENTION = timedelta(days=30)
@@ -83,12 +83,14 @@ async def _internal_id(session: AsyncSession, org_id: str, handle: str) -> str:
 CREATE_ATTEMPTS = 3
 
 
-async def check_base_url(base_url: Any, *, caller: Caller, guard: OutboundGuard) -> None:
-    """Whether ``caller`` may point an agent's model at ``base_url``: loopback and private
-    addresses only an owner or admin of the organisation (a local Ollama or vLLM),
-    link-local and cloud-metadata addresses nobody (unless ``OUTBOUND_ALLOWLIST`` names
-    them). 422 on ``settings.base_url`` with the refusal. A name that does not resolve now
-    (in time) is let through: the guard checks again at every turn."""
+async def check_base_url(
+    base_url: Any, *, caller: Caller, guard: OutboundGuard, field: str = "settings.base_url"
+) -> None:
+    """Whether ``caller`` may point an agent's model (or an MCP server) at ``base_url``:
+    loopback and private addresses only an owner or admin of the organisation (a local
+    Ollama or vLLM), link-local and cloud-metadata addresses nobody (unless
+    ``OUTBOUND_ALLOWLIST`` names them). 422 on ``field`` with the refusal. A name that does
+    not resolve now (in time) is let through: the guard checks again at every turn."""
     if not base_url:
         return
     try:
@@ -99,7 +101,25 @@ async def check_base_url(base_url: Any, *, caller: Caller, guard: OutboundGuard)
         message = refused.message
         if not caller.at_least("admin") and (" a loopback " in message or " a private " in message):
             message += " (only an owner or admin of the organisation may use one)"
-        raise InvalidInput(message, field="settings.base_url") from None
+        raise InvalidInput(message, field=field) from None
+
+
+async def check_endpoints(
+    settings: dict[str, Any], before: dict[str, Any] | None, *, caller: Caller, guard: OutboundGuard
+) -> None:
+    """The addresses an agent's settings make the server connect to with its own trust (the
+    model's ``base_url``, each MCP server's ``url``), checked by :func:`check_base_url` for
+    ``caller``: those that are new (all of them when ``before`` is None), so that a member
+    may still edit an agent whose admin pointed it at a local server."""
+    before = before or {}
+    if settings.get("base_url") != before.get("base_url"):
+        await check_base_url(settings.get("base_url"), caller=caller, guard=guard)
+    known = {server.get("url") for server in before.get("mcp_servers") or []}
+    for index, server in enumerate(settings.get("mcp_servers") or []):
+        if server.get("url") not in known:
+            await check_base_url(
+                server.get("url"), caller=caller, guard=guard, field=f"settings.mcp_servers.{index}.url"
+            )
 
 
 async def create(
@@ -111,7 +131,7 @@ async def create(
     id changes nothing the caller sees (the internal id differs then, see :class:`Agent`).
     With ``caller`` and ``guard``, its ``base_url`` is checked (:func:`check_base_url`)."""
     if caller is not None and guard is not None:
-        await check_base_url(data.settings.stored().get("base_url"), caller=caller, guard=guard)
+        await check_endpoints(data.settings.stored(), None, caller=caller, guard=guard)
     handle = data.id or new_agent_id()
     for attempt in range(CREATE_ATTEMPTS):
         await _free_handle(session, org_id, handle, retention=retention)
@@ -240,8 +260,8 @@ async def update(
         schema = settings_schema(agent.kind)
         merged = _validated(schema, {**agent.settings, **data.settings.changes()})
         settings = _keep_masked_secrets(merged.stored(), agent.settings)
-        if caller is not None and guard is not None and settings.get("base_url") != agent.settings.get("base_url"):
-            await check_base_url(settings.get("base_url"), caller=caller, guard=guard)
+        if caller is not None and guard is not None:
+            await check_endpoints(settings, agent.settings, caller=caller, guard=guard)
         if settings != agent.settings:
             # Settings stored before a field with a default was added gain it here: that
             # alone is no change of config.
@@ -284,7 +304,7 @@ def _validated(schema: type[KindSettings], settings: dict[str, Any]) -> KindSett
         return schema.model_validate(settings)
     except ValidationError as error:
         problem = error.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"])
+        where = field_path(problem["loc"])
         field = f"settings{'.' + where if where else ''}"
         said = plain_problem(problem["msg"])
         raise InvalidInput(f"{field}: {said}", field=field, problem=said) from None

@@ -101,7 +101,8 @@ UPLOAD_BODY = {
 
 @uploads.post(
     "/{kb_id}/documents", status_code=status.HTTP_201_CREATED, response_model=DocumentRead,
-    responses=error_responses(404, 413, 415, 422, meanings={
+    responses=error_responses(400, 404, 413, 415, 422, meanings={
+        400: "A malformed multipart body",
         413: "The file is larger than KNOWLEDGE_MAX_UPLOAD_MB",
         415: "Not a .txt, .md, .html or .pdf file",
         422: "No `file` field, or an empty file",

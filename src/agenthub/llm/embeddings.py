@@ -15,11 +15,14 @@ import math
 import re
 from abc import ABC, abstractmethod
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from agenthub.config import Settings
-from agenthub.llm.factory import OPENAI_URL, platform_key
+from agenthub.errors import ModelFailed
+from agenthub.llm.factory import OPENAI_HOST, OPENAI_URL, platform_key
+from agenthub.llm.streaming import NO_KEY, KeylessAsyncClient
 
 FAKE_MODEL = "fake"
 DEFAULT_MODEL = "text-embedding-3-small"
@@ -27,6 +30,21 @@ FAKE_DIMENSIONS = 256
 BATCH = 128
 """Texts sent in one request at most."""
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class MissingEmbeddingKey(ModelFailed):
+    """Embeddings would go to OpenAI's own API, whose key is not set on the server: refused
+    before any connection is made."""
+
+    code = "missing_provider_key"
+
+    def __init__(self, model: str) -> None:
+        super().__init__(
+            f"OPENAI_API_KEY is not set on the server, so embeddings with {model} at {OPENAI_HOST} can't be made. "
+            "Set it (for `agenthub serve` and every `agenthub worker`), point OPENAI_BASE_URL or the knowledge "
+            "base's embedding_base_url at another OpenAI-compatible server, or use the offline `fake` embedding "
+            "model (EMBEDDING_MODEL=fake)."
+        )
 
 
 class Embedder(ABC):
@@ -78,8 +96,10 @@ class OpenAIEmbedder(Embedder):
         self.dimensions = dimensions
         self.base_url = base_url
         self._client = openai.AsyncOpenAI(
-            base_url=base_url, api_key=api_key.get_secret_value() if api_key else "agenthub-no-key",
-            timeout=timeout, max_retries=1, http_client=http_client,
+            base_url=base_url, api_key=api_key.get_secret_value() if api_key else NO_KEY,
+            timeout=timeout, max_retries=1,
+            # Without a key none is sent (the SDK insists on one: the placeholder is taken out).
+            http_client=http_client if http_client is not None else KeylessAsyncClient(),
         )
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
@@ -115,4 +135,6 @@ def build_embedder(
         return FakeEmbedder(dimensions)
     url = (base_url or settings.openai_base_url or OPENAI_URL).rstrip("/")
     key = api_key or platform_key(settings, "openai", url)
+    if key is None and urlsplit(url).hostname == OPENAI_HOST:
+        raise MissingEmbeddingKey(model)
     return OpenAIEmbedder(model=model, base_url=url, api_key=key, dimensions=dimensions, http_client=http_client)

@@ -244,6 +244,10 @@ class _FallbackAsyncClient(httpx2.AsyncClient):
         return await super().send(_without_placeholder_key(request), **kwargs)
 
 
+KeylessAsyncClient = _FallbackAsyncClient
+"""An HTTP client for the openai SDK that sends no ``Authorization`` for the placeholder key."""
+
+
 class _FallbackClient(httpx2.Client):
     """The synchronous one, for ChatOpenAI's synchronous calls."""
 

@@ -18,6 +18,7 @@ from agenthub.errors import (
     InvalidInput,
     RateLimited,
     Unauthorized,
+    field_path,
     is_unavailable,
     plain_problem,
 )
@@ -50,7 +51,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
         problems = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "problem": _problem(e)}
+            {"field": field_path(e["loc"], skip=("body",)) or "body", "problem": _problem(e)}
             for e in error.errors()
         ]
         if any(e["type"] == "json_invalid" for e in error.errors()):

@@ -27,10 +27,12 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agenthub.agents.intelligence import AgentType, BuiltinTool
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,6 @@ ROLE_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 MAX_FILE_BYTES = 200_000
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
 
-AgentType = Literal["simple", "chain", "multi_agent", "rag"]
 
 
 class FrontMatter(BaseModel):
@@ -50,7 +51,10 @@ class FrontMatter(BaseModel):
 
     description: str = Field(min_length=1, max_length=2000)
     agent_type: AgentType = "simple"
-    tools: list[str] = Field(default_factory=list, max_length=20)
+    tools: list[BuiltinTool] = Field(
+        default_factory=list, max_length=20,
+        description="Built-in tools by name (a name this server has no tool of: the file is skipped)",
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,10 +27,12 @@ class Embedders:
         self._deps = deps
         self._made: dict[str, Embedder] = {}
 
+    def model_for(self, agent_settings: dict[str, Any]) -> str:
+        """The embedding model of the agent's archival memory."""
+        return FAKE_MODEL if agent_settings.get("provider") == "fake" else self._deps.settings.embedding_model
+
     def for_agent(self, agent_settings: dict[str, Any]) -> Embedder:
-        model = self._deps.settings.embedding_model
-        if agent_settings.get("provider") == "fake":
-            model = FAKE_MODEL
+        model = self.model_for(agent_settings)
         embedder = self._made.get(model)
         if embedder is None:
             embedder = self._made[model] = build_embedder(self._deps.settings, model=model)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from agenthub.db.engine import session_scope
+from agenthub.errors import AgentHubError
 from agenthub.memory import service as memory_service
 from agenthub.tools.base import Tool, ToolContext, ToolDeps, ToolError
 from agenthub.tools.builtin._memory import Embedders, text_argument, user_of
@@ -32,9 +33,11 @@ class ArchivalMemoryInsert(Tool):
     async def run(self, arguments: dict[str, Any], context: ToolContext) -> str:
         user = user_of(context)
         content = text_argument(arguments, "content").strip()
-        embedder = self._embedders.for_agent(context.agent_settings)
         try:
+            embedder = self._embedders.for_agent(context.agent_settings)
             vector = (await embedder.embed([content]))[0]
+        except AgentHubError as error:  # a missing key: said as it is
+            raise ToolError(f"the passage could not be embedded: {error.message}") from None
         except Exception as error:  # noqa: BLE001 - the model hears of it
             raise ToolError(f"the passage could not be embedded ({type(error).__name__}); try again later") from None
         async with session_scope(self._deps.sessions) as session:

@@ -36,16 +36,16 @@ class ArchivalMemorySearch(Tool):
         user = user_of(context)
         query = text_argument(arguments, "query", limit=2000)
         top_k = count_argument(arguments, "top_k", default=DEFAULT_TOP_K, most=MOST)
-        embedder = self._embedders.for_agent(context.agent_settings)
+        model = self._embedders.model_for(context.agent_settings)
         vector: list[float] | None
         try:
-            vector = (await embedder.embed([query]))[0]
+            vector = (await self._embedders.for_agent(context.agent_settings).embed([query]))[0]
         except Exception as error:  # noqa: BLE001 - the keyword search still answers
             log.warning("archival search: embedding failed (%s); keywords only", type(error).__name__)
             vector = None
         async with session_scope(self._deps.sessions) as session:
             found = await memory_service.search_passages(
-                session, agent_id=context.agent_id, user_key=user, query=query, model=embedder.model,
+                session, agent_id=context.agent_id, user_key=user, query=query, model=model,
                 vector=vector, top_k=top_k,
             )
         if not found:
