@@ -138,10 +138,10 @@ class Outcome:
 
 def message_scope(envelope: dict[str, Any]) -> dict[str, Any]:
     """``message.*`` of an inbound bus envelope: ``text``, ``button``, ``attachments``,
-    ``channel``, ``user_id``, ``user_data``."""
+    ``channel``, ``user_id``, ``user_data``. A button pressed is the text too."""
     button = envelope.get("button")
     return {
-        "text": str(envelope.get("text") or ""),
+        "text": str(envelope.get("text") or "") if button is None else str(button),
         "button": None if button is None else str(button),
         "attachments": list(envelope.get("attachments") or []),
         "channel": str(envelope.get("channel") or "web"),
