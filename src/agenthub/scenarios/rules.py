@@ -178,10 +178,13 @@ def _rule(rule: Any, scopes: Scopes) -> bool:
         raise _Malformed(f"rule with field {field!r} and operator {operator!r}")
     actual = scopes.get(field.strip())
     value = rule.get("value")
-    if isinstance(value, str | list):
+    if (isinstance(value, str) and "{$" in value) or isinstance(value, list):
         value = substitute(value, scopes)
     fold = rule.get("case_sensitive", True) is False
     return test(actual, value, fold)
+
+
+_NUMBER_START = frozenset("0123456789+-.")
 
 
 def number(value: Any) -> float | None:
@@ -192,7 +195,7 @@ def number(value: Any) -> float | None:
         result = float(value)
     elif isinstance(value, str):
         text = value.strip()
-        if not text or len(text) > 64:
+        if not text or len(text) > 64 or not (text[0] in _NUMBER_START and (text[-1].isdigit() or text[-1] == ".")):
             return None
         try:
             result = float(text)
