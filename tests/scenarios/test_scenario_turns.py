@@ -5,6 +5,7 @@ channel), history, a new version published, and a redelivered message moving not
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -99,6 +100,11 @@ async def test_a_bot_answers_over_sse_and_one_caller_shares_one_session_across_c
                 "model": bot_id, "messages": [{"role": "user", "content": "pizza"}]})
             chained = await client.post("/v1/chat/completions", json={
                 "model": bot_id, "messages": [{"role": "user", "content": "large"}]})
+            for content in ("/start", "pizza"):
+                await client.post("/v1/chat/completions", json={
+                    "model": bot_id, "messages": [{"role": "user", "content": content}]})
+            streamed = await client.post("/v1/chat/completions", json={
+                "model": bot_id, "stream": True, "messages": [{"role": "user", "content": "small"}]})
 
     names = [name for name, _ in events]
     assert names[-1] == "done"
@@ -110,6 +116,11 @@ async def test_a_bot_answers_over_sse_and_one_caller_shares_one_session_across_c
     assert completion.json()["choices"][0]["message"]["content"] == "Hi! Pizza or pasta at Luigi?"
     assert again.json()["choices"][0]["message"]["content"] == "Which size?"
     assert chained.json()["choices"][0]["message"]["content"] == "A large pizza: noted.\n\nThanks!"
+    lines = [line.removeprefix("data: ") for line in streamed.text.splitlines() if line.startswith("data: ")]
+    assert lines[-1] == "[DONE]"
+    chunks = [json.loads(line)["choices"][0] for line in lines[:-1]]
+    assert "".join(c["delta"].get("content") or "" for c in chunks) == "A small pizza: noted.\n\nThanks!"
+    assert [c["finish_reason"] for c in chunks].count("stop") == 1 and chunks[-1]["finish_reason"] == "stop"
 
 
 async def test_a_new_version_is_run_and_a_session_in_a_removed_step_starts_over(sqlite_url: str) -> None:

@@ -17,7 +17,8 @@ Semantics (the README's "How a bot runs"):
   equal ones); the first whose rules hold (:mod:`.rules`) and whose filters admit the message
   (``text``, ``button``, ``attachment``; none: all) takes it: to its ``next_step``, or, with
   none, the session stays where it is.
-- Entering a step sends its message (substituted). A proxy step is evaluated at once with
+- Entering a step sends its message (substituted; a step with no text, buttons or
+  attachments sends nothing). A proxy step is evaluated at once with
   the same message (its own groups only); any other step waits for the next message. A
   message no connection takes leaves the session where it is.
 - At most ``max_steps`` moves per message (``SCENARIO_MAX_STEPS``): past them the bot
@@ -209,7 +210,9 @@ async def handle(
         outcome.events.append((target, ENTERED))
         outcome.entered.append(target)
         state.step = target
-        outcome.messages.append(render(step, state.scopes))
+        sent = render(step, state.scopes)
+        if sent.text or sent.widget or sent.attachments:  # a step with no message sends nothing
+            outcome.messages.append(sent)
         if not (step.is_proxy or step.template is not None):
             break
         taken, target = await _evaluate(bot.groups.get(target, ()), state.scopes, kind, actions)
