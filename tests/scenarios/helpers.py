@@ -47,13 +47,14 @@ PIZZA: dict[str, Any] = {
 
 async def add_bot(
     sessions: SessionFactory, document: dict[str, Any], *, bot_id: str | None = None, org_id: str = DEFAULT_ORG,
+    settings: dict[str, Any] | None = None,
 ) -> str:
-    """A scenario agent and its bot, ``document`` published as version 1."""
+    """A scenario agent (``settings``: the agent's) and its bot, ``document`` published as version 1."""
     bot_id = bot_id or f"bot-{uuid.uuid4().hex[:8]}"
     parsed = parse(document)
     async with session_scope(sessions) as session:
         session.add(Agent(id=bot_id, org_id=org_id, name=bot_id, kind="scenario",
-                          settings={"isolation": "shared", "integrations": []}, config_version=1))
+                          settings=settings or {"isolation": "shared", "integrations": []}, config_version=1))
         await session.flush()
         session.add(Bot(id=bot_id, org_id=org_id, name=parsed.name, variables=dict(parsed.variables),
                         first_step_id=parsed.first_step, published_version=1))
