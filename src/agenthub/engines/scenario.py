@@ -11,6 +11,7 @@ for scenario turns (an ``llm`` group's agent counts its own).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -36,6 +37,19 @@ TEST_FLAG = "test"
 client: the gateway writes the envelope) runs the bot's draft in a test session."""
 
 
+POOL_SHARE = 0.75
+"""Of the database pool's connections, what scenario turns of one process hold at most at
+once (each holds one for its whole transaction, actions included): the rest stays for the
+history, the API and the other kinds."""
+
+
+def _share_of_pool(sessions: SessionFactory) -> int:
+    bind = sessions.kw.get("bind")
+    pool = getattr(bind, "pool", None)
+    size = pool.size() if pool is not None and hasattr(pool, "size") else 20
+    return max(1, int(size * POOL_SHARE))
+
+
 class ScenarioEngine(Engine):
     kind = "scenario"
 
@@ -43,6 +57,7 @@ class ScenarioEngine(Engine):
         self, *, session_factory: SessionFactory, deps: ActionDeps, max_steps: int, draft: DraftLoader | None = None,
     ) -> None:
         self._sessions = session_factory
+        self._slots = asyncio.Semaphore(_share_of_pool(session_factory))
         self._deps = deps
         self._max_steps = max_steps
         self._draft = draft
@@ -64,7 +79,7 @@ class ScenarioEngine(Engine):
         if not isinstance(cache, BotCache):
             cache = agent.engine_state[BOT] = BotCache()
         envelope = {**turn.message, "message_id": turn.message_id, "chat_id": turn.chat_id}
-        async with session_scope(self._sessions) as db:
+        async with self._slots, session_scope(self._sessions) as db:
             processed = await process(
                 db, bot_id=agent.id, envelope=envelope, cache=cache, actions=self._actions(agent),
                 max_steps=self._max_steps, draft=self._draft, test=turn.message.get(TEST_FLAG) is True,
