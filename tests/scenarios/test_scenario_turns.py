@@ -22,7 +22,7 @@ from agenthub.engines.registry import build_engines
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import AgentHost, new_host_id
 from agenthub.scenarios import sessions as scenario_sessions
-from agenthub.scenarios.models import ScenarioSession, StepEvent
+from agenthub.scenarios.models import Bot, ScenarioSession, StepEvent
 from agenthub.scenarios.sessions import BotCache
 from tests.channels.helpers import chat_messages
 from tests.runtime.helpers import eventually, migrated_sessions
@@ -275,3 +275,15 @@ async def test_the_loop_guard_tells_the_user(world: World) -> None:
     events = await answer(bus, bot_id, inbound(bot_id, "go"))
     assert len(events) == 51
     assert "more than 50 steps" in events[-1]["response"]
+
+
+async def test_a_bot_with_nothing_published_says_so(world: World) -> None:
+    bus, sessions, host = world.bus, world.sessions, await world.new_host()
+    async with session_scope(sessions) as session:
+        bot = await session.get(Bot, world.bot_id)
+        assert bot is not None
+        bot.published_version = None
+    await host.host(world.bot_id)
+    events = await answer(bus, world.bot_id, inbound(world.bot_id, "hi"))
+    assert [e["type"] for e in events] == ["error"]
+    assert events[0]["response"] == "The bot can't answer: the bot has no published version yet: publish it first."

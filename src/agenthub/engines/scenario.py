@@ -20,6 +20,7 @@ from agenthub.config import Settings
 from agenthub.credentials.secret_box import CredentialBox, load_box
 from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.engines.base import Answer, Engine, HostedAgent, Turn, TurnEvents
+from agenthub.errors import NotFound
 from agenthub.outbound.guard import OutboundGuard
 from agenthub.scenarios.actions.base import ActionCall, ActionDeps
 from agenthub.scenarios.actions.registry import run_action
@@ -97,6 +98,11 @@ class ScenarioEngine(Engine):
             attachments=last.get("attachments"),
             messages=earlier or None,
         )
+
+    def describe_failure(self, error: BaseException, agent: HostedAgent) -> str | None:
+        if isinstance(error, NotFound):  # no bot, or nothing published: say so
+            return f"The bot can't answer: {error.message}."
+        return None
 
     def _actions(self, agent: HostedAgent) -> Any:
         deps = self._deps
