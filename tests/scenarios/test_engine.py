@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agenthub.scenarios.document import GroupDoc, parse
 from agenthub.scenarios.engine import LOOP_MESSAGE, SessionState, compile_bot, handle, message_scope
@@ -171,3 +173,45 @@ async def test_a_connection_without_next_step_takes_the_message_and_stays() -> N
     session = state()
     assert await send(compile_bot(parse(doc)), session, "help") == []
     assert session.step == "a"
+
+
+# --- any bot, any message: the machine ends, within the guard, in a step of the bot ------
+
+KEYS = ["s0", "s1", "s2", "s3"]
+rule_sets = st.sampled_from([
+    {}, equal("a"), equal("b"), {"condition": "OR", "rules": [{"field": "message.text", "operator": "in", "value": "a,b"}]},
+    {"condition": "AND", "rules": [{"field": "session.x", "operator": "greater", "value": "1"}], "not": True},
+    {"condition": "BAD"}, {"rules": [{"operator": "nope"}]},
+])
+connections = st.builds(
+    lambda rules, priority, step, filters: {"rules": rules, "priority": priority, "next_step": step, "filters": filters},
+    rule_sets, st.integers(-3, 3), st.sampled_from([*KEYS, None]),
+    st.lists(st.sampled_from(["text", "button", "attachment"]), max_size=2, unique=True),
+)
+groups = st.lists(st.builds(lambda cs: {"connections": cs}, st.lists(connections, max_size=3)), max_size=2)
+bots = st.builds(
+    lambda proxies, step_groups, bot_groups: {
+        "name": "Any", "first_step": "s0", "connection_groups": bot_groups,
+        "steps": [{"key": key, "is_proxy": proxy, "message": {"text": key}, "connection_groups": g}
+                  for key, proxy, g in zip(KEYS, proxies, step_groups, strict=True)]},
+    st.lists(st.booleans(), min_size=4, max_size=4), st.lists(groups, min_size=4, max_size=4), groups,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(bots, st.sampled_from([None, "s0", "s2", "gone"]), st.sampled_from(["a", "b", "c"]), st.booleans())
+async def test_any_bot_answers_any_message_within_the_guard(
+    document: dict[str, Any], step: str | None, text: str, pressed: bool
+) -> None:
+    bot = compile_bot(parse(document))
+    session = state(step, x="2")
+    session.scopes.message = message_scope({"text": text, "button": text if pressed else None})
+    outcome = await handle(bot, session, Actions(), max_steps=6)
+    assert session.step in KEYS
+    assert len(outcome.messages) <= 6
+    assert len(outcome.entered) <= 6
+    if outcome.error is not None:  # the guard stopped it: it had taken its 6 steps
+        assert len(outcome.entered) == 6
+    assert [m.step for m in outcome.messages] == outcome.entered
+    if outcome.messages and outcome.error is None:
+        assert session.step == outcome.messages[-1].step
