@@ -11,6 +11,7 @@ from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
 from agenthub.engines.base import Engine
 from agenthub.engines.llm import LlmEngine
+from agenthub.engines.scenario import ScenarioEngine
 from agenthub.errors import AgentHubError
 
 
@@ -48,6 +49,9 @@ EnginesFactory = Callable[[Settings, SessionFactory, Bus], EngineRegistry]
 
 
 def build_engines(settings: Settings, session_factory: SessionFactory, bus: Bus | None = None) -> EngineRegistry:
-    """The engines every AgentHub process runs: today ``llm``. With ``bus``, a conversation
-    rebuilt after a restart includes the answers still on their way to the database."""
-    return EngineRegistry([LlmEngine.from_settings(settings, session_factory, bus)])
+    """The engines every AgentHub process runs: ``llm`` and ``scenario``. With ``bus``, a
+    conversation rebuilt after a restart includes the answers still on their way to the database."""
+    return EngineRegistry([
+        LlmEngine.from_settings(settings, session_factory, bus),
+        ScenarioEngine.from_settings(settings, session_factory, bus),
+    ])

@@ -207,6 +207,8 @@ class ScenarioSession(Base):
     """Template instances it is inside of, innermost last."""
     last_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """The last message handled: one delivered again does not move the session twice."""
+    last_reply: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    """What the bot sent for that message: sent again, not made again, when it is redelivered."""
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)
     """A test chat's session: runs the draft."""
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

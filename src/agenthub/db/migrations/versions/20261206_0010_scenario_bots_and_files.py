@@ -130,6 +130,7 @@ def upgrade() -> None:
     sa.Column('variables', sa.JSON(), nullable=False),
     sa.Column('frames', sa.JSON(), nullable=False),
     sa.Column('last_message_id', sa.String(length=64), nullable=True),
+    sa.Column('last_reply', sa.JSON(), nullable=True),
     sa.Column('is_test', sa.Boolean(), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
