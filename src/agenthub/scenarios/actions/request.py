@@ -61,8 +61,8 @@ def _fields(body: Any, what: str) -> dict[str, str]:
     return {str(name): as_text(value) for name, value in body.items()}
 
 
-def _params(params: dict[str, Any]) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
+def _params(params: dict[str, Any]) -> list[tuple[str, str | int | float | bool | None]]:
+    pairs: list[tuple[str, str | int | float | bool | None]] = []
     for name, value in params.items():
         for item in value if isinstance(value, list) else [value]:
             pairs.append((name, as_text(item)))
@@ -112,8 +112,10 @@ async def build(request: RequestDoc, call: ActionCall, deps: ActionDeps) -> http
         raise RequestFailed(f"not a valid URL: {error}") from None
     if client_url.scheme not in ("http", "https") or not client_url.host:
         raise RequestFailed("refused: only http:// and https:// URLs may be called")
+    if params:  # added to the URL's own query, not in its place
+        client_url = client_url.copy_merge_params(httpx.QueryParams(params))
     return httpx.Request(
-        request.method, client_url, params=httpx.QueryParams(params) if params else None, headers=headers,
+        request.method, client_url, headers=headers,
         extensions={"timeout": httpx.Timeout(request.timeout).as_dict()}, **options,
     )
 
