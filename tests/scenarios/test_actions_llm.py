@@ -1,0 +1,99 @@
+"""``llm`` groups: the bot asks an LLM agent of its organisation through the gateway, as the
+scenario message's sender, and gets its answer; refusals and failures are error results."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from agenthub.channels.scenario_ask import GatewayAsker
+from agenthub.scenarios.actions.base import ActionDeps
+from agenthub.scenarios.actions.llm import LateAsker
+from agenthub.scenarios.actions.registry import run_action
+from agenthub.scenarios.variables import Scopes
+from tests.agents.helpers import agent_body, client_for
+from tests.scenarios.action_helpers import call, deps
+from tests.support.accounts import user_id
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.server import RunningApp
+
+
+@pytest.fixture
+def model() -> AsyncIterator[FakeOpenAI]:  # type: ignore[misc]
+    with FakeOpenAI() as server:
+        yield server
+
+
+def llm(agent: str, prompt: str) -> dict[str, Any]:
+    return {"search_type": "llm", "llm": {"agent_id": agent, "prompt": prompt}}
+
+
+async def make_agent(client: httpx.AsyncClient, model: FakeOpenAI, handle: str, **settings: Any) -> None:
+    body = agent_body(id=handle, settings={"provider": "openai_compatible", "model_id": "m", "base_url": model.url,
+                                           **settings})
+    response = await client.post("/api/v1/agents", json=body)
+    assert response.status_code == 201, response.text
+
+
+def asking(app: RunningApp) -> ActionDeps:
+    state = app.app.state
+    asker = GatewayAsker(gateway=state.gateway, agents=state.agent_directory, sessions=state.session_factory)
+    return deps(settings=app.settings, sessions=state.session_factory, ask_agent=LateAsker(asker))
+
+
+def message(**sender: Any) -> dict[str, Any]:
+    return {"text": "hi", "agent_id": "pizza-bot", "chat_id": "c1", "channel": "web", "org_id": "default", **sender}
+
+
+async def test_an_llm_step_gets_the_agent_s_answer_as_the_sender(sqlite_url: str, model: FakeOpenAI) -> None:
+    async with client_for(sqlite_url, outbound_allowlist="127.0.0.1") as (app, client):
+        await make_agent(client, model, "helper")
+        owner = await user_id(app, app.token)
+        model.add_answer("Margherita, of course")
+        scopes = Scopes(session={"dish": "pizza"}, message={"text": "hi"})
+        result = await run_action(
+            call(llm("helper", "Suggest a {$session.dish$}"), scopes=scopes,
+                 message=message(user_id=owner, platform_user_id=owner)),
+            asking(app),
+        )
+        assert result == {"text": "Margherita, of course"}
+        asked = model.requests[-1].body["messages"]
+        assert asked[-1] == {"role": "user", "content": "Suggest a pizza"}
+
+
+async def test_refusals_and_failures_are_error_results(sqlite_url: str, model: FakeOpenAI) -> None:
+    async with client_for(sqlite_url, outbound_allowlist="127.0.0.1") as (app, client):
+        await make_agent(client, model, "helper")
+        owner = await user_id(app, app.token)
+        as_owner = message(user_id=owner, platform_user_id=owner)
+        unknown = await run_action(call(llm("nobody", "hi"), message=as_owner), asking(app))
+        assert unknown == {"error": "agent 'nobody': agent 'nobody' not found"}
+        # An anonymous visitor of a public bot reaches only public agents.
+        anonymous = await run_action(call(llm("helper", "hi"), message=message(platform_user_id="anonymous:1.2.3.4")),
+                                     asking(app))
+        assert anonymous["error"].startswith("agent 'helper': log in first")
+        model.add_error(status=400, message="the model broke")
+        failed = await run_action(call(llm("helper", "hi"), message=as_owner), asking(app))
+        assert failed == {"error": "agent 'helper': The model provider answered with an error (HTTP 400)."}
+        empty = await run_action(call(llm("helper", "{$session.none$}"), message=as_owner), asking(app))
+        assert empty == {"error": "the prompt is empty"}
+
+
+async def test_a_public_agent_answers_an_anonymous_sender(sqlite_url: str, model: FakeOpenAI) -> None:
+    async with client_for(sqlite_url, outbound_allowlist="127.0.0.1") as (app, client):
+        await make_agent(client, model, "open", access="public")
+        model.add_answer("hello stranger")
+        result = await run_action(call(llm("open", "hi"), message=message(platform_user_id="anonymous:1.2.3.4")),
+                                  asking(app))
+        assert result == {"text": "hello stranger"}
+
+
+async def test_without_an_asker_an_llm_step_is_an_error() -> None:
+    assert await run_action(call(llm("helper", "hi")), deps()) == {
+        "error": "LLM steps cannot ask an agent from this process"
+    }
+    unbound = await run_action(call(llm("helper", "hi")), deps(ask_agent=LateAsker()))
+    assert unbound == {"error": "agent 'helper': LLM steps cannot ask an agent from this process"}
