@@ -3,13 +3,15 @@ scenario message's sender, and gets its answer; refusals and failures are error 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from agenthub.bus import open_bus
 from agenthub.channels.scenario_ask import GatewayAsker
+from agenthub.scenarios.actions.asks import BusAsker
 from agenthub.scenarios.actions.base import ActionDeps
 from agenthub.scenarios.actions.llm import LateAsker
 from agenthub.scenarios.actions.registry import run_action
@@ -22,7 +24,7 @@ from tests.support.server import RunningApp
 
 
 @pytest.fixture
-def model() -> AsyncIterator[FakeOpenAI]:  # type: ignore[misc]
+def model() -> Iterator[FakeOpenAI]:
     with FakeOpenAI() as server:
         yield server
 
@@ -97,3 +99,32 @@ async def test_without_an_asker_an_llm_step_is_an_error() -> None:
     }
     unbound = await run_action(call(llm("helper", "hi")), deps(ask_agent=LateAsker()))
     assert unbound == {"error": "agent 'helper': LLM steps cannot ask an agent from this process"}
+
+
+@pytest.mark.redis
+async def test_a_runner_s_question_is_relayed_to_a_gateway_over_redis(
+    sqlite_url: str, model: FakeOpenAI, redis_server_url: str, redis_prefix: str
+) -> None:
+    """A bot hosted in a runner or worker asks through the bus; a gateway's relay asks the agent."""
+    async with client_for(sqlite_url, outbound_allowlist="127.0.0.1", redis_url=redis_server_url,
+                          redis_prefix=redis_prefix) as (app, client):
+        await make_agent(client, model, "helper")
+        owner = await user_id(app, app.token)
+        model.add_answer("relayed answer")
+        bus = open_bus(redis_server_url, prefix=redis_prefix)  # the runner's own connection
+        try:
+            over_bus = deps(settings=app.settings, ask_agent=BusAsker(bus, timeout=30))
+            as_owner = message(user_id=owner, platform_user_id=owner)
+            assert await run_action(call(llm("helper", "hi"), message=as_owner), over_bus) == {"text": "relayed answer"}
+            unknown = await run_action(call(llm("nobody", "hi"), message=as_owner), over_bus)
+            assert unknown == {"error": "agent 'nobody': agent 'nobody' not found"}
+        finally:
+            await bus.close()
+    # With no gateway left, a question times out as an error result.
+    bus = open_bus(redis_server_url, prefix=redis_prefix + "gone:")
+    try:
+        nobody_listens = deps(ask_agent=BusAsker(bus, timeout=0.5))
+        result = await run_action(call(llm("helper", "hi"), message=as_owner), nobody_listens)
+        assert result == {"error": "agent 'helper': timeout: no gateway answered within 0.5 s"}
+    finally:
+        await bus.close()

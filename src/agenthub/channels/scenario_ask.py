@@ -17,18 +17,26 @@ gateway, like any chat message, as the scenario message's sender.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import time
 import uuid
 from typing import Any
 
 from agenthub.access.rules import ANONYMOUS, WEB, Sender
 from agenthub.accounts.models import ApiKey, User
 from agenthub.agents.directory import AgentDirectory
+from agenthub.bus import Bus, keys
 from agenthub.caller import Caller
 from agenthub.channels.gateway import Gateway
 from agenthub.chats.schemas import ChatRequest
 from agenthub.db.engine import SessionFactory
 from agenthub.errors import AgentFailed, InvalidInput, NotFound
+from agenthub.runtime.host import READ_BLOCK_MS
+from agenthub.runtime.tasks import raise_if_cancel_requested, stop_tasks
+
+log = logging.getLogger(__name__)
 
 SOURCE = "scenario"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.:@-]")
@@ -98,3 +106,70 @@ class GatewayAsker:
         finally:
             await listener.close()
         raise AgentFailed("the agent's answer never came")
+
+
+class AskRelay:
+    """Asks, for the runners and workers that host scenario bots, the questions of their LLM
+    steps (:class:`agenthub.scenarios.actions.asks.BusAsker`): each gateway reads them in one
+    consumer group, asks through its :class:`GatewayAsker` and publishes the answer (or
+    ``{"error"}``). A question is taken once; one whose asker stopped waiting is dropped. A
+    gateway that dies with questions in hand leaves their askers to time out."""
+
+    name = "scenario-ask-relay"
+
+    def __init__(self, *, bus: Bus, asker: GatewayAsker, consumer: str, concurrency: int = 64) -> None:
+        self._bus = bus
+        self._asker = asker
+        self._consumer = consumer
+        self._slots = asyncio.Semaphore(concurrency)
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def setup(self) -> None:
+        await self._bus.ensure_group(keys.SCENARIO_ASKS, keys.SCENARIO_ASKS_GROUP)
+
+    async def run_once(self, *, block_ms: int | None = None) -> int:
+        entries = await self._bus.read(
+            {keys.SCENARIO_ASKS: ">"}, keys.SCENARIO_ASKS_GROUP, self._consumer, count=50, block_ms=block_ms
+        )
+        for entry in entries:
+            await self._bus.ack(keys.SCENARIO_ASKS, keys.SCENARIO_ASKS_GROUP, entry.id)
+            if float(entry.payload.get("deadline") or 0) < time.time():
+                continue
+            await self._slots.acquire()
+            task = asyncio.create_task(self._answer(entry.payload), name="scenario-ask")
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        return len(entries)
+
+    async def _answer(self, ask: dict[str, Any]) -> None:
+        try:
+            try:
+                text = await self._asker(
+                    str(ask.get("org_id")), str(ask.get("agent")), str(ask.get("prompt")), dict(ask.get("message") or {})
+                )
+                answer: dict[str, Any] = {"text": text}
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - told to the asker, whatever it is
+                answer = {"error": getattr(error, "message", None) or str(error) or type(error).__name__}
+            await self._bus.publish(keys.scenario_answer(str(ask.get("ask_id"))), answer)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the bus is down: the asker times out
+            log.warning("a scenario question could not be answered", exc_info=True)
+        finally:
+            self._slots.release()
+
+    async def run(self) -> None:
+        while True:
+            raise_if_cancel_requested()
+            try:
+                await self.run_once(block_ms=READ_BLOCK_MS)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the bus may be briefly unreachable; keep reading
+                log.exception("reading scenario questions failed")
+                await asyncio.sleep(1.0)
+
+    async def cleanup(self) -> None:
+        await stop_tasks(list(self._running))
