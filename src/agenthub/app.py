@@ -83,6 +83,7 @@ from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
 from agenthub.sandbox.service import SandboxService
 from agenthub.sandbox.settings import pool_config
+from agenthub.scenarios.actions import api as scenario_actions_api
 from agenthub.scenarios.actions.process import ProcessActions
 from agenthub.scheduler.proactive import GatewayAgentAccess
 from agenthub.scheduler.worker import Scheduler
@@ -393,6 +394,7 @@ def create_app(
     app.include_router(roles_api.router)
     app.include_router(knowledge_api.router)
     app.include_router(knowledge_api.uploads)
+    app.include_router(scenario_actions_api.router)
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:

@@ -124,3 +124,14 @@ async def test_discord_unreachable_is_an_error() -> None:
     result = await run_action(call(integration("discord.execute_webhook",
                                                webhook_url=f"http://127.0.0.1:{free_port()}/x", content="x")), deps())
     assert result["error"].startswith("the webhook can't be reached")
+
+
+async def test_the_integrations_are_listed_with_their_config_schemas(sqlite_url: str) -> None:
+    async with client_for(sqlite_url) as (app, client):
+        response = await client.get("/api/v1/scenario_integrations")
+        anonymous = await client.get("/api/v1/scenario_integrations", headers={"Authorization": ""})
+    assert response.status_code == 200, response.text
+    listed = {item["name"]: item for item in response.json()["integrations"]}
+    assert list(listed) == ["discord.execute_webhook", "email.send", "telegram.send_message"]
+    assert listed["discord.execute_webhook"]["config_schema"]["properties"]["webhook_url"]["type"] == "string"
+    assert anonymous.status_code == 401
