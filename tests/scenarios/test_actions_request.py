@@ -4,14 +4,16 @@ every failure is an error result."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
+from agenthub.db.engine import SessionFactory
 from agenthub.outbound.guard import OutboundGuard
+from agenthub.scenarios.actions.process import ProcessActions
 from agenthub.scenarios.actions.registry import run_action
 from agenthub.scenarios.variables import Scopes
-from tests.scenarios.action_helpers import call, deps, local_server
+from tests.scenarios.action_helpers import LOCAL, call, deps, local_server, settings
 from tests.support.server import free_port
 
 GROUP = {"search_type": "response", "request": "api"}
@@ -144,3 +146,31 @@ async def test_a_big_body_is_capped_and_not_parsed() -> None:
         result = await run_action(call(GROUP, requests=[{"key": "api", "url": base + "/"}]), deps())
     assert result["status"] == 200 and result["json"] is None
     assert len(result["text"]) == 1024 * 1024
+
+
+async def test_the_process_client_sends_no_cookie_one_api_set_to_another_request() -> None:
+    cookies: list[str | None] = []
+
+    async def setter(request: web.Request) -> web.Response:
+        cookies.append(request.headers.get("Cookie"))
+        response = web.json_response({"ok": True})
+        response.set_cookie("session", "org-a-secret")
+        return response
+
+    async def hop(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/set")
+
+    def routes(app: web.Application) -> None:
+        app.router.add_get("/set", setter)
+        app.router.add_get("/hop", hop)
+
+    actions = ProcessActions(settings(), cast(SessionFactory, None), guard=LOCAL, sandbox=object())
+    try:
+        async with local_server(routes) as base:
+            first = await run_action(call(GROUP, requests=[{"key": "api", "url": base + "/set"}]), actions.deps)
+            second = await run_action(call(GROUP, requests=[{"key": "api", "url": base + "/hop"}], org_id="other"),
+                                      actions.deps)
+    finally:
+        await actions.close()
+    assert first["json"] == second["json"] == {"ok": True}
+    assert cookies == [None, None]

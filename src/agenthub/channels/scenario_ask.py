@@ -13,6 +13,10 @@ gateway, like any chat message, as the scenario message's sender.
   turn is billed to them, as for a chat message.
 - The question and its answer are kept in the agent's chat ``scn-<bot>-<chat>``, so a step
   asked again in one conversation has the earlier questions as context.
+
+Bots hosted in runners and workers (which have no gateway) put their questions on the bus
+(:class:`agenthub.scenarios.actions.asks.BusAsker`); every gateway's :class:`AskRelay`
+asks them here and publishes the answers.
 """
 
 from __future__ import annotations

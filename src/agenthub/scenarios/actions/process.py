@@ -10,6 +10,7 @@ scenario engine passes to :func:`~agenthub.scenarios.actions.registry.run_action
 
 from __future__ import annotations
 
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 from agenthub.config import Settings
@@ -21,6 +22,12 @@ from agenthub.scenarios.actions.base import ActionDeps, AskAgent, ReadFile
 from agenthub.scenarios.actions.code import LazySandbox
 from agenthub.scenarios.actions.integrations import IntegrationRegistry, default_integrations
 from agenthub.scenarios.actions.llm import LateAsker
+
+
+def no_cookies() -> CookieJar:
+    """A cookie jar that keeps nothing: the requests of every bot and organisation share one
+    client, and a cookie one API set must never go with another's request."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 class ProcessActions:
@@ -41,7 +48,7 @@ class ProcessActions:
         guard = guard or OutboundGuard.from_settings(settings)
         self._lazy = LazySandbox(settings) if sandbox is None else None
         self.asker = LateAsker(ask_agent)
-        self._http = guarded_client(guard, trusted=False)
+        self._http = guarded_client(guard, trusted=False, cookies=no_cookies())
         self.deps = ActionDeps(
             settings=settings, sessions=sessions, guard=guard, box=box,
             sandbox=self._lazy if self._lazy is not None else sandbox, ask_agent=self.asker,
