@@ -82,6 +82,10 @@ async def test_refusals_and_failures_are_error_results(sqlite_url: str, model: F
         assert failed == {"error": "agent 'helper': The model provider answered with an error (HTTP 400)."}
         empty = await run_action(call(llm("helper", "{$session.none$}"), message=as_owner), asking(app))
         assert empty == {"error": "the prompt is empty"}
+        # An agent open only to the senders on its list refuses the others.
+        await make_agent(client, model, "listed", access="authorized")
+        unlisted = await run_action(call(llm("listed", "hi"), message=as_owner), asking(app))
+        assert unlisted["error"].startswith("agent 'listed': you are not authorised to chat with agent")
 
 
 async def test_a_public_agent_answers_an_anonymous_sender(sqlite_url: str, model: FakeOpenAI) -> None:
