@@ -92,8 +92,8 @@ async def test_a_public_agent_answers_an_anonymous_sender(sqlite_url: str, model
     async with client_for(sqlite_url, outbound_allowlist="127.0.0.1") as (app, client):
         await make_agent(client, model, "open", access="public")
         model.add_answer("hello stranger")
-        result = await run_action(call(llm("open", "hi"), message=message(platform_user_id="anonymous:1.2.3.4")),
-                                  asking(app))
+        visitor = message(platform_user_id="anonymous:1.2.3.4", user_id="web:anonymous:1.2.3.4")  # billed as an end user
+        result = await run_action(call(llm("open", "hi"), message=visitor), asking(app))
         assert result == {"text": "hello stranger"}
 
 
