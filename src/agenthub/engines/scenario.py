@@ -66,9 +66,9 @@ class ScenarioEngine(Engine):
     @classmethod
     def from_settings(
         cls, settings: Settings, session_factory: SessionFactory, bus: Bus | None = None,
-        *, box: CredentialBox | None = None, draft: DraftLoader | None = None,
+        *, box: CredentialBox | None = None, draft: DraftLoader | None = None, deps: ActionDeps | None = None,
     ) -> ScenarioEngine:
-        deps = ActionDeps(
+        deps = deps or ActionDeps(
             settings=settings, sessions=session_factory, guard=OutboundGuard.from_settings(settings),
             box=box if box is not None else load_box(settings),
         )

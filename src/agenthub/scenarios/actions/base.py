@@ -26,6 +26,10 @@ AskAgent = Callable[[str, str, str, dict[str, Any]], Awaitable[str]]
 organisation as the message's sender (their access and budget rules apply); raises on a
 refusal or a failure."""
 
+ReadFile = Callable[[str, str], Awaitable[tuple[str, str, bytes]]]
+"""``read_file(org_id, file_id) -> (name, content_type, content)``: a stored file of the
+organisation, for a request's multipart ``files``; raises (NotFound...) when there is none."""
+
 
 @dataclass(frozen=True)
 class ActionDeps:
@@ -38,6 +42,14 @@ class ActionDeps:
     sandbox: Any = None
     """A :class:`agenthub.sandbox.service.SandboxService` (None: code steps fail saying so)."""
     ask_agent: AskAgent | None = None
+    read_file: ReadFile | None = None
+    """Where a request's multipart files are read from (None: requests with files fail saying so)."""
+    http_client: Any = None
+    """An ``httpx.AsyncClient`` from :func:`agenthub.outbound.http.guarded_client` (not trusted)
+    shared by the process's requests (None: one per request)."""
+    integrations: Any = None
+    """An :class:`agenthub.scenarios.actions.integrations.IntegrationRegistry` (None: the
+    built-in ones, :func:`~agenthub.scenarios.actions.integrations.default_integrations`)."""
 
 
 @dataclass(frozen=True)
