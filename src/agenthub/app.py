@@ -59,6 +59,7 @@ from agenthub.knowledge.embedding import KnowledgeEmbedders
 from agenthub.knowledge.processor import DocumentProcessor
 from agenthub.knowledge.vectors import open_index
 from agenthub.lifecycle import api as lifecycle_api
+from agenthub.lifecycle import bots as lifecycle_bots
 from agenthub.llm.pricing import PriceTable
 from agenthub.memory import api as memory_api
 from agenthub.notifications import api as notifications_api
@@ -82,6 +83,7 @@ from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
 from agenthub.sandbox.service import SandboxService
 from agenthub.sandbox.settings import pool_config
+from agenthub.scenarios import api as scenarios_api
 from agenthub.scheduler.proactive import GatewayAgentAccess
 from agenthub.scheduler.worker import Scheduler
 from agenthub.workers import api as queues_api
@@ -374,6 +376,9 @@ def create_app(
     app.include_router(roles_api.router)
     app.include_router(knowledge_api.router)
     app.include_router(knowledge_api.uploads)
+    app.include_router(scenarios_api.bots)
+    app.include_router(lifecycle_bots.router)
+    app.include_router(scenarios_api.parts)
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:
