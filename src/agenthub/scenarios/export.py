@@ -238,6 +238,8 @@ async def add_rows(session: AsyncSession, bot: Bot, document: BotDocument) -> No
         ))
     await session.flush()
 
+    connections: list[Connection] = []
+
     def add_groups(groups: list[GroupDoc], step_id: str | None) -> None:
         for order, g in enumerate(groups):
             group = ConnectionGroup(
@@ -249,7 +251,7 @@ async def add_rows(session: AsyncSession, bot: Bot, document: BotDocument) -> No
             )
             session.add(group)
             for c in g.connections:
-                session.add(Connection(
+                connections.append(Connection(
                     id=new_id("con"), org_id=org_id, bot_id=bot.id, group_id=group.id, rules=c.rules,
                     filters=list(c.filters), priority=c.priority,
                     next_step_id=step_ids[c.next_step] if c.next_step else None,
@@ -258,6 +260,8 @@ async def add_rows(session: AsyncSession, bot: Bot, document: BotDocument) -> No
     add_groups(document.connection_groups, None)
     for s in document.steps:
         add_groups(s.connection_groups, step_ids[s.key])
+    await session.flush()  # the groups before their connections: the tables have no relationship to order them
+    session.add_all(connections)
     for c in document.crons:
         session.add(BotCron(
             id=new_id("crn"), org_id=org_id, bot_id=bot.id, cron=c.cron, timezone=c.timezone, step_id=step_ids[c.step],
