@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agenthub.agents.schemas import AGENT_ID_PATTERN
 from agenthub.fields import JsonObject, JsonValue, NoNul
 from agenthub.scenarios.document import (
+    NUL_FREE_KEYS,
     Filter,
     IntegrationAction,
     Key,
@@ -104,8 +105,10 @@ class EmitterFields(_Body):
 
 class TemplateInstance(_Body):
     template_id: RowId = Field(description="A template of the organisation (`/api/v1/templates`)")
-    inputs: dict[str, JsonValue] = Field(default_factory=dict, description="Template input -> value (substituted)")
-    outputs: dict[str, Annotated[str, Field(max_length=200)]] = Field(
+    inputs: Annotated[dict[str, JsonValue], NUL_FREE_KEYS] = Field(
+        default_factory=dict, description="Template input -> value (substituted)"
+    )
+    outputs: Annotated[dict[str, Annotated[str, Field(max_length=200), NoNul()]], NUL_FREE_KEYS] = Field(
         default_factory=dict, description="Template output -> variable it is saved to"
     )
 
@@ -170,7 +173,9 @@ class StepList(BaseModel):
 # Connection groups --------------------------------------------------------------------------
 
 Code = Annotated[str, Field(max_length=100_000), NoNul()]
-GroupVariables = dict[Annotated[str, Field(max_length=200)], Annotated[str, Field(max_length=500), NoNul()]]
+GroupVariables = Annotated[
+    dict[str, Annotated[str, Field(max_length=500), NoNul()]], NUL_FREE_KEYS
+]
 
 
 class GroupCreate(_Body):
@@ -294,8 +299,8 @@ class RequestUpdate(_Body):
     name: StepName | None = None
     method: Method | None = None
     url: Annotated[str, Field(min_length=1, max_length=4000), NoNul()] | None = None
-    headers: dict[str, Annotated[str, Field(max_length=8000), NoNul()]] | None = None
-    params: dict[str, JsonValue] | None = None
+    headers: Annotated[dict[str, Annotated[str, Field(max_length=8000), NoNul()]], NUL_FREE_KEYS] | None = None
+    params: Annotated[dict[str, JsonValue], NUL_FREE_KEYS] | None = None
     body: JsonValue = None
     body_type: BodyType | None = None
     files: list[JsonObject] | None = None

@@ -120,8 +120,8 @@ async def list_bots(session: AsyncSession, *, caller: Caller, limit: int, offset
 
 async def update_bot(session: AsyncSession, *, caller: Caller, bot_id: str, data: BotUpdate) -> Bot:
     bot = await bot_of(session, caller, bot_id)
-    sent = {k: v for k, v in data.model_dump(mode="json", exclude_unset=True).items()
-            if v is not None or k == "first_step_id"}
+    full = data.model_dump(mode="json")
+    sent = {k: full[k] for k in data.model_fields_set if full[k] is not None or k == "first_step_id"}
     if sent.get("first_step_id") is not None:
         await step_in_bot(session, bot.id, sent["first_step_id"], "first_step_id")
     for name, value in sent.items():

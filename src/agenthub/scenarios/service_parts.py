@@ -71,10 +71,8 @@ class TemplateInUse(Conflict):
 
 def _sent(data: Any, nullable: frozenset[str]) -> dict[str, Any]:
     """The fields of a PATCH body that change something: sent, and not null unless null clears them."""
-    return {
-        key: value for key, value in data.model_dump(mode="json", exclude_unset=True).items()
-        if value is not None or key in nullable
-    }
+    full = data.model_dump(mode="json")  # a part sent (a message) is stored whole, with its defaults
+    return {key: full[key] for key in data.model_fields_set if full[key] is not None or key in nullable}
 
 
 async def _bot_row(session: AsyncSession, bot_id: str) -> Bot:
