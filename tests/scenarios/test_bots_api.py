@@ -199,12 +199,23 @@ async def test_a_draft_that_is_no_valid_document_is_not_published(database_url: 
     async with client_for(database_url) as (_app, client):
         bot = await _bot(client)
         error = assert_error(await client.post(f"{BOTS}/{bot['id']}/publish"), 422)
-        assert "first_step" in error["message"]
+        assert error["details"] == [{"field": "first_step", "problem": "the bot has no first step"}]
+        assert (await client.get(f"{BOTS}/{bot['id']}")).json()["published_version"] is None
+        # Export gives the draft as it is, valid or not.
+        assert (await client.get(f"{BOTS}/{bot['id']}/export")).json() == {
+            "format": "agenthub.bot/v1", "name": "Pizza", "description": "", "variables": {},
+            "connection_groups": [], "steps": [], "requests": [], "templates": [], "crons": [],
+        }
+
         step = await _post(client, "/api/v1/steps", {"bot_id": bot["id"], "key": "only"})
         await _post(client, "/api/v1/connection_groups", {
             "step_id": step["id"], "search_type": "llm", "llm": {"agent_id": "helper", "prompt": "Hi"},
         })
-        assert (await client.post(f"{BOTS}/{bot['id']}/publish")).status_code == 200
+        published = await client.post(f"{BOTS}/{bot['id']}/publish")
+        assert published.status_code == 200, published.text
+        assert published.json()["document"]["steps"][0]["connection_groups"][0]["llm"] == {
+            "agent_id": "helper", "prompt": "Hi",
+        }
         assert (await client.get(f"{BOTS}/{bot['id']}/versions")).json()["total"] == 1
 
 
@@ -302,3 +313,20 @@ async def test_another_organisations_bot_is_not_found(sqlite_url: str) -> None:
             assert (await other.get("/api/v1/steps")).json() == {"items": [], "total": 0}
             assert (await other.get(BOTS)).json() == {"items": [], "total": 0}
         assert (await client.get(f"{BOTS}/{bot['id']}")).status_code == 200
+
+
+async def test_an_api_key_limited_to_some_agents_reaches_only_those_bots(sqlite_url: str) -> None:
+    async with client_for(sqlite_url) as (app, client):
+        mine, other = await _bot(client, id="mine"), await _bot(client, id="other")
+        step = await _post(client, "/api/v1/steps", {"bot_id": other["id"]})
+        created = await client.post("/api/v1/api-keys", json={"name": "limited", "agent_ids": [mine["id"]]})
+        assert created.status_code == 201, created.text
+        headers = {"Authorization": f"Bearer {created.json()['key']}"}
+        async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=headers) as limited:
+            assert [b["id"] for b in (await limited.get(BOTS)).json()["items"]] == ["mine"]
+            assert (await limited.get(f"{BOTS}/mine")).status_code == 200
+            assert_error(await limited.get(f"{BOTS}/other"), 404)
+            assert_error(await limited.get(f"/api/v1/steps/{step['id']}"), 404)
+            assert (await limited.get("/api/v1/steps")).json()["total"] == 0
+            assert_error(await limited.post(BOTS, json={"name": "New"}), 403)
+            assert (await limited.post("/api/v1/steps", json={"bot_id": "mine"})).status_code == 201
