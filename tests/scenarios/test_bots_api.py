@@ -163,6 +163,14 @@ async def test_references_stay_inside_one_bot_and_a_used_step_is_not_deleted(dat
         }), 422)
         assert error["details"][0]["field"] == "code"
         assert_error(await client.post("/api/v1/connection_groups", json={"search_type": "message"}), 422)
+        error = assert_error(await client.patch(f"/api/v1/connection_groups/{group['id']}", json={
+            "search_type": "integration",
+        }), 422)
+        assert error["details"][0]["field"] == "integration"
+        mailing = await client.patch(f"/api/v1/connection_groups/{group['id']}", json={
+            "search_type": "integration", "integration": {"name": "email.send", "config": {"to": "a@example.com"}},
+        })
+        assert mailing.status_code == 200 and mailing.json()["integration"]["name"] == "email.send"
         error = assert_error(await client.patch(f"/api/v1/steps/{hello['id']}", json={
             "emitter": {"delay_seconds": 60, "next_step_id": elsewhere["id"]},
         }), 422)
@@ -173,6 +181,14 @@ async def test_references_stay_inside_one_bot_and_a_used_step_is_not_deleted(dat
         assert_error(await client.post("/api/v1/steps", json={"bot_id": bot["id"], "key": "x"}), 409)
 
         to_bye = await _post(client, "/api/v1/connections", {"group_id": group["id"], "next_step_id": bye["id"]})
+        error = assert_error(await client.patch(f"/api/v1/connections/{to_bye['id']}", json={
+            "next_step_id": elsewhere["id"],
+        }), 422)
+        assert error["details"][0]["field"] == "next_step_id"
+        patched = await client.patch(f"/api/v1/connections/{to_bye['id']}", json={"priority": 5, "filters": ["button"]})
+        assert (patched.json()["priority"], patched.json()["filters"], patched.json()["next_step_id"]) == (
+            5, ["button"], bye["id"],
+        )
         emits = await client.patch(f"/api/v1/steps/{hello['id']}", json={
             "emitter": {"delay_seconds": 60, "next_step_id": bye["id"]},
         })
@@ -250,8 +266,11 @@ async def test_templates_are_validated_and_instances_keep_them(database_url: str
 
         error = assert_error(await client.delete(f"/api/v1/templates/{template['id']}"), 409, "template_in_use")
         assert error["steps"] == [instance["id"]]
+        revision = (await client.get(f"{BOTS}/{bot['id']}")).json()["draft_revision"]
         renamed = await client.patch(f"/api/v1/templates/{template['id']}", json={"name": "Greeter"})
         assert renamed.json()["name"] == "Greeter"
+        changed = (await client.get(f"{BOTS}/{bot['id']}")).json()  # the bot's draft holds the template
+        assert changed["draft_revision"] == revision + 1 and changed["draft_changed"] is True
         assert (await client.get("/api/v1/templates")).json()["total"] == 1
 
 

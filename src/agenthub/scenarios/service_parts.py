@@ -442,19 +442,28 @@ async def update_template(
         await _key_free(session, Template, Template.org_id == caller.org_id, sent["key"], template.id)
     for name, value in sent.items():
         setattr(template, name, value)
+    if sent:
+        for bot in await _bots_using(session, caller, template.id):
+            touch(bot)  # their drafts hold the template
     await session.flush()
     return template
+
+
+async def _instances(session: AsyncSession, caller: Caller, template_id: str) -> list[Step]:
+    """The organisation's steps that are instances of the template."""
+    steps = await session.scalars(select(Step).where(Step.org_id == caller.org_id).order_by(Step.id))
+    return [s for s in steps if (s.template_instance or {}).get("template_id") == template_id]
+
+
+async def _bots_using(session: AsyncSession, caller: Caller, template_id: str) -> list[Bot]:
+    bot_ids = sorted({step.bot_id for step in await _instances(session, caller, template_id)})
+    return list(await session.scalars(select(Bot).where(Bot.id.in_(bot_ids)))) if bot_ids else []
 
 
 async def delete_template(session: AsyncSession, *, caller: Caller, template_id: str) -> None:
     """Delete the template; 409 naming the steps that are instances of it."""
     template = await _template(session, caller, template_id)
-    steps = [
-        s.id for s in await session.scalars(
-            select(Step).where(Step.org_id == caller.org_id).order_by(Step.id)
-        )
-        if (s.template_instance or {}).get("template_id") == template.id
-    ]
+    steps = [step.id for step in await _instances(session, caller, template.id)]
     if steps:
         raise TemplateInUse(f"template {template_id!r} has instances: steps {', '.join(steps)}", steps=steps)
     await session.delete(template)
