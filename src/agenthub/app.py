@@ -60,6 +60,7 @@ from agenthub.knowledge.embedding import KnowledgeEmbedders
 from agenthub.knowledge.processor import DocumentProcessor
 from agenthub.knowledge.vectors import open_index
 from agenthub.lifecycle import api as lifecycle_api
+from agenthub.lifecycle import bots as lifecycle_bots
 from agenthub.llm.pricing import PriceTable
 from agenthub.memory import api as memory_api
 from agenthub.notifications import api as notifications_api
@@ -83,6 +84,7 @@ from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
 from agenthub.sandbox.service import SandboxService
 from agenthub.sandbox.settings import pool_config
+from agenthub.scenarios import api as scenarios_api
 from agenthub.scenarios.actions import api as scenario_actions_api
 from agenthub.scenarios.actions.process import ProcessActions
 from agenthub.scheduler.proactive import GatewayAgentAccess
@@ -395,6 +397,9 @@ def create_app(
     app.include_router(knowledge_api.router)
     app.include_router(knowledge_api.uploads)
     app.include_router(scenario_actions_api.router)
+    app.include_router(scenarios_api.bots)
+    app.include_router(lifecycle_bots.router)
+    app.include_router(scenarios_api.parts)
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:

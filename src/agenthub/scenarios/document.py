@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agenthub.errors import InvalidInput
-from agenthub.fields import JsonObject, JsonValue, NoNul
+from agenthub.fields import JsonObject, JsonValue, NoNul, _NulFree
 
 FORMAT = "agenthub.bot/v1"
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
@@ -35,6 +35,8 @@ Text = Annotated[str, Field(max_length=20_000), NoNul()]
 SearchType = Literal["message", "response", "code", "llm", "integration"]
 Filter = Literal["text", "button", "attachment"]
 MAX_ITEMS = 1000
+NUL_FREE_KEYS = _NulFree()
+"""The JSON schema of a dict says what the JSON reader checks: no NUL in its keys."""
 
 
 class _Part(BaseModel):
@@ -88,7 +90,7 @@ class GroupDoc(_Part):
     )
     llm: LlmAction | None = None
     integration: IntegrationAction | None = None
-    variables: dict[str, Annotated[str, Field(max_length=500), NoNul()]] = Field(
+    variables: Annotated[dict[str, Annotated[str, Field(max_length=500), NoNul()]], NUL_FREE_KEYS] = Field(
         default_factory=dict, description="Variable -> JSONPath over the action's result"
     )
     connections: list[ConnectionDoc] = Field(default_factory=list, max_length=MAX_ITEMS)
@@ -103,8 +105,8 @@ class TemplateUse(_Part):
     """A step that is an instance of a template."""
 
     template: Key
-    inputs: dict[str, JsonValue] = Field(default_factory=dict)
-    outputs: dict[str, Annotated[str, Field(max_length=200)]] = Field(
+    inputs: Annotated[dict[str, JsonValue], NUL_FREE_KEYS] = Field(default_factory=dict)
+    outputs: Annotated[dict[str, Annotated[str, Field(max_length=200), NoNul()]], NUL_FREE_KEYS] = Field(
         default_factory=dict, description="Template output -> variable it is saved to"
     )
 
@@ -126,8 +128,10 @@ class RequestDoc(_Part):
     name: Annotated[str, Field(max_length=200), NoNul()] = ""
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
     url: Annotated[str, Field(min_length=1, max_length=4000), NoNul()]
-    headers: dict[str, Annotated[str, Field(max_length=8000), NoNul()]] = Field(default_factory=dict)
-    params: dict[str, JsonValue] = Field(default_factory=dict)
+    headers: Annotated[dict[str, Annotated[str, Field(max_length=8000), NoNul()]], NUL_FREE_KEYS] = Field(
+        default_factory=dict
+    )
+    params: Annotated[dict[str, JsonValue], NUL_FREE_KEYS] = Field(default_factory=dict)
     body: JsonValue = None
     body_type: Literal["json", "form", "multipart"] = "json"
     files: list[JsonObject] = Field(default_factory=list, description='Multipart files: `[{"field", "file_id"}]`')
