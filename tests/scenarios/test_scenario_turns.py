@@ -214,11 +214,10 @@ async def test_a_message_redelivered_after_the_session_was_saved_moves_it_once(w
     await answer(bus, bot_id, inbound(bot_id, "pizza"))
     message = inbound(bot_id, "large")
     # A host handled it and committed the session, then died before its reply went out.
-    async with session_scope(sessions) as db:
-        done = await scenario_sessions.process(
-            db, bot_id=bot_id, envelope=message, cache=BotCache(), actions=lambda doc, env: None,  # type: ignore[arg-type,return-value]
-            max_steps=50,
-        )
+    done = await scenario_sessions.process(
+        sessions, bot_id=bot_id, envelope=message, cache=BotCache(), actions=lambda doc, env: None,  # type: ignore[arg-type,return-value]
+        max_steps=50,
+    )
     assert [m["text"] for m in done.messages] == ["A large pizza: noted.", "Thanks!"]
     async with session_scope(sessions) as db:  # its events were saved with it
         before = len(list(await db.scalars(select(StepEvent).where(StepEvent.bot_id == bot_id))))

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from agenthub.db.engine import SessionFactory, session_scope
+from agenthub.db.engine import SessionFactory
 from agenthub.scenarios.document import BotDocument, GroupDoc, parse
 from agenthub.scenarios.models import Bot, ScenarioSession, UserVariables
 from agenthub.scenarios.sessions import BotCache, Processed, process, user_key_of
@@ -43,10 +43,9 @@ def counting(start: int = 0):  # type: ignore[no-untyped-def]
 
 
 async def send(sessions: SessionFactory, bot_id: str, message: dict[str, Any], actions: Any = None,
-               **more: Any) -> Processed:
-    async with session_scope(sessions) as db:
-        return await process(db, bot_id=bot_id, envelope=message, cache=BotCache(),
-                             actions=actions or counting(), max_steps=50, **more)
+               cache: BotCache | None = None, **more: Any) -> Processed:
+    return await process(sessions, bot_id=bot_id, envelope=message, cache=cache or BotCache(),
+                         actions=actions or counting(), max_steps=50, **more)
 
 
 def texts(processed: Processed) -> list[str]:
@@ -86,9 +85,8 @@ async def test_a_failed_turn_keeps_nothing(database_url: str) -> None:
             raise RuntimeError("the host died")
 
         try:
-            async with session_scope(sessions) as db:
-                await process(db, bot_id=bot_id, envelope=envelope("pizza"), cache=BotCache(), actions=failing,
-                              max_steps=50)
+            await process(sessions, bot_id=bot_id, envelope=envelope("pizza"), cache=BotCache(), actions=failing,
+                          max_steps=50)
         except RuntimeError:
             pass
         async with sessions() as db:
@@ -119,8 +117,8 @@ async def test_concurrent_messages_of_one_user_take_turns(postgres_url: str) -> 
     engine, sessions = await migrated_sessions(postgres_url)
     try:
         bot_id = await add_bot(sessions, COUNTER)
-        actions = counting()
-        done = await asyncio.gather(*(send(sessions, bot_id, envelope("x"), actions) for _ in range(8)))
+        actions, cache = counting(), BotCache()  # as the one host holding the bot keeps it
+        done = await asyncio.gather(*(send(sessions, bot_id, envelope("x"), actions, cache=cache) for _ in range(8)))
         assert sorted(texts(d)[0] for d in done) == sorted(f"Ann #{n}" for n in range(1, 9))
         async with sessions() as db:
             row = await db.scalar(select(ScenarioSession).where(ScenarioSession.bot_id == bot_id))

@@ -18,7 +18,7 @@ from typing import Any
 from agenthub.bus import Bus
 from agenthub.config import Settings
 from agenthub.credentials.secret_box import CredentialBox, load_box
-from agenthub.db.engine import SessionFactory, session_scope
+from agenthub.db.engine import SessionFactory
 from agenthub.engines.base import Answer, Engine, HostedAgent, Turn, TurnEvents
 from agenthub.errors import NotFound
 from agenthub.outbound.guard import OutboundGuard
@@ -80,9 +80,9 @@ class ScenarioEngine(Engine):
         if not isinstance(cache, BotCache):
             cache = agent.engine_state[BOT] = BotCache()
         envelope = {**turn.message, "message_id": turn.message_id, "chat_id": turn.chat_id}
-        async with self._slots, session_scope(self._sessions) as db:
+        async with self._slots:
             processed = await process(
-                db, bot_id=agent.id, envelope=envelope, cache=cache, actions=self._actions(agent),
+                self._sessions, bot_id=agent.id, envelope=envelope, cache=cache, actions=self._actions(agent),
                 max_steps=self._max_steps, draft=self._draft, test=turn.message.get(TEST_FLAG) is True,
             )
         if processed.replayed:
