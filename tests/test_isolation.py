@@ -42,6 +42,7 @@ PATH_VALUES: dict[str, str] = {
     "model": "iso-a",  # the OpenAI-compatible API's name of an agent
     "type": "telegram",  # /api/v1/integrations/{agent_id}/{type}/...
     "name": "lawyer",  # /api/v1/roles/{name}: a shipped role
+    "version": "1",  # /api/v1/bots/{bot_id}/versions/{version}
 }
 """Path parameters by name, filled in :func:`_first_organisation` with the ids of what the
 first organisation made (``org_id``, ``user_id``, ``credential_id``, ``id`` by path, ...)."""
@@ -160,7 +161,32 @@ async def _first_organisation(client: httpx.AsyncClient, document: dict[str, Any
         assert uploaded.status_code == 201, uploaded.text
         ids["document_id"] = uploaded.json()["id"]
         await _processed(client, ids["kb_id"], ids["document_id"])
+    if "/api/v1/bots" in paths:
+        await _scenario_bot(client, ids)
     return ids
+
+
+async def _scenario_bot(client: httpx.AsyncClient, ids: dict[str, str]) -> None:
+    """A scenario bot with one of each of its parts, published, and a template."""
+    async def made(path: str, body: dict[str, Any]) -> str:
+        created = await client.post(path, json=body)
+        assert created.status_code == 201, created.text
+        return str(created.json()["id"])
+
+    ids["bot_id"] = await made("/api/v1/bots", {"name": f"Bot {SECRET_NAME}", "variables": {"word": SECRET_WORD}})
+    ids["step_id"] = await made("/api/v1/steps", {"bot_id": ids["bot_id"], "message": {"text": SECRET_PROMPT}})
+    ids["request_id"] = await made("/api/v1/requests", {
+        "bot_id": ids["bot_id"], "url": f"https://example.com/{SECRET_WORD}", "headers": {"X-Key": SECRET_WORD},
+    })
+    ids["group_id"] = await made("/api/v1/connection_groups", {
+        "step_id": ids["step_id"], "search_type": "response", "request_id": ids["request_id"],
+    })
+    ids["connection_id"] = await made("/api/v1/connections", {"group_id": ids["group_id"], "next_step_id": ids["step_id"]})
+    ids["template_id"] = await made("/api/v1/templates", {
+        "name": f"Template {SECRET_NAME}", "document": {"first_step": "a", "steps": [{"key": "a"}]},
+    })
+    published = await client.post(f"/api/v1/bots/{ids['bot_id']}/publish")
+    assert published.status_code == 200, published.text
 
 
 async def _processed(client: httpx.AsyncClient, kb_id: str, document_id: str) -> None:
@@ -187,7 +213,7 @@ def _path_value(path: str, name: str, ids: dict[str, str]) -> str:
         for prefix, key in (("/api/v1/api-keys/", "api_key_id"), ("/api/v1/credentials/", "credential_id")):
             if path.startswith(prefix) and key in ids:
                 return ids[key]
-    if name == "invitation_id" or name == "authorization_id":
+    if name in ("invitation_id", "authorization_id", "session_id"):
         return ids.get(name, "missing")
     raise AssertionError(
         f"{path}: no value of the first organisation for the path parameter {name!r}: "
@@ -300,6 +326,15 @@ async def _snapshot(client: httpx.AsyncClient, ids: dict[str, str]) -> dict[str,
     if "kb_id" in ids:
         reads["knowledge_bases"] = "/api/v1/knowledge-bases"
         reads["knowledge_documents"] = f"/api/v1/knowledge-bases/{ids['kb_id']}/documents"
+    if "bot_id" in ids:
+        reads["bot"] = f"/api/v1/bots/{ids['bot_id']}"
+        reads["bot_export"] = f"/api/v1/bots/{ids['bot_id']}/export"
+        reads["bot_versions"] = f"/api/v1/bots/{ids['bot_id']}/versions"
+        reads["bot_steps"] = "/api/v1/steps"
+        reads["bot_groups"] = "/api/v1/connection_groups"
+        reads["bot_connections"] = "/api/v1/connections"
+        reads["bot_requests"] = "/api/v1/requests"
+        reads["templates"] = "/api/v1/templates"
     snapshot: dict[str, Any] = {}
     for name, path in reads.items():
         response = await client.get(path)

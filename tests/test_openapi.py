@@ -131,6 +131,7 @@ def _checked(
             assume(not _an_impossible_schedule(case.operation.path, case.body))
             assume(not _names_an_embedding_endpoint(case.body))
             assume(not _overfills_a_memory_block(case.operation.path, case.body))
+            assume(not _breaks_a_bot_rule(case.operation.path, case.operation.method, case.body))
         if agent_id == PATCHED:
             # Each change starts from the same agent: whether one is valid depends on what
             # is stored (a provider that needs a base_url; a base_url that provider needs).
@@ -256,4 +257,31 @@ def _leaves_no_base_url(body: object) -> bool:
         isinstance(settings_, dict)
         and settings_.get("provider") == "openai_compatible"
         and settings_.get("base_url") is None
+    )
+
+
+def _breaks_a_bot_rule(path: str, method: str, body: object) -> bool:
+    """Scenario bots: a document (an import, a template's steps) whose keys name steps,
+    requests or templates it does not hold, or a group with neither `step_id` nor `bot_id`:
+    refused (422 saying where), as the document says in words; JSON Schema can't say it."""
+    if not isinstance(body, dict):
+        return False
+    from pydantic import ValidationError
+
+    from agenthub.errors import InvalidInput
+    from agenthub.scenarios.document import BotDocument, references
+    from agenthub.scenarios.schemas import TemplateBody
+    from agenthub.scenarios.service_parts import check_template_body
+
+    try:
+        if path == "/api/v1/bots/import":
+            return bool(references(BotDocument.model_validate(body)))
+        if path.startswith("/api/v1/templates") and isinstance(body.get("document"), dict):
+            check_template_body(TemplateBody.model_validate(body["document"]))
+    except ValidationError:
+        return False  # a field of its own is wrong: the document says so, and it is checked
+    except InvalidInput:
+        return True
+    return path == "/api/v1/connection_groups" and method.upper() == "POST" and (
+        body.get("step_id") is None and body.get("bot_id") is None
     )

@@ -41,6 +41,7 @@ from agenthub.channels.limits import ConnectionLimit
 from agenthub.channels.openai_errors import OpenAIErrors
 from agenthub.channels.origins import ForeignOriginGuard
 from agenthub.channels.rate_limits import RateLimiter, RateLimits
+from agenthub.channels.scenario_ask import AskRelay, GatewayAsker
 from agenthub.channels.telegram import api as telegram_api
 from agenthub.channels.telegram import webhook as telegram_webhook
 from agenthub.channels.telegram.service import TelegramIntegrations
@@ -59,6 +60,7 @@ from agenthub.knowledge.embedding import KnowledgeEmbedders
 from agenthub.knowledge.processor import DocumentProcessor
 from agenthub.knowledge.vectors import open_index
 from agenthub.lifecycle import api as lifecycle_api
+from agenthub.lifecycle import bots as lifecycle_bots
 from agenthub.llm.pricing import PriceTable
 from agenthub.memory import api as memory_api
 from agenthub.notifications import api as notifications_api
@@ -82,6 +84,9 @@ from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
 from agenthub.sandbox.service import SandboxService
 from agenthub.sandbox.settings import pool_config
+from agenthub.scenarios import api as scenarios_api
+from agenthub.scenarios.actions import api as scenario_actions_api
+from agenthub.scenarios.actions.process import ProcessActions
 from agenthub.scheduler.proactive import GatewayAgentAccess
 from agenthub.scheduler.worker import Scheduler
 from agenthub.workers import api as queues_api
@@ -180,6 +185,8 @@ def create_app(
         scheduler: Scheduler | None = None
         dispatcher: NotificationDispatcher | None = None
         documents: DocumentProcessor | None = None
+        scenario_actions: ProcessActions | None = None
+        ask_relay: AskRelay | None = None
         try:
             sandbox.start_in_background()
             await prepare_database(settings, engine)
@@ -200,9 +207,14 @@ def create_app(
                 if settings.demo_agent:
                     await ensure_demo_agent(session)
             metrics = Metrics()
+            # What the actions of scenario bots hosted here use: this sandbox, and (bound once
+            # the gateway is up) the gateway's asker for LLM steps.
+            app.state.scenario_actions = scenario_actions = ProcessActions(
+                settings, sessions, guard=app.state.outbound_guard, box=app.state.secret_box, sandbox=sandbox,
+            )
             local_host = build_host(
                 host_id=new_host_id("gateway"), role="local", bus=bus, session_factory=sessions, settings=settings,
-                engines=engines(settings, sessions, bus),
+                engines=engines(settings, sessions, bus, actions=scenario_actions.deps),
             )
             launcher = None if settings.embedded else ProcessLauncher(settings)
             if launcher is not None:
@@ -256,6 +268,12 @@ def create_app(
                 metrics=metrics, settings=settings, budgets=app.state.budgets,
             )
             await app.state.gateway.start()
+            scenario_asker = GatewayAsker(gateway=app.state.gateway, agents=agent_directory, sessions=sessions)
+            scenario_actions.bind_asker(scenario_asker)
+            if not settings.embedded:  # the LLM steps of bots that runners and workers host
+                ask_relay = AskRelay(bus=bus, asker=scenario_asker, consumer=supervisor.id)
+                await ask_relay.setup()
+                tasks.append(asyncio.create_task(ask_relay.run(), name=AskRelay.name))
             app.state.calendar_agent_access = GatewayAgentAccess(app.state.gateway)
             # Group chats: who may name which agent, and the roles asked through the gateway.
             app.state.group_chat_agent_access = app.state.calendar_agent_access
@@ -301,6 +319,10 @@ def create_app(
                 await dispatcher.cleanup()
             if documents is not None:
                 await documents.cleanup()
+            if ask_relay is not None:
+                await ask_relay.cleanup()
+            if scenario_actions is not None:
+                await scenario_actions.close()
             await sandbox.close()
             await counters.close()
             await bus.close()
@@ -374,6 +396,10 @@ def create_app(
     app.include_router(roles_api.router)
     app.include_router(knowledge_api.router)
     app.include_router(knowledge_api.uploads)
+    app.include_router(scenario_actions_api.router)
+    app.include_router(scenarios_api.bots)
+    app.include_router(lifecycle_bots.router)
+    app.include_router(scenarios_api.parts)
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     stop_grace_period: float = Field(default=5.0, ge=0)
     turn_timeout: float = Field(default=120.0, gt=0)
     agent_context_messages: int = Field(default=40, ge=1, le=1000)
+    scenario_max_steps: int = Field(
+        default=50, ge=1, le=10_000, description="Steps a scenario bot may take for one incoming message (loop guard)"
+    )
     max_concurrent_turns: int = Field(default=256, ge=1)
     deleted_retention_days: float = Field(
         default=30.0, ge=0, description="Days a deleted agent's id stays taken before it is purged with its chats"

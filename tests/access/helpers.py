@@ -109,7 +109,7 @@ async def hub_on(database_url: str, **overrides: Any) -> AsyncIterator[Hub]:
     await migrated(database_url)
     probe = ProbeEngine()
 
-    def engines(settings: Settings, sessions: SessionFactory, bus: Bus | None = None) -> EngineRegistry:
+    def engines(settings: Settings, sessions: SessionFactory, bus: Bus | None = None, **_: Any) -> EngineRegistry:
         return EngineRegistry([probe])
 
     async with running_app(make_settings(database_url=database_url, **overrides), engines=engines) as app:

@@ -18,7 +18,7 @@ class Silent(Engine):
         return Answer(text="")
 
 
-async def test_every_process_runs_llm_and_more_kinds_are_added_by_whoever_builds_it(
+async def test_every_process_runs_llm_and_scenario_and_more_kinds_are_added_by_whoever_builds_it(
     settings: Settings, sqlite_url: str
 ) -> None:
     engine, sessions = await migrated_sessions(sqlite_url)
@@ -29,8 +29,8 @@ async def test_every_process_runs_llm_and_more_kinds_are_added_by_whoever_builds
     finally:
         await engine.dispose()
 
-    assert engines.kinds == ["llm"]
-    assert more.kinds == ["llm", "silent"]
+    assert engines.kinds == ["llm", "scenario"]
+    assert more.kinds == ["llm", "scenario", "silent"]
     assert more.for_kind("silent") is silent
     assert more.for_kind("llm") is engines.for_kind("llm")
     with pytest.raises(UnknownKind, match="silent") as refused:

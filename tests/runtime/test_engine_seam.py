@@ -55,8 +55,8 @@ class ReverseEngine(Engine):
 
 
 def _engines(reverse: ReverseEngine):  # type: ignore[no-untyped-def]
-    def make(settings: Settings, sessions: SessionFactory, bus: Bus | None = None) -> EngineRegistry:
-        return build_engines(settings, sessions, bus).with_engine(reverse)
+    def make(settings: Settings, sessions: SessionFactory, bus: Bus | None = None, **more: Any) -> EngineRegistry:
+        return build_engines(settings, sessions, bus, **more).with_engine(reverse)
 
     return make
 

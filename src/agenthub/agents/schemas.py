@@ -169,9 +169,16 @@ class LlmSettings(IntelligenceSettings, KindSettings):
         return data
 
 
-SETTINGS_BY_KIND: dict[str, type[KindSettings]] = {"llm": LlmSettings}
+class ScenarioSettings(KindSettings):
+    """A ``scenario`` agent: a bot of steps and connections (``/api/v1/bots``), whose graph is
+    its bot's rows, not settings; only where it runs and who reaches it are set here."""
+
+
+SETTINGS_BY_KIND: dict[str, type[KindSettings]] = {"llm": LlmSettings, "scenario": ScenarioSettings}
 """The settings schema of each kind an agent can be created with."""
 DEFAULT_KIND = "llm"
+CREATED_HERE = ("llm",)
+"""The kinds ``POST /api/v1/agents`` creates (a ``scenario`` agent comes with its bot: ``POST /api/v1/bots``)."""
 
 
 def settings_schema(kind: str) -> type[KindSettings]:
@@ -237,9 +244,10 @@ class AgentCreate(RootModel[AnyAgentCreate]):
 
 def _as_in_body(problem: ErrorDetails, value: Any) -> InitErrorDetails:
     if problem["type"] == "union_tag_invalid":
-        kinds = ", ".join(repr(kind) for kind in SETTINGS_BY_KIND)
+        kinds = ", ".join(repr(kind) for kind in CREATED_HERE)
         return {
-            "type": PydanticCustomError("invalid_kind", "unknown kind {kind} (known: {kinds})",
+            "type": PydanticCustomError("invalid_kind", "unknown kind {kind} (known: {kinds}; scenario bots are "
+                                        "created with POST /api/v1/bots)",
                                         {"kind": repr(value.get("kind")), "kinds": kinds}),
             "loc": ("kind",),
             "input": value.get("kind"),

@@ -125,3 +125,14 @@ RATE_LIMITS = "rate_limits"
 """Prefix (after ``REDIS_KEY_PREFIX``) of the rate limits' counters: the ``limits`` library
 names each ``rate_limits:{LIMITER/user:<id>/600/1/minute}``, braces included, so both
 windows of one counter share a Cluster hash slot."""
+
+
+SCENARIO_ASKS = "scenario:asks"
+"""Questions of scenario bots' LLM steps hosted in runners and workers, for a gateway to ask
+(``agenthub.channels.scenario_ask.AskRelay``); read by the gateways' one consumer group."""
+SCENARIO_ASKS_GROUP = "gateways"
+
+
+def scenario_answer(ask_id: str) -> str:
+    """Pub/sub channel of the answer to one relayed question."""
+    return f"scenario:answer:{ask_id}"

@@ -17,6 +17,16 @@ FINAL_TYPES = frozenset({"message", "error"})
 KNOWN_TYPES = frozenset({"chunk", "status", "message", "error"})
 ANSWER_EXTRAS = ("tool_calls", "citations")
 """What an answer carries beside its text when there is any (in ``message_object`` on the WebSocket)."""
+SHOWN_WITH = ("widget", "attachments", "more")
+"""What a message carries for the client to show or act on, where it has any: buttons
+(``widget``), file ids, and ``more: true`` on each message of a turn but the last (a
+scenario bot's steps): a client waits on for the last one."""
+
+
+def is_final(event: dict[str, Any]) -> bool:
+    """Whether ``event`` ends the answer to its message: an error, or a message not marked ``more``."""
+    kind = event.get("type")
+    return kind == "error" or (kind == "message" and not event.get("more"))
 
 
 def error_event(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -53,6 +63,7 @@ def for_websocket(event: dict[str, Any]) -> dict[str, Any]:
                 "usage": event.get("usage"),
                 **{key: event[key] for key in ANSWER_EXTRAS if event.get(key)},
             },
+            **{key: event[key] for key in SHOWN_WITH if event.get(key)},
         }
     if kind == "error":
         return error_event(
@@ -78,8 +89,9 @@ def for_sse(event: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
                 "chat_id": event.get("chat_id"),
                 "content": event.get("response", ""),
                 **{key: event[key] for key in ANSWER_EXTRAS if event.get(key)},
+                **{key: event[key] for key in SHOWN_WITH if event.get(key)},
             }),
-            ("usage", event.get("usage") or {}),
+            *([] if event.get("more") else [("usage", event.get("usage") or {})]),
         ]
     if kind == "error":
         return [("error", {"code": str(event.get("code") or AGENT_ERROR), "message": event.get("response", "error")})]

@@ -20,7 +20,7 @@ from agenthub.access.rules import Reach, Sender
 from agenthub.agents.directory import AgentDirectory
 from agenthub.bus import Bus
 from agenthub.caller import Caller
-from agenthub.channels import replay
+from agenthub.channels import events, replay
 from agenthub.channels.fanout import Listener, OutputRouter
 from agenthub.channels.inbound import InboundMessage, InboundWriter
 from agenthub.channels.outbox import OutboundFeed, RecentOutbound
@@ -193,6 +193,7 @@ class Gateway:
             user_data=request.user_data,
             user_id=payer.user_id,
             api_key_id=payer.api_key_id,
+            button=request.button,
         )
         try:
             await self._inbound.write(message)
@@ -202,10 +203,12 @@ class Gateway:
     async def follow(
         self, listener: Listener, accepted: Accepted, *, keepalive: float | None = None
     ) -> AsyncIterator[dict[str, Any] | None]:
-        """The events answering one message: chunks, then one message or error. With
+        """The events answering one message: chunks, then one message or error (before it,
+        messages marked ``more``, each once, when the agent sends several). With
         ``keepalive``, also None each time nothing came for that many seconds (a chance to
         show the client the connection is alive)."""
         deadline = time.monotonic() + self._settings.turn_timeout + START_ALLOWANCE
+        seen: set[str] = set()
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -225,8 +228,12 @@ class Gateway:
                 continue
             if event.get("reply_to") != accepted.message_id:
                 continue
+            if event.get("type") == "message" and event.get("message_id"):
+                if event["message_id"] in seen:
+                    continue  # the durable copy of one delivered live
+                seen.add(event["message_id"])
             yield event
-            if event.get("type") in ("message", "error"):
+            if events.is_final(event):
                 self.finish(event, accepted, listener)
                 return
 

@@ -182,12 +182,14 @@ class GroupChatRoles:
     ) -> None:
         """Wait for the role's answer; store it (or why it failed) and tell the members."""
         outcome: dict[str, str] | None = None
+        said: list[str] = []
         try:
             async for event in self._gateway.follow(listener, accepted):
                 if event is None:
                     continue
-                if event.get("type") == "message":
-                    outcome = {"answer": str(event.get("response", ""))}
+                if event.get("type") == "message":  # several (a scenario bot's steps): joined
+                    said.extend([str(event["response"])] if event.get("response") else [])
+                    outcome = {"answer": "\n\n".join(said)}
                 elif event.get("type") == "error":
                     outcome = {"error": str(event.get("response") or event.get("message") or "the agent failed")}
         finally:

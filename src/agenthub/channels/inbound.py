@@ -47,13 +47,15 @@ class InboundMessage:
     (an anonymous visitor, a Telegram user); None for an API key."""
     api_key_id: str | None = None
     """The API key it was sent with, if any, for billing."""
+    button: str | None = None
+    """The value of the button pressed, when the message is a press (scenario bots)."""
 
     def envelope(self, position: int) -> dict[str, Any]:
         """The bus message of the seed protocol, plus where it stands in its chat, the agent's
         organisation, and the user and API key of the sender (``platform_user_id`` is who
         the sender is on its channel: a user's or a key's id, ``anonymous:<address>``)."""
         r = self.record
-        return {
+        envelope = {
             "message_id": r.message_id,
             "agent_id": r.agent_id,
             "chat_id": r.chat_id,
@@ -66,6 +68,9 @@ class InboundMessage:
             "user_id": self.user_id,
             "api_key_id": self.api_key_id,
         }
+        if self.button is not None:
+            envelope["button"] = self.button
+        return envelope
 
 
 _Waiting = tuple[InboundMessage, "asyncio.Future[int]"]

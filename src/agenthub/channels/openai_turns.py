@@ -122,21 +122,31 @@ def chat_request(request: ChatCompletionRequest, *, chat_id: str) -> ChatRequest
         raise InvalidInput(f"{where}.content: {problem}", field=f"{where}.content", problem=problem) from error
 
 
+MESSAGES_JOINED_BY = "\n\n"
+"""Between the messages of one turn (a scenario bot may send several) in one completion."""
+
+
 def completion_id(accepted: Accepted) -> str:
     return f"chatcmpl-{accepted.message_id}"
 
 
 async def complete(gateway: Gateway, listener: Listener, accepted: Accepted, *, model: str) -> ChatCompletion:
-    """The whole answer; TurnFailed when the agent could not give one."""
+    """The whole answer (several messages of one turn, a scenario bot's, joined by a blank
+    line); TurnFailed when the agent could not give one."""
+    texts: list[str] = []
     async for event in gateway.follow(listener, accepted):
         if event is None:
             continue
         if event.get("type") == "error":
             raise TurnFailed(event)
         if event.get("type") == "message":
+            if event.get("response"):
+                texts.append(str(event["response"]))
+            if event.get("more"):
+                continue
             return ChatCompletion(
                 id=completion_id(accepted), created=int(time.time()), model=model, chat_id=accepted.chat_id,
-                choices=[Choice(message=AssistantMessage(content=str(event.get("response") or "")))],
+                choices=[Choice(message=AssistantMessage(content=MESSAGES_JOINED_BY.join(texts)))],
                 usage=Usage.of(event.get("usage")),
             )
     raise TurnFailed({"code": "timeout", "response": "no answer came"})  # follow ends with a final event
@@ -170,7 +180,7 @@ async def stream(
         return _data({**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]})
 
     yield chunk({"role": "assistant", "content": ""})
-    streamed, started_over = "", False
+    streamed, started_over, sent_before = "", False, False
     async for event in gateway.follow(listener, accepted, keepalive=keepalive):
         kind = None if event is None else event.get("type")
         if event is None:
@@ -182,8 +192,13 @@ async def stream(
             yield chunk({"content": str(event["content"])})
         elif kind == "message":
             rest = _rest(streamed, str(event.get("response") or ""))
+            if rest and sent_before and not streamed:
+                rest = MESSAGES_JOINED_BY + rest  # the next message of a turn that sends several
             if rest:
                 yield chunk({"content": rest})
+            if event.get("more"):
+                sent_before, streamed = sent_before or bool(rest), ""
+                continue
             yield chunk({}, "stop")
             if include_usage:
                 yield _data({**head, "choices": [], "usage": Usage.of(event.get("usage")).model_dump()})

@@ -69,7 +69,8 @@ class RecentOutbound:
             return
         key = (str(event.get("agent_id", "")), str(event.get("chat_id", "")))
         answers = self._chats.setdefault(key, OrderedDict())
-        answers[str(event.get("reply_to") or event.get("message_id"))] = event
+        if not event.get("more"):  # a message followed by more (a scenario bot's) is not the answer
+            answers[str(event.get("reply_to") or event.get("message_id"))] = event
         if event.get("message_id"):
             self._by_id[str(event["message_id"])] = event
         self._order.append((at, key, event))

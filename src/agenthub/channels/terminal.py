@@ -256,6 +256,8 @@ async def _receive_answer(  # type: ignore[no-untyped-def]
                 console.print()
             answer.streamed = False
             answer.chat_id = answer.chat_id or event.get("message_object", {}).get("chat_id")
+            if event.get("more"):
+                continue  # more messages answer the same one (a scenario bot's steps)
             return
         elif kind == "error":
             if answer.streamed:

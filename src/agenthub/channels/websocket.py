@@ -1,8 +1,10 @@
 """WebSocket ``/ws/agents/{agent_id}`` with the seed protocol.
 
-Client: ``{"type": "message", "content": "...", "chat_id"?, "user_data"?, "channel"?}``.
+Client: ``{"type": "message", "content": "...", "chat_id"?, "user_data"?, "channel"?, "button"?}``
+(``button``: the value of the button pressed, sent as ``content`` too).
 Server: ``status`` (received / starting), ``chunk`` while streaming, ``message`` with the
-answer, its ``chat_id`` and its ``message_object``, ``error`` with a ``code``, and any other
+answer, its ``chat_id`` and its ``message_object`` (a scenario bot's buttons in ``widget``; a
+message followed by more answering the same one carries ``"more": true``), ``error`` with a ``code``, and any other
 event type the agent emits, unchanged. Without a ``chat_id`` one connection is one chat
 (``?chat_id=`` names it). ``?chat_id=...&after=<message id>`` first replays, in order, the
 answers and errors of that chat after the named message (see :mod:`agenthub.channels.replay`).
@@ -128,14 +130,15 @@ class _Connection:
         accepted = self.waiting.get(str(event.get("reply_to")))
         if accepted is None:
             return  # answered already
-        final = event.get("type") in ("message", "error")
-        if final and event.get("message_id") in self.delivered:
-            return  # the same answer published again after a redelivery
+        final = events.is_final(event)
+        shown = final or event.get("type") == "message"
+        if shown and event.get("message_id") in self.delivered:
+            return  # the same message published again after a redelivery, or its durable copy
         await self.websocket.send_json(events.for_websocket(event))
+        if shown and event.get("message_id"):
+            self.delivered.add(event["message_id"])
         if final:
             self.waiting.pop(accepted.message_id, None)
-            if event.get("message_id"):
-                self.delivered.add(event["message_id"])
             self.gateway.finish(event, accepted, self.listener)
 
     async def replay(self, missed: Replay) -> None:

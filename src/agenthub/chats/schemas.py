@@ -66,6 +66,11 @@ class ChatRequest(BaseModel):
         default="web", min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$",
         description="Accepted for the seed protocol and ignored: a message over SSE or the WebSocket is on `web`",
     )
+    button: Annotated[str, Field(max_length=200), NoNul()] | None = Field(
+        default=None,
+        description="The value of the button pressed (a scenario bot's `widget`); send it as `content` too: "
+        "the bot sees it as `message.button` and `message.text`",
+    )
     platform_user_id: Annotated[str, Field(max_length=128), NoNul()] | None = Field(
         default=None,
         description="Accepted for the seed protocol and ignored: the sender is the caller (a user's id, an API "

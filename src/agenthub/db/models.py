@@ -17,10 +17,25 @@ from agenthub.channels.telegram.models import TelegramLink
 from agenthub.chats.models import Chat, ChatMessage
 from agenthub.credentials.models import Credential
 from agenthub.db.base import Base
+from agenthub.files.models import StoredFile
 from agenthub.groupchats.models import GroupChat, GroupChatMember, GroupChatMessage
 from agenthub.knowledge.models import KnowledgeBase, KnowledgeChunk, KnowledgeDocument, is_keyword_index
 from agenthub.memory.models import ArchivalPassage, ConversationSummary, CoreBlock
 from agenthub.notifications.models import NotificationChannel, NotificationDelivery
+from agenthub.scenarios.models import (
+    Bot,
+    BotCron,
+    BotVersion,
+    Connection,
+    ConnectionGroup,
+    DelayedMove,
+    Request,
+    ScenarioSession,
+    Step,
+    StepEvent,
+    Template,
+    UserVariables,
+)
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
@@ -35,4 +50,6 @@ __all__ = [
     "GroupChatMember", "GroupChatMessage", "Invitation", "KnowledgeBase", "KnowledgeChunk", "KnowledgeDocument",
     "NotificationChannel", "NotificationDelivery", "Organization", "PlatformSecret", "TelegramLink", "TokenUsageLog",
     "User", "include_object",
+    "Bot", "BotCron", "BotVersion", "Connection", "ConnectionGroup", "DelayedMove", "Request", "ScenarioSession",
+    "Step", "StepEvent", "Template", "UserVariables", "StoredFile",
 ]

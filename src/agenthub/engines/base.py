@@ -67,7 +67,7 @@ class Usage:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """The final message of a turn. ``usage``: what it cost, None for engines that use no
+    """The final message of a turn (and any sent before it: ``messages``). ``usage``: what it cost, None for engines that use no
     model (tokens are billed when there are any)."""
 
     text: str
@@ -76,6 +76,13 @@ class Answer:
     """The tools called on the way to the answer: ``[{"name", "arguments", "result"}]``."""
     citations: list[dict[str, Any]] | None = None
     """The documents the answer cites (``rag`` agents)."""
+    widget: dict[str, Any] | None = None
+    """What the client shows with the answer: ``{"buttons": [{"text", "value"}]}`` (scenario bots)."""
+    attachments: list[str] | None = None
+    """File ids sent with the answer."""
+    messages: list[dict[str, Any]] | None = None
+    """Messages sent before this one, in order (``{"text", "widget"?, "attachments"?}``): each
+    reaches the client as its own ``message`` event marked ``"more": true``, this answer last."""
 
 
 class TurnEvents(Protocol):

@@ -11,7 +11,9 @@ from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
 from agenthub.engines.base import Engine
 from agenthub.engines.llm import LlmEngine
+from agenthub.engines.scenario import ScenarioEngine
 from agenthub.errors import AgentHubError
+from agenthub.scenarios.actions.base import ActionDeps
 
 
 class UnknownKind(AgentHubError):
@@ -43,11 +45,20 @@ class EngineRegistry:
         return EngineRegistry([*self._by_kind.values(), engine])
 
 
-EnginesFactory = Callable[[Settings, SessionFactory, Bus], EngineRegistry]
-"""What an entry point calls to make its engines (:func:`build_engines`, or a test's own)."""
+EnginesFactory = Callable[..., EngineRegistry]
+"""What an entry point calls to make its engines (:func:`build_engines`, or a test's own):
+``(settings, session_factory, bus, *, actions=None)``."""
 
 
-def build_engines(settings: Settings, session_factory: SessionFactory, bus: Bus | None = None) -> EngineRegistry:
-    """The engines every AgentHub process runs: today ``llm``. With ``bus``, a conversation
-    rebuilt after a restart includes the answers still on their way to the database."""
-    return EngineRegistry([LlmEngine.from_settings(settings, session_factory, bus)])
+def build_engines(
+    settings: Settings, session_factory: SessionFactory, bus: Bus | None = None, *, actions: ActionDeps | None = None
+) -> EngineRegistry:
+    """The engines every AgentHub process runs: ``llm`` and ``scenario``. With ``bus``, a
+    conversation rebuilt after a restart includes the answers still on their way to the
+    database. ``actions``: what the actions of scenario bots use in this process (its sandbox,
+    its way to ask LLM agents: :class:`agenthub.scenarios.actions.process.ProcessActions`);
+    without it, code and LLM steps answer that they are not available here."""
+    return EngineRegistry([
+        LlmEngine.from_settings(settings, session_factory, bus),
+        ScenarioEngine.from_settings(settings, session_factory, bus, deps=actions),
+    ])

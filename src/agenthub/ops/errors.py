@@ -46,7 +46,10 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Retry-After"] = str(error.retry_after)
         elif isinstance(error, Unauthorized):
             headers["WWW-Authenticate"] = "Bearer"
-        return JSONResponse(error_body(error.code, error.message), status_code=error.status_code, headers=headers)
+        extra = getattr(error, "extra", None) or {}  # what an error names besides its message (step_in_use)
+        return JSONResponse(
+            error_body(error.code, error.message, **extra), status_code=error.status_code, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:

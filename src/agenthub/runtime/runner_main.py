@@ -21,6 +21,7 @@ from setproctitle import setproctitle
 import agenthub.bus.redis  # noqa: F401
 from agenthub.bus import StreamRetention, open_bus
 from agenthub.config import Settings
+from agenthub.credentials.secret_box import load_box
 from agenthub.db.engine import create_engine, create_session_factory
 from agenthub.engines.registry import build_engines
 from agenthub.ops.logging import configure_logging
@@ -28,6 +29,8 @@ from agenthub.ops.tracing import setup_tracing
 from agenthub.runtime import loop as event_loop
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import new_host_id
+from agenthub.scenarios.actions.asks import BusAsker
+from agenthub.scenarios.actions.process import ProcessActions
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +55,19 @@ async def serve_runner(
     bus = open_bus(settings.require_redis("runner"), prefix=settings.redis_key_prefix, retention=retention)
     engine = create_engine(settings.effective_database_url, pool_size=2)
     sessions = create_session_factory(engine)
+    # Scenario bots hosted here: a sandbox started on their first code step, LLM steps asked
+    # through a gateway (agenthub.channels.scenario_ask.AskRelay).
+    scenario_actions = ProcessActions(
+        settings, sessions, box=load_box(settings, create=False),
+        ask_agent=BusAsker(bus, timeout=settings.turn_timeout + 30.0),
+    )
     host = build_host(
         host_id=host_id or new_host_id("runner"),
         role="runner",
         bus=bus,
         session_factory=sessions,
         settings=settings,
-        engines=build_engines(settings, sessions, bus),
+        engines=build_engines(settings, sessions, bus, actions=scenario_actions.deps),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -78,6 +87,7 @@ async def serve_runner(
         return 0
     finally:
         await host.close(grace=settings.stop_grace_period)
+        await scenario_actions.close()
         await bus.close()
         await engine.dispose()
         await asyncio.to_thread(tracing.shutdown)

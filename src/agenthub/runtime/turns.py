@@ -15,6 +15,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from agenthub.bus import Batch, Bus, Entry, Payload, keys
 from agenthub.config import Settings
@@ -79,7 +80,10 @@ class TurnRunner:
         output = keys.agent_output(agent.id)
         if stored_answer is not None:
             log.info("redelivered message already answered", extra={"agent_id": agent.id, "chat_id": chat_id})
-            await self._send_final(self._bus.batch(), agent, stored_answer["outbound"]).ack(
+            batch = self._bus.batch()
+            for event in stored_answer.get("earlier") or ():
+                self._send_final(batch, agent, event)
+            await self._send_final(batch, agent, stored_answer["outbound"]).ack(
                 entry.stream, keys.INPUT_GROUP, entry.id
             ).execute()
             return
@@ -146,11 +150,29 @@ class TurnRunner:
         extras = {key: value for key, value in (("tool_calls", answer.tool_calls), ("citations", answer.citations))
                   if value}
         outbound.update(extras)
+        outbound.update(_shown_with({"widget": answer.widget, "attachments": answer.attachments}))
         if usage is not None:
             outbound["usage"] = {
                 "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens, "model": usage.model,
             }
-        batch = self._bus.batch().add(keys.HISTORY_QUEUE, {
+        batch = self._bus.batch()
+        # Messages sent before the answer (a scenario bot's steps): each its own message,
+        # marked "more" so clients wait for the last; stored at the answer's position
+        # without reply_to (an answer's reply_to is unique), in order.
+        earlier: list[Payload] = []
+        for item in answer.messages or ():
+            earlier_id = uuid.uuid4().hex
+            text = str(item.get("text") or "")
+            earlier.append({
+                "type": "message", "message_id": earlier_id, "reply_to": message_id, "chat_id": chat_id,
+                "response": text, "channel": channel, "more": True, **_shown_with(item),
+            })
+            batch.add(keys.HISTORY_QUEUE, {
+                "message_id": earlier_id, "reply_to": None, "org_id": agent.org_id, "agent_id": agent.id,
+                "chat_id": chat_id, "position": turn.position + 1, "role": "assistant", "content": text,
+                "channel": channel,
+            })
+        batch.add(keys.HISTORY_QUEUE, {
             "message_id": reply_id,
             "reply_to": message_id,
             "org_id": agent.org_id,
@@ -175,10 +197,15 @@ class TurnRunner:
                 "input_tokens": usage.input_tokens,
                 "output_tokens": usage.output_tokens,
             })
-        batch.set(keys.agent_reply(agent.id, message_id), {"outbound": outbound}, ttl=REPLY_MARKER_TTL)
+        marker: Payload = {"outbound": outbound}
+        if earlier:
+            marker["earlier"] = earlier
+        batch.set(keys.agent_reply(agent.id, message_id), marker, ttl=REPLY_MARKER_TTL)
         await chunks.finish_into(batch)
         # In this order: stored, marked answered, shown (the last text, then the answer), and
         # only then acknowledged.
+        for event in earlier:
+            self._send_final(batch, agent, event)
         await self._send_final(batch, agent, outbound).ack(entry.stream, keys.INPUT_GROUP, entry.id).execute()
 
     def _send_final(self, batch: Batch, agent: HostedAgent, event: Payload) -> Batch:
@@ -271,6 +298,11 @@ class ChunkPublisher:
             text, self._buffer = "".join(self._buffer), []
             batch.publish(self._channel, self._event(text))
         return batch
+
+
+def _shown_with(item: dict[str, Any]) -> Payload:
+    """What a message shows beside its text (buttons, attachments), where it has any."""
+    return {key: item[key] for key in ("widget", "attachments") if item.get(key)}
 
 
 def _message_id(entry: Entry) -> str:

@@ -12,6 +12,7 @@ import signal
 from agenthub.billing.counters import open_counters
 from agenthub.bus import Bus, StreamRetention, keys, open_bus
 from agenthub.config import Settings
+from agenthub.credentials.secret_box import load_box
 from agenthub.db.engine import create_engine, create_session_factory
 from agenthub.engines.registry import build_engines
 from agenthub.llm.pricing import PriceTable
@@ -20,6 +21,8 @@ from agenthub.runtime import loop as event_loop
 from agenthub.runtime.assembly import build_host
 from agenthub.runtime.host import READ_BLOCK_MS, AgentHost, new_host_id
 from agenthub.runtime.tasks import raise_if_cancel_requested, stop_tasks
+from agenthub.scenarios.actions.asks import BusAsker
+from agenthub.scenarios.actions.process import ProcessActions
 from agenthub.workers.history import HistorySaverWorker
 from agenthub.workers.token_usage import TokenUsageWorker
 
@@ -93,9 +96,15 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
     bus = open_bus(settings.require_redis("worker"), prefix=settings.redis_key_prefix, retention=retention)
     engine = create_engine(settings.effective_database_url)
     sessions = create_session_factory(engine)
+    # Scenario bots hosted here: a sandbox started on their first code step, LLM steps asked
+    # through a gateway (agenthub.channels.scenario_ask.AskRelay).
+    scenario_actions = ProcessActions(
+        settings, sessions, box=load_box(settings, create=False),
+        ask_agent=BusAsker(bus, timeout=settings.turn_timeout + 30.0),
+    )
     host = build_host(
         host_id=new_host_id("worker"), role="worker", bus=bus, session_factory=sessions, settings=settings,
-        engines=build_engines(settings, sessions, bus),
+        engines=build_engines(settings, sessions, bus, actions=scenario_actions.deps),
     )
     control = ControlListener(bus, host)
     limit = settings.queue_max_deliveries
@@ -129,6 +138,7 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
         await bus.set_remove(keys.WORKERS_SET, host.host_id)
         await stop_tasks(tasks)
         await host.close(grace=settings.stop_grace_period)
+        await scenario_actions.close()
         if counters is not None:
             await counters.close()
         await bus.close()

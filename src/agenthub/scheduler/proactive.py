@@ -51,12 +51,15 @@ async def ask(
     reach = await gateway.reach(caller=caller, agent_id=agent_id, sender=user_sender(caller), fresh=True)
     request = ChatRequest(content=prompt, chat_id=chat_id, user_data={"source": SOURCE, **user_data})
     listener, accepted = await gateway.send(reach=reach, request=request, message_id=uuid.uuid4().hex)
+    said: list[str] = []
     try:
         async for event in gateway.follow(listener, accepted):
             if event is None:
                 continue
-            if event.get("type") == "message":
-                return str(event.get("response", ""))
+            if event.get("type") == "message":  # several (a scenario bot's steps): joined
+                said.extend([str(event["response"])] if event.get("response") else [])
+                if not event.get("more"):
+                    return "\n\n".join(said)
             if event.get("type") == "error":
                 raise ProactiveRunFailed(str(event.get("response") or event.get("message") or "the agent failed"))
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from agenthub.agents.models import DEFAULT_ORG, Agent
 from agenthub.bus import Bus
@@ -34,8 +35,8 @@ class MenuEngine(Engine):
 
 
 def _engines(menu: MenuEngine):  # type: ignore[no-untyped-def]
-    def make(settings: Settings, sessions: SessionFactory, bus: Bus | None = None) -> EngineRegistry:
-        return build_engines(settings, sessions, bus).with_engine(menu)
+    def make(settings: Settings, sessions: SessionFactory, bus: Bus | None = None, **more: Any) -> EngineRegistry:
+        return build_engines(settings, sessions, bus, **more).with_engine(menu)
 
     return make
 

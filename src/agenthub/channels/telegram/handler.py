@@ -135,7 +135,7 @@ class UpdateHandler:
         chat = query.message.chat if query.message is not None else None
         if chat is None or not value:
             return
-        await self._converse(chat, query.from_user, value)
+        await self._converse(chat, query.from_user, value, button=value)
 
     async def _start(self, chat: Chat, user: User, code: str) -> None:
         if not code:
@@ -155,11 +155,11 @@ class UpdateHandler:
         async with self._sessions() as session:
             return await links.linked_caller(session, agent_id=self._agent_id, telegram_user_id=str(user.id))
 
-    async def _converse(self, chat: Chat, user: User, text: str) -> None:
+    async def _converse(self, chat: Chat, user: User, text: str, *, button: str | None = None) -> None:
         caller = await self._caller(user)
         sender = Sender(TYPE, str(user.id), user_id=caller.user_id if caller else None)
         try:
-            request = ChatRequest(content=text, chat_id=chat_key(chat, user))
+            request = ChatRequest(content=text, chat_id=chat_key(chat, user), button=button)
             reach = await self._gateway.reach(caller=caller, agent_id=self._agent_id, sender=sender, fresh=True)
         except ValidationError:
             await self._say(chat.id, "I can't read that message.")

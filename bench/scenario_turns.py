@@ -1,0 +1,119 @@
+"""Scenario messages per second end to end: a 3-step bot, N concurrent chats over the
+WebSocket, `agenthub serve` on PostgreSQL + Redis as a real process.
+
+    PYTHONPATH=src python bench/scenario_turns.py --redis-url redis://127.0.0.1:6379/0 \
+        --database-url postgresql://postgres@127.0.0.1:5432/postgres [--chats 50] [--seconds 10]
+
+Each chat is its own end user (an API key of its own: a session each); each message moves
+its session one step round the cycle a -> b -> c -> a (a rule evaluated, a variable
+substituted, one message sent back). The bot is stored in the database as publishing
+stores it (one version), as the bots API will.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+import uuid
+
+from websockets.asyncio.client import connect
+
+from _harness import agenthub, machine, percentile, scratch_database
+from agenthub.accounts.models import ApiKey
+from agenthub.accounts.secrets import API_KEY_PREFIX, digest, new_id, new_secret
+from agenthub.agents.models import DEFAULT_ORG, Agent
+from agenthub.db.engine import create_engine, create_session_factory, session_scope
+from agenthub.scenarios.document import dump, parse
+from agenthub.scenarios.models import Bot, BotVersion
+
+BOT = "bench-scenario"
+
+
+def step(key: str, following: str) -> dict:
+    return {"key": key, "message": {"text": f"Step {key} for {{$message.text$}}"},
+            "connection_groups": [{"connections": [
+                {"rules": {"condition": "AND", "rules": [
+                    {"field": "message.text", "operator": "is_not_empty"}]}, "next_step": following}]}]}
+
+
+DOCUMENT = {"name": "Bench", "first_step": "a",
+            "steps": [step("a", "b"), step("b", "c"), step("c", "a")]}
+
+
+async def prepare(database_url: str, chats: int) -> list[str]:
+    """The bot, and an API key for each chat."""
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+asyncpg://", 1))
+    keys = [new_secret(API_KEY_PREFIX) for _ in range(chats)]
+    try:
+        async with session_scope(create_session_factory(engine)) as session:
+            session.add(Agent(id=BOT, org_id=DEFAULT_ORG, name=BOT, kind="scenario", config_version=1,
+                              settings={"isolation": "shared", "integrations": []}))
+            await session.flush()
+            session.add(Bot(id=BOT, org_id=DEFAULT_ORG, name="Bench", variables={}, first_step_id="a",
+                            published_version=1))
+            await session.flush()
+            session.add(BotVersion(id=uuid.uuid4().hex, org_id=DEFAULT_ORG, bot_id=BOT, version=1,
+                                   document=dump(parse(DOCUMENT))))
+            for key in keys:
+                session.add(ApiKey(id=new_id("key"), org_id=DEFAULT_ORG, name="bench", prefix=key[:12],
+                                   key_hash=digest(key)))
+    finally:
+        await engine.dispose()
+    return keys
+
+
+async def run(ws_url: str, keys: list[str], seconds: float) -> tuple[float, float, float, int]:
+    sockets = [await connect(f"{ws_url}/ws/agents/{BOT}", compression=None,
+                             additional_headers={"Authorization": f"Bearer {key}"}) for key in keys]
+
+    async def turn(socket, text: str) -> None:  # type: ignore[no-untyped-def]
+        await socket.send(json.dumps({"type": "message", "content": text}))
+        while True:
+            event = json.loads(await socket.recv())
+            if event["type"] == "message" and not event.get("more"):
+                return
+            if event["type"] == "error":
+                raise RuntimeError(event["message"])
+
+    await asyncio.gather(*(turn(socket, "warm") for socket in sockets))
+    done = 0
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def chat(socket) -> None:  # type: ignore[no-untyped-def]
+        nonlocal done
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            await turn(socket, "go")
+            latencies.append((time.perf_counter() - started) * 1000)
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(chat(socket) for socket in sockets))
+    elapsed = time.perf_counter() - started
+    for socket in sockets:
+        await socket.close()
+    return done / elapsed, percentile(latencies, 50), percentile(latencies, 99), done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--redis-url", required=True)
+    parser.add_argument("--database-url", required=True, help="a PostgreSQL server (a scratch database is made)")
+    parser.add_argument("--chats", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    with scratch_database(args.database_url) as database, agenthub(
+        redis_url=args.redis_url, database_url=database
+    ) as server:
+        assert database is not None
+        keys = asyncio.run(prepare(database, args.chats))
+        rate, p50, p99, done = asyncio.run(run(server.ws_url, keys, args.seconds))
+    print(machine())
+    print(f"{args.chats} chats, {done} messages: {rate:,.0f} messages/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

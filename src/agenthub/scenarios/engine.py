@@ -1,0 +1,252 @@
+"""The step machine of scenario bots: one incoming message in, what the bot sends out.
+
+Pure: no database, no bus, no clock; the only I/O is the group actions, through the
+runner it is given. The host (``agenthub.engines.scenario``) loads and saves the session
+around :func:`handle`.
+
+Semantics (the README's "How a bot runs"):
+
+- A new session starts at the bot's first step without sending its message; the first
+  message is evaluated against that step's groups.
+- The bot-level groups (the document's top-level ``connection_groups``: ``/start``,
+  ``cancel``...) are tried first, once per incoming message, from any step.
+- Then the current step's groups, in their order: a ``message`` group uses the message;
+  the other kinds run their action first and map the group's ``variables`` (JSONPath over
+  the action's result: ``{"session.temp": "$.json.main.temp"}``).
+- A group's connections are tried by descending priority (the document's order between
+  equal ones); the first whose rules hold (:mod:`.rules`) and whose filters admit the message
+  (``text``, ``button``, ``attachment``; none: all) takes it: to its ``next_step``, or, with
+  none, the session stays where it is.
+- Entering a step sends its message (substituted; a step with no text, buttons or
+  attachments sends nothing). A proxy step is evaluated at once with
+  the same message (its own groups only); any other step waits for the next message. A
+  message no connection takes leaves the session where it is.
+- At most ``max_steps`` moves per message (``SCENARIO_MAX_STEPS``): past them the bot
+  stops where it is and tells the user; a log line says which bot and step.
+- A session waiting in a step that a publish removed goes back to the first step (logged).
+
+Hooks left for later: a step that is a template instance (``step.template``) is run as a
+plain proxy step by this machine (its frames are kept in :class:`SessionState.frames`), and
+the host schedules emitters (``step.emitter``) of the steps in :attr:`Outcome.entered`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonpath
+
+from agenthub.scenarios import rules
+from agenthub.scenarios.document import BotDocument, ConnectionDoc, GroupDoc, StepDoc
+from agenthub.scenarios.variables import Scopes, substitute, substitute_text
+
+log = logging.getLogger(__name__)
+
+ActionRunner = Callable[[GroupDoc, Scopes], Awaitable[dict[str, Any]]]
+"""Runs a group's action for the session whose scopes are given: its result, or ``{"error": ...}``."""
+LOOP_MESSAGE = "The bot stopped: it took more than {limit} steps for one message (a loop in the bot?)."
+ENTERED = "entered"
+MOVED_ON = "moved_on"
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledGroup:
+    doc: GroupDoc
+    connections: tuple[ConnectionDoc, ...]
+    """By descending priority; equal ones in the document's order."""
+    paths: tuple[tuple[str, Any], ...]
+    """Each variable the group sets, with its compiled JSONPath (None: not a valid path)."""
+
+
+@dataclass(frozen=True)
+class CompiledBot:
+    """A bot's document as the engine runs it: built once per version, held by the host."""
+
+    document: BotDocument
+    first_step: str
+    steps: dict[str, StepDoc]
+    groups: dict[str, tuple[CompiledGroup, ...]]
+    bot_groups: tuple[CompiledGroup, ...]
+
+
+def _group(doc: GroupDoc) -> CompiledGroup:
+    ordered = sorted(doc.connections, key=lambda c: -c.priority)  # sorted() is stable
+    paths: list[tuple[str, Any]] = []
+    for name, path in doc.variables.items():
+        try:
+            paths.append((name, jsonpath.compile(path)))
+        except Exception:  # noqa: BLE001 - a bad path sets nothing; validated when edited
+            paths.append((name, None))
+    return CompiledGroup(doc, tuple(ordered), tuple(paths))
+
+
+def compile_bot(document: BotDocument) -> CompiledBot:
+    """The in-memory graph of ``document`` (already validated by ``document.parse``)."""
+    return CompiledBot(
+        document=document,
+        first_step=document.first_step,
+        steps={step.key: step for step in document.steps},
+        groups={step.key: tuple(_group(g) for g in step.connection_groups) for step in document.steps},
+        bot_groups=tuple(_group(g) for g in document.connection_groups),
+    )
+
+
+@dataclass
+class SessionState:
+    """Where a session is: its step (None: new), its variables, its template frames."""
+
+    step: str | None
+    scopes: Scopes
+    frames: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message the bot sends."""
+
+    step: str
+    text: str
+    widget: dict[str, Any] | None = None
+    attachments: tuple[str, ...] = ()
+    params: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {"text": self.text}
+        if self.widget:
+            shown["widget"] = self.widget
+        if self.attachments:
+            shown["attachments"] = list(self.attachments)
+        if self.params:
+            shown["params"] = self.params
+        return shown
+
+
+@dataclass
+class Outcome:
+    messages: list[Outgoing] = field(default_factory=list)
+    events: list[tuple[str, str]] = field(default_factory=list)
+    """``(step key, "entered" | "moved_on")`` in order: the analytics' funnel."""
+    entered: list[str] = field(default_factory=list)
+    """The steps entered, in order (their emitters are the host's to schedule)."""
+    error: str | None = None
+    """What the user is told when the loop guard stopped the bot."""
+    reset: bool = False
+    """The session's step was gone (removed by a publish): it went back to the first step."""
+
+
+def message_scope(envelope: dict[str, Any]) -> dict[str, Any]:
+    """``message.*`` of an inbound bus envelope: ``text``, ``button``, ``attachments``,
+    ``channel``, ``user_id``, ``user_data``. A button pressed is the text too."""
+    button = envelope.get("button")
+    return {
+        "text": str(envelope.get("text") or "") if button is None else str(button),
+        "button": None if button is None else str(button),
+        "attachments": list(envelope.get("attachments") or []),
+        "channel": str(envelope.get("channel") or "web"),
+        "user_id": envelope.get("user_id") or envelope.get("platform_user_id"),
+        "user_data": envelope.get("user_data") or {},
+    }
+
+
+def message_kind(message: dict[str, Any]) -> str:
+    """What the filters of a connection see: ``button``, ``attachment`` or ``text``."""
+    if message.get("button") is not None:
+        return "button"
+    if message.get("attachments"):
+        return "attachment"
+    return "text"
+
+
+def render(step: StepDoc, scopes: Scopes) -> Outgoing:
+    """What entering ``step`` sends, with substitution."""
+    message = step.message
+    widget = None
+    if message.widget is not None and message.widget.buttons:
+        widget = {"buttons": [
+            {"text": substitute_text(button.text, scopes),
+             "value": substitute_text(button.value if button.value is not None else button.text, scopes)}
+            for button in message.widget.buttons
+        ]}
+    attachments = tuple(substitute_text(a, scopes) for a in message.attachments)
+    params = substitute(message.params, scopes) if message.params else None
+    return Outgoing(step.key, substitute_text(message.text, scopes), widget, attachments, params)
+
+
+async def handle(
+    bot: CompiledBot, state: SessionState, actions: ActionRunner, *, max_steps: int = 50, bot_id: str = ""
+) -> Outcome:
+    """Handle the message in ``state.scopes.message``: ``state`` is changed in place (its
+    step and variables), and the outcome says what to send and record."""
+    outcome = Outcome()
+    if state.step is not None and state.step not in bot.steps:
+        log.warning(
+            "scenario session's step was removed by a publish: back to the first step",
+            extra={"bot_id": bot_id, "step": state.step},
+        )
+        outcome.reset = True
+        state.step = None
+        state.frames = []
+    if state.step is None:
+        state.step = bot.first_step  # a new session: its first message is evaluated there, nothing is sent
+    kind = message_kind(state.scopes.message)
+    taken, target = await _evaluate(bot.bot_groups, state.scopes, kind, actions)
+    if not taken:
+        taken, target = await _evaluate(bot.groups.get(state.step, ()), state.scopes, kind, actions)
+    moves = 0
+    while taken and target is not None:
+        moves += 1
+        if moves > max_steps:
+            log.warning(
+                "scenario loop guard: more than %d steps for one message", max_steps,
+                extra={"bot_id": bot_id, "step": state.step},
+            )
+            outcome.error = LOOP_MESSAGE.format(limit=max_steps)
+            break
+        step = bot.steps[target]
+        outcome.events.append((state.step, MOVED_ON))
+        outcome.events.append((target, ENTERED))
+        outcome.entered.append(target)
+        state.step = target
+        sent = render(step, state.scopes)
+        if sent.text or sent.widget or sent.attachments:  # a step with no message sends nothing
+            outcome.messages.append(sent)
+        if not (step.is_proxy or step.template is not None):
+            break
+        taken, target = await _evaluate(bot.groups.get(target, ()), state.scopes, kind, actions)
+    return outcome
+
+
+async def _evaluate(
+    groups: tuple[CompiledGroup, ...], scopes: Scopes, kind: str, actions: ActionRunner
+) -> tuple[bool, str | None]:
+    """``(taken, next step)`` of the first connection of ``groups`` that takes the message."""
+    for group in groups:
+        if group.doc.search_type != "message":
+            result = await actions(group.doc, scopes)
+            _assign(group, result, scopes)
+        for connection in group.connections:
+            if connection.filters and kind not in connection.filters:
+                continue
+            if rules.holds(connection.rules, scopes):
+                return True, connection.next_step
+    return False, None
+
+
+def _assign(group: CompiledGroup, result: Any, scopes: Scopes) -> None:
+    """Set the group's variables from its action's result: one match is the value, several
+    a list, none ``None``."""
+    for name, path in group.paths:
+        value: Any = None
+        if path is not None:
+            try:
+                found = path.findall(result)
+            except Exception:  # noqa: BLE001 - a path that does not apply finds nothing
+                found = []
+            value = found[0] if len(found) == 1 else (found or None)
+        try:
+            scopes.set(name, value)
+        except (ValueError, KeyError):
+            log.warning("scenario variable %r can't be set", name)

@@ -1,0 +1,48 @@
+"""A scenario bot on Telegram: each message of a turn is its own Telegram message, buttons an
+inline keyboard, and a press reaches the bot as a button (``message.button``)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from agenthub.db.engine import create_engine, create_session_factory
+from tests.channels.telegram.conftest import api, short_long_polls  # noqa: F401
+from tests.channels.telegram.helpers import TOKEN, texts_to, world
+from tests.scenarios.helpers import PIZZA, add_bot, equal, go
+from tests.support.fake_telegram import FakeBotApi
+
+
+async def test_a_scenario_bot_on_telegram(sqlite_url: str, tmp_path: Path, api: FakeBotApi) -> None:  # noqa: F811
+    api.add_bot(TOKEN)
+    async with world(sqlite_url, tmp_path, api) as w:
+        credential = await w.credential()
+        engine = create_engine(sqlite_url)
+        try:
+            # On Telegram "/start" is the channel's own command (linking an account): another restart.
+            document = {**PIZZA, "connection_groups": [{"connections": [go("hello", equal("again"), 100)]}]}
+            await add_bot(create_session_factory(engine), document, bot_id="pizza", settings={
+                "isolation": "shared", "access": "public",
+                "integrations": [{"type": "telegram", "settings": {"credential_id": credential}}],
+            })
+        finally:
+            await engine.dispose()
+        await w.start("pizza")
+        await api.user_says(TOKEN, "hi")
+        calls = await w.replies(lambda sent: len(texts_to(sent)) >= 1)
+        offer = calls[0]
+        assert offer.params["text"] == "Hi! Pizza or pasta at Luigi?"
+        keyboard = offer.params["reply_markup"]["inline_keyboard"]
+        assert [[button["text"] for button in row] for row in keyboard] == [["Pizza"], ["Pasta"]]
+        shown = {"message_id": 99, "date": int(time.time()), "chat": {"id": 42, "type": "private"},
+                 "text": offer.params["text"], "reply_markup": offer.params["reply_markup"]}
+        await api.user_presses(TOKEN, keyboard[1][0]["callback_data"], message=shown)  # only a press goes to pasta
+        calls = await w.replies(lambda sent: len(texts_to(sent)) >= 2)
+        assert texts_to(calls)[1] == "Pasta it is."
+        await api.user_says(TOKEN, "again")
+        await w.replies(lambda sent: len(texts_to(sent)) >= 3)
+        await api.user_says(TOKEN, "pizza")
+        await w.replies(lambda sent: len(texts_to(sent)) >= 4)
+        await api.user_says(TOKEN, "small")
+        calls = await w.replies(lambda sent: len(texts_to(sent)) >= 6)
+        assert texts_to(calls)[4:] == ["A small pizza: noted.", "Thanks!"]
