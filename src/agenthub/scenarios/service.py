@@ -24,7 +24,7 @@ from agenthub.caller import Caller
 from agenthub.db.base import utcnow
 from agenthub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agenthub.scenarios import export
-from agenthub.scenarios.document import BotDocument, dump, parse
+from agenthub.scenarios.document import MASK, BotDocument, dump, parse
 from agenthub.scenarios.models import Bot, BotVersion, ScenarioSession, Step, StepEvent, UserVariables
 from agenthub.scenarios.schemas import (
     Analytics,
@@ -192,14 +192,32 @@ async def publish(session: AsyncSession, *, caller: Caller, bot_id: str) -> BotV
 
 async def import_bot(session: AsyncSession, *, caller: Caller, data: Any) -> Bot:
     """A new bot made from a document (validated first: nothing is made from an invalid
-    one), published at once as its version 1."""
+    one), published at once as its version 1. A request header whose value is the mask of an
+    export (``***``) is refused: the secret it stood for is not in the document."""
     document = parse(data)
+    _no_masked_headers(document)
     bot = await create_bot(session, caller=caller, data=BotCreate(
         name=document.name, description=document.description, variables=document.variables,
     ))
     await export.add_rows(session, bot, document)
     await _new_version(session, bot, document, caller)
     return bot
+
+
+def _no_masked_headers(document: BotDocument) -> None:
+    owners = [("requests", document.requests)] + [
+        (f"templates.{n}.requests", template.requests) for n, template in enumerate(document.templates)
+    ]
+    for where, requests in owners:
+        for index, request in enumerate(requests):
+            for name, value in request.headers.items():
+                if value == MASK:
+                    field = f"{where}.{index}.headers.{name}"
+                    raise InvalidInput(
+                        f"{field}: the value is masked (an export hides secrets): set it again, or use a "
+                        "{$bot.variable$} placeholder, before importing", field=field,
+                        problem="masked by an export: set the value again",
+                    )
 
 
 async def versions(session: AsyncSession, *, caller: Caller, bot_id: str) -> list[BotVersion]:
