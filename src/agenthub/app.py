@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
+from starlette.routing import Route
 
 from agenthub import __version__
 from agenthub.access import api as access_api
@@ -62,6 +63,7 @@ from agenthub.knowledge.vectors import open_index
 from agenthub.lifecycle import api as lifecycle_api
 from agenthub.lifecycle import bots as lifecycle_bots
 from agenthub.llm.pricing import PriceTable
+from agenthub.mcp.server import McpEndpoint
 from agenthub.memory import api as memory_api
 from agenthub.notifications import api as notifications_api
 from agenthub.notifications.dispatcher import NotificationDispatcher
@@ -156,6 +158,7 @@ def create_app(
     ``ConfigurationError`` for a ``PRICES_FILE`` that can't be used, or a
     ``SANDBOX_REQUIRED_LAYERS`` that names no layer."""
     prices = PriceTable.load(settings.prices_file)
+    mcp_endpoint = McpEndpoint()  # /mcp: the MCP server for building bots (agenthub/mcp)
     sandbox_config = pool_config(settings)
 
     @contextlib.asynccontextmanager
@@ -165,7 +168,7 @@ def create_app(
             lock.acquire()
         tracing = setup_tracing(settings)  # spans of the turns this process answers
         try:
-            async with _serving(app) as served:
+            async with mcp_endpoint.run(), _serving(app) as served:
                 yield served
         finally:
             await asyncio.to_thread(tracing.shutdown)
@@ -400,6 +403,7 @@ def create_app(
     app.include_router(scenarios_api.bots)
     app.include_router(lifecycle_bots.router)
     app.include_router(scenarios_api.parts)
+    app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"], include_in_schema=False))
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:
