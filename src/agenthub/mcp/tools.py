@@ -320,8 +320,10 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec("create_bot", "Create an empty scenario bot (no steps yet). A bot answers users by moving "
              "between steps: add steps with create_step (the first one becomes the first step), then on a "
              "step a connection group (create_connection_group: how the next message is examined) with "
-             "connections (create_connection: rules and the next step), then publish_bot. Returns the bot "
-             "with its id.", BotCreate, _create_bot),
+             "connections (create_connection: rules and the next step), then publish_bot. A new session starts "
+             "at the first step without sending it: the user's first message goes through the first step's "
+             "connections (an else connection, rules `{}`, back to the first step makes the bot greet). "
+             "Returns the bot with its id.", BotCreate, _create_bot),
     ToolSpec("update_bot", "Change the fields sent of a bot's draft (name, description, variables, "
              "first_step_id); the others stay. Published versions are not changed: publish_bot again.",
              UpdateBot, _update_bot),
@@ -362,7 +364,7 @@ TOOLS: tuple[ToolSpec, ...] = (
              "saying where, while the draft is not a valid bot (no first step, a connection to a missing "
              "step...).", BotRef, _publish_bot),
     ToolSpec("test_bot", "Send a message to a bot as a test user and get back the messages it sent "
-             "(text, widget buttons). It runs the bot's draft, unpublished edits included, in a test session "
+             "(text, widget buttons; an empty text: no connection took the message, the session stayed). It runs the bot's draft, unpublished edits included, in a test session "
              "apart from real users'. Pass the returned chat_id to continue the conversation.",
              TestBot, _test_bot),
 )
