@@ -34,7 +34,7 @@ from agenthub.billing import api as billing_api
 from agenthub.billing.counters import open_counters
 from agenthub.bus import Bus, StreamRetention, open_bus
 from agenthub.calendar import api as calendar_api
-from agenthub.channels import group_chats, openai_api, personal, sse, websocket
+from agenthub.channels import bot_events, group_chats, openai_api, personal, sse, websocket
 from agenthub.channels.gateway import Gateway
 from agenthub.channels.group_chat_flows import GroupChatRoles
 from agenthub.channels.hosts import HostGuard
@@ -89,6 +89,7 @@ from agenthub.sandbox.settings import pool_config
 from agenthub.scenarios import api as scenarios_api
 from agenthub.scenarios.actions import api as scenario_actions_api
 from agenthub.scenarios.actions.process import ProcessActions
+from agenthub.scenarios.live import with_live_events
 from agenthub.scheduler.proactive import GatewayAgentAccess
 from agenthub.scheduler.worker import Scheduler
 from agenthub.workers import api as queues_api
@@ -194,7 +195,7 @@ def create_app(
             sandbox.start_in_background()
             await prepare_database(settings, engine)
             await prepare_bus(settings, bus)
-            sessions = create_session_factory(engine)
+            sessions = with_live_events(create_session_factory(engine), bus)  # bots' changes on the bus
             app.state.authenticator = await _authenticator(settings, sessions)
             app.state.password_hasher = make_hasher(
                 time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
@@ -396,6 +397,7 @@ def create_app(
     app.include_router(memory_api.router)
     app.include_router(group_chats_api.router)
     app.include_router(group_chats.router)
+    app.include_router(bot_events.router)
     app.include_router(roles_api.router)
     app.include_router(knowledge_api.router)
     app.include_router(knowledge_api.uploads)
