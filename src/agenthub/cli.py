@@ -201,9 +201,11 @@ MCP_KEY_VARIABLE = "AGENTHUB_API_KEY"
 def mcp_stdio() -> None:
     """Serve the MCP tools for building scenario bots over stdin/stdout (for an AI assistant).
 
-    Acts as the API key (or access token) in AGENTHUB_API_KEY, in its organisation, on the
-    database and bus the settings name (DATABASE_URL, REDIS_URL); logs go to stderr. With the
-    embedded SQLite database it can't run beside `agenthub serve`: use its /mcp then.
+    Acts as the API key (or access token) in AGENTHUB_API_KEY, in its organisation.
+
+    Uses the database and bus of the settings (DATABASE_URL, REDIS_URL); logs go to stderr.
+
+    With the embedded SQLite database it can't run beside `agenthub serve`: use its /mcp then.
     """
     from agenthub.app import create_app
     from agenthub.errors import Unauthorized

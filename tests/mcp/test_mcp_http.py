@@ -124,6 +124,8 @@ async def test_tool_errors_say_what_to_fix_and_other_orgs_bots_are_hidden(app_se
         other = await second_org(app)
         async with mcp_session(app, app.token) as mcp:
             bot = await call(mcp, "create_bot", name="Mine")
+            untestable = await mcp.call_tool("test_bot", {"bot_id": bot["id"], "text": "hi"})
+            assert untestable.is_error and "first_step" in text_of(untestable)
             unpublishable = await mcp.call_tool("publish_bot", {"bot_id": bot["id"]})
             assert unpublishable.is_error
             assert "first step" in text_of(unpublishable)
