@@ -276,9 +276,9 @@ async def _test_bot(backend: Backend, caller: Caller, args: dict[str, Any]) -> d
         bot = await service.bot_of(session, caller, data.bot_id)
         try:  # what is wrong with the draft, said here rather than as a failed turn of the bot
             await export.draft_document(session, bot.id)
-        except InvalidInput as error:
+        except InvalidInput as invalid:
             raise InvalidInput(
-                f"the draft can't be tested: {error.message}", field=error.field, problem=error.problem
+                f"the draft can't be tested: {invalid.message}", field=invalid.field, problem=invalid.problem
             ) from None
     reach = await backend.gateway.reach(caller=caller, agent_id=bot.id, sender=web_sender(caller, None), fresh=True)
     request = ChatRequest(content=data.text, button=data.button, chat_id=data.chat_id)
