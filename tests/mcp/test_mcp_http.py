@@ -17,6 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult
 
 from agenthub.config import Settings
+from tests.agents.helpers import migrated
 from tests.support.accounts import api_key, bearer, second_org
 from tests.support.server import RunningApp, make_settings, running_app
 from tests.support.sse import parse_sse
@@ -25,6 +26,12 @@ from tests.support.sse import parse_sse
 @pytest.fixture
 def app_settings(sqlite_url: str) -> Settings:
     return make_settings(database_url=sqlite_url)
+
+
+@pytest.fixture
+def settings_on_each_database(database_url: str) -> Settings:
+    """SQLite and PostgreSQL."""
+    return make_settings(database_url=database_url)
 
 
 @asynccontextmanager
@@ -52,8 +59,9 @@ def rules_equal(value: str) -> dict[str, Any]:
     return {"condition": "AND", "rules": [{"field": "message.text", "operator": "equal", "value": value}]}
 
 
-async def test_a_bot_built_over_mcp_answers_over_sse(app_settings: Settings) -> None:
-    async with running_app(app_settings) as app:
+async def test_a_bot_built_over_mcp_answers_over_sse(settings_on_each_database: Settings) -> None:
+    await migrated(settings_on_each_database.effective_database_url)  # PostgreSQL is migrated beforehand
+    async with running_app(settings_on_each_database) as app:
         key = await api_key(app)
         async with mcp_session(app, key) as mcp:
             names = {tool.name for tool in (await mcp.list_tools()).tools}
