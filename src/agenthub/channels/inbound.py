@@ -49,6 +49,9 @@ class InboundMessage:
     """The API key it was sent with, if any, for billing."""
     button: str | None = None
     """The value of the button pressed, when the message is a press (scenario bots)."""
+    test: bool = False
+    """A builder's test message (server code only: never what a client says): a scenario
+    bot runs its draft in a test session."""
 
     def envelope(self, position: int) -> dict[str, Any]:
         """The bus message of the seed protocol, plus where it stands in its chat, the agent's
@@ -70,6 +73,8 @@ class InboundMessage:
         }
         if self.button is not None:
             envelope["button"] = self.button
+        if self.test:
+            envelope["test"] = True
         return envelope
 
 

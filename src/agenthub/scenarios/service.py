@@ -24,6 +24,7 @@ from agenthub.caller import Caller
 from agenthub.db.base import utcnow
 from agenthub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agenthub.scenarios import export
+from agenthub.scenarios import live as live_events
 from agenthub.scenarios.document import MASK, BotDocument, dump, parse
 from agenthub.scenarios.models import Bot, BotVersion, ScenarioSession, Step, StepEvent, UserVariables
 from agenthub.scenarios.schemas import (
@@ -73,6 +74,7 @@ def touch(bot: Bot) -> None:
     """An edit of the bot's draft."""
     bot.draft_revision = (bot.draft_revision or 0) + 1
     bot.updated_at = utcnow()
+    live_events.note_change(bot, {"change": "draft", "draft_revision": bot.draft_revision})
 
 
 async def _id_free(session: AsyncSession, org_id: str, bot_id: str) -> None:
@@ -167,6 +169,7 @@ async def _new_version(session: AsyncSession, bot: Bot, document: BotDocument, c
     session.add(version)
     bot.published_version = version.version
     bot.published_revision = bot.draft_revision
+    live_events.note_change(bot, {"change": "published", "version": version.version})
     await session.flush()
     return version
 
