@@ -35,6 +35,13 @@ class Listener:
         """The chat of each message waited for: what the gateway tells about it names it."""
         self.queue: asyncio.Queue[Payload] = asyncio.Queue()
         self.closed = False
+        self.watching: str | None = None
+        """The chat whose pushed answers (no client's message: see :data:`PUSH_PREFIX`) it receives."""
+
+    def watch(self, chat_id: str) -> None:
+        """Receive the answers to messages pushed into ``chat_id`` (a scenario bot's delayed
+        or periodic messages) as well."""
+        self.watching = chat_id
 
     def expect(self, message_id: str, chat_id: str) -> None:
         """Receive the events answering ``message_id`` of ``chat_id``; call before the
@@ -68,6 +75,9 @@ class Listener:
             await self._router._release(self)
 
 
+PUSH_PREFIX = "push-"
+"""Before the id of a message no client sent (see ``Gateway.push``): its answer goes to the
+listeners watching its chat."""
 RESUBSCRIBE_AFTER = 0.5
 FEED_LINGER = 5.0
 """Seconds an agent's output subscription is kept after its last listener closed, for the
@@ -132,9 +142,7 @@ class OutputRouter:
                     if event.get("type") == "restarting":
                         _tell_restarting(feed, before=float(event.get("at") or 0))
                         continue
-                    listener = feed.routes.get(str(event.get("reply_to")))
-                    if listener is not None:
-                        listener.queue.put_nowait(event)
+                    _route_event(feed, event)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - keep the feed alive through outages
@@ -153,9 +161,7 @@ class OutputRouter:
         feed = self._feeds.get(agent_id)
         if feed is None:
             return
-        listener = feed.routes.get(str(event.get("reply_to")))
-        if listener is not None:
-            listener.queue.put_nowait(event)
+        _route_event(feed, event)
 
     def _route(self, agent_id: str, message_id: str, listener: Listener) -> None:
         self._feeds[agent_id].routes[message_id] = listener
@@ -200,6 +206,20 @@ class OutputRouter:
         await stop_tasks(list(self._expiring))
         for feed in feeds:
             await _stop(feed)
+
+
+def _route_event(feed: _Feed, event: Payload) -> None:
+    """To the listener waiting for the answer; a pushed message's answer to every listener
+    watching its chat."""
+    reply_to = str(event.get("reply_to"))
+    listener = feed.routes.get(reply_to)
+    if listener is not None:
+        listener.queue.put_nowait(event)
+    elif reply_to.startswith(PUSH_PREFIX):
+        chat_id = event.get("chat_id")
+        for watcher in feed.listeners:
+            if watcher.watching is not None and watcher.watching == chat_id:
+                watcher.queue.put_nowait(event)
 
 
 STOPPED_MESSAGE = (
