@@ -10,7 +10,8 @@ import time
 import redis.asyncio as aioredis
 
 from agenthub.bus import Bus, keys, open_bus
-from agenthub.channels.fanout import PUSH_PREFIX, RESTARTING_MESSAGE, STOPPED_MESSAGE, OutputRouter
+from agenthub.channels.fanout import RESTARTING_MESSAGE, STOPPED_MESSAGE, OutputRouter
+from agenthub.chats.service import PUSH_PREFIX
 from tests.channels.helpers import eventually
 
 AGENT = "fanned"

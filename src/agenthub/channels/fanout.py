@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator
 
 from agenthub.bus import Bus, Payload, Subscription, keys
+from agenthub.chats.service import PUSH_PREFIX
 from agenthub.errors import NotSubscribed
 from agenthub.runtime.tasks import stop_tasks
 
@@ -75,9 +76,6 @@ class Listener:
             await self._router._release(self)
 
 
-PUSH_PREFIX = "push-"
-"""Before the id of a message no client sent (see ``Gateway.push``): its answer goes to the
-listeners watching its chat."""
 RESUBSCRIBE_AFTER = 0.5
 FEED_LINGER = 5.0
 """Seconds an agent's output subscription is kept after its last listener closed, for the

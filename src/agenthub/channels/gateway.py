@@ -180,7 +180,7 @@ class Gateway:
         (``user_key``: ``user:<id>`` or ``<channel>:<platform user id>``) had written: a
         scenario bot's delayed move or cron (``fields``, put in the envelope). Its answer
         goes where any answer of that chat goes (history, Telegram, and the WebSockets
-        watching the chat: ``message_id`` starts with :data:`~agenthub.channels.fanout.PUSH_PREFIX`).
+        watching the chat: ``message_id`` starts with :data:`~agenthub.chats.service.PUSH_PREFIX`).
         Stored with empty content."""
         user_id = user_key.removeprefix("user:") if user_key.startswith("user:") else user_key
         platform_user_id = user_key.split(":", 1)[1] if ":" in user_key else user_key

@@ -39,11 +39,12 @@ from pydantic import ValidationError
 from agenthub.access.rules import Reach, web_sender
 from agenthub.caller import Caller, client_address
 from agenthub.channels import events
-from agenthub.channels.fanout import PUSH_PREFIX, Listener
+from agenthub.channels.fanout import Listener
 from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.channels.rate_limits import RateLimiter
 from agenthub.channels.replay import Replay, UnknownMessage
 from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatRequest
+from agenthub.chats.service import PUSH_PREFIX
 from agenthub.deps import SocketCallerDep
 from agenthub.errors import (
     AgentHubError,

@@ -30,8 +30,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from agenthub.calendar import recurrence
-from agenthub.channels.fanout import PUSH_PREFIX
 from agenthub.channels.gateway import Gateway
+from agenthub.chats.service import PUSH_PREFIX
 from agenthub.config import Settings
 from agenthub.db.base import utcnow
 from agenthub.db.engine import SessionFactory, session_scope
