@@ -39,10 +39,24 @@ class Listener:
         self.watching: str | None = None
         """The chat whose pushed answers (no client's message: see :data:`PUSH_PREFIX`) it receives."""
 
+        self.watching_prefix: str | None = None
+        """Or the chats whose id starts with this (a Telegram bot's: ``telegram-``)."""
+
     def watch(self, chat_id: str) -> None:
         """Receive the answers to messages pushed into ``chat_id`` (a scenario bot's delayed
         or periodic messages) as well."""
         self.watching = chat_id
+
+    def watch_prefix(self, prefix: str) -> None:
+        """Receive the answers to messages pushed into any chat whose id starts with ``prefix``."""
+        self.watching_prefix = prefix
+
+    def watches(self, chat_id: object) -> bool:
+        if not isinstance(chat_id, str):
+            return False
+        return chat_id == self.watching or (
+            self.watching_prefix is not None and chat_id.startswith(self.watching_prefix)
+        )
 
     def expect(self, message_id: str, chat_id: str) -> None:
         """Receive the events answering ``message_id`` of ``chat_id``; call before the
@@ -216,7 +230,7 @@ def _route_event(feed: _Feed, event: Payload) -> None:
     elif reply_to.startswith(PUSH_PREFIX):
         chat_id = event.get("chat_id")
         for watcher in feed.listeners:
-            if watcher.watching is not None and watcher.watching == chat_id:
+            if watcher.watches(chat_id):
                 watcher.queue.put_nowait(event)
 
 
