@@ -1,5 +1,6 @@
 """Delayed and periodic messages of scenario bots: a step's emitter moves the session after
-its delay and what the step sends reaches the WebSocket watching the chat and its history;
+its delay and what the step sends reaches the WebSocket watching the chat and its history
+(on the in-process bus and on Redis);
 a session that moved on drops the move; two schedulers fire a move once; a bot's cron runs
 its step once for each open session. On SQLite and PostgreSQL; the scheduler's looks are
 made with a controlled clock (``run_once(now=...)``)."""
@@ -13,9 +14,11 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from websockets.asyncio.client import connect
 
+from agenthub.config import Settings
 from agenthub.db.base import utcnow
 from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.scenarios.models import DelayedMove, ScenarioSession
@@ -24,7 +27,7 @@ from tests.agents.helpers import migrated
 from tests.channels.helpers import chat_messages
 from tests.runtime.helpers import eventually
 from tests.scenarios.helpers import equal, go, ws_turn
-from tests.support.server import RunningApp, make_settings, running_app
+from tests.support.server import RunningApp, make_settings, running_app, settings_on_each_bus
 
 
 def reminder_bot(delay: float) -> dict[str, Any]:
@@ -73,9 +76,14 @@ async def next_message(socket: Any) -> dict[str, Any]:
                 return dict(event)
 
 
-async def test_a_delayed_message_reaches_the_chat_s_websocket_and_history(database_url: str) -> None:
-    await migrated(database_url)
-    async with running_app(make_settings(database_url=database_url)) as app:
+@pytest.fixture(params=["memory", "redis"])
+def delay_settings(request: pytest.FixtureRequest, database_url: str) -> Settings:
+    return settings_on_each_bus(request, database_url)
+
+
+async def test_a_delayed_message_reaches_the_chat_s_websocket_and_history(delay_settings: Settings) -> None:
+    await migrated(delay_settings.database_url)
+    async with running_app(delay_settings) as app:
         sessions = app.app.state.session_factory
         bot_id = await imported(app, reminder_bot(1))
         timers: ScenarioTimers = app.app.state.scenario_timers
