@@ -144,8 +144,13 @@ async def test_a_session_that_moved_on_drops_the_move_and_two_schedulers_fire_on
 
             history = await eventually(reminded, what="the reminder in the history")
         row = await session_of(sessions, bot_id, "moved-on")
+        # a new scheduler's first look deletes the moves done more than a day before
+        await ScenarioTimers(sessions=sessions, gateway=gateway, settings=app.settings).run_once(
+            now=later + timedelta(days=2))
+        left = await moves(sessions, bot_id)
     assert [m["content"] for m in history].count("Still there? Say pizza.") == 1
     assert row.step_id == "reminder"
+    assert left == []
 
 
 async def test_a_cron_runs_its_step_once_for_each_open_session(database_url: str) -> None:

@@ -27,7 +27,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from agenthub.calendar import recurrence
 from agenthub.channels.gateway import Gateway
@@ -47,6 +47,10 @@ LEASE = timedelta(seconds=120)
 lease only keeps a second replica off while the first commits)."""
 BATCH = 200
 """Rows taken at most per look, of each kind."""
+KEEP_DONE = timedelta(days=1)
+"""How long a fired (or dropped) delayed move's row is kept; then a look deletes it."""
+PURGE_EVERY = 60
+"""Looks between two deletions of old done moves."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,7 @@ class ScenarioTimers:
         self._gateway = gateway
         self._interval = min(settings.scheduler_interval, 1.0)
         self.owner = owner or f"timers-{uuid.uuid4().hex[:12]}"
+        self._looks = 0
 
     async def setup(self) -> None:
         """Nothing to prepare: the tables are the migration's."""
@@ -101,6 +106,9 @@ class ScenarioTimers:
     async def run_once(self, *, now: datetime | None = None) -> list[Push]:
         """Take the due delayed moves and crons and push their messages; what was pushed."""
         now = now or utcnow()
+        if self._looks % PURGE_EVERY == 0:
+            await self._purge(now)
+        self._looks += 1
         pushes = await self._take_moves(now) + await self._take_crons(now)
         pushed = []
         for push in pushes:
@@ -118,6 +126,13 @@ class ScenarioTimers:
                 log.warning("scenario delayed message not sent: %s", type(error).__name__,
                             extra={"bot_id": push.bot_id, "error": str(error)[:500]})
         return pushed
+
+    async def _purge(self, now: datetime) -> None:
+        async with session_scope(self._sessions) as db:
+            await db.execute(
+                delete(DelayedMove).where(DelayedMove.done_at.is_not(None), DelayedMove.done_at < now - KEEP_DONE)
+                .execution_options(synchronize_session=False)
+            )
 
     async def _take_moves(self, now: datetime) -> list[Push]:
         async with session_scope(self._sessions) as db:
