@@ -390,6 +390,8 @@ async def test_a_second_organisation_can_neither_see_nor_change_the_firsts(sqlit
                 await _try_socket(app.ws_url, token, who)
                 if "group_chat_id" in ids:
                     await _try_group_socket(app.ws_url, token, ids["group_chat_id"], who)
+                if "bot_id" in ids:
+                    await _try_bot_socket(app.ws_url, token, ids["bot_id"], who)
         after = await _snapshot(first, ids)
         assert after == before
 
@@ -448,6 +450,19 @@ async def _try_group_socket(ws_url: str, token: str, group_chat_id: str, who: st
         assert closed.value.rcvd is not None, who
         codes.append(closed.value.rcvd.code)
     assert codes[0] == codes[1] and codes[0] in (4403, 4404), (who, codes)
+
+
+async def _try_bot_socket(ws_url: str, token: str, bot_id: str, who: str) -> None:
+    """The first organisation's bot's live events: closed as for a bot that doesn't exist."""
+    codes = []
+    for target in (bot_id, f"bot-nobody{uuid.uuid4().hex[:8]}"):
+        with pytest.raises(ConnectionClosed) as closed:
+            async with connect(f"{ws_url}/ws/bots/{target}/events?token={token}") as socket:
+                while True:
+                    assert SECRET_WORD not in str(await socket.recv()), who
+        assert closed.value.rcvd is not None, who
+        codes.append(closed.value.rcvd.code)
+    assert codes == [4404, 4404], (who, codes)
 
 
 async def test_every_protected_route_answers_401_without_credentials_and_with_bad_ones(sqlite_url: str) -> None:

@@ -262,7 +262,8 @@ def _leaves_no_base_url(body: object) -> bool:
 
 def _breaks_a_bot_rule(path: str, method: str, body: object) -> bool:
     """Scenario bots: a document (an import, a template's steps) whose keys name steps,
-    requests or templates it does not hold, or a group with neither `step_id` nor `bot_id`:
+    requests or templates it does not hold, rules the evaluator can't take, or a group with
+    neither `step_id` nor `bot_id`:
     refused (422 saying where), as the document says in words; JSON Schema can't say it."""
     if not isinstance(body, dict):
         return False
@@ -270,16 +271,23 @@ def _breaks_a_bot_rule(path: str, method: str, body: object) -> bool:
 
     from agenthub.errors import InvalidInput
     from agenthub.scenarios.document import BotDocument, references
+    from agenthub.scenarios.rules import validate_rules
     from agenthub.scenarios.schemas import TemplateBody
     from agenthub.scenarios.service_parts import check_template_body
 
     try:
+        if path.startswith("/api/v1/connections") and isinstance(body.get("rules"), dict):
+            validate_rules(body["rules"])
         if path == "/api/v1/bots/import":
             return bool(references(BotDocument.model_validate(body)))
         if path.startswith("/api/v1/templates") and isinstance(body.get("document"), dict):
             check_template_body(TemplateBody.model_validate(body["document"]))
-    except ValidationError:
-        return False  # a field of its own is wrong: the document says so, and it is checked
+    except ValidationError as error:
+        # Rules the evaluator can't take are refused as the document says in words; any other
+        # field of its own that is wrong is said by the schema, and checked.
+        return any(problem["type"] == "invalid_rules" for problem in error.errors())
+    except ValueError:
+        return True
     except InvalidInput:
         return True
     return path == "/api/v1/connection_groups" and method.upper() == "POST" and (

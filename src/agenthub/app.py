@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
+from starlette.routing import Route
 
 from agenthub import __version__
 from agenthub.access import api as access_api
@@ -33,7 +34,7 @@ from agenthub.billing import api as billing_api
 from agenthub.billing.counters import open_counters
 from agenthub.bus import Bus, StreamRetention, open_bus
 from agenthub.calendar import api as calendar_api
-from agenthub.channels import group_chats, openai_api, personal, sse, websocket
+from agenthub.channels import bot_events, group_chats, openai_api, personal, sse, websocket
 from agenthub.channels.gateway import Gateway
 from agenthub.channels.group_chat_flows import GroupChatRoles
 from agenthub.channels.hosts import HostGuard
@@ -62,6 +63,7 @@ from agenthub.knowledge.vectors import open_index
 from agenthub.lifecycle import api as lifecycle_api
 from agenthub.lifecycle import bots as lifecycle_bots
 from agenthub.llm.pricing import PriceTable
+from agenthub.mcp.server import McpEndpoint
 from agenthub.memory import api as memory_api
 from agenthub.notifications import api as notifications_api
 from agenthub.notifications.dispatcher import NotificationDispatcher
@@ -87,6 +89,7 @@ from agenthub.sandbox.settings import pool_config
 from agenthub.scenarios import api as scenarios_api
 from agenthub.scenarios.actions import api as scenario_actions_api
 from agenthub.scenarios.actions.process import ProcessActions
+from agenthub.scenarios.live import with_live_events
 from agenthub.scheduler.proactive import GatewayAgentAccess
 from agenthub.scheduler.scenario_timers import ScenarioTimers
 from agenthub.scheduler.worker import Scheduler
@@ -157,6 +160,7 @@ def create_app(
     ``ConfigurationError`` for a ``PRICES_FILE`` that can't be used, or a
     ``SANDBOX_REQUIRED_LAYERS`` that names no layer."""
     prices = PriceTable.load(settings.prices_file)
+    mcp_endpoint = McpEndpoint()  # /mcp: the MCP server for building bots (agenthub/mcp)
     sandbox_config = pool_config(settings)
 
     @contextlib.asynccontextmanager
@@ -166,7 +170,7 @@ def create_app(
             lock.acquire()
         tracing = setup_tracing(settings)  # spans of the turns this process answers
         try:
-            async with _serving(app) as served:
+            async with mcp_endpoint.run(), _serving(app) as served:
                 yield served
         finally:
             await asyncio.to_thread(tracing.shutdown)
@@ -192,7 +196,7 @@ def create_app(
             sandbox.start_in_background()
             await prepare_database(settings, engine)
             await prepare_bus(settings, bus)
-            sessions = create_session_factory(engine)
+            sessions = with_live_events(create_session_factory(engine), bus)  # bots' changes on the bus
             app.state.authenticator = await _authenticator(settings, sessions)
             app.state.password_hasher = make_hasher(
                 time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
@@ -400,6 +404,7 @@ def create_app(
     app.include_router(memory_api.router)
     app.include_router(group_chats_api.router)
     app.include_router(group_chats.router)
+    app.include_router(bot_events.router)
     app.include_router(roles_api.router)
     app.include_router(knowledge_api.router)
     app.include_router(knowledge_api.uploads)
@@ -407,6 +412,7 @@ def create_app(
     app.include_router(scenarios_api.bots)
     app.include_router(lifecycle_bots.router)
     app.include_router(scenarios_api.parts)
+    app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"], include_in_schema=False))
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:

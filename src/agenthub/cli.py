@@ -194,6 +194,42 @@ def migrate() -> None:
     console.print(f"Database is at revision [bold]{revision}[/bold].")
 
 
+MCP_KEY_VARIABLE = "AGENTHUB_API_KEY"
+
+
+@app.command("mcp", cls=_Command)
+def mcp_stdio() -> None:
+    """Serve the MCP tools for building scenario bots over stdin/stdout (for an AI assistant).
+
+    Acts as the API key (or access token) in AGENTHUB_API_KEY, in its organisation.
+
+    Uses the database and bus of the settings (DATABASE_URL, REDIS_URL); logs go to stderr.
+
+    With the embedded SQLite database it can't run beside `agenthub serve`: use its /mcp then.
+    """
+    from agenthub.app import create_app
+    from agenthub.errors import Unauthorized
+    from agenthub.mcp.server import run_stdio
+    from agenthub.ops.logging import configure_logging
+
+    token = os.environ.get(MCP_KEY_VARIABLE, "").strip()
+    if not token:
+        _fail(f"set {MCP_KEY_VARIABLE} to an API key of your organisation (Settings, API keys)", code=2)
+    settings = _settings()
+    _require_database_url(settings)
+    configure_logging(settings, component="mcp")
+
+    async def _serve() -> None:
+        web_app = create_app(settings)
+        async with web_app.router.lifespan_context(web_app):
+            try:
+                await run_stdio(web_app.state, token)
+            except Unauthorized as error:
+                raise Unauthorized(f"{MCP_KEY_VARIABLE}: {error.message}") from None
+
+    _database_run(_serve(), settings)
+
+
 @app.command(cls=_Command)
 def runner(agent_id: Annotated[str, typer.Option("--agent-id", help="The agent to host")]) -> None:
     """Host one agent in this process until SIGTERM (needs REDIS_URL).

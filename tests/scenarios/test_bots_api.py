@@ -349,3 +349,32 @@ async def test_an_api_key_limited_to_some_agents_reaches_only_those_bots(sqlite_
             assert (await limited.get("/api/v1/steps")).json()["total"] == 0
             assert_error(await limited.post(BOTS, json={"name": "New"}), 403)
             assert (await limited.post("/api/v1/steps", json={"bot_id": "mine"})).status_code == 201
+
+
+BAD_RULES = [
+    ({"condition": "AND", "rules": [{"field": "message.text", "operator": "sorta", "value": 1}]}, "operator"),
+    ({"condition": "XOR", "rules": []}, "condition"),
+    ({"condition": "AND", "rules": [{"operator": "equal", "value": "x"}]}, "field"),
+    ({"condition": "AND", "rules": [{"field": "message.text", "operator": "between", "value": 5}]}, "value"),
+]
+
+
+async def test_rules_the_evaluator_cannot_take_are_refused_when_saved(sqlite_url: str) -> None:
+    """A malformed rule would never hold at run time (the bot would stop moving, silently):
+    an import, a new connection and a change of one are refused saying where instead."""
+    async with client_for(sqlite_url) as (_app, client):
+        bot = await _bot(client)
+        step = await _post(client, "/api/v1/steps", {"bot_id": bot["id"], "message": {"text": "Hi"}})
+        group = await _post(client, "/api/v1/connection_groups", {"step_id": step["id"]})
+        good = await _post(client, "/api/v1/connections", {"group_id": group["id"], "next_step_id": step["id"]})
+        for rules, word in BAD_RULES:
+            document = {"format": "agenthub.bot/v1", "name": "x", "first_step": "a", "steps": [
+                {"key": "a", "connection_groups": [{"connections": [{"rules": rules, "next_step": "a"}]}]}]}
+            imported = assert_error(await client.post("/api/v1/bots/import", json=document), 422)
+            assert imported["details"][0]["field"] == "steps.0.connection_groups.0.connections.0.rules"
+            assert word in imported["message"], imported
+            made = await client.post("/api/v1/connections", json={"group_id": group["id"], "rules": rules})
+            assert word in assert_error(made, 422)["message"]
+            changed = await client.patch(f"/api/v1/connections/{good['id']}", json={"rules": rules})
+            assert word in assert_error(changed, 422)["message"]
+        assert (await client.get(f"/api/v1/connections/{good['id']}")).json()["rules"] == {}

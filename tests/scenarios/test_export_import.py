@@ -134,3 +134,15 @@ async def test_an_invalid_document_is_refused_saying_where_and_makes_nothing(dat
         assert (await client.get(BOTS)).json()["total"] == 0
         assert (await client.get("/api/v1/agents")).json()["total"] == 0
         assert (await client.get("/api/v1/steps")).json()["total"] == 0
+
+
+async def test_an_export_whose_secrets_are_masked_is_not_imported_as_is(sqlite_url: str) -> None:
+    """Exports hide request headers' secrets (``***``): importing one as it is would send
+    ``***`` in their place, so the import says which header to set again."""
+    document = {"format": "agenthub.bot/v1", "name": "x", "first_step": "a", "steps": [{"key": "a"}],
+                "requests": [{"key": "menu", "url": "https://example.com", "headers": {"Authorization": "***"}}]}
+    async with client_for(sqlite_url) as (_app, client):
+        refused = assert_error(await client.post("/api/v1/bots/import", json=document), 422)
+        assert refused["details"][0]["field"] == "requests.0.headers.Authorization"
+        assert "masked" in refused["message"]
+        assert (await client.get("/api/v1/bots")).json()["total"] == 0

@@ -45,7 +45,8 @@ MASK = "***"
 CREDENTIAL_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
-HTTP_URL = r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?([/?#][^\x00-\x20\x7f]*)?$"
+PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+HTTP_URL = r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:" + PORT + r")?([/?#][^\x00-\x20\x7f]*)?$"
 """An http(s) URL with a host name or IPv4 address (no user part), as written: ``{param}``
 placeholders in its path and query stay as they are."""
 HttpUrlText = Annotated[str, Field(max_length=2048, pattern=HTTP_URL)]

@@ -90,6 +90,11 @@ def telegram_bot_lease(token_fingerprint: str) -> str:
     return f"telegram_bot_lease:{{{token_fingerprint}}}"
 
 
+def bot_events(bot_id: str) -> str:
+    """Pub/sub channel of a scenario bot's live events for its builders (changes, messages)."""
+    return f"bot:{{{bot_id}}}:events"
+
+
 def group_chat_events(group_chat_id: str) -> str:
     """Pub/sub channel of a group chat's live events (new, reviewed, removed messages)."""
     return f"group_chat:{{{group_chat_id}}}:events"

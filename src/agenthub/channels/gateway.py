@@ -123,14 +123,16 @@ class Gateway:
         return await self._router.listen(agent_id)
 
     async def send(
-        self, *, reach: Reach, request: ChatRequest, message_id: str | None = None
+        self, *, reach: Reach, request: ChatRequest, message_id: str | None = None, test: bool = False
     ) -> tuple[Listener, Accepted]:
         """:meth:`listen`, then :meth:`accept`: the listener that will hear the answer (the
         caller closes it once the answer is read), or, when the message is refused, nothing
         left open."""
         listener = await self.listen(reach.agent_id)
         try:
-            accepted = await self.accept(reach=reach, request=request, listener=listener, message_id=message_id)
+            accepted = await self.accept(
+                reach=reach, request=request, listener=listener, message_id=message_id, test=test
+            )
         except BaseException:
             await listener.close()
             raise
@@ -150,13 +152,15 @@ class Gateway:
         listener: Listener,
         chat_id: str | None = None,
         message_id: str | None = None,
+        test: bool = False,
     ) -> Accepted:
         """Check the budgets of whoever pays for the turn (:func:`payer_of`): ``BudgetExceeded``
         before anything is stored or sent to the model. Then store the message, start the
         agent if needed and put the message on its input. The listener expects the answer
         from before the message is sent, so even an answer that comes before this returns is
         not lost. The message is from ``reach.sender``, whatever ``channel`` or
-        ``platform_user_id`` the request says."""
+        ``platform_user_id`` the request says. ``test``: a builder's test message (a
+        scenario bot runs its draft for it), set by server code only."""
         message_id = message_id or uuid.uuid4().hex
         chat = request.chat_id or chat_id or uuid.uuid4().hex
         await self.check_chat(reach, chat)
@@ -165,7 +169,7 @@ class Gateway:
         listener.expect(message_id, chat)
         try:
             started = await self._supervisor.ensure_running(reach.agent_id)
-            await self._record_and_send(reach, payer, chat, message_id, request)
+            await self._record_and_send(reach, payer, chat, message_id, request, test=test)
         except BaseException:
             listener.answered(message_id)
             raise
@@ -195,7 +199,7 @@ class Gateway:
         await self._inbound.write(message)
 
     async def _record_and_send(
-        self, reach: Reach, payer: Payer, chat_id: str, message_id: str, request: ChatRequest
+        self, reach: Reach, payer: Payer, chat_id: str, message_id: str, request: ChatRequest, *, test: bool = False
     ) -> None:
         """Store the message and put it on the agent's input as one unit (see
         :mod:`agenthub.channels.inbound`): a bus that is down leaves nothing stored that no
@@ -216,6 +220,7 @@ class Gateway:
             user_id=payer.user_id,
             api_key_id=payer.api_key_id,
             button=request.button,
+            test=test,
         )
         try:
             await self._inbound.write(message)

@@ -52,6 +52,9 @@ class InboundMessage:
     server_fields: dict[str, Any] | None = None
     """Envelope fields only server code sets (a scenario bot's delayed move: see
     :meth:`Gateway.push`); never from a client."""
+    test: bool = False
+    """A builder's test message (server code only: never what a client says): a scenario
+    bot runs its draft in a test session."""
 
     def envelope(self, position: int) -> dict[str, Any]:
         """The bus message of the seed protocol, plus where it stands in its chat, the agent's
@@ -75,6 +78,8 @@ class InboundMessage:
             envelope["button"] = self.button
         if self.server_fields:
             envelope.update(self.server_fields)
+        if self.test:
+            envelope["test"] = True
         return envelope
 
 

@@ -13,6 +13,7 @@ from agenthub.engines.base import Engine
 from agenthub.engines.llm import LlmEngine
 from agenthub.engines.scenario import ScenarioEngine
 from agenthub.errors import AgentHubError
+from agenthub.scenarios import export
 from agenthub.scenarios.actions.base import ActionDeps
 
 
@@ -57,8 +58,9 @@ def build_engines(
     conversation rebuilt after a restart includes the answers still on their way to the
     database. ``actions``: what the actions of scenario bots use in this process (its sandbox,
     its way to ask LLM agents: :class:`agenthub.scenarios.actions.process.ProcessActions`);
-    without it, code and LLM steps answer that they are not available here."""
+    without it, code and LLM steps answer that they are not available here. A builder's test
+    message (``"test": true``, see :mod:`agenthub.engines.scenario`) runs the bot's draft."""
     return EngineRegistry([
         LlmEngine.from_settings(settings, session_factory, bus),
-        ScenarioEngine.from_settings(settings, session_factory, bus, deps=actions),
+        ScenarioEngine.from_settings(settings, session_factory, bus, deps=actions, draft=export.draft_document),
     ])

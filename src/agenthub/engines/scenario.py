@@ -22,6 +22,7 @@ from agenthub.db.engine import SessionFactory
 from agenthub.engines.base import Answer, Engine, HostedAgent, Turn, TurnEvents
 from agenthub.errors import NotFound
 from agenthub.outbound.guard import OutboundGuard
+from agenthub.scenarios import live
 from agenthub.scenarios.actions.base import ActionCall, ActionDeps
 from agenthub.scenarios.actions.registry import run_action
 from agenthub.scenarios.document import BotDocument, GroupDoc
@@ -56,8 +57,12 @@ class ScenarioEngine(Engine):
 
     def __init__(
         self, *, session_factory: SessionFactory, deps: ActionDeps, max_steps: int, draft: DraftLoader | None = None,
+        bus: Bus | None = None,
     ) -> None:
         self._sessions = session_factory
+        self._bus = bus
+        """Where the bot's ``message`` events go for its builders (:mod:`agenthub.scenarios.live`)."""
+        self._live: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(_share_of_pool(session_factory))
         self._deps = deps
         self._max_steps = max_steps
@@ -72,7 +77,9 @@ class ScenarioEngine(Engine):
             settings=settings, sessions=session_factory, guard=OutboundGuard.from_settings(settings),
             box=box if box is not None else load_box(settings),
         )
-        return cls(session_factory=session_factory, deps=deps, max_steps=settings.scenario_max_steps, draft=draft)
+        return cls(
+            session_factory=session_factory, deps=deps, max_steps=settings.scenario_max_steps, draft=draft, bus=bus,
+        )
 
     async def answer(self, turn: Turn, events: TurnEvents) -> Answer:
         agent = turn.agent
@@ -80,15 +87,22 @@ class ScenarioEngine(Engine):
         if not isinstance(cache, BotCache):
             cache = agent.engine_state[BOT] = BotCache()
         envelope = {**turn.message, "message_id": turn.message_id, "chat_id": turn.chat_id}
+        test = turn.message.get(TEST_FLAG) is True
         async with self._slots:
             processed = await process(
                 self._sessions, bot_id=agent.id, envelope=envelope, cache=cache, actions=self._actions(agent),
-                max_steps=self._max_steps, draft=self._draft, test=turn.message.get(TEST_FLAG) is True,
+                max_steps=self._max_steps, draft=self._draft, test=test,
             )
         if processed.replayed:
             log.info("scenario message handled before: its messages are sent again",
                      extra={"agent_id": agent.id, "chat_id": turn.chat_id})
         messages = processed.messages
+        if self._bus is not None and not processed.replayed:  # off the answer's path
+            task = asyncio.create_task(
+                live.publish(self._bus, live.message_events(agent.id, envelope, list(messages), test=test))
+            )
+            self._live.add(task)
+            task.add_done_callback(self._live.discard)
         if not messages:
             return Answer(text="")
         *earlier, last = messages

@@ -23,12 +23,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from agenthub.errors import InvalidInput
 from agenthub.fields import JsonObject, JsonValue, NoNul, _NulFree
+from agenthub.scenarios.rules import validate_rules
 
 FORMAT = "agenthub.bot/v1"
+MASK = "***"
+"""What reads and exports show of a request header's secret value."""
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 Key = Annotated[str, Field(pattern=KEY_PATTERN, description="A name unique in the document")]
 Text = Annotated[str, Field(max_length=20_000), NoNul()]
@@ -75,8 +79,21 @@ class IntegrationAction(_Part):
     config: JsonObject = Field(default_factory=dict)
 
 
+def _valid_rules(rules: dict[str, Any]) -> dict[str, Any]:
+    try:
+        validate_rules(rules)
+    except ValueError as error:
+        raise PydanticCustomError("invalid_rules", "{problem}", {"problem": str(error)}) from None
+    return rules
+
+
+Rules = Annotated[JsonObject, AfterValidator(_valid_rules)]
+"""A connection's rules, jQuery-QueryBuilder JSON that :mod:`agenthub.scenarios.rules` evaluates
+(refused where it could not: an unknown operator, a group without rules...); `{}` always holds."""
+
+
 class ConnectionDoc(_Part):
-    rules: JsonObject = Field(default_factory=dict, description="jQuery-QueryBuilder rules; `{}` always holds")
+    rules: Rules = Field(default_factory=dict, description="jQuery-QueryBuilder rules; `{}` always holds")
     filters: list[Filter] = Field(default_factory=list, description="Kinds of message it admits; empty: all")
     priority: int = Field(default=0, ge=-1_000_000, le=1_000_000, description="Higher is tried first")
     next_step: Key | None = Field(default=None, description="The step it moves to (none: stay)")

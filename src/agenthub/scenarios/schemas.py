@@ -25,6 +25,7 @@ from agenthub.scenarios.document import (
     LlmAction,
     Message,
     RequestDoc,
+    Rules,
     SearchType,
     StepDoc,
     Text,
@@ -243,7 +244,7 @@ Filters = Annotated[list[Filter], Field(max_length=3, description="Kinds of mess
 
 class ConnectionCreate(_Body):
     group_id: RowId
-    rules: JsonObject = Field(default_factory=dict, description="jQuery-QueryBuilder rules; `{}` always holds")
+    rules: Rules = Field(default_factory=dict, description="jQuery-QueryBuilder rules; `{}` always holds")
     filters: Filters = Field(default_factory=list)
     priority: Priority = 0
     next_step_id: RowId | None = Field(default=None, description="A step of the same bot; null: stay")
@@ -252,7 +253,7 @@ class ConnectionCreate(_Body):
 class ConnectionUpdate(_Body):
     """Only the fields sent change; `null` keeps a field, but for `next_step_id` (clears it)."""
 
-    rules: JsonObject | None = None
+    rules: Rules | None = None
     filters: Filters | None = None
     priority: Priority | None = None
     next_step_id: RowId | None = None

@@ -24,7 +24,8 @@ from agenthub.caller import Caller
 from agenthub.db.base import utcnow
 from agenthub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agenthub.scenarios import export
-from agenthub.scenarios.document import BotDocument, dump, parse
+from agenthub.scenarios import live as live_events
+from agenthub.scenarios.document import MASK, BotDocument, dump, parse
 from agenthub.scenarios.models import Bot, BotVersion, ScenarioSession, Step, StepEvent, UserVariables
 from agenthub.scenarios.schemas import (
     Analytics,
@@ -73,6 +74,7 @@ def touch(bot: Bot) -> None:
     """An edit of the bot's draft."""
     bot.draft_revision = (bot.draft_revision or 0) + 1
     bot.updated_at = utcnow()
+    live_events.note_change(bot, {"change": "draft", "draft_revision": bot.draft_revision})
 
 
 async def _id_free(session: AsyncSession, org_id: str, bot_id: str) -> None:
@@ -167,6 +169,7 @@ async def _new_version(session: AsyncSession, bot: Bot, document: BotDocument, c
     session.add(version)
     bot.published_version = version.version
     bot.published_revision = bot.draft_revision
+    live_events.note_change(bot, {"change": "published", "version": version.version})
     await session.flush()
     return version
 
@@ -192,14 +195,32 @@ async def publish(session: AsyncSession, *, caller: Caller, bot_id: str) -> BotV
 
 async def import_bot(session: AsyncSession, *, caller: Caller, data: Any) -> Bot:
     """A new bot made from a document (validated first: nothing is made from an invalid
-    one), published at once as its version 1."""
+    one), published at once as its version 1. A request header whose value is the mask of an
+    export (``***``) is refused: the secret it stood for is not in the document."""
     document = parse(data)
+    _no_masked_headers(document)
     bot = await create_bot(session, caller=caller, data=BotCreate(
         name=document.name, description=document.description, variables=document.variables,
     ))
     await export.add_rows(session, bot, document)
     await _new_version(session, bot, document, caller)
     return bot
+
+
+def _no_masked_headers(document: BotDocument) -> None:
+    owners = [("requests", document.requests)] + [
+        (f"templates.{n}.requests", template.requests) for n, template in enumerate(document.templates)
+    ]
+    for where, requests in owners:
+        for index, request in enumerate(requests):
+            for name, value in request.headers.items():
+                if value == MASK:
+                    field = f"{where}.{index}.headers.{name}"
+                    raise InvalidInput(
+                        f"{field}: the value is masked (an export hides secrets): set it again, or use a "
+                        "{$bot.variable$} placeholder, before importing", field=field,
+                        problem="masked by an export: set the value again",
+                    )
 
 
 async def versions(session: AsyncSession, *, caller: Caller, bot_id: str) -> list[BotVersion]:

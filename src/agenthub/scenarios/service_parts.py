@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.caller import Caller
 from agenthub.errors import Conflict, InvalidInput, NotFound
-from agenthub.scenarios.document import _References
+from agenthub.scenarios.document import MASK, _References
 from agenthub.scenarios.export import new_id, template_body
 from agenthub.scenarios.models import (
     Bot,
@@ -47,7 +47,6 @@ from agenthub.scenarios.schemas import (
 )
 from agenthub.scenarios.service import bot_of, live, owned, step_in_bot, touch
 
-MASK = "***"
 _PLACEHOLDER = re.compile(r"\{\$[^{}$]+\$\}")
 
 
