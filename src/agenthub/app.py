@@ -91,6 +91,7 @@ from agenthub.scenarios.actions import api as scenario_actions_api
 from agenthub.scenarios.actions.process import ProcessActions
 from agenthub.scenarios.live import with_live_events
 from agenthub.scheduler.proactive import GatewayAgentAccess
+from agenthub.scheduler.scenario_timers import ScenarioTimers
 from agenthub.scheduler.worker import Scheduler
 from agenthub.workers import api as queues_api
 from agenthub.workers.dead_letters import DeadLetters
@@ -301,11 +302,17 @@ def create_app(
             await scheduler.setup()
             scheduler_task = asyncio.create_task(scheduler.run(), name=scheduler.name)
             tasks.append(scheduler_task)
+            # Scenario bots' delayed moves and crons (each once, whatever the replicas).
+            app.state.scenario_timers = timers = ScenarioTimers(
+                sessions=sessions, gateway=app.state.gateway, settings=settings
+            )
+            timers_task = asyncio.create_task(timers.run(), name=timers.name)
+            tasks.append(timers_task)
             if on_ready is not None:
                 on_ready()
             log.info("agenthub ready", extra={"bus": bus.name, "database": engine.dialect.name})
             yield
-            await stop_tasks([scheduler_task])
+            await stop_tasks([scheduler_task, timers_task])
             await scheduler.cleanup()
             await app.state.group_chat_roles.cleanup()
             await telegram.cleanup()

@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 
 from agenthub.bus import Bus, keys, open_bus
 from agenthub.channels.fanout import RESTARTING_MESSAGE, STOPPED_MESSAGE, OutputRouter
+from agenthub.chats.service import PUSH_PREFIX
 from tests.channels.helpers import eventually
 
 AGENT = "fanned"
@@ -83,3 +84,24 @@ async def test_an_agents_subscription_is_closed_once_it_had_no_listener_for_the_
         assert await subscribers() == 0
         await client.aclose()
         await bus.close()
+
+
+async def test_a_pushed_message_s_answer_goes_to_the_listeners_watching_its_chat(bus: Bus) -> None:
+    """A scenario bot's delayed message answers no client's message: every listener watching
+    its chat gets it, no other; an ordinary answer nobody waits for goes to no one."""
+    router = OutputRouter(bus)
+    watching, elsewhere = await router.listen(AGENT), await router.listen(AGENT)
+    try:
+        watching.watch("chat-a")
+        elsewhere.watch("chat-b")
+        output = keys.agent_output(AGENT)
+        await bus.publish(output, {"type": "message", "reply_to": "m-9", "chat_id": "chat-a", "response": "lost"})
+        await bus.publish(output, {"type": "message", "reply_to": f"{PUSH_PREFIX}dmv_1", "chat_id": "chat-a",
+                                   "response": "Still there?"})
+        pushed = await watching.get(timeout=10)
+        assert pushed is not None and pushed["response"] == "Still there?"
+        assert await elsewhere.get(timeout=0.2) is None
+    finally:
+        await watching.close()
+        await elsewhere.close()
+        await router.close()

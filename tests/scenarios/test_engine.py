@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agenthub.scenarios.document import GroupDoc, parse
-from agenthub.scenarios.engine import LOOP_MESSAGE, SessionState, compile_bot, handle, message_scope
+from agenthub.scenarios.engine import LOOP_MESSAGE, SessionState, compile_bot, handle, message_scope, move
 from agenthub.scenarios.variables import Scopes
 
 
@@ -215,3 +215,21 @@ async def test_any_bot_answers_any_message_within_the_guard(
     assert [m.step for m in outcome.messages] == outcome.entered
     if outcome.messages and outcome.error is None:
         assert session.step == outcome.messages[-1].step
+
+
+async def test_a_scheduled_move_enters_its_step_and_a_proxy_chain_only_from_the_step_that_scheduled_it() -> None:
+    bot = compile_bot(parse(PIZZA))
+    actions = Actions()
+    moved = state("size")
+    moved.scopes.message = message_scope({"text": "", "channel": "web"})
+    outcome = await move(bot, moved, actions, from_step="size", target="ordered")
+    assert [m.text for m in outcome.messages] == ["A  pizza: noted.", "Thanks!"]  # proxy `ordered` went on
+    assert outcome.entered == ["ordered", "thanks"] and moved.step == "thanks"
+
+    stayed = state("pasta")
+    dropped = await move(bot, stayed, actions, from_step="size", target="ordered")
+    assert dropped.messages == [] and dropped.entered == [] and stayed.step == "pasta"
+    anywhere = await move(bot, state("pasta"), actions, from_step=None, target="thanks")  # a cron: any step
+    assert [m.text for m in anywhere.messages] == ["Thanks!"]
+    gone = await move(bot, state("pasta"), actions, from_step=None, target="no-such-step")
+    assert gone.messages == [] and not actions.calls

@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator
 
 from agenthub.bus import Bus, Payload, Subscription, keys
+from agenthub.chats.service import PUSH_PREFIX
 from agenthub.errors import NotSubscribed
 from agenthub.runtime.tasks import stop_tasks
 
@@ -35,6 +36,27 @@ class Listener:
         """The chat of each message waited for: what the gateway tells about it names it."""
         self.queue: asyncio.Queue[Payload] = asyncio.Queue()
         self.closed = False
+        self.watching: str | None = None
+        """The chat whose pushed answers (no client's message: see :data:`PUSH_PREFIX`) it receives."""
+
+        self.watching_prefix: str | None = None
+        """Or the chats whose id starts with this (a Telegram bot's: ``telegram-``)."""
+
+    def watch(self, chat_id: str) -> None:
+        """Receive the answers to messages pushed into ``chat_id`` (a scenario bot's delayed
+        or periodic messages) as well."""
+        self.watching = chat_id
+
+    def watch_prefix(self, prefix: str) -> None:
+        """Receive the answers to messages pushed into any chat whose id starts with ``prefix``."""
+        self.watching_prefix = prefix
+
+    def watches(self, chat_id: object) -> bool:
+        if not isinstance(chat_id, str):
+            return False
+        return chat_id == self.watching or (
+            self.watching_prefix is not None and chat_id.startswith(self.watching_prefix)
+        )
 
     def expect(self, message_id: str, chat_id: str) -> None:
         """Receive the events answering ``message_id`` of ``chat_id``; call before the
@@ -132,9 +154,7 @@ class OutputRouter:
                     if event.get("type") == "restarting":
                         _tell_restarting(feed, before=float(event.get("at") or 0))
                         continue
-                    listener = feed.routes.get(str(event.get("reply_to")))
-                    if listener is not None:
-                        listener.queue.put_nowait(event)
+                    _route_event(feed, event)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - keep the feed alive through outages
@@ -153,9 +173,7 @@ class OutputRouter:
         feed = self._feeds.get(agent_id)
         if feed is None:
             return
-        listener = feed.routes.get(str(event.get("reply_to")))
-        if listener is not None:
-            listener.queue.put_nowait(event)
+        _route_event(feed, event)
 
     def _route(self, agent_id: str, message_id: str, listener: Listener) -> None:
         self._feeds[agent_id].routes[message_id] = listener
@@ -200,6 +218,20 @@ class OutputRouter:
         await stop_tasks(list(self._expiring))
         for feed in feeds:
             await _stop(feed)
+
+
+def _route_event(feed: _Feed, event: Payload) -> None:
+    """To the listener waiting for the answer; a pushed message's answer to every listener
+    watching its chat."""
+    reply_to = str(event.get("reply_to"))
+    listener = feed.routes.get(reply_to)
+    if listener is not None:
+        listener.queue.put_nowait(event)
+    elif reply_to.startswith(PUSH_PREFIX):
+        chat_id = event.get("chat_id")
+        for watcher in feed.listeners:
+            if watcher.watches(chat_id):
+                watcher.queue.put_nowait(event)
 
 
 STOPPED_MESSAGE = (

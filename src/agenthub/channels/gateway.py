@@ -176,6 +176,28 @@ class Gateway:
         self._metrics.messages.labels("in", reach.sender.channel).inc()
         return Accepted(message_id=message_id, chat_id=chat, agent_started=started, at=time.perf_counter())
 
+    async def push(
+        self, *, org_id: str, agent_id: str, chat_id: str, channel: str, user_key: str, message_id: str,
+        fields: dict[str, Any],
+    ) -> None:
+        """A message no client sent, for the agent to answer in ``chat_id`` as if the user
+        (``user_key``: ``user:<id>`` or ``<channel>:<platform user id>``) had written: a
+        scenario bot's delayed move or cron (``fields``, put in the envelope). Its answer
+        goes where any answer of that chat goes (history, Telegram, and the WebSockets
+        watching the chat: ``message_id`` starts with :data:`~agenthub.chats.service.PUSH_PREFIX`).
+        Stored with empty content."""
+        user_id = user_key.removeprefix("user:") if user_key.startswith("user:") else user_key
+        platform_user_id = user_key.split(":", 1)[1] if ":" in user_key else user_key
+        await self._supervisor.ensure_running(agent_id)
+        message = InboundMessage(
+            InboundRecord(
+                org_id=org_id, agent_id=agent_id, chat_id=chat_id, message_id=message_id, content="",
+                channel=channel, platform_user_id=platform_user_id, user_key=user_id,
+            ),
+            user_id=user_id, server_fields=fields,
+        )
+        await self._inbound.write(message)
+
     async def _record_and_send(
         self, reach: Reach, payer: Payer, chat_id: str, message_id: str, request: ChatRequest, *, test: bool = False
     ) -> None:

@@ -49,6 +49,9 @@ class InboundMessage:
     """The API key it was sent with, if any, for billing."""
     button: str | None = None
     """The value of the button pressed, when the message is a press (scenario bots)."""
+    server_fields: dict[str, Any] | None = None
+    """Envelope fields only server code sets (a scenario bot's delayed move: see
+    :meth:`Gateway.push`); never from a client."""
     test: bool = False
     """A builder's test message (server code only: never what a client says): a scenario
     bot runs its draft in a test session."""
@@ -73,6 +76,8 @@ class InboundMessage:
         }
         if self.button is not None:
             envelope["button"] = self.button
+        if self.server_fields:
+            envelope.update(self.server_fields)
         if self.test:
             envelope["test"] = True
         return envelope

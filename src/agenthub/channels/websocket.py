@@ -44,6 +44,7 @@ from agenthub.channels.gateway import Accepted, Gateway
 from agenthub.channels.rate_limits import RateLimiter
 from agenthub.channels.replay import Replay, UnknownMessage
 from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatRequest
+from agenthub.chats.service import PUSH_PREFIX
 from agenthub.deps import SocketCallerDep
 from agenthub.errors import (
     AgentHubError,
@@ -116,10 +117,15 @@ class _Connection:
             await self.websocket.send_json(payload)
 
     async def forward(self) -> None:
-        """Relay output events that answer this connection's messages."""
+        """Relay output events that answer this connection's messages, and the messages
+        pushed into its chat (a scenario bot's delayed and periodic messages)."""
+        self.listener.watch(self.chat_id)
         async for event in self.listener:
             reply_to = str(event.get("reply_to"))
-            if reply_to in self.early:
+            if reply_to.startswith(PUSH_PREFIX) and reply_to not in self.waiting:
+                async with self.send_lock:
+                    await self._relay_pushed(event)
+            elif reply_to in self.early:
                 self.early[reply_to].append(event)
             elif reply_to in self.waiting:
                 async with self.send_lock:
@@ -140,6 +146,16 @@ class _Connection:
         if final:
             self.waiting.pop(accepted.message_id, None)
             self.gateway.finish(event, accepted, self.listener)
+
+    async def _relay_pushed(self, event: dict[str, Any]) -> None:
+        """Send a message pushed into the chat (not an empty one: a move that was dropped)."""
+        if event.get("type") != "message" or event.get("message_id") in self.delivered:
+            return
+        if not (event.get("response") or event.get("widget") or event.get("attachments")):
+            return
+        await self.websocket.send_json(events.for_websocket(event))
+        if event.get("message_id"):
+            self.delivered.add(event["message_id"])
 
     async def replay(self, missed: Replay) -> None:
         """Send what the client missed; then wait for the answers still to come. Runs

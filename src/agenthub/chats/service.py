@@ -18,6 +18,12 @@ from agenthub.chats.models import Chat, ChatMessage
 from agenthub.db.base import utcnow
 from agenthub.db.upsert import dialect_of, insert_ignoring_duplicates
 
+PUSH_PREFIX = "push-"
+"""Before the id of a message no client sent: one the server pushed to an agent as if its
+user had written (a scenario bot's delayed move or cron, ``Gateway.push``). Its answer goes
+to the listeners watching its chat (``channels.fanout``); it is not put on the agent's input
+again at a restart (its envelope's server fields were never stored)."""
+
 
 @dataclass(frozen=True, slots=True)
 class InboundRecord:

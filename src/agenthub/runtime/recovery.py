@@ -27,6 +27,7 @@ from typing import Any
 from agenthub.bus import Bus, keys
 from agenthub.chats import service as chats_service
 from agenthub.chats.models import ChatMessage
+from agenthub.chats.service import PUSH_PREFIX
 from agenthub.db.base import utcnow
 from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.errors import AgentFailed, NotFound
@@ -94,6 +95,8 @@ class UnansweredRecovery:
             return len(messages)
         batch = self._bus.batch()
         for message in messages:
+            if message.message_id.startswith(PUSH_PREFIX):
+                continue  # a pushed move: without its envelope's server fields it would be a user's empty message
             batch.add_once(
                 keys.agent_input(agent_id), envelope(message),
                 key=keys.agent_input_added(agent_id, message.message_id), ttl=ADDED_MARKER_TTL,

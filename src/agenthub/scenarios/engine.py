@@ -26,8 +26,9 @@ Semantics (the README's "How a bot runs"):
 - A session waiting in a step that a publish removed goes back to the first step (logged).
 
 Hooks left for later: a step that is a template instance (``step.template``) is run as a
-plain proxy step by this machine (its frames are kept in :class:`SessionState.frames`), and
-the host schedules emitters (``step.emitter``) of the steps in :attr:`Outcome.entered`.
+plain proxy step by this machine (its frames are kept in :class:`SessionState.frames`).
+The host schedules the emitters (``step.emitter``) of the steps in :attr:`Outcome.entered`;
+when one is due, :func:`move` enters its step (so does a bot's cron).
 """
 
 from __future__ import annotations
@@ -195,6 +196,35 @@ async def handle(
     taken, target = await _evaluate(bot.bot_groups, state.scopes, kind, actions)
     if not taken:
         taken, target = await _evaluate(bot.groups.get(state.step, ()), state.scopes, kind, actions)
+    await _follow(bot, state, outcome, taken, target, kind, actions, max_steps=max_steps, bot_id=bot_id)
+    return outcome
+
+
+async def move(
+    bot: CompiledBot, state: SessionState, actions: ActionRunner, *, from_step: str | None, target: str,
+    max_steps: int = 50, bot_id: str = "",
+) -> Outcome:
+    """A move the scheduler makes (a step's emitter after its delay, a bot's cron): the
+    session enters ``target`` (its message is sent; a proxy step is evaluated at once), no
+    group is evaluated first. Dropped (nothing happens) when ``from_step`` is given and the
+    session is no longer in it, or when ``target`` is not a step of the bot's version."""
+    outcome = Outcome()
+    current = state.step if state.step is not None else bot.first_step
+    if (from_step is not None and current != from_step) or target not in bot.steps:
+        log.info("scenario delayed move dropped: the session moved on", extra={"bot_id": bot_id, "step": current})
+        return outcome
+    state.step = current
+    kind = message_kind(state.scopes.message)
+    await _follow(bot, state, outcome, True, target, kind, actions, max_steps=max_steps, bot_id=bot_id)
+    return outcome
+
+
+async def _follow(
+    bot: CompiledBot, state: SessionState, outcome: Outcome, taken: bool, target: str | None, kind: str,
+    actions: ActionRunner, *, max_steps: int, bot_id: str,
+) -> None:
+    """Enter ``target`` and the proxy steps after it (see the module)."""
+    assert state.step is not None
     moves = 0
     while taken and target is not None:
         moves += 1
@@ -216,7 +246,6 @@ async def handle(
         if not (step.is_proxy or step.template is not None):
             break
         taken, target = await _evaluate(bot.groups.get(target, ()), state.scopes, kind, actions)
-    return outcome
 
 
 async def _evaluate(

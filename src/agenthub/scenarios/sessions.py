@@ -23,6 +23,7 @@ import uuid
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -40,10 +41,15 @@ from agenthub.scenarios.engine import (
     compile_bot,
     handle,
     message_scope,
+    move,
 )
-from agenthub.scenarios.models import Bot, BotVersion, ScenarioSession, StepEvent, UserVariables
+from agenthub.scenarios.models import Bot, BotVersion, DelayedMove, ScenarioSession, StepEvent, UserVariables
 from agenthub.scenarios.variables import Scopes
 
+DELAYED_MOVE = "delayed_move"
+"""The envelope field of a move the scheduler makes (``{"id", "from_step", "next_step"}``:
+a step's emitter, a bot's cron). Only server code puts it there: the gateway writes every
+envelope, a client's fields go to ``user_data``."""
 TEST_PREFIX = "test:"
 """Before the user key of a test chat's session (it runs the draft, apart from the real one)."""
 
@@ -161,15 +167,22 @@ async def _process(
         if loaded.replay is not None:
             return Processed(messages=loaded.replay, replayed=True, session_id=loaded.session_id,
                              step=loaded.state.step)
-        outcome = await handle(
-            loaded.bot, loaded.state, actions(loaded.bot.document, envelope), max_steps=max_steps, bot_id=bot_id
-        )
+        runner = actions(loaded.bot.document, envelope)
+        scheduled = envelope.get(DELAYED_MOVE)
+        if isinstance(scheduled, dict):
+            outcome = await move(
+                loaded.bot, loaded.state, runner, from_step=scheduled.get("from_step"),
+                target=str(scheduled.get("next_step")), max_steps=max_steps, bot_id=bot_id,
+            )
+        else:
+            outcome = await handle(loaded.bot, loaded.state, runner, max_steps=max_steps, bot_id=bot_id)
         messages = [message.as_dict() for message in outcome.messages]
         if outcome.error:
             messages.append({"text": outcome.error})
         async with session_scope(sessions) as db:
             saved = await _save(db, bot_id=bot_id, envelope=envelope, loaded=loaded, messages=messages,
-                                events=outcome.events if not test else [])
+                                events=outcome.events if not test else [],
+                                entered=outcome.entered if not test else [])
         if saved == "saved":
             return Processed(messages=messages, error=outcome.error, session_id=loaded.session_id,
                              step=loaded.state.step, entered=outcome.entered)
@@ -219,7 +232,7 @@ async def _load(
 
 async def _save(
     db: AsyncSession, *, bot_id: str, envelope: dict[str, Any], loaded: _Loaded, messages: list[dict[str, Any]],
-    events: list[tuple[str, str]],
+    events: list[tuple[str, str]], entered: list[str] | None = None,
 ) -> str:
     """Save what handling the message changed, in this one transaction: ``saved``;
     ``replayed`` when the session holds this message's answer already; ``changed`` when
@@ -258,7 +271,24 @@ async def _save(
             StepEvent(org_id=loaded.org_id, bot_id=bot_id, step_id=step, session_id=session.id, kind=kind, at=now)
             for step, kind in events
         ])
+    _schedule(db, bot_id=bot_id, loaded=loaded, session_id=session.id, entered=entered or [], now=now)
     return "saved"
+
+
+def _schedule(
+    db: AsyncSession, *, bot_id: str, loaded: _Loaded, session_id: str, entered: list[str], now: Any
+) -> None:
+    """A delayed move for each step entered that has an emitter (the scheduler fires it when
+    due, if the session is still there): in the transaction of the session's save."""
+    for key in entered:
+        step = loaded.bot.steps.get(key)
+        if step is None or step.emitter is None:
+            continue
+        db.add(DelayedMove(
+            id=f"dmv_{uuid.uuid4().hex}", org_id=loaded.org_id, bot_id=bot_id, session_id=session_id,
+            from_step_id=key, next_step_id=step.emitter.next_step,
+            due_at=now + timedelta(seconds=step.emitter.delay_seconds),
+        ))
 
 
 async def _session(

@@ -49,12 +49,33 @@ GREETING = "Hello! Write me a message and I will answer."
 TEXT_ONLY = "I can read text messages only."
 
 
+CHAT_PREFIX = "telegram-"
+SHOWN_KEPT = 1000
+"""Pushed messages remembered as shown (their durable copy comes a moment later)."""
+
+
+def _telegram_chat(chat_key: str) -> int | None:
+    """The Telegram chat of an AgentHub chat made by :func:`chat_key`; None for another."""
+    if not chat_key.startswith(CHAT_PREFIX):
+        return None
+    head = chat_key.removeprefix(CHAT_PREFIX)
+    if head.startswith("-"):  # a group's id is negative
+        number, _, _ = head[1:].partition("-")
+        number = "-" + number
+    else:
+        number, _, _ = head.partition("-")
+    try:
+        return int(number)
+    except ValueError:
+        return None
+
+
 def chat_key(chat: Chat, user: User) -> str:
     """The AgentHub chat of a Telegram conversation: a private chat's own, or, in a group,
     one per member (visitors do not share chats)."""
     if chat.type == Chat.PRIVATE:
-        return f"telegram-{chat.id}"
-    return f"telegram-{chat.id}-{user.id}"
+        return f"{CHAT_PREFIX}{chat.id}"
+    return f"{CHAT_PREFIX}{chat.id}-{user.id}"
 
 
 class UpdateHandler:
@@ -90,6 +111,33 @@ class UpdateHandler:
     async def close(self) -> None:
         """Stop handling: updates still being answered are cancelled."""
         await stop_tasks(list(self._tasks))
+
+    async def relay_pushed(self) -> None:
+        """Show in their Telegram chats, until cancelled, the answers to messages the server
+        pushed into this bot's Telegram chats (a scenario bot's delayed and periodic
+        messages: no update of Telegram's asked for them). Each once: the live copy and the
+        durable one share a message id."""
+        listener = await self._gateway.listen(self._agent_id)
+        listener.watch_prefix(CHAT_PREFIX)
+        shown: dict[str, None] = {}
+        try:
+            async for event in listener:
+                message_id = str(event.get("message_id") or "")
+                chat_id = _telegram_chat(str(event.get("chat_id") or ""))
+                if event.get("type") != "message" or chat_id is None or message_id in shown:
+                    continue
+                if not (event_text(event) or event_buttons(event)):
+                    continue  # a move that was dropped answers with nothing
+                shown[message_id] = None
+                if len(shown) > SHOWN_KEPT:
+                    shown.pop(next(iter(shown)))
+                try:
+                    await self._show(chat_id, event)
+                except TelegramError as error:
+                    log.warning("pushed message not shown on Telegram: %s", type(error).__name__,
+                                extra={"agent_id": self._agent_id})
+        finally:
+            await listener.close()
 
     async def _after(self, previous: asyncio.Task[None] | None, update: Update) -> None:
         if previous is not None:

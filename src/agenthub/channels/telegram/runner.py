@@ -28,6 +28,7 @@ from agenthub.channels.telegram.config import api_base_url, webhook_secret, webh
 from agenthub.channels.telegram.handler import UpdateHandler
 from agenthub.config import ConfigurationError, Settings
 from agenthub.db.engine import SessionFactory
+from agenthub.runtime.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +78,19 @@ class TelegramIntegration:
     async def run(self) -> None:
         """Poll for updates until cancelled (``polling``), or just wait (``webhook``).
         Raises what Telegram answered when it fails."""
-        if self.mode == "webhook":
-            await asyncio.Event().wait()
-        while True:
-            updates = await self.bot.get_updates(
-                offset=self._offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
-            )
-            for update in updates:
-                self._offset = update.update_id + 1
-                self.handler.submit(update)
+        pushed = asyncio.create_task(self.handler.relay_pushed(), name=f"telegram-pushed-{self.agent_id}")
+        try:
+            if self.mode == "webhook":
+                await asyncio.Event().wait()
+            while True:
+                updates = await self.bot.get_updates(
+                    offset=self._offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+                )
+                for update in updates:
+                    self._offset = update.update_id + 1
+                    self.handler.submit(update)
+        finally:
+            await stop_tasks([pushed])
 
     def accept(self, update: Update) -> None:
         """An update Telegram posted to the webhook route."""
