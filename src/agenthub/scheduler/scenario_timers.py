@@ -82,7 +82,9 @@ class ScenarioTimers:
     ) -> None:
         self._sessions = sessions
         self._gateway = gateway
-        self._interval = min(settings.scheduler_interval, 1.0)
+        # As often as the calendar's scheduler (SCHEDULER_INTERVAL): every look is a few queries,
+        # which on SQLite wait for its one connection with every turn of the process.
+        self._interval = settings.scheduler_interval
         self.owner = owner or f"timers-{uuid.uuid4().hex[:12]}"
         self._looks = 0
 
