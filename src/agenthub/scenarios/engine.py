@@ -24,9 +24,17 @@ Semantics (the README's "How a bot runs"):
 - At most ``max_steps`` moves per message (``SCENARIO_MAX_STEPS``): past them the bot
   stops where it is and tells the user; a log line says which bot and step.
 - A session waiting in a step that a publish removed goes back to the first step (logged).
+- Templates (:mod:`.frames`): entering a step that is a template instance sends its message,
+  pushes a frame (the template's own ``session.*``: its variables and the instance's
+  inputs) and enters the template's first step; the template's steps then run as the bot's
+  do (a proxy step at once, another waits for the next message inside the template, where
+  the session's step is ``<instance>/<step>``), and the bot-level groups still come first.
+  A template step whose groups take no connection (a proxy step at once, a waiting step
+  after the next message; a step with no connection at all as soon as it is entered) ends
+  the template: its outputs are mapped into the caller's variables, the frame popped, and
+  the instance step's own groups evaluated (it is a proxy). Template steps count for the
+  loop guard and are recorded in the funnel as ``<instance>/<step>``.
 
-Hooks left for later: a step that is a template instance (``step.template``) is run as a
-plain proxy step by this machine (its frames are kept in :class:`SessionState.frames`).
 The host schedules the emitters (``step.emitter``) of the steps in :attr:`Outcome.entered`;
 when one is due, :func:`move` enters its step (so does a bot's cron).
 """
@@ -41,7 +49,8 @@ from typing import Any
 import jsonpath
 
 from agenthub.scenarios import rules
-from agenthub.scenarios.document import BotDocument, ConnectionDoc, GroupDoc, StepDoc
+from agenthub.scenarios.document import BotDocument, ConnectionDoc, GroupDoc, StepDoc, TemplateDoc
+from agenthub.scenarios.frames import instance_of, leave, pop, push, qualify
 from agenthub.scenarios.variables import Scopes, substitute, substitute_text
 
 log = logging.getLogger(__name__)
@@ -62,6 +71,16 @@ class CompiledGroup:
     """Each variable the group sets, with its compiled JSONPath (None: not a valid path)."""
 
 
+Found = tuple[StepDoc, tuple[CompiledGroup, ...]]
+
+
+@dataclass(frozen=True)
+class CompiledTemplate:
+    doc: TemplateDoc
+    steps: dict[str, StepDoc]
+    groups: dict[str, tuple[CompiledGroup, ...]]
+
+
 @dataclass(frozen=True)
 class CompiledBot:
     """A bot's document as the engine runs it: built once per version, held by the host."""
@@ -71,6 +90,27 @@ class CompiledBot:
     steps: dict[str, StepDoc]
     groups: dict[str, tuple[CompiledGroup, ...]]
     bot_groups: tuple[CompiledGroup, ...]
+    templates: dict[str, CompiledTemplate] = field(default_factory=dict)
+
+    def template_of(self, instance: str) -> CompiledTemplate | None:
+        """The template the step ``instance`` is an instance of (None: no such instance)."""
+        step = self.steps.get(instance)
+        if step is None or step.template is None:
+            return None
+        return self.templates.get(step.template.template)
+
+    def find(self, key: str) -> Found | None:
+        """The step a session's step names, with its groups: a step of the bot, or one of a
+        template inside the instance step that qualifies it (``greeting/ask``)."""
+        instance = instance_of(key)
+        if instance is None:
+            step = self.steps.get(key)
+            return None if step is None else (step, self.groups[key])
+        template = self.template_of(instance)
+        inner = key[len(instance) + 1:]
+        if template is None or inner not in template.steps:
+            return None
+        return template.steps[inner], template.groups[inner]
 
 
 def _group(doc: GroupDoc) -> CompiledGroup:
@@ -84,14 +124,21 @@ def _group(doc: GroupDoc) -> CompiledGroup:
     return CompiledGroup(doc, tuple(ordered), tuple(paths))
 
 
+def _steps(steps: list[StepDoc]) -> tuple[dict[str, StepDoc], dict[str, tuple[CompiledGroup, ...]]]:
+    return {step.key: step for step in steps}, {step.key: tuple(_group(g) for g in step.connection_groups)
+                                                for step in steps}
+
+
 def compile_bot(document: BotDocument) -> CompiledBot:
     """The in-memory graph of ``document`` (already validated by ``document.parse``)."""
+    steps, groups = _steps(document.steps)
     return CompiledBot(
         document=document,
         first_step=document.first_step,
-        steps={step.key: step for step in document.steps},
-        groups={step.key: tuple(_group(g) for g in step.connection_groups) for step in document.steps},
+        steps=steps,
+        groups=groups,
         bot_groups=tuple(_group(g) for g in document.connection_groups),
+        templates={template.key: CompiledTemplate(template, *_steps(template.steps)) for template in document.templates},
     )
 
 
@@ -180,24 +227,41 @@ async def handle(
     bot: CompiledBot, state: SessionState, actions: ActionRunner, *, max_steps: int = 50, bot_id: str = ""
 ) -> Outcome:
     """Handle the message in ``state.scopes.message``: ``state`` is changed in place (its
-    step and variables), and the outcome says what to send and record."""
+    step, variables and frames), and the outcome says what to send and record."""
     outcome = Outcome()
-    if state.step is not None and state.step not in bot.steps:
+    if not _valid(bot, state):
         log.warning(
             "scenario session's step was removed by a publish: back to the first step",
             extra={"bot_id": bot_id, "step": state.step},
         )
         outcome.reset = True
         state.step = None
-        state.frames = []
+        leave(state.scopes, state.frames)
     if state.step is None:
         state.step = bot.first_step  # a new session: its first message is evaluated there, nothing is sent
     kind = message_kind(state.scopes.message)
     taken, target = await _evaluate(bot.bot_groups, state.scopes, kind, actions)
     if not taken:
-        taken, target = await _evaluate(bot.groups.get(state.step, ()), state.scopes, kind, actions)
+        found = bot.find(state.step)
+        taken, target = await _take(state, found[1] if found else (), kind, actions)
     await _follow(bot, state, outcome, taken, target, kind, actions, max_steps=max_steps, bot_id=bot_id)
     return outcome
+
+
+def _valid(bot: CompiledBot, state: SessionState) -> bool:
+    """The session's step is one of ``bot`` (a new session too), and its frames are those of
+    the template instance it is inside of (false: a publish removed the step, the template
+    or the instance)."""
+    if state.step is None:
+        return not state.frames
+    instance = instance_of(state.step)
+    if instance is None:
+        return not state.frames and state.step in bot.steps
+    use = bot.steps[instance].template if instance in bot.steps else None
+    return (
+        use is not None and len(state.frames) == 1 and state.frames[-1].get("instance") == instance
+        and state.frames[-1].get("template") == use.template and bot.find(state.step) is not None
+    )
 
 
 async def move(
@@ -207,10 +271,15 @@ async def move(
     """A move the scheduler makes (a step's emitter after its delay, a bot's cron): the
     session enters ``target`` (its message is sent; a proxy step is evaluated at once), no
     group is evaluated first. Dropped (nothing happens) when ``from_step`` is given and the
-    session is no longer in it, or when ``target`` is not a step of the bot's version."""
+    session is no longer in it, or when ``target`` is not a step of the bot's version (a
+    template's step: not one of the template the session is in)."""
     outcome = Outcome()
     current = state.step if state.step is not None else bot.first_step
-    if (from_step is not None and current != from_step) or target not in bot.steps:
+    inside = instance_of(target)
+    if (
+        (from_step is not None and current != from_step) or bot.find(target) is None
+        or (inside is not None and (instance_of(current) != inside or not _valid(bot, state)))
+    ):
         log.info("scenario delayed move dropped: the session moved on", extra={"bot_id": bot_id, "step": current})
         return outcome
     state.step = current
@@ -223,10 +292,16 @@ async def _follow(
     bot: CompiledBot, state: SessionState, outcome: Outcome, taken: bool, target: str | None, kind: str,
     actions: ActionRunner, *, max_steps: int, bot_id: str,
 ) -> None:
-    """Enter ``target`` and the proxy steps after it (see the module)."""
+    """Enter ``target`` and the proxy steps after it, into and out of templates (see the module)."""
     assert state.step is not None
     moves = 0
-    while taken and target is not None:
+    while True:
+        if not taken and state.frames:  # a template's step took nothing: the template ends
+            instance = _return(bot, state, outcome)
+            taken, target = await _take(state, bot.groups.get(instance, ()), kind, actions)
+            continue
+        if not taken or target is None:
+            break
         moves += 1
         if moves > max_steps:
             log.warning(
@@ -235,17 +310,58 @@ async def _follow(
             )
             outcome.error = LOOP_MESSAGE.format(limit=max_steps)
             break
-        step = bot.steps[target]
-        outcome.events.append((state.step, MOVED_ON))
-        outcome.events.append((target, ENTERED))
-        outcome.entered.append(target)
-        state.step = target
-        sent = render(step, state.scopes)
-        if sent.text or sent.widget or sent.attachments:  # a step with no message sends nothing
-            outcome.messages.append(sent)
-        if not (step.is_proxy or step.template is not None):
+        step, groups = _enter(bot, state, outcome, target)
+        if step.template is not None:  # an instance: into its template's first step
+            template = bot.templates[step.template.template].doc
+            push(state.scopes, state.frames, instance=target, use=step.template, template=template)
+            target = qualify(target, template.first_step)
+            continue
+        if not (step.is_proxy or (state.frames and not any(group.connections for group in groups))):
             break
-        taken, target = await _evaluate(bot.groups.get(target, ()), state.scopes, kind, actions)
+        taken, target = await _take(state, groups, kind, actions)
+
+
+def _enter(bot: CompiledBot, state: SessionState, outcome: Outcome, target: str) -> Found:
+    """The session enters ``target`` (a bot's step from inside a template leaves it): the
+    funnel's events, and its message sent."""
+    assert state.step is not None
+    inside = instance_of(target)
+    if inside is None and state.frames:  # from inside a template to a step of the bot: left without returning
+        outcome.events.append((state.step, MOVED_ON))
+        state.step = state.frames[0]["instance"]
+        leave(state.scopes, state.frames)
+    if state.step != inside:  # entering a template: its instance moves on when the template returns
+        outcome.events.append((state.step, MOVED_ON))
+    outcome.events.append((target, ENTERED))
+    outcome.entered.append(target)
+    state.step = target
+    found = bot.find(target)
+    assert found is not None, target  # references are checked when a document is parsed
+    sent = render(found[0], state.scopes)
+    if sent.text or sent.widget or sent.attachments:  # a step with no message sends nothing
+        outcome.messages.append(sent)
+    return found
+
+
+def _return(bot: CompiledBot, state: SessionState, outcome: Outcome) -> str:
+    """The template the session is in ends: its outputs mapped, back in its instance step."""
+    instance: str = state.frames[-1]["instance"]
+    use = bot.steps[instance].template
+    assert use is not None
+    outcome.events.append((state.step or instance, MOVED_ON))
+    pop(state.scopes, state.frames, use)
+    state.step = instance
+    return instance
+
+
+async def _take(
+    state: SessionState, groups: tuple[CompiledGroup, ...], kind: str, actions: ActionRunner
+) -> tuple[bool, str | None]:
+    """:func:`_evaluate` for the session's step: the step taken to qualified inside a template."""
+    taken, target = await _evaluate(groups, state.scopes, kind, actions)
+    if target is not None and state.frames:
+        target = qualify(state.frames[-1]["instance"], target)
+    return taken, target
 
 
 async def _evaluate(

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from agenthub.db.base import Base, TimestampMixin, UTCDateTime, utcnow
 
 SEARCH_TYPES = ("message", "response", "code", "llm", "integration")
+STEP_KEY_LENGTH = 160
+"""A session's step: a step's key, or ``<instance>/<step>`` inside a template (two keys)."""
 
 
 def _org() -> Mapped[str]:
@@ -198,8 +200,8 @@ class ScenarioSession(Base):
     channel: Mapped[str] = mapped_column(String(32), default="web")
     chat_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     """The chat its messages go to (the last one the user wrote from)."""
-    step_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    """The step it waits in (None: at the start)."""
+    step_id: Mapped[str | None] = mapped_column(String(STEP_KEY_LENGTH), nullable=True)
+    """The step it waits in (None: at the start); ``<instance>/<step>`` inside a template."""
     version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     """``session.*``"""
@@ -238,7 +240,7 @@ class StepEvent(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     org_id: Mapped[str] = mapped_column(String(64), index=True)
     bot_id: Mapped[str] = mapped_column(String(64), ForeignKey("bots.id", ondelete="CASCADE"))
-    step_id: Mapped[str] = mapped_column(String(64))
+    step_id: Mapped[str] = mapped_column(String(STEP_KEY_LENGTH))
     session_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
     """``entered`` or ``moved_on``."""
@@ -256,8 +258,8 @@ class DelayedMove(Base):
     session_id: Mapped[str] = mapped_column(
         String(64), ForeignKey("scenario_sessions.id", ondelete="CASCADE"), index=True
     )
-    from_step_id: Mapped[str] = mapped_column(String(64))
-    next_step_id: Mapped[str] = mapped_column(String(64))
+    from_step_id: Mapped[str] = mapped_column(String(STEP_KEY_LENGTH))
+    next_step_id: Mapped[str] = mapped_column(String(STEP_KEY_LENGTH))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)

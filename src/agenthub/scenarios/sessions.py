@@ -43,6 +43,7 @@ from agenthub.scenarios.engine import (
     message_scope,
     move,
 )
+from agenthub.scenarios.frames import instance_of, qualify
 from agenthub.scenarios.models import Bot, BotVersion, DelayedMove, ScenarioSession, StepEvent, UserVariables
 from agenthub.scenarios.variables import Scopes
 
@@ -281,13 +282,15 @@ def _schedule(
     """A delayed move for each step entered that has an emitter (the scheduler fires it when
     due, if the session is still there): in the transaction of the session's save."""
     for key in entered:
-        step = loaded.bot.steps.get(key)
-        if step is None or step.emitter is None:
+        found = loaded.bot.find(key)
+        emitter = found[0].emitter if found is not None else None
+        if emitter is None:
             continue
+        instance = instance_of(key)  # a template's step: its emitter moves within the template
         db.add(DelayedMove(
             id=f"dmv_{uuid.uuid4().hex}", org_id=loaded.org_id, bot_id=bot_id, session_id=session_id,
-            from_step_id=key, next_step_id=step.emitter.next_step,
-            due_at=now + timedelta(seconds=step.emitter.delay_seconds),
+            from_step_id=key, next_step_id=emitter.next_step if instance is None else qualify(instance, emitter.next_step),
+            due_at=now + timedelta(seconds=emitter.delay_seconds),
         ))
 
 
