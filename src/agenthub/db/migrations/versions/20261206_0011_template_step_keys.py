@@ -5,6 +5,7 @@ Revises: 0010
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -43,7 +44,7 @@ def downgrade() -> None:
     inside = connection.execute(sa.select(sessions.c.id, sessions.c.frames).where(sessions.c.step_id.like('%/%')))
     for session_id, frames in inside.all():
         caller = frames[0].get('caller') if isinstance(frames, list) and frames and isinstance(frames[0], dict) else None
-        values = {'step_id': None, 'frames': []} | ({'variables': caller} if isinstance(caller, dict) else {})
+        values: dict[str, Any] = {'step_id': None, 'frames': []} | ({'variables': caller} if isinstance(caller, dict) else {})
         connection.execute(sessions.update().where(sessions.c.id == session_id).values(**values))
     op.execute(sa.text("DELETE FROM scenario_step_events WHERE step_id LIKE '%/%'"))
     op.execute(sa.text("DELETE FROM scenario_delayed_moves WHERE from_step_id LIKE '%/%' OR next_step_id LIKE '%/%'"))
