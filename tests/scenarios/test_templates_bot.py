@@ -1,9 +1,11 @@
 """A bot with a template instance, driven over the WebSocket: the template's step waits for
 the user's answer, the session stays inside the template across a restart of the server,
-its HTTP step runs against a local server, and its outputs reach the bot's next step."""
+its HTTP step runs against a local server, and its outputs reach the bot's next step; a
+template step's emitter moves the session within the template."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -11,8 +13,12 @@ from sqlalchemy import select
 from websockets.asyncio.client import connect
 
 from agenthub.scenarios.models import ScenarioSession
+from agenthub.scheduler.scenario_timers import ScenarioTimers
+from tests.agents.helpers import migrated
 from tests.runtime.helpers import migrated_sessions
 from tests.scenarios.helpers import add_bot, go, ws_turn
+from tests.scenarios.test_templates_run import greeter
+from tests.scheduler.test_scenario_timers import imported, moves, next_message
 from tests.support.server import make_settings, running_app
 from tests.support.target import Target
 
@@ -95,3 +101,25 @@ async def test_a_template_waits_for_the_user_across_a_restart_and_maps_its_outpu
     }
     session = listed["items"][0]
     assert session["step_id"] == "done" and session["variables"] == {"size": "large"}
+
+
+async def test_a_template_step_s_emitter_moves_the_session_within_the_template(database_url: str) -> None:
+    await migrated(database_url)
+    async with running_app(make_settings(database_url=database_url)) as app:
+        sessions = app.app.state.session_factory
+        timers: ScenarioTimers = app.app.state.scenario_timers
+        bot_id = await imported(app, greeter())  # imported: its template comes with it
+        async with connect(app.ws(f"/ws/agents/{bot_id}?chat_id=remind")) as socket:
+            asked = await ws_turn(socket, "Ann")
+            [scheduled] = await moves(sessions, bot_id)
+            await timers.run_once(now=scheduled.due_at + timedelta(seconds=1))
+            reminded = await next_message(socket)
+            ended = await ws_turn(socket, "bad")  # `remind` takes only "good": the template ends
+        async with sessions() as db:
+            row = await db.scalar(select(ScenarioSession).where(ScenarioSession.bot_id == bot_id))
+
+    assert texts(asked) == ["Let me greet you.", "Hello Ann! How are you?"]
+    assert (scheduled.from_step_id, scheduled.next_step_id) == ("greeting/ask", "greeting/remind")
+    assert reminded["content"] == "Still there, Ann?"
+    assert texts(ended) == ["Back:  () who= mine="]
+    assert row is not None and row.step_id == "after" and row.frames == []
