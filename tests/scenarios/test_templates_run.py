@@ -8,6 +8,8 @@ import logging
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agenthub.scenarios.document import GroupDoc, parse
 from agenthub.scenarios.engine import LOOP_MESSAGE, SessionState, compile_bot, handle, message_scope, move
@@ -190,3 +192,49 @@ async def test_scheduled_moves_inside_a_template_and_out_of_it() -> None:
     cron = await move(bot, session, Actions(), from_step=None, target="hello")  # a cron: leaves the template
     assert [m.text for m in cron.messages] == ["What's your name?"]
     assert session.step == "hello" and session.frames == [] and session.scopes.session == {"mine": "kept"}
+
+
+# --- any bot with an instance, any message: within the guard, in a step the session can name --
+
+KEYS = ["s0", "s1", "s2"]
+INNER = ["t0", "t1"]
+rule_sets = st.sampled_from([{}, equal("a"), equal("b")])
+
+
+def _groups(keys: list[str]) -> st.SearchStrategy[list[dict[str, Any]]]:
+    connection = st.builds(lambda rules, step: {"rules": rules, "next_step": step},
+                           rule_sets, st.sampled_from([*keys, None]))
+    return st.lists(st.builds(lambda cs: {"connections": cs}, st.lists(connection, max_size=2)), max_size=2)
+
+
+bots = st.builds(
+    lambda proxies, step_groups, inner_proxies, inner_groups: {
+        "name": "Any", "first_step": "s0",
+        "steps": [{"key": key, "is_proxy": proxy, "message": {"text": key}, "connection_groups": g}
+                  | ({"template": {"template": "t", "outputs": {"x": "session.x"}}} if key == "s1" else {})
+                  for key, proxy, g in zip(KEYS, proxies, step_groups, strict=True)],
+        "templates": [{"key": "t", "name": "T", "first_step": "t0", "variables": {"x": 1}, "steps": [
+            {"key": key, "is_proxy": proxy, "message": {"text": key}, "connection_groups": g}
+            for key, proxy, g in zip(INNER, inner_proxies, inner_groups, strict=True)]}],
+    },
+    st.lists(st.booleans(), min_size=3, max_size=3), st.lists(_groups(KEYS), min_size=3, max_size=3),
+    st.lists(st.booleans(), min_size=2, max_size=2), st.lists(_groups(INNER), min_size=2, max_size=2),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(bots, st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=4))
+async def test_any_bot_with_an_instance_answers_any_messages_within_the_guard(
+    document: dict[str, Any], texts: list[str]
+) -> None:
+    bot = compile_bot(parse(document))
+    session = SessionState(None, Scopes(session={"mine": "kept"}))
+    for text in texts:
+        session.scopes.message = message_scope({"text": text})
+        outcome = await handle(bot, session, Actions(), max_steps=6)
+        assert not outcome.reset and len(outcome.entered) <= 6
+        assert [m.step for m in outcome.messages] == outcome.entered
+        inside = session.step is not None and "/" in session.step
+        assert session.step in KEYS or (inside and session.step.partition("/")[2] in INNER)
+        assert [frame["instance"] for frame in session.frames] == (["s1"] if inside else [])
+        assert session.scopes.session.get("mine") == ("kept" if not inside else None)

@@ -208,8 +208,8 @@ def message_kind(message: dict[str, Any]) -> str:
     return "text"
 
 
-def render(step: StepDoc, scopes: Scopes) -> Outgoing:
-    """What entering ``step`` sends, with substitution."""
+def render(step: StepDoc, scopes: Scopes, key: str | None = None) -> Outgoing:
+    """What entering ``step`` (the session's step ``key``: by default its own) sends, with substitution."""
     message = step.message
     widget = None
     if message.widget is not None and message.widget.buttons:
@@ -220,7 +220,7 @@ def render(step: StepDoc, scopes: Scopes) -> Outgoing:
         ]}
     attachments = tuple(substitute_text(a, scopes) for a in message.attachments)
     params = substitute(message.params, scopes) if message.params else None
-    return Outgoing(step.key, substitute_text(message.text, scopes), widget, attachments, params)
+    return Outgoing(key or step.key, substitute_text(message.text, scopes), widget, attachments, params)
 
 
 async def handle(
@@ -337,7 +337,7 @@ def _enter(bot: CompiledBot, state: SessionState, outcome: Outcome, target: str)
     state.step = target
     found = bot.find(target)
     assert found is not None, target  # references are checked when a document is parsed
-    sent = render(found[0], state.scopes)
+    sent = render(found[0], state.scopes, target)
     if sent.text or sent.widget or sent.attachments:  # a step with no message sends nothing
         outcome.messages.append(sent)
     return found
