@@ -55,6 +55,7 @@ def pizzeria(price_url: str) -> dict[str, Any]:
             {"key": "done", "message": {"text": "Your {$session.size$} pizza ({$user.last_price$} EUR) is on its way."
                                                 "{$session.who$}"}},
         ],
+        "requests": [{"key": "price", "url": price_url + "/the-bot-s-own"}],  # not the template's
         "templates": [size],
     }
 
@@ -92,7 +93,8 @@ async def test_a_template_waits_for_the_user_across_a_restart_and_maps_its_outpu
     assert asked[1]["widget"] == {"buttons": [{"text": "Small", "value": "small"}, {"text": "Large", "value": "large"}]}
     assert texts(answered) == ["A large one, Ann.", "Your large pizza (12 EUR) is on its way."]
     assert texts(again) == [""]
-    assert prices.requests[-1]["query"] == {"size": "large", "price": "12", "who": "Ann"}
+    assert [(r["path"], r["query"]) for r in prices.requests] == [
+        ("/price", {"size": "large", "price": "12", "who": "Ann"})]  # the template's request, not the bot's
     # The template's steps have their own lines in the funnel; the bot's steps count as before.
     counts = {row["step_id"]: (row["entered"], row["moved_on"]) for row in funnel}
     assert counts == {

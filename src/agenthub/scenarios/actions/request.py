@@ -17,6 +17,7 @@ the guard's ``refused: ...``, ``timeout: ...``, ``connection failed: ...``.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from typing import Any
@@ -40,16 +41,14 @@ class RequestFailed(Exception):
 
 
 def find_request(call: ActionCall) -> RequestDoc | None:
-    """The group's request: the document's by key, else a template's of that key."""
+    """The group's request: a group of a template's step names the template's (by key), any
+    other the document's, else a template's of that key."""
     key = call.group.request
-    for request in call.document.requests:
-        if request.key == key:
-            return request
     for template in call.document.templates:
-        for request in template.requests:
-            if request.key == key:
-                return request
-    return None
+        if any(call.group is group for step in template.steps for group in step.connection_groups):
+            return next((request for request in template.requests if request.key == key), None)
+    everywhere = itertools.chain(call.document.requests, *(template.requests for template in call.document.templates))
+    return next((request for request in everywhere if request.key == key), None)
 
 
 def _fields(body: Any, what: str) -> dict[str, str]:
