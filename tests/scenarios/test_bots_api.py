@@ -378,3 +378,30 @@ async def test_rules_the_evaluator_cannot_take_are_refused_when_saved(sqlite_url
             changed = await client.patch(f"/api/v1/connections/{good['id']}", json={"rules": rules})
             assert word in assert_error(changed, 422)["message"]
         assert (await client.get(f"/api/v1/connections/{good['id']}")).json()["rules"] == {}
+
+
+async def test_a_templates_instances_are_made_and_listed_under_it(database_url: str) -> None:
+    async with client_for(database_url) as (_app, client):
+        template = await _post(client, "/api/v1/templates", {"name": "Greet", "key": "greet", "document": {
+            "first_step": "hi", "steps": [{"key": "hi", "message": {"text": "Hi {$session.who$}"}}]}})
+        bot = await _bot(client)
+        instances = f"/api/v1/templates/{template['id']}/instances"
+        assert (await client.get(instances)).json() == {"items": [], "total": 0}
+        made = await _post(client, instances, {
+            "bot_id": bot["id"], "key": "greeting", "inputs": {"who": "{$user.first_name$}"},
+            "outputs": {"greeting": "session.greeting"},
+        })
+        assert made["is_proxy"] is True and made["name"] == "Greet" and made["bot_id"] == bot["id"]
+        assert made["template_instance"] == {"template_id": template["id"], "inputs": {"who": "{$user.first_name$}"},
+                                             "outputs": {"greeting": "session.greeting"}}
+        listed = (await client.get(instances)).json()
+        assert [step["id"] for step in listed["items"]] == [made["id"]]
+        exported = (await client.get(f"{BOTS}/{bot['id']}/export")).json()
+        assert exported["first_step"] == "greeting" and exported["steps"][0]["template"]["template"] == "greet"
+
+        assert_error(await client.post(instances, json={"bot_id": bot["id"], "key": "greeting"}), 409)
+        assert_error(await client.post(instances, json={"bot_id": "nobody"}), 404)
+        assert_error(await client.post("/api/v1/templates/tpl_nobody/instances", json={"bot_id": bot["id"]}), 404)
+        assert_error(await client.get("/api/v1/templates/tpl_nobody/instances"), 404)
+        error = assert_error(await client.post(instances, json={"bot_id": bot["id"], "inputs": []}), 422)
+        assert error["details"][0]["field"] == "inputs"

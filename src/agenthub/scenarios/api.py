@@ -17,7 +17,7 @@ from agenthub.audit.deps import AuditDep
 from agenthub.deps import CallerDep, SessionDep
 from agenthub.json_input import StrictJSONRoute
 from agenthub.ops.openapi import error_responses
-from agenthub.scenarios import export, service, service_parts
+from agenthub.scenarios import export, service, service_parts, template_instances
 from agenthub.scenarios.document import BotDocument
 from agenthub.scenarios.models import Connection, ConnectionGroup, Request, Step
 from agenthub.scenarios.schemas import (
@@ -46,6 +46,7 @@ from agenthub.scenarios.schemas import (
     StepRead,
     StepUpdate,
     TemplateCreate,
+    TemplateInstanceCreate,
     TemplateList,
     TemplateRead,
     TemplateUpdate,
@@ -369,3 +370,22 @@ async def update_template(
               responses=error_responses(404, 409, meanings={409: "`template_in_use`: steps are instances of it"}))
 async def delete_template(template_id: Id, caller: CallerDep, session: SessionDep) -> None:
     await service_parts.delete_template(session, caller=caller, template_id=template_id)
+
+
+@parts.get("/templates/{template_id}/instances", response_model=StepList, responses=error_responses(404))
+async def list_template_instances(template_id: Id, caller: CallerDep, session: SessionDep) -> StepList:
+    """The steps of bots that are instances of the template."""
+    rows = await template_instances.list_instances(session, caller=caller, template_id=template_id)
+    return StepList(items=[StepRead.model_validate(row) for row in rows], total=len(rows))
+
+
+@parts.post("/templates/{template_id}/instances", status_code=status.HTTP_201_CREATED, response_model=StepRead,
+            responses=error_responses(404, 409, meanings=TAKEN))
+async def create_template_instance(
+    template_id: Id, data: TemplateInstanceCreate, caller: CallerDep, session: SessionDep
+) -> StepRead:
+    """A new instance of the template in the bot `bot_id`: a proxy step that runs the
+    template's steps with `inputs` bound and maps its `outputs` back (the step's
+    `template_instance`)."""
+    step = await template_instances.create_instance(session, caller=caller, template_id=template_id, data=data)
+    return StepRead.model_validate(step)

@@ -115,6 +115,21 @@ class TemplateInstance(_Body):
 
 
 StepName = Annotated[str, Field(max_length=200), NoNul()]
+
+
+class TemplateInstanceCreate(_Body):
+    """A new instance of the template: a proxy step of the bot that runs it."""
+
+    bot_id: RowId
+    key: Key | None = Field(default=None, description="The step's name in the bot's document, unique in the bot")
+    name: StepName = Field(default="", description="The step's name (default: the template's)")
+    inputs: Annotated[dict[str, JsonValue], NUL_FREE_KEYS] = Field(
+        default_factory=dict, description="Template input -> value (substituted: `{$session.name$}`)"
+    )
+    outputs: Annotated[dict[str, Annotated[str, Field(max_length=200), NoNul()]], NUL_FREE_KEYS] = Field(
+        default_factory=dict, description="Template output -> variable it is saved to (`session.greeting`)"
+    )
+    position: JsonObject | None = Field(default=None, description="Where the visual constructor draws it: {x, y}")
 PresetId = Annotated[str, Field(max_length=64)]
 
 
