@@ -12,8 +12,7 @@ from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
 from agenthub.engines.registry import EngineRegistry, build_engines
 from agenthub.scenarios.actions.base import ActionDeps
-from agenthub.scenarios.actions.integrations import IntegrationRegistry, default_integrations
-from agenthub.scenarios.actions.integrations import random_number
+from agenthub.scenarios.actions.integrations import IntegrationRegistry, default_integrations, random_number
 
 
 async def post(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,10 @@ class PresetRegistry:
     def names(self) -> list[str]:
         return list(self._by_name)
 
+    @property
+    def presets(self) -> list[Preset]:
+        return list(self._by_name.values())
+
     def get(self, name: str) -> Preset | None:
         return self._by_name.get(name)
 

@@ -18,7 +18,7 @@ from agenthub.scenarios.presets.base import Builder, PresetConfig, StepRef, Vari
 NAME = "ask"
 DESCRIPTION = (
     "Ask the user for a value and save it: sends `question`, checks the answer by `kind` (`email`, `number` "
-    "(within `min`/`max` if given), `date` (in `date_format`), `choice` (one of `choices`, shown as buttons; "
+    "(within `min`/`max` if given), `date` (in `date_format`), `choice` (one of `choices`, [{\"text\", \"value\"}] shown as buttons; "
     "typed text is accepted ignoring case) or any non-empty `text`), sends `retry_text` and waits again while "
     "it is not valid, then saves the answer as text to `variable` and goes on to `next_step_id`."
 )

@@ -10,7 +10,7 @@ from agenthub.scenarios.presets.base import Builder, PresetConfig, StepRef, need
 
 NAME = "message"
 DESCRIPTION = (
-    "A step that sends `text` (with optional `buttons`). With `next_step_id` it goes on there: when the user "
+    "A step that sends `text` (with optional `buttons`: [{\"text\", \"value\"}]). With `next_step_id` it goes on there: when the user "
     "answers (`wait: true`, the default), or at once (`wait: false`, e.g. a notice before another step)."
 )
 
