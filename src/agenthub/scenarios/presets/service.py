@@ -65,7 +65,11 @@ async def apply_preset(
     for field, step_id in step_refs(config.model_dump(mode="json")):
         await step_in_bot(session, bot.id, step_id, field)
     builder = Builder(session, caller=caller, bot_id=bot.id, preset_id=new_id("pre"), name=config.name or preset.name)
-    entry = await preset.build(config, builder)
+    try:
+        entry = await preset.build(config, builder)
+    except ValidationError as error:  # a part the config made that the services' schemas refuse
+        said = plain_problem(error.errors()[0]["msg"])
+        raise InvalidInput(f"config: {said}", field="config", problem=said) from None
     if config.from_step_id is not None:
         last = await session.scalar(
             select(func.max(ConnectionGroup.order)).where(ConnectionGroup.step_id == config.from_step_id)

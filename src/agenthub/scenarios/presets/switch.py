@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agenthub.fields import JsonValue
 from agenthub.scenarios.document import Text
 from agenthub.scenarios.models import Step
 from agenthub.scenarios.presets.base import Builder, PresetConfig, StepRef, rule
+from agenthub.scenarios.rules import validate_rules
 
 NAME = "switch"
 DESCRIPTION = (
@@ -28,6 +29,14 @@ class Case(BaseModel):
     value: JsonValue = Field(description="What the field is compared with (may use variables)")
     next_step_id: StepRef = Field(description="Where the session goes when this case holds")
     operator: Operator = "equal"
+
+    @model_validator(mode="after")
+    def _comparable(self) -> Case:
+        try:
+            validate_rules({"field": "message.text", "operator": self.operator, "value": self.value})
+        except ValueError as error:
+            raise ValueError(str(error).removeprefix("rules.")) from None
+        return self
 
 
 class Config(PresetConfig):
