@@ -27,7 +27,7 @@ SCOPES = Scopes(user={"name": "Ann", "tg": "4242"}, session={"order": "pizza"}, 
 
 def test_each_integration_declares_its_config_schema() -> None:
     described = {item["name"]: item for item in default_integrations().describe()}
-    assert set(described) == {"telegram.send_message", "email.send", "discord.execute_webhook"}
+    assert set(described) == {"telegram.send_message", "email.send", "discord.execute_webhook", "random.number"}
     assert described["telegram.send_message"]["config_schema"]["required"] == ["credential_id", "chat_id", "text"]
     assert "to" in described["email.send"]["config_schema"]["properties"]
 
@@ -132,6 +132,6 @@ async def test_the_integrations_are_listed_with_their_config_schemas(sqlite_url:
         anonymous = await client.get("/api/v1/scenario_integrations", headers={"Authorization": ""})
     assert response.status_code == 200, response.text
     listed = {item["name"]: item for item in response.json()["integrations"]}
-    assert list(listed) == ["discord.execute_webhook", "email.send", "telegram.send_message"]
+    assert list(listed) == ["discord.execute_webhook", "email.send", "random.number", "telegram.send_message"]
     assert listed["discord.execute_webhook"]["config_schema"]["properties"]["webhook_url"]["type"] == "string"
     assert anonymous.status_code == 401

@@ -24,8 +24,10 @@ from agenthub.chats.schemas import ChatRequest
 from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.errors import InvalidInput
 from agenthub.lifecycle import flows
+from agenthub.mcp import presets_tool
 from agenthub.runtime.supervisor import Supervisor
 from agenthub.scenarios import export, service, service_parts
+from agenthub.scenarios.presets import default_presets
 from agenthub.scenarios.schemas import (
     BotCreate,
     BotUpdate,
@@ -360,6 +362,8 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec("create_template", "Add a template to your organisation: reusable steps (`document`: "
              "first_step, steps, requests) with JSON Schemas of its inputs and outputs; a step of any bot "
              "uses it with `template_instance`.", TemplateCreate, _create_template),
+    ToolSpec("apply_preset", presets_tool.description(default_presets()), presets_tool.ApplyPreset,
+             presets_tool.apply_preset),
     ToolSpec("import_bot", "Create a new bot from a whole document (`agenthub.bot/v1`, as export_bot gives). "
              "It is validated first (an error says where, e.g. steps[1].connection_groups[0]...) and "
              "published at once as version 1. The quickest way to build a whole bot in one call.",

@@ -108,7 +108,7 @@ class GroupDoc(_Part):
     llm: LlmAction | None = None
     integration: IntegrationAction | None = None
     variables: Annotated[dict[str, Annotated[str, Field(max_length=500), NoNul()]], NUL_FREE_KEYS] = Field(
-        default_factory=dict, description="Variable -> JSONPath over the action's result"
+        default_factory=dict, description="Variable -> JSONPath over the action's result (a `message` group: over the message, `$.text`)"
     )
     connections: list[ConnectionDoc] = Field(default_factory=list, max_length=MAX_ITEMS)
 

@@ -12,7 +12,8 @@ Semantics (the README's "How a bot runs"):
   ``cancel``...) are tried first, once per incoming message, from any step.
 - Then the current step's groups, in their order: a ``message`` group uses the message;
   the other kinds run their action first and map the group's ``variables`` (JSONPath over
-  the action's result: ``{"session.temp": "$.json.main.temp"}``).
+  the action's result: ``{"session.temp": "$.json.main.temp"}``); a ``message`` group's
+  ``variables`` map JSONPath over the message (``{"session.email": "$.text"}``).
 - A group's connections are tried by descending priority (the document's order between
   equal ones); the first whose rules hold (:mod:`.rules`) and whose filters admit the message
   (``text``, ``button``, ``attachment``; none: all) takes it: to its ``next_step``, or, with
@@ -372,6 +373,8 @@ async def _evaluate(
         if group.doc.search_type != "message":
             result = await actions(group.doc, scopes)
             _assign(group, result, scopes)
+        elif group.paths:  # a message group's result is the message (``$.text``)
+            _assign(group, scopes.message, scopes)
         for connection in group.connections:
             if connection.filters and kind not in connection.filters:
                 continue

@@ -21,6 +21,11 @@ How values compare:
 - ``contains`` over a field that is a list: one of its items equals the value.
 - ``is_empty``: missing, ``null``, ``""`` (or only spaces), ``[]`` or ``{}``;
   ``is_null``: missing or ``null``.
+- ``matches`` / ``not_matches`` (an AgentHub addition to QueryBuilder's operators): the
+  value is a regular expression (Python syntax) searched in the field as text
+  (``^...$`` to match it whole; ``case_sensitive: false`` ignores case). A missing field
+  does not match; a search that takes longer than :data:`MATCH_TIMEOUT` seconds (a
+  pattern that backtracks without end) does not hold either, and is logged.
 
 A malformed rule set is refused when a bot is edited or imported (:func:`validate_rules`
 says where); at run time (a document from elsewhere) it never fails a session: it does not
@@ -34,6 +39,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import regex
+
 from agenthub.scenarios.variables import Scopes, as_text, substitute
 
 log = logging.getLogger(__name__)
@@ -46,8 +53,11 @@ LIST_VALUE = frozenset({"in", "not_in"})
 OPERATORS = (
     "equal", "not_equal", "in", "not_in", "less", "less_or_equal", "greater", "greater_or_equal",
     "between", "not_between", "begins_with", "not_begins_with", "contains", "not_contains",
-    "ends_with", "not_ends_with", "is_empty", "is_not_empty", "is_null", "is_not_null",
+    "ends_with", "not_ends_with", "is_empty", "is_not_empty", "is_null", "is_not_null", "matches", "not_matches",
 )
+PATTERN_VALUE = frozenset({"matches", "not_matches"})
+MATCH_TIMEOUT = 0.05
+"""Seconds a ``matches`` search may take (the engine serves many bots in one process)."""
 GROUP_KEYS = frozenset({"condition", "rules", "not", "valid", "flags", "data"})
 RULE_KEYS = frozenset({"id", "field", "type", "input", "operator", "value", "case_sensitive", "flags", "data"})
 
@@ -118,11 +128,24 @@ def _check_rule(rule: Any, where: str) -> None:
             value = value.split(",")
         if not isinstance(value, list) or len(value) != 2:
             raise ValueError(f"{where}.value: {operator!r} needs two values [low, high]")
+    elif operator in PATTERN_VALUE:
+        _check_pattern(value, where)
     elif operator in LIST_VALUE:
         if not isinstance(value, list | str | int | float) or isinstance(value, bool):
             raise ValueError(f"{where}.value: {operator!r} needs a list or comma-separated text")
     elif isinstance(value, dict):
         raise ValueError(f"{where}.value: {operator!r} needs a value, not an object")
+
+
+def _check_pattern(value: Any, where: str) -> None:
+    if not isinstance(value, str) or len(value) > 1000:
+        raise ValueError(f"{where}.value: 'matches' needs a regular expression (text, at most 1000 characters)")
+    if "{$" in value:
+        return  # made with variables: checked when it runs
+    try:
+        regex.compile(value)
+    except regex.error as error:
+        raise ValueError(f"{where}.value: not a regular expression ({error})") from None
 
 
 # ---------------------------------------------------------------- evaluation
@@ -275,6 +298,20 @@ def _empty(actual: Any) -> bool:
     return False
 
 
+def _matches(actual: Any, value: Any, fold: bool) -> bool:
+    if actual is None:
+        return False
+    if not isinstance(value, str):
+        raise _Malformed("matches needs a regular expression")
+    try:
+        pattern = regex.compile(value, regex.IGNORECASE if fold else 0)
+        return pattern.search(as_text(actual), timeout=MATCH_TIMEOUT) is not None
+    except regex.error as error:
+        raise _Malformed(f"not a regular expression: {error}") from None
+    except TimeoutError:
+        raise _Malformed(f"matches took more than {MATCH_TIMEOUT} s") from None
+
+
 def _ordered(accept: Callable[[int], bool]) -> Callable[[Any, Any, bool], bool]:
     def test(actual: Any, value: Any, fold: bool) -> bool:
         found = _compare(actual, value, fold)
@@ -307,4 +344,6 @@ _TESTS: dict[str, Callable[[Any, Any, bool], bool]] = {
     "is_not_empty": lambda actual, value, fold: not _empty(actual),
     "is_null": lambda actual, value, fold: actual is None,
     "is_not_null": lambda actual, value, fold: actual is not None,
+    "matches": _matches,
+    "not_matches": _negate(_matches),
 }

@@ -208,7 +208,8 @@ class GroupCreate(_Body):
     llm: LlmAction | None = None
     integration: IntegrationAction | None = None
     variables: GroupVariables = Field(
-        default_factory=dict, description="Variable -> JSONPath over the action's result (no scope: `session.`)"
+        default_factory=dict,
+        description="Variable -> JSONPath over the action's result (a `message` group: over the message, `$.text`; no scope: `session.`)"
     )
     order: int = Field(default=0, ge=-1_000_000, le=1_000_000, description="Groups are evaluated by ascending order")
 

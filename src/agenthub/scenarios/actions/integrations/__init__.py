@@ -70,10 +70,11 @@ class IntegrationRegistry:
 
 def default_integrations() -> IntegrationRegistry:
     """The built-in integrations: ``telegram.send_message``, ``email.send``,
-    ``discord.execute_webhook``."""
-    from agenthub.scenarios.actions.integrations import discord, email, telegram
+    ``discord.execute_webhook``, ``random.number``."""
+    from agenthub.scenarios.actions.integrations import discord, email, random_number, telegram
 
-    return IntegrationRegistry(Integration.of_module(module) for module in (telegram, email, discord))
+    modules = (telegram, email, discord)
+    return IntegrationRegistry([*(Integration.of_module(module) for module in modules), random_number.integration()])
 
 
 def _problem(error: ValidationError) -> str:
