@@ -17,10 +17,12 @@ are cancelled, polling's taken updates confirmed); it also exits when its parent
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from setproctitle import setproctitle
@@ -34,12 +36,13 @@ from agenthub.billing.counters import open_counters
 from agenthub.bus import Bus, StreamRetention, keys, open_bus
 from agenthub.channels.gateway import Gateway
 from agenthub.channels.telegram.config import TYPE, secret_digest, status_value
-from agenthub.channels.telegram.runner import TelegramIntegration
+from agenthub.channels.telegram.runner import TelegramIntegration, make_bot
 from agenthub.config import ConfigurationError, Settings
 from agenthub.db.engine import create_engine, create_session_factory
 from agenthub.ops.logging import configure_logging, remember_secrets
 from agenthub.ops.metrics import Metrics
 from agenthub.runtime import loop as event_loop
+from agenthub.runtime.launcher import ProcessLauncher, describe_exit, end_process
 from agenthub.runtime.liveness import Liveness
 from agenthub.runtime.status import StatusStore
 from agenthub.runtime.supervisor import refuse_while_failed
@@ -53,6 +56,21 @@ PERMANENT_EXIT = 3
 PERMANENT = (InvalidToken, TelegramForbidden, ConfigurationError)
 PARENT_CHECK = 2.0
 """Seconds between the child's looks at whether its parent is still alive."""
+PROCESS_CHECK = 0.2
+"""Seconds between the parent's looks at whether a bot's process is still running."""
+
+
+class BotProcessFailed(Exception):
+    """A bot's process exited without being asked to (``ran``: after it had been running)."""
+
+    def __init__(self, message: str, *, ran: bool = False) -> None:
+        super().__init__(message)
+        self.ran = ran
+
+
+class BotProcessGaveUp(ConfigurationError):
+    """A bot's process exited on a failure a restart would not mend (its message is the
+    process's own description of it)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,49 @@ class BusStarter:
             refuse_while_failed(self._settings, agent_id, status)
         await self._bus.add(keys.AGENT_START_REQUESTS, {"agent_id": agent_id, "at": time.time()})
         return True
+
+
+async def run_attempt(
+    launcher: ProcessLauncher, settings: Settings, bus: Bus, spec: BotSpec, *, stopping: Callable[[], bool]
+) -> None:
+    """The parent's side: run the bot in a process until it exits (raises why:
+    :class:`BotProcessFailed`, :class:`BotProcessGaveUp`) or this is cancelled (a stop: the
+    process is ended, and in webhook mode, when ``stopping()`` says it was asked for, the
+    webhook is removed)."""
+    spawning = asyncio.ensure_future(asyncio.to_thread(
+        launcher.spawn_target, run_child, (settings, spec), f"agenthub-telegram-{spec.agent_id}"
+    ))
+    try:
+        process = await asyncio.shield(spawning)
+    except asyncio.CancelledError:  # stopped while it was being started: it is ended at once
+        await end_process(await spawning, grace=settings.stop_grace_period)
+        raise
+    try:
+        while process.exitcode is None:
+            await asyncio.sleep(PROCESS_CHECK)
+    finally:
+        if process.exitcode is None:
+            await end_process(process, grace=settings.stop_grace_period)
+            if stopping() and spec.config.mode == "webhook":
+                await _delete_webhook(spec.token, settings)
+    reported = await bus.get(keys.integration_status(spec.agent_id, TYPE)) or {}
+    mine = reported.get("pid") == process.pid
+    if process.exitcode == PERMANENT_EXIT:
+        raise BotProcessGaveUp(str(reported.get("error") or "the bot can't work as configured"))
+    said = f"the bot's process {describe_exit(process.exitcode)}"
+    if mine and reported.get("status") == "error" and reported.get("error"):
+        said = f"{reported['error']}; {said}"
+    raise BotProcessFailed(said, ran=mine and (reported.get("status") == "running" or bool(reported.get("ran"))))
+
+
+async def _delete_webhook(token: str, settings: Settings) -> None:
+    bot = make_bot(token, settings)
+    try:
+        with contextlib.suppress(Exception):
+            await bot.delete_webhook()
+    finally:
+        with contextlib.suppress(Exception):
+            await bot.shutdown()
 
 
 def run_child(settings: Settings, spec: BotSpec) -> None:

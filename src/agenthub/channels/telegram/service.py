@@ -40,6 +40,7 @@ from agenthub.agents.models import Agent
 from agenthub.agents.schemas import TelegramIntegrationSettings
 from agenthub.bus import Bus, keys
 from agenthub.channels.gateway import Gateway
+from agenthub.channels.telegram import lookup
 from agenthub.channels.telegram import process as bot_process
 from agenthub.channels.telegram.config import (
     TYPE,
@@ -50,12 +51,11 @@ from agenthub.channels.telegram.config import (
 )
 from agenthub.channels.telegram.runner import TelegramIntegration, make_bot
 from agenthub.config import ConfigurationError, Settings
-from agenthub.credentials import service as credentials_service
-from agenthub.credentials.secret_box import CredentialBox, SealedWithAnotherKey, SecretBoxKeyMissing
+from agenthub.credentials.secret_box import CredentialBox
 from agenthub.db.engine import SessionFactory
-from agenthub.errors import AgentHubError, Conflict, InvalidInput, NotFound
+from agenthub.errors import AgentHubError, Conflict
 from agenthub.ops.logging import remember_secrets
-from agenthub.runtime.launcher import ProcessLauncher, describe_exit, end_process
+from agenthub.runtime.launcher import ProcessLauncher
 from agenthub.runtime.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,6 @@ log = logging.getLogger(__name__)
 LEASE_TTL = 30.0
 """Seconds a bot's lease outlives the process holding it (renewed every third of that)."""
 ACTIVE = ("starting", "running")
-PROCESS_CHECK = 0.2
-"""Seconds between looks at whether a bot's process is still running."""
 PERMANENT = (InvalidToken, TelegramForbidden, ConfigurationError)
 """Failures a restart does not mend: the bot stays in ``error`` until it is started again."""
 
@@ -90,15 +88,6 @@ class _Running:
     @property
     def lease(self) -> str:
         return keys.telegram_bot_lease(self.fingerprint)
-
-
-class BotProcessFailed(Exception):
-    """A bot's process exited without being asked to."""
-
-
-class BotProcessGaveUp(ConfigurationError):
-    """A bot's process exited on a failure a restart would not mend (its message is the
-    process's own description of it)."""
 
 
 class TelegramIntegrations:
@@ -282,34 +271,10 @@ class TelegramIntegrations:
     # -- inside ----------------------------------------------------------------------------
 
     async def _configured(self, org_id: str, handle: str) -> tuple[Agent, TelegramIntegrationSettings]:
-        async with self._sessions() as session:
-            agent = await agents_service.get(session, org_id=org_id, agent_id=handle)
-        integration = integration_settings(agent.settings)
-        if integration is None:
-            raise Conflict(
-                f"agent {handle!r} has no Telegram integration: add one with PATCH /api/v1/agents/{handle} "
-                '{"settings": {"integrations": [{"type": "telegram", "settings": {"credential_id": ...}}]}}',
-                code="not_configured",
-            )
-        return agent, integration
+        return await lookup.configured(self._sessions, org_id, handle)
 
     async def _token(self, org_id: str, integration: TelegramIntegrationSettings) -> str:
-        if self._box is None:
-            raise SecretBoxKeyMissing()
-        field_name = "settings.integrations.telegram.credential_id"
-        async with self._sessions() as session:
-            try:
-                token = await credentials_service.reveal(session, org_id, integration.credential_id, self._box)
-            except NotFound:
-                raise InvalidInput(
-                    f"{field_name}: {integration.credential_id!r} is no credential of the organisation",
-                    field=field_name,
-                ) from None
-            except SealedWithAnotherKey:
-                raise InvalidInput(
-                    f"{field_name}: the credential can't be opened with this server's SECRET_BOX_KEY", field=field_name
-                ) from None
-        return token.strip()
+        return await lookup.bot_token(self._sessions, self._box, org_id, integration)
 
     async def _take_lease(self, running: _Running) -> bool:
         """Hold the bot's lease; False when another process of this agent holds it. Conflict
@@ -360,7 +325,7 @@ class TelegramIntegrations:
                     await self._run_here(running)
                 else:
                     await self._run_process(running, self._launcher)
-                raise BotProcessFailed("the bot stopped by itself")
+                raise bot_process.BotProcessFailed("the bot stopped by itself")
             except PERMANENT as error:
                 await self._set_status(running, "error", error=_described(error, running.token))
                 break
@@ -391,46 +356,17 @@ class TelegramIntegrations:
             await integration.cleanup(stopped=running.stopping)
 
     async def _run_process(self, running: _Running, launcher: ProcessLauncher) -> None:
-        """One attempt in a process of its own, until it exits (raises why) or this is
-        cancelled (a stop: the process is ended, and a webhook removed when stopped)."""
         spec = bot_process.BotSpec(
             agent_id=running.agent_id, handle=running.handle, token=running.token, config=running.config,
             owner=self._owner, lease=running.lease, parent_pid=os.getpid(),
         )
-        spawning = asyncio.ensure_future(asyncio.to_thread(
-            launcher.spawn_target, bot_process.run_child, (self._settings, spec), f"agenthub-telegram-{running.agent_id}"
-        ))
         try:
-            process = await asyncio.shield(spawning)
-        except asyncio.CancelledError:  # stopped while it was being started: it is ended at once
-            await end_process(await spawning, grace=self._settings.stop_grace_period)
+            await bot_process.run_attempt(
+                launcher, self._settings, self._bus, spec, stopping=lambda: running.stopping
+            )
+        except bot_process.BotProcessFailed as failed:
+            running.ran = failed.ran
             raise
-        try:
-            while process.exitcode is None:
-                await asyncio.sleep(PROCESS_CHECK)
-        finally:
-            if process.exitcode is None:
-                await end_process(process, grace=self._settings.stop_grace_period)
-                if running.stopping and running.mode == "webhook":
-                    await self._delete_webhook(running.token)
-        reported = await self._bus.get(self._status_key(running.agent_id)) or {}
-        mine = reported.get("pid") == process.pid
-        running.ran = mine and (reported.get("status") == "running" or bool(reported.get("ran")))
-        if process.exitcode == bot_process.PERMANENT_EXIT:
-            raise BotProcessGaveUp(str(reported.get("error") or "the bot can't work as configured"))
-        said = f"the bot's process {describe_exit(process.exitcode)}"
-        if mine and reported.get("status") == "error" and reported.get("error"):
-            said = f"{reported['error']}; {said}"
-        raise BotProcessFailed(said)
-
-    async def _delete_webhook(self, token: str) -> None:
-        bot = make_bot(token, self._settings)
-        try:
-            with contextlib.suppress(Exception):
-                await bot.delete_webhook()
-        finally:
-            with contextlib.suppress(Exception):
-                await bot.shutdown()
 
     def _integration(self, running: _Running) -> TelegramIntegration:
         return TelegramIntegration(
@@ -455,6 +391,6 @@ class TelegramIntegrations:
 def _described(error: BaseException, token: str) -> str:
     """What went wrong, for a status or a log: never the token (Telegram's errors quote it)."""
     text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    if isinstance(error, BotProcessFailed | BotProcessGaveUp):
+    if isinstance(error, bot_process.BotProcessFailed | bot_process.BotProcessGaveUp):
         text = str(error)
     return text.replace(token, "***") if token else text
