@@ -107,8 +107,7 @@ class TelegramIntegrations:
         self._backoff = (backoff_base, backoff_max)
         self._owner = uuid.uuid4().hex
         self._running: dict[str, _Running] = {}
-        self._wanted: dict[str, tuple[str, str, float]] = {}
-        """Bots to start here once the process running them let go: id -> (org, handle, until)."""
+        self._wanted: dict[str, tuple[str, str, float]] = {}  # to start once let go: id -> (org, handle, until)
         self._lock = asyncio.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -297,23 +296,28 @@ class TelegramIntegrations:
     async def _renew(self, running: _Running) -> None:
         status = await self._bus.get(self._status_key(running.agent_id)) or {}
         holder = await self._bus.get(running.lease) or {}
-        # Another process holds the token's lease, or runs the agent's bot (with another token).
-        taken = holder.get("owner") not in (None, self._owner) or status.get("owner") not in (None, self._owner)
-        if status.get("status") == "stopped" or taken:
+        lease_taken = holder.get("owner") not in (None, self._owner)
+        mine = status.get("owner") == self._owner
+        # Stopped through another process (or a change it could not start), or another
+        # process runs the agent's bot now (with another token): its status says so already.
+        asked = not mine and status.get("status") in ("stopped", "error")
+        elsewhere = status.get("owner") not in (None, self._owner)
+        if asked or elsewhere or lease_taken:
             async with self._lock:
                 if self._running.get(running.agent_id) is running:
-                    await self._stop_local(running, stopped=not taken, release=not taken)
+                    await self._stop_local(running, stopped=asked, release=not lease_taken, report=mine)
             return
         await self._bus.set(running.lease, {"agent_id": running.agent_id, "owner": self._owner}, ttl=LEASE_TTL)
 
-    async def _stop_local(self, running: _Running, *, stopped: bool, release: bool = True) -> None:
+    async def _stop_local(self, running: _Running, *, stopped: bool, release: bool = True, report: bool = True) -> None:
         running.stopping = stopped
         await stop_tasks([running.task])
         if self._running.get(running.agent_id) is running:
             del self._running[running.agent_id]
         if release:
             await self._bus.compare_and_delete(running.lease, "owner", self._owner)
-        await self._set_status(running, "stopped")
+        if report:
+            await self._set_status(running, "stopped")
 
     async def _supervise(self, running: _Running) -> None:
         failures = 0
@@ -370,8 +374,7 @@ class TelegramIntegrations:
 
     def _integration(self, running: _Running) -> TelegramIntegration:
         return TelegramIntegration(
-            agent_id=running.agent_id, handle=running.handle, token=running.token,
-            integration=running.config,
+            agent_id=running.agent_id, handle=running.handle, token=running.token, integration=running.config,
             settings=self._settings, gateway=self._gateway, sessions=self._sessions, bus=self._bus,
         )
 
