@@ -170,10 +170,9 @@ class TelegramIntegrations:
             ))
 
     async def cleanup(self) -> None:
-        """Stop every bot running here (a webhook stays registered: Telegram keeps its updates)."""
+        """Stop every bot running here, together (a webhook stays registered: Telegram keeps its updates)."""
         async with self._lock:
-            for running in list(self._running.values()):
-                await self._stop_local(running, stopped=False)
+            await asyncio.gather(*(self._stop_local(r, stopped=False) for r in list(self._running.values())))
 
     # -- what the routes ask -------------------------------------------------------------
 
