@@ -46,6 +46,7 @@ from agenthub.channels.scenario_ask import AskRelay, GatewayAsker
 from agenthub.channels.telegram import api as telegram_api
 from agenthub.channels.telegram import webhook as telegram_webhook
 from agenthub.channels.telegram.service import TelegramIntegrations
+from agenthub.channels.telegram.starts import StartRelay
 from agenthub.chats import api as chats_api
 from agenthub.config import Settings, mask_url
 from agenthub.credentials import api as credentials_api
@@ -286,10 +287,16 @@ def create_app(
             app.state.group_chat_roles = GroupChatRoles(
                 gateway=app.state.gateway, sessions=sessions, bus=bus, roles=app.state.roles,
             )
-            # Agents' Telegram bots (channels/telegram/service.py): started now, supervised here.
+            # Agents' Telegram bots (channels/telegram/service.py): started now, supervised here;
+            # on Redis each in a process of its own, whose agents are started through the bus.
             app.state.telegram = telegram = TelegramIntegrations(
                 settings=settings, bus=bus, sessions=sessions, gateway=app.state.gateway, box=app.state.secret_box,
+                launcher=launcher,
             )
+            if launcher is not None:
+                start_relay = StartRelay(bus=bus, supervisor=supervisor)
+                await start_relay.setup()
+                tasks.append(asyncio.create_task(start_relay.run(), name=start_relay.name))
             await telegram.setup()
             tasks.append(asyncio.create_task(telegram.run(), name=telegram.name))
             # What the server left unanswered when it last stopped (the in-process bus lost

@@ -90,6 +90,22 @@ def telegram_bot_lease(token_fingerprint: str) -> str:
     return f"telegram_bot_lease:{{{token_fingerprint}}}"
 
 
+def telegram_updates(agent_id: str) -> str:
+    """Stream of the updates Telegram posted to any replica's webhook route for the agent's
+    bot, read (consumer group :data:`TELEGRAM_UPDATES_GROUP`) where the bot runs: a stream,
+    so updates posted while its process restarts wait for it."""
+    return f"telegram:{{{agent_id}}}:updates"
+
+
+TELEGRAM_UPDATES_GROUP = "bot"
+
+AGENT_START_REQUESTS = "agent_start_requests"
+"""Agents to start, asked by processes with no supervisor of their own (a Telegram bot's
+process, which hands its users' messages to the agent): the serve processes read it in
+one consumer group (:data:`AGENT_START_GROUP`) and start each agent that is not running."""
+AGENT_START_GROUP = "supervisors"
+
+
 def bot_events(bot_id: str) -> str:
     """Pub/sub channel of a scenario bot's live events for its builders (changes, messages)."""
     return f"bot:{{{bot_id}}}:events"

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,10 +31,17 @@ from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
 from agenthub.errors import NotFound
 from agenthub.ops.metrics import Metrics
-from agenthub.runtime.supervisor import Supervisor
 from agenthub.runtime.tasks import stop_tasks
 
 START_ALLOWANCE = 30.0
+
+
+class AgentStarter(Protocol):
+    """What the gateway needs of a supervisor: the serve process's
+    :class:`~agenthub.runtime.supervisor.Supervisor`, or, in a process without one (a
+    Telegram bot's), something that asks a serve process through the bus."""
+
+    async def ensure_running(self, agent_id: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ class Gateway:
         session_factory: SessionFactory,
         engine: AsyncEngine,
         agents: AgentDirectory,
-        supervisor: Supervisor,
+        supervisor: AgentStarter,
         metrics: Metrics,
         settings: Settings,
         budgets: BudgetGuard,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
+from starlette.requests import HTTPConnection
 
 from agenthub.agents import service as agents_service
 from agenthub.agents.api import AgentId, ExistingAgent, KeysSetDep, NamedAgent
@@ -21,14 +22,21 @@ from agenthub.outbound.guard import OutboundGuard
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"], route_class=StrictJSONRoute)
 
 
+async def _integrations(connection: HTTPConnection) -> flows.Integrations | None:
+    return getattr(connection.app.state, "telegram", None)
+
+
+IntegrationsDep = Annotated[flows.Integrations | None, Depends(_integrations)]
+
+
 @router.patch("/{agent_id}", response_model=AgentUpdated, response_model_exclude_none=True)
 async def update_agent(
     agent_id: AgentId, data: AgentUpdate, session: SessionDep, audit: AuditDep, supervisor: SupervisorDep,
-    directory: AgentDirectoryDep, keys_set: KeysSetDep, settings: SettingsDep,
+    directory: AgentDirectoryDep, keys_set: KeysSetDep, settings: SettingsDep, integrations: IntegrationsDep,
 ) -> AgentUpdated:
     updated = await flows.update_agent(
         session=session, supervisor=supervisor, audit=audit, directory=directory, agent_id=agent_id, data=data,
-        guard=OutboundGuard.from_settings(settings),
+        guard=OutboundGuard.from_settings(settings), integrations=integrations,
     )
     return AgentUpdated(
         **AgentRead.model_validate(updated.agent).model_dump(),

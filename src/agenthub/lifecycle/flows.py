@@ -3,7 +3,9 @@ takes its collaborators; routes only call it."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +17,14 @@ from agenthub.audit.service import Audit
 from agenthub.errors import NotFound
 from agenthub.outbound.guard import OutboundGuard
 from agenthub.runtime.supervisor import Supervisor
+
+
+class Integrations(Protocol):
+    """What runs the agents' integrations (the serve process's Telegram integrations)."""
+
+    async def apply(
+        self, *, org_id: str, handle: str, agent_id: str, before: dict[str, Any], after: dict[str, Any]
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,13 +41,16 @@ def _snapshot(agent: Agent) -> dict[str, object]:
 
 async def update_agent(
     *, session: AsyncSession, supervisor: Supervisor, audit: Audit, directory: AgentDirectory, agent_id: str,
-    data: AgentUpdate, guard: OutboundGuard | None = None,
+    data: AgentUpdate, guard: OutboundGuard | None = None, integrations: Integrations | None = None,
 ) -> Updated:
     """Save the change (and its audit record) to the organisation's agent named ``agent_id``; say whether the running agent still runs an
     older config (it takes the new one on its next restart). The gateway of this process
-    sees the change at once."""
+    sees the change at once, and the agent's integrations (``integrations``) apply it: a bot
+    added is started, one removed stopped, one changed restarted."""
     caller = audit.caller
-    before = _snapshot(await agents_service.get(session, org_id=caller.org_id, agent_id=agent_id))
+    stored = await agents_service.get(session, org_id=caller.org_id, agent_id=agent_id)
+    before = _snapshot(stored)
+    settings_before = copy.deepcopy(dict(stored.settings or {}))
     agent, changed = await agents_service.update(
         session, org_id=caller.org_id, agent_id=agent_id, data=data, caller=caller, guard=guard
     )
@@ -48,6 +61,11 @@ async def update_agent(
         )
     await session.commit()  # committed before it is forgotten: no lookup can keep the old one
     directory.forget(agent.id)
+    if changed and integrations is not None:
+        await integrations.apply(
+            org_id=caller.org_id, handle=agent.handle, agent_id=agent.id, before=settings_before,
+            after=dict(agent.settings or {}),
+        )
     current = await supervisor.statuses.get(agent.id)
     running = current.get("status") in ("starting", "running")
     stale = running and current.get("config_version") != agent.config_version

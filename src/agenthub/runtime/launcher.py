@@ -8,11 +8,15 @@ interpreter importing everything again, and shares its memory.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import signal
+import time
+from collections.abc import Callable
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from agenthub.config import Settings
 
@@ -45,6 +49,25 @@ class ProcessLauncher:
         )
         process.start()
         return process
+
+
+    def spawn_target(self, target: Callable[..., None], args: tuple[Any, ...], name: str) -> BaseProcess:
+        """Another kind of process forked from the same warm server (a Telegram bot's):
+        ``target`` (a module-level function) runs with ``args`` in it."""
+        process = self._context.Process(target=target, args=args, name=name, daemon=False)  # type: ignore[attr-defined]
+        process.start()
+        return process
+
+
+async def end_process(process: BaseProcess, *, grace: float) -> None:
+    """SIGTERM, then SIGKILL when it has not exited after ``grace`` seconds; reaped."""
+    signal_process(process, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while process.exitcode is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    if process.exitcode is None:
+        signal_process(process, signal.SIGKILL)
+    await asyncio.to_thread(process.join, 5)
 
 
 def _nothing() -> None:

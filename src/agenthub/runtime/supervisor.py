@@ -124,19 +124,7 @@ class Supervisor:
         return True
 
     def _refuse_while_failed(self, agent_id: str, status: dict[str, Any]) -> None:
-        """Raise AgentFailed unless the agent's cool-down after failing has passed."""
-        cooldown = self._settings.agent_error_cooldown
-        failed_at = float(status.get("changed_at") or 0)
-        if cooldown and time.time() >= failed_at + cooldown:
-            return
-        message = (
-            f"The agent {agent_id!r} kept failing and was stopped ({status.get('error') or 'no reason given'}). "
-            f"Start it again (POST /api/v1/agents/{agent_id}/start, or `agenthub agents start {agent_id}`)"
-        )
-        if cooldown:
-            retry_at = iso_seconds(datetime.fromtimestamp(failed_at + cooldown, UTC))
-            message += f"; messages start it again from {retry_at}"
-        raise AgentFailed(message + ".")
+        refuse_while_failed(self._settings, agent_id, status)
 
     async def start(self, agent_id: str) -> dict[str, Any]:
         async with self._lock(agent_id):
@@ -444,3 +432,19 @@ class Supervisor:
             if m.placement == "worker" and m.host_id:
                 placed[m.host_id] = placed.get(m.host_id, 0) + 1
         return await self._liveness.live_workers(placed)
+
+
+def refuse_while_failed(settings: Settings, agent_id: str, status: dict[str, Any]) -> None:
+    """Raise AgentFailed unless the failed agent's cool-down (``status``: its status) has passed."""
+    cooldown = settings.agent_error_cooldown
+    failed_at = float(status.get("changed_at") or 0)
+    if cooldown and time.time() >= failed_at + cooldown:
+        return
+    message = (
+        f"The agent {agent_id!r} kept failing and was stopped ({status.get('error') or 'no reason given'}). "
+        f"Start it again (POST /api/v1/agents/{agent_id}/start, or `agenthub agents start {agent_id}`)"
+    )
+    if cooldown:
+        retry_at = iso_seconds(datetime.fromtimestamp(failed_at + cooldown, UTC))
+        message += f"; messages start it again from {retry_at}"
+    raise AgentFailed(message + ".")

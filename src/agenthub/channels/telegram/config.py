@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from typing import Any
 
 from agenthub.agents.schemas import TelegramIntegrationSettings
@@ -56,3 +57,14 @@ def webhook_secret(integration: TelegramIntegrationSettings, *, token: str, agen
 def token_fingerprint(token: str) -> str:
     """A name for a bot token that is not the token (the lease of who runs it)."""
     return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def secret_digest(secret: str) -> str:
+    """What a running webhook bot publishes of its secret (in its status, on the bus), for
+    any replica's webhook route to check a request against: its SHA-256, not the secret."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def status_value(status: str, *, mode: str | None, **extra: Any) -> dict[str, Any]:
+    """A bot's status as the bus key ``integration_status:{agent_id}:telegram`` holds it."""
+    return {"status": status, "mode": mode, "updated_at": time.time(), **extra}

@@ -6,7 +6,9 @@
   :class:`~.handler.UpdateHandler`; ``cleanup`` confirms the updates it took, so a restart
   does not see them again.
 - ``webhook``: ``setup`` registers ``PUBLIC_URL`` + the webhook route with its
-  ``secret_token``; ``run`` only waits: the route (:mod:`.webhook`) hands the updates over.
+  ``secret_token``; ``run`` reads the bus stream :func:`~agenthub.bus.keys.telegram_updates`
+  where the route (:mod:`.webhook`, on whichever replica Telegram reached) puts them, in
+  one consumer group: each update is answered once, here.
   ``cleanup`` removes the webhook when the integration is stopped on purpose (not at a
   server's shutdown: Telegram keeps posting, and retries, until a server answers again).
 
@@ -23,11 +25,13 @@ from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
 from agenthub.agents.schemas import TelegramIntegrationSettings
+from agenthub.bus import Bus, keys
 from agenthub.channels.gateway import Gateway
 from agenthub.channels.telegram.config import api_base_url, webhook_secret, webhook_url
 from agenthub.channels.telegram.handler import UpdateHandler
 from agenthub.config import ConfigurationError, Settings
 from agenthub.db.engine import SessionFactory
+from agenthub.runtime.host import READ_BLOCK_MS
 from agenthub.runtime.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
@@ -51,9 +55,10 @@ class TelegramIntegration:
 
     def __init__(
         self, *, agent_id: str, handle: str, token: str, integration: TelegramIntegrationSettings,
-        settings: Settings, gateway: Gateway, sessions: SessionFactory,
+        settings: Settings, gateway: Gateway, sessions: SessionFactory, bus: Bus,
     ) -> None:
         self.agent_id = agent_id
+        self._bus = bus
         self.mode = integration.mode
         self.secret = webhook_secret(integration, token=token, agent_id=agent_id)
         self.bot = make_bot(token, settings)
@@ -71,6 +76,7 @@ class TelegramIntegration:
         if self.mode == "webhook":
             if self._url is None:
                 raise ConfigurationError("webhook mode needs PUBLIC_URL: where Telegram can reach this AgentHub")
+            await self._bus.ensure_group(keys.telegram_updates(self.agent_id), keys.TELEGRAM_UPDATES_GROUP)
             await self.bot.set_webhook(self._url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES)
         else:
             await self.bot.delete_webhook()
@@ -81,7 +87,7 @@ class TelegramIntegration:
         pushed = asyncio.create_task(self.handler.relay_pushed(), name=f"telegram-pushed-{self.agent_id}")
         try:
             if self.mode == "webhook":
-                await asyncio.Event().wait()
+                await self._read_posted()
             while True:
                 updates = await self.bot.get_updates(
                     offset=self._offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
@@ -92,9 +98,23 @@ class TelegramIntegration:
         finally:
             await stop_tasks([pushed])
 
-    def accept(self, update: Update) -> None:
-        """An update Telegram posted to the webhook route."""
-        self.handler.submit(update)
+    async def _read_posted(self) -> None:
+        """Hand over, until cancelled, the updates the webhook route put on the bus. Each is
+        acknowledged as it is taken: answered once, even if this bot is stopped meanwhile."""
+        stream = keys.telegram_updates(self.agent_id)
+        while True:
+            entries = await self._bus.read(
+                {stream: ">"}, keys.TELEGRAM_UPDATES_GROUP, "bot", count=50, block_ms=READ_BLOCK_MS
+            )
+            for entry in entries:
+                await self._bus.ack(stream, keys.TELEGRAM_UPDATES_GROUP, entry.id)
+                try:
+                    update = Update.de_json(dict(entry.payload.get("update") or {}), self.bot)
+                except (ValueError, TypeError, KeyError, AttributeError):
+                    log.warning("not a Telegram update on the bus", extra={"agent_id": self.agent_id})
+                    continue
+                if update is not None:
+                    self.handler.submit(update)
 
     async def cleanup(self, *, stopped: bool = False) -> None:
         """Let go of the bot: the updates being answered are cancelled; with ``stopped`` (a

@@ -16,6 +16,9 @@ class IntegrationStatusRead(BaseModel):
     error: str | None = Field(default=None, description="What went wrong (on `error`, and while retrying)")
     bot_username: str | None = None
     updated_at: datetime | None = Field(default=None, description="When the status last changed")
+    pid: int | None = Field(
+        default=None, description="The bot's own process (on Redis, where each running bot is a process of its own)",
+    )
 
 
 class TelegramLinkRead(BaseModel):

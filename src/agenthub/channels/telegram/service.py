@@ -1,5 +1,7 @@
-"""Telegram integrations of the agents, supervised: started, stopped and watched in this
-AgentHub process (the embedded configuration: each bot is an asyncio task here).
+"""Telegram integrations of the agents, supervised: started, stopped and watched by this
+AgentHub process. Embedded (in-process bus) each bot is an asyncio task here; on Redis
+(given a launcher) each bot runs in a process of its own (:mod:`.process`), a child of this
+one, ended on a stop with SIGTERM, then SIGKILL after ``STOP_GRACE_PERIOD``.
 
 - **One bot token, one running integration.** Whoever runs a bot holds the bus key
   :func:`~agenthub.bus.keys.telegram_bot_lease` (by the token's fingerprint, with a TTL it
@@ -8,19 +10,22 @@ AgentHub process (the embedded configuration: each bot is an asyncio task here).
 - **Status** is the bus key ``integration_status:{agent_id}:telegram`` (``starting``,
   ``running``, ``stopped``, ``error`` with what went wrong); a ``starting`` or ``running``
   whose holder's lease is gone (its process died) reads as ``stopped``.
-- **Supervision**: a bot that fails (Telegram or the network away) is set up again after a
-  backoff that doubles up to ``backoff_max``; one whose token Telegram refuses, or that
-  can't work as configured, stays in ``error`` until it is started again.
+- **Supervision**: a bot that fails (Telegram or the network away, or its process died) is
+  set up again after a backoff that doubles up to ``backoff_max``; one whose token Telegram
+  refuses, or that can't work as configured, stays in ``error`` until it is started again.
 - A stop asked of a process that does not run the bot is written to the status; the
   process that runs it stops it when it next renews its lease.
-- At start-up every agent with a Telegram integration is started (see :meth:`setup`).
+- At start-up every agent with a Telegram integration is started (see :meth:`setup`); a
+  change of an agent's integrations is applied at once (:meth:`apply`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -35,14 +40,22 @@ from agenthub.agents.models import Agent
 from agenthub.agents.schemas import TelegramIntegrationSettings
 from agenthub.bus import Bus, keys
 from agenthub.channels.gateway import Gateway
-from agenthub.channels.telegram.config import TYPE, integration_settings, token_fingerprint
+from agenthub.channels.telegram import lookup
+from agenthub.channels.telegram import process as bot_process
+from agenthub.channels.telegram.config import (
+    TYPE,
+    integration_settings,
+    secret_digest,
+    status_value,
+    token_fingerprint,
+)
 from agenthub.channels.telegram.runner import TelegramIntegration, make_bot
 from agenthub.config import ConfigurationError, Settings
-from agenthub.credentials import service as credentials_service
-from agenthub.credentials.secret_box import CredentialBox, SealedWithAnotherKey, SecretBoxKeyMissing
+from agenthub.credentials.secret_box import CredentialBox
 from agenthub.db.engine import SessionFactory
-from agenthub.errors import AgentHubError, Conflict, InvalidInput, NotFound
+from agenthub.errors import AgentHubError, Conflict
 from agenthub.ops.logging import remember_secrets
+from agenthub.runtime.launcher import ProcessLauncher
 from agenthub.runtime.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
@@ -64,6 +77,8 @@ class _Running:
     task: asyncio.Task[None] | None = None
     integration: TelegramIntegration | None = None
     stopping: bool = False
+    ran: bool = False
+    """The current attempt got as far as running (a failure then starts the backoff again)."""
     status: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -81,7 +96,9 @@ class TelegramIntegrations:
     def __init__(
         self, *, settings: Settings, bus: Bus, sessions: SessionFactory, gateway: Gateway,
         box: CredentialBox | None, backoff_base: float = 1.0, backoff_max: float = 60.0,
+        launcher: ProcessLauncher | None = None,
     ) -> None:
+        self._launcher = launcher
         self._settings = settings
         self._bus = bus
         self._sessions = sessions
@@ -90,6 +107,7 @@ class TelegramIntegrations:
         self._backoff = (backoff_base, backoff_max)
         self._owner = uuid.uuid4().hex
         self._running: dict[str, _Running] = {}
+        self._wanted: dict[str, tuple[str, str, float]] = {}  # to start once let go: id -> (org, handle, until)
         self._lock = asyncio.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -117,12 +135,44 @@ class TelegramIntegrations:
             for running in list(self._running.values()):
                 with contextlib.suppress(Exception):
                     await self._renew(running)
+            for agent_id, (org_id, handle, until) in list(self._wanted.items()):
+                if agent_id in self._running or time.monotonic() > until:
+                    self._wanted.pop(agent_id, None)
+                    continue
+                with contextlib.suppress(Exception):
+                    await self.start(org_id=org_id, handle=handle)
+
+    async def apply(self, *, org_id: str, handle: str, agent_id: str, before: dict[str, Any],
+                    after: dict[str, Any]) -> None:
+        """A saved change of the agent's settings (``before`` and ``after``): a Telegram
+        integration removed is stopped (its webhook removed), one added is started, one whose
+        credential, mode or secret changed is restarted unless it was stopped. What keeps it
+        from starting is its status (``error``)."""
+        old, new = integration_settings(before), integration_settings(after)
+        if old == new:
+            return
+        try:
+            if new is None:
+                await self.stop(org_id=org_id, handle=handle)
+                return
+            status = (await self.status(agent_id))["status"]
+            if old is not None and status == "stopped":
+                return
+            if old is not None and agent_id not in self._running and status in ACTIVE:
+                # Another process runs it: it stops it at its next lease renewal, this one starts it then.
+                await self.stop(org_id=org_id, handle=handle)
+                self._wanted[agent_id] = (org_id, handle, time.monotonic() + 3 * LEASE_TTL)
+            await self.start(org_id=org_id, handle=handle)
+        except AgentHubError as error:
+            log.warning("telegram integration not applied", extra={"agent": handle, "reason": error.message})
+            await self._bus.set(self._status_key(agent_id), self._value(
+                "error", mode=new.mode if new else None, error=error.message,
+            ))
 
     async def cleanup(self) -> None:
-        """Stop every bot running here (a webhook stays registered: Telegram keeps its updates)."""
+        """Stop every bot running here, together (a webhook stays registered: Telegram keeps its updates)."""
         async with self._lock:
-            for running in list(self._running.values()):
-                await self._stop_local(running, stopped=False)
+            await asyncio.gather(*(self._stop_local(r, stopped=False) for r in list(self._running.values())))
 
     # -- what the routes ask -------------------------------------------------------------
 
@@ -168,28 +218,40 @@ class TelegramIntegrations:
         return await self.status(agent.id)
 
     async def status(self, agent_id: str) -> dict[str, Any]:
-        """``{"status", "mode", "error", "bot_username", "updated_at"}`` of the agent's bot."""
+        """``{"status", "mode", "error", "bot_username", "updated_at", "pid"}`` of the agent's
+        bot (``pid``: its process, on Redis)."""
+        value = await self._current(agent_id)
+        return {key: value.get(key) for key in ("status", "mode", "error", "bot_username", "updated_at", "pid")}
+
+    async def _current(self, agent_id: str) -> dict[str, Any]:
+        """The status value on the bus; ``stopped`` when whoever ran the bot is gone."""
         value = await self._bus.get(self._status_key(agent_id)) or self._value("stopped", mode=None)
         if value.get("status") in ACTIVE:
             holder = await self._bus.get(str(value.get("lease") or "")) if value.get("lease") else None
             if not holder or holder.get("owner") != value.get("owner"):
                 value = {**value, "status": "stopped"}
-        return {key: value.get(key) for key in ("status", "mode", "error", "bot_username", "updated_at")}
+        return value
 
-    def webhook_target(self, agent_id: str) -> TelegramIntegration | None:
-        """The agent's bot running here in webhook mode, set up; None otherwise."""
-        running = self._running.get(agent_id)
-        if running is None or running.mode != "webhook" or running.status.get("status") != "running":
-            return None
-        return running.integration
+    async def webhook_accepts(self, agent_id: str, secret: str) -> bool:
+        """Whether ``secret`` is the webhook secret of the agent's bot running in webhook
+        mode, in whichever process (it published the secret's digest in its status)."""
+        value = await self._current(agent_id)
+        digest = value.get("secret_sha256")
+        if value.get("status") != "running" or value.get("mode") != "webhook" or not isinstance(digest, str):
+            return False
+        return hmac.compare_digest(secret_digest(secret).encode(), digest.encode())
+
+    async def hand_over(self, agent_id: str, update: dict[str, Any]) -> None:
+        """An update posted to the webhook route, for the process running the bot."""
+        await self._bus.add(keys.telegram_updates(agent_id), {"update": update})
 
     async def bot_username(self, *, org_id: str, handle: str) -> str:
         """The username of the agent's bot (for ``t.me`` links): the running bot's, else
         asked of Telegram (``getMe``)."""
         agent, integration = await self._configured(org_id, handle)
-        running = self._running.get(agent.id)
-        if running is not None and running.integration is not None and running.integration.username:
-            return running.integration.username
+        status = await self.status(agent.id)
+        if status["status"] == "running" and status.get("bot_username"):
+            return str(status["bot_username"])
         token = await self._token(org_id, integration)
         remember_secrets(token)
         bot = make_bot(token, self._settings)
@@ -207,34 +269,10 @@ class TelegramIntegrations:
     # -- inside ----------------------------------------------------------------------------
 
     async def _configured(self, org_id: str, handle: str) -> tuple[Agent, TelegramIntegrationSettings]:
-        async with self._sessions() as session:
-            agent = await agents_service.get(session, org_id=org_id, agent_id=handle)
-        integration = integration_settings(agent.settings)
-        if integration is None:
-            raise Conflict(
-                f"agent {handle!r} has no Telegram integration: add one with PATCH /api/v1/agents/{handle} "
-                '{"settings": {"integrations": [{"type": "telegram", "settings": {"credential_id": ...}}]}}',
-                code="not_configured",
-            )
-        return agent, integration
+        return await lookup.configured(self._sessions, org_id, handle)
 
     async def _token(self, org_id: str, integration: TelegramIntegrationSettings) -> str:
-        if self._box is None:
-            raise SecretBoxKeyMissing()
-        field_name = "settings.integrations.telegram.credential_id"
-        async with self._sessions() as session:
-            try:
-                token = await credentials_service.reveal(session, org_id, integration.credential_id, self._box)
-            except NotFound:
-                raise InvalidInput(
-                    f"{field_name}: {integration.credential_id!r} is no credential of the organisation",
-                    field=field_name,
-                ) from None
-            except SealedWithAnotherKey:
-                raise InvalidInput(
-                    f"{field_name}: the credential can't be opened with this server's SECRET_BOX_KEY", field=field_name
-                ) from None
-        return token.strip()
+        return await lookup.bot_token(self._sessions, self._box, org_id, integration)
 
     async def _take_lease(self, running: _Running) -> bool:
         """Hold the bot's lease; False when another process of this agent holds it. Conflict
@@ -257,65 +295,93 @@ class TelegramIntegrations:
     async def _renew(self, running: _Running) -> None:
         status = await self._bus.get(self._status_key(running.agent_id)) or {}
         holder = await self._bus.get(running.lease) or {}
-        taken = holder.get("owner") not in (None, self._owner)
-        if status.get("status") == "stopped" or taken:
+        lease_taken = holder.get("owner") not in (None, self._owner)
+        mine = status.get("owner") == self._owner
+        # Stopped through another process (or a change it could not start), or another
+        # process runs the agent's bot now (with another token): its status says so already.
+        asked = not mine and status.get("status") in ("stopped", "error")
+        elsewhere = status.get("owner") not in (None, self._owner)
+        if asked or elsewhere or lease_taken:
             async with self._lock:
                 if self._running.get(running.agent_id) is running:
-                    await self._stop_local(running, stopped=not taken, release=not taken)
+                    await self._stop_local(running, stopped=asked, release=not lease_taken, report=mine)
             return
         await self._bus.set(running.lease, {"agent_id": running.agent_id, "owner": self._owner}, ttl=LEASE_TTL)
 
-    async def _stop_local(self, running: _Running, *, stopped: bool, release: bool = True) -> None:
+    async def _stop_local(self, running: _Running, *, stopped: bool, release: bool = True, report: bool = True) -> None:
         running.stopping = stopped
         await stop_tasks([running.task])
         if self._running.get(running.agent_id) is running:
             del self._running[running.agent_id]
         if release:
             await self._bus.compare_and_delete(running.lease, "owner", self._owner)
-        await self._set_status(running, "stopped")
+        if report:
+            await self._set_status(running, "stopped")
 
     async def _supervise(self, running: _Running) -> None:
         failures = 0
         while True:
-            integration = self._integration(running)
-            running.integration = integration
-            delay = 0.0
+            running.ran = False
             try:
                 await self._set_status(running, "starting")
-                await integration.setup()
-                await self._set_status(running, "running", bot_username=integration.username)
-                failures = 0
-                await integration.run()
+                if self._launcher is None:
+                    await self._run_here(running)
+                else:
+                    await self._run_process(running, self._launcher)
+                raise bot_process.BotProcessFailed("the bot stopped by itself")
             except PERMANENT as error:
                 await self._set_status(running, "error", error=_described(error, running.token))
                 break
             except Exception as error:
-                failures += 1
+                failures = 1 if running.ran else failures + 1
                 base, most = self._backoff
                 delay = min(most, base * 2 ** (failures - 1))
                 said = _described(error, running.token)
                 log.warning("telegram integration failed", extra={"agent_id": running.agent_id, "reason": said})
                 await self._set_status(running, "error", error=f"{said} (trying again in {delay:g} s)")
-            finally:
-                await integration.cleanup(stopped=running.stopping)
             await asyncio.sleep(delay)
         with contextlib.suppress(Exception):
             await self._bus.compare_and_delete(running.lease, "owner", self._owner)
         if self._running.get(running.agent_id) is running:
             del self._running[running.agent_id]
 
+    async def _run_here(self, running: _Running) -> None:
+        """One attempt as an asyncio task of this process (embedded)."""
+        integration = self._integration(running)
+        running.integration = integration
+        try:
+            await integration.setup()
+            extra = {"secret_sha256": secret_digest(integration.secret)} if integration.mode == "webhook" else {}
+            await self._set_status(running, "running", bot_username=integration.username, **extra)
+            running.ran = True
+            await integration.run()
+        finally:
+            await integration.cleanup(stopped=running.stopping)
+
+    async def _run_process(self, running: _Running, launcher: ProcessLauncher) -> None:
+        spec = bot_process.BotSpec(
+            agent_id=running.agent_id, handle=running.handle, token=running.token, config=running.config,
+            owner=self._owner, lease=running.lease, parent_pid=os.getpid(),
+        )
+        try:
+            await bot_process.run_attempt(
+                launcher, self._settings, self._bus, spec, stopping=lambda: running.stopping
+            )
+        except bot_process.BotProcessFailed as failed:
+            running.ran = failed.ran
+            raise
+
     def _integration(self, running: _Running) -> TelegramIntegration:
         return TelegramIntegration(
-            agent_id=running.agent_id, handle=running.handle, token=running.token,
-            integration=running.config,
-            settings=self._settings, gateway=self._gateway, sessions=self._sessions,
+            agent_id=running.agent_id, handle=running.handle, token=running.token, integration=running.config,
+            settings=self._settings, gateway=self._gateway, sessions=self._sessions, bus=self._bus,
         )
 
     def _status_key(self, agent_id: str) -> str:
         return keys.integration_status(agent_id, TYPE)
 
     def _value(self, status: str, *, mode: str | None, **extra: Any) -> dict[str, Any]:
-        return {"status": status, "mode": mode, "updated_at": time.time(), **extra}
+        return status_value(status, mode=mode, **extra)
 
     async def _set_status(self, running: _Running, status: str, **extra: Any) -> None:
         if status == "running" or status == "starting":
@@ -327,4 +393,6 @@ class TelegramIntegrations:
 def _described(error: BaseException, token: str) -> str:
     """What went wrong, for a status or a log: never the token (Telegram's errors quote it)."""
     text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if isinstance(error, bot_process.BotProcessFailed | bot_process.BotProcessGaveUp):
+        text = str(error)
     return text.replace(token, "***") if token else text

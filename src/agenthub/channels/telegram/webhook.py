@@ -1,13 +1,16 @@
 """``POST /api/v1/agents/{agent_id}/integrations/telegram/webhook``: where Telegram posts an
 agent's updates in webhook mode. No login: Telegram proves itself with the
 ``X-Telegram-Bot-Api-Secret-Token`` registered with the webhook. A missing or wrong one is
-401, and so is every request for an agent whose bot does not run here in webhook mode (the
-answer tells nobody which agents have bots). The update is answered in the background:
-Telegram gets its 200 at once and does not post it again."""
+401, and so is every request for an agent whose bot does not run in webhook mode (the
+answer tells nobody which agents have bots).
+
+Any replica takes it: the secret is checked against the digest the running bot published
+in its status on the bus, and the update goes on the bot's bus stream, where the process
+running the bot takes it (once) and answers it. Telegram gets its 200 at once and does not
+post it again."""
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Annotated
 
@@ -33,14 +36,15 @@ async def telegram_webhook(
     secret: Annotated[str | None, Header(alias=SECRET_HEADER, include_in_schema=False)] = None,
 ) -> dict[str, bool]:
     """Telegram's updates for the agent's bot (its internal id, as registered)."""
-    target = integrations.webhook_target(agent_id)
-    if target is None or not secret or not hmac.compare_digest(secret.encode(), target.secret.encode()):
+    if not secret or not await integrations.webhook_accepts(agent_id, secret):
         raise Unauthorized(f"missing or wrong {SECRET_HEADER}")
     try:
         data = json.loads(await request.body())
-        update = Update.de_json(data, target.bot)
-    except (ValueError, TypeError, KeyError) as error:
+        if not isinstance(data, dict):
+            raise TypeError("not an object")
+        update = Update.de_json(data, None)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise InvalidInput(f"not a Telegram update: {type(error).__name__}") from None
     if update is not None:
-        target.accept(update)
+        await integrations.hand_over(agent_id, data)
     return {"ok": True}
