@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,6 +114,18 @@ async def require_files(session: AsyncSession, *, org_id: str, named: Iterable[t
         if not found:
             said = f"no file {file_id!r} (upload it with POST {API})"
             raise InvalidInput(f"{where}: {said}", field=where, problem=said)
+
+
+def named_in(part: dict[str, Any]) -> list[tuple[str, object]]:
+    """The file ids a step's or request's fields (as sent) name, by field: ``message.attachments``
+    and ``files[].file_id``."""
+    message = part.get("message") or {}
+    named: list[tuple[str, object]] = [
+        (f"message.attachments.{index}", file_id) for index, file_id in enumerate(message.get("attachments") or [])
+    ]
+    for index, entry in enumerate(part.get("files") or []):
+        named.append((f"files.{index}.file_id", entry.get("file_id") if isinstance(entry, dict) else None))
+    return named
 
 
 def file_reader(sessions: SessionFactory, storage: FileStorage) -> Callable[[str, str], Awaitable[tuple[str, str, bytes]]]:
