@@ -13,7 +13,13 @@ import httpx
 import pytest
 
 from agenthub.files.s3 import S3FileStorage
-from agenthub.files.storage import CHUNK_BYTES, FileStorage, LocalFileStorage, StoredBytesMissing, open_storage
+from agenthub.files.storage import (
+    CHUNK_BYTES,
+    FileStorage,
+    LocalFileStorage,
+    StoredBytesMissing,
+    open_storage,
+)
 from tests.support.s3 import s3_bucket, s3_server, s3_settings  # noqa: F401 - fixtures
 
 
