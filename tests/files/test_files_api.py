@@ -16,6 +16,7 @@ import pytest
 from agenthub.files.signing import UrlSigner
 from tests.agents.helpers import assert_error, client_for
 from tests.support.s3 import REGION, s3_bucket, s3_options, s3_server  # noqa: F401 - fixtures
+from tests.support.server import free_port
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
 SECRET = "files-test-jwt-secret-0123456789abcdef"
@@ -169,6 +170,17 @@ async def test_on_s3_files_live_in_the_bucket_and_links_are_presigned(
         assert bucket.list_objects_v2(Bucket=s3_bucket).get("KeyCount") == 0
         bucket.close()
         assert not (tmp_path / "files").exists()
+
+
+async def test_an_unreachable_s3_is_a_503_and_keeps_nothing(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-access-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret-key")
+    nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    async with client_for(sqlite_url, data_dir=tmp_path, **s3_options(nobody, "gone")) as (_app, client):
+        assert_error(await _upload(client, "a.txt", b"a", "text/plain"), 503, "unavailable")
+        assert (await client.get("/api/v1/files")).json() == {"items": [], "total": 0}
 
 
 @pytest.mark.postgres

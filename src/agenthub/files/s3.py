@@ -9,16 +9,19 @@ runs in a worker thread; its client is thread-safe and shared.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any, BinaryIO
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from agenthub.config import Settings
 from agenthub.files.checks import attachment_disposition
-from agenthub.files.storage import CHUNK_BYTES, FileStorage, StoredBytesMissing, check_key
+from agenthub.files.storage import CHUNK_BYTES, FileStorage, StorageUnavailable, StoredBytesMissing, check_key
+
+log = logging.getLogger(__name__)
 
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 
@@ -38,18 +41,26 @@ class S3FileStorage(FileStorage):
         )
         return cls(settings.s3_bucket, client)
 
+    async def _call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> Any:
+        """A client call in a worker thread; StorageUnavailable (503) when S3 fails, a
+        missing key StoredBytesMissing (404)."""
+        try:
+            return await asyncio.to_thread(method, *args, **kwargs)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _MISSING:
+                raise StoredBytesMissing(f"the file's bytes are missing from the storage ({what})") from None
+            log.error("S3 %s failed: %s", what, error)
+        except BotoCoreError as error:
+            log.error("S3 %s failed: %s", what, error)
+        raise StorageUnavailable("the file storage (S3) can't be reached now")
+
     async def put(self, key: str, source: BinaryIO) -> None:
         source.seek(0)
         # upload_fileobj sends a large file in parts; the object appears only once all are there.
-        await asyncio.to_thread(self._client.upload_fileobj, source, self.bucket, check_key(key))
+        await self._call("upload", self._client.upload_fileobj, source, self.bucket, check_key(key))
 
     async def chunks(self, key: str) -> AsyncIterator[bytes]:
-        try:
-            answer = await asyncio.to_thread(self._client.get_object, Bucket=self.bucket, Key=check_key(key))
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _MISSING:
-                raise StoredBytesMissing(f"the file's bytes are missing from the storage ({key})") from None
-            raise
+        answer = await self._call(key, self._client.get_object, Bucket=self.bucket, Key=check_key(key))
         body = answer["Body"]
         try:
             while chunk := await asyncio.to_thread(body.read, CHUNK_BYTES):
@@ -58,7 +69,7 @@ class S3FileStorage(FileStorage):
             body.close()
 
     async def delete(self, key: str) -> None:
-        await asyncio.to_thread(self._client.delete_object, Bucket=self.bucket, Key=check_key(key))
+        await self._call("delete", self._client.delete_object, Bucket=self.bucket, Key=check_key(key))
 
     def presigned_url(self, key: str, *, expires_in: int, file_name: str, content_type: str) -> str:
         """Signed locally (no request); the download carries the file's name and type."""

@@ -4,6 +4,7 @@ No HTTP here."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -20,9 +21,10 @@ from agenthub.errors import InvalidInput, NotFound
 from agenthub.files.models import StoredFile
 from agenthub.files.schemas import FileRead
 from agenthub.files.signing import UrlSigner
-from agenthub.files.storage import FileStorage
+from agenthub.files.storage import FileStorage, StorageUnavailable
 from agenthub.files.upload import Upload
 
+log = logging.getLogger(__name__)
 API = "/api/v1/files"
 _PLACEHOLDER = re.compile(r"\{\$[^{}$]+\$\}")
 
@@ -84,7 +86,10 @@ async def delete_(session: AsyncSession, *, org_id: str, file_id: str, storage: 
     key = row.storage_key
     await session.delete(row)
     await session.commit()
-    await storage.delete(key)
+    try:
+        await storage.delete(key)
+    except StorageUnavailable:
+        log.warning("a deleted file's bytes stay in the storage", extra={"file_id": file_id})
 
 
 def signed_url(

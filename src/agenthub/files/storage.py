@@ -10,6 +10,7 @@ of any other shape is refused here all the same, so no key can reach outside the
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import shutil
@@ -20,8 +21,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from agenthub.config import Settings
-from agenthub.errors import NotFound
+from agenthub.errors import NotFound, ServiceUnavailable
 
+log = logging.getLogger(__name__)
 CHUNK_BYTES = 256 * 1024
 """What a download reads from the storage at a time."""
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}/[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -29,6 +31,10 @@ _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}/[A-Za-z0-9][A-Za-z0-9_-]{0,6
 
 class StoredBytesMissing(NotFound):
     """The storage has no bytes under the key (removed behind AgentHub's back)."""
+
+
+class StorageUnavailable(ServiceUnavailable):
+    """The storage could not be reached or refused the operation (503); what it said is logged."""
 
 
 def check_key(key: str) -> str:
@@ -79,7 +85,12 @@ class LocalFileStorage(FileStorage):
         return self.root / check_key(key)
 
     async def put(self, key: str, source: BinaryIO) -> None:
-        await asyncio.to_thread(self._put, self._path(key), source)
+        path = self._path(key)
+        try:
+            await asyncio.to_thread(self._put, path, source)
+        except OSError as error:
+            log.error("storing a file failed: %s", error)
+            raise StorageUnavailable("the file storage can't store files now") from None
 
     @staticmethod
     def _put(path: Path, source: BinaryIO) -> None:
