@@ -17,6 +17,7 @@ from agenthub.files.storage import (
     CHUNK_BYTES,
     FileStorage,
     LocalFileStorage,
+    StorageUnavailable,
     StoredBytesMissing,
     open_storage,
 )
@@ -121,7 +122,7 @@ async def test_the_local_store_leaves_no_temporary_files(tmp_path: Path) -> None
         def read(self, *args: Any) -> bytes:
             raise OSError("the upload's temporary file went away")
 
-    with pytest.raises(OSError):
+    with pytest.raises(StorageUnavailable):  # a 503 for the client; the cause is logged
         await storage.put("org_a/fil_2", Broken(b"x"))
     assert [p.name for p in (tmp_path / "files" / "org_a").iterdir()] == ["fil_1"]
 
