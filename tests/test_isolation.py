@@ -161,6 +161,12 @@ async def _first_organisation(client: httpx.AsyncClient, document: dict[str, Any
         assert uploaded.status_code == 201, uploaded.text
         ids["document_id"] = uploaded.json()["id"]
         await _processed(client, ids["kb_id"], ids["document_id"])
+    if "/api/v1/files" in paths:
+        uploaded = await client.post(
+            "/api/v1/files", files={"file": (f"{SECRET_NAME}.txt", f"File of {SECRET_WORD}".encode(), "text/plain")}
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        ids["file_id"] = uploaded.json()["id"]
     if "/api/v1/bots" in paths:
         await _scenario_bot(client, ids)
     return ids
@@ -326,6 +332,9 @@ async def _snapshot(client: httpx.AsyncClient, ids: dict[str, str]) -> dict[str,
     if "kb_id" in ids:
         reads["knowledge_bases"] = "/api/v1/knowledge-bases"
         reads["knowledge_documents"] = f"/api/v1/knowledge-bases/{ids['kb_id']}/documents"
+    if "file_id" in ids:
+        reads["files"] = "/api/v1/files"
+        reads["file_content"] = f"/api/v1/files/{ids['file_id']}/content"
     if "bot_id" in ids:
         reads["bot"] = f"/api/v1/bots/{ids['bot_id']}"
         reads["bot_export"] = f"/api/v1/bots/{ids['bot_id']}/export"
@@ -339,7 +348,8 @@ async def _snapshot(client: httpx.AsyncClient, ids: dict[str, str]) -> dict[str,
     for name, path in reads.items():
         response = await client.get(path)
         assert response.status_code == 200, f"{path}: {response.status_code} {response.text[:200]}"
-        snapshot[name] = _without_volatile(response.json())
+        json_body = response.headers["content-type"].startswith("application/json")
+        snapshot[name] = _without_volatile(response.json()) if json_body else response.text  # a file's bytes
     return snapshot
 
 

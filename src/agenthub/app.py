@@ -56,6 +56,10 @@ from agenthub.db.engine import create_engine, create_session_factory, session_sc
 from agenthub.db.file_lock import DatabaseFileLock
 from agenthub.engines.registry import EnginesFactory, build_engines
 from agenthub.errors import DatabaseNotMigrated, ServiceUnavailable, is_unavailable
+from agenthub.files import api as files_api
+from agenthub.files.service import file_reader
+from agenthub.files.signing import file_signer
+from agenthub.files.storage import FileStorage, open_storage
 from agenthub.groupchats import api as group_chats_api
 from agenthub.knowledge import api as knowledge_api
 from agenthub.knowledge.embedding import KnowledgeEmbedders
@@ -193,6 +197,7 @@ def create_app(
         dispatcher: NotificationDispatcher | None = None
         documents: DocumentProcessor | None = None
         scenario_actions: ProcessActions | None = None
+        file_storage: FileStorage | None = None
         ask_relay: AskRelay | None = None
         try:
             sandbox.start_in_background()
@@ -214,10 +219,14 @@ def create_app(
                 if settings.demo_agent:
                     await ensure_demo_agent(session)
             metrics = Metrics()
+            # Uploaded files: DATA_DIR/files or S3_BUCKET; links signed with the tokens' key.
+            app.state.file_storage = file_storage = open_storage(settings)
+            app.state.file_signer = await file_signer(settings, sessions)
             # What the actions of scenario bots hosted here use: this sandbox, and (bound once
             # the gateway is up) the gateway's asker for LLM steps.
             app.state.scenario_actions = scenario_actions = ProcessActions(
                 settings, sessions, guard=app.state.outbound_guard, box=app.state.secret_box, sandbox=sandbox,
+                read_file=file_reader(sessions, file_storage),
             )
             local_host = build_host(
                 host_id=new_host_id("gateway"), role="local", bus=bus, session_factory=sessions, settings=settings,
@@ -342,6 +351,8 @@ def create_app(
                 await ask_relay.cleanup()
             if scenario_actions is not None:
                 await scenario_actions.close()
+            if file_storage is not None:
+                await file_storage.close()
             await sandbox.close()
             await counters.close()
             await bus.close()
@@ -416,6 +427,8 @@ def create_app(
     app.include_router(roles_api.router)
     app.include_router(knowledge_api.router)
     app.include_router(knowledge_api.uploads)
+    app.include_router(files_api.router)
+    app.include_router(files_api.uploads)
     app.include_router(scenario_actions_api.router)
     app.include_router(scenarios_api.bots)
     app.include_router(lifecycle_bots.router)

@@ -25,6 +25,12 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 BUDGET_DURATION_PATTERN = r"^[1-9][0-9]{0,3}(s|m|h|d|w|mo)$"
 """A budget's period: a count and a unit (``30s``, ``15m``, ``12h``, ``1d``, ``1w``, ``1mo``)."""
 MAX_BUDGET = Decimal("9999999999")
+DEFAULT_FILE_TYPES = (
+    "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,text/csv,text/markdown,application/json,"
+    "audio/*,video/*,application/zip,application/octet-stream,application/msword,application/vnd.ms-excel,"
+    "application/vnd.openxmlformats-officedocument.*,application/vnd.oasis.opendocument.*"
+)
+"""FILES_ALLOWED_TYPES by default: files people attach, nothing a browser runs (HTML, SVG, scripts)."""
 
 
 class ConfigurationError(AgentHubError, ValueError):
@@ -160,6 +166,15 @@ class Settings(BaseSettings):
         default="text-embedding-3-small",
         description="Embedding model of knowledge bases that name none, and of archival memory (`fake`: offline)",
     )
+    # Files (attachments, request files): DATA_DIR/files, or S3-compatible storage with S3_BUCKET.
+    s3_bucket: str | None = Field(default=None, description="Keep files in this S3 bucket; unset: under DATA_DIR/files")
+    s3_endpoint_url: str | None = Field(default=None, description="An S3-compatible server (MinIO...); unset: AWS")
+    aws_region: str | None = Field(default=None, description="The S3 bucket's region (else AWS_DEFAULT_REGION)")
+    files_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1, le=5 * 1024**3, description="Largest upload (bytes)")
+    files_allowed_types: str = Field(
+        default=DEFAULT_FILE_TYPES, description="Media types an upload may have, comma-separated (`image/*` for a "
+        "family, `*` for any)",
+    )
     knowledge_max_upload_mb: int = Field(default=20, ge=1, le=1024, description="Largest document upload (MB)")
     langsmith_api_key: SecretStr | None = Field(default=None, description="Send LangChain traces to LangSmith")
     langsmith_project: str | None = Field(default=None, description="LangSmith project of the traces")
@@ -242,7 +257,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "database_url", "redis_url", "openai_base_url", "user_default_budget", "user_budget_duration", "prices_file",
-        mode="before",
+        "s3_bucket", "s3_endpoint_url", mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -255,7 +270,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @field_validator("openai_base_url")
+    @field_validator("openai_base_url", "s3_endpoint_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:

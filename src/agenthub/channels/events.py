@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from agenthub.files.service import download_path
+
 AGENT_ERROR = "agent_error"
 """The code of an error event an engine sent without one of its own."""
 
@@ -21,6 +23,17 @@ SHOWN_WITH = ("widget", "attachments", "more")
 """What a message carries for the client to show or act on, where it has any: buttons
 (``widget``), file ids, and ``more: true`` on each message of a turn but the last (a
 scenario bot's steps): a client waits on for the last one."""
+
+
+def shown_with(event: dict[str, Any]) -> dict[str, Any]:
+    """What of :data:`SHOWN_WITH` the event has; attachments (file ids on the bus) as
+    ``{"file_id", "download_path"}``: the path downloads it with the client's credentials."""
+    shown = {key: event[key] for key in SHOWN_WITH if event.get(key)}
+    if "attachments" in shown:
+        shown["attachments"] = [
+            {"file_id": str(file_id), "download_path": download_path(str(file_id))} for file_id in shown["attachments"]
+        ]
+    return shown
 
 
 def is_final(event: dict[str, Any]) -> bool:
@@ -63,7 +76,7 @@ def for_websocket(event: dict[str, Any]) -> dict[str, Any]:
                 "usage": event.get("usage"),
                 **{key: event[key] for key in ANSWER_EXTRAS if event.get(key)},
             },
-            **{key: event[key] for key in SHOWN_WITH if event.get(key)},
+            **shown_with(event),
         }
     if kind == "error":
         return error_event(
@@ -89,7 +102,7 @@ def for_sse(event: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
                 "chat_id": event.get("chat_id"),
                 "content": event.get("response", ""),
                 **{key: event[key] for key in ANSWER_EXTRAS if event.get(key)},
-                **{key: event[key] for key in SHOWN_WITH if event.get(key)},
+                **shown_with(event),
             }),
             *([] if event.get("more") else [("usage", event.get("usage") or {})]),
         ]

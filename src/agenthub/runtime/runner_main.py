@@ -24,6 +24,8 @@ from agenthub.config import Settings
 from agenthub.credentials.secret_box import load_box
 from agenthub.db.engine import create_engine, create_session_factory
 from agenthub.engines.registry import build_engines
+from agenthub.files.service import file_reader
+from agenthub.files.storage import open_storage
 from agenthub.ops.logging import configure_logging
 from agenthub.ops.tracing import setup_tracing
 from agenthub.runtime import loop as event_loop
@@ -57,9 +59,11 @@ async def serve_runner(
     sessions = create_session_factory(engine)
     # Scenario bots hosted here: a sandbox started on their first code step, LLM steps asked
     # through a gateway (agenthub.channels.scenario_ask.AskRelay).
+    file_storage = open_storage(settings)  # request files of scenario bots
     scenario_actions = ProcessActions(
         settings, sessions, box=load_box(settings, create=False),
         ask_agent=BusAsker(bus, timeout=settings.turn_timeout + 30.0),
+        read_file=file_reader(sessions, file_storage),
     )
     host = build_host(
         host_id=host_id or new_host_id("runner"),
@@ -88,6 +92,7 @@ async def serve_runner(
     finally:
         await host.close(grace=settings.stop_grace_period)
         await scenario_actions.close()
+        await file_storage.close()
         await bus.close()
         await engine.dispose()
         await asyncio.to_thread(tracing.shutdown)

@@ -15,6 +15,8 @@ from agenthub.config import Settings
 from agenthub.credentials.secret_box import load_box
 from agenthub.db.engine import create_engine, create_session_factory
 from agenthub.engines.registry import build_engines
+from agenthub.files.service import file_reader
+from agenthub.files.storage import open_storage
 from agenthub.llm.pricing import PriceTable
 from agenthub.ops.tracing import setup_tracing
 from agenthub.runtime import loop as event_loop
@@ -98,9 +100,11 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
     sessions = create_session_factory(engine)
     # Scenario bots hosted here: a sandbox started on their first code step, LLM steps asked
     # through a gateway (agenthub.channels.scenario_ask.AskRelay).
+    file_storage = open_storage(settings)  # request files of scenario bots
     scenario_actions = ProcessActions(
         settings, sessions, box=load_box(settings, create=False),
         ask_agent=BusAsker(bus, timeout=settings.turn_timeout + 30.0),
+        read_file=file_reader(sessions, file_storage),
     )
     host = build_host(
         host_id=new_host_id("worker"), role="worker", bus=bus, session_factory=sessions, settings=settings,
@@ -139,6 +143,7 @@ async def serve_worker(settings: Settings, *, queues: bool = False) -> None:
         await stop_tasks(tasks)
         await host.close(grace=settings.stop_grace_period)
         await scenario_actions.close()
+        await file_storage.close()
         if counters is not None:
             await counters.close()
         await bus.close()

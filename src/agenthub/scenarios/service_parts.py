@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.caller import Caller
 from agenthub.errors import Conflict, InvalidInput, NotFound
+from agenthub.files import service as files_service
 from agenthub.scenarios.document import MASK, _References
 from agenthub.scenarios.export import new_id, template_body
 from agenthub.scenarios.models import (
@@ -96,6 +97,7 @@ async def _key_free(session: AsyncSession, model: Any, scope: Any, key: str | No
 
 
 async def _check_step_links(session: AsyncSession, caller: Caller, bot_id: str, sent: dict[str, Any]) -> None:
+    await files_service.require_files(session, org_id=caller.org_id, named=files_service.named_in(sent))
     emitter = sent.get("emitter")
     if emitter:
         await step_in_bot(session, bot_id, emitter["next_step_id"], "emitter.next_step_id")
@@ -336,6 +338,7 @@ def read_request(request: Request) -> RequestRead:
 async def create_request(session: AsyncSession, *, caller: Caller, data: RequestCreate) -> Request:
     bot = await bot_of(session, caller, data.bot_id)
     await _key_free(session, Request, Request.bot_id == bot.id, data.key)
+    await files_service.require_files(session, org_id=caller.org_id, named=files_service.named_in(data.model_dump()))
     request = Request(id=new_id("req"), org_id=bot.org_id, **data.model_dump(mode="json"))
     session.add(request)
     touch(bot)
@@ -352,6 +355,7 @@ async def update_request(session: AsyncSession, *, caller: Caller, request_id: s
     """Change the fields sent; a header sent back as ``***`` (as reads show it) keeps its value."""
     request: Request = await owned(session, caller, Request, request_id, "request")
     sent = _sent(data, frozenset({"key", "body"}))
+    await files_service.require_files(session, org_id=caller.org_id, named=files_service.named_in(sent))
     if "key" in sent:
         await _key_free(session, Request, Request.bot_id == request.bot_id, sent["key"], request.id)
     if "headers" in sent:
