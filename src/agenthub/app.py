@@ -87,6 +87,7 @@ from agenthub.runtime.tasks import stop_tasks
 from agenthub.sandbox.service import SandboxService
 from agenthub.sandbox.settings import pool_config
 from agenthub.scenarios import api as scenarios_api
+from agenthub.scenarios import crons_api as scenario_crons_api
 from agenthub.scenarios.actions import api as scenario_actions_api
 from agenthub.scenarios.actions.process import ProcessActions
 from agenthub.scenarios.live import with_live_events
@@ -412,6 +413,7 @@ def create_app(
     app.include_router(scenarios_api.bots)
     app.include_router(lifecycle_bots.router)
     app.include_router(scenarios_api.parts)
+    app.include_router(scenario_crons_api.router)
     app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"], include_in_schema=False))
 
     @app.get("/", include_in_schema=False)
