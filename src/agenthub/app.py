@@ -34,7 +34,7 @@ from agenthub.billing import api as billing_api
 from agenthub.billing.counters import open_counters
 from agenthub.bus import Bus, StreamRetention, open_bus
 from agenthub.calendar import api as calendar_api
-from agenthub.channels import bot_events, group_chats, openai_api, personal, sse, websocket
+from agenthub.channels import bot_events, draft_chats_api, group_chats, openai_api, personal, sse, websocket
 from agenthub.channels.gateway import Gateway
 from agenthub.channels.group_chat_flows import GroupChatRoles
 from agenthub.channels.hosts import HostGuard
@@ -414,6 +414,7 @@ def create_app(
     app.include_router(lifecycle_bots.router)
     app.include_router(scenarios_api.parts)
     app.include_router(scenario_crons_api.router)
+    app.include_router(draft_chats_api.router)
     app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"], include_in_schema=False))
 
     @app.get("/", include_in_schema=False)
