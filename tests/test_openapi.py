@@ -213,17 +213,25 @@ def _names_an_invitation(body: object) -> bool:
 
 
 def _an_impossible_schedule(path: str, body: object) -> bool:
-    """A calendar event whose ``cron`` croniter does not take (or that never runs), whose
-    ``timezone`` is no IANA zone, or whose ``start_at`` is outside the years it may be:
-    refused (422), as the document says in words; JSON Schema can't say it."""
-    if not path.startswith("/api/v1/calendar/") or not isinstance(body, dict):
+    """A calendar event or a bot's cron (also in an imported document) whose ``cron``
+    croniter does not take (or that never runs), whose ``timezone`` is no IANA zone, or
+    whose ``start_at`` is outside the years it may be: refused (422), as the document says
+    in words; JSON Schema can't say it."""
+    if not isinstance(body, dict):
         return False
     from agenthub.calendar import schemas
 
+    if path.startswith("/api/v1/calendar/") or path.startswith("/api/v1/bots/{bot_id}/crons"):
+        schedules = [body]
+    elif path == "/api/v1/bots/import" and isinstance(body.get("crons"), list):
+        schedules = [cron for cron in body["crons"] if isinstance(cron, dict)]
+    else:
+        return False
     try:
-        schemas.EventUpdate.model_validate(
-            {name: body[name] for name in ("cron", "timezone", "start_at") if name in body}
-        )
+        for schedule in schedules:
+            schemas.EventUpdate.model_validate(
+                {name: schedule[name] for name in ("cron", "timezone", "start_at") if name in schedule}
+            )
     except ValueError:
         return True
     return False

@@ -190,6 +190,12 @@ async def mark_recovered(session: AsyncSession, message_ids: Sequence[str]) -> s
     return set((await session.execute(statement)).scalars().all())
 
 
+async def recorded(session: AsyncSession, *, message_id: str) -> bool:
+    """Whether the message ``message_id`` is stored (it is on its agent's input then: the
+    two are written as one unit)."""
+    return await session.scalar(select(ChatMessage.seq).where(ChatMessage.message_id == message_id)) is not None
+
+
 async def chat_exists(session: AsyncSession, *, org_id: str, agent_id: str, chat_id: str) -> bool:
     found = await session.scalar(
         select(Chat.id).where(Chat.id == chat_id, Chat.agent_id == agent_id, Chat.org_id == org_id)
