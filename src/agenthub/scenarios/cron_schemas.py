@@ -15,9 +15,9 @@ from agenthub.calendar import recurrence
 CronExpression = Annotated[
     str,
     Field(
-        min_length=1, max_length=120,
+        min_length=1, max_length=120, json_schema_extra={"format": "cron"},
         description="When it runs, on the wall clock of `timezone`: minute hour day month weekday "
-        "(a sixth field, seconds, may follow)",
+        "(a sixth field, seconds, may follow), as croniter reads it: `0 9 * * 1-5`",
     ),
 ]
 TimeZone = Annotated[str, Field(min_length=1, max_length=64, description="An IANA time zone: Europe/Berlin, UTC")]

@@ -183,7 +183,7 @@ class CronDoc(_Part):
     """At each time ``cron`` names on the wall clock of ``timezone``, every session of the
     bot that has not ended enters ``step``."""
 
-    cron: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_cron)]
+    cron: Annotated[str, Field(min_length=1, max_length=120, json_schema_extra={"format": "cron"}), AfterValidator(_cron)]
     timezone: Annotated[str, Field(max_length=64), AfterValidator(_zone)] = "UTC"
     step: Key
     enabled: bool = True
