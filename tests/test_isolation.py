@@ -191,6 +191,7 @@ async def _scenario_bot(client: httpx.AsyncClient, ids: dict[str, str]) -> None:
     ids["template_id"] = await made("/api/v1/templates", {
         "name": f"Template {SECRET_NAME}", "document": {"first_step": "a", "steps": [{"key": "a"}]},
     })
+    ids["cron_id"] = await made(f"/api/v1/bots/{ids['bot_id']}/crons", {"cron": "0 9 * * *", "step_id": ids["step_id"]})
     published = await client.post(f"/api/v1/bots/{ids['bot_id']}/publish")
     assert published.status_code == 200, published.text
 
@@ -344,6 +345,7 @@ async def _snapshot(client: httpx.AsyncClient, ids: dict[str, str]) -> dict[str,
         reads["bot_connections"] = "/api/v1/connections"
         reads["bot_requests"] = "/api/v1/requests"
         reads["templates"] = "/api/v1/templates"
+        reads["bot_crons"] = f"/api/v1/bots/{ids['bot_id']}/crons"
     snapshot: dict[str, Any] = {}
     for name, path in reads.items():
         response = await client.get(path)

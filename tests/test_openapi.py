@@ -19,6 +19,7 @@ import schemathesis
 import uvicorn
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation.modes import GenerationMode
@@ -45,10 +46,21 @@ CONFIG = SchemathesisConfig.from_dict({
 })
 
 
+def _crons() -> st.SearchStrategy[str]:
+    """Cron expressions croniter takes (fields of the `cron` format): JSON Schema can't say
+    which strings those are, so valid requests get theirs from here."""
+    fields = [
+        st.sampled_from(["*", "0", "*/5", "15,45", "0-30"]), st.sampled_from(["*", "9", "*/2", "8-17"]),
+        st.sampled_from(["*", "1", "15"]), st.sampled_from(["*", "1", "6-8"]), st.sampled_from(["*", "1-5", "0"]),
+    ]
+    return st.tuples(*fields).map(" ".join)
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     """The app under uvicorn in a thread of its own (schemathesis' calls are blocking): its
     address and the ``Authorization`` of the default organisation's owner."""
+    schemathesis.openapi.format("cron", _crons())
     database = Path(tmp_path_factory.mktemp("openapi")) / "agenthub.db"
     # No rate limits: hundreds of requests a minute here check the document, not the limits.
     app = create_app(make_settings(
@@ -213,17 +225,25 @@ def _names_an_invitation(body: object) -> bool:
 
 
 def _an_impossible_schedule(path: str, body: object) -> bool:
-    """A calendar event whose ``cron`` croniter does not take (or that never runs), whose
-    ``timezone`` is no IANA zone, or whose ``start_at`` is outside the years it may be:
-    refused (422), as the document says in words; JSON Schema can't say it."""
-    if not path.startswith("/api/v1/calendar/") or not isinstance(body, dict):
+    """A calendar event or a bot's cron (also in an imported document) whose ``cron``
+    croniter does not take (or that never runs), whose ``timezone`` is no IANA zone, or
+    whose ``start_at`` is outside the years it may be: refused (422), as the document says
+    in words; JSON Schema can't say it."""
+    if not isinstance(body, dict):
         return False
     from agenthub.calendar import schemas
 
+    if path.startswith("/api/v1/calendar/") or path.startswith("/api/v1/bots/{bot_id}/crons"):
+        schedules = [body]
+    elif path == "/api/v1/bots/import" and isinstance(body.get("crons"), list):
+        schedules = [cron for cron in body["crons"] if isinstance(cron, dict)]
+    else:
+        return False
     try:
-        schemas.EventUpdate.model_validate(
-            {name: body[name] for name in ("cron", "timezone", "start_at") if name in body}
-        )
+        for schedule in schedules:
+            schemas.EventUpdate.model_validate(
+                {name: schedule[name] for name in ("cron", "timezone", "start_at") if name in schedule}
+            )
     except ValueError:
         return True
     return False

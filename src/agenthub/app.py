@@ -34,7 +34,7 @@ from agenthub.billing import api as billing_api
 from agenthub.billing.counters import open_counters
 from agenthub.bus import Bus, StreamRetention, open_bus
 from agenthub.calendar import api as calendar_api
-from agenthub.channels import bot_events, group_chats, openai_api, personal, sse, websocket
+from agenthub.channels import bot_events, draft_chats_api, group_chats, openai_api, personal, sse, websocket
 from agenthub.channels.gateway import Gateway
 from agenthub.channels.group_chat_flows import GroupChatRoles
 from agenthub.channels.hosts import HostGuard
@@ -92,6 +92,7 @@ from agenthub.runtime.tasks import stop_tasks
 from agenthub.sandbox.service import SandboxService
 from agenthub.sandbox.settings import pool_config
 from agenthub.scenarios import api as scenarios_api
+from agenthub.scenarios import crons_api as scenario_crons_api
 from agenthub.scenarios import presets_api
 from agenthub.scenarios.actions import api as scenario_actions_api
 from agenthub.scenarios.actions.process import ProcessActions
@@ -434,6 +435,8 @@ def create_app(
     app.include_router(lifecycle_bots.router)
     app.include_router(scenarios_api.parts)
     app.include_router(presets_api.router)
+    app.include_router(scenario_crons_api.router)
+    app.include_router(draft_chats_api.router)
     app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"], include_in_schema=False))
 
     @app.get("/", include_in_schema=False)

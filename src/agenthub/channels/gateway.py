@@ -25,6 +25,7 @@ from agenthub.channels.fanout import Listener, OutputRouter
 from agenthub.channels.inbound import InboundMessage, InboundWriter
 from agenthub.channels.outbox import OutboundFeed, RecentOutbound
 from agenthub.channels.replay import Replay
+from agenthub.chats import service as chats_service
 from agenthub.chats.schemas import ChatRequest
 from agenthub.chats.service import InboundRecord
 from agenthub.config import Settings
@@ -186,13 +187,19 @@ class Gateway:
     async def push(
         self, *, org_id: str, agent_id: str, chat_id: str, channel: str, user_key: str, message_id: str,
         fields: dict[str, Any],
-    ) -> None:
+    ) -> bool:
         """A message no client sent, for the agent to answer in ``chat_id`` as if the user
         (``user_key``: ``user:<id>`` or ``<channel>:<platform user id>``) had written: a
         scenario bot's delayed move or cron (``fields``, put in the envelope). Its answer
         goes where any answer of that chat goes (history, Telegram, and the WebSockets
         watching the chat: ``message_id`` starts with :data:`~agenthub.chats.service.PUSH_PREFIX`).
-        Stored with empty content."""
+        Stored with empty content (and not shown in the history).
+
+        Idempotent by ``message_id``: a message already pushed (stored, so on the agent's
+        input) is not pushed again; whether this call pushed it."""
+        async with self._sessions() as session:
+            if await chats_service.recorded(session, message_id=message_id):
+                return False
         user_id = user_key.removeprefix("user:") if user_key.startswith("user:") else user_key
         platform_user_id = user_key.split(":", 1)[1] if ":" in user_key else user_key
         await self._supervisor.ensure_running(agent_id)
@@ -204,6 +211,7 @@ class Gateway:
             user_id=user_id, server_fields=fields,
         )
         await self._inbound.write(message)
+        return True
 
     async def _record_and_send(
         self, reach: Reach, payer: Payer, chat_id: str, message_id: str, request: ChatRequest, *, test: bool = False

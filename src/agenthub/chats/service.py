@@ -22,7 +22,13 @@ PUSH_PREFIX = "push-"
 """Before the id of a message no client sent: one the server pushed to an agent as if its
 user had written (a scenario bot's delayed move or cron, ``Gateway.push``). Its answer goes
 to the listeners watching its chat (``channels.fanout``); it is not put on the agent's input
-again at a restart (its envelope's server fields were never stored)."""
+again at a restart (its envelope's server fields were never stored). It is stored (with
+empty content) to keep the chat's order, and left out of what users read back
+(:data:`SHOWN`): the history, the replay of a reconnecting client, a user's export; its
+answer is shown."""
+
+SHOWN = or_(ChatMessage.role != "user", ~ChatMessage.message_id.startswith(PUSH_PREFIX, autoescape=True))
+"""The messages users see: all but the pushed ones (see :data:`PUSH_PREFIX`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +133,7 @@ async def list_messages(
     limit: int = 100,
     after_position: int = 0,
 ) -> list[ChatMessage]:
+    """A chat's messages after ``after_position`` as users read them (without pushed ones), in order."""
     query = (
         select(ChatMessage)
         .join(Chat, (Chat.id == ChatMessage.chat_id) & (Chat.agent_id == ChatMessage.agent_id))
@@ -135,6 +142,7 @@ async def list_messages(
             ChatMessage.agent_id == agent_id,
             ChatMessage.chat_id == chat_id,
             ChatMessage.position > after_position,
+            SHOWN,
         )
         .order_by(ChatMessage.position, ChatMessage.seq)
         .limit(limit)
@@ -180,6 +188,12 @@ async def mark_recovered(session: AsyncSession, message_ids: Sequence[str]) -> s
         .returning(ChatMessage.message_id)
     )
     return set((await session.execute(statement)).scalars().all())
+
+
+async def recorded(session: AsyncSession, *, message_id: str) -> bool:
+    """Whether the message ``message_id`` is stored (it is on its agent's input then: the
+    two are written as one unit)."""
+    return await session.scalar(select(ChatMessage.seq).where(ChatMessage.message_id == message_id)) is not None
 
 
 async def chat_exists(session: AsyncSession, *, org_id: str, agent_id: str, chat_id: str) -> bool:
@@ -265,6 +279,7 @@ async def messages_of_user(session: AsyncSession, *, org_id: str, platform_user_
                 (ChatMessage.platform_user_id == platform_user_id) & (ChatMessage.role == "user"),
                 ChatMessage.reply_to.in_(theirs),
             ),
+            SHOWN,
         )
         .order_by(ChatMessage.agent_id, ChatMessage.chat_id, ChatMessage.position, ChatMessage.seq)
     )

@@ -15,12 +15,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agenthub.access.rules import web_sender
 from agenthub.agents.directory import AgentDirectory
 from agenthub.audit.service import Audit
 from agenthub.caller import Caller
+from agenthub.channels import draft_chats
 from agenthub.channels.gateway import Gateway
-from agenthub.chats.schemas import ChatRequest
 from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.errors import InvalidInput
 from agenthub.lifecycle import flows
@@ -274,38 +273,17 @@ async def _publish_bot(backend: Backend, caller: Caller, args: dict[str, Any]) -
 
 async def _test_bot(backend: Backend, caller: Caller, args: dict[str, Any]) -> dict[str, Any]:
     data = TestBot.model_validate(args)
-    async with backend.sessions() as session:
-        bot = await service.bot_of(session, caller, data.bot_id)
-        try:  # what is wrong with the draft, said here rather than as a failed turn of the bot
-            await export.draft_document(session, bot.id)
-        except InvalidInput as invalid:
-            raise InvalidInput(
-                f"the draft can't be tested: {invalid.message}", field=invalid.field, problem=invalid.problem
-            ) from None
-    reach = await backend.gateway.reach(caller=caller, agent_id=bot.id, sender=web_sender(caller, None), fresh=True)
-    request = ChatRequest(content=data.text, button=data.button, chat_id=data.chat_id)
-    listener, accepted = await backend.gateway.send(reach=reach, request=request, test=True)
-    messages: list[dict[str, Any]] = []
-    error: dict[str, Any] | None = None
-    try:
-        async for event in backend.gateway.follow(listener, accepted):
-            if event is None:
-                continue
-            if event.get("type") == "message":
-                shown = {"text": event.get("response", "")}
-                shown.update({k: event[k] for k in ("widget", "attachments") if event.get(k)})
-                messages.append(shown)
-            elif event.get("type") == "error":
-                error = {"code": event.get("code"), "message": event.get("response")}
-    finally:
-        await listener.close()
+    sent = await draft_chats.send_test(
+        sessions=backend.sessions, gateway=backend.gateway, caller=caller, bot_id=data.bot_id,
+        message=draft_chats.TestMessage(text=data.text, button=data.button, chat_id=data.chat_id),
+    )
     answer: dict[str, Any] = {
-        "chat_id": accepted.chat_id, "ran": "draft",
+        "chat_id": sent.chat_id, "ran": sent.ran,
         "note": "a test session runs the bot's draft (unpublished edits included), apart from real users' sessions",
-        "messages": messages,
+        "messages": sent.messages,
     }
-    if error is not None:
-        answer["error"] = error
+    if sent.error is not None:
+        answer["error"] = sent.error
     return answer
 
 

@@ -20,7 +20,8 @@ import asyncio
 import functools
 import ssl
 from collections.abc import Iterable
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
 import httpcore
 import httpcore2
@@ -32,11 +33,16 @@ from agenthub.outbound.guard import IPAddress, OutboundGuard, OutboundRefused
 MAX_REDIRECTS = 5
 
 
-class _Guarded:
-    """What both backends do: resolve, check, connect to a checked address."""
+class _GuardedBackend:
+    """A network backend of ``httpcore`` or ``httpcore2`` (``core``: the two differ only in
+    their module) connecting only to addresses the guard allows: resolve, check, connect to
+    a checked address."""
 
-    guard: OutboundGuard
-    trusted: bool
+    core: ClassVar[ModuleType]
+
+    def __init__(self, guard: OutboundGuard, *, trusted: bool = False) -> None:
+        self.guard, self.trusted = guard, trusted
+        self._inner = self.core.AnyIOBackend()
 
     async def _addresses(self, host: str, port: int, timeout: float | None) -> list[IPAddress]:
         try:
@@ -44,14 +50,6 @@ class _Guarded:
         except TimeoutError:
             raise OutboundRefused(f"refused: {host} could not be resolved in time") from None
 
-
-class GuardedBackend(_Guarded, httpcore.AsyncNetworkBackend):
-    """An ``httpcore`` network backend connecting only to addresses the guard allows."""
-
-    def __init__(self, guard: OutboundGuard, *, trusted: bool = False) -> None:
-        self.guard, self.trusted = guard, trusted
-        self._inner = httpcore.AnyIOBackend()
-
     async def connect_tcp(
         self,
         host: str,
@@ -59,7 +57,7 @@ class GuardedBackend(_Guarded, httpcore.AsyncNetworkBackend):
         timeout: float | None = None,
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+    ) -> Any:
         addresses = await self._addresses(host, port, timeout)
         error: Exception | None = None
         for address in addresses:
@@ -67,54 +65,30 @@ class GuardedBackend(_Guarded, httpcore.AsyncNetworkBackend):
                 return await self._inner.connect_tcp(
                     str(address), port, timeout=timeout, local_address=local_address, socket_options=socket_options
                 )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as failed:
+            except (self.core.ConnectError, self.core.ConnectTimeout) as failed:
                 error = failed
         assert error is not None  # resolve() returns at least one address
         raise error
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
+    ) -> Any:
         raise OutboundRefused("refused: unix sockets may not be used")
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
 
 
-class GuardedBackend2(_Guarded, httpcore2.AsyncNetworkBackend):
-    """The same for ``httpcore2`` (``httpx2``)."""
+class GuardedBackend(_GuardedBackend, httpcore.AsyncNetworkBackend):
+    """The guarded backend of ``httpcore`` (``httpx``)."""
 
-    def __init__(self, guard: OutboundGuard, *, trusted: bool = False) -> None:
-        self.guard, self.trusted = guard, trusted
-        self._inner = httpcore2.AnyIOBackend()
+    core: ClassVar[ModuleType] = httpcore
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore2.AsyncNetworkStream:
-        addresses = await self._addresses(host, port, timeout)
-        error: Exception | None = None
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    str(address), port, timeout=timeout, local_address=local_address, socket_options=socket_options
-                )
-            except (httpcore2.ConnectError, httpcore2.ConnectTimeout) as failed:
-                error = failed
-        assert error is not None
-        raise error
 
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore2.AsyncNetworkStream:
-        raise OutboundRefused("refused: unix sockets may not be used")
+class GuardedBackend2(_GuardedBackend, httpcore2.AsyncNetworkBackend):
+    """The guarded backend of ``httpcore2`` (``httpx2``)."""
 
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+    core: ClassVar[ModuleType] = httpcore2
 
 
 @functools.cache

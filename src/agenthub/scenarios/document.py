@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
+from agenthub.calendar import recurrence
 from agenthub.errors import InvalidInput
 from agenthub.fields import JsonObject, JsonValue, NoNul, _NulFree
 from agenthub.scenarios.rules import validate_rules
@@ -167,10 +168,25 @@ class TemplateDoc(_Part):
     requests: list[RequestDoc] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
+def _cron(value: str) -> str:
+    value = " ".join(value.split())
+    recurrence.check_cron(value)
+    return value
+
+
+def _zone(value: str) -> str:
+    recurrence.zone(value)
+    return value
+
+
 class CronDoc(_Part):
-    cron: Annotated[str, Field(min_length=1, max_length=120)]
-    timezone: Annotated[str, Field(max_length=64)] = "UTC"
+    """At each time ``cron`` names on the wall clock of ``timezone``, every session of the
+    bot that has not ended enters ``step``."""
+
+    cron: Annotated[str, Field(min_length=1, max_length=120, json_schema_extra={"format": "cron"}), AfterValidator(_cron)]
+    timezone: Annotated[str, Field(max_length=64), AfterValidator(_zone)] = "UTC"
     step: Key
+    enabled: bool = True
 
 
 class BotDocument(_Part):

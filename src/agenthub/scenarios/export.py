@@ -17,11 +17,14 @@ import re
 import secrets
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agenthub.calendar import recurrence
+from agenthub.db.base import utcnow
 from agenthub.errors import InvalidInput
 from agenthub.scenarios.document import FORMAT, BotDocument, GroupDoc, StepDoc, dump, parse
 from agenthub.scenarios.models import (
@@ -164,7 +167,8 @@ async def draft_data(session: AsyncSession, bot: Bot) -> dict[str, Any]:
         ],
         "templates": [template_doc(t, template_keys[t.id]) for t in templates],
         "crons": [
-            {"cron": c.cron, "timezone": c.timezone, "step": step_keys.get(c.step_id, c.step_id)} for c in crons
+            {"cron": c.cron, "timezone": c.timezone, "step": step_keys.get(c.step_id, c.step_id), "enabled": c.enabled}
+            for c in crons
         ],
     }
 
@@ -263,11 +267,22 @@ async def add_rows(session: AsyncSession, bot: Bot, document: BotDocument) -> No
     await session.flush()  # the groups before their connections: the tables have no relationship to order them
     session.add_all(connections)
     for c in document.crons:
+        first = _first_run(c.cron, c.timezone) if c.enabled else None
         session.add(BotCron(
             id=new_id("crn"), org_id=org_id, bot_id=bot.id, cron=c.cron, timezone=c.timezone, step_id=step_ids[c.step],
+            enabled=first is not None, next_run_at=first,
         ))
     bot.first_step_id = step_ids[document.first_step]
     await session.flush()
+
+
+def _first_run(cron: str, timezone: str) -> datetime | None:
+    """When an imported cron runs first; None for one that names no time to come (it is
+    imported disabled, as the scheduler would leave it)."""
+    try:
+        return recurrence.next_after(cron, recurrence.zone(timezone), utcnow())
+    except ValueError:
+        return None
 
 
 def template_body(first_step: str, steps: Sequence[StepDoc], requests: Sequence[Any]) -> dict[str, Any]:
