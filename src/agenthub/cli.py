@@ -236,13 +236,14 @@ def runner(agent_id: Annotated[str, typer.Option("--agent-id", help="The agent t
 
     The supervisor starts one of these for each agent with isolation 'process'.
     """
-    from agenthub.ops.logging import configure_logging
-    from agenthub.runtime.runner_main import serve_runner
-
     settings = _settings()
     _require_database_url(settings)
     _database_run(startup.ping_database(settings), settings)
     _require_bus(settings)
+    # Imported once the settings are known good: a refusal above is said at once.
+    from agenthub.ops.logging import configure_logging
+    from agenthub.runtime.runner_main import serve_runner
+
     configure_logging(settings, component=f"runner:{agent_id}")
     raise typer.Exit(_host(serve_runner(settings, agent_id), settings))
 
@@ -258,13 +259,13 @@ def worker(
 
     Start several, on any machines that share the Redis and the database, to spread the load.
     """
-    from agenthub.ops.logging import configure_logging
-    from agenthub.runtime.worker_main import serve_worker
-
     settings = _settings()
     _require_database_url(settings)
     _database_run(startup.ping_database(settings), settings)
     _require_bus(settings)
+    from agenthub.ops.logging import configure_logging
+    from agenthub.runtime.worker_main import serve_worker
+
     configure_logging(settings, component="worker")
     raise typer.Exit(_host(serve_worker(settings, queues=queues), settings))
 
