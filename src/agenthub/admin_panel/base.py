@@ -102,9 +102,6 @@ class ScopedView(ModelView):
         # Details, the edit form, the row an edit writes and the row a delete would remove.
         return super()._stmt_by_identifier(identifier).where(self._scoped())
 
-    async def check_can_edit(self, request: Request, model: Any) -> bool:
-        return model is not None and await super().check_can_edit(request, model)
-
     # Edits ------------------------------------------------------------------------------
 
     async def on_model_change(self, data: dict, model: Any, is_created: bool, request: Request) -> None:
