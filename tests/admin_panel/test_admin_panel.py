@@ -142,7 +142,7 @@ async def test_edits_change_only_plain_fields_of_the_operators_organisation_and_
             assert renamed.status_code == 302, renamed.text
             # Read-only views have no edit page at all.
             assert (await panel.get("/admin/agent/list")).status_code == 200
-            assert (await panel.post(f"/admin/chat-message/edit/1", data={"content": "x"})).status_code == 403
+            assert (await panel.post("/admin/chat-message/edit/1", data={"content": "x"})).status_code == 403
 
         assert (await owner.get(f"/api/v1/orgs/{DEFAULT_ORG}")).json()["name"] == "Alpha Renamed"
         records = (await owner.get("/api/v1/audit")).json()["items"]
