@@ -1,5 +1,5 @@
-"""Who is using the panel, for the length of one request, and the organisation filter every
-view's queries carry.
+"""Who is using the panel, for the length of one request (each view filters its rows by the
+operator's organisation: :mod:`agenthub.admin_panel.base`).
 
 The operator is kept in a context variable: SQLAdmin builds some statements (the row an edit
 changes, the row a delete removes) without the request, and each must still be limited to
@@ -12,10 +12,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-from agenthub.caller import Caller
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +22,6 @@ class Operator:
     user_id: str
     org_id: str
     role: str
-
-    @property
-    def caller(self) -> Caller:
-        """The operator as the audit log names who made a change."""
-        return Caller(org_id=self.org_id, user_id=self.user_id, role=self.role)
 
 
 _operator: ContextVar[Operator | None] = ContextVar("agenthub_admin_operator", default=None)
@@ -41,11 +33,6 @@ def current_operator() -> Operator | None:
 
 def set_operator(operator: Operator | None) -> None:
     _operator.set(operator)
-
-
-def org_filter(condition: ColumnElement[bool] | None) -> ColumnElement[bool]:
-    """``condition`` (built for the current operator's organisation), or no row at all."""
-    return false() if condition is None else condition
 
 
 class OperatorScope:
