@@ -138,7 +138,13 @@ async def test_edits_change_only_plain_fields_of_the_operators_organisation_and_
 
             too_long = await panel.post(f"/admin/organization/edit/{DEFAULT_ORG}", data={"name": "x" * 201})
             assert too_long.status_code == 400
-            renamed = await panel.post(f"/admin/organization/edit/{DEFAULT_ORG}", data={"name": "Alpha Renamed"})
+            # A page of another site can't post the form (the cookie is SameSite=Strict, and
+            # such a request is refused before the panel); the panel's own page can.
+            forged = await panel.post(f"/admin/organization/edit/{DEFAULT_ORG}", data={"name": "Forged"},
+                                      headers={"Origin": "https://evil.example"})
+            assert forged.status_code == 403
+            renamed = await panel.post(f"/admin/organization/edit/{DEFAULT_ORG}", data={"name": "Alpha Renamed"},
+                                       headers={"Origin": app.url})
             assert renamed.status_code == 302, renamed.text
             # Read-only views have no edit page at all.
             assert (await panel.get("/admin/agent/list")).status_code == 200
@@ -147,7 +153,8 @@ async def test_edits_change_only_plain_fields_of_the_operators_organisation_and_
         assert (await owner.get(f"/api/v1/orgs/{DEFAULT_ORG}")).json()["name"] == "Alpha Renamed"
         records = (await owner.get("/api/v1/audit")).json()["items"]
         update = next(r for r in records if r["action"] == "organization.update")
-        assert update["resource_id"] == DEFAULT_ORG and update["after"] == {"name": "Alpha Renamed"}
+        assert update["resource_id"] == DEFAULT_ORG and update["address"] == "127.0.0.1"
+        assert update["before"] == {"name": "Default"} and update["after"] == {"name": "Alpha Renamed"}
         assert update["actor_user_id"] == await user_id(app, app.token)
 
 
