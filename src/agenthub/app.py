@@ -26,6 +26,7 @@ from agenthub.accounts import service as accounts_service
 from agenthub.accounts.authenticate import AccountsAuthenticator
 from agenthub.accounts.passwords import make_hasher
 from agenthub.accounts.tokens import TokenIssuer, signing_key
+from agenthub.admin_panel import mount_admin_panel
 from agenthub.agents import api as agents_api
 from agenthub.agents.demo import ensure_demo_agent
 from agenthub.agents.directory import AgentDirectory
@@ -438,6 +439,8 @@ def create_app(
     app.include_router(scenario_crons_api.router)
     app.include_router(draft_chats_api.router)
     app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"], include_in_schema=False))
+    if settings.admin_panel:  # /admin: the operators' panel (agenthub/admin_panel), not in the API docs
+        mount_admin_panel(app, settings)
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:

@@ -233,6 +233,13 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = Field(
         default=None, description="That owner's password; unset: one is generated and printed once"
     )
+    admin_panel: bool = Field(
+        default=True, description="Serve the operators' admin panel at /admin (owners and admins sign in there)"
+    )
+    admin_panel_secret: SecretStr | None = Field(
+        default=None, min_length=32,
+        description="Key that signs the admin panel's session cookie; unset: derived from the token signing key",
+    )
     argon2_time_cost: int = Field(default=3, ge=1, le=100, description="Argon2 passes over memory per password hash")
     argon2_memory_kib: int = Field(
         default=65536, ge=64, le=4_194_304, description="KiB of memory each password hash uses (Argon2)"
