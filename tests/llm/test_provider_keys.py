@@ -138,10 +138,21 @@ async def test_an_agent_s_base_url_gets_no_platform_key_but_its_credential_s(
 async def test_a_credential_that_is_gone_fails_the_turn_saying_so(
     sqlite_url: str, proxy: CountingProxy, fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
+    settings = {"provider": "openai_compatible", "model_id": "m", "base_url": fake_openai.url}
     async with client_for(sqlite_url, data_dir=tmp_path) as (_, client):
-        said = _error(await _turn(client, "orphan", {
-            "provider": "openai_compatible", "model_id": "m", "base_url": fake_openai.url,
-            "api_key_credential_id": "cred_missing",
-        }))
-    assert "'cred_missing'" in said and "does not exist" in said, said
+        refused = await client.post("/api/v1/agents", json=agent_body(
+            id="typo", settings={**settings, "api_key_credential_id": "cred_missing"}))
+        assert refused.status_code == 422, refused.text  # a credential it lacks is refused when saved
+        assert refused.json()["error"]["details"][0]["field"] == "settings.api_key_credential_id"
+        created = await client.post(
+            "/api/v1/credentials", json={"name": "Our key", "type": "api_key", "value": "org-own-key-abcdef"}
+        )
+        credential = created.json()["id"]
+        made = await client.post("/api/v1/agents", json=agent_body(
+            id="orphan", settings={**settings, "api_key_credential_id": credential}))
+        assert made.status_code == 201, made.text
+        assert (await client.delete(f"/api/v1/credentials/{credential}")).status_code == 204
+        response = await client.post("/api/v1/agents/orphan/chat", json={"content": "hello"}, timeout=60)
+        said = _error(parse_sse(response.text))
+    assert f"'{credential}'" in said and "does not exist" in said, said
     assert fake_openai.requests == []

@@ -24,6 +24,7 @@ from sqlalchemy import delete as delete_rows
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agenthub.agents import credential_refs
 from agenthub.agents.models import DEFAULT_ORG, Agent
 from agenthub.agents.schemas import AgentCreate, AgentUpdate, KindSettings, mask_settings, settings_schema
 from agenthub.caller import Caller
@@ -132,6 +133,7 @@ async def create(
     With ``caller`` and ``guard``, its ``base_url`` is checked (:func:`check_base_url`)."""
     if caller is not None and guard is not None:
         await check_endpoints(data.settings.stored(), None, caller=caller, guard=guard)
+    await credential_refs.check(session, org_id=org_id, settings=data.settings.stored(), before=None)
     handle = data.id or new_agent_id()
     for attempt in range(CREATE_ATTEMPTS):
         await _free_handle(session, org_id, handle, retention=retention)
@@ -262,6 +264,7 @@ async def update(
         settings = _keep_masked_secrets(merged.stored(), agent.settings)
         if caller is not None and guard is not None:
             await check_endpoints(settings, agent.settings, caller=caller, guard=guard)
+        await credential_refs.check(session, org_id=org_id, settings=settings, before=agent.settings)
         if settings != agent.settings:
             # Settings stored before a field with a default was added gain it here: that
             # alone is no change of config.

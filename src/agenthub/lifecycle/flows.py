@@ -69,6 +69,8 @@ async def update_agent(
     current = await supervisor.statuses.get(agent.id)
     running = current.get("status") in ("starting", "running")
     stale = running and current.get("config_version") != agent.config_version
+    if changed and _only_integrations(data, settings_before, dict(agent.settings or {})):
+        return Updated(agent=agent, restart_required=False, message="Saved. Its integrations apply the change now.")
     if not changed:
         message = "Nothing changed." + (
             " The agent is still running an older config and takes this one on its next restart." if stale else ""
@@ -78,6 +80,15 @@ async def update_agent(
     else:
         message = "Saved."
     return Updated(agent=agent, restart_required=stale, message=message)
+
+
+def _only_integrations(data: AgentUpdate, before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Whether the change touched the agent's integrations alone (which apply it at once:
+    the agent itself needs no restart)."""
+    if data.model_fields_set - {"settings"}:
+        return False
+    touched = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    return touched == {"integrations"}
 
 
 async def delete_agent(

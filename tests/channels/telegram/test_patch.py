@@ -106,3 +106,25 @@ async def test_an_integration_that_cannot_start_says_why_in_its_status(
         assert updated["id"] == "other"
         status = await w.status("other")
         assert status["status"] == "error" and "another agent" in status["error"]
+
+
+async def test_a_credential_the_organisation_lacks_is_refused_and_an_integration_change_needs_no_restart(
+    sqlite_url: str, tmp_path: Path, api: FakeBotApi
+) -> None:
+    api.add_bot(TOKEN)
+    async with world(sqlite_url, tmp_path, api) as w:
+        credential = await w.credential()
+        await w.agent("tg-bot", credential)
+        refused = await w.client.patch("/api/v1/agents/tg-bot", json=_telegram("cred_nothing"))
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert error["details"][0]["field"] == "settings.integrations.0.settings.credential_id"
+        assert "'cred_nothing' is no credential of the organisation" in error["message"]
+        made = await w.client.post("/api/v1/agents", json=agent_body(id="tg-other", settings={
+            "integrations": [{"type": "telegram", "settings": {"credential_id": "cred_nothing"}}]}))
+        assert made.status_code == 422, made.text
+        assert (await w.client.get("/api/v1/agents/tg-other")).status_code == 404
+
+        changed = await _patch(w, "tg-bot", _telegram(credential, mode="polling", webhook_secret="another-secret-01"))
+        assert changed["restart_required"] is False
+        assert changed["message"] == "Saved. Its integrations apply the change now."

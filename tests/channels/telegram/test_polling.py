@@ -117,8 +117,10 @@ async def test_integration_settings_are_checked_and_an_agent_without_one_is_not_
         assert error["code"] == "not_configured"
         missing = await w.client.patch("/api/v1/agents/plain", json={"settings": {"integrations": [
             {"type": "telegram", "settings": {"credential_id": "cred_nobody"}}]}})
-        assert missing.status_code == 200
-        assert_error(await w.client.post("/api/v1/agents/plain/integrations/telegram/start"), 422, "invalid_input")
+        error = assert_error(missing, 422, "invalid_input")  # a credential the organisation lacks: refused when saved
+        assert error["details"][0]["field"] == "settings.integrations.0.settings.credential_id"
+        error = assert_error(await w.client.post("/api/v1/agents/plain/integrations/telegram/start"), 409)
+        assert error["code"] == "not_configured"
 
 
 async def test_another_organisation_can_neither_start_stop_nor_see_the_bot(
