@@ -168,6 +168,8 @@ def serve(
         # agent's; then they are cut (their messages are kept and answered as any left
         # unanswered by a shutdown). Whole seconds.
         timeout_graceful_shutdown=math.ceil(settings.stop_grace_period),
+        # Behind a proxy that strips ROOT_PATH: paths, links and the docs carry it again.
+        root_path=settings.root_path,
         **websocket_server_options(),  # frame size limit, pings (channels/limits.py)
     )
     uvicorn.Server(config).run(sockets=[listener])

@@ -25,6 +25,8 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 BUDGET_DURATION_PATTERN = r"^[1-9][0-9]{0,3}(s|m|h|d|w|mo)$"
 """A budget's period: a count and a unit (``30s``, ``15m``, ``12h``, ``1d``, ``1w``, ``1mo``)."""
 MAX_BUDGET = Decimal("9999999999")
+_ROOT_PATH = re.compile(r"(/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+")
+"""A path prefix: segments of URL-safe characters, none of them `.` or `..`."""
 
 
 class ConfigurationError(AgentHubError, ValueError):
@@ -44,6 +46,11 @@ class Settings(BaseSettings):
 
     manager_host: str = "127.0.0.1"
     manager_port: int = Field(default=8001, ge=1, le=65535)
+    root_path: str = Field(
+        default="",
+        description="The path prefix a reverse proxy serves AgentHub under and strips (/web); links, redirects "
+        "and the API docs carry it. Empty: served at the root",
+    )
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = Field(
@@ -271,6 +278,18 @@ class Settings(BaseSettings):
         if value is not None:
             decode_secret_box_key(value.get_secret_value())  # its words name no part of the value
         return value
+
+    @field_validator("root_path", mode="before")
+    @classmethod
+    def _path_prefix(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        prefix = value.strip().rstrip("/")
+        if prefix and (not prefix.startswith("/") or not _ROOT_PATH.fullmatch(prefix)):
+            raise ValueError(
+                "must be a path that starts with / (such as /web), of letters, digits and - . _ ~ / only"
+            )
+        return prefix
 
     @field_validator("log_level", mode="before")
     @classmethod

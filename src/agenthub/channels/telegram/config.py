@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import Any
+from urllib.parse import urlsplit
 
 from agenthub.agents.schemas import TelegramIntegrationSettings
 from agenthub.config import Settings
@@ -39,10 +40,15 @@ def api_base_url(settings: Settings) -> str:
 
 def webhook_url(settings: Settings, agent_id: str) -> str | None:
     """Where Telegram posts the updates of ``agent_id`` (its internal id: the route needs no
-    login, so no organisation names it by its handle); None without ``PUBLIC_URL``."""
+    login, so no organisation names it by its handle); None without ``PUBLIC_URL``. Behind a
+    proxy serving AgentHub under ``ROOT_PATH``, the URL carries the prefix (once, whether
+    ``PUBLIC_URL`` ends with it or not)."""
     if not settings.public_url:
         return None
-    return settings.public_url.rstrip("/") + WEBHOOK_PATH.format(agent_id=agent_id)
+    base = settings.public_url.rstrip("/")
+    if settings.root_path and not urlsplit(base).path.endswith(settings.root_path):
+        base += settings.root_path
+    return base + WEBHOOK_PATH.format(agent_id=agent_id)
 
 
 def webhook_secret(integration: TelegramIntegrationSettings, *, token: str, agent_id: str) -> str:
