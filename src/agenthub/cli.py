@@ -1,4 +1,4 @@
-"""``agenthub``: serve, migrate, runner, worker, agents ..., chat, sandbox ... (cli_sandbox.py)."""
+"""``agenthub``: serve, migrate, runner, worker, agents ..., chat, sandbox ... (cli_sandbox.py), health (cli_health.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 from typer.core import TyperCommand, TyperGroup
 
-from agenthub import cli_sandbox, startup
+from agenthub import cli_health, cli_sandbox, startup
 from agenthub.cli_output import console, err
 from agenthub.cli_output import fail as _fail
 from agenthub.cli_output import read_settings as _settings
@@ -269,6 +269,9 @@ def worker(
     _require_bus(settings)
     configure_logging(settings, component="worker")
     raise typer.Exit(_host(serve_worker(settings, queues=queues), settings))
+
+
+app.command("health", cls=_Command)(cli_health.health)  # what containers' health checks run
 
 
 # --- agents ---------------------------------------------------------------------------------
