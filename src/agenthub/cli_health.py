@@ -15,7 +15,6 @@ import socket
 import time
 from typing import Annotated
 
-import httpx
 import typer
 
 from agenthub.cli_output import console, fail, read_settings
@@ -46,6 +45,8 @@ def gateway_url(settings: Settings) -> str:
 
 
 def _gateway_problem(settings: Settings) -> str | None:
+    import httpx  # here: every other command starts without it
+
     url = gateway_url(settings)
     try:
         response = httpx.get(url, timeout=TIMEOUT)
