@@ -25,8 +25,6 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 BUDGET_DURATION_PATTERN = r"^[1-9][0-9]{0,3}(s|m|h|d|w|mo)$"
 """A budget's period: a count and a unit (``30s``, ``15m``, ``12h``, ``1d``, ``1w``, ``1mo``)."""
 MAX_BUDGET = Decimal("9999999999")
-_ROOT_PATH = re.compile(r"(/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+")
-"""A path prefix: segments of URL-safe characters, none of them `.` or `..`."""
 
 
 class ConfigurationError(AgentHubError, ValueError):
@@ -315,6 +313,18 @@ class Settings(BaseSettings):
         return frozenset(names)
 
     @property
+    def public_base_url(self) -> str | None:
+        """``PUBLIC_URL`` with the ``ROOT_PATH`` prefix (once, whether ``PUBLIC_URL`` ends with
+        it or not), without a trailing slash: what absolute links to this server start with.
+        None without ``PUBLIC_URL``."""
+        if not self.public_url:
+            return None
+        base = self.public_url.strip().rstrip("/")
+        if self.root_path and not urlsplit(base).path.endswith(self.root_path):
+            base += self.root_path
+        return base
+
+    @property
     def embedded(self) -> bool:
         """True when the bus is in-process: every agent then runs inside this process."""
         return self.redis_url is None
@@ -382,6 +392,8 @@ def normalise_database_url(url: str) -> str:
 
 
 _SSLMODE = re.compile(r"([?&])sslmode=")
+_ROOT_PATH = re.compile(r"(/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+")
+"""A path prefix (``ROOT_PATH``): segments of URL-safe characters, none of them ``.`` or ``..``."""
 
 
 _URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<authority>[^/?#]*)(?P<rest>.*)", re.DOTALL)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import Any
-from urllib.parse import urlsplit
 
 from agenthub.agents.schemas import TelegramIntegrationSettings
 from agenthub.config import Settings
@@ -43,12 +42,8 @@ def webhook_url(settings: Settings, agent_id: str) -> str | None:
     login, so no organisation names it by its handle); None without ``PUBLIC_URL``. Behind a
     proxy serving AgentHub under ``ROOT_PATH``, the URL carries the prefix (once, whether
     ``PUBLIC_URL`` ends with it or not)."""
-    if not settings.public_url:
-        return None
-    base = settings.public_url.rstrip("/")
-    if settings.root_path and not urlsplit(base).path.endswith(settings.root_path):
-        base += settings.root_path
-    return base + WEBHOOK_PATH.format(agent_id=agent_id)
+    base = settings.public_base_url
+    return None if base is None else base + WEBHOOK_PATH.format(agent_id=agent_id)
 
 
 def webhook_secret(integration: TelegramIntegrationSettings, *, token: str, agent_id: str) -> str:
