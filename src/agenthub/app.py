@@ -9,7 +9,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
@@ -443,7 +443,8 @@ def create_app(
         mount_admin_panel(app, settings)
 
     @app.get("/", include_in_schema=False)
-    async def index() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    async def index(request: Request) -> RedirectResponse:
+        # Behind a proxy serving AgentHub under ROOT_PATH, the address the browser knows.
+        return RedirectResponse(request.scope.get("root_path", "") + "/docs")
 
     return app

@@ -1,4 +1,4 @@
-"""``agenthub``: serve, migrate, runner, worker, agents ..., chat, sandbox ... (cli_sandbox.py)."""
+"""``agenthub``: serve, migrate, runner, worker, agents ..., chat, sandbox ... (cli_sandbox.py), health (cli_health.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 from typer.core import TyperCommand, TyperGroup
 
-from agenthub import cli_sandbox, startup
+from agenthub import cli_health, cli_sandbox, startup
 from agenthub.cli_output import console, err
 from agenthub.cli_output import fail as _fail
 from agenthub.cli_output import read_settings as _settings
@@ -168,6 +168,8 @@ def serve(
         # agent's; then they are cut (their messages are kept and answered as any left
         # unanswered by a shutdown). Whole seconds.
         timeout_graceful_shutdown=math.ceil(settings.stop_grace_period),
+        # Behind a proxy that strips ROOT_PATH: paths, links and the docs carry it again.
+        root_path=settings.root_path,
         **websocket_server_options(),  # frame size limit, pings (channels/limits.py)
     )
     uvicorn.Server(config).run(sockets=[listener])
@@ -268,6 +270,9 @@ def worker(
 
     configure_logging(settings, component="worker")
     raise typer.Exit(_host(serve_worker(settings, queues=queues), settings))
+
+
+app.command("health", cls=_Command)(cli_health.health)  # what containers' health checks run
 
 
 # --- agents ---------------------------------------------------------------------------------

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
 
     manager_host: str = "127.0.0.1"
     manager_port: int = Field(default=8001, ge=1, le=65535)
+    root_path: str = Field(
+        default="",
+        description="The path prefix a reverse proxy serves AgentHub under and strips (/web); links, redirects "
+        "and the API docs carry it. Empty: served at the root",
+    )
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = Field(
@@ -294,6 +299,18 @@ class Settings(BaseSettings):
             decode_secret_box_key(value.get_secret_value())  # its words name no part of the value
         return value
 
+    @field_validator("root_path", mode="before")
+    @classmethod
+    def _path_prefix(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        prefix = value.strip().rstrip("/")
+        if prefix and (not prefix.startswith("/") or not _ROOT_PATH.fullmatch(prefix)):
+            raise ValueError(
+                "must be a path that starts with / (such as /web), of letters, digits and - . _ ~ / only"
+            )
+        return prefix
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _level_in_any_case(cls, value: object) -> object:
@@ -316,6 +333,18 @@ class Settings(BaseSettings):
             if public:
                 names.add(public.lower())
         return frozenset(names)
+
+    @property
+    def public_base_url(self) -> str | None:
+        """``PUBLIC_URL`` with the ``ROOT_PATH`` prefix (once, whether ``PUBLIC_URL`` ends with
+        it or not), without a trailing slash: what absolute links to this server start with.
+        None without ``PUBLIC_URL``."""
+        if not self.public_url:
+            return None
+        base = self.public_url.strip().rstrip("/")
+        if self.root_path and not urlsplit(base).path.endswith(self.root_path):
+            base += self.root_path
+        return base
 
     @property
     def embedded(self) -> bool:
@@ -385,6 +414,8 @@ def normalise_database_url(url: str) -> str:
 
 
 _SSLMODE = re.compile(r"([?&])sslmode=")
+_ROOT_PATH = re.compile(r"(/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+")
+"""A path prefix (``ROOT_PATH``): segments of URL-safe characters, none of them ``.`` or ``..``."""
 
 
 _URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<authority>[^/?#]*)(?P<rest>.*)", re.DOTALL)

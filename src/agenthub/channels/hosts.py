@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agenthub.channels.origins import refuse
+from agenthub.channels.paths import route_path
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ server by its IP, and the health report holds nothing a rebinding page could use
 
 
 def _probe(scope: Scope) -> bool:
-    return scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and scope.get("path") in OPEN_PATHS
+    return scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and route_path(scope) in OPEN_PATHS
 
 
 DUPLICATE_HOST = "the request has more than one Host header"

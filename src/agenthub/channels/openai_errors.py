@@ -21,6 +21,8 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from agenthub.channels.paths import route_path
+
 PREFIX = "/v1"
 
 TYPES = {
@@ -93,7 +95,7 @@ class OpenAIErrors:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_openai_path(scope["path"]):
+        if scope["type"] != "http" or not is_openai_path(route_path(scope)):
             await self.app(scope, receive, send)
             return
         start: Message | None = None

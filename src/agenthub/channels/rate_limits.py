@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from agenthub.bus import keys
 from agenthub.caller import Caller, client_address, resolve_caller
 from agenthub.channels.origins import refuse
+from agenthub.channels.paths import route_path
 from agenthub.channels.telegram.config import SECRET_HEADER
 from agenthub.config import Settings
 from agenthub.errors import RateLimited, is_unavailable
@@ -119,7 +120,7 @@ class RateLimits:
         self._limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] in UNLIMITED_PATHS or await _from_telegram(scope):
+        if scope["type"] not in ("http", "websocket") or route_path(scope) in UNLIMITED_PATHS or await _from_telegram(scope):
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)
@@ -144,7 +145,7 @@ async def _from_telegram(scope: Scope) -> bool:
     mode in any process, registered (:meth:`~agenthub.channels.telegram.service.TelegramIntegrations.webhook_accepts`)."""
     if scope["type"] != "http" or scope.get("method") != "POST":
         return False
-    matched = TELEGRAM_WEBHOOK.fullmatch(scope["path"])
+    matched = TELEGRAM_WEBHOOK.fullmatch(route_path(scope))
     if matched is None:
         return False
     integrations = getattr(scope["app"].state, "telegram", None)

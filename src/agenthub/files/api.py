@@ -138,7 +138,7 @@ async def file_link(
     browser or another service): S3's presigned URL, or this server's signed route."""
     row = await service.get(session, org_id=caller.org_id, file_id=file_id)
     url, expires_at = service.signed_url(
-        row, storage=storage, signer=signer, expires_in=expires_in, base_url=settings.public_url or str(request.base_url)
+        row, storage=storage, signer=signer, expires_in=expires_in, base_url=settings.public_base_url or str(request.base_url)
     )
     return SignedUrl(url=url, expires_at=expires_at)
 

@@ -40,10 +40,11 @@ def api_base_url(settings: Settings) -> str:
 
 def webhook_url(settings: Settings, agent_id: str) -> str | None:
     """Where Telegram posts the updates of ``agent_id`` (its internal id: the route needs no
-    login, so no organisation names it by its handle); None without ``PUBLIC_URL``."""
-    if not settings.public_url:
-        return None
-    return settings.public_url.rstrip("/") + WEBHOOK_PATH.format(agent_id=agent_id)
+    login, so no organisation names it by its handle); None without ``PUBLIC_URL``. Behind a
+    proxy serving AgentHub under ``ROOT_PATH``, the URL carries the prefix (once, whether
+    ``PUBLIC_URL`` ends with it or not)."""
+    base = settings.public_base_url
+    return None if base is None else base + WEBHOOK_PATH.format(agent_id=agent_id)
 
 
 def webhook_secret(integration: TelegramIntegrationSettings, *, token: str, agent_id: str) -> str:
