@@ -46,7 +46,7 @@ from agenthub.scenarios.schemas import (
     TemplateCreate,
     TemplateUpdate,
 )
-from agenthub.scenarios.service import bot_of, live, owned, step_in_bot, touch
+from agenthub.scenarios.service import bot_of, files_named, live, owned, step_in_bot, touch
 
 _PLACEHOLDER = re.compile(r"\{\$[^{}$]+\$\}")
 
@@ -412,8 +412,14 @@ async def _template(session: AsyncSession, caller: Caller, template_id: str) -> 
     return template
 
 
+async def _check_template_files(session: AsyncSession, caller: Caller, body: TemplateBody) -> None:
+    named = files_named("document.", body.steps, body.requests)
+    await files_service.require_files(session, org_id=caller.org_id, named=named)
+
+
 async def create_template(session: AsyncSession, *, caller: Caller, data: TemplateCreate) -> Template:
     check_template_body(data.document)
+    await _check_template_files(session, caller, data.document)
     await _key_free(session, Template, Template.org_id == caller.org_id, data.key)
     template = Template(
         id=new_id("tpl"), org_id=caller.org_id, key=data.key, name=data.name, description=data.description,
@@ -440,6 +446,7 @@ async def update_template(
     sent = _sent(data, frozenset({"key"}))
     if data.document is not None:
         check_template_body(data.document)
+        await _check_template_files(session, caller, data.document)
         sent["document"] = template_body(data.document.first_step, data.document.steps, data.document.requests)
     if "key" in sent:
         await _key_free(session, Template, Template.org_id == caller.org_id, sent["key"], template.id)
