@@ -188,7 +188,18 @@ async def draft_document(session: AsyncSession, bot_id: str) -> BotDocument:
     bot = await session.get(Bot, bot_id)
     if bot is None:
         raise InvalidInput(f"no bot {bot_id!r}", field="bot_id")
-    return parse(await draft_data(session, bot))
+    return parse_draft(await draft_data(session, bot))
+
+
+def parse_draft(data: dict[str, Any]) -> BotDocument:
+    """:func:`parse` of a draft's data (:func:`draft_data`), saying first what a new bot
+    lacks most often: a first step."""
+    if data["first_step"] is None:
+        raise InvalidInput(
+            "first_step: the bot has no first step (create a step, or set first_step_id)",
+            field="first_step", problem="the bot has no first step",
+        )
+    return parse(data)
 
 
 async def published_document(session: AsyncSession, bot_id: str) -> tuple[int, BotDocument] | None:

@@ -194,14 +194,8 @@ async def publish(session: AsyncSession, *, caller: Caller, bot_id: str) -> BotV
     """Make the draft the bot's next version (what sessions run); InvalidInput saying where
     when the draft is not a valid document."""
     bot = await bot_of(session, caller, bot_id)
-    data = await export.draft_data(session, bot)
-    if data["first_step"] is None:
-        raise InvalidInput(
-            "the draft can't be published: first_step: the bot has no first step (create a step, or set first_step_id)",
-            field="first_step", problem="the bot has no first step",
-        )
     try:
-        document = parse(data)
+        document = export.parse_draft(await export.draft_data(session, bot))
     except InvalidInput as error:
         raise InvalidInput(
             f"the draft can't be published: {error.message}", field=error.field, problem=error.problem
