@@ -25,7 +25,7 @@ from agenthub.caller import Caller
 from agenthub.db.base import iso_seconds, utcnow
 from agenthub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agenthub.files import service as files_service
-from agenthub.scenarios import export
+from agenthub.scenarios import checks, export
 from agenthub.scenarios import live as live_events
 from agenthub.scenarios.document import MASK, BotDocument, RequestDoc, StepDoc, dump, parse
 from agenthub.scenarios.models import Bot, BotVersion, ScenarioSession, Step, StepEvent, UserVariables
@@ -228,6 +228,7 @@ async def import_bot(session: AsyncSession, *, caller: Caller, data: Any) -> Bot
     one), published at once as its version 1. A request header whose value is the mask of an
     export (``***``) is refused: the secret it stood for is not in the document."""
     document = parse(data)
+    checks.raise_first(checks.document(document))
     _no_masked_headers(document)
     await require_document_files(session, caller.org_id, document)
     bot = await create_bot(session, caller=caller, data=BotCreate(
