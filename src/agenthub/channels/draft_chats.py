@@ -20,8 +20,8 @@ from sqlalchemy import delete
 
 from agenthub.access.rules import web_sender
 from agenthub.caller import Caller
-from agenthub.channels.gateway import Gateway, payer_of
 from agenthub.channels.events import shown_with
+from agenthub.channels.gateway import Gateway, payer_of
 from agenthub.chats.schemas import ChatRequest, Content
 from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.errors import InvalidInput
