@@ -20,11 +20,12 @@ from sqlalchemy import delete
 
 from agenthub.access.rules import web_sender
 from agenthub.caller import Caller
+from agenthub.channels.events import shown_with
 from agenthub.channels.gateway import Gateway, payer_of
-from agenthub.chats.schemas import ChatRequest
+from agenthub.chats.schemas import ChatRequest, Content
 from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.errors import InvalidInput
-from agenthub.fields import NoNul, Visible
+from agenthub.fields import NoNul
 from agenthub.scenarios import export, service
 from agenthub.scenarios.models import ScenarioSession
 from agenthub.scenarios.sessions import TEST_PREFIX, user_key_of
@@ -38,9 +39,7 @@ class TestMessage(BaseModel):
     __test__ = False  # not a test class (pytest collects classes named Test*)
     model_config = ConfigDict(extra="forbid")
 
-    text: Annotated[str, Field(min_length=1, max_length=20_000), Visible()] = Field(
-        description="The message the test user sends"
-    )
+    text: Content = Field(description="The message the test user sends (as a chat message's `content`)")
     button: Annotated[str, Field(max_length=200), NoNul()] | None = Field(
         default=None,
         description="The value of a button the test user presses (one of the `widget` buttons the bot sent); "
@@ -57,7 +56,8 @@ class TestAnswer(BaseModel):
     chat_id: str = Field(description="The test chat: send it back to continue it")
     ran: str = Field(description="`draft`: the bot's draft ran, unpublished edits included")
     messages: list[dict[str, Any]] = Field(
-        description="What the bot sent, in order: `{text, widget?, attachments?}`"
+        description='What the bot sent, in order: `{text, widget?, attachments?}`, attachments as on the WebSocket: '
+        '`[{"file_id", "download_path"}]`'
     )
     error: dict[str, Any] | None = Field(default=None, description="`{code, message}` when the turn failed")
 
@@ -86,7 +86,7 @@ async def send_test(
                 continue
             if event.get("type") == "message":
                 shown = {"text": event.get("response", "")}
-                shown.update({k: event[k] for k in ("widget", "attachments") if event.get(k)})
+                shown.update({k: v for k, v in shown_with(event).items() if k in ("widget", "attachments")})
                 answer.messages.append(shown)
             elif event.get("type") == "error":
                 answer.error = {"code": event.get("code"), "message": event.get("response")}

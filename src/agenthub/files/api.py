@@ -23,6 +23,7 @@ from agenthub.files.storage import FileStorage
 from agenthub.files.upload import receive
 from agenthub.json_input import StrictJSONRoute
 from agenthub.ops.openapi import PUBLIC, error_responses
+from agenthub.scenarios import file_uses
 
 router = APIRouter(prefix=service.API, tags=["files"], route_class=StrictJSONRoute)
 uploads = APIRouter(prefix=service.API, tags=["files"])
@@ -158,10 +159,17 @@ async def signed_download(
     return await _download(await service.get(session, org_id=None, file_id=file_id), storage)
 
 
-@router.delete("/{file_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
+IN_USE = {409: "`file_in_use`: steps, requests or templates of a bot's draft name it (named in `steps`, "
+                "`requests`, `templates`)"}
+
+
+@router.delete("/{file_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404, 409, meanings=IN_USE))
 async def delete_file(
     file_id: FileId, caller: CallerDep, session: SessionDep, storage: StorageDep, audit: AuditDep
 ) -> None:
-    """The file and its bytes; steps and requests that name it send or attach nothing of it."""
+    """The file and its bytes; 409 `file_in_use` while steps, requests or templates of a bot's
+    draft name it (published versions may still name it: they then send nothing of it)."""
     audit.record(session, action="file.delete", resource_type="file", resource_id=file_id)
-    await service.delete_(session, org_id=caller.org_id, file_id=file_id, storage=storage)
+    await service.delete_(
+        session, org_id=caller.org_id, file_id=file_id, storage=storage, uses_of=file_uses.naming
+    )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.caller import Caller
 from agenthub.db.engine import SessionFactory, session_scope
-from agenthub.errors import InvalidInput, NotFound
+from agenthub.errors import Conflict, InvalidInput, NotFound
 from agenthub.files.models import StoredFile
 from agenthub.files.schemas import FileRead
 from agenthub.files.signing import UrlSigner
@@ -79,10 +79,35 @@ async def get(session: AsyncSession, *, org_id: str | None, file_id: str) -> Sto
     return row
 
 
-async def delete_(session: AsyncSession, *, org_id: str, file_id: str, storage: FileStorage) -> None:
+class FileInUse(Conflict):
+    """A file that steps, requests or templates of a bot's draft name."""
+
+    code = "file_in_use"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.extra = extra
+
+
+UsesOf = Callable[..., Awaitable[dict[str, list[str]]]]
+"""``uses(session, org_id=, file_id=) -> {"steps": [ids], ...}``: what names a file."""
+
+
+async def _not_in_use(session: AsyncSession, org_id: str, file_id: str, uses_of: UsesOf | None) -> None:
+    uses = await uses_of(session, org_id=org_id, file_id=file_id) if uses_of is not None else {}
+    if any(uses.values()):
+        said = "; ".join(f"{kind} {', '.join(ids)}" for kind, ids in uses.items() if ids)
+        raise FileInUse(f"file {file_id!r} is in use by {said}: remove it from them first", **uses)
+
+
+async def delete_(
+    session: AsyncSession, *, org_id: str, file_id: str, storage: FileStorage, uses_of: UsesOf | None = None
+) -> None:
     """The row, committed, then the bytes: a failure in between leaves bytes nobody names,
-    never a file whose bytes are gone."""
+    never a file whose bytes are gone. FileInUse (409, naming them) while ``uses_of`` finds
+    parts that name it (the scenarios domain's: steps, requests, templates of bot drafts)."""
     row = await get(session, org_id=org_id, file_id=file_id)
+    await _not_in_use(session, org_id, file_id, uses_of)
     key = row.storage_key
     await session.delete(row)
     await session.commit()

@@ -8,13 +8,13 @@ connection, request, template or session is 404, as one that does not exist."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 
 from agenthub.audit.deps import AuditDep
-from agenthub.deps import CallerDep, SessionDep
+from agenthub.deps import CallerDep, SessionDep, SettingsDep
 from agenthub.json_input import StrictJSONRoute
 from agenthub.ops.openapi import error_responses
 from agenthub.scenarios import export, service, service_parts, template_instances
@@ -63,17 +63,21 @@ Filter = Annotated[str | None, Query(min_length=1, max_length=64)]
 STEP_IN_USE = {409: "`step_in_use`: connections, emitters, crons or the bot's `first_step_id` point to it "
                     "(named in `connections`, `emitters`, `crons`, `first_step`)"}
 TAKEN = {409: "The id (or key) is taken"}
+TAKEN_OR_RETAINED = {409: "The id is taken (`id_retained`: a deleted bot's, until the retention period ends)"}
 
 
 # Bots -------------------------------------------------------------------------------------
 
 
 @bots.post("", status_code=status.HTTP_201_CREATED, response_model=BotRead,
-           responses=error_responses(403, 409, meanings=TAKEN))
-async def create_bot(data: BotCreate, caller: CallerDep, session: SessionDep, audit: AuditDep) -> BotRead:
+           responses=error_responses(403, 409, meanings=TAKEN_OR_RETAINED))
+async def create_bot(
+    data: BotCreate, caller: CallerDep, session: SessionDep, settings: SettingsDep, audit: AuditDep
+) -> BotRead:
     """A new scenario bot (an agent of kind `scenario`, listed in `/api/v1/agents`), with no
     steps yet: its first step is the first one created (or `first_step_id`)."""
-    read = service.read_bot(await service.create_bot(session, caller=caller, data=data))
+    retention = timedelta(days=settings.deleted_retention_days)
+    read = service.read_bot(await service.create_bot(session, caller=caller, data=data, retention=retention))
     audit.record(session, action="bot.create", resource_type="bot", resource_id=read.id, after={"name": read.name})
     return read
 
@@ -180,7 +184,7 @@ async def bot_variables(bot_id: BotId, caller: CallerDep, session: SessionDep) -
     return await service.variables(session, caller=caller, bot_id=bot_id)
 
 
-@bots.get("/{bot_id}/analytics", response_model=Analytics, responses=error_responses(404))
+@bots.get("/{bot_id}/analytics", response_model=Analytics, responses=error_responses(404, 422))
 async def bot_analytics(
     bot_id: BotId, caller: CallerDep, session: SessionDep,
     since: Annotated[datetime | None, Query(alias="from", description="From this time on (inclusive)")] = None,

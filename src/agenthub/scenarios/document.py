@@ -28,7 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from agenthub.calendar import recurrence
 from agenthub.errors import InvalidInput
-from agenthub.fields import JsonObject, JsonValue, NoNul, _NulFree
+from agenthub.fields import JsonObject, JsonValue, NoNul, Visible, _NulFree
 from agenthub.scenarios.rules import validate_rules
 
 FORMAT = "agenthub.bot/v1"
@@ -191,7 +191,7 @@ class CronDoc(_Part):
 
 class BotDocument(_Part):
     format: Literal["agenthub.bot/v1"] = "agenthub.bot/v1"
-    name: Annotated[str, Field(min_length=1, max_length=200), NoNul()]
+    name: Annotated[str, Field(max_length=200), Visible()]
     description: Text = ""
     first_step: Key
     variables: JsonObject = Field(default_factory=dict)

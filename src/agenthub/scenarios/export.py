@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agenthub.calendar import recurrence
 from agenthub.db.base import utcnow
 from agenthub.errors import InvalidInput
-from agenthub.scenarios.document import FORMAT, BotDocument, GroupDoc, StepDoc, dump, parse
+from agenthub.scenarios.document import FORMAT, BotDocument, GroupDoc, StepDoc, TemplateDoc, dump, parse
 from agenthub.scenarios.models import (
     Bot,
     BotCron,
@@ -188,7 +188,18 @@ async def draft_document(session: AsyncSession, bot_id: str) -> BotDocument:
     bot = await session.get(Bot, bot_id)
     if bot is None:
         raise InvalidInput(f"no bot {bot_id!r}", field="bot_id")
-    return parse(await draft_data(session, bot))
+    return parse_draft(await draft_data(session, bot))
+
+
+def parse_draft(data: dict[str, Any]) -> BotDocument:
+    """:func:`parse` of a draft's data (:func:`draft_data`), saying first what a new bot
+    lacks most often: a first step."""
+    if data["first_step"] is None:
+        raise InvalidInput(
+            "first_step: the bot has no first step (create a step, or set first_step_id)",
+            field="first_step", problem="the bot has no first step",
+        )
+    return parse(data)
 
 
 async def published_document(session: AsyncSession, bot_id: str) -> tuple[int, BotDocument] | None:
@@ -212,14 +223,7 @@ async def add_rows(session: AsyncSession, bot: Bot, document: BotDocument) -> No
     """Make the rows of ``document`` (validated) the draft of ``bot``, which has none yet:
     new ids, keys kept; its templates become new templates of the organisation."""
     org_id = bot.org_id
-    template_ids: dict[str, str] = {}
-    for t in document.templates:
-        template = Template(
-            id=new_id("tpl"), org_id=org_id, key=t.key, name=t.name, description=t.description, inputs=t.inputs,
-            outputs=t.outputs, variables=t.variables, document=template_body(t.first_step, t.steps, t.requests),
-        )
-        session.add(template)
-        template_ids[t.key] = template.id
+    template_ids = {t.key: await _template_for(session, org_id, t) for t in document.templates}
     request_ids: dict[str, str] = {}
     for r in document.requests:
         request = Request(
@@ -274,6 +278,31 @@ async def add_rows(session: AsyncSession, bot: Bot, document: BotDocument) -> No
         ))
     bot.first_step_id = step_ids[document.first_step]
     await session.flush()
+
+
+async def _template_for(session: AsyncSession, org_id: str, t: TemplateDoc) -> str:
+    """The id of the organisation's template for the document's template ``t``: the one
+    with its key when its content is the same; else a new one, under ``t``'s key or, when
+    that is taken, the first free ``key-2``, ``key-3``..."""
+    content = {
+        "name": t.name, "description": t.description, "inputs": t.inputs, "outputs": t.outputs,
+        "variables": t.variables, "document": template_body(t.first_step, t.steps, t.requests),
+    }
+    rows = list(await session.scalars(
+        select(Template).where(Template.org_id == org_id, Template.key.is_not(None)).order_by(Template.id)
+    ))
+    taken = {row.key for row in rows}
+    for row in rows:
+        if row.key == t.key and {name: getattr(row, name) for name in content} == content:
+            return row.id
+    key = t.key
+    if key in taken:
+        base = t.key[:56]
+        key = next(c for c in (f"{base}-{n}" for n in itertools.count(2)) if c not in taken)
+    template = Template(id=new_id("tpl"), org_id=org_id, key=key, **content)
+    session.add(template)
+    await session.flush()
+    return template.id
 
 
 def _first_run(cron: str, timezone: str) -> datetime | None:

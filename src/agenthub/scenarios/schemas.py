@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agenthub.agents.schemas import AGENT_ID_PATTERN
-from agenthub.fields import JsonObject, JsonValue, NoNul
+from agenthub.fields import JsonObject, JsonValue, NoNul, Visible
 from agenthub.scenarios.document import (
     NUL_FREE_KEYS,
     Filter,
@@ -32,7 +32,7 @@ from agenthub.scenarios.document import (
 )
 
 RowId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-BotName = Annotated[str, Field(min_length=1, max_length=200), NoNul()]
+BotName = Annotated[str, Field(max_length=200), Visible()]
 VariableName = Annotated[str, Field(max_length=200)]
 NULLABLE = "`null` clears it"
 

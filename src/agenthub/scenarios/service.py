@@ -10,7 +10,8 @@ not found. Every edit of a bot's draft adds one to its ``draft_revision``.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -21,11 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agenthub.agents.models import Agent
 from agenthub.agents.schemas import ScenarioSettings
 from agenthub.caller import Caller
-from agenthub.db.base import utcnow
+from agenthub.db.base import iso_seconds, utcnow
 from agenthub.errors import Conflict, Forbidden, InvalidInput, NotFound
-from agenthub.scenarios import export
+from agenthub.files import service as files_service
+from agenthub.scenarios import checks, export
 from agenthub.scenarios import live as live_events
-from agenthub.scenarios.document import MASK, BotDocument, dump, parse
+from agenthub.scenarios.document import MASK, BotDocument, RequestDoc, StepDoc, dump, parse
 from agenthub.scenarios.models import Bot, BotVersion, ScenarioSession, Step, StepEvent, UserVariables
 from agenthub.scenarios.schemas import (
     Analytics,
@@ -39,6 +41,7 @@ from agenthub.scenarios.schemas import (
 )
 
 KIND = "scenario"
+DEFAULT_RETENTION = timedelta(days=30)
 
 
 def new_bot_id() -> str:
@@ -77,22 +80,35 @@ def touch(bot: Bot) -> None:
     live_events.note_change(bot, {"change": "draft", "draft_revision": bot.draft_revision})
 
 
-async def _id_free(session: AsyncSession, org_id: str, bot_id: str) -> None:
+async def _id_free(session: AsyncSession, org_id: str, bot_id: str, retention: timedelta) -> None:
+    """Conflict unless ``bot_id`` is free for a new bot's agent: the organisation's agent
+    deleted less than ``retention`` ago keeps it (``id_retained``, saying until when)."""
     taken = await session.scalar(
-        select(func.count()).select_from(Agent).where(
-            or_(Agent.id == bot_id, (Agent.org_id == org_id) & (Agent.handle == bot_id))
-        )
+        select(Agent).where(or_(Agent.id == bot_id, (Agent.org_id == org_id) & (Agent.handle == bot_id)))
+        .order_by(Agent.deleted_at.is_(None).desc()).limit(1)
     )
-    if taken:
-        raise Conflict(f"an agent with id {bot_id!r} already exists (a deleted one's id stays taken until it is purged)")
+    if taken is None:
+        return
+    if taken.deleted_at is not None and taken.org_id == org_id:
+        reusable_at = taken.deleted_at + retention
+        raise Conflict(
+            f"bot id {bot_id!r} belonged to a bot deleted at {iso_seconds(taken.deleted_at)}; a deleted bot's id "
+            f"can be taken again after {iso_seconds(reusable_at)} (DELETED_RETENTION_DAYS after its deletion), "
+            "when it is purged",
+            code="id_retained",
+        )
+    raise Conflict(f"an agent with id {bot_id!r} already exists")
 
 
-async def create_bot(session: AsyncSession, *, caller: Caller, data: BotCreate) -> Bot:
-    """A new bot and its agent (kind ``scenario``), in the caller's transaction."""
+async def create_bot(
+    session: AsyncSession, *, caller: Caller, data: BotCreate, retention: timedelta = DEFAULT_RETENTION
+) -> Bot:
+    """A new bot and its agent (kind ``scenario``), in the caller's transaction; the id of
+    a bot deleted less than ``retention`` ago is refused (``id_retained``)."""
     if caller.agent_ids is not None:
         raise Forbidden("an API key limited to some agents can't create bots")
     bot_id = data.id or new_bot_id()
-    await _id_free(session, caller.org_id, bot_id)
+    await _id_free(session, caller.org_id, bot_id, retention)
     session.add(Agent(
         id=bot_id, handle=bot_id, org_id=caller.org_id, name=data.name, kind=KIND,
         settings=ScenarioSettings().stored(), config_version=1,
@@ -178,14 +194,8 @@ async def publish(session: AsyncSession, *, caller: Caller, bot_id: str) -> BotV
     """Make the draft the bot's next version (what sessions run); InvalidInput saying where
     when the draft is not a valid document."""
     bot = await bot_of(session, caller, bot_id)
-    data = await export.draft_data(session, bot)
-    if data["first_step"] is None:
-        raise InvalidInput(
-            "the draft can't be published: first_step: the bot has no first step (create a step, or set first_step_id)",
-            field="first_step", problem="the bot has no first step",
-        )
     try:
-        document = parse(data)
+        document = export.parse_draft(await export.draft_data(session, bot))
     except InvalidInput as error:
         raise InvalidInput(
             f"the draft can't be published: {error.message}", field=error.field, problem=error.problem
@@ -193,12 +203,34 @@ async def publish(session: AsyncSession, *, caller: Caller, bot_id: str) -> BotV
     return await _new_version(session, bot, document, caller)
 
 
+def files_named(where: str, steps: Sequence[StepDoc], requests: Sequence[RequestDoc]) -> list[tuple[str, object]]:
+    """The file ids the steps' attachments and the requests' files name, by their path in a
+    document (``steps.1.message.attachments.0``) under ``where`` (a prefix ending in a dot, or "")."""
+    named: list[tuple[str, object]] = []
+    for kind, parts in (("steps", steps), ("requests", requests)):
+        for index, part in enumerate(parts):
+            for field, file_id in files_service.named_in(part.model_dump(mode="json")):
+                named.append((f"{where}{kind}.{index}.{field}", file_id))
+    return named
+
+
+async def require_document_files(session: AsyncSession, org_id: str, document: BotDocument) -> None:
+    """Every file the document names (its steps', requests' and templates') is one of the
+    organisation's (or made with variables): InvalidInput naming where otherwise."""
+    named = files_named("", document.steps, document.requests)
+    for index, template in enumerate(document.templates):
+        named += files_named(f"templates.{index}.", template.steps, template.requests)
+    await files_service.require_files(session, org_id=org_id, named=named)
+
+
 async def import_bot(session: AsyncSession, *, caller: Caller, data: Any) -> Bot:
     """A new bot made from a document (validated first: nothing is made from an invalid
     one), published at once as its version 1. A request header whose value is the mask of an
     export (``***``) is refused: the secret it stood for is not in the document."""
     document = parse(data)
+    checks.raise_first(checks.document(document))
     _no_masked_headers(document)
+    await require_document_files(session, caller.org_id, document)
     bot = await create_bot(session, caller=caller, data=BotCreate(
         name=document.name, description=document.description, variables=document.variables,
     ))
@@ -281,11 +313,18 @@ async def variables(session: AsyncSession, *, caller: Caller, bot_id: str) -> Bo
     )
 
 
+def _aware(moment: datetime) -> datetime:
+    """A time without a zone read as UTC (to compare it with one that has a zone)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 async def analytics(
     session: AsyncSession, *, caller: Caller, bot_id: str, since: datetime | None, until: datetime | None
 ) -> Analytics:
     """Per step, how many times sessions entered it and moved on from it, in ``[since, until)``."""
     bot = await bot_of(session, caller, bot_id)
+    if since is not None and until is not None and _aware(since) > _aware(until):
+        raise InvalidInput("from: must not be after to", field="from", problem="must not be after to")
     query = (
         select(StepEvent.step_id, StepEvent.kind, func.count())
         .where(StepEvent.bot_id == bot.id, StepEvent.org_id == bot.org_id)

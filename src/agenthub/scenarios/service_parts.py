@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agenthub.caller import Caller
 from agenthub.errors import Conflict, InvalidInput, NotFound
 from agenthub.files import service as files_service
+from agenthub.scenarios import checks
 from agenthub.scenarios.document import MASK, _References
 from agenthub.scenarios.export import new_id, template_body
 from agenthub.scenarios.models import (
@@ -46,7 +47,7 @@ from agenthub.scenarios.schemas import (
     TemplateCreate,
     TemplateUpdate,
 )
-from agenthub.scenarios.service import bot_of, live, owned, step_in_bot, touch
+from agenthub.scenarios.service import bot_of, files_named, live, owned, step_in_bot, touch
 
 _PLACEHOLDER = re.compile(r"\{\$[^{}$]+\$\}")
 
@@ -98,6 +99,9 @@ async def _key_free(session: AsyncSession, model: Any, scope: Any, key: str | No
 
 async def _check_step_links(session: AsyncSession, caller: Caller, bot_id: str, sent: dict[str, Any]) -> None:
     await files_service.require_files(session, org_id=caller.org_id, named=files_service.named_in(sent))
+    instance = sent.get("template_instance")
+    if instance:
+        checks.raise_first(checks.variable_names("template_instance.outputs", (instance.get("outputs") or {}).items()))
     emitter = sent.get("emitter")
     if emitter:
         await step_in_bot(session, bot_id, emitter["next_step_id"], "emitter.next_step_id")
@@ -225,6 +229,7 @@ async def create_group(session: AsyncSession, *, caller: Caller, data: GroupCrea
                            field="step_id", problem="step_id or bot_id is needed")
     fields = data.model_dump(mode="json", exclude={"bot_id"})
     _check_needs(data.search_type, fields)
+    checks.raise_first(checks.group("", fields))
     await _request_in_bot(session, bot.id, data.request_id)
     group = ConnectionGroup(id=new_id("grp"), org_id=bot.org_id, bot_id=bot.id, **fields)
     session.add(group)
@@ -251,6 +256,7 @@ async def update_group(session: AsyncSession, *, caller: Caller, group_id: str, 
     sent = _sent(data, GROUP_NULLABLE)
     merged = {name: getattr(group, name) for name in ("search_type", *_NEEDS.values())} | sent
     _check_needs(merged["search_type"], merged)
+    checks.raise_first(checks.group("", sent))
     await _request_in_bot(session, group.bot_id, sent.get("request_id"))
     for name, value in sent.items():
         setattr(group, name, value)
@@ -398,6 +404,7 @@ def check_template_body(body: TemplateBody, field: str = "document") -> None:
     for s, step in enumerate(body.steps):
         if step.template is not None:
             check.problems.append((f"{field}.steps[{s}].template", "a template's step can't be a template instance"))
+    check.problems += checks.steps(f"{field}.steps", body.steps)
     if check.problems:
         where, said = check.problems[0]
         raise InvalidInput(f"{where}: {said}", field=where, problem=said)
@@ -412,8 +419,14 @@ async def _template(session: AsyncSession, caller: Caller, template_id: str) -> 
     return template
 
 
+async def _check_template_files(session: AsyncSession, caller: Caller, body: TemplateBody) -> None:
+    named = files_named("document.", body.steps, body.requests)
+    await files_service.require_files(session, org_id=caller.org_id, named=named)
+
+
 async def create_template(session: AsyncSession, *, caller: Caller, data: TemplateCreate) -> Template:
     check_template_body(data.document)
+    await _check_template_files(session, caller, data.document)
     await _key_free(session, Template, Template.org_id == caller.org_id, data.key)
     template = Template(
         id=new_id("tpl"), org_id=caller.org_id, key=data.key, name=data.name, description=data.description,
@@ -440,6 +453,7 @@ async def update_template(
     sent = _sent(data, frozenset({"key"}))
     if data.document is not None:
         check_template_body(data.document)
+        await _check_template_files(session, caller, data.document)
         sent["document"] = template_body(data.document.first_step, data.document.steps, data.document.requests)
     if "key" in sent:
         await _key_free(session, Template, Template.org_id == caller.org_id, sent["key"], template.id)

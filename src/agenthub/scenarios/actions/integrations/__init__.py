@@ -27,6 +27,9 @@ from agenthub.scenarios.variables import substitute
 log = logging.getLogger(__name__)
 
 Run = Callable[[Any, ActionCall, ActionDeps], Awaitable[dict[str, Any]]]
+BUILT_IN_NAMES = ("discord.execute_webhook", "email.send", "random.number", "telegram.send_message")
+"""The names of :func:`default_integrations`, known without importing the integrations (what
+a bot may name when it is saved)."""
 
 
 class IntegrationFailed(Exception):
