@@ -3,7 +3,7 @@ WebSocket, `agenthub serve` on PostgreSQL + Redis as a real process.
 
     PYTHONPATH=src python bench/scenario_turns.py --redis-url redis://127.0.0.1:6379/0 \
         --database-url postgresql://postgres@127.0.0.1:5432/postgres [--chats 50] [--seconds 10]
-        [--rounds 1] [--profile FILE]
+        [--rounds 1] [--workers 0] [--profile FILE]
 
 Each chat is its own end user (an API key of its own: a session each); each message moves
 its session one step round the cycle a -> b -> c -> a (a rule evaluated, a variable
@@ -14,8 +14,10 @@ Besides the rate and the latencies it prints the CPU time each process spent per
 during the timed part (from /proc: `agenthub serve`, the PostgreSQL backends of the scratch
 database with the server's shared writers, Redis, this client): it moves least with the
 machine's load. Redis and PostgreSQL's writers are shared with whatever else runs on the
-machine. ``--profile FILE``: py-spy samples `agenthub serve` during the last round; the
-shares by package and by function are printed, the collapsed stacks written to FILE.
+machine. ``--workers N``: N `agenthub worker` processes, one of which hosts the bot (else
+the gateway hosts it). ``--profile FILE``: py-spy samples the process hosting the bot during
+the last round; the shares by package and by function are printed, the collapsed stacks
+written to FILE.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from collections.abc import Callable
 
 from websockets.asyncio.client import connect
 
-from turns import process_cpu
+from turns import process_cpu_by_pid
 
 from _harness import Server, agenthub, machine, percentile, scratch_database
 from agenthub.accounts.models import ApiKey
@@ -80,9 +82,10 @@ async def prepare(database_url: str, chats: int) -> list[str]:
 
 
 async def run(
-    ws_url: str, keys: list[str], seconds: float, cpu: Callable[[], dict[str, float]],
+    ws_url: str, keys: list[str], seconds: float, cpu: Callable[[], dict[int, tuple[str, float]]],
 ) -> tuple[float, float, float, int, dict[str, float]]:
-    """Messages per second, p50 and p99 (ms), messages, CPU ms per message by process."""
+    """Messages per second, p50 and p99 (ms), messages, CPU ms per message by process (a
+    process that ended during the run, a database connection closed, is not counted)."""
     sockets = [await connect(f"{ws_url}/ws/agents/{BOT}", compression=None,
                              additional_headers={"Authorization": f"Bearer {key}"}) for key in keys]
 
@@ -115,16 +118,22 @@ async def run(
     after = cpu()
     for socket in sockets:
         await socket.close()
-    per_message = {name: (after[name] - before.get(name, 0.0)) * 1000 / max(done, 1) for name in after}
+    per_message: dict[str, float] = {}
+    for pid, (name, used) in after.items():
+        per_message[name] = per_message.get(name, 0.0) + (used - before.get(pid, (name, 0.0))[1]) * 1000 / max(done, 1)
+    ended = sum(1 for pid in before if pid not in after)
+    if ended:
+        print(f"({ended} processes ended during the run: their CPU time is not counted)")
     return done / elapsed, percentile(latencies, 50), percentile(latencies, 99), done, per_message
 
 
 def _spy(server: Server, seconds: float, out: str) -> subprocess.Popen:
+    """py-spy on the process hosting the bot: the first worker, if any, else the gateway."""
     spy = shutil.which("py-spy") or os.path.join(os.path.dirname(sys.executable), "py-spy")
     if not os.path.exists(spy):
         sys.exit("py-spy is not installed: pip install -e \".[bench]\"")
-    return subprocess.Popen([spy, "record", "--pid", str(server.process.pid), "--rate", "200", "--duration",
-                             str(max(1, int(seconds) - 1)), "--format", "raw", "--idle", "--output", out],
+    return subprocess.Popen([spy, "record", "--pid", str((server.workers or [server.process])[0].pid), "--rate", "200", "--duration",
+                             str(max(1, int(seconds) - 1)), "--format", "raw", "--output", out],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -135,11 +144,13 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=1, help="timed rounds on the same server")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="`agenthub worker` processes (the bot is then hosted in one, not in the gateway)")
     parser.add_argument("--profile", default=None, help="py-spy the server during the last round into this file")
     args = parser.parse_args()
     print(machine())
     with scratch_database(args.database_url) as database, agenthub(
-        redis_url=args.redis_url, database_url=database
+        redis_url=args.redis_url, database_url=database, workers=args.workers
     ) as server:
         assert database is not None
         keys = asyncio.run(prepare(database, args.chats))
@@ -147,7 +158,7 @@ def main() -> None:
             spy = _spy(server, args.seconds, args.profile) if args.profile and index == args.rounds - 1 else None
             load = os.getloadavg()[0]
             rate, p50, p99, done, cpu = asyncio.run(run(server.ws_url, keys, args.seconds,
-                                                        lambda: process_cpu(server, -1)))
+                                                        lambda: process_cpu_by_pid(server, -1)))
             shares = ", ".join(f"{name} {ms:.2f}" for name, ms in sorted(cpu.items()))
             print(f"round {index + 1} (load {load:.1f}): {args.chats} chats, {done} messages: {rate:,.0f} messages/s, "
                   f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; CPU ms per message: {shares}")
