@@ -33,9 +33,8 @@ import time
 import uuid
 from collections.abc import Callable
 
-from websockets.asyncio.client import connect
-
 from turns import process_cpu_by_pid
+from websockets.asyncio.client import connect
 
 from _harness import Server, agenthub, machine, percentile, scratch_database
 from agenthub.accounts.models import ApiKey

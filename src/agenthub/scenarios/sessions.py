@@ -6,19 +6,22 @@ envelope's ``user_id``; an account as ``user:<id>``), else ``<channel>:<platform
 user's in the organisation (:class:`UserVariables`), shared by its bots; ``bot.*`` are the
 bot's own (``Bot.variables``); ``session.*`` the session's.
 
-:func:`process` handles one incoming message in ONE transaction: the bot's row, the
-session (locked on PostgreSQL, so two chats of one user with one bot take turns), the
-user's variables, the step machine (its actions run meanwhile), and every write (session,
-variables, step events) commit together or not at all. A message handled already (the
-session's ``last_message_id``: the host died after the commit, before the reply went out)
-moves nothing: what was sent for it is returned again.
+:func:`process` handles one incoming message. One statement reads the session (locked on
+PostgreSQL, so two chats of one user with one bot take turns) with the bot's row and the
+user's variables. A message that reaches no group with an action (most: ``message`` groups
+only) is handled right there and its writes (session, variables, step events, delayed
+moves) go in that same transaction. One that reaches an action is handled again from what
+was read, with no transaction open while its actions run, and its writes are saved in a
+second transaction, together, unless the session was saved in between (then nothing is
+written and it is handled again). Either way, all its writes commit together or not at all.
+A message handled already (the session's ``last_message_id``: the host died after the
+commit, before the reply went out) moves nothing: what was sent for it is returned again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
-import functools
 import logging
 import uuid
 import weakref
@@ -27,13 +30,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Insert, Select, Update, bindparam, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.db.base import utcnow
 from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.db.upsert import dialect_of, insert_ignoring_duplicates
 from agenthub.errors import Conflict, NotFound
+from agenthub.scenarios import session_statements as statements
 from agenthub.scenarios.document import BotDocument, GroupDoc, parse
 from agenthub.scenarios.engine import (
     ActionRunner,
@@ -45,7 +49,7 @@ from agenthub.scenarios.engine import (
     message_scope,
     move,
 )
-from agenthub.scenarios.models import Bot, BotVersion, DelayedMove, ScenarioSession, StepEvent, UserVariables
+from agenthub.scenarios.models import Bot, BotVersion, DelayedMove, ScenarioSession, UserVariables
 from agenthub.scenarios.variables import Scopes
 
 DELAYED_MOVE = "delayed_move"
@@ -136,7 +140,7 @@ class _Loaded:
     user_key: str
     channel: str
     row: Any
-    """The session's row joined with the bot's and the user's variables (see :func:`_read`)."""
+    """The session's row joined with the bot's and the user's variables (``session_statements.read_session``)."""
     message: dict[str, Any]
     replay: list[dict[str, Any]] | None = None
     state: SessionState = field(init=False)
@@ -252,7 +256,7 @@ async def _load(
     user_key = user_key_of(envelope)
     keys = {"bot_id": bot_id, "session_user": (TEST_PREFIX if test else "") + user_key, "channel": channel,
             "user_key": user_key}
-    query = _read(dialect_of(db))
+    query = statements.read_session(dialect_of(db))
     row = (await db.execute(query, keys)).first()
     if row is None:
         await _new_session(db, bot_id=bot_id, user_key=keys["session_user"], channel=channel, test=test)
@@ -273,64 +277,31 @@ async def _load(
     )
 
 
-@functools.cache
-def _read(dialect: str) -> Select[Any]:
-    """The session of (bot, user, channel), joined with its bot's row and the user's variables."""
-    session, bot, people = ScenarioSession.__table__, Bot.__table__, UserVariables.__table__
-    query = (
-        select(session.c.id, session.c.step_id, session.c.variables, session.c.frames, session.c.last_message_id,
-               session.c.last_reply, session.c.updated_at, bot.c.org_id, bot.c.published_version,
-               bot.c.variables.label("bot_variables"), people.c.variables.label("user_variables"))
-        .select_from(session.join(bot, bot.c.id == session.c.bot_id).outerjoin(
-            people, (people.c.org_id == bot.c.org_id) & (people.c.user_key == bindparam("user_key"))))
-        .where(session.c.bot_id == bindparam("bot_id"), session.c.user_key == bindparam("session_user"),
-               session.c.channel == bindparam("channel"))
-    )
-    return query.with_for_update(of=session) if dialect == "postgresql" else query
-
-
-@functools.cache
-def _update(*, with_chat: bool) -> Update:
-    """The session's save, unless it was saved since it was read (its ``updated_at``)."""
-    session = ScenarioSession.__table__
-    values = {
-        "step_id": bindparam("new_step"), "variables": bindparam("new_variables"),
-        "frames": bindparam("new_frames"), "version": bindparam("new_version"),
-        "last_message_id": bindparam("new_message"), "last_reply": bindparam("new_reply"),
-        "updated_at": bindparam("now"),
-    }
-    if with_chat:
-        values["chat_id"] = bindparam("new_chat")
-    return update(session).where(
-        session.c.id == bindparam("session_id"), session.c.updated_at == bindparam("saved_at")
-    ).values(values)
-
-
-@functools.cache
-def _insert_events() -> Insert:
-    return insert(StepEvent.__table__)
-
-
 async def _save(
     db: AsyncSession, *, bot_id: str, envelope: dict[str, Any], loaded: _Loaded, messages: list[dict[str, Any]],
     events: list[tuple[str, str]], entered: list[str] | None = None,
 ) -> str:
     """Save what handling the message changed, in this one transaction: ``saved``;
-    ``replayed`` when the session holds this message's answer already; ``changed`` when
-    another message of the session was saved since it was read (nothing is written)."""
+    ``replayed`` when the session holds this message's answer already (``messages`` is then
+    made what was sent for it); ``changed`` when another message of the session was saved
+    since it was read (nothing is written)."""
     state, scopes = loaded.state, loaded.state.scopes
     now = utcnow()
     message_id = str(envelope.get("message_id") or "")
     chat_id = envelope.get("chat_id")
-    written = await db.execute(_update(with_chat=bool(chat_id)), {
+    written = await db.execute(statements.save_session(with_chat=bool(chat_id)), {
         "session_id": loaded.session_id, "saved_at": loaded.session_saved_at, "new_step": state.step,
         "new_variables": scopes.session, "new_frames": state.frames, "new_version": loaded.version,
         "new_message": message_id or None, "new_reply": messages, "now": now, "new_chat": chat_id,
     })
     if written.rowcount != 1:  # type: ignore[attr-defined]
-        session = ScenarioSession.__table__
-        last = await db.scalar(select(session.c.last_message_id).where(session.c.id == loaded.session_id))
-        return "replayed" if message_id and last == message_id else "changed"
+        session = statements.table(ScenarioSession)
+        last = (await db.execute(select(session.c.last_message_id, session.c.last_reply)
+                                 .where(session.c.id == loaded.session_id))).first()
+        if message_id and last is not None and last.last_message_id == message_id:
+            messages[:] = list(last.last_reply or [])  # what was sent for it, not what this run made
+            return "replayed"
+        return "changed"
     if scopes.user != loaded.before[1]:
         await insert_ignoring_duplicates(db, UserVariables, [
             {"org_id": loaded.org_id, "user_key": loaded.user_key, "variables": {}, "updated_at": now}])
@@ -340,7 +311,7 @@ async def _save(
     if scopes.bot != loaded.before[0]:
         await db.execute(update(Bot).where(Bot.id == bot_id).values(variables=scopes.bot))
     if events:
-        await db.execute(_insert_events(), [
+        await db.execute(statements.insert_step_events(), [
             {"org_id": loaded.org_id, "bot_id": bot_id, "step_id": step, "session_id": loaded.session_id,
              "kind": kind, "at": now} for step, kind in events
         ])
