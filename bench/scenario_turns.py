@@ -12,8 +12,8 @@ stores it (one version), as the bots API will.
 
 Besides the rate and the latencies it prints the CPU time each process spent per message
 during the timed part (from /proc: `agenthub serve`, the PostgreSQL backends of the scratch
-database with the server's shared writers, Redis, this client): it moves least with the
-machine's load. Redis and PostgreSQL's writers are shared with whatever else runs on the
+database with the server's shared writers, Redis, this client), less what the process
+spends idle (measured for 2 s before): it moves least with the machine's load. Redis and PostgreSQL's writers are shared with whatever else runs on the
 machine. ``--workers N``: N `agenthub worker` processes, one of which hosts the bot (else
 the gateway hosts it). ``--profile FILE``: py-spy samples the process hosting the bot during
 the last round; the shares by package and by function are printed, the collapsed stacks
@@ -83,8 +83,8 @@ async def prepare(database_url: str, chats: int) -> list[str]:
 async def run(
     ws_url: str, keys: list[str], seconds: float, cpu: Callable[[], dict[int, tuple[str, float]]],
 ) -> tuple[float, float, float, int, dict[str, float]]:
-    """Messages per second, p50 and p99 (ms), messages, CPU ms per message by process (a
-    process that ended during the run, a database connection closed, is not counted)."""
+    """Messages per second, p50 and p99 (ms), messages, CPU ms per message by process (net
+    of what it spends idle)."""
     sockets = [await connect(f"{ws_url}/ws/agents/{BOT}", compression=None,
                              additional_headers={"Authorization": f"Bearer {key}"}) for key in keys]
 
@@ -110,6 +110,7 @@ async def run(
             latencies.append((time.perf_counter() - started) * 1000)
             done += 1
 
+    idle = await _idle_cpu(cpu)
     before = cpu()
     started = time.perf_counter()
     await asyncio.gather(*(chat(socket) for socket in sockets))
@@ -117,13 +118,34 @@ async def run(
     after = cpu()
     for socket in sockets:
         await socket.close()
-    per_message: dict[str, float] = {}
-    for pid, (name, used) in after.items():
-        per_message[name] = per_message.get(name, 0.0) + (used - before.get(pid, (name, 0.0))[1]) * 1000 / max(done, 1)
+    used = _used(before, after)
+    per_message = {name: (spent - idle.get(name, 0.0) * elapsed) * 1000 / max(done, 1) for name, spent in used.items()}
+    print("idle, CPU ms per second: " + ", ".join(f"{name} {ms * 1000:.0f}" for name, ms in sorted(idle.items())))
+    return done / elapsed, percentile(latencies, 50), percentile(latencies, 99), done, per_message
+
+
+IDLE_SECONDS = 2.0
+
+
+async def _idle_cpu(cpu: Callable[[], dict[int, tuple[str, float]]]) -> dict[str, float]:
+    """CPU seconds per second each kind of process spends with no message coming (timers,
+    heartbeats, polling; the shared PostgreSQL writers and Redis, whatever else uses them):
+    taken off what the run used, so a slow run does not look costlier per message."""
+    before = cpu()
+    await asyncio.sleep(IDLE_SECONDS)
+    return {name: spent / IDLE_SECONDS for name, spent in _used(before, cpu()).items()}
+
+
+def _used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds used between two readings, by kind of process (one that ended in between,
+    a database connection closed, is not counted)."""
+    used: dict[str, float] = {}
+    for pid, (name, total) in after.items():
+        used[name] = used.get(name, 0.0) + total - before.get(pid, (name, 0.0))[1]
     ended = sum(1 for pid in before if pid not in after)
     if ended:
-        print(f"({ended} processes ended during the run: their CPU time is not counted)")
-    return done / elapsed, percentile(latencies, 50), percentile(latencies, 99), done, per_message
+        print(f"({ended} processes ended meanwhile: their CPU time is not counted)")
+    return used
 
 
 def _spy(server: Server, seconds: float, out: str) -> subprocess.Popen:
