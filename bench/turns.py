@@ -237,13 +237,21 @@ def process_cpu(server: Server | None, model_pid: int) -> dict[str, float]:
     """CPU seconds used so far by each process of the setup, by what it is: the gateway
     (`agenthub serve` and its fork server), runners, workers (only the processes this
     benchmark started, and theirs), the model server, Redis, PostgreSQL, the client."""
+    totals: dict[str, float] = {}
+    for name, used in process_cpu_by_pid(server, model_pid).values():
+        totals[name] = totals.get(name, 0.0) + used
+    return totals
+
+
+def process_cpu_by_pid(server: Server | None, model_pid: int) -> dict[int, tuple[str, float]]:
+    """What :func:`process_cpu` adds up: each process of the setup, what it is and its CPU seconds."""
     table = _process_table()
     database = (server.env.get("DATABASE_URL") or "-").rsplit("/", 1)[-1] if server else "-"
     roots = {model_pid: "model", os.getpid(): "client"}
     if server is not None:
         roots[server.process.pid] = "gateway"
         roots.update({worker.pid: "worker" for worker in server.workers})
-    totals: dict[str, float] = {}
+    found: dict[int, tuple[str, float]] = {}
     for pid, (_, used, command) in table.items():
         name, ancestor = None, pid
         while ancestor > 1 and name is None:
@@ -256,8 +264,8 @@ def process_cpu(server: Server | None, model_pid: int) -> dict[str, float]:
         elif name is None and command.startswith("postgres") and (database in command or "(" not in command):
             name = "postgres"  # the backends of this setup's database, and the shared writers
         if name is not None:
-            totals[name] = totals.get(name, 0.0) + used
-    return totals
+            found[pid] = (name, used)
+    return found
 
 
 def _chat_factory(transport: str, server: Server | None, agent_ids: list[str], model_url: str,

@@ -1,11 +1,11 @@
 """The engine of ``scenario`` agents (scenario bots): each message moves the sender's
-session through the bot's steps (:mod:`agenthub.scenarios.engine`), in one transaction
-(:mod:`agenthub.scenarios.sessions`), and what the steps entered send is the answer: every
+session through the bot's steps (:mod:`agenthub.scenarios.engine`), its writes in one
+transaction (:mod:`agenthub.scenarios.sessions`), and what the steps entered send is the answer: every
 message but the last goes before it (``Answer.messages``), each its own ``message`` event.
 
 The bot's published document is compiled once per version and held in the hosted agent's
-``engine_state``; each message reads the bot's row anyway (its ``bot.*`` variables), which
-says whether a newer version was published: then it is loaded again. No tokens are counted
+``engine_state``; each message reads the bot's row with its session, in one statement (its
+``bot.*`` variables), which says whether a newer version was published: then it is loaded again. No tokens are counted
 for scenario turns (an ``llm`` group's agent counts its own).
 """
 

@@ -71,13 +71,18 @@ def _rolled_back(session: Session) -> None:
 
 
 async def publish(bus: Bus, events: list[dict[str, Any]]) -> None:
-    """Publish each event on its bot's channel; a failure is logged, not raised."""
+    """Publish each event on its bot's channel, in order, in one round trip; a failure is
+    logged, not raised."""
+    if not events:
+        return
+    batch = bus.batch()
     for payload in events:
-        try:
-            await bus.publish(keys.bot_events(payload["bot_id"]), payload)
-        except Exception as error:  # noqa: BLE001 - live events are best effort
-            log.warning("a bot's live event was not published: %s", type(error).__name__,
-                        extra={"bot_id": payload["bot_id"]})
+        batch.publish(keys.bot_events(payload["bot_id"]), payload)
+    try:
+        await batch.execute()
+    except Exception as error:  # noqa: BLE001 - live events are best effort
+        log.warning("a bot's live events were not published: %s", type(error).__name__,
+                    extra={"bot_id": events[0]["bot_id"]})
 
 
 def message_events(

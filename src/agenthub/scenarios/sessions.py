@@ -6,12 +6,16 @@ envelope's ``user_id``; an account as ``user:<id>``), else ``<channel>:<platform
 user's in the organisation (:class:`UserVariables`), shared by its bots; ``bot.*`` are the
 bot's own (``Bot.variables``); ``session.*`` the session's.
 
-:func:`process` handles one incoming message in ONE transaction: the bot's row, the
-session (locked on PostgreSQL, so two chats of one user with one bot take turns), the
-user's variables, the step machine (its actions run meanwhile), and every write (session,
-variables, step events) commit together or not at all. A message handled already (the
-session's ``last_message_id``: the host died after the commit, before the reply went out)
-moves nothing: what was sent for it is returned again.
+:func:`process` handles one incoming message. One statement reads the session (locked on
+PostgreSQL, so two chats of one user with one bot take turns) with the bot's row and the
+user's variables. A message that reaches no group with an action (most: ``message`` groups
+only) is handled right there and its writes (session, variables, step events, delayed
+moves) go in that same transaction. One that reaches an action is handled again from what
+was read, with no transaction open while its actions run, and its writes are saved in a
+second transaction, together, unless the session was saved in between (then nothing is
+written and it is handled again). Either way, all its writes commit together or not at all.
+A message handled already (the session's ``last_message_id``: the host died after the
+commit, before the reply went out) moves nothing: what was sent for it is returned again.
 """
 
 from __future__ import annotations
@@ -33,10 +37,12 @@ from agenthub.db.base import utcnow
 from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.db.upsert import dialect_of, insert_ignoring_duplicates
 from agenthub.errors import Conflict, NotFound
-from agenthub.scenarios.document import BotDocument, parse
+from agenthub.scenarios import session_statements as statements
+from agenthub.scenarios.document import BotDocument, GroupDoc, parse
 from agenthub.scenarios.engine import (
     ActionRunner,
     CompiledBot,
+    Outcome,
     SessionState,
     compile_bot,
     handle,
@@ -44,7 +50,7 @@ from agenthub.scenarios.engine import (
     move,
 )
 from agenthub.scenarios.frames import instance_of, qualify
-from agenthub.scenarios.models import Bot, BotVersion, DelayedMove, ScenarioSession, StepEvent, UserVariables
+from agenthub.scenarios.models import Bot, BotVersion, DelayedMove, ScenarioSession, UserVariables
 from agenthub.scenarios.variables import Scopes
 
 DELAYED_MOVE = "delayed_move"
@@ -115,9 +121,17 @@ SAVE_ATTEMPTS = 3
 """Times a message is handled again when another message of its session was saved meanwhile."""
 
 
+class _NeedsAction(Exception):  # noqa: N818 - a condition, not a failure
+    """The message reached a group with an action: it is handled outside the transaction."""
+
+
+async def _no_action(group: GroupDoc, scopes: Scopes) -> dict[str, Any]:
+    raise _NeedsAction
+
+
 @dataclass
 class _Loaded:
-    """What handling a message starts from, read in one short transaction."""
+    """What handling a message starts from, as read (:meth:`start` makes the state to run)."""
 
     org_id: str
     bot: CompiledBot
@@ -126,9 +140,25 @@ class _Loaded:
     session_saved_at: Any
     user_key: str
     channel: str
-    state: SessionState
-    before: tuple[dict[str, Any], dict[str, Any]]
+    row: Any
+    """The session's row joined with the bot's and the user's variables (``session_statements.read_session``)."""
+    message: dict[str, Any]
     replay: list[dict[str, Any]] | None = None
+    state: SessionState = field(init=False)
+    before: tuple[dict[str, Any], dict[str, Any]] = field(init=False)
+
+    def start(self, *, deep: bool) -> None:
+        """A fresh state from the row; ``deep``: what the bot's and the user's variables were
+        is kept as deep copies (actions will run: what they return may be changed in place)."""
+        row = self.row
+        scopes = Scopes(
+            bot=dict(row.bot_variables or {}), user=dict(row.user_variables or {}), session=dict(row.variables or {}),
+            channel={"name": self.channel, "chat_id": self.message.get("chat_id")},
+            message=message_scope(self.message),
+        )
+        self.state = SessionState(row.step_id, scopes, list(row.frames or []))
+        copied = copy.deepcopy if deep else dict
+        self.before = (copied(scopes.bot), copied(scopes.user))
 
 
 async def process(
@@ -145,13 +175,15 @@ async def process(
     """Handle ``envelope`` for its session of bot ``bot_id`` (see the module). NotFound when
     the bot has no published version (and it is no test).
 
-    No database connection is held while the bot's actions run (an HTTP request, code, an
-    LLM agent asked through the bus: that agent's own turn needs the database, SQLite's one
-    connection too): the session is read in one transaction, handled, and saved in a second
-    one, all its writes together. The messages of one session are handled one after another
-    by the host holding the bot (:meth:`BotCache.lock`); should another process have saved the
-    session in between all the same (a bot moving between hosts), nothing is written and the
-    message is handled again from what was saved (its actions run again)."""
+    Most messages reach no group with an action: they are handled in the transaction that
+    read the session (locked on PostgreSQL), which writes what they changed. A message that
+    reaches an action is handled with no database connection held while the actions run
+    (an HTTP request, code, an LLM agent asked through the bus: that agent's own turn needs
+    the database, SQLite's one connection too): from the state read, its writes saved in a
+    second transaction, all together. The messages of one session are handled one after
+    another by the host holding the bot (:meth:`BotCache.lock`); should another process have
+    saved the session in between all the same (a bot moving between hosts), nothing is
+    written and the message is handled again from what was saved (its actions run again)."""
     lock = cache.lock(user_key_of(envelope), str(envelope.get("channel") or "web"), test)
     async with lock:
         return await _process(sessions, bot_id=bot_id, envelope=envelope, cache=cache, actions=actions,
@@ -165,42 +197,72 @@ async def _process(
     for attempt in range(SAVE_ATTEMPTS):
         async with session_scope(sessions) as db:
             loaded = await _load(db, bot_id=bot_id, envelope=envelope, cache=cache, draft=draft, test=test)
-        if loaded.replay is not None:
-            return Processed(messages=loaded.replay, replayed=True, session_id=loaded.session_id,
-                             step=loaded.state.step)
-        runner = actions(loaded.bot.document, envelope)
-        scheduled = envelope.get(DELAYED_MOVE)
-        if isinstance(scheduled, dict):
-            outcome = await move(
-                loaded.bot, loaded.state, runner, from_step=scheduled.get("from_step"),
-                target=str(scheduled.get("next_step")), max_steps=max_steps, bot_id=bot_id,
-            )
-        else:
-            outcome = await handle(loaded.bot, loaded.state, runner, max_steps=max_steps, bot_id=bot_id)
-        messages = [message.as_dict() for message in outcome.messages]
-        if outcome.error:
-            messages.append({"text": outcome.error})
-        async with session_scope(sessions) as db:
-            saved = await _save(db, bot_id=bot_id, envelope=envelope, loaded=loaded, messages=messages,
-                                events=outcome.events if not test else [],
-                                entered=outcome.entered if not test else [])
-        if saved == "saved":
-            return Processed(messages=messages, error=outcome.error, session_id=loaded.session_id,
+            if loaded.replay is not None:
+                return Processed(messages=loaded.replay, replayed=True, session_id=loaded.session_id,
+                                 step=loaded.row.step_id)
+            runner = actions(loaded.bot.document, envelope)
+            loaded.start(deep=False)
+            try:  # in this transaction, unless an action is reached
+                outcome = await _run(loaded, envelope, _no_action, max_steps=max_steps, bot_id=bot_id)
+            except _NeedsAction:
+                outcome = None
+            if outcome is not None:
+                saved = await _save_outcome(db, bot_id=bot_id, envelope=envelope, loaded=loaded, outcome=outcome,
+                                            test=test)
+        if outcome is None:  # the session is not held while the actions run
+            loaded.start(deep=True)
+            outcome = await _run(loaded, envelope, runner, max_steps=max_steps, bot_id=bot_id)
+            async with session_scope(sessions) as db:
+                saved = await _save_outcome(db, bot_id=bot_id, envelope=envelope, loaded=loaded, outcome=outcome,
+                                            test=test)
+        if saved[0] == "saved":
+            return Processed(messages=saved[1], error=outcome.error, session_id=loaded.session_id,
                              step=loaded.state.step, entered=outcome.entered)
-        if saved == "replayed":  # the same message, handled meanwhile by another host
-            return Processed(messages=messages, replayed=True, session_id=loaded.session_id, step=loaded.state.step)
+        if saved[0] == "replayed":  # the same message, handled meanwhile by another host
+            return Processed(messages=saved[1], replayed=True, session_id=loaded.session_id, step=loaded.state.step)
         log.info("scenario session saved meanwhile: the message is handled again",
                  extra={"bot_id": bot_id, "attempt": attempt + 1})
     raise Conflict("the session kept changing while this message was handled; send it again")
+
+
+async def _run(loaded: _Loaded, envelope: dict[str, Any], runner: ActionRunner, *, max_steps: int,
+               bot_id: str) -> Outcome:
+    scheduled = envelope.get(DELAYED_MOVE)
+    if isinstance(scheduled, dict):
+        return await move(
+            loaded.bot, loaded.state, runner, from_step=scheduled.get("from_step"),
+            target=str(scheduled.get("next_step")), max_steps=max_steps, bot_id=bot_id,
+        )
+    return await handle(loaded.bot, loaded.state, runner, max_steps=max_steps, bot_id=bot_id)
+
+
+async def _save_outcome(
+    db: AsyncSession, *, bot_id: str, envelope: dict[str, Any], loaded: _Loaded, outcome: Outcome, test: bool,
+) -> tuple[str, list[dict[str, Any]]]:
+    messages = [message.as_dict() for message in outcome.messages]
+    if outcome.error:
+        messages.append({"text": outcome.error})
+    saved = await _save(db, bot_id=bot_id, envelope=envelope, loaded=loaded, messages=messages,
+                        events=outcome.events if not test else [], entered=outcome.entered if not test else [])
+    return saved, messages
 
 
 async def _load(
     db: AsyncSession, *, bot_id: str, envelope: dict[str, Any], cache: BotCache, draft: DraftLoader | None,
     test: bool,
 ) -> _Loaded:
-    row = await db.get(Bot, bot_id)
+    """The session (made when there is none) with the bot's and the user's variables, in
+    one statement that locks the session's row on PostgreSQL."""
+    channel = str(envelope.get("channel") or "web")
+    user_key = user_key_of(envelope)
+    keys = {"bot_id": bot_id, "session_user": (TEST_PREFIX if test else "") + user_key, "channel": channel,
+            "user_key": user_key}
+    query = statements.read_session(dialect_of(db))
+    row = (await db.execute(query, keys)).first()
     if row is None:
-        raise NotFound(f"bot {bot_id!r} not found")
+        await _new_session(db, bot_id=bot_id, user_key=keys["session_user"], channel=channel, test=test)
+        row = (await db.execute(query, keys)).first()
+        assert row is not None
     if test and draft is not None:
         bot, version = compile_bot(await draft(db, bot_id)), None
     else:
@@ -208,26 +270,11 @@ async def _load(
             raise NotFound("the bot has no published version yet: publish it first")
         version = row.published_version
         bot = await cache.get(db, bot_id, version)
-    channel = str(envelope.get("channel") or "web")
-    user_key = user_key_of(envelope)
-    session = await _session(db, org_id=row.org_id, bot_id=bot_id, user_key=(TEST_PREFIX if test else "") + user_key,
-                             channel=channel, test=test)
-    people = await db.scalar(
-        select(UserVariables.variables).where(UserVariables.org_id == row.org_id, UserVariables.user_key == user_key)
-    )
-    scopes = Scopes(
-        bot=dict(row.variables or {}),
-        user=dict(people or {}),
-        session=dict(session.variables or {}),
-        channel={"name": channel, "chat_id": envelope.get("chat_id")},
-        message=message_scope(envelope),
-    )
     message_id = str(envelope.get("message_id") or "")
-    replay = list(session.last_reply or []) if message_id and session.last_message_id == message_id else None
+    replay = list(row.last_reply or []) if message_id and row.last_message_id == message_id else None
     return _Loaded(
-        org_id=row.org_id, bot=bot, version=version, session_id=session.id, session_saved_at=session.updated_at,
-        user_key=user_key, channel=channel, state=SessionState(session.step_id, scopes, list(session.frames or [])),
-        before=(copy.deepcopy(scopes.bot), copy.deepcopy(scopes.user)), replay=replay,
+        org_id=row.org_id, bot=bot, version=version, session_id=row.id, session_saved_at=row.updated_at,
+        user_key=user_key, channel=channel, row=row, message=envelope, replay=replay,
     )
 
 
@@ -236,29 +283,26 @@ async def _save(
     events: list[tuple[str, str]], entered: list[str] | None = None,
 ) -> str:
     """Save what handling the message changed, in this one transaction: ``saved``;
-    ``replayed`` when the session holds this message's answer already; ``changed`` when
-    another message of the session was saved since it was read (nothing is written)."""
-    query = select(ScenarioSession).where(ScenarioSession.id == loaded.session_id)
-    if dialect_of(db) == "postgresql":
-        query = query.with_for_update()
-    session = await db.scalar(query.execution_options(populate_existing=True))
-    if session is None:  # reset (deleted) meanwhile: the message starts a new session
-        return "changed"
-    message_id = str(envelope.get("message_id") or "")
-    if message_id and session.last_message_id == message_id:
-        return "replayed"
-    if session.updated_at != loaded.session_saved_at:
-        return "changed"
+    ``replayed`` when the session holds this message's answer already (``messages`` is then
+    made what was sent for it); ``changed`` when another message of the session was saved
+    since it was read (nothing is written)."""
     state, scopes = loaded.state, loaded.state.scopes
     now = utcnow()
-    session.step_id = state.step
-    session.variables = scopes.session
-    session.frames = state.frames
-    session.version = loaded.version
-    session.chat_id = envelope.get("chat_id") or session.chat_id
-    session.last_message_id = message_id or None
-    session.last_reply = messages
-    session.updated_at = now
+    message_id = str(envelope.get("message_id") or "")
+    chat_id = envelope.get("chat_id")
+    written = await db.execute(statements.save_session(with_chat=bool(chat_id)), {
+        "session_id": loaded.session_id, "saved_at": loaded.session_saved_at, "new_step": state.step,
+        "new_variables": scopes.session, "new_frames": state.frames, "new_version": loaded.version,
+        "new_message": message_id or None, "new_reply": messages, "now": now, "new_chat": chat_id,
+    })
+    if written.rowcount != 1:  # type: ignore[attr-defined]
+        session = statements.table(ScenarioSession)
+        last = (await db.execute(select(session.c.last_message_id, session.c.last_reply)
+                                 .where(session.c.id == loaded.session_id))).first()
+        if message_id and last is not None and last.last_message_id == message_id:
+            messages[:] = list(last.last_reply or [])  # what was sent for it, not what this run made
+            return "replayed"
+        return "changed"
     if scopes.user != loaded.before[1]:
         await insert_ignoring_duplicates(db, UserVariables, [
             {"org_id": loaded.org_id, "user_key": loaded.user_key, "variables": {}, "updated_at": now}])
@@ -268,11 +312,11 @@ async def _save(
     if scopes.bot != loaded.before[0]:
         await db.execute(update(Bot).where(Bot.id == bot_id).values(variables=scopes.bot))
     if events:
-        db.add_all([
-            StepEvent(org_id=loaded.org_id, bot_id=bot_id, step_id=step, session_id=session.id, kind=kind, at=now)
-            for step, kind in events
+        await db.execute(statements.insert_step_events(), [
+            {"org_id": loaded.org_id, "bot_id": bot_id, "step_id": step, "session_id": loaded.session_id,
+             "kind": kind, "at": now} for step, kind in events
         ])
-    _schedule(db, bot_id=bot_id, loaded=loaded, session_id=session.id, entered=entered or [], now=now)
+    _schedule(db, bot_id=bot_id, loaded=loaded, session_id=loaded.session_id, entered=entered or [], now=now)
     return "saved"
 
 
@@ -294,26 +338,16 @@ def _schedule(
         ))
 
 
-async def _session(
-    db: AsyncSession, *, org_id: str, bot_id: str, user_key: str, channel: str, test: bool
-) -> ScenarioSession:
-    """The session row, locked for this transaction (PostgreSQL); made when there is none."""
-    query = select(ScenarioSession).where(
-        ScenarioSession.bot_id == bot_id, ScenarioSession.user_key == user_key, ScenarioSession.channel == channel,
-    )
-    if dialect_of(db) == "postgresql":
-        query = query.with_for_update()
-    found = await db.scalar(query)
-    if found is not None:
-        return found
+async def _new_session(db: AsyncSession, *, bot_id: str, user_key: str, channel: str, test: bool) -> None:
+    """Make the session (a new user of the bot); NotFound when there is no such bot."""
+    org_id = await db.scalar(select(Bot.org_id).where(Bot.id == bot_id))
+    if org_id is None:
+        raise NotFound(f"bot {bot_id!r} not found")
     now = utcnow()
     await insert_ignoring_duplicates(db, ScenarioSession, [{
         "id": uuid.uuid4().hex, "org_id": org_id, "bot_id": bot_id, "user_key": user_key, "channel": channel,
         "variables": {}, "frames": [], "is_test": test, "started_at": now, "updated_at": now,
     }])
-    made = await db.scalar(query.execution_options(populate_existing=True))
-    assert made is not None
-    return made
 
 
 async def reset(db: AsyncSession, *, bot_id: str, session_id: str) -> None:
