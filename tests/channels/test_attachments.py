@@ -61,8 +61,8 @@ async def _other_org_file(app: RunningApp, owner: httpx.AsyncClient) -> str:
         return await _upload(other, "theirs.csv", b"secret,1\n")
 
 
-async def test_a_bot_takes_a_message_with_a_file_over_the_websocket(sqlite_url: str, tmp_path: Path) -> None:
-    async with client_for(sqlite_url, data_dir=tmp_path) as (app, client):
+async def test_a_bot_takes_a_message_with_a_file_over_the_websocket(database_url: str, tmp_path: Path) -> None:
+    async with client_for(database_url, data_dir=tmp_path) as (app, client):
         file_id = await _upload(client)
         bot_id = (await client.post("/api/v1/bots/import", json=INBOX)).json()["id"]
         async with connect(app.ws(f"/ws/agents/{bot_id}?chat_id=inbox")) as socket:
@@ -92,9 +92,9 @@ async def test_a_bot_takes_a_message_with_a_file_over_sse(sqlite_url: str, tmp_p
 
 
 async def test_a_file_that_is_not_the_organisations_is_refused_with_nothing_stored(
-    sqlite_url: str, tmp_path: Path,
+    database_url: str, tmp_path: Path,
 ) -> None:
-    async with client_for(sqlite_url, data_dir=tmp_path) as (app, client):
+    async with client_for(database_url, data_dir=tmp_path) as (app, client):
         mine = await _upload(client)
         theirs = await _other_org_file(app, client)
         bot_id = (await client.post("/api/v1/bots/import", json=INBOX)).json()["id"]
