@@ -1,5 +1,6 @@
-"""Files a user sent reach the model as a line naming each (never their bytes), and a
-message taken up again at start-up comes with its files."""
+"""Files a user sent reach the model as a line naming each (never their bytes), a message
+taken up again at start-up comes with its files, and so does the conversation a new
+start rebuilds from the history."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import connect
 
-from tests.channels.helpers import create_agent, eventually, turn
+from tests.channels.helpers import create_agent, eventually, received, turn
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import make_settings, running_app
 
@@ -44,3 +45,11 @@ async def test_a_message_taken_up_again_comes_with_its_files(sqlite_url: str, tm
                 return _asked(fake, told) == 2
 
             await eventually(asked_again, timeout=60, what="the message taken up at start with its file")
+
+        # A later start rebuilds the chat from the history: the message is there with its file.
+        async with running_app(settings) as app:
+            async with connect(app.ws(f"/ws/agents/{agent_id}")) as socket:
+                answered = await turn(socket, "And now?", chat_id=received(failed)["chat_id"], timeout=60)
+        assert answered[-1]["type"] == "message", answered
+        last = [r for r in fake.requests if r.path.endswith("/chat/completions")][-1]
+        assert [m["content"] for m in last.body["messages"] if m["role"] == "user"] == [told, "And now?"]
