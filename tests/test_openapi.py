@@ -144,6 +144,7 @@ def _checked(
             assume(not _names_an_embedding_endpoint(case.body))
             assume(not _overfills_a_memory_block(case.operation.path, case.body))
             assume(not _breaks_a_bot_rule(case.operation.path, case.operation.method, case.body))
+            assume(not _names_files(case.body))
         if agent_id == PATCHED:
             # Each change starts from the same agent: whether one is valid depends on what
             # is stored (a provider that needs a base_url; a base_url that provider needs).
@@ -313,3 +314,10 @@ def _breaks_a_bot_rule(path: str, method: str, body: object) -> bool:
     return path == "/api/v1/connection_groups" and method.upper() == "POST" and (
         body.get("step_id") is None and body.get("bot_id") is None
     )
+
+
+def _names_files(body: object) -> bool:
+    """A message sent with files (``attachments``): ids of files the organisation does not
+    have are refused (422 naming ``attachments.<n>``), as the document says in words; no
+    generated id names an uploaded file."""
+    return isinstance(body, dict) and bool(body.get("attachments"))
