@@ -4,8 +4,10 @@ It speaks the Bot API's HTTP shape (``POST /bot{token}/{method}``, JSON or form 
 ``{"ok": true, "result": ...}`` answers), keeps every call it received, and answers the
 methods AgentHub uses: ``getMe``, ``getUpdates`` (long polling, woken by :meth:`push`),
 ``setWebhook``, ``deleteWebhook``, ``getWebhookInfo``, ``sendMessage``, ``editMessageText``,
-``sendChatAction``, ``answerCallbackQuery``. A token it was not told about gets 401, as
-Telegram answers a revoked one.
+``sendChatAction``, ``answerCallbackQuery``, ``getFile``, and the download of a file
+(``GET /file/bot{token}/{file_path}``) a user sent (:meth:`user_sends_photo`,
+:meth:`user_sends_document`). A token it was not told about gets 401, as Telegram answers
+a revoked one.
 
 Use it as ``async with FakeBotApi() as api:``; ``api.root`` is what ``TELEGRAM_API_BASE_URL``
 takes (the client library reaches ``{root}/bot{token}/{method}``).
@@ -49,6 +51,8 @@ class FakeBotApi:
         self._message_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self.files: dict[str, bytes] = {}
+        """The files users sent, by Telegram file id."""
         self.root = ""
 
     # -- set-up ----------------------------------------------------------------------------
@@ -63,6 +67,7 @@ class FakeBotApi:
         app = web.Application()
         app.router.add_route("POST", "/bot{token}/{method}", self._handle)
         app.router.add_route("GET", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -95,6 +100,36 @@ class FakeBotApi:
         if text.startswith("/"):
             command = text.split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return await self.push(token, {"message": message})
+
+    async def user_sends_photo(self, token: str, data: bytes, *, caption: str | None = None,
+                               user_id: int = 42) -> dict[str, Any]:
+        """A photo (``data``: its bytes, served by ``getFile`` and the file route) from a Telegram user."""
+        file_id = self._add_file(data)
+        photo = [{"file_id": f"{file_id}-small", "file_unique_id": "s", "width": 90, "height": 90, "file_size": 10},
+                 {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 800, "height": 600,
+                  "file_size": len(data)}]
+        return await self._user_sends(token, {"photo": photo}, caption=caption, user_id=user_id)
+
+    async def user_sends_document(self, token: str, data: bytes, *, file_name: str, mime_type: str,
+                                  caption: str | None = None, user_id: int = 42) -> dict[str, Any]:
+        """A document from a Telegram user."""
+        file_id = self._add_file(data)
+        document = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name,
+                    "mime_type": mime_type, "file_size": len(data)}
+        return await self._user_sends(token, {"document": document}, caption=caption, user_id=user_id)
+
+    def _add_file(self, data: bytes) -> str:
+        file_id = f"tgfile{next(self._ids)}"
+        self.files[file_id] = data
+        return file_id
+
+    async def _user_sends(self, token: str, content: dict[str, Any], *, caption: str | None,
+                          user_id: int) -> dict[str, Any]:
+        chat = {"id": user_id, "type": "private", "first_name": "Ann", "username": "ann"}
+        sender = {"id": user_id, "is_bot": False, "first_name": "Ann", "username": "ann"}
+        message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat, "from": sender,
+                   **content, **({"caption": caption} if caption is not None else {})}
         return await self.push(token, {"message": message})
 
     async def user_presses(self, token: str, data: str, *, message: dict[str, Any], user_id: int = 42,
@@ -181,6 +216,24 @@ class FakeBotApi:
 
     async def _answerCallbackQuery(self, bot: _Bot, params: dict[str, Any]) -> Any:
         return True
+
+    async def _getFile(self, bot: _Bot, params: dict[str, Any]) -> Any:
+        file_id = str(params.get("file_id"))
+        data = self.files.get(file_id)
+        if data is None:
+            return {"file_id": file_id, "file_unique_id": "gone"}
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data),
+                "file_path": f"documents/{file_id}"}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        token, path = request.match_info["token"], request.match_info["path"]
+        async with self._changed:
+            self.calls.append(Call(token, "download", {"path": path}))
+            self._changed.notify_all()
+        data = self.files.get(path.rsplit("/", 1)[-1])
+        if token not in self._bots or data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
 
 
 async def _params(request: web.Request) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from agenthub.chats.service import InboundRecord
 from agenthub.config import Settings
 from agenthub.db.engine import SessionFactory
 from agenthub.errors import NotFound
+from agenthub.files import service as files_service
 from agenthub.ops.metrics import Metrics
 from agenthub.runtime.tasks import stop_tasks
 
@@ -126,6 +127,16 @@ class Gateway:
         async with self._sessions() as session:
             await rules.check_chat(session, reach=reach, chat_id=chat_id)
 
+    async def check_attachments(self, reach: Reach, file_ids: list[str]) -> None:
+        """InvalidInput (422) naming ``attachments.<n>`` when a file id is not a file of the
+        agent's organisation: checked before anything is stored."""
+        if not file_ids:
+            return
+        async with self._sessions() as session:
+            await files_service.require_files(
+                session, org_id=reach.org_id, named=[(f"attachments.{i}", file_id) for i, file_id in enumerate(file_ids)]
+            )
+
     async def listen(self, agent_id: str) -> Listener:
         """A listener for the agent's answers; pass it to :meth:`accept`."""
         return await self._router.listen(agent_id)
@@ -172,6 +183,7 @@ class Gateway:
         message_id = message_id or uuid.uuid4().hex
         chat = request.chat_id or chat_id or uuid.uuid4().hex
         await self.check_chat(reach, chat)
+        await self.check_attachments(reach, request.attachments)
         payer = payer_of(reach)
         await self._budgets.check(payer)
         listener.expect(message_id, chat)
@@ -230,6 +242,7 @@ class Gateway:
                 channel=sender.channel,
                 platform_user_id=sender.platform_user_id,
                 user_key=payer.user_id or end_user(sender.channel, sender.platform_user_id),
+                attachments=tuple(request.attachments),
             ),
             user_data=request.user_data,
             user_id=payer.user_id,

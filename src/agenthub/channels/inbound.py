@@ -59,9 +59,10 @@ class InboundMessage:
     def envelope(self, position: int) -> dict[str, Any]:
         """The bus message of the seed protocol, plus where it stands in its chat, the agent's
         organisation, and the user and API key of the sender (``platform_user_id`` is who
-        the sender is on its channel: a user's or a key's id, ``anonymous:<address>``)."""
+        the sender is on its channel: a user's or a key's id, ``anonymous:<address>``);
+        ``attachments`` (file ids) when the user sent any."""
         r = self.record
-        envelope = {
+        envelope: dict[str, Any] = {
             "message_id": r.message_id,
             "agent_id": r.agent_id,
             "chat_id": r.chat_id,
@@ -74,6 +75,8 @@ class InboundMessage:
             "user_id": self.user_id,
             "api_key_id": self.api_key_id,
         }
+        if r.attachments:
+            envelope["attachments"] = list(r.attachments)
         if self.button is not None:
             envelope["button"] = self.button
         if self.server_fields:

@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from agenthub.bus import Bus, keys
 from agenthub.chats import service as chats_service
 from agenthub.chats.models import ChatMessage
 from agenthub.db.engine import SessionFactory
+from agenthub.files import service as files_service
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +41,9 @@ async def conversation_before(
         rows = await chats_service.context_before(
             session, agent_id=agent_id, chat_id=chat_id, position=position, limit=limit, after=after
         )
+        told = {row.message_id: await _told(session, row) for row in rows if row.attachments}
     if bus is None:
-        return [Turn(row.role, row.content, row.position) for row in rows]
+        return [Turn(row.role, told.get(row.message_id, row.content), row.position) for row in rows]
     unanswered = _unanswered(rows)
     markers = await bus.get_many([keys.agent_reply(agent_id, row.message_id) for row in unanswered])
     answers = {
@@ -49,10 +53,17 @@ async def conversation_before(
     }
     turns: list[Turn] = []
     for row in rows:
-        turns.append(Turn(row.role, row.content, row.position))
+        turns.append(Turn(row.role, told.get(row.message_id, row.content), row.position))
         if row.message_id in answers:
             turns.append(Turn("assistant", answers[row.message_id], row.position + 1))
     return turns[-limit:]
+
+
+async def _told(session: AsyncSession, row: ChatMessage) -> str:
+    """A user's message with the files sent with it, as the model was told it (see
+    :func:`agenthub.files.service.mentions`)."""
+    lines = await files_service.mentions(session, org_id=None, file_ids=row.attachments or [])
+    return "\n".join([row.content, *lines]) if row.content else "\n".join(lines)
 
 
 def _unanswered(rows: Sequence[ChatMessage]) -> list[ChatMessage]:

@@ -53,6 +53,8 @@ class ChatMessage(Base):
     user_key: Mapped[str | None] = mapped_column(String(192), nullable=True)
     """Whose long-term memory a user message belongs to (the account, or ``<channel>:<platform
     user>``), as the turn's tools see it; answers go by their ``reply_to``."""
+    attachments: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    """The file ids (``fil_...``) a user sent with the message, in order; None without any."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     tool_calls: Mapped[list | None] = mapped_column(JSON, nullable=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agenthub.fields import JsonObject, NoNul, Visible
+from agenthub.files.service import download_path
 
 CHAT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
 MAX_CONTENT_LENGTH = 32_000
@@ -15,6 +16,23 @@ MAX_CONTENT_LENGTH = 32_000
 Content = Annotated[str, Field(max_length=MAX_CONTENT_LENGTH), Visible()]
 """A message's text: blank, empty or invisible-only content is refused (``must not be
 blank``), in the same words as a blank agent name."""
+
+
+MAX_ATTACHMENTS = 10
+"""Files a user may send with one message."""
+FileId = Annotated[str, Field(pattern=r"^fil_[A-Za-z0-9]{1,60}$", description="A file's id (`POST /api/v1/files`)")]
+
+
+class AttachmentRead(BaseModel):
+    file_id: str
+    download_path: str = Field(description="Downloads the file with the reader's credentials")
+
+
+def attachments_read(file_ids: list[str] | None) -> list[AttachmentRead] | None:
+    """File ids as clients read them, the same way as a bot's attachments (``channels.events``)."""
+    if not file_ids:
+        return None
+    return [AttachmentRead(file_id=str(file_id), download_path=download_path(str(file_id))) for file_id in file_ids]
 
 
 class ToolCallRead(BaseModel):
@@ -45,6 +63,17 @@ class ChatMessageRead(BaseModel):
         default=None, exclude_if=lambda value: value is None,
         description="On an answer citing documents (`rag` agents): `file_name`, `document_id`, `knowledge_base_id`",
     )
+    attachments: list[AttachmentRead] | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="On a user's message sent with files: each file's id and download path",
+    )
+
+    @field_validator("attachments", mode="before")
+    @classmethod
+    def _attachments(cls, value: Any) -> Any:
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return attachments_read(value)
+        return value or None
 
 
 class ChatMessageList(BaseModel):
@@ -65,6 +94,11 @@ class ChatRequest(BaseModel):
     channel: str = Field(
         default="web", min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$",
         description="Accepted for the seed protocol and ignored: a message over SSE or the WebSocket is on `web`",
+    )
+    attachments: list[FileId] = Field(
+        default_factory=list, max_length=MAX_ATTACHMENTS,
+        description="Files sent with the message: ids of the organisation's files (`POST /api/v1/files`), "
+        "at most 10; the agent sees them as `message.attachments`",
     )
     button: Annotated[str, Field(max_length=200), NoNul()] | None = Field(
         default=None,

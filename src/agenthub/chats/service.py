@@ -44,6 +44,8 @@ class InboundRecord:
     platform_user_id: str | None = None
     user_key: str | None = None
     """Whose long-term memory the message belongs to (see ``ChatMessage.user_key``)."""
+    attachments: tuple[str, ...] = ()
+    """The file ids the user sent with it (checked to be the organisation's files), in order."""
 
 
 @cache
@@ -99,6 +101,7 @@ async def record_inbound(
             "channel": m.channel,
             "platform_user_id": m.platform_user_id,
             "user_key": m.user_key,
+            "attachments": list(m.attachments) or None,
         })
     await insert_ignoring_duplicates(session, ChatMessage, rows)
     return positions

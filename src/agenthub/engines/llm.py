@@ -34,6 +34,7 @@ from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.engines import recall
 from agenthub.engines.base import Answer, Engine, HostedAgent, Turn, TurnEvents, Usage
 from agenthub.errors import InvalidInput, ModelFailed, NotFound
+from agenthub.files import service as files_service
 from agenthub.graphs.contract import DEFAULT_MAX_TOOL_STEPS
 from agenthub.graphs.registry import build_graphs
 from agenthub.llm.cache import ModelCache
@@ -128,7 +129,7 @@ class LlmEngine(Engine):
         """``depth``: how many agents up the turn was asked by (``run_agent``); 0 for a person's message."""
         agent = turn.agent
         history = await self._conversation(agent, turn.chat_id, turn.position)
-        history.append(HumanMessage(content=turn.text))
+        history.append(HumanMessage(content=await self._user_text(turn)))
         await self._check_base_url(agent)
         model = await self._model(agent)
         api_key = agent.engine_state.get(API_KEY)
@@ -198,6 +199,16 @@ class LlmEngine(Engine):
             tool_calls=calls or None,
             citations=context.extras.get("citations") or None,
         )
+
+    async def _user_text(self, turn: Turn) -> str:
+        """The user's text, and a line naming each file sent with it (its name and type, not
+        its bytes: see :func:`agenthub.files.service.mentions`)."""
+        file_ids = turn.message.get("attachments")
+        if not file_ids or not isinstance(file_ids, list):
+            return turn.text
+        async with self._sessions() as session:
+            lines = await files_service.mentions(session, org_id=turn.agent.org_id, file_ids=file_ids)
+        return "\n".join([turn.text, *lines]) if turn.text else "\n".join(lines)
 
     async def _check_base_url(self, agent: HostedAgent) -> None:
         """The agent's ``base_url`` through the outbound guard, as an owner's or admin's

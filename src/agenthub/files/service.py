@@ -168,3 +168,17 @@ def file_reader(sessions: SessionFactory, storage: FileStorage) -> Callable[[str
         return name, content_type, await storage.read(key)
 
     return read_file
+
+
+async def mentions(session: AsyncSession, *, org_id: str | None, file_ids: Iterable[object]) -> list[str]:
+    """How files a user sent are told to a model, one line each, in order: ``[attached:
+    report.pdf (application/pdf), file fil_...]`` (never their bytes); a file deleted since
+    is ``[attached: a file no longer available, file fil_...]``. ``org_id`` None: ids that
+    were checked to be the organisation's when they were sent (a stored message's)."""
+    ids = [str(file_id) for file_id in file_ids]
+    if not ids:
+        return []
+    query = select(StoredFile.id, StoredFile.name, StoredFile.content_type).where(StoredFile.id.in_(ids))
+    rows = await session.execute(query if org_id is None else query.where(StoredFile.org_id == org_id))
+    known = {file_id: f"{name} ({content_type})" for file_id, name, content_type in rows.all()}
+    return [f"[attached: {known.get(file_id, 'a file no longer available')}, file {file_id}]" for file_id in ids]

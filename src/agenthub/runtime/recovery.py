@@ -41,9 +41,9 @@ ADDED_MARKER_TTL = 120.0
 
 
 def envelope(message: ChatMessage) -> dict[str, Any]:
-    """The inbound bus message for a stored user message (its ``user_data`` was never
-    stored, so it comes back empty)."""
-    return {
+    """The inbound bus message for a stored user message, with the files it came with (its
+    ``user_data`` was never stored, so it comes back empty)."""
+    rebuilt: dict[str, Any] = {
         "message_id": message.message_id,
         "agent_id": message.agent_id,
         "chat_id": message.chat_id,
@@ -53,6 +53,9 @@ def envelope(message: ChatMessage) -> dict[str, Any]:
         "channel": message.channel,
         "position": message.position,
     }
+    if message.attachments:
+        rebuilt["attachments"] = list(message.attachments)
+    return rebuilt
 
 
 class UnansweredRecovery:

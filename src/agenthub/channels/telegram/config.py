@@ -38,6 +38,12 @@ def api_base_url(settings: Settings) -> str:
     return f"{root}/bot"
 
 
+def api_file_url(settings: Settings) -> str:
+    """What python-telegram-bot's ``base_file_url`` takes: where files users send are downloaded."""
+    root = (settings.telegram_api_base_url or TELEGRAM_API).rstrip("/")
+    return f"{root}/file/bot"
+
+
 def webhook_url(settings: Settings, agent_id: str) -> str | None:
     """Where Telegram posts the updates of ``agent_id`` (its internal id: the route needs no
     login, so no organisation names it by its handle); None without ``PUBLIC_URL``. Behind a

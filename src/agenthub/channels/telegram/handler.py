@@ -30,6 +30,7 @@ from agenthub.caller import Caller
 from agenthub.channels.gateway import Gateway
 from agenthub.channels.telegram import links
 from agenthub.channels.telegram.config import TYPE
+from agenthub.channels.telegram.files import Sent, TelegramFiles, refusal, sent_file
 from agenthub.channels.telegram.formatting import ButtonData, event_buttons, event_text, split_message
 from agenthub.chats.schemas import ChatRequest
 from agenthub.db.engine import SessionFactory, session_scope
@@ -46,7 +47,7 @@ NOT_PUBLIC = (
 )
 BAD_CODE = "This link is not valid any more (it is used once, within 15 minutes). Ask AgentHub for a new one."
 GREETING = "Hello! Write me a message and I will answer."
-TEXT_ONLY = "I can read text messages only."
+TEXT_ONLY = "I can read text messages, photos and documents only."
 
 
 CHAT_PREFIX = "telegram-"
@@ -81,7 +82,7 @@ def chat_key(chat: Chat, user: User) -> str:
 class UpdateHandler:
     def __init__(
         self, *, bot: Bot, agent_id: str, handle: str, gateway: Gateway, sessions: SessionFactory,
-        buttons: ButtonData | None = None, typing_every: float = TYPING_EVERY,
+        buttons: ButtonData | None = None, typing_every: float = TYPING_EVERY, files: TelegramFiles | None = None,
     ) -> None:
         self._bot = bot
         self._agent_id = agent_id
@@ -90,6 +91,7 @@ class UpdateHandler:
         self._sessions = sessions
         self._buttons = buttons or ButtonData()
         self._typing_every = typing_every
+        self._files = files
         self._latest: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -166,7 +168,12 @@ class UpdateHandler:
             return
         text = message.text
         if text is None:
-            await self._say(chat.id, TEXT_ONLY)
+            sent = sent_file(message) if self._files is not None else None
+            if sent is None:
+                await self._say(chat.id, TEXT_ONLY)
+                return
+            # A file's caption is the message's text; without one, its name.
+            await self._converse(chat, user, message.caption or sent.name, sent=sent)
             return
         command, _, argument = text.partition(" ")
         if command.split("@")[0] == "/start":
@@ -203,7 +210,9 @@ class UpdateHandler:
         async with self._sessions() as session:
             return await links.linked_caller(session, agent_id=self._agent_id, telegram_user_id=str(user.id))
 
-    async def _converse(self, chat: Chat, user: User, text: str, *, button: str | None = None) -> None:
+    async def _converse(
+        self, chat: Chat, user: User, text: str, *, button: str | None = None, sent: Sent | None = None
+    ) -> None:
         caller = await self._caller(user)
         sender = Sender(TYPE, str(user.id), user_id=caller.user_id if caller else None)
         try:
@@ -218,6 +227,12 @@ class UpdateHandler:
         except (Forbidden, NotFound) as refused:
             await self._say(chat.id, f"Sorry, you can't talk to this bot: {refused.message}")
             return
+        if sent is not None:
+            stored = await self._store(chat.id, sent, Caller(org_id=reach.org_id, user_id=sender.user_id or
+                                                             f"{TYPE}:{user.id}"))
+            if stored is None:
+                return
+            request = request.model_copy(update={"attachments": [stored]})
         listener = await self._gateway.listen(reach.agent_id)
         try:
             accepted = await self._gateway.accept(reach=reach, request=request, listener=listener)
@@ -234,6 +249,20 @@ class UpdateHandler:
             await self._say(chat.id, f"Sorry, the agent can't answer now: {error.message}")
         finally:
             await listener.close()
+
+    async def _store(self, chat_id: int, sent: Sent, caller: Caller) -> str | None:
+        """The id of the file ``sent`` stored for ``caller``'s organisation; None (the user
+        told why) when it is not taken."""
+        assert self._files is not None
+        try:
+            return await self._files.store(self._bot, sent, caller=caller)
+        except AgentHubError as error:
+            await self._say(chat_id, refusal(error))
+        except TelegramError as error:
+            log.warning("a file sent on Telegram was not downloaded: %s", type(error).__name__,
+                        extra={"agent_id": self._agent_id})
+            await self._say(chat_id, "Sorry, I could not download that file; send it again.")
+        return None
 
     async def _typing(self, chat_id: int) -> None:
         while True:

@@ -27,7 +27,8 @@ from telegram.request import HTTPXRequest
 from agenthub.agents.schemas import TelegramIntegrationSettings
 from agenthub.bus import Bus, keys
 from agenthub.channels.gateway import Gateway
-from agenthub.channels.telegram.config import api_base_url, webhook_secret, webhook_url
+from agenthub.channels.telegram.config import api_base_url, api_file_url, webhook_secret, webhook_url
+from agenthub.channels.telegram.files import TelegramFiles
 from agenthub.channels.telegram.handler import UpdateHandler
 from agenthub.config import ConfigurationError, Settings
 from agenthub.db.engine import SessionFactory
@@ -44,7 +45,7 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 def make_bot(token: str, settings: Settings) -> Bot:
     """A Bot API client for ``token`` on ``TELEGRAM_API_BASE_URL`` (Telegram's own unless set)."""
     return Bot(
-        token, base_url=api_base_url(settings),
+        token, base_url=api_base_url(settings), base_file_url=api_file_url(settings),
         request=HTTPXRequest(connection_pool_size=16),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
     )
@@ -64,6 +65,7 @@ class TelegramIntegration:
         self.bot = make_bot(token, settings)
         self.handler = UpdateHandler(
             bot=self.bot, agent_id=agent_id, handle=handle, gateway=gateway, sessions=sessions,
+            files=TelegramFiles.from_settings(settings, sessions=sessions),
         )
         self._url = webhook_url(settings, agent_id)
         self._offset: int | None = None
