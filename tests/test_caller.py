@@ -43,6 +43,8 @@ def test_every_api_and_websocket_route_resolves_the_caller_unless_it_is_public()
     # Telegram's webhook has no caller: Telegram proves itself with the secret header (401 otherwise).
     allowed = {f"/api/v1/auth/{name}" for name in ("register", "login", "refresh", "logout")}
     allowed.add("/api/v1/agents/{agent_id}/integrations/telegram/webhook")
+    # A signed file link has no caller either: its HMAC signature and expiry are the proof (403 otherwise).
+    allowed.add("/api/v1/files/{file_id}/signed")
     assert public <= allowed, public
     # A WebSocket's caller comes through _socket_caller, which asks _maybe_caller and keeps
     # the refusal to send it once the socket is accepted.

@@ -28,7 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from agenthub.db.base import utcnow
 from agenthub.db.engine import SessionFactory, session_scope
-from agenthub.errors import AgentHubError
+from agenthub.errors import AgentHubError, is_unavailable
 from agenthub.knowledge.embedding import KnowledgeEmbedders
 from agenthub.knowledge.models import KnowledgeBase, KnowledgeChunk, KnowledgeDocument
 from agenthub.knowledge.parsing import UnreadableDocument, extract_text, split_text
@@ -91,8 +91,11 @@ class DocumentProcessor:
         while True:
             try:
                 await self.run_once()
-            except Exception:  # noqa: BLE001 - the database away: try again on the next look
-                log.exception("processing knowledge documents failed")
+            except Exception as error:  # noqa: BLE001 - the database away: try again on the next look
+                if is_unavailable(error):
+                    log.warning("processing knowledge documents waits: the database is unavailable")
+                else:
+                    log.exception("processing knowledge documents failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
             self._wake.clear()
