@@ -192,6 +192,8 @@ def _breaks_an_intelligence_rule(body: object) -> bool:
     settings_ = body.get("settings") if isinstance(body, dict) else None
     if not isinstance(settings_, dict):
         return False
+    if _names_a_credential(settings_):
+        return True
     try:
         fields = IntelligenceSettings.model_validate(
             {name: value for name, value in settings_.items() if name in IntelligenceSettings.model_fields and value is not None}
@@ -202,6 +204,18 @@ def _breaks_an_intelligence_rule(body: object) -> bool:
     except ValueError:
         return True
     return False
+
+
+def _names_a_credential(settings_: dict[str, Any]) -> bool:
+    """Settings naming a credential (a model key, a bot token, a header's value): a generated
+    id is never one of the organisation's, and is refused (422 naming the field) as an
+    unknown agent id is 404."""
+    from agenthub.agents.credential_refs import named
+
+    try:
+        return any(True for _ in named(settings_))
+    except (AttributeError, TypeError):
+        return False
 
 
 def _reserved_email_domain(body: object) -> bool:
