@@ -36,6 +36,7 @@ from agenthub.caller import Caller, client_address, resolve_caller
 from agenthub.channels.origins import refuse
 from agenthub.channels.paths import route_path
 from agenthub.channels.telegram.config import SECRET_HEADER
+from agenthub.channels.telegram.webhook_check import accepted
 from agenthub.config import Settings
 from agenthub.errors import RateLimited, is_unavailable
 from agenthub.ops.errors import error_body
@@ -153,6 +154,6 @@ async def _from_telegram(scope: Scope) -> bool:
     if integrations is None or not secret:
         return False
     try:
-        return bool(await integrations.webhook_accepts(matched["agent_id"], secret))
+        return await accepted(scope, integrations, matched["agent_id"], secret)
     except Exception:  # noqa: BLE001 - the bus away: counted as any request, and the route says why
         return False

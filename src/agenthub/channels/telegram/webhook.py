@@ -20,6 +20,7 @@ from telegram import Update
 from agenthub.agents.api import AgentId
 from agenthub.channels.telegram.api import IntegrationsDep
 from agenthub.channels.telegram.config import SECRET_HEADER
+from agenthub.channels.telegram.webhook_check import accepted
 from agenthub.errors import InvalidInput, Unauthorized
 from agenthub.ops.openapi import PUBLIC, error_responses
 
@@ -36,7 +37,7 @@ async def telegram_webhook(
     secret: Annotated[str | None, Header(alias=SECRET_HEADER, include_in_schema=False)] = None,
 ) -> dict[str, bool]:
     """Telegram's updates for the agent's bot (its internal id, as registered)."""
-    if not secret or not await integrations.webhook_accepts(agent_id, secret):
+    if not secret or not await accepted(request.scope, integrations, agent_id, secret):
         raise Unauthorized(f"missing or wrong {SECRET_HEADER}")
     try:
         data = json.loads(await request.body())
