@@ -9,9 +9,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 from starlette.routing import Route
 
@@ -101,6 +100,7 @@ from agenthub.scenarios.live import with_live_events
 from agenthub.scheduler.proactive import GatewayAgentAccess
 from agenthub.scheduler.scenario_timers import ScenarioTimers
 from agenthub.scheduler.worker import Scheduler
+from agenthub.web import mount_console
 from agenthub.workers import api as queues_api
 from agenthub.workers.dead_letters import DeadLetters
 from agenthub.workers.history import HistorySaverWorker
@@ -442,9 +442,5 @@ def create_app(
     if settings.admin_panel:  # /admin: the operators' panel (agenthub/admin_panel), not in the API docs
         mount_admin_panel(app, settings)
 
-    @app.get("/", include_in_schema=False)
-    async def index(request: Request) -> RedirectResponse:
-        # Behind a proxy serving AgentHub under ROOT_PATH, the address the browser knows.
-        return RedirectResponse(request.scope.get("root_path", "") + "/docs")
-
+    mount_console(app, settings)  # the web console at / (agenthub/web)
     return app

@@ -25,10 +25,12 @@ async def test_docs_login_and_chat_work_through_a_prefix_stripping_proxy(tmp_pat
     env = clean_env(ROOT_PATH=PREFIX, DEMO_AGENT="false", DATA_DIR=str(tmp_path / "data"))
     async with serve(env=env, cwd=tmp_path) as server, prefix_proxy(PREFIX, server.url) as proxy:
         async with httpx.AsyncClient(base_url=proxy + PREFIX, timeout=30) as client:
-            # The index sends the browser to the docs under the prefix.
+            # The console's page names the prefix as its base, and its assets load under it.
             index = await client.get("/")
-            assert index.status_code == 307
-            assert index.headers["location"] == f"{PREFIX}/docs"
+            assert index.status_code == 200
+            assert f'<base href="{PREFIX}/">' in index.text
+            script = await client.get("/console/js/main.js")
+            assert script.status_code == 200 and "render(" in script.text
 
             # /web/docs loads, and every address in it is under the prefix, and loads too.
             docs = await client.get("/docs")

@@ -43,10 +43,17 @@ from agenthub.ops.errors import error_body
 
 log = logging.getLogger(__name__)
 
-UNLIMITED_PATHS = frozenset({"/health"})
+UNLIMITED_PATHS = frozenset({"/health", "/"})
+UNLIMITED_PREFIXES = ("/console/", "/admin/statics/")
+"""The web console's page and assets and the admin panel's: static files, a page load asks for
+a score of them."""
 TELEGRAM_WEBHOOK = re.compile(r"/api/v1/agents/(?P<agent_id>[^/]+)/integrations/telegram/webhook")
 WARN_EVERY = 60.0
 """Seconds between two warnings that the counter's storage can't be reached."""
+
+
+def _unlimited(path: str) -> bool:
+    return path in UNLIMITED_PATHS or path.startswith(UNLIMITED_PREFIXES)
 
 
 class RateLimiter:
@@ -121,7 +128,7 @@ class RateLimits:
         self._limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or route_path(scope) in UNLIMITED_PATHS or await _from_telegram(scope):
+        if scope["type"] not in ("http", "websocket") or _unlimited(route_path(scope)) or await _from_telegram(scope):
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)

@@ -1,0 +1,64 @@
+// The console's entry: logged out, the account pages; logged in, the layout with the area the
+// hash names. Areas are loaded on first visit (dynamic import), so the first page stays light.
+import { html, render, useEffect, useState } from './lib/ui.js';
+import { api, login } from './lib/api.js';
+import { useRoute, navigate } from './lib/router.js';
+import { MeContext } from './lib/session.js';
+import { Layout } from './layout.js';
+import { AccountPages } from './pages/account/index.js';
+
+const AREAS = {
+  chat: () => import('./pages/chat/index.js'),
+  agents: () => import('./pages/agents/index.js'),
+  bots: () => import('./pages/bots/index.js'),
+  usage: () => import('./pages/usage/index.js'),
+  settings: () => import('./pages/settings/index.js'),
+};
+const HOME = 'chat';
+
+function Area({ name, route }) {
+  const [loaded, setLoaded] = useState(null);
+  useEffect(() => {
+    let current = true;
+    setLoaded(null);
+    (AREAS[name] || AREAS[HOME])().then(
+      (module) => current && setLoaded({ Page: module.default }),
+      (error) => current && setLoaded({ error }),
+    );
+    return () => { current = false; };
+  }, [name]);
+  if (!loaded) return html`<p class="loading" role="status">Loading…</p>`;
+  if (loaded.error) return html`<p class="form-error" role="alert">This page could not be loaded: ${loaded.error.message}</p>`;
+  const { Page } = loaded;
+  return html`<${Page} route=${route}/>`;
+}
+
+function App() {
+  const route = useRoute();
+  const [loggedIn, setLoggedIn] = useState(login.loggedIn);
+  const [me, setMe] = useState(null);
+  const [problem, setProblem] = useState(null);
+
+  useEffect(() => login.subscribe(setLoggedIn), []);
+  useEffect(() => {
+    if (!loggedIn) { setMe(null); return; }
+    api.get('api/v1/auth/me').then(setMe, (error) => setProblem(error));
+  }, [loggedIn]);
+
+  if (!loggedIn) return html`<${AccountPages} route=${route}/>`;
+  if (!me) {
+    return problem
+      ? html`<main class="centered"><p class="form-error" role="alert">${problem.message}</p>
+          <button type="button" onClick=${() => login.forget()}>Log in again</button></main>`
+      : html`<p class="loading" role="status">Loading…</p>`;
+  }
+  const [area = HOME] = route.parts;
+  if (!AREAS[area]) { navigate(HOME, { replace: true }); return null; }
+  return html`<${MeContext.Provider} value=${me}>
+    <${Layout} area=${area}><${Area} name=${area} route=${route}/></${Layout}>
+  </${MeContext.Provider}>`;
+}
+
+const root = document.getElementById('app');
+root.replaceChildren();
+render(html`<${App}/>`, root);
