@@ -5,16 +5,48 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.agents import service as agents_service
 from agenthub.agents.api import AgentId
+from agenthub.agents.models import Agent
+from agenthub.caller import Caller
 from agenthub.chats import service
 from agenthub.chats.models import MAX_POSITION
-from agenthub.chats.schemas import CHAT_ID_PATTERN, ChatMessageList, ChatMessageRead
+from agenthub.chats.schemas import (
+    CHAT_ID_PATTERN,
+    ChatMessageList,
+    ChatMessageRead,
+    ChatSummaryList,
+    ChatSummaryRead,
+)
 from agenthub.deps import CallerDep, SessionDep
 from agenthub.errors import Forbidden, NotFound
 
 router = APIRouter(prefix="/api/v1/agents", tags=["chats"])
+
+
+async def _readable_agent(session: AsyncSession, caller: Caller, agent_id: str) -> Agent:
+    """The agent whose chats the caller may read: the organisation's (404 otherwise), not
+    another member's personal agent (403; the rule of agenthub.access.personal.check_reach)."""
+    agent = await agents_service.get(session, org_id=caller.org_id, agent_id=agent_id)
+    if agent.owner_user_id is not None and agent.owner_user_id != caller.user_id:
+        raise Forbidden(f"{agent_id!r} is a member's personal agent: only that member may read its chats")
+    return agent
+
+
+@router.get("/{agent_id}/chats", response_model=ChatSummaryList)
+async def list_chats(
+    agent_id: AgentId,
+    session: SessionDep,
+    caller: CallerDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> ChatSummaryList:
+    """The agent's chats, the most recently active first, each with the start of its first message as its title."""
+    agent = await _readable_agent(session, caller, agent_id)
+    chats, total = await service.list_chats(session, org_id=caller.org_id, agent_id=agent.id, limit=limit, offset=offset)
+    return ChatSummaryList(items=[ChatSummaryRead.model_validate(c) for c in chats], total=total)
 
 
 @router.get("/{agent_id}/chats/{chat_id}/messages", response_model=ChatMessageList)
@@ -27,10 +59,7 @@ async def list_chat_messages(
     after_position: Annotated[int, Query(ge=0, le=MAX_POSITION, description="Only messages after this position")] = 0,
 ) -> ChatMessageList:
     org_id = caller.org_id
-    agent = await agents_service.get(session, org_id=org_id, agent_id=agent_id)
-    if agent.owner_user_id is not None and agent.owner_user_id != caller.user_id:
-        # A member's personal agent: its chats are theirs alone (the rule of agenthub.access.personal.check_reach).
-        raise Forbidden(f"{agent_id!r} is a member's personal agent: only that member may read its chats")
+    agent = await _readable_agent(session, caller, agent_id)
     if not await service.chat_exists(session, org_id=org_id, agent_id=agent.id, chat_id=chat_id):
         raise NotFound(f"chat {chat_id!r} not found for agent {agent_id!r}")
     rows = await service.list_messages(

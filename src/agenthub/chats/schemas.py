@@ -81,6 +81,21 @@ class ChatMessageList(BaseModel):
     items: list[ChatMessageRead]
 
 
+class ChatSummaryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    chat_id: str
+    title: str = Field(description="The start of the chat's first message (up to 120 characters); empty when none")
+    turns: int = Field(description="Messages users sent in it")
+    created_at: datetime
+    last_message_at: datetime
+
+
+class ChatSummaryList(BaseModel):
+    items: list[ChatSummaryRead] = Field(description="The most recently active first")
+    total: int = Field(description="The agent's chats in all")
+
+
 class ChatRequest(BaseModel):
     """A message sent over HTTP (SSE) or WebSocket."""
 

@@ -287,3 +287,52 @@ async def messages_of_user(session: AsyncSession, *, org_id: str, platform_user_
         .order_by(ChatMessage.agent_id, ChatMessage.chat_id, ChatMessage.position, ChatMessage.seq)
     )
     return list(await session.scalars(query))
+
+
+TITLE_LENGTH = 120
+"""Characters of a chat's first message that the chat list shows as its title."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSummary:
+    """A chat as the chat list shows it."""
+
+    chat_id: str
+    title: str
+    turns: int
+    created_at: datetime
+    last_message_at: datetime
+
+
+async def list_chats(
+    session: AsyncSession, *, org_id: str, agent_id: str, limit: int = 50, offset: int = 0
+) -> tuple[list[ChatSummary], int]:
+    """An agent's chats, the most recently active first, each titled by the start of its
+    first message users see (``""`` when none: a chat only the server wrote in); and how
+    many it has in all."""
+    first = ChatMessage.__table__.alias("first_message")
+    title = (
+        select(func.substr(first.c.content, 1, TITLE_LENGTH))
+        .where(
+            first.c.agent_id == Chat.agent_id, first.c.chat_id == Chat.id, first.c.role == "user",
+            ~first.c.message_id.startswith(PUSH_PREFIX, autoescape=True),
+        )
+        .order_by(first.c.position, first.c.seq)
+        .limit(1)
+        .correlate(Chat)
+        .scalar_subquery()
+    )
+    scope = (Chat.org_id == org_id, Chat.agent_id == agent_id)
+    query = (
+        select(Chat.id, title, Chat.turns, Chat.created_at, Chat.last_message_at)
+        .where(*scope)
+        .order_by(Chat.last_message_at.desc(), Chat.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = (await session.execute(query)).all()
+    total = await session.scalar(select(func.count()).select_from(Chat).where(*scope)) or 0
+    return [
+        ChatSummary(chat_id=chat_id, title=text or "", turns=turns, created_at=created, last_message_at=last)
+        for chat_id, text, turns, created, last in rows
+    ], total
