@@ -1,0 +1,133 @@
+// A chat's messages as the page shows them, and how each WebSocket event changes them. Pure
+// functions of (state, event), so the page is a reducer over what the server says.
+//
+// An entry: {key, role: 'user'|'assistant'|'error', content, message_id?, reply_to?,
+// attachments?, widget?, streaming?, stopped?}.
+
+let keys = 0;
+const nextKey = () => `m${++keys}`;
+
+export const emptyTranscript = { entries: [], waiting: 0, status: '', stopped: new Set() };
+
+/** Entries from the history API (`GET .../chats/{chat_id}/messages`). */
+export function fromHistory(items) {
+  return {
+    ...emptyTranscript,
+    stopped: new Set(),
+    entries: items.map((item) => ({
+      key: nextKey(), role: item.role === 'user' ? 'user' : 'assistant', content: item.content,
+      message_id: item.message_id, reply_to: item.reply_to, attachments: item.attachments, widget: item.widget,
+      created_at: item.created_at,
+    })),
+  };
+}
+
+/** The id of the last message the page holds (the replay's `after`). */
+export function lastMessageId(state) {
+  for (let i = state.entries.length - 1; i >= 0; i -= 1) {
+    if (state.entries[i].message_id) return state.entries[i].message_id;
+  }
+  return undefined;
+}
+
+const known = (state, id) => id && state.entries.some((entry) => entry.message_id === id);
+
+function streamingIndex(entries) {
+  const last = entries.length - 1;
+  return last >= 0 && entries[last].role === 'assistant' && entries[last].streaming ? last : -1;
+}
+
+function replaceAt(entries, index, change) {
+  const copy = entries.slice();
+  copy[index] = { ...copy[index], ...change };
+  return copy;
+}
+
+/** The user's message, shown at once; its id comes with the `received` status. */
+export function sent(state, { content, attachments }) {
+  const entry = { key: nextKey(), role: 'user', content, attachments, pending: true };
+  return { ...state, entries: [...state.entries, entry], waiting: state.waiting + 1, status: '' };
+}
+
+/** Stop waiting for the answer being written: what came of it stays, the rest is not shown. */
+export function stop(state) {
+  const stopped = new Set(state.stopped);
+  let entries = state.entries;
+  const index = streamingIndex(entries);
+  if (index >= 0) entries = replaceAt(entries, index, { streaming: false, stopped: true });
+  for (const entry of entries) if (entry.role === 'user' && entry.message_id && !answered(entries, entry)) stopped.add(entry.message_id);
+  return { ...state, entries, waiting: 0, status: '', stopped };
+}
+
+function answered(entries, user) {
+  return entries.some((entry) => entry.reply_to === user.message_id && !entry.streaming);
+}
+
+function onStatus(state, event) {
+  if (event.message === 'received') {
+    const index = state.entries.findIndex((entry) => entry.pending);
+    if (index < 0 || known(state, event.message_id)) return state;
+    return { ...state, entries: replaceAt(state.entries, index, { pending: false, message_id: event.message_id }) };
+  }
+  if (state.stopped.has(event.reply_to)) return state;
+  let { entries } = state;
+  const index = streamingIndex(entries);
+  // "The agent restarted; its answer starts over.": what was streamed goes.
+  if (/starts over/.test(event.message) && index >= 0) entries = replaceAt(entries, index, { content: '' });
+  return { ...state, entries, status: event.message };
+}
+
+function onChunk(state, event) {
+  if (!state.waiting) return state; // the end of an answer the user stopped, or one already replayed
+  const index = streamingIndex(state.entries);
+  if (index >= 0) {
+    return { ...state, entries: replaceAt(state.entries, index, { content: state.entries[index].content + event.content }) };
+  }
+  const entry = { key: nextKey(), role: 'assistant', content: event.content, streaming: true };
+  return { ...state, entries: [...state.entries, entry] };
+}
+
+function onMessage(state, event) {
+  const object = event.message_object || {};
+  const id = object.message_id;
+  const done = event.more ? state.waiting : Math.max(0, state.waiting - 1);
+  if (known(state, id) || state.stopped.has(object.reply_to)) return { ...state, waiting: known(state, id) ? state.waiting : done };
+  const final = {
+    role: 'assistant', content: event.content, message_id: id, reply_to: object.reply_to,
+    attachments: event.attachments, widget: event.widget, streaming: false,
+  };
+  const index = streamingIndex(state.entries);
+  const entries = index >= 0
+    ? replaceAt(state.entries, index, final)
+    : [...state.entries, { key: nextKey(), ...final }];
+  return { ...state, entries, waiting: done, status: done ? state.status : '' };
+}
+
+function onError(state, event) {
+  if (event.reply_to && state.stopped.has(event.reply_to)) return state;
+  let { entries } = state;
+  const index = streamingIndex(entries);
+  if (index >= 0) entries = replaceAt(entries, index, { streaming: false });
+  // A message the server refused (invalid input, a budget, a rate limit) was never received.
+  const refused = entries.findIndex((entry) => entry.pending);
+  if (refused >= 0 && !event.reply_to) entries = replaceAt(entries, refused, { pending: false, refused: true });
+  const entry = { key: nextKey(), role: 'error', content: event.message || 'Something went wrong.', code: event.code, reply_to: event.reply_to };
+  return { ...state, entries: [...entries, entry], waiting: Math.max(0, state.waiting - 1), status: '' };
+}
+
+/** The state after one WebSocket event. */
+export function applyEvent(state, event) {
+  switch (event.type) {
+    case 'status': return onStatus(state, event);
+    case 'chunk': return onChunk(state, event);
+    case 'message': return onMessage(state, event);
+    case 'error': return onError(state, event);
+    default: return state; // tool calls and other agent events: not shown
+  }
+}
+
+/** The last message the user sent (for Retry), or undefined. */
+export function lastUserMessage(state) {
+  for (let i = state.entries.length - 1; i >= 0; i -= 1) if (state.entries[i].role === 'user') return state.entries[i];
+  return undefined;
+}
