@@ -70,6 +70,12 @@ def agent_lease(agent_id: str) -> str:
     return f"agent_lease:{{{agent_id}}}"
 
 
+def turn_stop(agent_id: str, message_id: str) -> str:
+    """Set when someone asked to stop the answer to a message: the host writing it stops and
+    delivers what it has so far (``runtime.turns``)."""
+    return f"agent:{{{agent_id}}}:stop:{message_id}"
+
+
 def agent_reply(agent_id: str, message_id: str) -> str:
     """Marker that a message has been answered; holds the reply for redelivery."""
     return f"agent:{{{agent_id}}}:reply:{message_id}"

@@ -19,10 +19,11 @@ FINAL_TYPES = frozenset({"message", "error"})
 KNOWN_TYPES = frozenset({"chunk", "status", "message", "error"})
 ANSWER_EXTRAS = ("tool_calls", "citations")
 """What an answer carries beside its text when there is any (in ``message_object`` on the WebSocket)."""
-SHOWN_WITH = ("widget", "attachments", "more")
+SHOWN_WITH = ("widget", "attachments", "more", "stopped")
 """What a message carries for the client to show or act on, where it has any: buttons
 (``widget``), file ids, and ``more: true`` on each message of a turn but the last (a
-scenario bot's steps): a client waits on for the last one."""
+scenario bot's steps): a client waits on for the last one; ``stopped: true`` on an answer
+stopped on request (its text is what had been written)."""
 
 
 def shown_with(event: dict[str, Any]) -> dict[str, Any]:

@@ -15,12 +15,14 @@ from agenthub.chats import service
 from agenthub.chats.models import MAX_POSITION
 from agenthub.chats.schemas import (
     CHAT_ID_PATTERN,
+    MESSAGE_ID_PATTERN,
     ChatMessageList,
     ChatMessageRead,
     ChatSummaryList,
     ChatSummaryRead,
+    StopRead,
 )
-from agenthub.deps import CallerDep, SessionDep
+from agenthub.deps import BusDep, CallerDep, SessionDep
 from agenthub.errors import Forbidden, NotFound
 
 router = APIRouter(prefix="/api/v1/agents", tags=["chats"])
@@ -66,3 +68,20 @@ async def list_chat_messages(
         session, org_id=org_id, agent_id=agent.id, chat_id=chat_id, limit=limit, after_position=after_position
     )
     return ChatMessageList(chat_id=chat_id, items=[ChatMessageRead.model_validate(r) for r in rows])
+
+
+@router.post("/{agent_id}/chats/{chat_id}/messages/{message_id}/stop", response_model=StopRead)
+async def stop_answer(
+    agent_id: AgentId,
+    chat_id: Annotated[str, Path(pattern=CHAT_ID_PATTERN)],
+    message_id: Annotated[str, Path(pattern=MESSAGE_ID_PATTERN)],
+    session: SessionDep,
+    caller: CallerDep,
+    bus: BusDep,
+) -> StopRead:
+    """Stop the answer to a user's message: what was written of it so far becomes the answer."""
+    agent = await _readable_agent(session, caller, agent_id)
+    stopping = await service.request_stop(
+        session, bus, org_id=caller.org_id, agent_id=agent.id, chat_id=chat_id, message_id=message_id
+    )
+    return StopRead(message_id=message_id, stopping=stopping)

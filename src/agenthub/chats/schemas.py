@@ -11,6 +11,7 @@ from agenthub.fields import JsonObject, NoNul, Visible
 from agenthub.files.service import download_path
 
 CHAT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
+MESSAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
 MAX_CONTENT_LENGTH = 32_000
 """Characters a message's content may have."""
 Content = Annotated[str, Field(max_length=MAX_CONTENT_LENGTH), Visible()]
@@ -124,4 +125,12 @@ class ChatRequest(BaseModel):
         default=None,
         description="Accepted for the seed protocol and ignored: the sender is the caller (a user's id, an API "
         "key's id, or `anonymous:<address>`)",
+    )
+
+
+class StopRead(BaseModel):
+    message_id: str
+    stopping: bool = Field(
+        description="True: the answer being written stops and its text so far is delivered as the answer "
+        "(`message` with `\"stopped\": true`); false: the message was answered already"
     )

@@ -14,9 +14,11 @@ from sqlalchemy import Insert, Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from agenthub.bus import Bus, keys
 from agenthub.chats.models import Chat, ChatMessage
 from agenthub.db.base import utcnow
 from agenthub.db.upsert import dialect_of, insert_ignoring_duplicates
+from agenthub.errors import NotFound
 
 PUSH_PREFIX = "push-"
 """Before the id of a message no client sent: one the server pushed to an agent as if its
@@ -336,3 +338,30 @@ async def list_chats(
         ChatSummary(chat_id=chat_id, title=text or "", turns=turns, created_at=created, last_message_at=last)
         for chat_id, text, turns, created, last in rows
     ], total
+
+
+STOP_REQUEST_TTL = 3600.0
+"""Seconds a request to stop an answer is kept: a message still waiting on the agent's input
+(or given again to a new host after a crash) is stopped when its answer begins."""
+
+
+async def request_stop(
+    session: AsyncSession, bus: Bus, *, org_id: str, agent_id: str, chat_id: str, message_id: str
+) -> bool:
+    """Ask the host writing the answer to a user's message to stop and deliver what it has so
+    far. Returns False when the message is answered already (nothing to stop); raises
+    NotFound when the chat has no such message from a user."""
+    row = await session.scalar(
+        select(ChatMessage.message_id)
+        .join(Chat, (Chat.id == ChatMessage.chat_id) & (Chat.agent_id == ChatMessage.agent_id))
+        .where(
+            Chat.org_id == org_id, ChatMessage.agent_id == agent_id, ChatMessage.chat_id == chat_id,
+            ChatMessage.message_id == message_id, ChatMessage.role == "user",
+        )
+    )
+    if row is None:
+        raise NotFound(f"no message {message_id!r} from a user in chat {chat_id!r}")
+    if await bus.get(keys.agent_reply(agent_id, message_id)) is not None:
+        return False
+    await bus.set(keys.turn_stop(agent_id, message_id), {"stop": True}, ttl=STOP_REQUEST_TTL)
+    return True

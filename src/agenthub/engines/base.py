@@ -83,6 +83,8 @@ class Answer:
     messages: list[dict[str, Any]] | None = None
     """Messages sent before this one, in order (``{"text", "widget"?, "attachments"?}``): each
     reaches the client as its own ``message`` event marked ``"more": true``, this answer last."""
+    stopped: bool = False
+    """The answer was stopped on request before it was complete: ``text`` is what had streamed."""
 
 
 class TurnEvents(Protocol):

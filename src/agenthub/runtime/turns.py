@@ -36,6 +36,9 @@ ANSWER_STARTS_OVER = "The agent restarted; its answer starts over."
 that shows chunks as they come clears what it has of this answer."""
 CHUNK_INTERVAL = 0.02
 """Seconds between two publishes of an answer's streamed text (50 a second at most)."""
+STOP_CHECK_INTERVAL = 0.25
+"""Seconds between two looks, while an answer is being written, for a request to stop it
+(``keys.turn_stop``): an answer complete sooner costs no look at all."""
 
 
 class TurnRunner:
@@ -105,7 +108,7 @@ class TurnRunner:
             # The turn's span: ids and kind only, never the message's text.
             with tracing.span("agenthub.turn", **{"agent.id": agent.id, "chat.id": chat_id, "agent.kind": agent.kind}):
                 async with asyncio.timeout(self._settings.turn_timeout):
-                    answer = await self._engines.for_kind(agent.kind).answer(turn, chunks)
+                    answer = await self._answer_unless_stopped(turn, chunks)
         except Exception as error:  # noqa: BLE001 - any failure becomes an error to the user
             log.warning(
                 "turn failed: %s", type(error).__name__,
@@ -125,6 +128,31 @@ class TurnRunner:
             await self._send_final(batch, agent, error_event).ack(entry.stream, keys.INPUT_GROUP, entry.id).execute()
             return
         await self._deliver_answer(entry, turn, answer, chunks)
+
+    async def _answer_unless_stopped(self, turn: Turn, chunks: ChunkPublisher) -> Answer:
+        """The engine's answer; or, when a stop of this message is asked for while it is being
+        written, what had streamed of it (the engine's work is cancelled)."""
+        work = asyncio.ensure_future(self._engines.for_kind(turn.agent.kind).answer(turn, chunks))
+        stop_key = keys.turn_stop(turn.agent.id, turn.message_id)
+        try:
+            while True:
+                done, _ = await asyncio.wait({work}, timeout=STOP_CHECK_INTERVAL)
+                if done:
+                    return work.result()
+                try:
+                    asked = await self._bus.get(stop_key)
+                except Exception as error:  # noqa: BLE001 - a bus blip must not fail the answer
+                    log.warning("could not look for a stop: %s", type(error).__name__, extra={"agent_id": turn.agent.id})
+                    continue
+                if asked is not None:
+                    log.info("answer stopped on request", extra={"agent_id": turn.agent.id, "chat_id": turn.chat_id})
+                    work.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await work
+                    return Answer(text=chunks.streamed(), stopped=True)
+        finally:
+            if not work.done():
+                work.cancel()  # the turn timed out or was cancelled itself
 
     def _failure_text(self, error: BaseException, agent: HostedAgent) -> str:
         """What the user is told of a failed turn: the engine's words where it has them."""
@@ -155,6 +183,8 @@ class TurnRunner:
             outbound["usage"] = {
                 "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens, "model": usage.model,
             }
+        if answer.stopped:
+            outbound["stopped"] = True
         batch = self._bus.batch()
         # Messages sent before the answer (a scenario bot's steps): each its own message,
         # marked "more" so clients wait for the last; stored at the answer's position
@@ -242,6 +272,7 @@ class ChunkPublisher:
         self._reply_to = reply_to
         self._chat_id = chat_id
         self._buffer: list[str] = []
+        self._streamed: list[str] = []
         self._timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
         self._last: float | None = None
@@ -251,6 +282,7 @@ class ChunkPublisher:
         if not piece:
             return
         self._buffer.append(piece)
+        self._streamed.append(piece)
         if self._timer is None and self._error is None and (self._task is None or self._task.done()):
             self._schedule()
 
@@ -274,6 +306,10 @@ class ChunkPublisher:
             return
         if self._buffer and self._timer is None:
             self._schedule()  # what came while this was being published
+
+    def streamed(self) -> str:
+        """The answer's text so far (published, or about to be)."""
+        return "".join(self._streamed)
 
     async def emit(self, event: Payload) -> None:
         """Publish an event of another type (a tool call...) after the text pushed before it."""
