@@ -27,10 +27,20 @@ WORD_DELAY = 0.12
 """Seconds between the slow model's words: its answer streams for about 2 s."""
 
 
+LONG_ANSWER = " ".join(f"step{n}" for n in range(1, 101))
+"""What the slow model answers a message asking for a long answer: about 12 s of streaming."""
+
+
+def _slow_answer(body: dict[str, Any]) -> dict[str, Any]:
+    asked = str(body["messages"][-1]["content"])
+    return {"text": LONG_ANSWER if "long" in asked else SLOW_ANSWER, "delay": WORD_DELAY}
+
+
 @pytest.fixture(scope="module")
 def slow_model() -> Iterator[FakeOpenAI]:
-    """An OpenAI-compatible model on 127.0.0.1 that streams :data:`SLOW_ANSWER` word by word."""
-    with FakeOpenAI(responder=lambda body: {"text": SLOW_ANSWER, "delay": WORD_DELAY}) as server:
+    """An OpenAI-compatible model on 127.0.0.1 that streams :data:`SLOW_ANSWER` (or, asked
+    for a long answer, :data:`LONG_ANSWER`) word by word."""
+    with FakeOpenAI(responder=_slow_answer) as server:
         yield server
 
 
@@ -97,6 +107,35 @@ def test_answer_streams_in_and_the_history_is_there_after_a_reload(
     _send(page, "And the trams?")
     expect(_answers(page)).to_have_count(2)
     expect(_answers(page).last).to_contain_text(SLOW_ANSWER)
+
+
+def test_stop_keeps_what_was_written_and_retry_sends_again(
+    page: Page, api_user: ApiUser, console_server: ConsoleServer, slow_model: FakeOpenAI,
+) -> None:
+    _create_slow_agent(console_server, api_user, slow_model)
+    _open_chat(page, api_user, "guide")
+    _send(page, "Give me a long answer")
+    expect(page.locator(".bubble.assistant.streaming")).to_contain_text("step3")
+    page.get_by_role("button", name="Stop").click()
+
+    # The server stops the answer: what was written is the answer, and the history keeps it.
+    answer = _answers(page).first
+    expect(answer).to_contain_text("Stopped.")
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+    expect(page.get_by_role("button", name="Stop")).to_have_count(0)
+    kept = answer.locator(".text").inner_text()
+    assert kept.startswith("step1 step2 step3") and "step100" not in kept
+    page.reload()
+    expect(_answers(page).first.locator(".text")).to_have_text(kept)
+
+    # Retry sends the last message again: a new answer streams (stopped too, to end the test).
+    page.get_by_role("button", name="Retry").click()
+    expect(page.locator(".bubble.user")).to_have_count(2)
+    expect(page.locator(".bubble.user").last).to_have_text(re.compile("Give me a long answer"))
+    expect(page.locator(".bubble.assistant.streaming")).to_contain_text("step2")
+    page.get_by_role("button", name="Stop").click()
+    expect(_answers(page)).to_have_count(2)
+    expect(_answers(page).last).to_contain_text("Stopped.")
 
 
 def test_html_from_a_model_or_a_user_never_runs(page: Page, api_user: ApiUser, console_server: ConsoleServer) -> None:

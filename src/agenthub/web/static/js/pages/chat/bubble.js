@@ -17,7 +17,8 @@ function Buttons({ widget, onPress, disabled }) {
 
 export function Bubble({ entry, agentName, onPress, canPress }) {
   const who = entry.role === 'assistant' ? agentName || WHO.assistant : WHO[entry.role];
-  const classes = ['bubble', entry.role, entry.streaming && 'streaming', entry.stopped && 'stopped', entry.refused && 'refused']
+  const classes = ['bubble', entry.role, entry.streaming && 'streaming', (entry.stopped || entry.abandoned) && 'stopped',
+    entry.refused && 'refused']
     .filter(Boolean).join(' ');
   return html`<li class=${classes} data-message-id=${entry.message_id}>
     <span class="who">${who}</span>
@@ -26,7 +27,8 @@ export function Bubble({ entry, agentName, onPress, canPress }) {
       : html`<p class="text plain">${entry.content}</p>`}
     <${Attachments} items=${entry.attachments}/>
     <${Buttons} widget=${entry.widget} onPress=${onPress} disabled=${!canPress}/>
-    ${entry.stopped && html`<small class="hint">Stopped: the console stopped showing this answer (the agent may still finish it; reload to see it).</small>`}
+    ${entry.stopped && html`<small class="hint">Stopped.</small>`}
+    ${entry.abandoned && html`<small class="hint">No longer shown here: the agent may still finish this answer (reload to see it).</small>`}
     ${entry.refused && html`<small class="hint">Not sent.</small>`}
   </li>`;
 }

@@ -6,8 +6,9 @@ import { Composer } from './composer.js';
 import { exportChat, wholeHistory } from './export.js';
 import { ChatSocket } from './socket.js';
 import { chatStarted, isNewChat } from './sidebar.js';
+import { api } from '../../lib/api.js';
 import {
-  applyEvent, emptyTranscript, fromHistory, lastMessageId, lastUserMessage, sent, stop,
+  abandon, applyEvent, emptyTranscript, fromHistory, lastMessageId, lastUserMessage, sent, unansweredMessage,
 } from './transcript.js';
 
 function reduce(state, action) {
@@ -15,7 +16,7 @@ function reduce(state, action) {
     case 'reset': return action.state;
     case 'event': return applyEvent(state, action.event);
     case 'sent': return sent(state, action.message);
-    case 'stop': return stop(state);
+    case 'abandon': return abandon(state);
     default: return state;
   }
 }
@@ -72,7 +73,24 @@ function useChat(agentId, chatId, onActivity) {
     dispatch({ type: 'sent', message: { content: message.content, attachments } });
     return true;
   };
-  return { state, loading, connection, send, stop: () => dispatch({ type: 'stop' }) };
+  // Stop: the server stops the answer and sends what was written of it; without a message
+  // id to name yet, or when it can't be reached, the page stops waiting for it instead.
+  const [stopping, setStopping] = useState(false);
+  const stopAnswer = async () => {
+    const target = unansweredMessage(state);
+    if (!target) { dispatch({ type: 'abandon' }); return; }
+    setStopping(true);
+    try {
+      const path = `api/v1/agents/${encodeURIComponent(agentId)}/chats/${encodeURIComponent(chatId)}`
+        + `/messages/${encodeURIComponent(target.message_id)}/stop`;
+      await api.post(path);
+    } catch {
+      dispatch({ type: 'abandon' });
+    } finally {
+      setStopping(false);
+    }
+  };
+  return { state, loading, connection, send, stop: stopAnswer, stopping };
 }
 
 function Toolbar({ agent, chatId }) {
@@ -96,14 +114,14 @@ function useStickToBottom(list, entries) {
 }
 
 export function Conversation({ agent, chatId, onActivity }) {
-  const { state, loading, connection, send, stop: stopAnswer } = useChat(agent.id, chatId, onActivity);
+  const { state, loading, connection, send, stop: stopAnswer, stopping } = useChat(agent.id, chatId, onActivity);
   const list = useRef(null);
   useStickToBottom(list, state.entries);
   const open = connection.state === 'open';
   const waiting = state.waiting > 0;
   const last = lastUserMessage(state);
   const statusText = connection.state === 'closed'
-    ? '' : CONNECTION_TEXT[connection.state] || state.status || (waiting ? 'Writing…' : '');
+    ? '' : CONNECTION_TEXT[connection.state] || (stopping && 'Stopping…') || state.status || (waiting ? 'Writing…' : '');
   const lastEntry = state.entries[state.entries.length - 1];
 
   return html`<section class="conversation" aria-labelledby="conversation-title">

@@ -2,18 +2,19 @@
 // functions of (state, event), so the page is a reducer over what the server says.
 //
 // An entry: {key, role: 'user'|'assistant'|'error', content, message_id?, reply_to?,
-// attachments?, widget?, streaming?, stopped?}.
+// attachments?, widget?, streaming?, stopped? (the server stopped it on request),
+// abandoned? (the page stopped showing it: the server could not be asked)}.
 
 let keys = 0;
 const nextKey = () => `m${++keys}`;
 
-export const emptyTranscript = { entries: [], waiting: 0, status: '', stopped: new Set() };
+export const emptyTranscript = { entries: [], waiting: 0, status: '', abandoned: new Set() };
 
 /** Entries from the history API (`GET .../chats/{chat_id}/messages`). */
 export function fromHistory(items) {
   return {
     ...emptyTranscript,
-    stopped: new Set(),
+    abandoned: new Set(),
     entries: items.map((item) => ({
       key: nextKey(), role: item.role === 'user' ? 'user' : 'assistant', content: item.content,
       message_id: item.message_id, reply_to: item.reply_to, attachments: item.attachments, widget: item.widget,
@@ -49,14 +50,22 @@ export function sent(state, { content, attachments }) {
   return { ...state, entries: [...state.entries, entry], waiting: state.waiting + 1, status: '' };
 }
 
-/** Stop waiting for the answer being written: what came of it stays, the rest is not shown. */
-export function stop(state) {
-  const stopped = new Set(state.stopped);
+/** The user's message whose answer is being written (the one a Stop is about), or undefined. */
+export function unansweredMessage(state) {
+  if (!state.waiting) return undefined;
+  return state.entries.find((entry) => entry.role === 'user' && entry.message_id && !answered(state.entries, entry)
+    && !state.abandoned.has(entry.message_id));
+}
+
+/** Stop waiting for the answer being written, in this page only (when the server can't be
+ * asked to stop it): what came of it stays, the rest is not shown. */
+export function abandon(state) {
+  const abandoned = new Set(state.abandoned);
   let entries = state.entries;
   const index = streamingIndex(entries);
-  if (index >= 0) entries = replaceAt(entries, index, { streaming: false, stopped: true });
-  for (const entry of entries) if (entry.role === 'user' && entry.message_id && !answered(entries, entry)) stopped.add(entry.message_id);
-  return { ...state, entries, waiting: 0, status: '', stopped };
+  if (index >= 0) entries = replaceAt(entries, index, { streaming: false, abandoned: true });
+  for (const entry of entries) if (entry.role === 'user' && entry.message_id && !answered(entries, entry)) abandoned.add(entry.message_id);
+  return { ...state, entries, waiting: 0, status: '', abandoned };
 }
 
 function answered(entries, user) {
@@ -69,7 +78,7 @@ function onStatus(state, event) {
     if (index < 0 || known(state, event.message_id)) return state;
     return { ...state, entries: replaceAt(state.entries, index, { pending: false, message_id: event.message_id }) };
   }
-  if (state.stopped.has(event.reply_to)) return state;
+  if (state.abandoned.has(event.reply_to)) return state;
   let { entries } = state;
   const index = streamingIndex(entries);
   // "The agent restarted; its answer starts over.": what was streamed goes.
@@ -91,10 +100,10 @@ function onMessage(state, event) {
   const object = event.message_object || {};
   const id = object.message_id;
   const done = event.more ? state.waiting : Math.max(0, state.waiting - 1);
-  if (known(state, id) || state.stopped.has(object.reply_to)) return { ...state, waiting: known(state, id) ? state.waiting : done };
+  if (known(state, id) || state.abandoned.has(object.reply_to)) return { ...state, waiting: known(state, id) ? state.waiting : done };
   const final = {
     role: 'assistant', content: event.content, message_id: id, reply_to: object.reply_to,
-    attachments: event.attachments, widget: event.widget, streaming: false,
+    attachments: event.attachments, widget: event.widget, streaming: false, stopped: Boolean(event.stopped),
   };
   const index = streamingIndex(state.entries);
   const entries = index >= 0
@@ -104,7 +113,7 @@ function onMessage(state, event) {
 }
 
 function onError(state, event) {
-  if (event.reply_to && state.stopped.has(event.reply_to)) return state;
+  if (event.reply_to && state.abandoned.has(event.reply_to)) return state;
   let { entries } = state;
   const index = streamingIndex(entries);
   if (index >= 0) entries = replaceAt(entries, index, { streaming: false });
