@@ -50,7 +50,7 @@ export function Composer({ onSend, onStop, onRetry, waiting, canSend, canRetry }
       <textarea id="chat-message" rows="2" placeholder="Write a message…" value=${text} maxlength="32000"
         onInput=${(event) => setText(event.currentTarget.value)} onKeyDown=${onKeyDown}></textarea>
       <div class="composer-actions">
-        <input ref=${picker} type="file" multiple class="sr-only" id="chat-files" tabindex="-1" aria-label="Files to attach"
+        <input ref=${picker} type="file" multiple hidden id="chat-files" aria-label="Files to attach"
           onChange=${attach}/>
         <button type="button" title="Attach files" disabled=${uploading}
           onClick=${() => picker.current.click()}>${uploading ? 'Uploading…' : 'Attach'}</button>

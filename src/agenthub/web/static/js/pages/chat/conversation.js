@@ -8,7 +8,7 @@ import { ChatSocket } from './socket.js';
 import { chatStarted, isNewChat } from './sidebar.js';
 import { api } from '../../lib/api.js';
 import {
-  abandon, applyEvent, emptyTranscript, fromHistory, lastMessageId, lastUserMessage, sent, unansweredMessage,
+  abandon, applyEvent, emptyTranscript, fromHistory, lastMessageId, lastUserMessage, sent, unansweredMessages,
 } from './transcript.js';
 
 function reduce(state, action) {
@@ -77,13 +77,12 @@ function useChat(agentId, chatId, onActivity) {
   // id to name yet, or when it can't be reached, the page stops waiting for it instead.
   const [stopping, setStopping] = useState(false);
   const stopAnswer = async () => {
-    const target = unansweredMessage(state);
-    if (!target) { dispatch({ type: 'abandon' }); return; }
+    const targets = unansweredMessages(state);
+    if (!targets.length) { dispatch({ type: 'abandon' }); return; }
     setStopping(true);
+    const chat = `api/v1/agents/${encodeURIComponent(agentId)}/chats/${encodeURIComponent(chatId)}`;
     try {
-      const path = `api/v1/agents/${encodeURIComponent(agentId)}/chats/${encodeURIComponent(chatId)}`
-        + `/messages/${encodeURIComponent(target.message_id)}/stop`;
-      await api.post(path);
+      await Promise.all(targets.map((target) => api.post(`${chat}/messages/${encodeURIComponent(target.message_id)}/stop`)));
     } catch {
       dispatch({ type: 'abandon' });
     } finally {

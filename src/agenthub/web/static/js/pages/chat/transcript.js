@@ -46,14 +46,14 @@ function replaceAt(entries, index, change) {
 
 /** The user's message, shown at once; its id comes with the `received` status. */
 export function sent(state, { content, attachments }) {
-  const entry = { key: nextKey(), role: 'user', content, attachments, pending: true };
+  const entry = { key: nextKey(), role: 'user', content, attachments, pending: true, live: true };
   return { ...state, entries: [...state.entries, entry], waiting: state.waiting + 1, status: '' };
 }
 
-/** The user's message whose answer is being written (the one a Stop is about), or undefined. */
-export function unansweredMessage(state) {
-  if (!state.waiting) return undefined;
-  return state.entries.find((entry) => entry.role === 'user' && entry.message_id && !answered(state.entries, entry)
+/** The messages sent from this page whose answers are awaited (what a Stop is about). */
+export function unansweredMessages(state) {
+  if (!state.waiting) return [];
+  return state.entries.filter((entry) => entry.live && entry.message_id && !answered(state.entries, entry)
     && !state.abandoned.has(entry.message_id));
 }
 
