@@ -157,6 +157,17 @@ def test_html_from_a_model_or_a_user_never_runs(page: Page, api_user: ApiUser, c
     assert page.evaluate("window.__hacked") is None
     assert dialogs == []
 
+    # Shift+Enter is a new line in the message; Enter sends it.
+    box = page.get_by_role("textbox", name="Message")
+    box.press_sequentially("first line")
+    box.press("Shift+Enter")
+    box.press_sequentially("second line")
+    expect(box).to_have_value("first line\nsecond line")
+    box.press("Enter")
+    expect(box).to_have_value("")
+    expect(page.locator(".bubble.user").last).to_have_text(re.compile("first line\nsecond line"))
+    expect(_answers(page)).to_have_count(2)
+
 
 BOT = {
     "format": "agenthub.bot/v1", "name": "Pizza", "first_step": "hello",
