@@ -92,6 +92,20 @@ def test_start_and_stop_change_the_badge_and_a_saved_change_offers_a_restart(
     expect(badge).to_have_text("Stopped")
 
 
+def test_delete_asks_first(logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer) -> None:
+    _create_agent(console_server, api_user)
+    page = logged_in_page
+    page.goto("/#/agents")
+    page.get_by_role("button", name="Delete Agent helper").click()
+    page.get_by_role("button", name="Cancel").click()
+    expect(_row(page, "helper")).to_be_visible()
+    page.get_by_role("button", name="Delete Agent helper").click()
+    page.get_by_role("button", name="Yes, delete").click()
+    expect(page.get_by_text("No agents yet.")).to_be_visible()
+    with httpx.Client(base_url=console_server.url, headers=api_user.headers) as client:
+        assert client.get("/api/v1/agents/helper").status_code == 404
+
+
 def test_a_refused_value_is_shown_under_its_field(
     logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
 ) -> None:
@@ -113,6 +127,13 @@ def test_a_refused_value_is_shown_under_its_field(
     page.get_by_role("button", name="Save", exact=True).click()
     expect(url).to_have_attribute("aria-invalid", "true")
     expect(temperature).not_to_have_attribute("aria-invalid", "true")
+
+    page.get_by_role("button", name="Remove HTTP tool forecast").click()
+    page.get_by_label("Telegram bot").check()
+    page.get_by_role("button", name="Save", exact=True).click()
+    credential = page.get_by_label("Bot token credential")
+    expect(credential).to_have_attribute("aria-invalid", "true")
+    expect(credential).to_have_accessible_description(re.compile("should match pattern"))
     assert _api(console_server, api_user, "GET", "/api/v1/agents/helper")["settings"]["temperature"] == 0.7
 
 

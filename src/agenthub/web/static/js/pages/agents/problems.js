@@ -3,11 +3,21 @@
 // settings-wide problems that name it ("a `chain` agent needs steps"); the rest go on top.
 import { html } from '../../lib/ui.js';
 
+const INTEGRATION_PROBLEM = /^[a-z][a-z0-9_]* integration: settings\.([\w.-]+): (.*)$/s;
+
+/** The path and problem of a detail; an integration's settings problem, which the server
+ * names by the integration ("telegram integration: settings.mode: ..."), by its field. */
+function placed(field, problem) {
+  const path = String(field || '').replace(/^body\./, '');
+  const inner = /^settings\.integrations\.\d+$/.test(path) && INTEGRATION_PROBLEM.exec(problem);
+  return inner ? [`${path}.settings.${inner[1]}`, inner[2]] : [path, problem];
+}
+
 /** {path: problem} of an ApiError (paths as the server names them, without `body.`). */
 export function problemsOf(error) {
   const out = {};
-  for (const { field, problem } of error?.details || []) {
-    const path = String(field || '').replace(/^body\./, '');
+  for (const detail of error?.details || []) {
+    const [path, problem] = placed(detail.field, detail.problem);
     out[path] = out[path] ? `${out[path]}; ${problem}` : problem;
   }
   return out;
@@ -19,7 +29,7 @@ export const SECTIONS = {
   prompt: { paths: ['settings.system_prompt'], words: [] },
   model: {
     paths: ['settings.provider', 'settings.model_id', 'settings.temperature', 'settings.base_url', 'settings.api_key_credential_id'],
-    words: ['base_url', 'provider'],
+    words: ['base_url'],
   },
   type: {
     paths: ['settings.agent_type', 'settings.steps', 'settings.sub_agents', 'settings.max_query_rewrites'],
@@ -39,7 +49,7 @@ const within = (path, prefix) => path === prefix || path.startsWith(`${prefix}.`
 
 function sectionOfWideProblem(problem) {
   for (const [name, { words }] of Object.entries(SECTIONS)) {
-    if (words.some((word) => problem.includes(word))) return name;
+    if (words.some((word) => new RegExp(`\\b${word}\\b`).test(problem))) return name;
   }
   return null;
 }
