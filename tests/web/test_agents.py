@@ -133,7 +133,7 @@ def test_a_refused_value_is_shown_under_its_field(
     page.get_by_role("button", name="Save", exact=True).click()
     credential = page.get_by_label("Bot token credential")
     expect(credential).to_have_attribute("aria-invalid", "true")
-    expect(credential).to_have_accessible_description(re.compile("should match pattern"))
+    expect(credential).to_have_accessible_description(re.compile("not in the form it takes"))
     assert _api(console_server, api_user, "GET", "/api/v1/agents/helper")["settings"]["temperature"] == 0.7
 
 

@@ -94,7 +94,8 @@ export function AgentEditor({ agentId }) {
   }, [agentId]);
   useEffect(() => {
     if (!error) return;
-    const target = document.querySelector('.agents-editor [aria-invalid="true"], .agents-editor [role="alert"]');
+    const target = document.querySelector('.agents-editor [aria-invalid="true"]')
+      || document.querySelector('.agents-editor [role="alert"]');
     target?.focus?.();
     target?.scrollIntoView?.({ block: 'center' });
   }, [error]);

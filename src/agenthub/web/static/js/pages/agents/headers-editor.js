@@ -15,7 +15,8 @@ export function HeadersEditor({ headers, onValue, credentials, owner, problemAt 
     ${entries.map(([name, value], index) => {
       const fromCredential = value && typeof value === 'object';
       return html`<div class="agent-header-row" key=${index}>
-        <${TextInput} label="Header name" value=${name} onValue=${(text) => rebuild(index, text, value)}/>
+        <${TextInput} label="Header name" value=${name} onValue=${(text) => rebuild(index, text, value)}
+          hint="Letters, digits and - (X-Api-Key)."/>
         <${Select} label="Value from" value=${fromCredential ? 'credential' : 'text'}
           options=${[['text', 'Text'], ['credential', 'A credential']]}
           onValue=${(kind) => rebuild(index, name, kind === 'credential' ? { credential_id: '' } : '')}/>

@@ -5,12 +5,17 @@ import { html } from '../../lib/ui.js';
 
 const INTEGRATION_PROBLEM = /^[a-z][a-z0-9_]* integration: settings\.([\w.-]+): (.*)$/s;
 
-/** The path and problem of a detail; an integration's settings problem, which the server
+const PATTERN_PROBLEM = /^String should match pattern '.*'$/s;
+const PATTERN_WORDS = 'not in the form it takes (see its hint)';
+
+/** The path and problem of a detail (a regular expression the value did not match said in words); an integration's settings problem, which the server
  * names by the integration ("telegram integration: settings.mode: ..."), by its field. */
 function placed(field, problem) {
   const path = String(field || '').replace(/^body\./, '');
+  if (PATTERN_PROBLEM.test(problem)) return placed(field, problem.replace(PATTERN_PROBLEM, PATTERN_WORDS));
   const inner = /^settings\.integrations\.\d+$/.test(path) && INTEGRATION_PROBLEM.exec(problem);
-  return inner ? [`${path}.settings.${inner[1]}`, inner[2]] : [path, problem];
+  if (!inner) return [path, problem];
+  return [`${path}.settings.${inner[1]}`, inner[2].replace(PATTERN_PROBLEM, PATTERN_WORDS)];
 }
 
 /** {path: problem} of an ApiError (paths as the server names them, without `body.`). */

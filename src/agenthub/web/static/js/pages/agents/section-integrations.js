@@ -68,7 +68,7 @@ export function IntegrationsSection({ agentId, settings, set, problems, credenti
       <div class="agent-grid">
         <${Select} label="Bot token credential" value=${telegram.credential_id || ''} options=${credentialOptions}
           onValue=${(value) => change({ credential_id: value })} error=${at('credential_id')}
-          hint=${html`A credential holding the token from @BotFather (<a href=${href('settings')}>Settings</a> adds credentials).`}/>
+          hint=${html`Choose a credential holding the token from @BotFather (<a href=${href('settings')}>Settings</a> adds credentials).`}/>
         <${Select} label="Mode" value=${telegram.mode || 'polling'} options=${MODES} onValue=${(value) => change({ mode: value })}
           error=${at('mode')}/>
         ${telegram.mode === 'webhook' && html`<${TextInput} label="Webhook secret (optional)" value=${telegram.webhook_secret}

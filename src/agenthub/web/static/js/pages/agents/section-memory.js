@@ -26,7 +26,8 @@ export function MemorySettingsSection({ settings, set, problems }) {
       ${blocks.map((block, index) => html`<${Item} key=${index} label=${`Starting block ${block.label || index + 1}`}
           onRemove=${() => set('memory_blocks', removedAt(blocks, index))}>
         <div class="agent-grid">
-          <${TextInput} label="Label" value=${block.label} onValue=${(value) => change(index, { label: value })} error=${at(index, 'label')}/>
+          <${TextInput} label="Label" value=${block.label} onValue=${(value) => change(index, { label: value })} error=${at(index, 'label')}
+            hint="Lower-case letters, digits and _, starting with a letter."/>
           <${NumberInput} label="Limit (characters)" min="1" max="20000" value=${block.limit}
             onValue=${(value) => change(index, { limit: value ?? 2000 })} error=${at(index, 'limit')}/>
         </div>

@@ -19,6 +19,8 @@ export const BUILTIN_TOOLS = [
 ];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((method) => [method, method]);
 const LEAF = /^settings\.(max_tool_steps|(http_tools|mcp_servers)\.\d+\.(name|description|method|url|timeout|parameters|headers\..+))$/;
+const NAME_HINT = 'Letters, digits, _ and -, starting with a letter (up to 64).';
+const URL_HINT = 'http(s)://host[:port]/path; {param} placeholders take arguments.';
 const NEW_TOOL = { name: '', description: '', method: 'GET', url: '', headers: {}, parameters: { type: 'object', properties: {} }, timeout: 30 };
 
 function ParametersField({ value, onValue, error }) {
@@ -47,12 +49,13 @@ function HttpTools({ tools, set, problems, credentials }) {
     ${tools.map((tool, index) => html`<${Item} key=${index} label=${`HTTP tool ${tool.name || index + 1}`}
         onRemove=${() => set('http_tools', removedAt(tools, index))}>
       <div class="agent-grid">
-        <${TextInput} label="Tool name" value=${tool.name} onValue=${(value) => change(index, { name: value })} error=${at(index, 'name')}/>
+        <${TextInput} label="Tool name" value=${tool.name} onValue=${(value) => change(index, { name: value })} error=${at(index, 'name')}
+          hint=${NAME_HINT}/>
         <${Select} label="Method" value=${tool.method} options=${METHODS} onValue=${(value) => change(index, { method: value })}
           error=${at(index, 'method')}/>
       </div>
       <${TextInput} label="URL" value=${tool.url} onValue=${(value) => change(index, { url: value })} error=${at(index, 'url')}
-        placeholder="https://api.example.com/v1/items/{id}"/>
+        placeholder="https://api.example.com/v1/items/{id}" hint=${URL_HINT}/>
       <${TextInput} label="Description" value=${tool.description} onValue=${(value) => change(index, { description: value })}
         error=${at(index, 'description')} hint="What the model reads to decide to call it."/>
       <${NumberInput} label="Timeout (seconds)" value=${tool.timeout} onValue=${(value) => change(index, { timeout: value ?? 30 })}
@@ -72,8 +75,10 @@ function McpServers({ servers, set, problems, credentials }) {
     <h3>MCP servers</h3>
     ${servers.map((server, index) => html`<${Item} key=${index} label=${`MCP server ${server.name || index + 1}`}
         onRemove=${() => set('mcp_servers', removedAt(servers, index))}>
-      <${TextInput} label="Server name" value=${server.name} onValue=${(value) => change(index, { name: value })} error=${at(index, 'name')}/>
-      <${TextInput} label="Server URL" value=${server.url} onValue=${(value) => change(index, { url: value })} error=${at(index, 'url')}/>
+      <${TextInput} label="Server name" value=${server.name} onValue=${(value) => change(index, { name: value })} error=${at(index, 'name')}
+        hint=${NAME_HINT}/>
+      <${TextInput} label="Server URL" value=${server.url} onValue=${(value) => change(index, { url: value })} error=${at(index, 'url')}
+        hint="http(s)://host[:port]/path of its streamable HTTP endpoint."/>
       <${HeadersEditor} headers=${server.headers} owner=${server.name || `MCP server ${index + 1}`} credentials=${credentials}
         onValue=${(value) => change(index, { headers: value })} problemAt=${(path) => at(index, path)}/>
     </${Item}>`)}

@@ -46,7 +46,7 @@ function SubAgents({ subAgents, set, problems, agents, selfId }) {
       return html`<${Item} key=${index} label=${`Sub-agent ${index + 1}`}
           onRemove=${() => set('sub_agents', removedAt(subAgents, index))}>
         <${TextInput} label="Sub-agent name" value=${sub.name} onValue=${(value) => change(index, { name: value })}
-          error=${at(index, 'name')} hint="What the supervisor routes to."/>
+          error=${at(index, 'name')} hint="What the supervisor routes to: letters, digits, _ and -, starting with a letter."/>
         <${TextInput} label="Description" value=${sub.description} onValue=${(value) => change(index, { description: value })}
           error=${at(index, 'description')}/>
         <${Select} label="Defined" value=${isAgent ? 'agent' : 'inline'} onValue=${kindChanged}
