@@ -48,6 +48,8 @@ def test_an_agent_created_through_the_form_is_listed_with_its_status(logged_in_p
     page.get_by_role("link", name="Create your first agent").click()
     page.get_by_label("Name", exact=True).fill("Front desk")
     page.get_by_label("Id (optional)").fill("front-desk")
+    page.get_by_label("Start from a role").select_option("hr")
+    expect(page.get_by_label("System prompt")).not_to_have_value("")
     page.get_by_label("System prompt").fill("You greet visitors.")
     page.get_by_label("Provider").select_option("fake")
     page.get_by_role("combobox", name="Model", exact=True).fill("demo")

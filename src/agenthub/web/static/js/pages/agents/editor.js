@@ -180,6 +180,8 @@ export function AgentEditor({ agentId }) {
       <${AccessSection} agentId=${agentId} ...${shared}/>
       <div class="agent-savebar">
         <button type="submit" class="primary" disabled=${busy}>${busy ? 'Saving…' : isNew ? 'Create agent' : 'Save'}</button>
+        ${error && html`<span class="field-error">Not saved: ${error.details.length
+          ? `${error.details.length} ${error.details.length === 1 ? 'problem' : 'problems'} (marked above)` : error.message}</span>`}
         <${SaveResult} result=${result} agentId=${agentId} onRestarted=${() => { setResult(null); refreshStatus(); }}/>
       </div>
     </form>

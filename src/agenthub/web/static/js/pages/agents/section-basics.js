@@ -1,5 +1,6 @@
 // Basics (name, id, kind, where it runs) and the system prompt.
-import { html } from '../../lib/ui.js';
+import { html, useEffect, useState } from '../../lib/ui.js';
+import { api } from '../../lib/api.js';
 import { ProblemList, sectionProblems } from './problems.js';
 import { Section, Select, TextArea, TextInput } from './controls.js';
 
@@ -19,8 +20,37 @@ export function BasicsSection({ isNew, kind, name, setName, agentId, setAgentId,
   </${Section}>`;
 }
 
+/** Start from a role (GET /api/v1/roles): its prompt, agent type and tools. */
+function RolePicker({ set }) {
+  const [roles, setRoles] = useState(null);
+  const [problem, setProblem] = useState(null);
+  useEffect(() => { api.get('api/v1/roles').then(setRoles, () => setRoles([])); }, []);
+  if (!roles || !roles.length) return null;
+  const choose = async (event) => {
+    const name = event.currentTarget.value;
+    event.currentTarget.value = '';
+    if (!name) return;
+    setProblem(null);
+    try {
+      const role = await api.get(`api/v1/roles/${encodeURIComponent(name)}`);
+      set('system_prompt', role.prompt);
+      set('agent_type', role.agent_type || 'simple');
+      set('tools', role.tools || []);
+    } catch (error) {
+      setProblem(error.message);
+    }
+  };
+  return html`<div class="agent-inline">
+    <${Select} label="Start from a role" value="" onValue=${() => {}} onChange=${choose}
+      options=${[['', 'Choose a role…'], ...roles.map((role) => [role.name, `${role.name}: ${role.description}`])]}
+      hint="Fills the prompt, agent type and tools from the role; change them as you like."
+      error=${problem}/>
+  </div>`;
+}
+
 export function PromptSection({ settings, set, problems }) {
   return html`<${Section} id="prompt" title="Prompt">
+    <${RolePicker} set=${set}/>
     <${TextArea} label="System prompt" rows="8" value=${settings.system_prompt} onValue=${(value) => set('system_prompt', value)}
       error=${problems['settings.system_prompt']} hint="What the agent is and how it answers; sent before every conversation."/>
   </${Section}>`;

@@ -41,7 +41,7 @@ function ModelField({ value, onValue, error, models }) {
   const listId = useId();
   const hint = models.loading ? 'Loading the endpoint’s models…'
     : models.error ? `The model list could not be read: ${models.error}. Type the model id.`
-      : models.models.length ? `${models.models.length} models offered: type to filter.` : 'Type the model id.';
+      : models.models.length ? `${models.models.length} ${models.models.length === 1 ? 'model' : 'models'} offered: type to filter.` : 'Type the model id.';
   return html`<div>
     <${Field} label="Model" list=${listId} value=${value ?? ''} required autocomplete="off"
       onInput=${(event) => onValue(event.currentTarget.value)} error=${error} hint=${hint}/>
