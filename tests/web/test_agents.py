@@ -181,6 +181,28 @@ def test_a_core_memory_block_is_edited(
     assert {block["label"]: block["value"] for block in blocks}["human"] == "Prefers short answers."
 
 
+def test_the_json_view_saves_what_the_server_takes(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    _create_agent(console_server, api_user)
+    page = logged_in_page
+    page.goto("/#/agents/helper")
+    page.get_by_role("button", name="Edit as JSON").click()
+    text = page.get_by_label("Configuration (JSON)")
+    text.fill('{"name": "Helper",')
+    page.get_by_role("button", name="Save JSON").click()
+    expect(text).to_have_accessible_description(re.compile("not valid JSON"))
+    text.fill('{"name": "Helper", "settings": {"max_tool_steps": 0}}')
+    page.get_by_role("button", name="Save JSON").click()
+    expect(text).to_have_accessible_description(re.compile("settings.max_tool_steps: Input should be greater than"))
+    expect(page.get_by_label("Tool steps per turn")).to_have_attribute("aria-invalid", "true")
+    text.fill('{"name": "Helper", "settings": {"max_tool_steps": 3}}')
+    page.get_by_role("button", name="Save JSON").click()
+    expect(page.get_by_role("heading", name="Helper", level=1)).to_be_visible()
+    expect(page.get_by_label("Tool steps per turn")).to_have_value("3")
+    assert _api(console_server, api_user, "GET", "/api/v1/agents/helper")["settings"]["max_tool_steps"] == 3
+
+
 def test_list_and_editor_have_no_serious_accessibility_violations(
     logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer, axe_check: Callable[[Page], None]
 ) -> None:

@@ -181,7 +181,7 @@ export function AgentEditor({ agentId }) {
       <div class="agent-savebar">
         <button type="submit" class="primary" disabled=${busy}>${busy ? 'Saving…' : isNew ? 'Create agent' : 'Save'}</button>
         ${error && html`<span class="field-error">Not saved: ${error.details.length
-          ? `${error.details.length} ${error.details.length === 1 ? 'problem' : 'problems'} (marked above)` : error.message}</span>`}
+          ? `${error.details.length} ${error.details.length === 1 ? 'problem' : 'problems'} (marked at their fields)` : error.message}</span>`}
         <${SaveResult} result=${result} agentId=${agentId} onRestarted=${() => { setResult(null); refreshStatus(); }}/>
       </div>
     </form>

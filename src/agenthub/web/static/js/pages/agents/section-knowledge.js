@@ -92,7 +92,7 @@ function KnowledgeBase({ base, used, onUse }) {
   return html`<li class="kb">
     <div class="kb-head">
       <${Checkbox} label=${html`Use <strong>${base.name}</strong>`} checked=${used} onValue=${onUse}/>
-      <span class="hint">${count} documents · ${base.embedding_model}</span>
+      <span class="hint">${count} ${count === 1 ? 'document' : 'documents'} · ${base.embedding_model}</span>
       <button type="button" aria-expanded=${open} onClick=${() => setOpen(!open)}
         aria-label=${`Documents of ${base.name}`}>${open ? 'Hide documents' : 'Documents'}</button>
     </div>
