@@ -4,7 +4,7 @@ import { html, useEffect, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
 import { href } from '../../lib/router.js';
 import { agentPath } from './paths.js';
-import { LifecycleButtons, StatusBadge, useAgentStatus } from './lifecycle.js';
+import { LifecycleButtons, StatusBadge, listPollMs, useAgentStatus } from './lifecycle.js';
 
 const PAGE = 100;
 
@@ -32,8 +32,8 @@ function DeleteButton({ agent, onDeleted }) {
   </span>`;
 }
 
-function AgentRow({ agent, onDeleted }) {
-  const [status, refresh] = useAgentStatus(agent.id);
+function AgentRow({ agent, onDeleted, pollMs }) {
+  const [status, refresh] = useAgentStatus(agent.id, pollMs);
   return html`<li class="agent-row card">
     <div class="agent-row-head">
       <a class="agent-name" href=${href(`agents/${encodeURIComponent(agent.id)}`)}>${agent.name}</a>
@@ -75,7 +75,8 @@ export function AgentList() {
       <a class="button primary" href=${href('agents/new')}>Create your first agent</a></div>`;
   } else {
     body = html`<ul class="agent-list" aria-label="Agents">
-      ${list.items.map((agent) => html`<${AgentRow} key=${agent.id} agent=${agent} onDeleted=${load}/>`)}
+      ${list.items.map((agent) => html`<${AgentRow} key=${agent.id} agent=${agent} onDeleted=${load}
+        pollMs=${listPollMs(list.items.length)}/>`)}
     </ul>
     ${list.total > list.items.length && html`<p class="hint">Showing ${list.items.length} of ${list.total} agents.</p>`}`;
   }
