@@ -80,6 +80,7 @@ export function AgentEditor({ agentId }) {
   const [error, setError] = useState(null);
   const [result, setResult] = useState(takeFlash);
   const [busy, setBusy] = useState(false);
+  const [dirty, setDirty] = useState(false);
   const refs = useReferences();
   const [status, refreshStatus] = useAgentStatus(agentId);
 
@@ -100,9 +101,17 @@ export function AgentEditor({ agentId }) {
     target?.scrollIntoView?.({ block: 'center' });
   }, [error]);
 
+  useEffect(() => {
+    if (!dirty) return undefined;
+    const warn = (event) => { event.preventDefault(); event.returnValue = ''; };
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [dirty]);
+
   const set = (key, value) => {
     setSettings((old) => ({ ...old, [key]: value }));
     setResult(null);
+    setDirty(true);
   };
   const kind = agent?.kind || 'llm';
   const body = () => {
@@ -125,6 +134,7 @@ export function AgentEditor({ agentId }) {
       }
       const updated = await api.patch(agentPath(agentId), sent);
       take(updated);
+      setDirty(false);
       setResult(updated);
       refreshStatus();
       return true;
@@ -165,7 +175,7 @@ export function AgentEditor({ agentId }) {
       ${error && html`<div class="form-error" role="alert" tabindex="-1">
         ${error.details.length ? 'Some fields need a change (see below).' : error.message}
         ${leftover.length > 0 && error.details.length > 0 && html`<${ProblemList} problems=${leftover}/>`}</div>`}
-      <${BasicsSection} isNew=${isNew} kind=${kind} name=${name} setName=${(value) => { setName(value); setResult(null); }}
+      <${BasicsSection} isNew=${isNew} kind=${kind} name=${name} setName=${(value) => { setName(value); setResult(null); setDirty(true); }}
         agentId=${isNew ? newId : agentId} setAgentId=${setNewId} ...${shared}/>
       ${llm && html`
         <${PromptSection} ...${shared}/>
@@ -182,6 +192,7 @@ export function AgentEditor({ agentId }) {
         <button type="submit" class="primary" disabled=${busy}>${busy ? 'Saving…' : isNew ? 'Create agent' : 'Save'}</button>
         ${error && html`<span class="field-error">Not saved: ${error.details.length
           ? `${error.details.length} ${error.details.length === 1 ? 'problem' : 'problems'} (marked at their fields)` : error.message}</span>`}
+        ${dirty && !error && html`<span class="hint">Unsaved changes</span>`}
         <${SaveResult} result=${result} agentId=${agentId} onRestarted=${() => { setResult(null); refreshStatus(); }}/>
       </div>
     </form>
