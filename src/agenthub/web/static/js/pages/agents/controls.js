@@ -1,5 +1,5 @@
 // The editor's inputs: lib/forms.js's labelled Field bound to a value, and a labelled checkbox.
-import { html, useId } from '../../lib/ui.js';
+import { html, useEffect, useId, useRef, useState } from '../../lib/ui.js';
 import { Field } from '../../lib/forms.js';
 
 export function TextInput({ value, onValue, ...props }) {
@@ -11,14 +11,29 @@ export function TextArea({ value, onValue, ...props }) {
     onInput=${(event) => onValue(event.currentTarget.value)} ...${props}/>`;
 }
 
-/** A number (an empty input is `empty`; text that is not a number is sent as it is, for the server to name). */
+/**
+ * A number (an empty input is `empty`; text that is not a number is sent as it is, for the
+ * server to name). The text typed is kept as typed ("0." on the way to "0.5"); a value
+ * changed from elsewhere (a JSON save) replaces it.
+ */
 export function NumberInput({ value, onValue, empty = null, ...props }) {
+  const [text, setText] = useState(value ?? '');
+  const sent = useRef(value);
+  useEffect(() => {
+    if (value !== sent.current) {
+      sent.current = value;
+      setText(value ?? '');
+    }
+  }, [value]);
   const changed = (event) => {
-    const text = event.currentTarget.value.trim();
-    if (text === '') onValue(empty);
-    else onValue(Number.isNaN(Number(text)) ? text : Number(text));
+    const typed = event.currentTarget.value;
+    const trimmed = typed.trim();
+    const next = trimmed === '' ? empty : Number.isNaN(Number(trimmed)) ? trimmed : Number(trimmed);
+    setText(typed);
+    sent.current = next;
+    onValue(next);
   };
-  return html`<${Field} type="number" inputmode="decimal" value=${value ?? ''} onInput=${changed} ...${props}/>`;
+  return html`<${Field} type="number" inputmode="decimal" value=${text} onInput=${changed} ...${props}/>`;
 }
 
 /** `options`: [value, label] pairs. */

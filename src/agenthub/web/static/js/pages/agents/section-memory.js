@@ -29,13 +29,13 @@ export function MemorySettingsSection({ settings, set, problems }) {
           <${TextInput} label="Label" value=${block.label} onValue=${(value) => change(index, { label: value })} error=${at(index, 'label')}
             hint="Lower-case letters, digits and _, starting with a letter."/>
           <${NumberInput} label="Limit (characters)" min="1" max="20000" value=${block.limit}
-            onValue=${(value) => change(index, { limit: value ?? 2000 })} error=${at(index, 'limit')}/>
+            onValue=${(value) => change(index, { limit: value })} error=${at(index, 'limit')}/>
         </div>
         <${TextArea} label="Starting value" value=${block.value} onValue=${(value) => change(index, { value })} error=${at(index, 'value')}/>
       </${Item}>`)}
       <button type="button" onClick=${() => set('memory_blocks', [...blocks, { label: '', value: '', limit: 2000 }])}>Add block</button>`}
     <${NumberInput} label="Context budget (tokens)" min="500" max="2000000" value=${settings.context_budget_tokens}
-      onValue=${(value) => set('context_budget_tokens', value ?? 8000)} error=${problems['settings.context_budget_tokens']}
+      onValue=${(value) => set('context_budget_tokens', value)} error=${problems['settings.context_budget_tokens']}
       hint="With memory on, older turns beyond it are summarised."/>
   </${Section}>`;
 }

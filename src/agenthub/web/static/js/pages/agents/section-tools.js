@@ -58,7 +58,7 @@ function HttpTools({ tools, set, problems, credentials }) {
         placeholder="https://api.example.com/v1/items/{id}" hint=${URL_HINT}/>
       <${TextInput} label="Description" value=${tool.description} onValue=${(value) => change(index, { description: value })}
         error=${at(index, 'description')} hint="What the model reads to decide to call it."/>
-      <${NumberInput} label="Timeout (seconds)" value=${tool.timeout} onValue=${(value) => change(index, { timeout: value ?? 30 })}
+      <${NumberInput} label="Timeout (seconds)" value=${tool.timeout} onValue=${(value) => change(index, { timeout: value })}
         error=${at(index, 'timeout')}/>
       <${ParametersField} value=${tool.parameters} onValue=${(value) => change(index, { parameters: value })} error=${at(index, 'parameters')}/>
       <${HeadersEditor} headers=${tool.headers} owner=${tool.name || `HTTP tool ${index + 1}`} credentials=${credentials}
@@ -97,7 +97,7 @@ export function ToolsSection({ settings, set, problems, credentials }) {
         checked=${tools.includes(name)} onValue=${(on) => toggle(name, on)}/>`)}
     </fieldset>
     <${NumberInput} label="Tool steps per turn" min="1" max="100" value=${settings.max_tool_steps}
-      onValue=${(value) => set('max_tool_steps', value ?? 10)} error=${problems['settings.max_tool_steps']}/>
+      onValue=${(value) => set('max_tool_steps', value)} error=${problems['settings.max_tool_steps']}/>
     <${HttpTools} tools=${settings.http_tools || []} set=${set} problems=${problems} credentials=${credentials}/>
     <${McpServers} servers=${settings.mcp_servers || []} set=${set} problems=${problems} credentials=${credentials}/>
   </${Section}>`;

@@ -76,7 +76,7 @@ export function TypeSection({ settings, set, problems, agents, selfId }) {
       agents=${agents} selfId=${selfId}/>`}
     ${type === 'rag' && html`
       <${NumberInput} label="Query rewrites" min="0" max="5" value=${settings.max_query_rewrites}
-        onValue=${(value) => set('max_query_rewrites', value ?? 2)} error=${problems['settings.max_query_rewrites']}
+        onValue=${(value) => set('max_query_rewrites', value)} error=${problems['settings.max_query_rewrites']}
         hint="Times the query is rewritten and searched again when no passage helps (0 to 5)."/>
       <p class="hint">Choose its knowledge bases under Knowledge bases below.</p>`}
   </${Section}>`;
