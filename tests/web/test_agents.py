@@ -99,8 +99,9 @@ def test_delete_asks_first(logged_in_page: Page, api_user: ApiUser, console_serv
     page = logged_in_page
     page.goto("/#/agents")
     page.get_by_role("button", name="Delete Agent helper").click()
-    page.get_by_role("button", name="Cancel").click()
-    expect(_row(page, "helper")).to_be_visible()
+    expect(page.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Delete Agent helper")).to_be_focused()
     page.get_by_role("button", name="Delete Agent helper").click()
     page.get_by_role("button", name="Yes, delete").click()
     expect(page.get_by_text("No agents yet.")).to_be_visible()

@@ -1,6 +1,6 @@
 // The organisation's agents, each with its live status, its lifecycle buttons, a link to chat
 // with it and Delete (asked twice).
-import { html, useEffect, useState } from '../../lib/ui.js';
+import { html, useEffect, useRef, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
 import { href } from '../../lib/router.js';
 import { agentPath } from './paths.js';
@@ -11,6 +11,14 @@ const PAGE = 100;
 function DeleteButton({ agent, onDeleted }) {
   const [asking, setAsking] = useState(false);
   const [problem, setProblem] = useState(null);
+  const cancel = useRef(null);
+  const ask = useRef(null);
+  const asked = useRef(false);
+  useEffect(() => {
+    if (asking) cancel.current?.focus();
+    else if (asked.current) ask.current?.focus();
+    asked.current = asking;
+  }, [asking]);
   const remove = async () => {
     setProblem(null);
     try {
@@ -21,13 +29,13 @@ function DeleteButton({ agent, onDeleted }) {
     }
   };
   if (!asking) {
-    return html`<button type="button" class="danger" aria-label=${`Delete ${agent.name}`}
+    return html`<button type="button" class="danger" aria-label=${`Delete ${agent.name}`} ref=${ask}
       onClick=${() => setAsking(true)}>Delete</button>`;
   }
   return html`<span class="agent-confirm" role="group" aria-label=${`Delete ${agent.name}?`}>
     <span>Delete ${agent.name}? Its chats go with it.</span>
     <button type="button" class="danger" onClick=${remove}>Yes, delete</button>
-    <button type="button" onClick=${() => setAsking(false)}>Cancel</button>
+    <button type="button" ref=${cancel} onClick=${() => setAsking(false)}>Cancel</button>
     ${problem && html`<span class="field-error" role="alert">${problem}</span>`}
   </span>`;
 }
