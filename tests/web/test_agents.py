@@ -142,6 +142,27 @@ def test_a_refused_value_is_shown_under_its_field(
     assert _api(console_server, api_user, "GET", "/api/v1/agents/helper")["settings"]["temperature"] == 0.7
 
 
+def test_a_telegram_bot_is_set_up_with_a_credential_and_shows_its_status(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    _create_agent(console_server, api_user)
+    credential = _api(console_server, api_user, "POST", "/api/v1/credentials",
+                      json={"name": "Support bot", "type": "telegram_bot_token", "value": "123:not-a-real-token"})
+    page = logged_in_page
+    page.goto("/#/agents/helper")
+    page.get_by_label("Telegram bot").check()
+    page.get_by_label("Bot token credential").select_option(credential["id"])
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
+    expect(page.get_by_label("Bot token credential")).to_have_value("***")
+    bot = page.locator(".telegram-status .badge")
+    expect(bot).to_have_text(re.compile("starting|running|error"))
+    page.get_by_role("button", name="Stop bot").click()
+    expect(bot).to_have_text("stopped")
+    integrations = _api(console_server, api_user, "GET", "/api/v1/agents/helper")["settings"]["integrations"]
+    assert integrations == [{"type": "telegram", "settings": {"credential_id": "***", "mode": "polling"}}]
+
+
 def test_a_document_uploaded_to_a_knowledge_base_is_processed(
     logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
 ) -> None:

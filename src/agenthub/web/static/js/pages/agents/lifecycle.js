@@ -56,7 +56,7 @@ export function LifecycleButtons({ agentId, name, status, onDone }) {
   return html`<span class="agent-lifecycle">
     ${!running && html`<button type="button" disabled=${Boolean(busy)} aria-label=${named('Start')}
       onClick=${() => act('start')}>${busy === 'start' ? 'Starting…' : 'Start'}</button>`}
-    ${running && html`<button type="button" disabled=${Boolean(busy)} aria-label=${named('Stop')}
+    ${status && value !== 'stopped' && html`<button type="button" disabled=${Boolean(busy)} aria-label=${named('Stop')}
       onClick=${() => act('stop')}>${busy === 'stop' ? 'Stopping…' : 'Stop'}</button>`}
     <button type="button" disabled=${Boolean(busy)} aria-label=${named('Restart')}
       onClick=${() => act('restart')}>${busy === 'restart' ? 'Restarting…' : 'Restart'}</button>

@@ -33,9 +33,8 @@ function TelegramStatus({ agentId }) {
     <span aria-live="polite">Bot: <span class=${`badge ${value}`}>${value}</span>
       ${status?.bot_username && html` <code>@${status.bot_username}</code>`}
       ${status?.mode && html` <span class="hint">(${status.mode})</span>`}</span>
-    ${running
-      ? html`<button type="button" onClick=${() => act('stop')}>Stop bot</button>`
-      : html`<button type="button" onClick=${() => act('start')}>Start bot</button>`}
+    ${!running && html`<button type="button" onClick=${() => act('start')}>Start bot</button>`}
+    ${status && value !== 'stopped' && html`<button type="button" onClick=${() => act('stop')}>Stop bot</button>`}
     ${status?.error && html`<span class="field-error">${status.error}</span>`}
     ${problem && html`<span class="field-error" role="alert">${problem}</span>`}
   </div>`;
