@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.caller import Caller
-from agenthub.scenarios import checks, service_parts
+from agenthub.scenarios import checks, service_parts, template_schemas
 from agenthub.scenarios.models import Step
 from agenthub.scenarios.schemas import StepCreate, TemplateInstance, TemplateInstanceCreate
 
@@ -25,7 +25,9 @@ async def create_instance(
 ) -> Step:
     """A new proxy step of ``data.bot_id`` running the template."""
     template = await service_parts.get_template(session, caller=caller, template_id=template_id)
-    checks.raise_first(checks.variable_names("outputs", data.outputs.items()))
+    checks.raise_first(checks.variable_names("outputs", data.outputs.items()) + template_schemas.instance_problems(
+        "", inputs_schema=template.inputs, outputs_schema=template.outputs, inputs=data.inputs, outputs=data.outputs,
+    ))
     step = StepCreate(
         bot_id=data.bot_id, key=data.key, name=data.name or template.name, is_proxy=True,
         template_instance=TemplateInstance(template_id=template.id, inputs=data.inputs, outputs=data.outputs),
