@@ -474,10 +474,19 @@ async def update_template(
     return template
 
 
+def _of_template(template_id: str) -> Any:
+    return Step.template_instance["template_id"].as_string() == template_id
+
+
 async def _instances(session: AsyncSession, caller: Caller, template_id: str) -> list[Step]:
-    """The organisation's steps that are instances of the template."""
-    steps = await session.scalars(select(Step).where(Step.org_id == caller.org_id).order_by(Step.id))
-    return [s for s in steps if (s.template_instance or {}).get("template_id") == template_id]
+    """Every step of the organisation that is an instance of the template."""
+    query = select(Step).where(Step.org_id == caller.org_id, _of_template(template_id)).order_by(Step.id)
+    return list(await session.scalars(query))
+
+
+async def listed_instances(session: AsyncSession, caller: Caller, template_id: str) -> list[Step]:
+    """The instances of the template in the bots the caller may list."""
+    return await _listed(session, caller, Step, _of_template(template_id))
 
 
 async def _bots_using(session: AsyncSession, caller: Caller, template_id: str) -> list[Bot]:

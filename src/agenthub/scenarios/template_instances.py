@@ -16,8 +16,7 @@ from agenthub.scenarios.schemas import StepCreate, TemplateInstance, TemplateIns
 async def list_instances(session: AsyncSession, *, caller: Caller, template_id: str) -> list[Step]:
     """The steps (of bots the caller may reach) that are instances of the template."""
     template = await service_parts.get_template(session, caller=caller, template_id=template_id)
-    steps = await service_parts.list_steps(session, caller=caller, bot_id=None)
-    return [step for step in steps if (step.template_instance or {}).get("template_id") == template.id]
+    return await service_parts.listed_instances(session, caller, template.id)
 
 
 async def create_instance(
