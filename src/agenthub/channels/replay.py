@@ -69,13 +69,30 @@ async def missed(
         if row.role == "assistant" and (row.position > position or (named is not None and index > named)):
             replay.events.append(_answer(row, chat_id, asked.get(row.position - 1)))
         elif row.role == "user" and row.message_id in unanswered:
-            kept = recent.answer_to(agent_id, chat_id, row.message_id)
-            if kept is None:
+            kept = recent.turn_to(agent_id, chat_id, row.message_id)
+            if not kept:
                 replay.waiting.append(row.message_id)
             else:
-                replay.events.append(kept)
+                replay.events.extend(kept)
                 listener.answered(row.message_id)
+    # A turn's messages partly stored (the history saver read the rest in its next batch)
+    # come from the recent events first and from the history again: each is sent once.
+    replay.events = _once(replay.events)
     return replay
+
+
+def _once(events: list[Payload]) -> list[Payload]:
+    """``events`` without the repeats of one message (by id), in order."""
+    kept: list[Payload] = []
+    seen: set[str] = set()
+    for event in events:
+        message_id = event.get("message_id")
+        if message_id is not None and str(message_id) in seen:
+            continue
+        if message_id is not None:
+            seen.add(str(message_id))
+        kept.append(event)
+    return kept
 
 
 async def _position(
