@@ -142,6 +142,27 @@ def test_a_refused_value_is_shown_under_its_field(
     assert _api(console_server, api_user, "GET", "/api/v1/agents/helper")["settings"]["temperature"] == 0.7
 
 
+def test_a_chain_needs_steps_said_in_its_section_and_saves_with_them(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    _create_agent(console_server, api_user)
+    page = logged_in_page
+    page.goto("/#/agents/helper")
+    page.get_by_role("combobox", name="Agent type").select_option("chain")
+    page.get_by_role("button", name="Save", exact=True).click()
+    section = page.get_by_role("region", name="Agent type")
+    expect(section.get_by_role("alert")).to_have_text("a `chain` agent needs steps")
+    page.get_by_role("button", name="Add step").click()
+    page.get_by_label("Step name").fill("Outline")
+    page.get_by_label("Step prompt").fill("Write an outline.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    expect(section.get_by_role("alert")).to_have_count(0)
+    settings = _api(console_server, api_user, "GET", "/api/v1/agents/helper")["settings"]
+    assert settings["agent_type"] == "chain"
+    assert settings["steps"] == [{"name": "Outline", "prompt": "Write an outline.", "model_id": None}]
+
+
 def test_a_telegram_bot_is_set_up_with_a_credential_and_shows_its_status(
     logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
 ) -> None:
