@@ -33,7 +33,7 @@ function SubAgents({ subAgents, set, problems, agents, selfId }) {
   const at = (index, key) => problems[`settings.sub_agents.${index}.${key}`];
   const change = (index, change) => set('sub_agents', changedAt(subAgents, index, change));
   const replace = (index, item) => set('sub_agents', subAgents.map((old, at2) => (at2 === index ? item : old)));
-  const others = (agents || []).filter((agent) => agent.id !== selfId);
+  const others = (agents || []).filter((agent) => agent.id !== selfId && agent.kind === 'llm');
   const agentOptions = [['', 'Choose an agent'], ...others.map((agent) => [agent.id, `${agent.name} (${agent.id})`])];
   return html`<div class="agent-subpanel">
     <h3>Sub-agents</h3>
