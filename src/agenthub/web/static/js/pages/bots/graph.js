@@ -88,8 +88,8 @@ function sync(cy, elements) {
   const extent = cy.extent();
   const outside = added.some((element) => {
     if (!element.isNode()) return false;
-    const { x, y } = element.position();
-    return x < extent.x1 || x > extent.x2 || y < extent.y1 || y > extent.y2;
+    const box = element.boundingBox();
+    return box.x1 < extent.x1 || box.x2 > extent.x2 || box.y1 < extent.y1 || box.y2 > extent.y2;
   });
   if (outside) fitAll(cy);
 }

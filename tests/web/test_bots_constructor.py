@@ -1,0 +1,204 @@
+"""The bots area in a real browser: a two-step bot built with the constructor's named
+controls (Add step, Connect to…, a rule and a button), published and chatted with; another
+editor's change appearing on the canvas without a reload; axe-core; a phone's width."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.web.accounts import ApiUser
+from tests.web.console_login import log_in
+from tests.web.console_server import ConsoleServer
+from tests.web.page_watch import watch
+
+pytestmark = pytest.mark.browser
+
+CANVAS = "[data-testid=bot-canvas]"
+
+
+def _canvas(page: Page) -> dict[str, Any]:
+    """What Cytoscape draws: the labels of its nodes and the ends of its edges."""
+    return page.eval_on_selector(
+        CANVAS,
+        """(el) => { const cy = el._cyreg && el._cyreg.cy;
+            if (!cy) return {nodes: [], edges: []};
+            return {nodes: cy.nodes().map((n) => n.data('label').split('\\n')[0]),
+                    edges: cy.edges().map((e) => [e.source().data('label').split('\\n')[0],
+                                                  e.target().data('label').split('\\n')[0], e.data('label')])}; }""",
+    )
+
+
+def _api(server: ConsoleServer, user: ApiUser, method: str, path: str, **kwargs: Any) -> Any:
+    with httpx.Client(base_url=server.url, headers=user.headers, timeout=30) as client:
+        response = client.request(method, path, **kwargs)
+    assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+    return response.json() if response.content else None
+
+
+def _open_new_bot(page: Page, name: str) -> None:
+    page.goto("/#/bots")
+    expect(page.get_by_role("heading", name="Bots", exact=True)).to_be_visible()
+    page.get_by_label("Bot name").fill(name)
+    page.get_by_role("button", name="Create bot").click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    expect(page.locator(CANVAS)).to_have_attribute("data-ready", "true")
+
+
+def _add_step(page: Page, number: int, text: str) -> None:
+    page.get_by_role("button", name="Add step").click()
+    expect(page.get_by_role("heading", name=f"Step: Step {number}")).to_be_visible()
+    page.get_by_label("Message text").fill(text)
+
+
+def _save_step(page: Page, number: int) -> None:
+    page.get_by_role("button", name="Save step").click()
+    expect(page.get_by_role("status").filter(has_text=f"Step “Step {number}” saved.")).to_be_visible()
+
+
+def _connect(page: Page, source: str, target: str) -> None:
+    page.get_by_label("Step", exact=True).select_option(label=source)
+    page.get_by_label("Connect to…").select_option(label=target)
+    page.get_by_role("button", name="Connect", exact=True).click()
+    expect(page.get_by_role("heading", name="Connection from Step 1")).to_be_visible()
+
+
+def test_build_a_two_step_bot_with_a_rule_and_a_button_publish_it_and_chat(logged_in_page: Page) -> None:
+    page = logged_in_page
+    watched = watch(page)
+    _open_new_bot(page, "Pizza")
+
+    _add_step(page, 1, "Hi! Pizza or pasta?")
+    page.get_by_role("button", name="Add button").click()
+    page.get_by_label("Button 1 text").fill("Pizza")
+    page.get_by_label("Button 1 value").fill("pizza")
+    _save_step(page, 1)
+    _add_step(page, 2, "Which size?")
+    _save_step(page, 2)
+
+    # Step 1 -> Step 2 when the text is the button's value (tried first) ...
+    _connect(page, "Step 1 (first)", "Step 2")
+    page.get_by_role("button", name="Add rule").click()
+    expect(page.get_by_label("Field")).to_have_value("message.text")
+    page.get_by_label("Operator").select_option("equal")
+    page.get_by_label("Value").fill("pizza")
+    page.get_by_label("Priority").fill("10")
+    page.get_by_role("button", name="Save connection").click()
+    expect(page.get_by_role("status").filter(has_text="Connection saved.")).to_be_visible()
+    # ... else back to Step 1, which sends its question with its button again.
+    _connect(page, "Step 1 (first)", "Step 1")
+    expect(page.get_by_text("No rules: this connection always holds")).to_be_visible()
+
+    page.wait_for_function(f"document.querySelector('{CANVAS}')._cyreg.cy.edges().length === 2")
+    edges = _canvas(page)["edges"]
+    assert ["Step 1", "Step 2", "message.text = pizza · p10"] in edges
+    assert ["Step 1", "Step 1", "always · p0"] in edges
+
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("status").filter(has_text="Published version 1.")).to_be_visible()
+    expect(page.get_by_text("Running version 1")).to_be_visible()
+    page.get_by_text("Versions (1)").click()
+    expect(page.locator(".versions li")).to_have_count(1)
+
+    page.get_by_label("Test message").fill("hello")
+    page.get_by_role("button", name="Send test message").click()
+    log = page.get_by_role("list", name="Test chat messages")
+    expect(log.get_by_text("Hi! Pizza or pasta?")).to_be_visible()
+    log.get_by_role("button", name="Pizza").click()
+    expect(log.get_by_text("Which size?")).to_be_visible()
+    assert watched.errors == []
+
+
+def test_another_editors_change_appears_on_the_canvas_without_a_reload(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    page = logged_in_page
+    bot = _api(console_server, api_user, "POST", "/api/v1/bots", json={"name": "Live"})
+    _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "Hello"})
+    # The other editor: a program of the same organisation with an API key of its own.
+    key = _api(console_server, api_user, "POST", "/api/v1/api-keys", json={"name": "builder"})["key"]
+
+    page.goto(f"/#/bots/{bot['id']}")
+    expect(page.get_by_text("Live: changes by others appear here.")).to_be_visible()
+    expect(page.locator(CANVAS)).to_have_attribute("data-ready", "true")
+    assert _canvas(page)["nodes"] == ["Hello"]
+
+    with httpx.Client(base_url=console_server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as other:
+        made = other.post("/api/v1/steps", json={"bot_id": bot["id"], "name": "Added elsewhere", "position": {"x": 240, "y": 0}})
+    assert made.status_code == 201, made.text
+
+    expect(page.get_by_role("status").filter(has_text="Another editor added step “Added elsewhere”.")).to_be_visible()
+    page.wait_for_function(f"document.querySelector('{CANVAS}')._cyreg.cy.nodes().length === 2")
+    assert sorted(_canvas(page)["nodes"]) == ["Added elsewhere", "Hello"]
+    expect(page.get_by_label("Step", exact=True).locator("option", has_text="Added elsewhere")).to_have_count(1)
+
+
+def test_a_draft_without_steps_is_not_published_and_says_why(logged_in_page: Page) -> None:
+    page = logged_in_page
+    _open_new_bot(page, "Empty")
+    expect(page.get_by_text("This bot has no steps yet")).to_be_visible()
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("alert")).to_contain_text("first step")
+    expect(page.get_by_text("never published")).to_be_visible()
+
+
+def test_bot_list_and_constructor_have_no_serious_accessibility_violations(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer, axe_check: Callable[..., None]
+) -> None:
+    page = logged_in_page
+    page.goto("/#/bots")
+    expect(page.get_by_text("No bots yet")).to_be_visible()
+    axe_check(page)
+
+    bot = _api(console_server, api_user, "POST", "/api/v1/bots", json={"name": "Axe", "variables": {"shop": "Luigi"}})
+    one = _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "One",
+               "message": {"text": "Hi", "widget": {"buttons": [{"text": "Go", "value": "go"}]}}})
+    two = _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "Two"})
+    group = _api(console_server, api_user, "POST", "/api/v1/connection_groups", json={"step_id": one["id"]})
+    rules = {"condition": "OR", "rules": [{"field": "message.text", "operator": "equal", "value": "go"},
+                                          {"condition": "AND", "rules": [{"field": "bot.shop", "operator": "is_not_empty"}]}]}
+    _api(console_server, api_user, "POST", "/api/v1/connections",
+         json={"group_id": group["id"], "next_step_id": two["id"], "rules": rules, "priority": 5})
+
+    page.reload()
+    expect(page.get_by_role("link", name="Axe")).to_be_visible()
+    axe_check(page)
+    page.get_by_role("link", name="Axe").click()
+    expect(page.locator(CANVAS)).to_have_attribute("data-ready", "true")
+    page.get_by_label("Step", exact=True).select_option(label="One (first)")
+    expect(page.get_by_role("heading", name="Step: One")).to_be_visible()
+    axe_check(page)
+    page.get_by_role("button", name="→ Two").click()
+    expect(page.get_by_role("heading", name="Connection from One")).to_be_visible()
+    expect(page.get_by_label("Field")).to_have_count(2)
+    axe_check(page)
+    page.get_by_role("button", name="Palette").click()
+    expect(page.get_by_role("button", name="Preset: message")).to_be_visible()
+    axe_check(page)
+    page.get_by_role("button", name="Variables").click()
+    expect(page.get_by_label("Name")).to_have_value("shop")
+    axe_check(page)
+
+
+def test_phone_never_scrolls_sideways_in_the_bots_area(
+    phone_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    bot = _api(console_server, api_user, "POST", "/api/v1/bots", json={"name": "A bot with a rather long name for a phone"})
+    _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "Welcome"})
+    log_in(phone_page, api_user)
+    width = "[document.documentElement.scrollWidth, window.innerWidth]"
+    phone_page.goto("/#/bots")
+    expect(phone_page.get_by_role("link", name=bot["name"])).to_be_visible()
+    scroll, inner = phone_page.evaluate(width)
+    assert scroll <= inner, f"bot list: {scroll}px wide in a {inner}px window"
+    phone_page.get_by_role("link", name=bot["name"]).click()
+    expect(phone_page.locator(CANVAS)).to_have_attribute("data-ready", "true")
+    phone_page.get_by_label("Step", exact=True).select_option(label="Welcome (first)")
+    expect(phone_page.get_by_role("heading", name="Step: Welcome")).to_be_visible()
+    scroll, inner = phone_page.evaluate(width)
+    assert scroll <= inner, f"constructor: {scroll}px wide in a {inner}px window"
+    expect(phone_page.get_by_role("button", name="Send test message")).to_be_attached()
