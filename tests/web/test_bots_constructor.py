@@ -202,3 +202,51 @@ def test_phone_never_scrolls_sideways_in_the_bots_area(
     scroll, inner = phone_page.evaluate(width)
     assert scroll <= inner, f"constructor: {scroll}px wide in a {inner}px window"
     expect(phone_page.get_by_role("button", name="Send test message")).to_be_attached()
+
+
+def _rendered(page: Page) -> dict[str, tuple[float, float]]:
+    """Where each step is on the screen (page coordinates), by its name."""
+    points = page.eval_on_selector(
+        CANVAS,
+        """(el) => { const cy = el._cyreg.cy; const box = el.getBoundingClientRect();
+            return cy.nodes().map((n) => [n.data('label').split('\\n')[0],
+                                           box.left + n.renderedPosition().x, box.top + n.renderedPosition().y]); }""",
+    )
+    return {name: (x, y) for name, x, y in points}
+
+
+def test_dragging_places_a_step_and_draws_a_connection(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    page = logged_in_page
+    bot = _api(console_server, api_user, "POST", "/api/v1/bots", json={"name": "Drag"})
+    one = _api(console_server, api_user, "POST", "/api/v1/steps",
+               json={"bot_id": bot["id"], "name": "One", "position": {"x": 0, "y": 0}})
+    two = _api(console_server, api_user, "POST", "/api/v1/steps",
+               json={"bot_id": bot["id"], "name": "Two", "position": {"x": 300, "y": 100}})
+    page.goto(f"/#/bots/{bot['id']}")
+    expect(page.locator(CANVAS)).to_have_attribute("data-ready", "true")
+    where = _rendered(page)
+    (x1, y1), (x2, y2) = where["One"], where["Two"]
+
+    saved = lambda response: response.request.method == "PATCH" and one["id"] in response.url  # noqa: E731
+    with page.expect_response(saved) as patch:
+        page.mouse.move(x1, y1)
+        page.mouse.down()
+        page.mouse.move(x1, y1 + 80, steps=8)
+        page.mouse.up()
+    assert patch.value.ok
+    position = _api(console_server, api_user, "GET", f"/api/v1/steps/{one['id']}")["position"]
+    assert position["x"] == 0 and position["y"] > 40, position
+
+    page.get_by_role("button", name="Draw connections").click()
+    expect(page.get_by_role("button", name="Draw connections")).to_have_attribute("aria-pressed", "true")
+    x1, y1 = _rendered(page)["One"]
+    page.mouse.move(x1, y1)
+    page.mouse.down()
+    page.mouse.move((x1 + x2) / 2, (y1 + y2) / 2, steps=6)
+    page.mouse.move(x2, y2, steps=6)
+    page.mouse.up()
+    expect(page.get_by_role("heading", name="Connection from One")).to_be_visible()
+    expect(page.get_by_label("Next step")).to_have_value(two["id"])
+    assert [edge[:2] for edge in _canvas(page)["edges"]] == [["One", "Two"]]

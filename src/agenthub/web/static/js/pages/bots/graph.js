@@ -115,7 +115,7 @@ export function Graph({ data, selected, onSelect, onMove, onConnect, drawMode })
     loadGraphLibrary().then((cytoscape) => {
       if (!alive) return;
       cy = cytoscape({
-        container: container.current, elements: elementsOf(data), style: STYLE,
+        container: container.current, elements: elementsOf(data), style: STYLE, layout: { name: 'preset' },
         wheelSensitivity: 0.3, minZoom: 0.2, maxZoom: 3, boxSelectionEnabled: false,
       });
       cyRef.current = cy;
