@@ -6,7 +6,7 @@ import { html, useEffect, useRef, useState } from '../../lib/ui.js';
 import { loadGraphLibrary } from './graph-library.js';
 import { connectionLabel, sourceStepId, stepLabel } from './model.js';
 
-const GRID = { x: 220, y: 130, columns: 4 };
+const GRID = { x: 300, y: 170, columns: 4 };
 const ZOOM_STEP = 1.25;
 const MAX_FIT_ZOOM = 1.2;
 
@@ -25,6 +25,7 @@ const STYLE = [
     'curve-style': 'bezier', label: 'data(label)', 'font-size': 10, 'text-background-color': '#ffffff',
     'text-background-opacity': 1, 'text-background-padding': 2, 'text-rotation': 'autorotate',
   } },
+  { selector: 'edge:loop', style: { 'loop-direction': '0deg', 'loop-sweep': '-50deg', 'control-point-step-size': 90 } },
   { selector: 'edge:selected', style: { 'line-color': '#2457c5', 'target-arrow-color': '#2457c5', width: 4 } },
   { selector: '.eh-handle', style: { 'background-color': '#2457c5', width: 12, height: 12, shape: 'ellipse' } },
   { selector: '.eh-preview, .eh-ghost-edge', style: {
@@ -119,6 +120,11 @@ export function Graph({ data, selected, onSelect, onMove, onConnect, drawMode })
         wheelSensitivity: 0.3, minZoom: 0.2, maxZoom: 3, boxSelectionEnabled: false,
       });
       cyRef.current = cy;
+      if (data.steps.length > 1 && data.steps.every((step) => !step.position)) {
+        // Never placed (an imported bot): a tree from the first step, until steps are dragged.
+        const roots = data.bot.first_step_id ? cy.getElementById(data.bot.first_step_id) : undefined;
+        cy.layout({ name: 'breadthfirst', directed: true, roots, spacingFactor: 1.1, fit: false, animate: false }).run();
+      }
       fitAll(cy);
       cy.on('tap', 'node', (event) => {
         if (event.target.id() !== BOT_LEVEL) callbacks.current.onSelect({ kind: 'step', id: event.target.id() });

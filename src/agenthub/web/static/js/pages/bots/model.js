@@ -6,11 +6,12 @@ import { api } from '../../lib/api.js';
 /** Everything the editor shows of bot `botId`. */
 export async function loadBot(botId) {
   const query = { bot_id: botId };
-  const [bot, steps, groups, connections, versions, analytics] = await Promise.all([
+  const [bot, steps, groups, connections, requests, versions, analytics] = await Promise.all([
     api.get(`api/v1/bots/${encodeURIComponent(botId)}`),
     api.get('api/v1/steps', { query }),
     api.get('api/v1/connection_groups', { query }),
     api.get('api/v1/connections', { query }),
+    api.get('api/v1/requests', { query }),
     api.get(`api/v1/bots/${encodeURIComponent(botId)}/versions`),
     api.get(`api/v1/bots/${encodeURIComponent(botId)}/analytics`).catch(() => ({ steps: [] })),
   ]);
@@ -19,6 +20,7 @@ export async function loadBot(botId) {
     steps: steps.items,
     groups: groups.items,
     connections: connections.items,
+    requests: requests.items,
     versions: versions.items,
     funnel: funnelByStep(steps.items, analytics.steps || []),
   };

@@ -4,10 +4,7 @@ import { html, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
 import { Field, FormError, fieldError } from '../../lib/forms.js';
 import { connectionLabel, stepLabel } from './model.js';
-
-const SEARCH_TYPES = [
-  ['message', 'the message'], ['response', 'an HTTP request'], ['code', 'code'], ['llm', 'an LLM'], ['integration', 'an integration'],
-];
+import { GroupSettings } from './group-settings.js';
 
 function ButtonsEditor({ buttons, onChange, error }) {
   const set = (index, patch) => onChange(buttons.map((b, i) => (i === index ? { ...b, ...patch } : b)));
@@ -33,21 +30,23 @@ function messageOf(step, text, buttons) {
   return { ...step.message, text, widget: cleaned.length ? { ...(step.message.widget || {}), buttons: cleaned } : null };
 }
 
-function GroupItem({ group, data, run, onSelect }) {
+function GroupItem({ group, index, data, run, onSelect }) {
   const connections = data.connections.filter((c) => c.group_id === group.id);
   const stepName = (id) => stepLabel(data.steps.find((s) => s.id === id) || { name: id || 'stays' });
   return html`<li class="group-item card">
     <div class="group-head">
-      <${Field} as="select" label="Group searches" value=${group.search_type}
-        onChange=${(e) => run(() => api.patch(`api/v1/connection_groups/${group.id}`, { search_type: e.currentTarget.value }))}>
-        ${SEARCH_TYPES.map(([value, words]) => html`<option value=${value}>${words} (${value})</option>`)}
-      </${Field}>
-      <button type="button" class="link danger" onClick=${() => run(() => api.del(`api/v1/connection_groups/${group.id}`))}>Delete group</button>
+      <h4>Group ${index + 1}: ${group.search_type}</h4>
+      <button type="button" class="link danger" aria-label=${`Delete group ${index + 1}`}
+        onClick=${() => run(() => api.del(`api/v1/connection_groups/${group.id}`))}>Delete group</button>
     </div>
     ${connections.length === 0 && html`<p class="hint">No connections in this group.</p>`}
     <ul class="connection-list">${connections.map((c) => html`<li key=${c.id}>
       <button type="button" class="link" onClick=${() => onSelect({ kind: 'connection', id: c.id })}>
         → ${c.next_step_id ? stepName(c.next_step_id) : 'stay'}: ${connectionLabel(c)}</button></li>`)}</ul>
+    <details class="group-details">
+      <summary>Settings of group ${index + 1}</summary>
+      <${GroupSettings} key=${group.updated_at} group=${group} data=${data} run=${run}/>
+    </details>
   </li>`;
 }
 
@@ -89,7 +88,7 @@ export function StepPanel({ step, data, run, onSelect }) {
     <h3>Connection groups</h3>
     <p class="hint">Tried in order; in a group, connections by descending priority.</p>
     ${groups.length === 0 && html`<p class="hint">No groups yet: “Connect to…” makes one.</p>`}
-    <ol class="group-list">${groups.map((g) => html`<${GroupItem} key=${g.id} group=${g} data=${data} run=${run} onSelect=${onSelect}/>`)}</ol>
+    <ol class="group-list">${groups.map((g, i) => html`<${GroupItem} key=${g.id} group=${g} index=${i} data=${data} run=${run} onSelect=${onSelect}/>`)}</ol>
     <button type="button" onClick=${() => run(() => api.post('api/v1/connection_groups', { step_id: step.id, search_type: 'message', order: groups.length }))}>Add group</button>
   </section>`;
 }
