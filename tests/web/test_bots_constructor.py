@@ -250,3 +250,32 @@ def test_dragging_places_a_step_and_draws_a_connection(
     expect(page.get_by_role("heading", name="Connection from One")).to_be_visible()
     expect(page.get_by_label("Next step")).to_have_value(two["id"])
     assert [edge[:2] for edge in _canvas(page)["edges"]] == [["One", "Two"]]
+
+
+PIZZA = {
+    "format": "agenthub.bot/v1", "name": "Pizza", "first_step": "hello",
+    "steps": [
+        {"key": "hello", "message": {"text": "Pizza or pasta?", "widget": {"buttons": [{"text": "Pizza", "value": "pizza"}]}},
+         "connection_groups": [{"search_type": "message", "connections": [
+             {"rules": {"condition": "AND", "rules": [{"field": "message.text", "operator": "equal", "value": "pizza"}]},
+              "priority": 10, "next_step": "size"},
+             {"rules": {}, "priority": 0, "next_step": "hello"}]}]},
+        {"key": "size", "message": {"text": "Which size?"}, "connection_groups": []},
+    ],
+}
+
+
+def test_the_funnel_of_real_sessions_is_shown_on_the_steps(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    page = logged_in_page
+    bot = _api(console_server, api_user, "POST", "/api/v1/bots/import", json=PIZZA)
+    for text in ("hi", "pizza"):  # a real session (the OpenAI-compatible API), not a test chat
+        answer = _api(console_server, api_user, "POST", "/v1/chat/completions",
+                      json={"model": bot["id"], "messages": [{"role": "user", "content": text}]})
+        assert answer["choices"][0]["message"]["content"]
+    page.goto(f"/#/bots/{bot['id']}")
+    expect(page.locator(CANVAS)).to_have_attribute("data-ready", "true")
+    labels = page.eval_on_selector(CANVAS, "(el) => el._cyreg.cy.nodes().map((n) => n.data('label'))")
+    assert "hello\n▶ first · entered 1 · moved on 2" in labels, labels
+    assert "size\nentered 1 · moved on 0" in labels, labels

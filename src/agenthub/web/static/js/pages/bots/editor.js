@@ -17,6 +17,7 @@ import { describeChanges } from './changes.js';
 import { Toolbar } from './toolbar.js';
 import { PublishBar } from './publish.js';
 
+const FUNNEL_REFRESH_MS = 5_000;
 const PANELS = [['edit', 'Selection'], ['variables', 'Variables'], ['palette', 'Palette']];
 
 function errorText(error) {
@@ -34,6 +35,8 @@ export function BotEditor({ botId }) {
   const [drawMode, setDrawMode] = useState(false);
   const current = useRef(null);
   const inFlight = useRef(0);
+  const funnelTimer = useRef(null);
+  useEffect(() => () => clearTimeout(funnelTimer.current), []);
 
   const reload = useCallback(async () => {
     const next = await loadBot(botId);
@@ -64,6 +67,13 @@ export function BotEditor({ botId }) {
 
   useBotEvents(botId, async (event) => {
     if (event.type === 'subscribed') { setLive((old) => old || { connected: true }); return; }
+    if (event.type === 'message') {
+      // A real user's message moves the funnel: read it again, at most every few seconds.
+      if (!event.test && !funnelTimer.current) {
+        funnelTimer.current = setTimeout(() => { funnelTimer.current = null; reload().catch(() => {}); }, FUNNEL_REFRESH_MS);
+      }
+      return;
+    }
     const known = current.current?.bot;
     if (inFlight.current > 0 || !known) return;
     if (event.change === 'draft' && event.draft_revision <= known.draft_revision) return;

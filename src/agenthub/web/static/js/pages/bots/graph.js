@@ -23,9 +23,9 @@ const STYLE = [
   { selector: 'edge', style: {
     width: 2, 'line-color': '#5a6270', 'target-arrow-color': '#5a6270', 'target-arrow-shape': 'triangle',
     'curve-style': 'bezier', label: 'data(label)', 'font-size': 10, 'text-background-color': '#ffffff',
-    'text-background-opacity': 1, 'text-background-padding': 2, 'text-rotation': 'autorotate',
+    'text-background-opacity': 1, 'text-background-padding': 2, 'text-rotation': 'none',
   } },
-  { selector: 'edge:loop', style: { 'loop-direction': '0deg', 'loop-sweep': '-50deg', 'control-point-step-size': 90 } },
+  { selector: 'edge:loop', style: { 'loop-direction': '90deg', 'loop-sweep': '-50deg', 'control-point-step-size': 90 } },
   { selector: 'edge:selected', style: { 'line-color': '#2457c5', 'target-arrow-color': '#2457c5', width: 4 } },
   { selector: '.eh-handle', style: { 'background-color': '#2457c5', width: 12, height: 12, shape: 'ellipse' } },
   { selector: '.eh-preview, .eh-ghost-edge', style: {
@@ -40,7 +40,7 @@ function nodeLabel(step, data) {
   if (step.id === data.bot.first_step_id) marks.push('▶ first');
   if (step.is_proxy) marks.push('proxy');
   const funnel = data.funnel[step.id];
-  if (funnel) marks.push(`in ${funnel.entered} · on ${funnel.moved_on}`);
+  if (funnel) marks.push(`entered ${funnel.entered} · moved on ${funnel.moved_on}`);
   return marks.length ? `${stepLabel(step)}\n${marks.join(' · ')}` : stepLabel(step);
 }
 

@@ -1,5 +1,5 @@
 // Live updates of a bot: /ws/bots/{id}/events. Calls `onChange(event)` for each `bot_changed`
-// event; reconnects (with a growing pause) when the connection drops.
+// and `message` event (and `{type: "subscribed"}` once listening); reconnects (with a growing pause) when the connection drops.
 import { useEffect, useRef } from '../../lib/ui.js';
 import { wsUrl } from '../../lib/api.js';
 
@@ -22,7 +22,7 @@ export function useBotEvents(botId, onChange) {
       socket.onmessage = (message) => {
         let event;
         try { event = JSON.parse(message.data); } catch { return; }
-        if (event.type === 'bot_changed') handler.current(event);
+        if (event.type === 'bot_changed' || event.type === 'message') handler.current(event);
         if (event.type === 'status' && event.message === 'subscribed') handler.current({ type: 'subscribed' });
       };
       socket.onclose = (close) => {
