@@ -119,19 +119,25 @@ def test_another_editors_change_appears_on_the_canvas_without_a_reload(
     page = logged_in_page
     bot = _api(console_server, api_user, "POST", "/api/v1/bots", json={"name": "Live"})
     _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "Hello"})
-    # The other editor: a program of the same organisation with an API key of its own.
-    key = _api(console_server, api_user, "POST", "/api/v1/api-keys", json={"name": "builder"})["key"]
+    # The other editor: a second member of the same organisation, logged in on their own.
+    me = _api(console_server, api_user, "GET", "/api/v1/auth/me")
+    colleague = f"colleague-{me['id'][-8:]}@example.com"
+    _api(console_server, api_user, "POST", f"/api/v1/orgs/{me['org_id']}/members",
+         json={"email": colleague, "password": "another-password-1"})
+    login = httpx.post(f"{console_server.url}/api/v1/auth/login", json={"email": colleague, "password": "another-password-1"})
+    assert login.status_code == 200, login.text
+    other_headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
 
     page.goto(f"/#/bots/{bot['id']}")
     expect(page.get_by_text("Live: changes by others appear here.")).to_be_visible()
     expect(page.locator(CANVAS)).to_have_attribute("data-ready", "true")
     assert _canvas(page)["nodes"] == ["Hello"]
 
-    with httpx.Client(base_url=console_server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as other:
+    with httpx.Client(base_url=console_server.url, headers=other_headers, timeout=30) as other:
         made = other.post("/api/v1/steps", json={"bot_id": bot["id"], "name": "Added elsewhere", "position": {"x": 240, "y": 0}})
     assert made.status_code == 201, made.text
 
-    expect(page.get_by_role("status").filter(has_text="Another editor added step “Added elsewhere”.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text=f"{colleague} added step “Added elsewhere”.")).to_be_visible()
     page.wait_for_function(f"document.querySelector('{CANVAS}')._cyreg.cy.nodes().length === 2")
     assert sorted(_canvas(page)["nodes"]) == ["Added elsewhere", "Hello"]
     expect(page.get_by_label("Step", exact=True).locator("option", has_text="Added elsewhere")).to_have_count(1)

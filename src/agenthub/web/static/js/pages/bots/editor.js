@@ -5,6 +5,7 @@
 import { html, useCallback, useEffect, useRef, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
 import { href } from '../../lib/router.js';
+import { useMe } from '../../lib/session.js';
 import { loadBot, sourceStepId } from './model.js';
 import { Graph } from './graph.js';
 import { StepPanel } from './step-panel.js';
@@ -25,7 +26,21 @@ function errorText(error) {
   return where.length ? `${error.message} (${where.join('; ')})` : error.message;
 }
 
+/** A name for the `by` of a live change: a member's e-mail, "an API key", "you (elsewhere)". */
+function useEditorNames(me) {
+  const members = useRef(null);
+  return useCallback(async (by) => {
+    if (!by) return 'Another editor';
+    if (by === me.id) return 'You (in another window)';
+    if (by.startsWith('key:')) return 'A program (API key)';
+    members.current ||= api.get(`api/v1/orgs/${encodeURIComponent(me.org_id)}/members`).then((answer) => answer.items, () => []);
+    return (await members.current).find((member) => member.id === by)?.email || 'Another editor';
+  }, [me]);
+}
+
 export function BotEditor({ botId }) {
+  const me = useMe();
+  const editorName = useEditorNames(me);
   const [data, setData] = useState(null);
   const [loadError, setLoadError] = useState(null);
   const [selected, setSelected] = useState(null);
@@ -79,9 +94,9 @@ export function BotEditor({ botId }) {
     if (event.change === 'draft' && event.draft_revision <= known.draft_revision) return;
     if (event.change === 'published' && event.version <= (known.published_version || 0)) return;
     const before = current.current;
-    const after = await reload();
+    const [after, who] = await Promise.all([reload(), editorName(event.by)]);
     const what = event.change === 'published' ? `published version ${event.version}` : describeChanges(before, after);
-    setLive({ connected: true, message: `Another editor ${what}.`, at: new Date() });
+    setLive({ connected: true, message: `${who} ${what}.`, at: new Date() });
   });
 
   const select = useCallback((next) => { setSelected(next); if (next) setPanel('edit'); }, []);
