@@ -4,7 +4,9 @@ editor's change appearing on the canvas without a reload; axe-core; a phone's wi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -285,3 +287,44 @@ def test_the_funnel_of_real_sessions_is_shown_on_the_steps(
     labels = page.eval_on_selector(CANVAS, "(el) => el._cyreg.cy.nodes().map((n) => n.data('label'))")
     assert "hello\n▶ first · entered 1 · moved on 2" in labels, labels
     assert "size\nentered 1 · moved on 0" in labels, labels
+
+
+def test_import_export_and_delete_from_the_bot_list(logged_in_page: Page, tmp_path: Path) -> None:
+    page = logged_in_page
+    page.goto("/#/bots")
+    expect(page.get_by_text("No bots yet")).to_be_visible()
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "agenthub.bot/v1", "name": "Broken", "first_step": "nowhere", "steps": []}')
+    page.get_by_label("Bot document (JSON)").set_input_files(str(broken))
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator(".bot-import .field-error")).to_contain_text("steps")
+
+    document = tmp_path / "pizza.json"
+    document.write_text(json.dumps(PIZZA))
+    page.get_by_label("Bot document (JSON)").set_input_files(str(document))
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("heading", name="Pizza")).to_be_visible()
+    expect(page.get_by_text("Running version 1")).to_be_visible()
+
+    # A preset from the palette: a message step after "hello", going on to "size".
+    page.get_by_label("Step", exact=True).select_option(label="hello (first)")
+    page.get_by_role("button", name="Palette").click()
+    page.get_by_role("button", name="Preset: message").click()
+    config = json.loads(page.get_by_label("Config of “message”").input_value())
+    assert config["from_step_id"]
+    page.get_by_label("Config of “message”").fill(json.dumps({**config, "text": "One moment…", "name": "Notice"}))
+    page.get_by_role("button", name="Apply preset").click()
+    expect(page.get_by_role("heading", name="Step: Notice")).to_be_visible()
+    expect(page.get_by_text("draft edited")).to_be_visible()
+
+    page.get_by_role("link", name="← Bots").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export Pizza").click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["format"] == "agenthub.bot/v1" and len(exported["steps"]) == 3
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete Pizza").click()
+    expect(page.get_by_role("status").filter(has_text="Deleted “Pizza”.")).to_be_visible()
+    expect(page.get_by_text("No bots yet")).to_be_visible()
