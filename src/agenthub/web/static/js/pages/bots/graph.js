@@ -38,7 +38,8 @@ const BOT_LEVEL = '__bot_level__';
 function nodeLabel(step, data) {
   const marks = [];
   if (step.id === data.bot.first_step_id) marks.push('▶ first');
-  if (step.is_proxy) marks.push('proxy');
+  if (step.template_instance) marks.push('template');
+  else if (step.is_proxy) marks.push('proxy');
   const funnel = data.funnel[step.id];
   if (funnel) marks.push(`entered ${funnel.entered} · moved on ${funnel.moved_on}`);
   return marks.length ? `${stepLabel(step)}\n${marks.join(' · ')}` : stepLabel(step);
@@ -52,7 +53,8 @@ export function elementsOf(data) {
     position: step.position && Number.isFinite(step.position.x) && Number.isFinite(step.position.y)
       ? { x: step.position.x, y: step.position.y }
       : { x: (index % GRID.columns) * GRID.x, y: Math.floor(index / GRID.columns) * GRID.y },
-    classes: [step.id === data.bot.first_step_id && 'first', step.is_proxy && 'proxy'].filter(Boolean).join(' '),
+    classes: [step.id === data.bot.first_step_id && 'first', (step.is_proxy || step.template_instance) && 'proxy']
+      .filter(Boolean).join(' '),
   }));
   const edges = [];
   let botLevel = false;

@@ -2,6 +2,7 @@
 // button (a draft that is not a valid bot yet says where) and the list of versions.
 import { html } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
+import { href } from '../../lib/router.js';
 
 export function PublishBar({ data, run, onNotice }) {
   const { bot, versions } = data;
@@ -14,6 +15,7 @@ export function PublishBar({ data, run, onNotice }) {
       ? html`Running <strong>version ${bot.published_version}</strong>${bot.draft_changed ? html` · <span class="badge">draft edited</span>` : ' · draft = published'}`
       : html`<span class="badge">never published</span>`}</span>
     <button type="button" class="primary" onClick=${publish} disabled=${bot.published_version && !bot.draft_changed}>Publish</button>
+    ${bot.published_version && html`<a href=${href(`chat/${bot.id}`)}>Chat with the published bot</a>`}
     <details class="versions">
       <summary>Versions (${versions.length})</summary>
       ${versions.length === 0 ? html`<p class="hint">None yet.</p>` : html`<ol>${versions.map((v) => html`<li key=${v.version}>

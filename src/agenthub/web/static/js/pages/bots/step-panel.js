@@ -5,6 +5,7 @@ import { api } from '../../lib/api.js';
 import { Field, FormError, fieldError } from '../../lib/forms.js';
 import { connectionLabel, stepLabel } from './model.js';
 import { GroupSettings } from './group-settings.js';
+import { TemplateInstanceEditor } from './template-instance.js';
 
 function ButtonsEditor({ buttons, onChange, error }) {
   const set = (index, patch) => onChange(buttons.map((b, i) => (i === index ? { ...b, ...patch } : b)));
@@ -85,6 +86,7 @@ export function StepPanel({ step, data, run, onSelect }) {
         <button type="submit" class="primary">Save step</button>
       </div>
     </form>
+    ${step.template_instance && html`<${TemplateInstanceEditor} step=${step} run=${run}/>`}
     <h3>Connection groups</h3>
     <p class="hint">Tried in order; in a group, connections by descending priority.</p>
     ${groups.length === 0 && html`<p class="hint">No groups yet: “Connect to…” makes one.</p>`}
