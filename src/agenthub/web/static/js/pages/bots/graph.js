@@ -12,7 +12,7 @@ const MAX_FIT_ZOOM = 1.2;
 
 const STYLE = [
   { selector: 'node', style: {
-    shape: 'round-rectangle', width: 170, height: 64, 'background-color': '#ffffff',
+    shape: 'round-rectangle', width: 180, height: 70, 'background-color': '#ffffff',
     'border-width': 2, 'border-color': '#9aa4b2', label: 'data(label)', 'text-wrap': 'wrap',
     'text-max-width': 160, 'text-valign': 'center', 'font-size': 12, color: '#1b1f24',
   } },
@@ -41,16 +41,22 @@ function nodeLabel(step, data) {
   if (step.template_instance) marks.push('template');
   else if (step.is_proxy) marks.push('proxy');
   const funnel = data.funnel[step.id];
-  if (funnel) marks.push(`entered ${funnel.entered} · moved on ${funnel.moved_on}`);
-  return marks.length ? `${stepLabel(step)}\n${marks.join(' · ')}` : stepLabel(step);
+  const lines = [stepLabel(step)];
+  if (marks.length) lines.push(marks.join(' · '));
+  if (funnel) lines.push(`entered ${funnel.entered} · moved on ${funnel.moved_on}`);
+  return lines.join('\n');
+}
+
+function isPlaced(step) {
+  return Boolean(step.position && Number.isFinite(step.position.x) && Number.isFinite(step.position.y));
 }
 
 /** Cytoscape elements of the bot: steps placed where saved (else on a grid). */
 export function elementsOf(data) {
   const nodes = data.steps.map((step, index) => ({
     group: 'nodes',
-    data: { id: step.id, label: nodeLabel(step, data) },
-    position: step.position && Number.isFinite(step.position.x) && Number.isFinite(step.position.y)
+    data: { id: step.id, label: nodeLabel(step, data), placed: isPlaced(step) },
+    position: isPlaced(step)
       ? { x: step.position.x, y: step.position.y }
       : { x: (index % GRID.columns) * GRID.x, y: Math.floor(index / GRID.columns) * GRID.y },
     classes: [step.id === data.bot.first_step_id && 'first', (step.is_proxy || step.template_instance) && 'proxy']
@@ -82,7 +88,8 @@ function sync(cy, elements) {
       if (existing.nonempty()) {
         existing.data(element.data);
         existing.classes(element.classes || '');
-        if (element.group === 'nodes' && !existing.grabbed()) existing.position(element.position);
+        // A step never placed stays where the canvas put it (the first layout, a drag not saved yet).
+        if (element.group === 'nodes' && element.data.placed && !existing.grabbed()) existing.position(element.position);
       } else {
         added.push(cy.add(element));
       }
@@ -110,6 +117,7 @@ export function Graph({ data, selected, onSelect, onMove, onConnect, drawMode })
   const handles = useRef(null);
   const callbacks = useRef({});
   const [problem, setProblem] = useState(null);
+  const [ready, setReady] = useState(false);
   callbacks.current = { onSelect, onMove, onConnect };
 
   useEffect(() => {
@@ -122,7 +130,7 @@ export function Graph({ data, selected, onSelect, onMove, onConnect, drawMode })
         wheelSensitivity: 0.3, minZoom: 0.2, maxZoom: 3, boxSelectionEnabled: false,
       });
       cyRef.current = cy;
-      if (data.steps.length > 1 && data.steps.every((step) => !step.position)) {
+      if (data.steps.length > 1 && !data.steps.some(isPlaced)) {
         // Never placed (an imported bot): a tree from the first step, until steps are dragged.
         const roots = data.bot.first_step_id ? cy.getElementById(data.bot.first_step_id) : undefined;
         cy.layout({ name: 'breadthfirst', directed: true, roots, spacingFactor: 1.1, fit: false, animate: false }).run();
@@ -152,24 +160,25 @@ export function Graph({ data, selected, onSelect, onMove, onConnect, drawMode })
         callbacks.current.onConnect(source.id(), target.id());
       });
       cy.container().setAttribute('data-ready', 'true');
+      setReady(true);
     }, (error) => alive && setProblem(error.message));
     return () => { alive = false; handles.current?.destroy?.(); cy?.destroy(); cyRef.current = null; };
   }, []);
 
-  useEffect(() => { if (cyRef.current) sync(cyRef.current, elementsOf(data)); }, [data]);
+  useEffect(() => { if (ready) sync(cyRef.current, elementsOf(data)); }, [data, ready]);
 
   useEffect(() => {
     const cy = cyRef.current;
     if (!cy) return;
     cy.$(':selected').unselect();
     if (selected) cy.getElementById(selected.id).select();
-  }, [selected, data]);
+  }, [selected, data, ready]);
 
   useEffect(() => {
-    if (!handles.current) return;
+    if (!ready) return;
     if (drawMode) handles.current.enableDrawMode();
     else handles.current.disableDrawMode();
-  }, [drawMode, cyRef.current]);
+  }, [drawMode, ready]);
 
   const zoom = (factor) => {
     const cy = cyRef.current;
