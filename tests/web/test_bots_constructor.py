@@ -259,6 +259,16 @@ def test_dragging_places_a_step_and_draws_a_connection(
     expect(page.get_by_label("Next step")).to_have_value(two["id"])
     assert [edge[:2] for edge in _canvas(page)["edges"]] == [["One", "Two"]]
 
+    # The bot's own groups (tried from any step): Connect to… from "Any step".
+    page.get_by_role("button", name="Draw connections").click()
+    page.get_by_label("Step", exact=True).select_option(label="Any step (bot level)")
+    expect(page.get_by_role("heading", name="Any step (bot level)")).to_be_visible()
+    page.get_by_label("Connect to…").select_option(label="One")
+    page.get_by_role("button", name="Connect", exact=True).click()
+    expect(page.get_by_role("heading", name="Connection from any step (bot level)")).to_be_visible()
+    page.wait_for_function(f"document.querySelector('{CANVAS}')._cyreg.cy.edges().length === 2")
+    assert ["Any step", "One", "always · p0"] in _canvas(page)["edges"]
+
 
 PIZZA = {
     "format": "agenthub.bot/v1", "name": "Pizza", "first_step": "hello",

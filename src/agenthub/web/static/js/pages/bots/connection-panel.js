@@ -4,7 +4,7 @@ import { html, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
 import { Field, FormError, fieldError } from '../../lib/forms.js';
 import { RulesEditor } from './rules-editor.js';
-import { sourceStepId, stepLabel } from './model.js';
+import { BOT_LEVEL, sourceStepId, stepLabel } from './model.js';
 
 const FILTERS = [['text', 'Typed text'], ['button', 'Button presses'], ['attachment', 'Attachments']];
 
@@ -25,12 +25,13 @@ export function ConnectionPanel({ connection, data, run, onSelect }) {
   };
   const remove = () => run(async () => {
     await api.del(`api/v1/connections/${connection.id}`);
-    onSelect(source ? { kind: 'step', id: source.id } : null);
+    onSelect(source ? { kind: 'step', id: source.id } : { kind: 'bot-level', id: BOT_LEVEL });
   });
 
   return html`<section class="side-panel connection-panel" aria-labelledby="connection-panel-title">
     <h2 id="connection-panel-title">Connection from ${source ? stepLabel(source) : 'any step (bot level)'}</h2>
-    ${source && html`<p><button type="button" class="link" onClick=${() => onSelect({ kind: 'step', id: source.id })}>Back to the step</button></p>`}
+    <p><button type="button" class="link" onClick=${() => onSelect(source ? { kind: 'step', id: source.id } : { kind: 'bot-level', id: BOT_LEVEL })}>
+      ${source ? 'Back to the step' : 'Back to the bot-level groups'}</button></p>
     <form onSubmit=${save}>
       <${FormError} error=${error} fields=${['next_step_id', 'priority', 'filters', 'rules']}/>
       <${Field} as="select" label="Next step" value=${next} error=${fieldError(error, 'next_step_id')}

@@ -6,9 +6,9 @@ import { html, useCallback, useEffect, useRef, useState } from '../../lib/ui.js'
 import { api } from '../../lib/api.js';
 import { href } from '../../lib/router.js';
 import { useMe } from '../../lib/session.js';
-import { loadBot, sourceStepId } from './model.js';
+import { BOT_LEVEL, loadBot, sourceStepId } from './model.js';
 import { Graph } from './graph.js';
-import { StepPanel } from './step-panel.js';
+import { BotLevelPanel, StepPanel } from './step-panel.js';
 import { ConnectionPanel } from './connection-panel.js';
 import { VariablesEditor } from './variables.js';
 import { Palette } from './palette.js';
@@ -106,8 +106,10 @@ export function BotEditor({ botId }) {
   }, [run]);
 
   const connect = useCallback((sourceId, targetId) => run(async () => {
-    const groups = current.current.groups.filter((g) => g.step_id === sourceId && g.search_type === 'message');
-    const group = groups[0] || await api.post('api/v1/connection_groups', { step_id: sourceId, search_type: 'message', order: 0 });
+    const botLevel = sourceId === BOT_LEVEL;
+    const groups = current.current.groups.filter((g) => g.step_id === (botLevel ? null : sourceId) && g.search_type === 'message');
+    const owner = botLevel ? { bot_id: botId } : { step_id: sourceId };
+    const group = groups[0] || await api.post('api/v1/connection_groups', { ...owner, search_type: 'message', order: 0 });
     const made = await api.post('api/v1/connections', { group_id: group.id, next_step_id: targetId, rules: {}, priority: 0 });
     setSelected({ kind: 'connection', id: made.id });
     setPanel('edit');
@@ -123,11 +125,13 @@ export function BotEditor({ botId }) {
 
   const step = selected?.kind === 'step' ? data.steps.find((s) => s.id === selected.id) : null;
   const connection = selected?.kind === 'connection' ? data.connections.find((c) => c.id === selected.id) : null;
-  const selectedStepId = step?.id || (connection && sourceStepId(data, connection)) || null;
+  const selectedStepId = step?.id || (connection && (sourceStepId(data, connection) || BOT_LEVEL))
+    || (selected?.kind === 'bot-level' ? BOT_LEVEL : null);
 
   let side;
   if (panel === 'variables') side = html`<${VariablesEditor} key=${`vars-${data.bot.updated_at}`} bot=${data.bot} run=${run}/>`;
-  else if (panel === 'palette') side = html`<${Palette} data=${data} selectedStepId=${selectedStepId} run=${run} onSelect=${select}/>`;
+  else if (panel === 'palette') side = html`<${Palette} data=${data} selectedStepId=${step?.id} run=${run} onSelect=${select}/>`;
+  else if (selected?.kind === 'bot-level') side = html`<${BotLevelPanel} data=${data} run=${run} onSelect=${select}/>`;
   else if (step) side = html`<${StepPanel} key=${`${step.id}-${step.updated_at}`} step=${step} data=${data} run=${run} onSelect=${select}/>`;
   else if (connection) side = html`<${ConnectionPanel} key=${`${connection.id}-${connection.updated_at}`} connection=${connection} data=${data} run=${run} onSelect=${select}/>`;
   else {

@@ -4,7 +4,7 @@
 // control elsewhere in the editor (Add step, Connect to…, the step list).
 import { html, useEffect, useRef, useState } from '../../lib/ui.js';
 import { loadGraphLibrary } from './graph-library.js';
-import { connectionLabel, sourceStepId, stepLabel } from './model.js';
+import { BOT_LEVEL, connectionLabel, sourceStepId, stepLabel } from './model.js';
 
 const GRID = { x: 300, y: 170, columns: 4 };
 const ZOOM_STEP = 1.25;
@@ -33,7 +33,6 @@ const STYLE = [
   } },
 ];
 
-const BOT_LEVEL = '__bot_level__';
 
 function nodeLabel(step, data) {
   const marks = [];
@@ -63,11 +62,11 @@ export function elementsOf(data) {
       .filter(Boolean).join(' '),
   }));
   const edges = [];
-  let botLevel = false;
+  const botLevel = data.groups.some((group) => !group.step_id);
   for (const connection of data.connections) {
     if (!connection.next_step_id) continue;
     let source = sourceStepId(data, connection);
-    if (!source) { source = BOT_LEVEL; botLevel = true; }
+    if (!source) source = BOT_LEVEL;
     edges.push({ group: 'edges', data: { id: connection.id, source, target: connection.next_step_id, label: connectionLabel(connection) } });
   }
   if (botLevel) nodes.push({ group: 'nodes', data: { id: BOT_LEVEL, label: 'Any step\n(bot level)' }, position: { x: -240, y: 0 }, classes: 'bot-level' });
@@ -137,7 +136,8 @@ export function Graph({ data, selected, onSelect, onMove, onConnect, drawMode })
       }
       fitAll(cy);
       cy.on('tap', 'node', (event) => {
-        if (event.target.id() !== BOT_LEVEL) callbacks.current.onSelect({ kind: 'step', id: event.target.id() });
+        const id = event.target.id();
+        callbacks.current.onSelect({ kind: id === BOT_LEVEL ? 'bot-level' : 'step', id });
       });
       cy.on('tap', 'edge', (event) => {
         if (!event.target.hasClass('eh-ghost-edge') && !event.target.hasClass('eh-preview')) {
@@ -150,7 +150,7 @@ export function Graph({ data, selected, onSelect, onMove, onConnect, drawMode })
         if (node.id() !== BOT_LEVEL) callbacks.current.onMove(node.id(), { ...node.position() });
       });
       handles.current = cy.edgehandles({
-        canConnect: (source, target) => source.id() !== BOT_LEVEL && target.id() !== BOT_LEVEL && !target.hasClass('eh-ghost'),
+        canConnect: (source, target) => target.id() !== BOT_LEVEL && !target.hasClass('eh-ghost'),
         edgeParams: () => ({}),
         hoverDelay: 100,
         snap: true,

@@ -44,6 +44,9 @@ function funnelByStep(steps, stats) {
   return out;
 }
 
+/** The id the editor gives the bot's own groups (tried from any step), drawn as one node. */
+export const BOT_LEVEL = '__bot_level__';
+
 export function stepLabel(step) {
   return step.name || step.key || 'Untitled step';
 }

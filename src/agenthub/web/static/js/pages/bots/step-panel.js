@@ -94,3 +94,17 @@ export function StepPanel({ step, data, run, onSelect }) {
     <button type="button" onClick=${() => run(() => api.post('api/v1/connection_groups', { step_id: step.id, search_type: 'message', order: groups.length }))}>Add group</button>
   </section>`;
 }
+
+/** The bot's own groups (`/start`, `/help`...): tried before the current step's, from any step. */
+export function BotLevelPanel({ data, run, onSelect }) {
+  const groups = data.groups.filter((g) => !g.step_id);
+  return html`<section class="side-panel bot-level-panel" aria-labelledby="bot-level-title">
+    <h2 id="bot-level-title">Any step (bot level)</h2>
+    <p class="hint">These groups are tried before the current step's, from any step: commands such as /start or /help.
+      “Connect to…” with this selected adds a connection to the first of them.</p>
+    ${groups.length === 0 && html`<p class="hint">No bot-level groups yet.</p>`}
+    <ol class="group-list">${groups.map((g, i) => html`<${GroupItem} key=${g.id} group=${g} index=${i} data=${data} run=${run} onSelect=${onSelect}/>`)}</ol>
+    <button type="button" onClick=${() => run(() => api.post('api/v1/connection_groups', { bot_id: data.bot.id, search_type: 'message', order: groups.length }))}>Add bot-level group</button>
+  </section>`;
+}
+

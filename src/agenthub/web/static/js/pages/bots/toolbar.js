@@ -2,7 +2,7 @@
 // to… (from the selected step), Delete (the selection), and the switch of drag-to-connect.
 import { html, useId, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
-import { stepLabel } from './model.js';
+import { BOT_LEVEL, stepLabel } from './model.js';
 
 const SPACING = { x: 230, y: 0 };
 
@@ -18,6 +18,11 @@ function newPosition(data, fromId) {
   return { x: Math.max(...placed.map((p) => p.x)) + SPACING.x, y: 0 };
 }
 
+function pick(value) {
+  if (!value) return null;
+  return { kind: value === BOT_LEVEL ? 'bot-level' : 'step', id: value };
+}
+
 export function Toolbar({ data, selected, selectedStepId, run, onSelect, onConnect, drawMode, onDrawMode }) {
   const id = useId();
   const [target, setTarget] = useState('');
@@ -30,10 +35,11 @@ export function Toolbar({ data, selected, selectedStepId, run, onSelect, onConne
   });
   const remove = () => {
     if (!selected) return;
+    if (selected.kind === 'bot-level') return;
     if (selected.kind === 'step') {
       run(async () => { await api.del(`api/v1/steps/${selected.id}`); onSelect(null); });
     } else {
-      run(async () => { await api.del(`api/v1/connections/${selected.id}`); onSelect(selectedStepId ? { kind: 'step', id: selectedStepId } : null); });
+      run(async () => { await api.del(`api/v1/connections/${selected.id}`); onSelect(pick(selectedStepId)); });
     }
   };
   const connect = async (event) => {
@@ -42,14 +48,15 @@ export function Toolbar({ data, selected, selectedStepId, run, onSelect, onConne
     await onConnect(selectedStepId, target);
     setTarget('');
   };
-  const source = data.steps.find((s) => s.id === selectedStepId);
+  const source = selectedStepId === BOT_LEVEL ? { name: 'any step (bot level)' } : data.steps.find((s) => s.id === selectedStepId);
   return html`<div class="editor-toolbar" role="toolbar" aria-label="Constructor">
     <button type="button" class="primary" onClick=${addStep}>Add step</button>
     <span class="toolbar-field">
       <label for=${`${id}-step`}>Step</label>
-      <select id=${`${id}-step`} value=${selected?.kind === 'step' ? selected.id : ''}
-        onChange=${(e) => onSelect(e.currentTarget.value ? { kind: 'step', id: e.currentTarget.value } : null)}>
+      <select id=${`${id}-step`} value=${selected?.kind === 'step' || selected?.kind === 'bot-level' ? selected.id : ''}
+        onChange=${(e) => onSelect(pick(e.currentTarget.value))}>
         <option value="">(none selected)</option>
+        <option value=${BOT_LEVEL}>Any step (bot level)</option>
         ${data.steps.map((s) => html`<option value=${s.id}>${stepLabel(s)}${s.id === data.bot.first_step_id ? ' (first)' : ''}</option>`)}
       </select>
     </span>
@@ -62,7 +69,7 @@ export function Toolbar({ data, selected, selectedStepId, run, onSelect, onConne
       </select>
       <button type="submit" disabled=${!source || !target}>Connect</button>
     </form>
-    <button type="button" class="danger" onClick=${remove} disabled=${!selected}
+    <button type="button" class="danger" onClick=${remove} disabled=${!selected || selected.kind === 'bot-level'}
       aria-label=${selected ? `Delete the selected ${selected.kind}` : 'Delete (select a step or connection first)'}>Delete</button>
     <button type="button" aria-pressed=${drawMode ? 'true' : 'false'} onClick=${() => onDrawMode(!drawMode)}
       title="Drag from a step to another to connect them">Draw connections</button>
