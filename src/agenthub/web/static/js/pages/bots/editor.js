@@ -90,7 +90,9 @@ export function BotEditor({ botId }) {
       return;
     }
     const known = current.current?.bot;
-    if (inFlight.current > 0 || !known) return;
+    // While an edit of ours is on its way, its own events are ours: that edit reloads anyway.
+    const ours = !event.by || event.by === me.id;
+    if (!known || (inFlight.current > 0 && ours)) return;
     if (event.change === 'draft' && event.draft_revision <= known.draft_revision) return;
     if (event.change === 'published' && event.version <= (known.published_version || 0)) return;
     const before = current.current;
