@@ -106,7 +106,7 @@ def test_build_a_two_step_bot_with_a_rule_and_a_button_publish_it_and_chat(logge
     page.get_by_text("Versions (1)").click()
     expect(page.locator(".versions li")).to_have_count(1)
 
-    page.get_by_label("Test message").fill("hello")
+    page.get_by_label("Test message", exact=True).fill("hello")
     page.get_by_role("button", name="Send test message").click()
     log = page.get_by_role("list", name="Test chat messages")
     expect(log.get_by_text("Hi! Pizza or pasta?")).to_be_visible()

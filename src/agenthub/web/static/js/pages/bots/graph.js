@@ -25,7 +25,7 @@ const STYLE = [
     'curve-style': 'bezier', label: 'data(label)', 'font-size': 10, 'text-background-color': '#ffffff',
     'text-background-opacity': 1, 'text-background-padding': 2, 'text-rotation': 'none',
   } },
-  { selector: 'edge:loop', style: { 'loop-direction': '90deg', 'loop-sweep': '-50deg', 'control-point-step-size': 90 } },
+  { selector: 'edge:loop', style: { 'loop-direction': '-45deg', 'loop-sweep': '-50deg', 'control-point-step-size': 90 } },
   { selector: 'edge:selected', style: { 'line-color': '#2457c5', 'target-arrow-color': '#2457c5', width: 4 } },
   { selector: '.eh-handle', style: { 'background-color': '#2457c5', width: 12, height: 12, shape: 'ellipse' } },
   { selector: '.eh-preview, .eh-ghost-edge', style: {

@@ -60,7 +60,7 @@ export function TestChat({ botId }) {
     <form class="test-chat-form" onSubmit=${submit}>
       <label class="sr-only" for="test-chat-text">Test message</label>
       <input id="test-chat-text" value=${text} onInput=${(e) => setText(e.currentTarget.value)} placeholder="Write to the draft…" maxlength="32000"/>
-      <button type="submit" class="primary" disabled=${busy}>Send test message</button>
+      <button type="submit" class="primary" disabled=${busy} aria-label="Send test message">Send</button>
     </form>
   </section>`;
 }
