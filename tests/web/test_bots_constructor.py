@@ -338,3 +338,27 @@ def test_import_export_and_delete_from_the_bot_list(logged_in_page: Page, tmp_pa
     page.get_by_role("button", name="Delete Pizza").click()
     expect(page.get_by_role("status").filter(has_text="Deleted “Pizza”.")).to_be_visible()
     expect(page.get_by_text("No bots yet")).to_be_visible()
+
+
+def test_bad_input_is_shown_where_it_belongs(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    page = logged_in_page
+    page.goto("/#/bots")
+    page.get_by_label("Bot name").fill("   ")
+    page.get_by_role("button", name="Create bot").click()
+    expect(page.locator(".bot-create .field-error")).to_contain_text("must not be blank")
+
+    bot = _api(console_server, api_user, "POST", "/api/v1/bots", json={"name": "Regex"})
+    step = _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "One"})
+    group = _api(console_server, api_user, "POST", "/api/v1/connection_groups", json={"step_id": step["id"]})
+    _api(console_server, api_user, "POST", "/api/v1/connections", json={"group_id": group["id"], "next_step_id": step["id"]})
+    page.goto(f"/#/bots/{bot['id']}")
+    page.get_by_label("Step", exact=True).select_option(label="One (first)")
+    page.get_by_role("button", name="→ One").click()
+    page.get_by_role("button", name="Add rule").click()
+    page.get_by_label("Operator").select_option("matches")
+    page.get_by_label("Value").fill("([unclosed")
+    page.get_by_role("button", name="Save connection").click()
+    expect(page.locator(".connection-panel .field-error").first).to_contain_text("rules")
+    assert _api(console_server, api_user, "GET", "/api/v1/connections", params={"bot_id": bot["id"]})["items"][0]["rules"] == {}
