@@ -26,6 +26,7 @@ const STYLE = [
     'text-background-opacity': 1, 'text-background-padding': 2, 'text-rotation': 'none',
   } },
   { selector: 'edge:loop', style: { 'loop-direction': '-45deg', 'loop-sweep': '-50deg', 'control-point-step-size': 90 } },
+  { selector: 'edge.emitter', style: { 'line-style': 'dashed', 'line-color': '#93370d', 'target-arrow-color': '#93370d' } },
   { selector: 'edge:selected', style: { 'line-color': '#2457c5', 'target-arrow-color': '#2457c5', width: 4 } },
   { selector: '.eh-handle', style: { 'background-color': '#2457c5', width: 12, height: 12, shape: 'ellipse' } },
   { selector: '.eh-preview, .eh-ghost-edge', style: {
@@ -68,6 +69,13 @@ export function elementsOf(data) {
     let source = sourceStepId(data, connection);
     if (!source) source = BOT_LEVEL;
     edges.push({ group: 'edges', data: { id: connection.id, source, target: connection.next_step_id, label: connectionLabel(connection) } });
+  }
+  for (const step of data.steps) {
+    if (!step.emitter?.next_step_id) continue;
+    edges.push({ group: 'edges', classes: 'emitter', data: {
+      id: `emitter:${step.id}`, source: step.id, target: step.emitter.next_step_id, step: step.id,
+      label: `after ${step.emitter.delay_seconds} s (delayed)`,
+    } });
   }
   if (botLevel) nodes.push({ group: 'nodes', data: { id: BOT_LEVEL, label: 'Any step\n(bot level)' }, position: { x: -240, y: 0 }, classes: 'bot-level' });
   return [...nodes, ...edges];
@@ -140,9 +148,10 @@ export function Graph({ data, selected, onSelect, onMove, onConnect, drawMode })
         callbacks.current.onSelect({ kind: id === BOT_LEVEL ? 'bot-level' : 'step', id });
       });
       cy.on('tap', 'edge', (event) => {
-        if (!event.target.hasClass('eh-ghost-edge') && !event.target.hasClass('eh-preview')) {
-          callbacks.current.onSelect({ kind: 'connection', id: event.target.id() });
-        }
+        const edge = event.target;
+        if (edge.hasClass('eh-ghost-edge') || edge.hasClass('eh-preview')) return;
+        if (edge.hasClass('emitter')) callbacks.current.onSelect({ kind: 'step', id: edge.data('step') });
+        else callbacks.current.onSelect({ kind: 'connection', id: edge.id() });
       });
       cy.on('tap', (event) => { if (event.target === cy) callbacks.current.onSelect(null); });
       cy.on('dragfree', 'node', (event) => {

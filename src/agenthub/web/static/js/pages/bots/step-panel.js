@@ -56,6 +56,8 @@ export function StepPanel({ step, data, run, onSelect }) {
   const [text, setText] = useState(step.message.text || '');
   const [buttons, setButtons] = useState(step.message.widget?.buttons || []);
   const [proxy, setProxy] = useState(step.is_proxy);
+  const [delay, setDelay] = useState(step.emitter ? String(step.emitter.delay_seconds) : '');
+  const [delayedStep, setDelayedStep] = useState(step.emitter?.next_step_id || '');
   const [error, setError] = useState(null);
   const groups = data.groups.filter((g) => g.step_id === step.id);
   const isFirst = data.bot.first_step_id === step.id;
@@ -63,7 +65,8 @@ export function StepPanel({ step, data, run, onSelect }) {
   const save = async (event) => {
     event.preventDefault();
     setError(null);
-    await run(() => api.patch(`api/v1/steps/${step.id}`, { name, is_proxy: proxy, message: messageOf(step, text, buttons) }),
+    const emitter = delay.trim() || delayedStep ? { delay_seconds: Number(delay), next_step_id: delayedStep } : null;
+    await run(() => api.patch(`api/v1/steps/${step.id}`, { name, is_proxy: proxy, message: messageOf(step, text, buttons), emitter }),
       { onError: setError, ok: `Step “${name || stepLabel(step)}” saved.` });
   };
 
@@ -73,7 +76,7 @@ export function StepPanel({ step, data, run, onSelect }) {
       onClick=${() => run(() => api.patch(`api/v1/bots/${data.bot.id}`, { first_step_id: step.id }))}>Make it the first step</button>`}
       ${step.preset_id && html` Made by a preset.`}</p>
     <form onSubmit=${save}>
-      <${FormError} error=${error} fields=${['name', 'message.text', 'is_proxy']}/>
+      <${FormError} error=${error} fields=${['name', 'message.text', 'is_proxy', 'emitter.delay_seconds', 'emitter.next_step_id']}/>
       <${Field} label="Step name" value=${name} maxlength="200" error=${fieldError(error, 'name')}
         onInput=${(e) => { setName(e.currentTarget.value); }}/>
       <${Field} as="textarea" label="Message text" value=${text} error=${fieldError(error, 'message.text')}
@@ -82,6 +85,17 @@ export function StepPanel({ step, data, run, onSelect }) {
       <${ButtonsEditor} buttons=${buttons} error=${error} onChange=${setButtons}/>
       <label class="inline"><input type="checkbox" checked=${proxy} onChange=${(e) => { setProxy(e.currentTarget.checked); }}/>
         Proxy step (decided at once, without waiting for an answer)</label>
+      <fieldset class="emitter">
+        <legend>Delayed move</legend>
+        <${Field} label="After (seconds)" type="number" min="1" step="any" value=${delay}
+          error=${fieldError(error, 'emitter.delay_seconds')} onInput=${(e) => setDelay(e.currentTarget.value)}/>
+        <${Field} as="select" label="Go to step" value=${delayedStep} error=${fieldError(error, 'emitter.next_step_id')}
+          onChange=${(e) => setDelayedStep(e.currentTarget.value)}>
+          <option value="">(no delayed move)</option>
+          ${data.steps.map((s) => html`<option value=${s.id}>${stepLabel(s)}</option>`)}
+        </${Field}>
+        <small class="hint">If the user has not moved on by then, the session goes there by itself.</small>
+      </fieldset>
       <div class="panel-actions">
         <button type="submit" class="primary">Save step</button>
       </div>
