@@ -134,7 +134,7 @@ export function Graph({ data, selected, onSelect, onMove, onConnect, drawMode })
       if (!alive) return;
       cy = cytoscape({
         container: container.current, elements: elementsOf(data), style: STYLE, layout: { name: 'preset' },
-        wheelSensitivity: 0.3, minZoom: 0.2, maxZoom: 3, boxSelectionEnabled: false,
+        minZoom: 0.2, maxZoom: 3, boxSelectionEnabled: false,
       });
       cyRef.current = cy;
       if (data.steps.length > 1 && !data.steps.some(isPlaced)) {
