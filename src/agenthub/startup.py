@@ -166,7 +166,7 @@ def cli_command(script: str, *, search_path: str | None, cwd: str) -> str:
 
 
 def ready_line(settings: Settings, *, host: str, port: int, command: str = "agenthub") -> str:
-    """What ``serve`` says once it is ready: where to open the docs and chat (``command``
+    """What ``serve`` says once it is ready: where to open the console, the docs and chat (``command``
     is how the user runs the CLI, see :func:`cli_command`), which database it uses, how to
     stop it."""
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
@@ -177,7 +177,7 @@ def ready_line(settings: Settings, *, host: str, port: int, command: str = "agen
     if port != 8001:
         chat += f" --api-url {base}"
     return (
-        f"AgentHub is ready. API docs: {base}/docs; chat: `{chat}` or {base.replace('http', 'ws', 1)}"
+        f"AgentHub is ready. Console: {base}/ (log in there and chat); API docs: {base}/docs; chat: `{chat}` or {base.replace('http', 'ws', 1)}"
         f"/ws/agents/AGENT_ID. Database: {database_shown_to_people(settings)}. Bus: "
         f"{'in-process' if settings.embedded else mask_url(settings.redis_url or '')}. Press Ctrl-C to stop."
     )

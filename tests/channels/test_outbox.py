@@ -139,3 +139,42 @@ async def test_the_feed_reads_its_own_unacknowledged_entries_again(setup: Setup)
     fresh.group = setup.feed.group
     assert await fresh.run_once(recover=True) == 1
     assert fresh.recent.answer_to(AGENT, CHAT, asked)["message_id"] == "m1"
+
+
+SHOWN = ("type", "message_id", "reply_to", "chat_id", "response", "widget", "attachments", "more")
+"""What a client is shown of an outbound ``message`` event."""
+
+
+async def test_a_bots_turn_of_several_messages_is_replayed_whole_with_its_buttons_and_files(setup: Setup) -> None:
+    """Before the history has it, partly stored, and stored: the same messages, once each."""
+    asked = await setup.ask("menu")
+    sent = [
+        {"type": "message", "message_id": "step-1", "reply_to": asked, "chat_id": CHAT, "response": "Our menu:",
+         "channel": "web", "agent_id": AGENT, "attachments": ["fil_menu"], "more": True},
+        {"type": "message", "message_id": "step-2", "reply_to": asked, "chat_id": CHAT, "response": "Which one?",
+         "channel": "web", "agent_id": AGENT, "widget": {"buttons": [{"text": "Pizza", "value": "pizza"}]}},
+    ]
+    for event in sent:
+        await setup.bus.add(keys.OUTBOUND_QUEUE, event)
+    assert await setup.feed.run_once() == 2
+
+    def shown(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{key: event[key] for key in SHOWN if key in event} for event in events]
+
+    assert shown((await setup.missed(asked)).events) == shown(sent)
+
+    # As the history saver stores them (the first without reply_to), one batch at a time.
+    rows = [
+        {"message_id": event["message_id"], "reply_to": None if event.get("more") else asked, "org_id": "default",
+         "agent_id": AGENT, "chat_id": CHAT, "position": 3, "role": "assistant", "content": event["response"],
+         "channel": "web", **{key: event[key] for key in ("widget", "attachments") if key in event}}
+        for event in sent
+    ]
+    for stored in (rows[:1], rows[1:]):
+        async with session_scope(setup.sessions) as session:
+            await chats_service.save_history(session, stored)
+        replay = await setup.missed(asked)
+        assert shown(replay.events) == shown(sent) and replay.waiting == []
+
+    # From the history, after the first of the two: the other one.
+    assert shown((await setup.missed("step-1")).events) == shown(sent[1:])

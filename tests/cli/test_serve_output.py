@@ -38,6 +38,7 @@ async def test_the_ready_line_says_where_to_chat_which_database_and_how_to_stop(
     lines = [json.loads(line) for line in served.output().splitlines() if line.startswith("{")]
     assert lines, served.output()  # not a terminal: JSON lines
     ready = next(line["msg"] for line in lines if line["msg"].startswith("AgentHub is ready"))
+    assert f"Console: http://127.0.0.1:{port}/ " in ready
     assert f"http://127.0.0.1:{port}/docs" in ready
     assert f"agenthub chat demo --api-url http://127.0.0.1:{port}" in ready
     # The chat command runs as shown from where serve was started, venv activated or not.

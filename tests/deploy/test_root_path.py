@@ -4,7 +4,9 @@ a real ``agenthub serve`` with ``ROOT_PATH=/web``, a real proxy in front (tests/
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -69,6 +71,20 @@ async def test_docs_login_and_chat_work_through_a_prefix_stripping_proxy(tmp_pat
 
             history = await eventually(_stored, what="the chat's two messages")
             assert [(m["role"], m["content"]) for m in history] == [("user", "Hi there"), ("assistant", answer["content"])]
+
+        # The admin panel under the prefix: its page, its files and its sign-in stay under /web.
+        async with httpx.AsyncClient(base_url=proxy + PREFIX, timeout=30) as panel:
+            login_page = await panel.get("/admin/login")
+            assert login_page.status_code == 200
+            statics = re.findall(r'(?:href|src)="([^"]*/admin/statics/[^"]+)"', login_page.text)
+            assert statics and all(path.startswith(f"{proxy}{PREFIX}/admin/statics/") or
+                                   path.startswith(f"{PREFIX}/admin/statics/") for path in statics), statics
+            assert (await panel.get(statics[0].split(PREFIX, 1)[1])).status_code == 200
+            signed_in = await panel.post("/admin/login", data={"username": OWNER_EMAIL, "password": OWNER_PASSWORD})
+            assert signed_in.status_code == 302
+            assert urlsplit(signed_in.headers["location"]).path.startswith(f"{PREFIX}/admin")
+            agents = await panel.get("/admin/agent/list")
+            assert agents.status_code == 200 and agent_id in agents.text
 
         # The WebSocket under the prefix: a turn streams in and answers.
         ws_url = proxy.replace("http", "ws", 1) + f"{PREFIX}/ws/agents/{agent_id}?token={token}"

@@ -113,3 +113,17 @@ async def test_unsupported_too_large_and_broken_documents(sqlite_url: str, tmp_p
         document = await wait_for_document(client, kb["id"], broken.json()["id"])
         assert document["status"] == "failed" and document["error"], document
         assert [d["id"] for d in (await client.get(f"{KBS}/{kb['id']}/documents")).json()] == [broken.json()["id"]]
+
+
+async def test_a_knowledge_base_is_refused_a_name_or_a_length_it_could_not_keep(sqlite_url: str, tmp_path: Path) -> None:
+    async with client_for(sqlite_url, data_dir=tmp_path) as (_app, client):
+        for body, field in (
+            ({"name": "docs\x00"}, "name"),
+            ({"name": "\u200b "}, "name"),
+            ({"name": "docs", "embedding_dimensions": True}, "embedding_dimensions"),
+            ({"name": "docs", "embedding_dimensions": "8"}, "embedding_dimensions"),
+        ):
+            answer = await client.post(KBS, json=body)
+            assert_error(answer, 422)
+            assert [d["field"] for d in answer.json()["error"]["details"]] == [field], answer.text
+        assert (await client.get(KBS)).json() == []

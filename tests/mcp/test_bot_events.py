@@ -53,6 +53,8 @@ async def test_a_builder_sees_edits_publishes_and_messages_live(app_settings: Se
             while (published := await next_event(socket, "bot_changed"))["change"] != "published":
                 pass
             assert published["version"] == 1
+            publisher = (await client.get(f"/api/v1/bots/{bot['id']}/versions")).json()["items"][0]["published_by"]
+            assert publisher and edited["by"] == connected["by"] == published["by"] == publisher
 
             response = await client.post(f"/api/v1/agents/{bot['id']}/chat", json={"content": "hello"})
             assert response.status_code == 200
@@ -61,6 +63,23 @@ async def test_a_builder_sees_edits_publishes_and_messages_live(app_settings: Se
             assert (received["direction"], received["text"]) == ("in", "hello")
             assert (sent["direction"], sent["text"]) == ("out", "Hi!")
             assert sent["chat_id"] == received["chat_id"] and sent["test"] is False
+
+
+async def test_a_change_says_who_made_it_a_user_or_an_api_key(app_settings: Settings) -> None:
+    async with running_app(app_settings) as app, httpx.AsyncClient(
+        base_url=app.url, timeout=30, headers=app.headers
+    ) as client:
+        me = (await client.get("/api/v1/auth/me")).json()
+        bot = (await client.post("/api/v1/bots", json={"name": "Who"})).json()
+        key = (await client.post("/api/v1/api-keys", json={"name": "builder"})).json()
+        async with connect(app.ws(f"/ws/bots/{bot['id']}/events")) as socket:
+            await socket.recv()
+            await client.patch(f"/api/v1/bots/{bot['id']}", json={"variables": {"n": 1}})
+            assert (await next_event(socket, "bot_changed"))["by"] == me["id"]
+            step = await client.post("/api/v1/steps", json={"bot_id": bot["id"]},
+                                     headers={"Authorization": f"Bearer {key['key']}"})
+            assert step.status_code == 201
+            assert (await next_event(socket, "bot_changed"))["by"] == f"key:{key['id']}"
 
 
 async def test_the_socket_refuses_strangers(app_settings: Settings) -> None:

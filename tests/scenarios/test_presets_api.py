@@ -67,6 +67,12 @@ BAD: list[tuple[dict[str, Any], int, str]] = [
     ({"preset": "delay", "config": {"delay_seconds": 0, "next_step_id": "{target}"}}, 422, "config.delay_seconds"),
     ({"preset": "message", "config": {"text": "Hi", "from_step_id": "{other}"}}, 422, "config.from_step_id"),
     ({"preset": "message", "config": {"text": "Hi", "colour": "red"}}, 422, "config.colour"),
+    # Checked as a group saved over REST is: code that compiles, JSONPaths that parse, a known integration.
+    ({"preset": "code", "config": {"code": "def main(:", "next_step_id": "{target}"}}, 422, "config.code"),
+    ({"preset": "code", "config": {"code": "x = 1", "variables": {"total": "$.[["}, "next_step_id": "{target}"}},
+     422, "config.variables.total"),
+    ({"preset": "integration", "config": {"integration": {"name": "no.such"}, "next_step_id": "{target}"}},
+     422, "config.integration.name"),
 ]
 
 

@@ -8,9 +8,10 @@ from tests.web.accounts import ApiUser
 
 
 def log_in(page: Page, user: ApiUser) -> None:
-    """Log ``user`` in through the console's form, from its start page."""
+    """Log ``user`` in through the console's form, from its start page; returns once the
+    logged-in frame shows (its "Log out" button)."""
     page.goto("/")
     page.get_by_label("E-mail").fill(user.email)
     page.get_by_label("Password").fill(user.password)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log in")).to_have_count(0)
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()

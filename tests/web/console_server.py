@@ -37,9 +37,9 @@ class ConsoleServer:
 
 def console_env(data_dir: Path) -> dict[str, str]:
     """SQLite in ``data_dir``, the demo agent on, the tests' owner. Every browser test of a
-    process loads the console from 127.0.0.1 without credentials first (the page, its
-    scripts, log-in, register): the anonymous rate limit is off so that the tests of one
-    server don't share a budget of 60 requests a minute."""
+    process registers and logs in from 127.0.0.1 without credentials: the anonymous rate
+    limit is off so that the tests sharing one server don't share a budget of 60 requests a
+    minute (the console's page and assets are never limited anyway)."""
     return clean_env(
         DATA_DIR=str(data_dir), DEMO_AGENT="true", RATE_LIMIT_ANONYMOUS_PER_MINUTE="0",
         ADMIN_EMAIL=OWNER_EMAIL, ADMIN_PASSWORD=OWNER_PASSWORD,

@@ -97,6 +97,20 @@ class RecentOutbound:
         answers = self._chats.get((agent_id, chat_id))
         return None if answers is None else answers.get(message_id)
 
+    def turn_to(self, agent_id: str, chat_id: str, message_id: str) -> list[Payload]:
+        """The events answering ``message_id`` in the order they came: a scenario bot's
+        messages sent before the answer (``more``), then the final event; empty while the
+        final one is not kept. Looks through the kept events: for a reconnecting client only."""
+        final = self.answer_to(agent_id, chat_id, message_id)
+        if final is None:
+            return []
+        key = (agent_id, chat_id)
+        earlier: dict[str, Payload] = {}
+        for _at, chat, event in self._order:
+            if chat == key and event.get("more") and str(event.get("reply_to")) == message_id:
+                earlier.setdefault(str(event.get("message_id")), event)  # read twice: once
+        return [*earlier.values(), final]
+
     async def find(self, message_id: str, *, timeout: float) -> Payload | None:
         """The event with this message id, waiting up to ``timeout`` seconds for it to be
         read from the stream (a client may hold an answer this gateway has not read yet)."""

@@ -61,17 +61,38 @@ async def missed(
     for message_id in unanswered:
         listener.expect(message_id, chat_id)
     replay = Replay()
-    for row in rows:
-        if row.role == "assistant" and row.position > position:
-            replay.events.append(_answer(row, chat_id))
+    asked = {row.position: row.message_id for row in rows if row.role == "user"}
+    # A scenario bot's messages of one turn share their answer's position: a client that
+    # names the first of them still misses the others.
+    named = next((index for index, row in enumerate(rows) if row.message_id == after and row.role == "assistant"), None)
+    for index, row in enumerate(rows):
+        if row.role == "assistant" and (row.position > position or (named is not None and index > named)):
+            replay.events.append(_answer(row, chat_id, asked.get(row.position - 1)))
         elif row.role == "user" and row.message_id in unanswered:
-            kept = recent.answer_to(agent_id, chat_id, row.message_id)
-            if kept is None:
+            kept = recent.turn_to(agent_id, chat_id, row.message_id)
+            if not kept:
                 replay.waiting.append(row.message_id)
             else:
-                replay.events.append(kept)
+                replay.events.extend(kept)
                 listener.answered(row.message_id)
+    # A turn's messages partly stored (the history saver read the rest in its next batch)
+    # come from the recent events first and from the history again: each is sent once.
+    replay.events = _once(replay.events)
     return replay
+
+
+def _once(events: list[Payload]) -> list[Payload]:
+    """``events`` without the repeats of one message (by id), in order."""
+    kept: list[Payload] = []
+    seen: set[str] = set()
+    for event in events:
+        message_id = event.get("message_id")
+        if message_id is not None and str(message_id) in seen:
+            continue
+        if message_id is not None:
+            seen.add(str(message_id))
+        kept.append(event)
+    return kept
 
 
 async def _position(
@@ -95,13 +116,23 @@ async def _position(
     return position
 
 
-def _answer(row: ChatMessage, chat_id: str) -> Payload:
-    return {
+def _answer(row: ChatMessage, chat_id: str, asked: str | None) -> Payload:
+    """A stored answer as the live ``message`` event was: with its buttons and files; a
+    message sent before the answer (stored without ``reply_to``, see ``runtime.turns``)
+    answers the user's message right before it and is marked ``more``."""
+    event: Payload = {
         "type": "message",
         "message_id": row.message_id,
-        "reply_to": row.reply_to,
+        "reply_to": row.reply_to or asked,
         "chat_id": chat_id,
         "response": row.content,
         "channel": row.channel,
         "usage": None,
     }
+    if row.reply_to is None:
+        event["more"] = True
+    if row.widget:
+        event["widget"] = row.widget
+    if row.attachments:
+        event["attachments"] = list(row.attachments)
+    return event

@@ -41,7 +41,10 @@ async def conversation_before(
         rows = await chats_service.context_before(
             session, agent_id=agent_id, chat_id=chat_id, position=position, limit=limit, after=after
         )
-        told = {row.message_id: await _told(session, row) for row in rows if row.attachments}
+        # A user's files are told to the model; a bot's (stored alike) are only shown to the user.
+        told = {
+            row.message_id: await _told(session, row) for row in rows if row.role == "user" and row.attachments
+        }
     if bus is None:
         return [Turn(row.role, told.get(row.message_id, row.content), row.position) for row in rows]
     unanswered = _unanswered(rows)

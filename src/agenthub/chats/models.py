@@ -54,11 +54,13 @@ class ChatMessage(Base):
     """Whose long-term memory a user message belongs to (the account, or ``<channel>:<platform
     user>``), as the turn's tools see it; answers go by their ``reply_to``."""
     attachments: Mapped[list | None] = mapped_column(JSON, nullable=True)
-    """The file ids (``fil_...``) a user sent with the message, in order; None without any."""
+    """The file ids (``fil_...``) a user or a bot sent with the message, in order; None without any."""
+    widget: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    """The buttons a bot's message came with (``{"buttons": [{"text", "value"}]}``); None without any."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When a start took this unanswered user message up again: it is taken up once at most."""
     tool_calls: Mapped[list | None] = mapped_column(JSON, nullable=True)
     """An answer's tool calls: ``[{"name", "arguments", "result"}]``, in the order they ran."""
     citations: Mapped[list | None] = mapped_column(JSON, nullable=True)
     """The documents an answer cites: ``[{"file_name", "document_id", "knowledge_base_id", ...}]``."""
-    """When a start took this unanswered user message up again: it is taken up once at most."""

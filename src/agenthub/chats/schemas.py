@@ -36,6 +36,21 @@ def attachments_read(file_ids: list[str] | None) -> list[AttachmentRead] | None:
     return [AttachmentRead(file_id=str(file_id), download_path=download_path(str(file_id))) for file_id in file_ids]
 
 
+class ButtonRead(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    text: str
+    value: str = Field(description="What pressing it sends: the message's `content` and `button`")
+
+
+class WidgetRead(BaseModel):
+    """A bot message's buttons, as the live ``message`` event has them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    buttons: list[ButtonRead] = Field(default_factory=list)
+
+
 class ToolCallRead(BaseModel):
     name: str
     arguments: Any = Field(description="What the model passed (an object, or the text it sent when not JSON)")
@@ -66,7 +81,12 @@ class ChatMessageRead(BaseModel):
     )
     attachments: list[AttachmentRead] | None = Field(
         default=None, exclude_if=lambda value: value is None,
-        description="On a user's message sent with files: each file's id and download path",
+        description="On a message sent with files (a user's, or a bot's): each file's id and download path",
+    )
+    widget: WidgetRead | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="On a bot's message with buttons, as the live `message` event has them: "
+        "`{\"buttons\": [{\"text\", \"value\"}]}`",
     )
 
     @field_validator("attachments", mode="before")
@@ -74,6 +94,11 @@ class ChatMessageRead(BaseModel):
     def _attachments(cls, value: Any) -> Any:
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return attachments_read(value)
+        return value or None
+
+    @field_validator("widget", mode="before")
+    @classmethod
+    def _widget(cls, value: Any) -> Any:
         return value or None
 
 

@@ -122,7 +122,7 @@ async def save_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     )
     columns = (
         "message_id", "agent_id", "chat_id", "position", "role", "content", "reply_to", "channel", "tool_calls",
-        "citations",
+        "citations", "widget", "attachments",
     )
     await insert_ignoring_duplicates(
         session, ChatMessage, [{column: row.get(column) for column in columns} for row in rows]
@@ -271,9 +271,18 @@ async def messages_from(
 
 async def messages_of_user(session: AsyncSession, *, org_id: str, platform_user_id: str) -> list[ChatMessage]:
     """What one user said in the organisation's chats (their messages, by
-    ``platform_user_id``) and the answers to it, chat by chat, each chat in order."""
-    theirs = select(ChatMessage.message_id).where(
-        ChatMessage.platform_user_id == platform_user_id, ChatMessage.role == "user"
+    ``platform_user_id``) and the answers to it, chat by chat, each chat in order. An
+    answer is found by its position (right after the message it answers), so a scenario
+    bot's messages sent before the answer (stored without ``reply_to``) are among them."""
+    asked = ChatMessage.__table__.alias("asked")
+    theirs = (
+        select(asked.c.seq)
+        .where(
+            asked.c.agent_id == ChatMessage.agent_id, asked.c.chat_id == ChatMessage.chat_id,
+            asked.c.position == ChatMessage.position - 1, asked.c.role == "user",
+            asked.c.platform_user_id == platform_user_id,
+        )
+        .exists()
     )
     query = (
         select(ChatMessage)
@@ -282,7 +291,7 @@ async def messages_of_user(session: AsyncSession, *, org_id: str, platform_user_
             Chat.org_id == org_id,
             or_(
                 (ChatMessage.platform_user_id == platform_user_id) & (ChatMessage.role == "user"),
-                ChatMessage.reply_to.in_(theirs),
+                (ChatMessage.role == "assistant") & theirs,
             ),
             SHOWN,
         )

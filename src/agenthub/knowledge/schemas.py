@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from agenthub.fields import Name
 from agenthub.llm.embeddings import FAKE_MODEL
 
 DocumentStatus = Literal["pending", "processing", "ready", "failed"]
@@ -15,7 +16,7 @@ DocumentStatus = Literal["pending", "processing", "ready", "failed"]
 class KnowledgeBaseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    name: Name
     embedding_model: str | None = Field(
         default=None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:/@+-]+$",
         description=f"An OpenAI-compatible embedding model (default: EMBEDDING_MODEL); `{FAKE_MODEL}` embeds offline",
@@ -26,7 +27,8 @@ class KnowledgeBaseCreate(BaseModel):
         "OPENAI_BASE_URL or OpenAI's API",
     )
     embedding_dimensions: int | None = Field(
-        default=None, ge=1, le=8192, description="The vectors' length; unset: learnt from the first embedding"
+        default=None, ge=1, le=8192, strict=True,  # strict: not `true`, not "8"
+        description="The vectors' length; unset: learnt from the first embedding",
     )
 
     @field_validator("name")

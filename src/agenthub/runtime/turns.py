@@ -178,7 +178,8 @@ class TurnRunner:
         extras = {key: value for key, value in (("tool_calls", answer.tool_calls), ("citations", answer.citations))
                   if value}
         outbound.update(extras)
-        outbound.update(_shown_with({"widget": answer.widget, "attachments": answer.attachments}))
+        shown = _shown_with({"widget": answer.widget, "attachments": answer.attachments})
+        outbound.update(shown)
         if usage is not None:
             outbound["usage"] = {
                 "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens, "model": usage.model,
@@ -200,7 +201,7 @@ class TurnRunner:
             batch.add(keys.HISTORY_QUEUE, {
                 "message_id": earlier_id, "reply_to": None, "org_id": agent.org_id, "agent_id": agent.id,
                 "chat_id": chat_id, "position": turn.position + 1, "role": "assistant", "content": text,
-                "channel": channel,
+                "channel": channel, **_shown_with(item),
             })
         batch.add(keys.HISTORY_QUEUE, {
             "message_id": reply_id,
@@ -213,6 +214,7 @@ class TurnRunner:
             "content": answer.text,
             "channel": channel,
             **extras,
+            **shown,
         })
         if usage is not None and (usage.input_tokens or usage.output_tokens):
             batch.add(keys.TOKEN_USAGE_QUEUE, {
@@ -337,7 +339,8 @@ class ChunkPublisher:
 
 
 def _shown_with(item: dict[str, Any]) -> Payload:
-    """What a message shows beside its text (buttons, attachments), where it has any."""
+    """What a message shows beside its text (buttons, attachments), where it has any: sent
+    live and stored in the history alike (a client reloading the chat shows the same)."""
     return {key: item[key] for key in ("widget", "attachments") if item.get(key)}
 
 

@@ -1,9 +1,11 @@
 """Live events of a bot for its builders, over the bus's pub/sub (channel
 :func:`agenthub.bus.keys.bot_events`), sent on by the WebSocket ``/ws/bots/{bot_id}/events``:
 
-- ``{"type": "bot_changed", "bot_id", "change": "draft", "draft_revision"}``: the draft was
-  edited (a step, group, connection, request or the bot itself), and ``"change":
-  "published", "version"``: a version was published. Noted in the session
+- ``{"type": "bot_changed", "bot_id", "change": "draft", "draft_revision", "by"}``: the
+  draft was edited (a step, group, connection, request or the bot itself), and ``"change":
+  "published", "version", "by"``: a version was published. ``by`` is who did it, as a
+  version's ``published_by`` names them (a user's id, ``key:<id>`` for an API key), noted
+  when the service finds the bot or part for its caller (:func:`note_editor`). Noted in the session
   (:func:`note_change`, from :func:`agenthub.scenarios.service.touch` and ``publish``) and
   published once its transaction commits, by a session factory the app made with
   :func:`with_live_events`; a rolled-back edit says nothing.
@@ -31,6 +33,8 @@ BUS = "agenthub.live_bus"
 """Where a session's info holds the bus its bots' changes are published on."""
 CHANGES = "agenthub.bot_changes"
 """Where a session's info holds the changes noted in its transaction, by bot id."""
+EDITOR = "agenthub.bot_editor"
+"""Where a session's info holds who edits bots in it (the ``by`` of its changes)."""
 _tasks: set[asyncio.Task[None]] = set()
 
 
@@ -40,6 +44,11 @@ def with_live_events(factory: SessionFactory, bus: Bus) -> SessionFactory:
     return factory
 
 
+def note_editor(session: Any, editor: str | None) -> None:
+    """Note who acts in ``session`` (a Session or AsyncSession): its changes say ``by`` them."""
+    session.info[EDITOR] = editor
+
+
 def note_change(target: Any, change: dict[str, Any]) -> None:
     """Note a change of the bot ``target`` (a Bot row in a session) for after the commit;
     the last change of a kind wins."""
@@ -47,7 +56,8 @@ def note_change(target: Any, change: dict[str, Any]) -> None:
     if session is None or BUS not in session.info:
         return
     changes: dict[tuple[str, str], dict[str, Any]] = session.info.setdefault(CHANGES, {})
-    changes[(target.id, change["change"])] = {"type": "bot_changed", "bot_id": target.id, **change}
+    by = {"by": session.info[EDITOR]} if session.info.get(EDITOR) else {}
+    changes[(target.id, change["change"])] = {"type": "bot_changed", "bot_id": target.id, **change, **by}
 
 
 @event.listens_for(Session, "after_commit")

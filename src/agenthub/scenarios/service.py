@@ -62,6 +62,7 @@ async def bot_of(session: AsyncSession, caller: Caller, bot_id: str) -> Bot:
     )
     if bot is None or not caller.may_reach(bot.id):
         raise NotFound(f"bot {bot_id!r} not found")
+    live_events.note_editor(session, _publisher(caller))
     return bot
 
 
@@ -70,6 +71,7 @@ async def owned(session: AsyncSession, caller: Caller, model: Any, row_id: str, 
     row = await session.scalar(live(model).where(model.id == row_id, model.org_id == caller.org_id))
     if row is None or not caller.may_reach(row.bot_id):
         raise NotFound(f"{what} {row_id!r} not found")
+    live_events.note_editor(session, _publisher(caller))
     return row
 
 
@@ -173,6 +175,8 @@ def read_bot(bot: Bot) -> BotRead:
 
 
 def _publisher(caller: Caller) -> str | None:
+    """Who acts: a user's id, or ``key:<id>`` for an API key (a version's ``published_by``,
+    a live change's ``by``)."""
     return f"key:{caller.api_key_id}" if caller.api_key_id else caller.user_id
 
 

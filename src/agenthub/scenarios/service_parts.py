@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agenthub.caller import Caller
 from agenthub.errors import Conflict, InvalidInput, NotFound
 from agenthub.files import service as files_service
-from agenthub.scenarios import checks
+from agenthub.scenarios import checks, template_schemas
 from agenthub.scenarios.document import MASK, _References
 from agenthub.scenarios.export import new_id, template_body
 from agenthub.scenarios.models import (
@@ -115,6 +115,10 @@ async def _check_step_links(session: AsyncSession, caller: Caller, bot_id: str, 
                 f"template_instance.template_id: no template {instance['template_id']!r}",
                 field="template_instance.template_id", problem=f"no template {instance['template_id']!r}",
             )
+        checks.raise_first(template_schemas.instance_problems(
+            "template_instance", inputs_schema=template.inputs, outputs_schema=template.outputs,
+            inputs=instance.get("inputs") or {}, outputs=instance.get("outputs") or {},
+        ))
 
 
 async def create_step(session: AsyncSession, *, caller: Caller, data: StepCreate) -> Step:
@@ -426,6 +430,8 @@ async def _check_template_files(session: AsyncSession, caller: Caller, body: Tem
 
 async def create_template(session: AsyncSession, *, caller: Caller, data: TemplateCreate) -> Template:
     check_template_body(data.document)
+    checks.raise_first(template_schemas.schema_problems("inputs", data.inputs)
+                       + template_schemas.schema_problems("outputs", data.outputs))
     await _check_template_files(session, caller, data.document)
     await _key_free(session, Template, Template.org_id == caller.org_id, data.key)
     template = Template(
@@ -451,6 +457,8 @@ async def update_template(
 ) -> Template:
     template = await _template(session, caller, template_id)
     sent = _sent(data, frozenset({"key"}))
+    checks.raise_first(template_schemas.schema_problems("inputs", sent.get("inputs") or {})
+                       + template_schemas.schema_problems("outputs", sent.get("outputs") or {}))
     if data.document is not None:
         check_template_body(data.document)
         await _check_template_files(session, caller, data.document)
@@ -466,10 +474,19 @@ async def update_template(
     return template
 
 
+def _of_template(template_id: str) -> Any:
+    return Step.template_instance["template_id"].as_string() == template_id
+
+
 async def _instances(session: AsyncSession, caller: Caller, template_id: str) -> list[Step]:
-    """The organisation's steps that are instances of the template."""
-    steps = await session.scalars(select(Step).where(Step.org_id == caller.org_id).order_by(Step.id))
-    return [s for s in steps if (s.template_instance or {}).get("template_id") == template_id]
+    """Every step of the organisation that is an instance of the template."""
+    query = select(Step).where(Step.org_id == caller.org_id, _of_template(template_id)).order_by(Step.id)
+    return list(await session.scalars(query))
+
+
+async def listed_instances(session: AsyncSession, caller: Caller, template_id: str) -> list[Step]:
+    """The instances of the template in the bots the caller may list."""
+    return await _listed(session, caller, Step, _of_template(template_id))
 
 
 async def _bots_using(session: AsyncSession, caller: Caller, template_id: str) -> list[Bot]:

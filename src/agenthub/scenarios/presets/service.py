@@ -2,7 +2,9 @@
 
 Order of the checks: the bot (404 for another organisation's), the preset's name (422 on
 ``preset``), its config (422 naming the field: ``config.retry_text``), then every step the
-config names (422 on ``config.then_step_id`` when it is not a step of this bot). An error
+config names (422 on ``config.then_step_id`` when it is not a step of this bot), and the rows it makes are
+checked as parts saved over REST are (scenarios/checks.py: 422 on ``config.code``,
+``config.variables.<name>``, ``config.integration.name``). An error
 raised while building leaves the transaction to be rolled back by its owner (the route's
 session, the MCP tool's ``session_scope``): nothing is half-written.
 """
@@ -70,6 +72,11 @@ async def apply_preset(
     except ValidationError as error:  # a part the config made that the services' schemas refuse
         said = plain_problem(error.errors()[0]["msg"])
         raise InvalidInput(f"config: {said}", field="config", problem=said) from None
+    except InvalidInput as error:  # a part the saved-parts checks refuse: code, JSONPaths, integration
+        if error.field == "config" or error.field.startswith("config."):  # the preset named it already
+            raise
+        field = f"config.{error.field}"
+        raise InvalidInput(f"{field}: {error.problem}", field=field, problem=error.problem) from None
     if config.from_step_id is not None:
         last = await session.scalar(
             select(func.max(ConnectionGroup.order)).where(ConnectionGroup.step_id == config.from_step_id)

@@ -1,6 +1,10 @@
-// The bots area (being built).
+// The bots area: `#/bots` lists the organisation's scenario bots, `#/bots/<id>` is the visual
+// constructor of one.
 import { html } from '../../lib/ui.js';
+import { BotList } from './list.js';
+import { BotEditor } from './editor.js';
 
-export default function BotsPage() {
-  return html`<section><h1>Bots</h1></section>`;
+export default function BotsPage({ route }) {
+  const [, botId] = route.parts;
+  return botId ? html`<${BotEditor} key=${botId} botId=${botId}/>` : html`<${BotList}/>`;
 }

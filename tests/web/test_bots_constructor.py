@@ -1,0 +1,364 @@
+"""The bots area in a real browser: a two-step bot built with the constructor's named
+controls (Add step, Connect to…, a rule and a button), published and chatted with; another
+editor's change appearing on the canvas without a reload; axe-core; a phone's width."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.web.accounts import ApiUser
+from tests.web.console_login import log_in
+from tests.web.console_server import ConsoleServer
+from tests.web.page_watch import watch
+
+pytestmark = pytest.mark.browser
+
+CANVAS = "[data-testid=bot-canvas]"
+
+
+def _canvas(page: Page) -> dict[str, Any]:
+    """What Cytoscape draws: the labels of its nodes and the ends of its edges."""
+    return page.eval_on_selector(
+        CANVAS,
+        """(el) => { const cy = el._cyreg && el._cyreg.cy;
+            if (!cy) return {nodes: [], edges: []};
+            return {nodes: cy.nodes().map((n) => n.data('label').split('\\n')[0]),
+                    edges: cy.edges().map((e) => [e.source().data('label').split('\\n')[0],
+                                                  e.target().data('label').split('\\n')[0], e.data('label')])}; }""",
+    )
+
+
+def _api(server: ConsoleServer, user: ApiUser, method: str, path: str, **kwargs: Any) -> Any:
+    with httpx.Client(base_url=server.url, headers=user.headers, timeout=30) as client:
+        response = client.request(method, path, **kwargs)
+    assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+    return response.json() if response.content else None
+
+
+def _open_new_bot(page: Page, name: str) -> None:
+    page.goto("/#/bots")
+    expect(page.get_by_role("heading", name="Bots", exact=True)).to_be_visible()
+    page.get_by_label("Bot name").fill(name)
+    page.get_by_role("button", name="Create bot").click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    expect(page.locator(CANVAS)).to_have_attribute("data-ready", "true")
+
+
+def _add_step(page: Page, number: int, text: str) -> None:
+    page.get_by_role("button", name="Add step").click()
+    expect(page.get_by_role("heading", name=f"Step: Step {number}")).to_be_visible()
+    page.get_by_label("Message text").fill(text)
+
+
+def _save_step(page: Page, number: int) -> None:
+    page.get_by_role("button", name="Save step").click()
+    expect(page.get_by_role("status").filter(has_text=f"Step “Step {number}” saved.")).to_be_visible()
+
+
+def _connect(page: Page, source: str, target: str) -> None:
+    page.get_by_label("Step", exact=True).select_option(label=source)
+    page.get_by_label("Connect to…").select_option(label=target)
+    page.get_by_role("button", name="Connect", exact=True).click()
+    expect(page.get_by_role("heading", name="Connection from Step 1")).to_be_visible()
+
+
+def test_build_a_two_step_bot_with_a_rule_and_a_button_publish_it_and_chat(logged_in_page: Page) -> None:
+    page = logged_in_page
+    watched = watch(page)
+    _open_new_bot(page, "Pizza")
+
+    _add_step(page, 1, "Hi! Pizza or pasta?")
+    page.get_by_role("button", name="Add button").click()
+    page.get_by_label("Button 1 text").fill("Pizza")
+    page.get_by_label("Button 1 value").fill("pizza")
+    _save_step(page, 1)
+    _add_step(page, 2, "Which size?")
+    _save_step(page, 2)
+
+    # Step 1 -> Step 2 when the text is the button's value (tried first) ...
+    _connect(page, "Step 1 (first)", "Step 2")
+    page.get_by_role("button", name="Add rule").click()
+    expect(page.get_by_label("Field")).to_have_value("message.text")
+    page.get_by_label("Operator").select_option("equal")
+    page.get_by_label("Value").fill("pizza")
+    page.get_by_label("Priority").fill("10")
+    page.get_by_role("button", name="Save connection").click()
+    expect(page.get_by_role("status").filter(has_text="Connection saved.")).to_be_visible()
+    # ... else back to Step 1, which sends its question with its button again.
+    _connect(page, "Step 1 (first)", "Step 1")
+    expect(page.get_by_text("No rules: this connection always holds")).to_be_visible()
+
+    page.wait_for_function(f"document.querySelector('{CANVAS}')._cyreg.cy.edges().length === 2")
+    edges = _canvas(page)["edges"]
+    assert ["Step 1", "Step 2", "message.text = pizza · p10"] in edges
+    assert ["Step 1", "Step 1", "always · p0"] in edges
+
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("status").filter(has_text="Published version 1.")).to_be_visible()
+    expect(page.get_by_text("Running version 1")).to_be_visible()
+    page.get_by_text("Versions (1)").click()
+    expect(page.locator(".versions li")).to_have_count(1)
+
+    page.get_by_label("Test message", exact=True).fill("hello")
+    page.get_by_role("button", name="Send test message").click()
+    log = page.get_by_role("list", name="Test chat messages")
+    expect(log.get_by_text("Hi! Pizza or pasta?")).to_be_visible()
+    log.get_by_role("button", name="Pizza").click()
+    expect(log.get_by_text("Which size?")).to_be_visible()
+    assert watched.errors == []
+
+
+def test_another_editors_change_appears_on_the_canvas_without_a_reload(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    page = logged_in_page
+    bot = _api(console_server, api_user, "POST", "/api/v1/bots", json={"name": "Live"})
+    _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "Hello"})
+    # The other editor: a second member of the same organisation, logged in on their own.
+    me = _api(console_server, api_user, "GET", "/api/v1/auth/me")
+    colleague = f"colleague-{me['id'][-8:]}@example.com"
+    _api(console_server, api_user, "POST", f"/api/v1/orgs/{me['org_id']}/members",
+         json={"email": colleague, "password": "another-password-1"})
+    login = httpx.post(f"{console_server.url}/api/v1/auth/login", json={"email": colleague, "password": "another-password-1"})
+    assert login.status_code == 200, login.text
+    other_headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+    page.goto(f"/#/bots/{bot['id']}")
+    expect(page.get_by_text("Live: changes by others appear here.")).to_be_visible()
+    expect(page.locator(CANVAS)).to_have_attribute("data-ready", "true")
+    assert _canvas(page)["nodes"] == ["Hello"]
+
+    with httpx.Client(base_url=console_server.url, headers=other_headers, timeout=30) as other:
+        made = other.post("/api/v1/steps", json={"bot_id": bot["id"], "name": "Added elsewhere", "position": {"x": 240, "y": 0}})
+    assert made.status_code == 201, made.text
+
+    expect(page.get_by_role("status").filter(has_text=f"{colleague} added step “Added elsewhere”.")).to_be_visible()
+    page.wait_for_function(f"document.querySelector('{CANVAS}')._cyreg.cy.nodes().length === 2")
+    assert sorted(_canvas(page)["nodes"]) == ["Added elsewhere", "Hello"]
+    expect(page.get_by_label("Step", exact=True).locator("option", has_text="Added elsewhere")).to_have_count(1)
+
+
+def test_a_draft_without_steps_is_not_published_and_says_why(logged_in_page: Page) -> None:
+    page = logged_in_page
+    _open_new_bot(page, "Empty")
+    expect(page.get_by_text("This bot has no steps yet")).to_be_visible()
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("alert")).to_contain_text("first step")
+    expect(page.get_by_text("never published")).to_be_visible()
+
+
+def test_bot_list_and_constructor_have_no_serious_accessibility_violations(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer, axe_check: Callable[..., None]
+) -> None:
+    page = logged_in_page
+    page.goto("/#/bots")
+    expect(page.get_by_text("No bots yet")).to_be_visible()
+    axe_check(page)
+
+    bot = _api(console_server, api_user, "POST", "/api/v1/bots", json={"name": "Axe", "variables": {"shop": "Luigi"}})
+    one = _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "One",
+               "message": {"text": "Hi", "widget": {"buttons": [{"text": "Go", "value": "go"}]}}})
+    two = _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "Two"})
+    group = _api(console_server, api_user, "POST", "/api/v1/connection_groups", json={"step_id": one["id"]})
+    rules = {"condition": "OR", "rules": [{"field": "message.text", "operator": "equal", "value": "go"},
+                                          {"condition": "AND", "rules": [{"field": "bot.shop", "operator": "is_not_empty"}]}]}
+    _api(console_server, api_user, "POST", "/api/v1/connections",
+         json={"group_id": group["id"], "next_step_id": two["id"], "rules": rules, "priority": 5})
+
+    page.reload()
+    expect(page.get_by_role("link", name="Axe")).to_be_visible()
+    axe_check(page)
+    page.get_by_role("link", name="Axe").click()
+    expect(page.locator(CANVAS)).to_have_attribute("data-ready", "true")
+    page.get_by_label("Step", exact=True).select_option(label="One (first)")
+    expect(page.get_by_role("heading", name="Step: One")).to_be_visible()
+    axe_check(page)
+    page.get_by_role("button", name="→ Two").click()
+    expect(page.get_by_role("heading", name="Connection from One")).to_be_visible()
+    expect(page.get_by_label("Field")).to_have_count(2)
+    axe_check(page)
+    page.get_by_role("button", name="Palette").click()
+    expect(page.get_by_role("button", name="Preset: message")).to_be_visible()
+    axe_check(page)
+    page.get_by_role("button", name="Variables").click()
+    expect(page.get_by_label("Name")).to_have_value("shop")
+    axe_check(page)
+
+
+def test_phone_never_scrolls_sideways_in_the_bots_area(
+    phone_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    bot = _api(console_server, api_user, "POST", "/api/v1/bots", json={"name": "A bot with a rather long name for a phone"})
+    _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "Welcome"})
+    log_in(phone_page, api_user)
+    width = "[document.documentElement.scrollWidth, window.innerWidth]"
+    phone_page.goto("/#/bots")
+    expect(phone_page.get_by_role("link", name=bot["name"])).to_be_visible()
+    scroll, inner = phone_page.evaluate(width)
+    assert scroll <= inner, f"bot list: {scroll}px wide in a {inner}px window"
+    phone_page.get_by_role("link", name=bot["name"]).click()
+    expect(phone_page.locator(CANVAS)).to_have_attribute("data-ready", "true")
+    phone_page.get_by_label("Step", exact=True).select_option(label="Welcome (first)")
+    expect(phone_page.get_by_role("heading", name="Step: Welcome")).to_be_visible()
+    scroll, inner = phone_page.evaluate(width)
+    assert scroll <= inner, f"constructor: {scroll}px wide in a {inner}px window"
+    expect(phone_page.get_by_role("button", name="Send test message")).to_be_attached()
+
+
+def _rendered(page: Page) -> dict[str, tuple[float, float]]:
+    """Where each step is on the screen (page coordinates), by its name."""
+    points = page.eval_on_selector(
+        CANVAS,
+        """(el) => { const cy = el._cyreg.cy; const box = el.getBoundingClientRect();
+            return cy.nodes().map((n) => [n.data('label').split('\\n')[0],
+                                           box.left + n.renderedPosition().x, box.top + n.renderedPosition().y]); }""",
+    )
+    return {name: (x, y) for name, x, y in points}
+
+
+def test_dragging_places_a_step_and_draws_a_connection(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    page = logged_in_page
+    bot = _api(console_server, api_user, "POST", "/api/v1/bots", json={"name": "Drag"})
+    one = _api(console_server, api_user, "POST", "/api/v1/steps",
+               json={"bot_id": bot["id"], "name": "One", "position": {"x": 0, "y": 0}})
+    two = _api(console_server, api_user, "POST", "/api/v1/steps",
+               json={"bot_id": bot["id"], "name": "Two", "position": {"x": 300, "y": 100}})
+    page.goto(f"/#/bots/{bot['id']}")
+    expect(page.locator(CANVAS)).to_have_attribute("data-ready", "true")
+    where = _rendered(page)
+    (x1, y1), (x2, y2) = where["One"], where["Two"]
+
+    saved = lambda response: response.request.method == "PATCH" and one["id"] in response.url  # noqa: E731
+    with page.expect_response(saved) as patch:
+        page.mouse.move(x1, y1)
+        page.mouse.down()
+        page.mouse.move(x1, y1 + 80, steps=8)
+        page.mouse.up()
+    assert patch.value.ok
+    position = _api(console_server, api_user, "GET", f"/api/v1/steps/{one['id']}")["position"]
+    assert position["x"] == 0 and position["y"] > 40, position
+
+    page.get_by_role("button", name="Draw connections").click()
+    expect(page.get_by_role("button", name="Draw connections")).to_have_attribute("aria-pressed", "true")
+    x1, y1 = _rendered(page)["One"]
+    page.mouse.move(x1, y1)
+    page.mouse.down()
+    page.mouse.move((x1 + x2) / 2, (y1 + y2) / 2, steps=6)
+    page.mouse.move(x2, y2, steps=6)
+    page.mouse.up()
+    expect(page.get_by_role("heading", name="Connection from One")).to_be_visible()
+    expect(page.get_by_label("Next step")).to_have_value(two["id"])
+    assert [edge[:2] for edge in _canvas(page)["edges"]] == [["One", "Two"]]
+
+    # The bot's own groups (tried from any step): Connect to… from "Any step".
+    page.get_by_role("button", name="Draw connections").click()
+    page.get_by_label("Step", exact=True).select_option(label="Any step (bot level)")
+    expect(page.get_by_role("heading", name="Any step (bot level)")).to_be_visible()
+    page.get_by_label("Connect to…").select_option(label="One")
+    page.get_by_role("button", name="Connect", exact=True).click()
+    expect(page.get_by_role("heading", name="Connection from any step (bot level)")).to_be_visible()
+    page.wait_for_function(f"document.querySelector('{CANVAS}')._cyreg.cy.edges().length === 2")
+    assert ["Any step", "One", "always · p0"] in _canvas(page)["edges"]
+
+
+PIZZA = {
+    "format": "agenthub.bot/v1", "name": "Pizza", "first_step": "hello",
+    "steps": [
+        {"key": "hello", "message": {"text": "Pizza or pasta?", "widget": {"buttons": [{"text": "Pizza", "value": "pizza"}]}},
+         "connection_groups": [{"search_type": "message", "connections": [
+             {"rules": {"condition": "AND", "rules": [{"field": "message.text", "operator": "equal", "value": "pizza"}]},
+              "priority": 10, "next_step": "size"},
+             {"rules": {}, "priority": 0, "next_step": "hello"}]}]},
+        {"key": "size", "message": {"text": "Which size?"}, "connection_groups": []},
+    ],
+}
+
+
+def test_the_funnel_of_real_sessions_is_shown_on_the_steps(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    page = logged_in_page
+    bot = _api(console_server, api_user, "POST", "/api/v1/bots/import", json=PIZZA)
+    for text in ("hi", "pizza"):  # a real session (the OpenAI-compatible API), not a test chat
+        answer = _api(console_server, api_user, "POST", "/v1/chat/completions",
+                      json={"model": bot["id"], "messages": [{"role": "user", "content": text}]})
+        assert answer["choices"][0]["message"]["content"]
+    page.goto(f"/#/bots/{bot['id']}")
+    expect(page.locator(CANVAS)).to_have_attribute("data-ready", "true")
+    labels = page.eval_on_selector(CANVAS, "(el) => el._cyreg.cy.nodes().map((n) => n.data('label'))")
+    assert "hello\n▶ first\nentered 1 · moved on 2" in labels, labels
+    assert "size\nentered 1 · moved on 0" in labels, labels
+
+
+def test_import_export_and_delete_from_the_bot_list(logged_in_page: Page, tmp_path: Path) -> None:
+    page = logged_in_page
+    page.goto("/#/bots")
+    expect(page.get_by_text("No bots yet")).to_be_visible()
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "agenthub.bot/v1", "name": "Broken", "first_step": "nowhere", "steps": []}')
+    page.get_by_label("Bot document (JSON)").set_input_files(str(broken))
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator(".bot-import .field-error")).to_contain_text("steps")
+
+    document = tmp_path / "pizza.json"
+    document.write_text(json.dumps(PIZZA))
+    page.get_by_label("Bot document (JSON)").set_input_files(str(document))
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("heading", name="Pizza")).to_be_visible()
+    expect(page.get_by_text("Running version 1")).to_be_visible()
+
+    # A preset from the palette: a message step after "hello", going on to "size".
+    page.get_by_label("Step", exact=True).select_option(label="hello (first)")
+    page.get_by_role("button", name="Palette").click()
+    page.get_by_role("button", name="Preset: message").click()
+    config = json.loads(page.get_by_label("Config of “message”").input_value())
+    assert config["from_step_id"]
+    page.get_by_label("Config of “message”").fill(json.dumps({**config, "text": "One moment…", "name": "Notice"}))
+    page.get_by_role("button", name="Apply preset").click()
+    expect(page.get_by_role("heading", name="Step: Notice")).to_be_visible()
+    expect(page.get_by_text("draft edited")).to_be_visible()
+
+    page.get_by_role("link", name="← Bots").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export Pizza").click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["format"] == "agenthub.bot/v1" and len(exported["steps"]) == 3
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete Pizza").click()
+    expect(page.get_by_role("status").filter(has_text="Deleted “Pizza”.")).to_be_visible()
+    expect(page.get_by_text("No bots yet")).to_be_visible()
+
+
+def test_bad_input_is_shown_where_it_belongs(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    page = logged_in_page
+    page.goto("/#/bots")
+    page.get_by_label("Bot name").fill("   ")
+    page.get_by_role("button", name="Create bot").click()
+    expect(page.locator(".bot-create .field-error")).to_contain_text("must not be blank")
+
+    bot = _api(console_server, api_user, "POST", "/api/v1/bots", json={"name": "Regex"})
+    step = _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "One"})
+    group = _api(console_server, api_user, "POST", "/api/v1/connection_groups", json={"step_id": step["id"]})
+    _api(console_server, api_user, "POST", "/api/v1/connections", json={"group_id": group["id"], "next_step_id": step["id"]})
+    page.goto(f"/#/bots/{bot['id']}")
+    page.get_by_label("Step", exact=True).select_option(label="One (first)")
+    page.get_by_role("button", name="→ One").click()
+    page.get_by_role("button", name="Add rule").click()
+    page.get_by_label("Operator").select_option("matches")
+    page.get_by_label("Value").fill("([unclosed")
+    page.get_by_role("button", name="Save connection").click()
+    expect(page.locator(".connection-panel .field-error").first).to_contain_text("rules")
+    assert _api(console_server, api_user, "GET", "/api/v1/connections", params={"bot_id": bot["id"]})["items"][0]["rules"] == {}
