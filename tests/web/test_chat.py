@@ -201,6 +201,13 @@ def test_a_scenario_bots_buttons_answer_it(page: Page, api_user: ApiUser, consol
     expect(_answers(page).last).to_contain_text("Which size of pizza?")
     expect(page.locator(".bubble.user").last).to_have_text(re.compile("pizza"))
 
+    # The history keeps the buttons: shown again after a reload (no longer to be pressed).
+    page.reload()
+    expect(_answers(page).last).to_contain_text("Which size of pizza?")
+    kept = page.get_by_role("group", name="Answers to choose from").get_by_role("button", name="Pasta")
+    expect(kept).to_be_visible()
+    expect(kept).to_be_disabled()
+
 
 def test_a_file_goes_with_a_message_and_the_chat_exports(
     page: Page, api_user: ApiUser, console_server: ConsoleServer,
