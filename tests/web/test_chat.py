@@ -287,3 +287,13 @@ def test_the_message_box_fits_a_phone(
     phone_page.get_by_role("button", name="Show chats").click()
     expect(phone_page.get_by_role("navigation", name="Chats").get_by_role("link")).to_have_count(1)
     axe_check(phone_page)
+
+
+def test_with_no_agent_yet_the_page_says_where_to_make_one(
+    logged_in_page: Page, axe_check: Callable[[Page], None],
+) -> None:
+    page = logged_in_page
+    page.goto("/#/chat/ghost")
+    expect(page.get_by_text("No agent or bot to talk to yet")).to_be_visible()
+    expect(page.get_by_role("link", name="Create an agent")).to_have_attribute("href", "#/agents")
+    axe_check(page)
