@@ -22,12 +22,14 @@ function Area({ name, route }) {
     let current = true;
     setLoaded(null);
     (AREAS[name] || AREAS[HOME])().then(
-      (module) => current && setLoaded({ Page: module.default }),
-      (error) => current && setLoaded({ error }),
+      (module) => current && setLoaded({ name, Page: module.default }),
+      (error) => current && setLoaded({ name, error }),
     );
     return () => { current = false; };
   }, [name]);
-  if (!loaded) return html`<p class="loading" role="status">Loading…</p>`;
+  // Until the new area's module is in, the old area's page is not given the new route (it
+  // would read another area's path as its own).
+  if (!loaded || loaded.name !== name) return html`<p class="loading" role="status">Loading…</p>`;
   if (loaded.error) return html`<p class="form-error" role="alert">This page could not be loaded: ${loaded.error.message}</p>`;
   const { Page } = loaded;
   return html`<${Page} route=${route}/>`;
