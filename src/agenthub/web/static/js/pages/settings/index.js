@@ -18,9 +18,9 @@ const TABS = [
 
 export default function SettingsPage({ route }) {
   const wanted = route.parts[1];
-  const [name, label, Tab] = TABS.find(([tab]) => tab === wanted) || TABS[0];
+  const [name, , Tab] = TABS.find(([tab]) => tab === wanted) || TABS[0];
   return html`<section class="settings" aria-labelledby="settings-title">
-    <h1 id="settings-title">Settings <span class="sr-only">: ${label}</span></h1>
+    <h1 id="settings-title">Settings</h1>
     <nav class="settings-tabs" aria-label="Settings">
       <ul>${TABS.map(([tab, text]) => html`<li key=${tab}>
         <a href=${href(`settings/${tab}`)} aria-current=${tab === name ? 'page' : undefined}>${text}</a></li>`)}</ul>

@@ -110,13 +110,14 @@ function Invitations({ me }) {
   const items = read.data?.items || [];
   return html`<section class="card" aria-labelledby="invitations-title">
     <h2 id="invitations-title">Invitations</h2>
-    <${ListState} read=${read} items=${items} empty="No open invitations.">
+    <${ListState} read=${read} items=${items} empty="No invitations.">
       <div class="table-wrap"><table>
         <thead><tr><th scope="col">For</th><th scope="col">Role</th><th scope="col">Used</th><th scope="col">Expires</th>
           <th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>${items.map((invitation) => html`<tr key=${invitation.id}>
           <th scope="row">${invitation.email || 'anyone with the link'}</th><td>${invitation.role}</td>
-          <td>${invitation.uses} of ${invitation.max_uses}</td><td>${when(invitation.expires_at)}</td>
+          <td>${invitation.uses} of ${invitation.max_uses}${invitation.uses >= invitation.max_uses && html` <span class="badge">used up</span>`}</td>
+          <td>${when(invitation.expires_at)}</td>
           <td><${ConfirmButton} label="Delete" confirm="Revoke the invitation" what=${`invitation ${invitation.email || invitation.id}`}
             act=${async () => { await api.del(orgPath(me, `/invitations/${encodeURIComponent(invitation.id)}`)); read.reload(); }}/></td>
         </tr>`)}</tbody>
