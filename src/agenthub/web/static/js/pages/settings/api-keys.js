@@ -15,7 +15,7 @@ function NewKey({ agents, onMade }) {
   return html`<section class="card settings-form" aria-labelledby="new-key">
     <h2 id="new-key">New API key</h2>
     ${made && html`<div class="shown-once" role="alert">
-      <p><strong>Copy the key “${made.name}” now: it is shown only this once.</strong>
+      <p><strong>Copy the key “${made.name}” now: it is shown only this once.</strong>${' '}
         AgentHub keeps only a digest of it; lost, it can only be revoked and replaced.</p>
       <${CopyField} label="API key" value=${made.key}/>
       <button type="button" onClick=${() => setMade(null)}>I have copied it</button>
@@ -43,7 +43,7 @@ export default function ApiKeys() {
   return html`<div class="settings-tab">
     <section class="card" aria-labelledby="keys-title">
       <h2 id="keys-title">API keys</h2>
-      <p class="hint">${isAdmin(me) ? 'Every key of the organisation.' : 'The keys you made.'}
+      <p class="hint">${isAdmin(me) ? 'Every key of the organisation.' : 'The keys you made.'}${' '}
         A key acts for the organisation as a member; send it as <code>Authorization: Bearer …</code>.</p>
       <${ListState} read=${read} items=${items} empty="No API keys yet.">
         <div class="table-wrap"><table>

@@ -83,7 +83,7 @@ function NewInvitation({ me, onMade }) {
   return html`<section class="card settings-form" aria-labelledby="new-invitation">
     <h2 id="new-invitation">Invite someone</h2>
     ${made && html`<div class="shown-once" role="alert">
-      <p><strong>Send this link to ${made.email || 'the person you invite'}: it is shown only this once.</strong>
+      <p><strong>Send this link to ${made.email || 'the person you invite'}: it is shown only this once.</strong>${' '}
         It makes a ${made.role}, ${made.max_uses === 1 ? 'once' : `up to ${made.max_uses} times`}, until ${when(made.expires_at)}.</p>
       <${CopyField} label="Invitation link" value=${invitationLink(made.token)}/>
       <button type="button" onClick=${() => setMade(null)}>Done</button>

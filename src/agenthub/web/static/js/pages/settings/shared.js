@@ -1,6 +1,6 @@
 // What the settings tabs share: reading a list from the API (loading, empty, error), sending a
 // form (its error shown by field), a delete that asks once more, dates and copying.
-import { html, useEffect, useState } from '../../lib/ui.js';
+import { html, useEffect, useRef, useState } from '../../lib/ui.js';
 
 /** {data, error, loading, reload} of `read()`, read again when `key` changes or on reload(). */
 export function useRead(read, key = '') {
@@ -56,6 +56,8 @@ export function ConfirmButton({ label, confirm, act, what }) {
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
+  const sure = useRef(null);
+  useEffect(() => { if (asking) sure.current?.focus(); }, [asking]);
   const go = async () => {
     setBusy(true);
     setError(null);
@@ -70,7 +72,7 @@ export function ConfirmButton({ label, confirm, act, what }) {
   };
   return html`<span class="confirm">
     ${asking
-      ? html`<button type="button" class="danger" disabled=${busy} onClick=${go} aria-label=${`${confirm} ${what}`}>${confirm}</button>
+      ? html`<button type="button" class="danger" ref=${sure} disabled=${busy} onClick=${go} aria-label=${`${confirm} ${what}`}>${confirm}</button>
         <button type="button" onClick=${() => setAsking(false)} aria-label=${`Keep ${what}`}>Cancel</button>`
       : html`<button type="button" class="danger" onClick=${() => setAsking(true)} aria-label=${`${label} ${what}`}>${label}</button>`}
     ${error && html`<span class="field-error" role="alert">${error.message}</span>`}
