@@ -1,6 +1,7 @@
-"""Turns for the usage and settings browser tests, made through the API as a client makes
-them: an agent of the user's organisation on the offline ``fake`` model, and messages sent
-over the SSE chat route (``POST /api/v1/agents/{id}/chat``), read to their ``done``."""
+"""What the usage and settings browser tests set up through the API, as a client would: an
+agent of the user's organisation on the offline ``fake`` model, turns sent over the SSE chat
+route (``POST /api/v1/agents/{id}/chat``) and read to their ``done``, a member invited into
+the organisation, budgets."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from tests.web.accounts import ApiUser
+from tests.web.accounts import PASSWORD, ApiUser
 
 AGENT_ID = "helper"
 MODEL = "fake-1"
@@ -65,3 +66,17 @@ def set_budget(url: str, user: ApiUser, path: str, max_budget: str, duration: st
     with httpx.Client(base_url=url, headers=user.headers, timeout=30) as client:
         response = client.put(path, json={"max_budget": max_budget, "budget_duration": duration})
     assert response.status_code == 200, response.text
+
+
+def member_of(url: str, owner: ApiUser) -> ApiUser:
+    """A new member of the owner's organisation, invited and registered through the API."""
+    org_id = me(url, owner)["org_id"]
+    with httpx.Client(base_url=url, headers=owner.headers, timeout=30) as client:
+        invitation = client.post(f"/api/v1/orgs/{org_id}/invitations", json={}).json()
+        email = f"member-{invitation['id'][-8:]}@example.com"
+        registered = client.post(
+            "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "invitation": invitation["token"]}
+        )
+    assert registered.status_code == 201, registered.text
+    tokens = registered.json()
+    return ApiUser(email, PASSWORD, owner.org_name, tokens["access_token"], tokens["refresh_token"])

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.web.accounts import PASSWORD, ApiUser, register_user
 from tests.web.console_login import log_in
 from tests.web.console_server import ConsoleServer
-from tests.web.usage_turns import make_agent, me
+from tests.web.org_setup import make_agent, me, member_of
 
 pytestmark = pytest.mark.browser
 
@@ -40,19 +40,6 @@ _TAB_NAMES = {
     "notifications": "Notifications", "calendar": "Calendar",
 }
 
-
-def _member_of(server: ConsoleServer, owner: ApiUser) -> ApiUser:
-    """A new member of the owner's organisation (invited through the API)."""
-    who = me(server.url, owner)
-    with httpx.Client(base_url=server.url, headers=owner.headers, timeout=30) as client:
-        invitation = client.post(f"/api/v1/orgs/{who['org_id']}/invitations", json={}).json()
-        email = f"member-{uuid.uuid4().hex[:8]}@example.com"
-        response = client.post(
-            "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "invitation": invitation["token"]}
-        )
-    assert response.status_code == 201, response.text
-    tokens = response.json()
-    return ApiUser(email, PASSWORD, owner.org_name, tokens["access_token"], tokens["refresh_token"])
 
 
 def test_a_credentials_value_never_appears_again(
@@ -219,7 +206,7 @@ def test_calendar_events_with_a_cron_schedule(
 def test_a_member_is_told_what_only_owners_and_admins_may_do(
     page: Page, api_user: ApiUser, console_server: ConsoleServer
 ) -> None:
-    member = _member_of(console_server, api_user)
+    member = member_of(console_server.url, api_user)
     log_in(page, member)
     _open(page, "credentials")
     expect(page.get_by_text("Only the organisation's owners and admins add and delete credentials.")).to_be_visible()

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.accounts import PASSWORD, ApiUser, register_user
+from tests.web.accounts import ApiUser, register_user
 from tests.web.console_login import log_in
 from tests.web.console_server import ConsoleServer
+from tests.web.org_setup import AGENT_ID, MODEL, make_agent, make_turns, me, member_of, set_budget
 from tests.web.page_watch import watch
-from tests.web.usage_turns import AGENT_ID, MODEL, make_agent, make_turns, me, set_budget
 
 pytestmark = pytest.mark.browser
 
@@ -27,6 +26,7 @@ def _widths(page: Page) -> tuple[int, int]:
 
 def _count(value: int) -> str:
     return f"{value:,}"
+
 
 
 def _open_usage(page: Page, query: str = "") -> None:
@@ -51,24 +51,24 @@ def test_a_usage_chart_shows_the_turns_just_made(
     total = made.input_tokens + made.output_tokens
     expect(page.locator(".summary").first).to_contain_text(f"2 turns, {made.input_tokens} tokens in and {made.output_tokens} out")
 
-    by_day = page.get_by_role("img", name="Tokens by day")
-    expect(by_day).to_have_attribute("aria-label", f"Tokens by day: 30 bars, {_count(total)} tokens in all")
+    by_day = page.get_by_role("img", name="Your tokens by day")
+    expect(by_day).to_have_attribute("aria-label", f"Your tokens by day: 30 bars, {_count(total)} tokens in all")
     assert by_day.evaluate("svg => svg.tagName") == "svg"
     assert by_day.locator("title").first.text_content() == by_day.get_attribute("aria-label")
     bars = by_day.locator("rect.bar")
     expect(bars).to_have_count(2)  # today's column: input and output stacked
     assert all(float(bars.nth(i).get_attribute("height") or 0) > 0 for i in range(2))
 
-    by_agent = page.get_by_role("img", name="Tokens by agent:")
+    by_agent = page.get_by_role("img", name="Your tokens by agent:")
     expect(by_agent.locator("text")).to_contain_text([AGENT_ID, _count(total)])
-    by_model = page.get_by_role("img", name="Tokens by model:")
+    by_model = page.get_by_role("img", name="Your tokens by model:")
     expect(by_model.locator("text")).to_contain_text([MODEL, _count(total)])
 
     # The figures as a table too, and the cost drawn on request.
-    page.get_by_text("Usage by model as a table").click()
+    page.get_by_text("Your usage by model as a table").click()
     expect(page.get_by_role("row", name=MODEL)).to_contain_text(f"{made.turns}{made.input_tokens}{made.output_tokens}$0.00")
     page.get_by_label("Cost").check()
-    expect(page.get_by_role("img", name="Cost by agent:")).to_have_attribute("aria-label", "Cost by agent: 1 bar, $0.00 in all")
+    expect(page.get_by_role("img", name="Your cost by agent:")).to_have_attribute("aria-label", "Your cost by agent: 1 bar, $0.00 in all")
     assert watched.errors == []
 
 
@@ -105,7 +105,7 @@ def test_a_period_without_turns_says_so_and_a_backwards_period_is_refused(
     make_agent(console_server.url, api_user)
     make_turns(console_server.url, api_user, ["hello"])
     _open_usage(page, "?from=2020-01-01&to=2020-01-31")
-    expect(page.get_by_text("No turns in this period")).to_be_visible()
+    expect(page.get_by_role("region", name="Your usage").get_by_text("No turns in this period")).to_be_visible()
     expect(page.get_by_label("Your totals")).to_contain_text("Turns0")
 
     page.get_by_label("From", exact=True).fill("2020-02-10")
@@ -120,16 +120,7 @@ def test_a_period_without_turns_says_so_and_a_backwards_period_is_refused(
 def test_a_member_sees_their_own_usage_and_a_note_instead_of_the_organisations(
     page: Page, api_user: ApiUser, console_server: ConsoleServer
 ) -> None:
-    who = me(console_server.url, api_user)
-    with httpx.Client(base_url=console_server.url, headers=api_user.headers, timeout=30) as client:
-        invitation = client.post(f"/api/v1/orgs/{who['org_id']}/invitations", json={}).json()
-        email = f"member-{invitation['id'][-8:]}@example.com"
-        registered = client.post(
-            "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "invitation": invitation["token"]}
-        )
-    assert registered.status_code == 201, registered.text
-    tokens = registered.json()
-    member = ApiUser(email, PASSWORD, api_user.org_name, tokens["access_token"], tokens["refresh_token"])
+    member = member_of(console_server.url, api_user)
     make_agent(console_server.url, api_user)
     make_turns(console_server.url, member, ["from the member"])
 
@@ -140,14 +131,37 @@ def test_a_member_sees_their_own_usage_and_a_note_instead_of_the_organisations(
     expect(page.get_by_role("region", name="The organisation")).to_have_count(0)
 
 
+def test_an_owner_sees_the_organisations_usage_over_the_period_with_its_members_turns(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    member = member_of(console_server.url, api_user)
+    make_agent(console_server.url, api_user)
+    mine = make_turns(console_server.url, api_user, ["from the owner"])
+    theirs = make_turns(console_server.url, member, ["from the member", "and again"])
+
+    _open_usage(logged_in_page)
+    expect(logged_in_page.get_by_label("Your totals")).to_contain_text(f"Turns{mine.turns}")
+    org = logged_in_page.get_by_role("region", name="The organisation")
+    expect(org.get_by_label("The organisation's totals")).to_contain_text(f"Turns{mine.turns + theirs.turns}")
+    tokens = mine.input_tokens + mine.output_tokens + theirs.input_tokens + theirs.output_tokens
+    expect(org.get_by_role("img", name="The organisation's tokens by day")).to_have_attribute(
+        "aria-label", f"The organisation's tokens by day: 30 bars, {_count(tokens)} tokens in all"
+    )
+    expect(org.get_by_role("img", name="The organisation's tokens by model:").locator("text")).to_contain_text([MODEL])
+
+    # The period applies to the organisation's figures too.
+    _open_usage(logged_in_page, "?from=2020-01-01&to=2020-01-31")
+    expect(org.get_by_label("The organisation's totals")).to_contain_text("Turns0")
+
+
 def test_usage_has_no_serious_accessibility_violations(
     logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer, axe_check: Callable[[Page], None]
 ) -> None:
     make_agent(console_server.url, api_user)
     make_turns(console_server.url, api_user, ["hello"])
     _open_usage(logged_in_page)
-    expect(logged_in_page.get_by_role("img", name="Tokens by day")).to_be_visible()
-    logged_in_page.get_by_text("Usage by day as a table").click()
+    expect(logged_in_page.get_by_role("img", name="Your tokens by day")).to_be_visible()
+    logged_in_page.get_by_text("Your usage by day as a table").click()
     axe_check(logged_in_page)
 
 
@@ -157,9 +171,9 @@ def test_usage_on_a_phone_never_scrolls_sideways(phone_page: Page, console_serve
     make_turns(console_server.url, user, ["hello from a phone"])
     log_in(phone_page, user)
     _open_usage(phone_page)
-    expect(phone_page.get_by_role("img", name="Tokens by day").locator("rect.bar")).to_have_count(2)
-    phone_page.get_by_text("Usage by day as a table").click()
+    expect(phone_page.get_by_role("img", name="Your tokens by day").locator("rect.bar")).to_have_count(2)
+    phone_page.get_by_text("Your usage by day as a table").click()
     scroll_width, inner_width = _widths(phone_page)
     assert scroll_width <= inner_width, f"{scroll_width}px wide in a {inner_width}px page"
-    box = phone_page.get_by_role("img", name="Tokens by day").bounding_box()
+    box = phone_page.get_by_role("img", name="Your tokens by day").bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= inner_width

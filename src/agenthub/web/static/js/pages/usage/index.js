@@ -1,7 +1,7 @@
 // #/usage?from=YYYY-MM-DD&to=YYYY-MM-DD: your own usage over a period (totals as text, charts
 // by day, agent and model, each with its table), your budget and what is left; for owners and
 // admins also the organisation's usage (all time, by agent) and its budget.
-import { html, useEffect, useState } from '../../lib/ui.js';
+import { html, useEffect, useId, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
 import { navigate } from '../../lib/router.js';
 import { isAdmin, useMe } from '../../lib/session.js';
@@ -72,11 +72,11 @@ function costRows(items, name) {
   }));
 }
 
-function FiguresTable({ items, heading, name }) {
+function FiguresTable({ items, heading, column, name }) {
   return html`<details class="figures">
     <summary>${heading} as a table</summary>
     <div class="table-wrap"><table>
-      <thead><tr><th scope="col">${heading.split(' by ')[1] || 'Item'}</th><th scope="col">Turns</th>
+      <thead><tr><th scope="col">${column}</th><th scope="col">Turns</th>
         <th scope="col">Tokens in</th><th scope="col">Tokens out</th><th scope="col">Cost</th></tr></thead>
       <tbody>${items.map((item) => html`<tr>
         <th scope="row">${name(item)}</th><td>${count(item.turns)}</td><td>${count(item.input_tokens)}</td>
@@ -85,19 +85,22 @@ function FiguresTable({ items, heading, name }) {
   </details>`;
 }
 
-/** One grouping (by day, agent or model): a tokens chart, a cost chart, and the table. */
-function Breakdown({ title, items, name, Chart, metric, empty }) {
+/** One grouping (by day, agent or model): a chart of tokens or cost, and the table. `whose`
+ * starts the names ("Your", "The organisation's"), so that every chart's name is its own. */
+function Breakdown({ whose, title, items, name, Chart, metric, empty }) {
+  const id = useId();
   const sumTokens = items.reduce((sum, item) => sum + item.input_tokens + item.output_tokens, 0);
   const sumCost = items.reduce((sum, item) => sum + (Number(item.cost) || 0), 0);
   const what = `${items.length} ${items.length === 1 ? 'bar' : 'bars'}`;
-  return html`<section class="breakdown card" aria-labelledby=${`h-${title}`}>
-    <h3 id=${`h-${title}`}>${title}</h3>
+  const by = title.toLowerCase();
+  return html`<section class="breakdown card" aria-labelledby=${id}>
+    <h3 id=${id}>${title}</h3>
     ${items.length === 0 ? html`<p class="hint">${empty}</p>` : metric === 'cost'
       ? html`<${Chart} rows=${costRows(items, name)} series=${COST} format=${usd}
-          label=${`Cost ${title.toLowerCase()}: ${what}, ${usd(sumCost)} in all`}/>`
+          label=${`${whose} cost ${by}: ${what}, ${usd(sumCost)} in all`}/>`
       : html`<${Chart} rows=${tokenRows(items, name)} series=${TOKENS} format=${count}
-          label=${`Tokens ${title.toLowerCase()}: ${what}, ${count(sumTokens)} tokens in all`}/>`}
-    ${items.length > 0 && html`<${FiguresTable} items=${items} heading=${`Usage ${title.toLowerCase()}`} name=${name}/>`}
+          label=${`${whose} tokens ${by}: ${what}, ${count(sumTokens)} tokens in all`}/>`}
+    ${items.length > 0 && html`<${FiguresTable} items=${items} heading=${`${whose} usage ${by}`} column=${title.replace(/^By /, '').replace(/^./, (c) => c.toUpperCase())} name=${name}/>`}
   </section>`;
 }
 
@@ -119,26 +122,12 @@ function Problem({ error, retry }) {
     <button type="button" class="link" onClick=${retry}>Try again</button></div>`;
 }
 
-function MyUsage({ from, to, metric }) {
-  const usage = useRead(() => api.get('api/v1/user/usage', { query: { from, to } }), `${from}|${to}`);
+function MyUsage({ period, metric }) {
+  const usage = useRead(() => api.get('api/v1/user/usage', { query: { from: period.from, to: period.to } }), `${period.from}|${period.to}`);
   if (usage.error) return html`<${Problem} error=${usage.error} retry=${usage.reload}/>`;
   if (!usage.data) return html`<p class="loading" role="status">Loading usage…</p>`;
-  const { totals, by_day: byDay, by_agent: byAgent, by_model: byModel } = usage.data;
-  const period = from || to ? `from ${from || 'the start'} to ${to || 'today'}` : 'all time';
-  return html`<div aria-busy=${usage.loading ? 'true' : 'false'}>
-    <p class="summary">${`Your usage ${period}: ${count(totals.turns)} ${totals.turns === 1 ? 'turn' : 'turns'}, `
-      + `${count(totals.input_tokens)} tokens in and ${count(totals.output_tokens)} out `
-      + `(${count(totals.total_tokens)} in all), costing ${usd(totals.cost)}.`}</p>
-    <${Totals} totals=${totals} label="Your totals"/>
-    ${totals.turns === 0 && html`<p class="hint empty">No turns in this period: chat with an agent, or pick other days.</p>`}
-    <div class="breakdowns">
-      <${Breakdown} title="By day" Chart=${ColumnChart} metric=${metric} items=${everyDay(byDay, from, to)}
-        name=${(item) => item.date} empty="No days with usage."/>
-      <${Breakdown} title="By agent" Chart=${BarChart} metric=${metric} items=${byAgent}
-        name=${(item) => item.agent_id} empty="No agent answered in this period."/>
-      <${Breakdown} title="By model" Chart=${BarChart} metric=${metric} items=${byModel}
-        name=${(item) => item.model} empty="No model answered in this period."/>
-    </div>
+  return html`<div class="my-report" aria-busy=${usage.loading ? 'true' : 'false'}>
+    <${Report} report=${usage.data} whose="Your" sentence="Your usage" totalsLabel="Your totals" period=${period} metric=${metric}/>
   </div>`;
 }
 
@@ -152,11 +141,28 @@ function MyBudget() {
   </section>`;
 }
 
-function Organisation({ me, metric }) {
+/** The figures of a report (GET /user/usage, /usage/report): the sentence, the totals and the charts. */
+function Report({ report, whose, sentence, totalsLabel, period, metric }) {
+  const { totals, by_day: byDay, by_agent: byAgent, by_model: byModel } = report;
+  return html`<p class="summary">${`${sentence} ${period.text}: ${count(totals.turns)} ${totals.turns === 1 ? 'turn' : 'turns'}, `
+      + `${count(totals.input_tokens)} tokens in and ${count(totals.output_tokens)} out `
+      + `(${count(totals.total_tokens)} in all), costing ${usd(totals.cost)}.`}</p>
+    <${Totals} totals=${totals} label=${totalsLabel}/>
+    ${totals.turns === 0 && html`<p class="hint empty">No turns in this period: chat with an agent, or pick other days.</p>`}
+    <div class="breakdowns">
+      <${Breakdown} whose=${whose} title="By day" Chart=${ColumnChart} metric=${metric} items=${everyDay(byDay, period.from, period.to)}
+        name=${(item) => item.date} empty="No days with usage."/>
+      <${Breakdown} whose=${whose} title="By agent" Chart=${BarChart} metric=${metric} items=${byAgent}
+        name=${(item) => item.agent_id} empty="No agent answered in this period."/>
+      <${Breakdown} whose=${whose} title="By model" Chart=${BarChart} metric=${metric} items=${byModel}
+        name=${(item) => item.model} empty="No model answered in this period."/>
+    </div>`;
+}
+
+function Organisation({ me, period, metric }) {
   const orgId = me.org_id;
-  const usage = useRead(() => api.get('api/v1/usage'), orgId);
+  const report = useRead(() => api.get('api/v1/usage/report', { query: { from: period.from, to: period.to } }), `${period.from}|${period.to}`);
   const budget = useRead(() => api.get(`api/v1/orgs/${encodeURIComponent(orgId)}/budget`), orgId);
-  const agents = usage.data?.agents || [];
   return html`<section class="org-usage" aria-labelledby="org-usage">
     <h2 id="org-usage">The organisation</h2>
     <div class="card budget-card">
@@ -166,16 +172,11 @@ function Organisation({ me, metric }) {
           : html`<${BudgetStatus} budget=${budget.data} none="The organisation has no budget."/>
             <${OrgBudgetForm} orgId=${orgId} budget=${budget.data} onSaved=${budget.reload}/>`}
     </div>
-    ${usage.error ? html`<${Problem} error=${usage.error} retry=${usage.reload}/>`
-      : !usage.data ? html`<p class="loading" role="status">Loading…</p>`
-        : html`<p class="summary">${'All time, every member, API key and end user: '
-            + `${count(usage.data.turns)} ${usage.data.turns === 1 ? 'turn' : 'turns'}, ${count(usage.data.input_tokens)} tokens in `
-            + `and ${count(usage.data.output_tokens)} out, costing ${usd(usage.data.cost)}.`}</p>
-          <${Totals} totals=${usage.data} label="The organisation's totals"/>
-          <div class="breakdowns">
-            <${Breakdown} title="By agent, all time" Chart=${BarChart} metric=${metric} items=${agents}
-              name=${(item) => (item.deleted ? `${item.agent_id} (deleted)` : item.agent_id)} empty="No agent has answered yet."/>
-          </div>`}
+    ${report.error ? html`<${Problem} error=${report.error} retry=${report.reload}/>`
+      : !report.data ? html`<p class="loading" role="status">Loading…</p>`
+        : html`<div class="org-report" aria-busy=${report.loading ? 'true' : 'false'}>
+          <${Report} report=${report.data} whose="The organisation's" sentence="Everyone's usage (members, API keys, end users)" totalsLabel="The organisation's totals"
+            period=${period} metric=${metric}/></div>`}
   </section>`;
 }
 
@@ -186,6 +187,7 @@ export default function UsagePage({ route }) {
   const from = chosen ? route.query.get('from') || '' : addDays(today, 1 - DEFAULT_DAYS);
   const to = chosen ? route.query.get('to') || '' : today;
   const [metric, setMetric] = useState('tokens');
+  const period = { from, to, text: from || to ? `from ${from || 'the start'} to ${to || 'today'}` : 'all time' };
   return html`<section class="usage" aria-labelledby="usage-title">
     <div class="usage-head">
       <h1 id="usage-title">Usage</h1>
@@ -199,9 +201,11 @@ export default function UsagePage({ route }) {
       </fieldset>
     </div>
     <${MyBudget}/>
-    <h2>Your usage</h2>
-    <${MyUsage} from=${from} to=${to} metric=${metric}/>
-    ${isAdmin(me) ? html`<${Organisation} me=${me} metric=${metric}/>`
+    <section class="my-usage" aria-labelledby="my-usage">
+      <h2 id="my-usage">Your usage</h2>
+      <${MyUsage} period=${period} metric=${metric}/>
+    </section>
+    ${isAdmin(me) ? html`<${Organisation} me=${me} period=${period} metric=${metric}/>`
       : html`<p class="hint">The organisation's usage and budget are shown to its owners and admins.</p>`}
   </section>`;
 }
