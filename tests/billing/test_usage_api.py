@@ -11,7 +11,7 @@ from websockets.asyncio.client import connect
 
 from agenthub.db.base import utcnow
 from tests.agents.helpers import migrated
-from tests.billing.helpers import api_key, logged_spend, me, member, priced_agent, sse_turn
+from tests.billing.helpers import api_key, cost, logged_spend, me, member, priced_agent, sse_turn
 from tests.channels.helpers import assert_json_error, create_agent, eventually, turn
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import make_settings, running_app
@@ -140,3 +140,64 @@ async def test_each_user_reads_their_own_usage_by_day_agent_and_model(database_u
             # A program has no usage of its own here: its turns are the organisation's (GET /api/v1/usage).
             assert_json_error(await client.get("/api/v1/user/usage", headers=key_headers), 403)
 
+
+
+async def test_owners_and_admins_read_the_organisations_usage_over_days(database_url: str) -> None:
+    await migrated(database_url)
+    with FakeOpenAI() as model:
+        model.add_answer("the owner's", prompt_tokens=1000, completion_tokens=500)
+        model.add_answer("the member's", prompt_tokens=10, completion_tokens=10)
+        model.add_answer("the key's", prompt_tokens=20, completion_tokens=20)
+        settings = make_settings(database_url=database_url, openai_api_key="sk-test-usage")
+        async with running_app(settings) as app, httpx.AsyncClient(
+            base_url=app.url, timeout=30, headers=app.headers
+        ) as client:
+            owner = await me(client)
+            priced = await priced_agent(client, model.url)
+            demo = await create_agent(client)
+            await sse_turn(client, priced, "one")
+            await sse_turn(client, demo, "two")
+            member_id, member_headers = await member(app, org_id=owner["org_id"])
+            await sse_turn(client, priced, "three", headers=member_headers)
+            key_id, key_headers = await api_key(app, org_id=owner["org_id"])
+            await sse_turn(client, priced, "four", headers=key_headers)
+
+            async def all_logged() -> bool:
+                return (await logged_spend(app))[0] == 4
+
+            await eventually(all_logged, what="the four turns to be logged")
+            report = (await client.get("/api/v1/usage/report")).json()
+            today = utcnow().date().isoformat()
+            mine = (await client.get("/api/v1/user/usage")).json()
+            # Every member's, API key's and end user's turns: the owner's two, the member's, the key's.
+            assert report["totals"]["turns"] == 4, report
+            demo_tokens = mine["by_model"][0]
+            assert report["totals"]["input_tokens"] == 1000 + 10 + 20 + demo_tokens["input_tokens"]
+            assert Decimal(report["totals"]["cost"]) == cost(1030, 530), report
+            assert [d["date"] for d in report["by_day"]] == [today] and report["by_day"][0]["turns"] == 4
+            by_agent = {a["agent_id"]: a["turns"] for a in report["by_agent"]}
+            assert by_agent == {priced: 3, demo: 1}
+            assert [m["model"] for m in report["by_model"]] == ["demo", "gpt-4o-mini"]
+            # The same figures as GET /api/v1/usage, which has no days.
+            totals = (await client.get("/api/v1/usage")).json()
+            assert (totals["turns"], totals["input_tokens"]) == (4, report["totals"]["input_tokens"])
+
+            tomorrow = (utcnow().date() + timedelta(days=1)).isoformat()
+            later = (await client.get("/api/v1/usage/report", params={"from": tomorrow})).json()
+            assert later["totals"]["turns"] == 0 and later["by_day"] == later["by_agent"] == later["by_model"] == []
+            assert (await client.get("/api/v1/usage/report", params={"to": today})).json()["totals"] == report["totals"]
+            error = assert_json_error(await client.get("/api/v1/usage/report", params={"to": "tomorrow"}), 422)
+            assert error["details"][0]["field"].endswith("to"), error
+
+            # A member, an API key: 403; another organisation sees only its own (nothing here).
+            assert_json_error(await client.get("/api/v1/usage/report", headers=member_headers), 403)
+            assert_json_error(await client.get("/api/v1/usage/report", headers=key_headers), 403)
+            admin_id, admin_headers = await member(app, org_id=owner["org_id"], role="admin")
+            assert (await client.get("/api/v1/usage/report", headers=admin_headers)).json() == report
+            registered = await client.post(
+                "/api/v1/auth/register", json={"email": "elsewhere@example.com", "password": "a-good-password-1"}
+            )
+            elsewhere = {"Authorization": f"Bearer {registered.json()['access_token']}"}
+            theirs = (await client.get("/api/v1/usage/report", headers=elsewhere)).json()
+            assert theirs["totals"]["turns"] == 0 and theirs["by_agent"] == []
+            assert member_id and key_id and admin_id

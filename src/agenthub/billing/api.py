@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from agenthub.agents import service as agents_service
 from agenthub.agents.api import AgentId
 from agenthub.billing import service, usage
-from agenthub.billing.schemas import Day, OrgUsage, UsageTotals, UserUsage
-from agenthub.deps import CallerDep, SessionDep, UserDep
+from agenthub.billing.schemas import Day, OrgUsage, UsageReport, UsageTotals, UserUsage
+from agenthub.deps import AdminDep, CallerDep, SessionDep, UserDep
 from agenthub.ops.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["usage"])
@@ -30,6 +30,21 @@ async def org_usage(session: SessionDep, caller: CallerDep) -> OrgUsage:
     return OrgUsage(**await service.totals_for_org(session, org_id=caller.org_id, agent_ids=caller.agent_ids))
 
 
+Since = Annotated[Day | None, Query(alias="from", description="First day (UTC), YYYY-MM-DD")]
+Until = Annotated[Day | None, Query(alias="to", description="Last day (UTC), YYYY-MM-DD, included")]
+
+
+@router.get(
+    "/usage/report", response_model=UsageReport,
+    responses=error_responses(403, meanings={403: "Only an owner or admin of the organisation may (not an API key)"}),
+)
+async def org_usage_report(session: SessionDep, caller: AdminDep, since: Since = None, until: Until = None) -> UsageReport:
+    """The organisation's usage over days (owners and admins): in total, per day, per agent
+    (deleted ones included) and per model, of every member, API key and end user, optionally
+    ``?from=YYYY-MM-DD&to=YYYY-MM-DD``; ``from`` after ``to`` is an empty range."""
+    return UsageReport(**await usage.for_org(session, org_id=caller.org_id, since=since, until=until))
+
+
 @router.get(
     "/user/usage", response_model=UserUsage,
     responses=error_responses(403, meanings={403: "An API key has no usage of its own here: use GET /api/v1/usage"}),
@@ -37,8 +52,8 @@ async def org_usage(session: SessionDep, caller: CallerDep) -> OrgUsage:
 async def user_usage(
     session: SessionDep,
     caller: UserDep,
-    since: Annotated[Day | None, Query(alias="from", description="First day (UTC), YYYY-MM-DD")] = None,
-    until: Annotated[Day | None, Query(alias="to", description="Last day (UTC), YYYY-MM-DD, included")] = None,
+    since: Since = None,
+    until: Until = None,
 ) -> UserUsage:
     """Your own usage (a user's access token, not an API key): in total, per day, per agent
     and per model; ``from`` after ``to`` is an empty range."""

@@ -52,11 +52,15 @@ class ModelFigures(UsageFigures):
     model: str
 
 
-class UserUsage(BaseModel):
+class UsageReport(BaseModel):
     totals: UsageFigures
     by_day: list[DayUsage] = Field(description="Days with usage, oldest first")
     by_agent: list[AgentFigures] = Field(description="By agent id")
     by_model: list[ModelFigures] = Field(description="By model name")
+
+
+class UserUsage(UsageReport):
+    """A user's own usage (``GET /user/usage``)."""
 
 
 def _iso_day(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""A user's usage, read from the daily aggregates: in total, per day, per agent, per model."""
+"""A user's or an organisation's usage over days, read from the daily aggregates: in total,
+per day, per agent, per model."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.agents.models import Agent
@@ -21,6 +22,18 @@ async def for_user(
     """The user's usage in the organisation from ``since`` to ``until`` (days, UTC, both
     included; None: no bound)."""
     query = select(DailyUsage).where(DailyUsage.org_id == org_id, DailyUsage.user_id == user_id)
+    return await _report(session, query, since, until)
+
+
+async def for_org(session: AsyncSession, *, org_id: str, since: date | None, until: date | None) -> dict[str, Any]:
+    """The organisation's usage from ``since`` to ``until`` (days, UTC, both included; None:
+    no bound): every user's, API key's and end user's turns, of its agents deleted or not."""
+    return await _report(session, select(DailyUsage).where(DailyUsage.org_id == org_id), since, until)
+
+
+async def _report(
+    session: AsyncSession, query: Select[DailyUsage], since: date | None, until: date | None
+) -> dict[str, Any]:
     if since is not None:
         query = query.where(DailyUsage.day >= since)
     if until is not None:
