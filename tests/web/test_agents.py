@@ -269,7 +269,7 @@ def test_list_and_editor_have_no_serious_accessibility_violations(
 
 
 def _no_sideways_scroll(page: Page, where: str) -> None:
-    scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert scroll_width <= inner_width, f"{where}: {scroll_width}px wide in a {inner_width}px window"
 
 

@@ -198,7 +198,7 @@ def test_phone_never_scrolls_sideways_in_the_bots_area(
     bot = _api(console_server, api_user, "POST", "/api/v1/bots", json={"name": "A bot with a rather long name for a phone"})
     _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "Welcome"})
     log_in(phone_page, api_user)
-    width = "[document.documentElement.scrollWidth, window.innerWidth]"
+    width = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     phone_page.goto("/#/bots")
     expect(phone_page.get_by_role("link", name=bot["name"])).to_be_visible()
     scroll, inner = phone_page.evaluate(width)

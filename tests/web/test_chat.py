@@ -282,7 +282,7 @@ def test_the_message_box_fits_a_phone(
         expect(_answers(phone_page)).to_have_count(turn)
     expect(phone_page.get_by_role("textbox", name="Message")).to_be_in_viewport()
     expect(phone_page.get_by_role("button", name="Send")).to_be_in_viewport()
-    width, inner = phone_page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    width, inner = phone_page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width <= inner, f"{width}px wide in a {inner}px window"
     phone_page.get_by_role("button", name="Show chats").click()
     expect(phone_page.get_by_role("navigation", name="Chats").get_by_role("link")).to_have_count(1)

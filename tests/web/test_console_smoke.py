@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 
 def _no_horizontal_scroll(page: Page) -> tuple[int, int]:
-    return page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    return page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
 
 
 def test_start_page_loads_from_the_server_alone_without_errors(page: Page, console_server: ConsoleServer) -> None:
