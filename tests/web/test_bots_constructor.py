@@ -112,6 +112,19 @@ def test_build_a_two_step_bot_with_a_rule_and_a_button_publish_it_and_chat(logge
     expect(log.get_by_text("Hi! Pizza or pasta?")).to_be_visible()
     log.get_by_role("button", name="Pizza").click()
     expect(log.get_by_text("Which size?")).to_be_visible()
+
+    # The published bot, in the Chat area, over the WebSocket: its button answers it.
+    page.get_by_role("link", name="Chat with the published bot").click()
+    page.get_by_role("button", name="New chat").click()
+    expect(page.locator(".bubble")).to_have_count(0)
+    box = page.get_by_role("textbox", name="Message")
+    expect(box).to_be_visible()
+    box.fill("hello")
+    box.press("Enter")
+    answers = page.locator(".bubble.assistant")
+    expect(answers.filter(has_text="Hi! Pizza or pasta?")).to_have_count(1)
+    answers.get_by_role("button", name="Pizza").click()
+    expect(answers.filter(has_text="Which size?")).to_have_count(1)
     assert watched.errors == []
 
 
