@@ -95,6 +95,21 @@ class Visible(NoNul):
         return _visible(_no_nul(value))
 
 
+class EmptyOrVisible(NoNul):
+    """:class:`Visible`, but the empty string is taken: an optional name (a step's, a
+    request's) may be left out, not made of spaces."""
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        json_schema = handler(schema)
+        json_schema["pattern"] = f"^(?:|[^\\x00]*[^\\s\\x00\\x1c-\\x1f\\x85{_INVISIBLE}][^\\x00]*)$"
+        return json_schema
+
+    def check(self, value: str) -> str:
+        return _visible(_no_nul(value)) if value else value
+
+
 Name = Annotated[str, Field(max_length=200), Visible()]
+OptionalName = Annotated[str, Field(max_length=200), EmptyOrVisible()]
+"""A name that may be empty ("": none given) but not blank."""
 ModelId = Annotated[str, Field(max_length=128), Visible()]
 Prompt = Annotated[str, Field(max_length=100_000), NoNul()]

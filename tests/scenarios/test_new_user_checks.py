@@ -113,3 +113,21 @@ async def test_an_analytics_window_may_not_end_before_it_starts(sqlite_url: str)
         assert error["details"][0]["field"] == "from"
         same = await client.get(path, params={"from": "2026-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"})
         assert same.status_code == 200 and same.json() == {"steps": []}
+
+
+async def test_a_step_s_name_may_be_left_out_but_not_made_of_spaces(sqlite_url: str) -> None:
+    async with client_for(sqlite_url) as (_app, client):
+        bot = (await client.post("/api/v1/bots", json={"name": "Named"})).json()
+        unnamed = await client.post("/api/v1/steps", json={"bot_id": bot["id"]})
+        assert unnamed.status_code == 201 and unnamed.json()["name"] == "", unnamed.text
+        for name in ("   ", "\u200b"):
+            error = assert_error(await client.post("/api/v1/steps", json={"bot_id": bot["id"], "name": name}), 422)
+            assert error["details"][0] == {"field": "name", "problem": "must not be blank"}, error
+            patched = assert_error(await client.patch(f"/api/v1/steps/{unnamed.json()['id']}", json={"name": name}), 422)
+            assert patched["details"][0] == {"field": "name", "problem": "must not be blank"}
+        document = _document(name="Doc")
+        document["steps"][0]["name"] = "  "
+        refused = assert_error(await client.post(IMPORT, json=document), 422)
+        assert refused["details"][0]["field"].endswith("name"), refused
+        steps = (await client.get("/api/v1/steps", params={"bot_id": bot["id"]})).json()["items"]
+        assert [step["name"] for step in steps] == [""]

@@ -25,6 +25,8 @@ def test_start_page_loads_from_the_server_alone_without_errors(page: Page, conso
     watched = watch(page)
     page.goto("/")
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    # The embedded server names its first owner (never the password), in words that read.
+    expect(page.locator(".first-owner")).to_contain_text(f"Log in as {console_server.admin_email} with the password")
     page.wait_for_load_state("networkidle")
     assert watched.errors == []
     assert watched.requests, "the page requested nothing"

@@ -28,7 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from agenthub.calendar import recurrence
 from agenthub.errors import InvalidInput
-from agenthub.fields import JsonObject, JsonValue, NoNul, Visible, _NulFree
+from agenthub.fields import JsonObject, JsonValue, NoNul, OptionalName, Visible, _NulFree
 from agenthub.scenarios.rules import validate_rules
 
 FORMAT = "agenthub.bot/v1"
@@ -131,7 +131,7 @@ class TemplateUse(_Part):
 
 class StepDoc(_Part):
     key: Key
-    name: Annotated[str, Field(max_length=200), NoNul()] = ""
+    name: OptionalName = ""
     message: Message = Field(default_factory=Message)
     is_proxy: bool = False
     preset_id: Annotated[str, Field(max_length=64)] | None = None
@@ -143,7 +143,7 @@ class StepDoc(_Part):
 
 class RequestDoc(_Part):
     key: Key
-    name: Annotated[str, Field(max_length=200), NoNul()] = ""
+    name: OptionalName = ""
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
     url: Annotated[str, Field(min_length=1, max_length=4000), NoNul()]
     headers: Annotated[dict[str, Annotated[str, Field(max_length=8000), NoNul()]], NUL_FREE_KEYS] = Field(

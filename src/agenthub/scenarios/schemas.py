@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agenthub.agents.schemas import AGENT_ID_PATTERN
-from agenthub.fields import JsonObject, JsonValue, NoNul, Visible
+from agenthub.fields import JsonObject, JsonValue, NoNul, OptionalName, Visible
 from agenthub.scenarios.document import (
     NUL_FREE_KEYS,
     Filter,
@@ -114,7 +114,7 @@ class TemplateInstance(_Body):
     )
 
 
-StepName = Annotated[str, Field(max_length=200), NoNul()]
+StepName = OptionalName
 
 
 class TemplateInstanceCreate(_Body):

@@ -1,11 +1,20 @@
-// Markdown from models and users, rendered safely: marked turns it into HTML, DOMPurify keeps
-// only harmless markup (no script, no event handler, no javascript: link, no form), and links
-// open in a new tab without giving it this page.
+// Markdown from models and users, rendered safely: marked turns it into HTML, with any HTML
+// the text itself holds shown as text (escaped, never parsed); DOMPurify then keeps only
+// harmless markup (no script, no event handler, no javascript: link, no form) as a second
+// guard, and links open in a new tab without giving it this page.
 import { marked } from '../../vendor/marked.esm.js';
 import DOMPurify from '../../vendor/purify.es.js';
 import { html } from './ui.js';
 
-marked.setOptions({ gfm: true, breaks: true });
+const ESCAPED = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (character) => ESCAPED[character]);
+
+marked.use({
+  gfm: true,
+  breaks: true,
+  // Raw HTML in the text (a block or inline tag) is shown as the characters it is made of.
+  renderer: { html: ({ text }) => escapeHtml(text) },
+});
 
 DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   if (node.tagName === 'A' && node.getAttribute('href')) {

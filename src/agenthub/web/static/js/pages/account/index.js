@@ -32,8 +32,8 @@ function LogIn() {
   }, { anonymous: true }));
   return html`<form class="card account" onSubmit=${submit} aria-labelledby="login-title">
     <h1 id="login-title">Log in to AgentHub</h1>
-    ${FIRST_OWNER && html`<p class="hint first-owner">First time here? Log in as <strong>${FIRST_OWNER}</strong>
-      with the password AgentHub printed on its console at its first start.</p>`}
+    ${FIRST_OWNER && html`<p class="hint first-owner">First time here? Log in as <strong>${FIRST_OWNER}</strong> with
+      the password AgentHub printed on its console at its first start.</p>`}
     <${FormError} error=${error}/>
     <${Field} label="E-mail" name="email" type="email" autocomplete="username" required/>
     <${Field} label="Password" name="password" type="password" autocomplete="current-password" required/>
