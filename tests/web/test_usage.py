@@ -4,6 +4,7 @@ the organisation's; a period without turns says so; axe-core and a phone."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -92,6 +93,10 @@ def test_the_budget_and_what_is_left_for_the_user_and_the_organisation(
     amount.fill("-3")
     org.get_by_role("button", name="Set budget").click()
     expect(amount).to_have_attribute("aria-invalid", "true")
+    expect(amount).to_have_accessible_description("must be 0 or more")
+    amount.fill("ten")
+    org.get_by_role("button", name="Set budget").click()
+    expect(amount).to_have_accessible_description(re.compile("an amount in US dollars"))
     amount.fill("20.50")
     org.get_by_label("Period").select_option("1w")
     org.get_by_role("button", name="Set budget").click()
