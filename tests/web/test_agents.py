@@ -66,6 +66,50 @@ def test_an_agent_created_through_the_form_is_listed_with_its_status(logged_in_p
     assert watched.errors == []
 
 
+def test_choosing_a_provider_fills_in_its_first_model_and_says_its_health_briefly(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    page = logged_in_page
+    offered = [model["id"] for model in _api(console_server, api_user, "GET", "/api/v1/providers/fake/models")["models"]]
+    providers = _api(console_server, api_user, "GET", "/api/v1/providers")["items"]
+    page.goto("/#/agents")
+    page.get_by_role("link", name="Create your first agent").click()
+    expect(page).to_have_url(re.compile(r"#/agents/\+new$"))
+    page.get_by_label("Name", exact=True).fill("Quick one")
+    provider = page.get_by_label("Provider")
+    # Each provider's option says its health in a word or two (the details in its title).
+    for item in providers:
+        option = provider.locator(f"option[value='{item['name']}']")
+        expect(option).to_have_text(re.compile(rf"^{item['name']}( \((ok|unreachable|timed out|[A-Z_]+ not set|HTTP \d+)\))?$"))
+        if item["reachable"] is False:
+            expect(option).to_have_attribute("title", item["status"])
+    provider.select_option("fake")
+    model = page.get_by_role("combobox", name="Model", exact=True)
+    expect(model).to_have_value(offered[0])
+    # A model id of another provider is replaced by the new one's when it is chosen again.
+    model.fill("not-a-fake-model")
+    provider.select_option("")
+    provider.select_option("fake")
+    expect(model).to_have_value(offered[0])
+    page.get_by_role("button", name="Create agent").click()
+    expect(page.get_by_role("status").filter(has_text="Agent created.")).to_be_visible()
+    created = _api(console_server, api_user, "GET", "/api/v1/agents")["items"][0]
+    assert created["settings"]["model_id"] == offered[0]
+
+
+def test_an_agent_whose_id_is_new_opens_and_the_new_agent_form_has_its_own_address(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    _create_agent(console_server, api_user, agent_id="new")
+    page = logged_in_page
+    page.goto("/#/agents/new")
+    expect(page.get_by_role("heading", name="Agent new", level=1)).to_be_visible()
+    page.get_by_role("link", name="← All agents").click()
+    page.get_by_role("link", name="New agent", exact=True).click()
+    expect(page.get_by_role("heading", name="New agent", level=1)).to_be_visible()
+    expect(page.get_by_role("button", name="Create agent")).to_be_visible()
+
+
 def test_start_and_stop_change_the_badge_and_a_saved_change_offers_a_restart(
     logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
 ) -> None:
@@ -119,7 +163,7 @@ def test_a_refused_value_is_shown_under_its_field(
     temperature.fill("5")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(temperature).to_have_attribute("aria-invalid", "true")
-    expect(temperature).to_have_accessible_description(re.compile("less than or equal to 2"))
+    expect(temperature).to_have_accessible_description(re.compile(r"Temperature: 0 to 2\. .*less than or equal to 2"))
     expect(page.get_by_role("alert").filter(has_text="Some fields need a change")).to_be_visible()
 
     temperature.fill("")
@@ -263,7 +307,7 @@ def test_list_and_editor_have_no_serious_accessibility_violations(
     page.get_by_role("button", name="Add HTTP tool").click()
     page.get_by_role("button", name="Add header").click()
     axe_check(page)
-    page.goto("/#/agents/new")
+    page.goto("/#/agents/+new")
     expect(page.get_by_role("button", name="Create agent")).to_be_visible()
     axe_check(page)
 

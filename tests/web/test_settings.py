@@ -228,7 +228,9 @@ def test_settings_tabs_have_no_serious_accessibility_violations(
         axe_check(logged_in_page)
 
 
-def test_settings_on_a_phone_never_scroll_sideways(phone_page: Page, console_server: ConsoleServer) -> None:
+def test_settings_on_a_phone_never_scroll_sideways_and_show_every_action(
+    phone_page: Page, console_server: ConsoleServer
+) -> None:
     user = register_user(console_server.url)
     make_agent(console_server.url, user)
     with httpx.Client(base_url=console_server.url, headers=user.headers) as client:
@@ -237,9 +239,23 @@ def test_settings_on_a_phone_never_scroll_sideways(phone_page: Page, console_ser
         org_id = client.get("/api/v1/auth/me").json()["org_id"]
         invitation = {"email": "someone-with-a-long-address@example.com"}
         assert client.post(f"/api/v1/orgs/{org_id}/invitations", json=invitation).status_code == 201
+        channel = {"type": "email", "address": "someone-with-a-long-address@example.com", "priority": 1}
+        assert client.post("/api/v1/notification-channels", json=channel).status_code == 201
+        event = {"title": "A morning briefing with a long title", "agent_id": "helper", "prompt": "What is on today?",
+                 "start_at": "2099-01-01T09:00:00", "timezone": "Europe/Berlin", "cron": "0 9 * * 1-5"}
+        assert client.post("/api/v1/calendar/events", json=event).status_code == 201
     log_in(phone_page, user)
+    viewport = phone_page.viewport_size
+    assert viewport is not None
     for tab in TABS:
         _open(phone_page, tab)
         expect(phone_page.locator(".loading")).to_have_count(0)
         scroll_width, inner_width = _widths(phone_page)
         assert scroll_width <= inner_width, f"{tab}: {scroll_width}px wide in a {inner_width}px page"
+        # Every row's action (Revoke, Delete, Remove) is wholly on screen, not behind a sideways scroll.
+        actions = phone_page.locator(".settings-tab table button")
+        expect(actions.first).to_be_visible()
+        for index in range(actions.count()):
+            box = actions.nth(index).bounding_box()
+            assert box is not None, f"{tab}: action {index} has no box"
+            assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], f"{tab}: action {index} at {box}"

@@ -4,6 +4,7 @@ the organisation's; a period without turns says so; axe-core and a phone."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -92,6 +93,10 @@ def test_the_budget_and_what_is_left_for_the_user_and_the_organisation(
     amount.fill("-3")
     org.get_by_role("button", name="Set budget").click()
     expect(amount).to_have_attribute("aria-invalid", "true")
+    expect(amount).to_have_accessible_description("must be 0 or more")
+    amount.fill("ten")
+    org.get_by_role("button", name="Set budget").click()
+    expect(amount).to_have_accessible_description(re.compile("an amount in US dollars"))
     amount.fill("20.50")
     org.get_by_label("Period").select_option("1w")
     org.get_by_role("button", name="Set budget").click()
@@ -177,3 +182,9 @@ def test_usage_on_a_phone_never_scrolls_sideways(phone_page: Page, console_serve
     assert scroll_width <= inner_width, f"{scroll_width}px wide in a {inner_width}px page"
     box = phone_page.get_by_role("img", name="Your tokens by day").bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= inner_width
+    # The table's figures are each wholly on screen (rows stacked as cards), none cut off on the right.
+    figures = phone_page.locator("details.figures[open] table td")
+    expect(figures.first).to_be_visible()
+    for index in range(figures.count()):
+        cell = figures.nth(index).bounding_box()
+        assert cell is not None and cell["x"] >= 0 and cell["x"] + cell["width"] <= inner_width, f"figure {index} at {cell}"

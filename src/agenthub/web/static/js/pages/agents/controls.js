@@ -14,9 +14,10 @@ export function TextArea({ value, onValue, ...props }) {
 /**
  * A number (an empty input is `empty`; text that is not a number is sent as it is, for the
  * server to name). The text typed is kept as typed ("0." on the way to "0.5"); a value
- * changed from elsewhere (a JSON save) replaces it.
+ * changed from elsewhere (a JSON save) replaces it. A problem with it is said with the
+ * field's own limits first ("Temperature: 0 to 2. Input should be …") when it has them.
  */
-export function NumberInput({ value, onValue, empty = null, ...props }) {
+export function NumberInput({ value, onValue, empty = null, error, ...props }) {
   const [text, setText] = useState(value ?? '');
   const sent = useRef(value);
   useEffect(() => {
@@ -33,13 +34,15 @@ export function NumberInput({ value, onValue, empty = null, ...props }) {
     sent.current = next;
     onValue(next);
   };
-  return html`<${Field} type="number" inputmode="decimal" value=${text} onInput=${changed} ...${props}/>`;
+  const limits = props.min !== undefined && props.max !== undefined ? `${props.label}: ${props.min} to ${props.max}. ` : '';
+  const said = error && limits ? `${limits}${error}` : error;
+  return html`<${Field} type="number" inputmode="decimal" value=${text} onInput=${changed} error=${said} ...${props}/>`;
 }
 
-/** `options`: [value, label] pairs. */
+/** `options`: [value, label] pairs, or [value, label, title] (a longer word on hover). */
 export function Select({ value, onValue, options, ...props }) {
   return html`<${Field} as="select" value=${value ?? ''} onChange=${(event) => onValue(event.currentTarget.value)} ...${props}>
-    ${options.map(([option, label]) => html`<option value=${option}>${label}</option>`)}
+    ${options.map(([option, label, title]) => html`<option value=${option} title=${title || undefined}>${label}</option>`)}
   </${Field}>`;
 }
 

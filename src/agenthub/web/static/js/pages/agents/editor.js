@@ -1,4 +1,4 @@
-// One agent's editor (`#/agents/<id>`), or a new agent's (`#/agents/new`): every section of its
+// One agent's editor (`#/agents/<id>`), or a new agent's (`#/agents/+new`): every section of its
 // configuration in one form saved by PATCH (POST when new), the server's 422 problems shown
 // under the fields they name; its status and lifecycle; its users' memory; a JSON view.
 import { html, useEffect, useState } from '../../lib/ui.js';

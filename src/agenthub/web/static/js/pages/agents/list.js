@@ -3,7 +3,7 @@
 import { html, useEffect, useRef, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
 import { href } from '../../lib/router.js';
-import { agentPath } from './paths.js';
+import { NEW_AGENT, agentPath } from './paths.js';
 import { LifecycleButtons, StatusBadge, listPollMs, useAgentStatus } from './lifecycle.js';
 
 const PAGE = 100;
@@ -80,7 +80,7 @@ export function AgentList() {
     body = html`<p class="loading" role="status">Loading agents…</p>`;
   } else if (!list.items.length) {
     body = html`<div class="card agents-empty"><p>No agents yet.</p>
-      <a class="button primary" href=${href('agents/new')}>Create your first agent</a></div>`;
+      <a class="button primary" href=${href(`agents/${NEW_AGENT}`)}>Create your first agent</a></div>`;
   } else {
     body = html`<ul class="agent-list" aria-label="Agents">
       ${list.items.map((agent) => html`<${AgentRow} key=${agent.id} agent=${agent} onDeleted=${load}
@@ -91,7 +91,7 @@ export function AgentList() {
   return html`<section class="agents">
     <div class="agents-head">
       <h1>Agents</h1>
-      <a class="button primary" href=${href('agents/new')}>New agent</a>
+      <a class="button primary" href=${href(`agents/${NEW_AGENT}`)}>New agent</a>
     </div>
     ${body}
   </section>`;

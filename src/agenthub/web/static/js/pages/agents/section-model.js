@@ -10,26 +10,41 @@ const LEAVES = new Set(['settings.provider', 'settings.model_id', 'settings.temp
   'settings.api_key_credential_id']);
 const MODELS_DELAY_MS = 400;
 
+/** A provider's health in a word or two, for its option: [label, detail or null]. */
 function health(provider) {
-  if (provider.reachable === false) return `unreachable${provider.status ? ` (${provider.status})` : ''}`;
-  if (provider.key_present === false) return `${provider.key_variable} not set`;
-  if (provider.reachable) return 'ok';
-  return '';
+  if (provider.reachable === false) {
+    const detail = provider.status || null;
+    return [detail && detail.startsWith('timed out') ? 'timed out' : 'unreachable', detail];
+  }
+  if (provider.key_present === false) return [`${provider.key_variable} not set`, null];
+  if (provider.reachable) return [provider.status && provider.status !== 'ok' ? provider.status : 'ok', null];
+  return ['', null];
+}
+
+/** What the hint under Provider says of the chosen one (what its check found). */
+function providerHint(provider) {
+  if (!provider) return undefined;
+  const [, detail] = health(provider);
+  if (provider.reachable === false) {
+    return `${provider.name} did not answer its check${detail ? `: ${detail}` : ''}. Agents using it fail until it does.`;
+  }
+  if (provider.key_present === false) return `Its platform key ${provider.key_variable} is not set: give an API key credential.`;
+  return undefined;
 }
 
 /** The models `provider` offers at `baseUrl`: {models, error, loading}. */
 function useModels(provider, baseUrl) {
-  const [state, setState] = useState({ models: [], error: null, loading: false });
+  const [state, setState] = useState({ models: [], error: null, loading: false, provider: null });
   useEffect(() => {
-    if (!provider) { setState({ models: [], error: null, loading: false }); return undefined; }
+    if (!provider) { setState({ models: [], error: null, loading: false, provider: null }); return undefined; }
     const controller = new AbortController();
     setState((old) => ({ ...old, loading: true }));
     const timer = setTimeout(() => {
       api.get(`api/v1/providers/${encodeURIComponent(provider)}/models`, {
         query: baseUrl ? { base_url: baseUrl } : undefined, signal: controller.signal,
       }).then(
-        (answer) => setState({ models: answer.models, error: null, loading: false }),
-        (error) => error.name !== 'AbortError' && setState({ models: [], error: error.message, loading: false }),
+        (answer) => setState({ models: answer.models, error: null, loading: false, provider }),
+        (error) => error.name !== 'AbortError' && setState({ models: [], error: error.message, loading: false, provider }),
       );
     }, MODELS_DELAY_MS);
     return () => { clearTimeout(timer); controller.abort(); };
@@ -56,9 +71,22 @@ export function ModelSection({ settings, set, problems, providers, credentials }
     return () => clearTimeout(timer);
   }, [settings.base_url]);
   const models = useModels(settings.provider, baseUrl);
+  // A provider just chosen: once its models are read, a model id that is empty or not one of
+  // them becomes its first (a model id left from another provider would only fail).
+  const [filling, setFilling] = useState(null);
+  useEffect(() => {
+    if (!filling || models.loading || models.provider !== filling) return;
+    setFilling(null);
+    const offered = models.models.map((model) => model.id);
+    if (offered.length && !offered.includes(settings.model_id)) set('model_id', offered[0]);
+  }, [filling, models]);
+  const chooseProvider = (value) => {
+    set('provider', value);
+    setFilling(value || null);
+  };
   const providerOptions = [['', 'Choose a provider'], ...(providers || []).map((provider) => {
-    const said = health(provider);
-    return [provider.name, said ? `${provider.name} (${said})` : provider.name];
+    const [said, detail] = health(provider);
+    return [provider.name, said ? `${provider.name} (${said})` : provider.name, detail];
   })];
   if (settings.provider && !providerOptions.some(([name]) => name === settings.provider)) {
     providerOptions.push([settings.provider, settings.provider]);
@@ -68,8 +96,9 @@ export function ModelSection({ settings, set, problems, providers, credentials }
     <${ProblemList} problems=${sectionProblems(problems, 'model', (path) => LEAVES.has(path))}/>
     <div class="agent-grid">
       <${Select} label="Provider" value=${settings.provider} options=${providerOptions} required
-        onValue=${(value) => set('provider', value)} error=${problems['settings.provider']}/>
-      <${ModelField} value=${settings.model_id} onValue=${(value) => set('model_id', value)}
+        onValue=${chooseProvider} error=${problems['settings.provider']}
+        hint=${providerHint((providers || []).find((provider) => provider.name === settings.provider))}/>
+      <${ModelField} value=${settings.model_id} onValue=${(value) => { setFilling(null); set('model_id', value); }}
         error=${problems['settings.model_id']} models=${models}/>
       <${TextInput} label="Base URL" type="url" value=${settings.base_url} placeholder="the provider's own"
         onValue=${(value) => set('base_url', value.trim() ? value.trim() : null)} error=${problems['settings.base_url']}

@@ -46,14 +46,14 @@ export default function ApiKeys() {
       <p class="hint">${isAdmin(me) ? 'Every key of the organisation.' : 'The keys you made.'}${' '}
         A key acts for the organisation as a member; send it as <code>Authorization: Bearer …</code>.</p>
       <${ListState} read=${read} items=${items} empty="No API keys yet.">
-        <div class="table-wrap"><table>
+        <div class="table-wrap"><table class="stack-table">
           <thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Agents</th>
             <th scope="col">Created</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
           <tbody>${items.map((key) => html`<tr key=${key.id}>
-            <th scope="row">${key.name}</th><td><code>${key.prefix}…</code></td>
-            <td>${key.agent_ids ? key.agent_ids.join(', ') : 'all'}</td><td>${when(key.created_at)}</td>
-            <td>${key.last_used_at ? when(key.last_used_at) : 'never'}</td>
-            <td><${ConfirmButton} label="Revoke" confirm="Revoke now" what=${key.name}
+            <th scope="row">${key.name}</th><td data-label="Key"><code>${key.prefix}…</code></td>
+            <td data-label="Agents">${key.agent_ids ? key.agent_ids.join(', ') : 'all'}</td><td data-label="Created">${when(key.created_at)}</td>
+            <td data-label="Last used">${key.last_used_at ? when(key.last_used_at) : 'never'}</td>
+            <td class="actions"><${ConfirmButton} label="Revoke" confirm="Revoke now" what=${key.name}
               act=${async () => { await api.del(`api/v1/api-keys/${encodeURIComponent(key.id)}`); read.reload(); }}/></td>
           </tr>`)}</tbody>
         </table></div>

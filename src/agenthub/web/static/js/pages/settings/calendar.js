@@ -55,14 +55,14 @@ export default function Calendar() {
       <h2 id="events-title">Calendar</h2>
       <p class="hint">An event has an agent answer a prompt at its time; the answer comes through your notification channels.</p>
       <${ListState} read=${events} items=${items} empty="No events yet.">
-        <div class="table-wrap"><table>
+        <div class="table-wrap"><table class="stack-table">
           <thead><tr><th scope="col">Title</th><th scope="col">Agent</th><th scope="col">Schedule</th>
             <th scope="col">Next run</th><th scope="col">Last run</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
           <tbody>${items.map((event) => html`<tr key=${event.id}>
-            <th scope="row">${event.title}${!event.enabled && html` <span class="badge">off</span>`}</th><td>${event.agent_id}</td>
-            <td>${event.cron ? html`<code>${event.cron}</code> (${event.timezone})` : `once, ${String(event.start_at).replace("T", " ").slice(0, 16)} (${event.timezone})`}</td>
-            <td>${event.next_run_at ? when(event.next_run_at) : '—'}</td><td>${event.last_run_at ? when(event.last_run_at) : '—'}</td>
-            <td><${ConfirmButton} label="Delete" confirm="Delete event" what=${event.title}
+            <th scope="row">${event.title}${!event.enabled && html` <span class="badge">off</span>`}</th><td data-label="Agent">${event.agent_id}</td>
+            <td data-label="Schedule">${event.cron ? html`<code>${event.cron}</code> (${event.timezone})` : `once, ${String(event.start_at).replace("T", " ").slice(0, 16)} (${event.timezone})`}</td>
+            <td data-label="Next run">${event.next_run_at ? when(event.next_run_at) : '—'}</td><td data-label="Last run">${event.last_run_at ? when(event.last_run_at) : '—'}</td>
+            <td class="actions"><${ConfirmButton} label="Delete" confirm="Delete event" what=${event.title}
               act=${async () => { await api.del(`api/v1/calendar/events/${encodeURIComponent(event.id)}`); events.reload(); }}/></td>
           </tr>`)}</tbody>
         </table></div>

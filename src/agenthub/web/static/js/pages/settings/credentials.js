@@ -37,13 +37,13 @@ export default function Credentials() {
       <h2 id="credentials-title">Credentials</h2>
       <p class="hint">Agents and bots name a credential by its id; its value is never shown here.</p>
       <${ListState} read=${read} items=${items} empty="No credentials yet.">
-        <div class="table-wrap"><table>
+        <div class="table-wrap"><table class="stack-table">
           <thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Id</th>
             <th scope="col">Value</th><th scope="col">Created</th>${admin && html`<th scope="col"><span class="sr-only">Actions</span></th>`}</tr></thead>
           <tbody>${items.map((item) => html`<tr key=${item.id}>
-            <th scope="row">${item.name}</th><td>${item.type}</td><td><code>${item.id}</code></td>
-            <td><span class="masked" aria-label="hidden">••••••••</span></td><td>${when(item.created_at)}</td>
-            ${admin && html`<td><${ConfirmButton} label="Delete" confirm="Delete for good" what=${item.name}
+            <th scope="row">${item.name}</th><td data-label="Type">${item.type}</td><td data-label="Id"><code>${item.id}</code></td>
+            <td data-label="Value"><span class="masked" aria-label="hidden">••••••••</span></td><td data-label="Created">${when(item.created_at)}</td>
+            ${admin && html`<td class="actions"><${ConfirmButton} label="Delete" confirm="Delete for good" what=${item.name}
               act=${async () => { await api.del(`api/v1/credentials/${encodeURIComponent(item.id)}`); read.reload(); }}/></td>`}
           </tr>`)}</tbody>
         </table></div>

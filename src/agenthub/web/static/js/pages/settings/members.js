@@ -52,15 +52,15 @@ function Members({ me, admin }) {
   return html`<section class="card" aria-labelledby="members-title">
     <h2 id="members-title">Members</h2>
     <${ListState} read=${read} items=${items} empty="No members.">
-      <div class="table-wrap"><table>
+      <div class="table-wrap"><table class="stack-table">
         <thead><tr><th scope="col">E-mail</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Joined</th>
           ${admin && html`<th scope="col"><span class="sr-only">Actions</span></th>`}</tr></thead>
         <tbody>${items.map((member) => html`<tr key=${member.id}>
           <th scope="row">${member.email}${member.id === me.id && html` <span class="badge">you</span>`}</th>
-          <td>${member.username}</td>
-          <td>${admin && member.id !== me.id ? html`<${RoleSelect} me=${me} member=${member} onChanged=${read.reload}/>` : member.role}</td>
-          <td>${when(member.created_at)}</td>
-          ${admin && html`<td>${member.id !== me.id && html`<${ConfirmButton} label="Remove" confirm="Remove and delete the account"
+          <td data-label="Name">${member.username}</td>
+          <td data-label="Role">${admin && member.id !== me.id ? html`<${RoleSelect} me=${me} member=${member} onChanged=${read.reload}/>` : member.role}</td>
+          <td data-label="Joined">${when(member.created_at)}</td>
+          ${admin && html`<td class="actions">${member.id !== me.id && html`<${ConfirmButton} label="Remove" confirm="Remove and delete the account"
             what=${member.email} act=${async () => {
               await api.del(orgPath(me, `/members/${encodeURIComponent(member.id)}`));
               read.reload();
@@ -111,14 +111,14 @@ function Invitations({ me }) {
   return html`<section class="card" aria-labelledby="invitations-title">
     <h2 id="invitations-title">Invitations</h2>
     <${ListState} read=${read} items=${items} empty="No invitations.">
-      <div class="table-wrap"><table>
+      <div class="table-wrap"><table class="stack-table">
         <thead><tr><th scope="col">For</th><th scope="col">Role</th><th scope="col">Used</th><th scope="col">Expires</th>
           <th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>${items.map((invitation) => html`<tr key=${invitation.id}>
-          <th scope="row">${invitation.email || 'anyone with the link'}</th><td>${invitation.role}</td>
-          <td>${invitation.uses} of ${invitation.max_uses}${invitation.uses >= invitation.max_uses && html` <span class="badge">used up</span>`}</td>
-          <td>${when(invitation.expires_at)}</td>
-          <td><${ConfirmButton} label="Delete" confirm="Revoke the invitation" what=${`invitation ${invitation.email || invitation.id}`}
+          <th scope="row">${invitation.email || 'anyone with the link'}</th><td data-label="Role">${invitation.role}</td>
+          <td data-label="Used">${invitation.uses} of ${invitation.max_uses}${invitation.uses >= invitation.max_uses && html` <span class="badge">used up</span>`}</td>
+          <td data-label="Expires">${when(invitation.expires_at)}</td>
+          <td class="actions"><${ConfirmButton} label="Delete" confirm="Revoke the invitation" what=${`invitation ${invitation.email || invitation.id}`}
             act=${async () => { await api.del(orgPath(me, `/invitations/${encodeURIComponent(invitation.id)}`)); read.reload(); }}/></td>
         </tr>`)}</tbody>
       </table></div>

@@ -57,14 +57,14 @@ function Deliveries({ read }) {
       <button type="button" onClick=${read.reload} disabled=${read.loading}>Refresh</button>
     </div>
     <${ListState} read=${read} items=${items} empty="Nothing was sent to you yet.">
-      <div class="table-wrap"><table>
+      <div class="table-wrap"><table class="stack-table">
         <thead><tr><th scope="col">Queued</th><th scope="col">Subject</th><th scope="col">Channel</th>
           <th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Source</th></tr></thead>
         <tbody>${items.map((row) => html`<tr key=${row.id}>
-          <td>${when(row.created_at)}</td><th scope="row">${row.subject}</th><td>${row.channel}</td>
-          <td><span class=${`badge ${row.status === 'sent' ? 'running' : row.status === 'failed' ? 'error' : ''}`}>${row.status}</span>
+          <td data-label="Queued">${when(row.created_at)}</td><th scope="row">${row.subject}</th><td data-label="Channel">${row.channel}</td>
+          <td data-label="Status"><span class=${`badge ${row.status === 'sent' ? 'running' : row.status === 'failed' ? 'error' : ''}`}>${row.status}</span>
             ${row.error && html`<small class="delivery-error">${row.error}</small>`}</td>
-          <td>${row.attempts}</td><td>${row.source || ''}</td>
+          <td data-label="Attempts">${row.attempts}</td><td data-label="Source">${row.source || ''}</td>
         </tr>`)}</tbody>
       </table></div>
     </${ListState}>
@@ -80,13 +80,13 @@ export default function Notifications() {
       <h2 id="channels-title">Notification channels</h2>
       <p class="hint">Where calendar answers and other notifications reach you: the first that works, by priority.</p>
       <${ListState} read=${channels} items=${items} empty="No channels yet: add one below.">
-        <div class="table-wrap"><table>
+        <div class="table-wrap"><table class="stack-table">
           <thead><tr><th scope="col">Priority</th><th scope="col">Type</th><th scope="col">Where</th><th scope="col">Added</th>
             <th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
           <tbody>${items.map((channel) => html`<tr key=${channel.id}>
-            <td>${channel.priority}</td><td>${channel.type}</td><th scope="row">${channel.address || channel.chat_id}</th>
-            <td>${when(channel.created_at)}</td>
-            <td><${ConfirmButton} label="Delete" confirm="Delete channel" what=${channel.address || channel.chat_id}
+            <td data-label="Priority">${channel.priority}</td><td data-label="Type">${channel.type}</td><th scope="row">${channel.address || channel.chat_id}</th>
+            <td data-label="Added">${when(channel.created_at)}</td>
+            <td class="actions"><${ConfirmButton} label="Delete" confirm="Delete channel" what=${channel.address || channel.chat_id}
               act=${async () => { await api.del(`api/v1/notification-channels/${encodeURIComponent(channel.id)}`); channels.reload(); }}/></td>
           </tr>`)}</tbody>
         </table></div>

@@ -1,7 +1,7 @@
 // A budget and what is left of it (GET /user/budget, /orgs/{id}/budget), and, for owners and
 // admins, the form that sets the organisation's (PUT /orgs/{id}/budget).
 import { html, useState } from '../../lib/ui.js';
-import { api } from '../../lib/api.js';
+import { ApiError, api } from '../../lib/api.js';
 import { Field, FormError, fieldError } from '../../lib/forms.js';
 import { per, usd, when } from './format.js';
 
@@ -23,6 +23,19 @@ export function BudgetStatus({ budget, none }) {
   </div>`;
 }
 
+const AMOUNT = /^[0-9]{1,10}(\.[0-9]{0,8})?$/;
+
+/** What is wrong with the amount typed (null: nothing), said before anything is sent. */
+export function amountProblem(text) {
+  const typed = String(text).trim();
+  if (!typed) return 'must not be empty: an amount in US dollars, such as 25 or 10.50';
+  const amount = Number(typed);
+  if (Number.isNaN(amount)) return 'must be an amount in US dollars, such as 25 or 10.50';
+  if (amount < 0) return 'must be 0 or more';
+  if (!AMOUNT.test(typed)) return 'must have at most 10 digits before the point and 8 after it';
+  return null;
+}
+
 const DURATION_CHOICES = [['1d', 'Per day'], ['1w', 'Per week'], ['1mo', 'Per month'], ['', 'Never restarts']];
 
 export function OrgBudgetForm({ orgId, budget, onSaved }) {
@@ -32,6 +45,11 @@ export function OrgBudgetForm({ orgId, budget, onSaved }) {
   const [duration, setDuration] = useState(budget?.max_budget ? (budget.budget_duration ?? '') : '1mo');
   const submit = async (event) => {
     event.preventDefault();
+    const problem = amountProblem(amount);
+    if (problem) {
+      setError(new ApiError(422, { message: `Organisation budget ${problem}.`, details: [{ field: 'max_budget', problem }] }));
+      return;
+    }
     setBusy(true);
     setError(null);
     try {

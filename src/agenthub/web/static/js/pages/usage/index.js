@@ -75,12 +75,12 @@ function costRows(items, name) {
 function FiguresTable({ items, heading, column, name }) {
   return html`<details class="figures">
     <summary>${heading} as a table</summary>
-    <div class="table-wrap"><table>
+    <div class="table-wrap"><table class="stack-table">
       <thead><tr><th scope="col">${column}</th><th scope="col">Turns</th>
         <th scope="col">Tokens in</th><th scope="col">Tokens out</th><th scope="col">Cost</th></tr></thead>
       <tbody>${items.map((item) => html`<tr>
-        <th scope="row">${name(item)}</th><td>${count(item.turns)}</td><td>${count(item.input_tokens)}</td>
-        <td>${count(item.output_tokens)}</td><td>${usd(item.cost)}</td></tr>`)}</tbody>
+        <th scope="row">${name(item)}</th><td data-label="Turns">${count(item.turns)}</td><td data-label="Tokens in">${count(item.input_tokens)}</td>
+        <td data-label="Tokens out">${count(item.output_tokens)}</td><td data-label="Cost">${usd(item.cost)}</td></tr>`)}</tbody>
     </table></div>
   </details>`;
 }
