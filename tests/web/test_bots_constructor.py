@@ -5,6 +5,7 @@ editor's change appearing on the canvas without a reload; axe-core; a phone's wi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -345,6 +346,7 @@ def test_import_export_and_delete_from_the_bot_list(logged_in_page: Page, tmp_pa
     with page.expect_download() as download:
         page.get_by_role("button", name="Export Pizza").click()
     exported = json.loads(Path(download.value.path()).read_text())
+    assert re.fullmatch(r"pizza-bot-[0-9a-f]+\.json", download.value.suggested_filename), download.value.suggested_filename
     assert exported["format"] == "agenthub.bot/v1" and len(exported["steps"]) == 3
 
     page.once("dialog", lambda dialog: dialog.accept())

@@ -54,11 +54,18 @@ function ImportBot({ onCreated }) {
   </form>`;
 }
 
+/** The file an export is saved as: the bot's name made safe (letters, digits, dashes) and its id. */
+export function exportFileName(bot) {
+  const slug = (bot.name || '').normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60).replace(/-+$/, '');
+  return `${slug ? `${slug}-` : ''}${bot.id}.json`;
+}
+
 async function exportBot(bot) {
   const document = await api.get(`api/v1/bots/${encodeURIComponent(bot.id)}/export`);
   const link = Object.assign(window.document.createElement('a'), {
     href: URL.createObjectURL(new Blob([JSON.stringify(document, null, 2)], { type: 'application/json' })),
-    download: `${bot.id}.json`,
+    download: exportFileName(bot),
   });
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href));
