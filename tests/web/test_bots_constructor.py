@@ -159,6 +159,34 @@ def test_another_editors_change_appears_on_the_canvas_without_a_reload(
     expect(page.get_by_label("Step", exact=True).locator("option", has_text="Added elsewhere")).to_have_count(1)
 
 
+def test_a_bot_from_scratch_is_offered_a_start_greeting_that_makes_it_answer(logged_in_page: Page) -> None:
+    page = logged_in_page
+    _open_new_bot(page, "Greeter")
+    expect(page.get_by_role("button", name="Add a /start greeting")).to_have_count(0)  # no step yet
+    _add_step(page, 1, "Welcome to the greeter!")
+    _save_step(page, 1)
+
+    # A new session starts at the first step without sending its message: nothing is said, and why.
+    page.get_by_label("Test message", exact=True).fill("/start")
+    page.get_by_role("button", name="Send test message").click()
+    log = page.get_by_role("list", name="Test chat messages")
+    expect(log).to_contain_text("The bot sent nothing")
+    expect(log).to_contain_text("Add a /start greeting")
+
+    page.get_by_role("button", name="Add a /start greeting").click()
+    expect(page.get_by_role("heading", name="Connection from any step (bot level)")).to_be_visible()
+    expect(page.get_by_label("Value")).to_have_value("/start")
+    expect(page.get_by_label("Priority")).to_have_value("100")
+    expect(page.get_by_role("button", name="Add a /start greeting")).to_have_count(0)
+    page.wait_for_function(f"document.querySelector('{CANVAS}')._cyreg.cy.edges().length === 1")
+    assert ["Any step", "Step 1", "message.text = /start · p100"] in _canvas(page)["edges"]
+
+    page.get_by_role("button", name="Reset test chat").click()
+    page.get_by_label("Test message", exact=True).fill("/start")
+    page.get_by_role("button", name="Send test message").click()
+    expect(log.get_by_text("Welcome to the greeter!")).to_be_visible()
+
+
 def test_a_draft_without_steps_is_not_published_and_says_why(logged_in_page: Page) -> None:
     page = logged_in_page
     _open_new_bot(page, "Empty")
