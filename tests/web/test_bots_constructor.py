@@ -180,6 +180,15 @@ def test_a_bot_from_scratch_is_offered_a_start_greeting_that_makes_it_answer(log
     expect(page.get_by_role("button", name="Add a /start greeting")).to_have_count(0)
     page.wait_for_function(f"document.querySelector('{CANVAS}')._cyreg.cy.edges().length === 1")
     assert ["Any step", "Step 1", "message.text = /start · p100"] in _canvas(page)["edges"]
+    # The edge's label fits between the two nodes (it used to run under both, cut off).
+    overlaps = page.eval_on_selector(
+        CANVAS,
+        """(el) => { const cy = el._cyreg.cy; const edge = cy.edges()[0];
+            const label = edge.boundingBox({includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false});
+            const meets = (a, b) => a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
+            return [edge.source(), edge.target()].filter((n) => meets(label, n.boundingBox({includeLabels: false}))).map((n) => n.id()); }""",
+    )
+    assert overlaps == [], overlaps
 
     page.get_by_role("button", name="Reset test chat").click()
     page.get_by_label("Test message", exact=True).fill("/start")
