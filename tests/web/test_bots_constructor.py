@@ -254,6 +254,14 @@ def test_phone_never_scrolls_sideways_in_the_bots_area(
     expect(phone_page.get_by_role("link", name=bot["name"])).to_be_visible()
     scroll, inner = phone_page.evaluate(width)
     assert scroll <= inner, f"bot list: {scroll}px wide in a {inner}px window"
+    # Each row's actions are wholly on screen and inside the list's box (not cut off by it).
+    box = phone_page.locator(".bots-table .table-wrap").bounding_box()
+    assert box
+    for name in (f"Export {bot['name']}", f"Delete {bot['name']}"):
+        button = phone_page.get_by_role("button", name=name).bounding_box()
+        assert button, name
+        assert 0 <= button["x"] and button["x"] + button["width"] <= inner, f"{name}: {button} in a {inner}px window"
+        assert box["x"] <= button["x"] and button["x"] + button["width"] <= box["x"] + box["width"], f"{name}: {button} in {box}"
     phone_page.get_by_role("link", name=bot["name"]).click()
     expect(phone_page.locator(CANVAS)).to_have_attribute("data-ready", "true")
     phone_page.get_by_label("Step", exact=True).select_option(label="Welcome (first)")
