@@ -202,6 +202,7 @@ def test_a_draft_without_steps_is_not_published_and_says_why(logged_in_page: Pag
     expect(page.get_by_text("This bot has no steps yet")).to_be_visible()
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_role("alert")).to_contain_text("first step")
+    assert page.get_by_role("alert").inner_text().count("the bot has no first step") == 1
     expect(page.get_by_text("never published")).to_be_visible()
 
 
@@ -368,6 +369,7 @@ def test_import_export_and_delete_from_the_bot_list(logged_in_page: Page, tmp_pa
     page.get_by_label("Bot document (JSON)").set_input_files(str(broken))
     page.get_by_role("button", name="Import").click()
     expect(page.locator(".bot-import .field-error")).to_contain_text("steps")
+    assert page.locator(".bot-import").inner_text().count("at least 1 item") == 1
 
     document = tmp_path / "pizza.json"
     document.write_text(json.dumps(PIZZA))
@@ -413,12 +415,25 @@ def test_bad_input_is_shown_where_it_belongs(
     step = _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "One"})
     group = _api(console_server, api_user, "POST", "/api/v1/connection_groups", json={"step_id": step["id"]})
     _api(console_server, api_user, "POST", "/api/v1/connections", json={"group_id": group["id"], "next_step_id": step["id"]})
+    two = _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "Two"})
+    _api(console_server, api_user, "POST", "/api/v1/connections", json={"group_id": group["id"], "next_step_id": two["id"]})
     page.goto(f"/#/bots/{bot['id']}")
+
+    # A step in use is named by the steps its connections come from, not by ids.
+    page.get_by_label("Step", exact=True).select_option(label="Two")
+    page.get_by_role("button", name="Delete the selected step").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("“Two” can't be deleted: it is used by a connection from “One”")
+    expect(alert).not_to_contain_text("con_")
+
     page.get_by_label("Step", exact=True).select_option(label="One (first)")
     page.get_by_role("button", name="→ One").click()
     page.get_by_role("button", name="Add rule").click()
     page.get_by_label("Operator").select_option("matches")
     page.get_by_label("Value").fill("([unclosed")
     page.get_by_role("button", name="Save connection").click()
-    expect(page.locator(".connection-panel .field-error").first).to_contain_text("rules")
+    # A bad regular expression is said at that rule's Value, once, without the API's path.
+    expect(page.get_by_label("Value")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".rule-row .field-error")).to_have_text(re.compile(r"^not a regular expression"))
+    expect(page.locator(".connection-panel")).not_to_contain_text("rules.rules[0]")
     assert _api(console_server, api_user, "GET", "/api/v1/connections", params={"bot_id": bot["id"]})["items"][0]["rules"] == {}

@@ -47,8 +47,10 @@ function ImportBot({ onCreated }) {
   const details = error?.details?.filter((detail) => detail.field) || [];
   return html`<form class="card bot-import" onSubmit=${submit} aria-labelledby="bot-import-title">
     <h2 id="bot-import-title">Import a bot</h2>
-    <${FormError} error=${error}/>
-    ${details.length > 0 && html`<ul class="field-error">${details.map((d) => html`<li><code>${d.field}</code>: ${d.problem}</li>`)}</ul>`}
+    ${details.length > 0
+      ? html`<div role="alert"><p class="form-error">The document was not imported:</p>
+          <ul class="field-error">${details.map((d) => html`<li><code>${d.field}</code>: ${d.problem}</li>`)}</ul></div>`
+      : html`<${FormError} error=${error}/>`}
     <${Field} label="Bot document (JSON)" name="document" type="file" accept="application/json,.json" required/>
     <button type="submit" disabled=${busy}>Import</button>
   </form>`;

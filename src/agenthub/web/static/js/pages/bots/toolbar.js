@@ -3,6 +3,7 @@
 import { html, useId, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
 import { BOT_LEVEL, stepLabel } from './model.js';
+import { explainStepInUse } from './errors.js';
 
 // Far enough apart for the label of the edge between them (graph.js, EDGE_LABEL_WIDTH).
 const SPACING = { x: 380, y: 0 };
@@ -38,7 +39,10 @@ export function Toolbar({ data, selected, selectedStepId, run, onSelect, onConne
     if (!selected) return;
     if (selected.kind === 'bot-level') return;
     if (selected.kind === 'step') {
-      run(async () => { await api.del(`api/v1/steps/${selected.id}`); onSelect(null); });
+      run(async () => {
+        await api.del(`api/v1/steps/${selected.id}`).catch((error) => { throw explainStepInUse(error, data, selected.id); });
+        onSelect(null);
+      });
     } else {
       run(async () => { await api.del(`api/v1/connections/${selected.id}`); onSelect(pick(selectedStepId)); });
     }
