@@ -4,7 +4,7 @@ import { html, useEffect, useRef, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
 import { Markdown } from '../../lib/markdown.js';
 
-const SENT_NOTHING = 'The bot sent nothing: no connection of the current step or of the bot took the message.';
+const SENT_NOTHING = 'The bot sent nothing: no connection took the message, or the step it led to has no message.';
 const NO_GREETING = 'A new chat starts at the first step without sending its message, and its first message is tried '
   + 'against that step\'s connections. Press “Add a /start greeting” above the graph, then send /start.';
 
