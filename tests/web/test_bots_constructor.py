@@ -5,6 +5,7 @@ editor's change appearing on the canvas without a reload; axe-core; a phone's wi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -158,12 +159,50 @@ def test_another_editors_change_appears_on_the_canvas_without_a_reload(
     expect(page.get_by_label("Step", exact=True).locator("option", has_text="Added elsewhere")).to_have_count(1)
 
 
+def test_a_bot_from_scratch_is_offered_a_start_greeting_that_makes_it_answer(logged_in_page: Page) -> None:
+    page = logged_in_page
+    _open_new_bot(page, "Greeter")
+    expect(page.get_by_role("button", name="Add a /start greeting")).to_have_count(0)  # no step yet
+    _add_step(page, 1, "Welcome to the greeter!")
+    _save_step(page, 1)
+
+    # A new session starts at the first step without sending its message: nothing is said, and why.
+    page.get_by_label("Test message", exact=True).fill("/start")
+    page.get_by_role("button", name="Send test message").click()
+    log = page.get_by_role("list", name="Test chat messages")
+    expect(log).to_contain_text("The bot sent nothing")
+    expect(log).to_contain_text("Add a /start greeting")
+
+    page.get_by_role("button", name="Add a /start greeting").click()
+    expect(page.get_by_role("heading", name="Connection from any step (bot level)")).to_be_visible()
+    expect(page.get_by_label("Value")).to_have_value("/start")
+    expect(page.get_by_label("Priority")).to_have_value("100")
+    expect(page.get_by_role("button", name="Add a /start greeting")).to_have_count(0)
+    page.wait_for_function(f"document.querySelector('{CANVAS}')._cyreg.cy.edges().length === 1")
+    assert ["Any step", "Step 1", "message.text = /start · p100"] in _canvas(page)["edges"]
+    # The edge's label fits between the two nodes (it used to run under both, cut off).
+    overlaps = page.eval_on_selector(
+        CANVAS,
+        """(el) => { const cy = el._cyreg.cy; const edge = cy.edges()[0];
+            const label = edge.boundingBox({includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false});
+            const meets = (a, b) => a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
+            return [edge.source(), edge.target()].filter((n) => meets(label, n.boundingBox({includeLabels: false}))).map((n) => n.id()); }""",
+    )
+    assert overlaps == [], overlaps
+
+    page.get_by_role("button", name="Reset test chat").click()
+    page.get_by_label("Test message", exact=True).fill("/start")
+    page.get_by_role("button", name="Send test message").click()
+    expect(log.get_by_text("Welcome to the greeter!")).to_be_visible()
+
+
 def test_a_draft_without_steps_is_not_published_and_says_why(logged_in_page: Page) -> None:
     page = logged_in_page
     _open_new_bot(page, "Empty")
     expect(page.get_by_text("This bot has no steps yet")).to_be_visible()
     page.get_by_role("button", name="Publish").click()
     expect(page.get_by_role("alert")).to_contain_text("first step")
+    assert page.get_by_role("alert").inner_text().count("the bot has no first step") == 1
     expect(page.get_by_text("never published")).to_be_visible()
 
 
@@ -216,6 +255,14 @@ def test_phone_never_scrolls_sideways_in_the_bots_area(
     expect(phone_page.get_by_role("link", name=bot["name"])).to_be_visible()
     scroll, inner = phone_page.evaluate(width)
     assert scroll <= inner, f"bot list: {scroll}px wide in a {inner}px window"
+    # Each row's actions are wholly on screen and inside the list's box (not cut off by it).
+    box = phone_page.locator(".bots-table .table-wrap").bounding_box()
+    assert box
+    for name in (f"Export {bot['name']}", f"Delete {bot['name']}"):
+        button = phone_page.get_by_role("button", name=name).bounding_box()
+        assert button, name
+        assert 0 <= button["x"] and button["x"] + button["width"] <= inner, f"{name}: {button} in a {inner}px window"
+        assert box["x"] <= button["x"] and button["x"] + button["width"] <= box["x"] + box["width"], f"{name}: {button} in {box}"
     phone_page.get_by_role("link", name=bot["name"]).click()
     expect(phone_page.locator(CANVAS)).to_have_attribute("data-ready", "true")
     phone_page.get_by_label("Step", exact=True).select_option(label="Welcome (first)")
@@ -322,6 +369,7 @@ def test_import_export_and_delete_from_the_bot_list(logged_in_page: Page, tmp_pa
     page.get_by_label("Bot document (JSON)").set_input_files(str(broken))
     page.get_by_role("button", name="Import").click()
     expect(page.locator(".bot-import .field-error")).to_contain_text("steps")
+    assert page.locator(".bot-import").inner_text().count("at least 1 item") == 1
 
     document = tmp_path / "pizza.json"
     document.write_text(json.dumps(PIZZA))
@@ -345,6 +393,7 @@ def test_import_export_and_delete_from_the_bot_list(logged_in_page: Page, tmp_pa
     with page.expect_download() as download:
         page.get_by_role("button", name="Export Pizza").click()
     exported = json.loads(Path(download.value.path()).read_text())
+    assert re.fullmatch(r"pizza-bot-[0-9a-f]+\.json", download.value.suggested_filename), download.value.suggested_filename
     assert exported["format"] == "agenthub.bot/v1" and len(exported["steps"]) == 3
 
     page.once("dialog", lambda dialog: dialog.accept())
@@ -366,12 +415,25 @@ def test_bad_input_is_shown_where_it_belongs(
     step = _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "One"})
     group = _api(console_server, api_user, "POST", "/api/v1/connection_groups", json={"step_id": step["id"]})
     _api(console_server, api_user, "POST", "/api/v1/connections", json={"group_id": group["id"], "next_step_id": step["id"]})
+    two = _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "Two"})
+    _api(console_server, api_user, "POST", "/api/v1/connections", json={"group_id": group["id"], "next_step_id": two["id"]})
     page.goto(f"/#/bots/{bot['id']}")
+
+    # A step in use is named by the steps its connections come from, not by ids.
+    page.get_by_label("Step", exact=True).select_option(label="Two")
+    page.get_by_role("button", name="Delete the selected step").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("“Two” can't be deleted: it is used by a connection from “One”")
+    expect(alert).not_to_contain_text("con_")
+
     page.get_by_label("Step", exact=True).select_option(label="One (first)")
     page.get_by_role("button", name="→ One").click()
     page.get_by_role("button", name="Add rule").click()
     page.get_by_label("Operator").select_option("matches")
     page.get_by_label("Value").fill("([unclosed")
     page.get_by_role("button", name="Save connection").click()
-    expect(page.locator(".connection-panel .field-error").first).to_contain_text("rules")
+    # A bad regular expression is said at that rule's Value, once, without the API's path.
+    expect(page.get_by_label("Value")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".rule-row .field-error")).to_have_text(re.compile(r"^not a regular expression"))
+    expect(page.locator(".connection-panel")).not_to_contain_text("rules.rules[0]")
     assert _api(console_server, api_user, "GET", "/api/v1/connections", params={"bot_id": bot["id"]})["items"][0]["rules"] == {}

@@ -3,7 +3,7 @@
 import { html, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
 import { Field, FormError, fieldError } from '../../lib/forms.js';
-import { RulesEditor } from './rules-editor.js';
+import { RulesEditor, rulesProblems } from './rules-editor.js';
 import { BOT_LEVEL, sourceStepId, stepLabel } from './model.js';
 
 const FILTERS = [['text', 'Typed text'], ['button', 'Button presses'], ['attachment', 'Attachments']];
@@ -15,6 +15,7 @@ export function ConnectionPanel({ connection, data, run, onSelect }) {
   const [rules, setRules] = useState(connection.rules || {});
   const [error, setError] = useState(null);
   const source = data.steps.find((s) => s.id === sourceStepId(data, connection));
+  const ruleProblems = rulesProblems(error);
 
   const save = async (event) => {
     event.preventDefault();
@@ -47,8 +48,8 @@ export function ConnectionPanel({ connection, data, run, onSelect }) {
         <small class="hint">None checked: every message.</small>
         ${fieldError(error, 'filters') && html`<small class="field-error">${fieldError(error, 'filters')}</small>`}
       </fieldset>
-      <${RulesEditor} value=${rules} botVariables=${data.bot.variables} onChange=${setRules}/>
-      ${error?.details?.filter((d) => String(d.field).startsWith('rules')).map((d) => html`<p class="field-error">${d.field}: ${d.problem}</p>`)}
+      <${RulesEditor} value=${rules} botVariables=${data.bot.variables} onChange=${setRules} problems=${ruleProblems.placed}/>
+      ${ruleProblems.rest.map((problem) => html`<p class="field-error">Rules: ${problem}</p>`)}
       <div class="panel-actions">
         <button type="submit" class="primary">Save connection</button>
         <button type="button" class="danger" onClick=${remove}>Delete connection</button>

@@ -15,16 +15,13 @@ import { Palette } from './palette.js';
 import { TestChat } from './test-chat.js';
 import { useBotEvents } from './live.js';
 import { describeChanges } from './changes.js';
+import { errorText } from './errors.js';
 import { Toolbar } from './toolbar.js';
 import { PublishBar } from './publish.js';
+import { StartGreetingNotice, hasBotLevelConnection } from './start-greeting.js';
 
 const FUNNEL_REFRESH_MS = 5_000;
 const PANELS = [['edit', 'Selection'], ['variables', 'Variables'], ['palette', 'Palette']];
-
-function errorText(error) {
-  const where = (error.details || []).filter((d) => d.field).map((d) => `${d.field}: ${d.problem}`);
-  return where.length ? `${error.message} (${where.join('; ')})` : error.message;
-}
 
 /** A name for the `by` of a live change: a member's e-mail, "an API key", "you (elsewhere)". */
 function useEditorNames(me) {
@@ -153,6 +150,7 @@ export function BotEditor({ botId }) {
       ${live?.message ? html`<strong>${live.message}</strong> <small class="hint">${live.at.toLocaleTimeString()}</small>`
         : live?.connected ? html`<span class="hint">Live: changes by others appear here.</span>` : ''}
     </p>
+    <${StartGreetingNotice} data=${data} run=${run} onSelect=${select}/>
     <${Toolbar} data=${data} selected=${selected} selectedStepId=${selectedStepId} run=${run} onSelect=${select}
       onConnect=${connect} drawMode=${drawMode} onDrawMode=${setDrawMode}/>
     <div class="editor-body">
@@ -164,7 +162,7 @@ export function BotEditor({ botId }) {
         </div>
         ${side}
       </div>
-      <${TestChat} botId=${botId}/>
+      <${TestChat} botId=${botId} greets=${hasBotLevelConnection(data)}/>
     </div>
   </section>`;
 }

@@ -6,7 +6,11 @@ import { html, useEffect, useRef, useState } from '../../lib/ui.js';
 import { loadGraphLibrary } from './graph-library.js';
 import { BOT_LEVEL, connectionLabel, sourceStepId, stepLabel } from './model.js';
 
-const GRID = { x: 300, y: 170, columns: 4 };
+// Room between steps for an edge's label (EDGE_LABEL_WIDTH) and its arrow.
+const EDGE_LABEL_WIDTH = 130;
+const GRID = { x: 380, y: 200, columns: 4 };
+const BOT_LEVEL_GAP = 360;
+const TREE_SPACING = 1.7;
 const ZOOM_STEP = 1.25;
 const MAX_FIT_ZOOM = 1.2;
 
@@ -22,8 +26,12 @@ const STYLE = [
   { selector: 'node:selected', style: { 'border-color': '#2457c5', 'border-width': 4, 'background-color': '#e8eefc' } },
   { selector: 'edge', style: {
     width: 2, 'line-color': '#5a6270', 'target-arrow-color': '#5a6270', 'target-arrow-shape': 'triangle',
-    'curve-style': 'bezier', label: 'data(label)', 'font-size': 10, 'text-background-color': '#ffffff',
-    'text-background-opacity': 1, 'text-background-padding': 2, 'text-rotation': 'none',
+    'curve-style': 'bezier', label: 'data(label)', 'font-size': 11, color: '#1b1f24', 'text-rotation': 'none',
+    // A label is a small card over its edge, wrapped to a few lines, never wider than the gap
+    // between two steps (long rule summaries are cut to 60 characters in the model).
+    'text-wrap': 'wrap', 'text-max-width': EDGE_LABEL_WIDTH, 'text-justification': 'center',
+    'text-background-color': '#ffffff', 'text-background-opacity': 0.95, 'text-background-padding': 3,
+    'text-background-shape': 'round-rectangle', 'text-border-width': 1, 'text-border-color': '#d0d5dd', 'text-border-opacity': 1,
   } },
   { selector: 'edge:loop', style: { 'loop-direction': '-45deg', 'loop-sweep': '-50deg', 'control-point-step-size': 90 } },
   { selector: 'edge.emitter', style: { 'line-style': 'dashed', 'line-color': '#93370d', 'target-arrow-color': '#93370d' } },
@@ -77,8 +85,17 @@ export function elementsOf(data) {
       label: `after ${step.emitter.delay_seconds} s (delayed)`,
     } });
   }
-  if (botLevel) nodes.push({ group: 'nodes', data: { id: BOT_LEVEL, label: 'Any step\n(bot level)' }, position: { x: -240, y: 0 }, classes: 'bot-level' });
+  if (botLevel) {
+    nodes.push({ group: 'nodes', data: { id: BOT_LEVEL, label: 'Any step\n(bot level)' }, position: botLevelPosition(nodes, data), classes: 'bot-level' });
+  }
   return [...nodes, ...edges];
+}
+
+/** Left of every step, level with the first one: its edges get room for their labels. */
+function botLevelPosition(nodes, data) {
+  if (nodes.length === 0) return { x: 0, y: 0 };
+  const first = nodes.find((node) => node.data.id === data.bot.first_step_id) || nodes[0];
+  return { x: Math.min(...nodes.map((node) => node.position.x)) - BOT_LEVEL_GAP, y: first.position.y };
 }
 
 function sync(cy, elements) {
@@ -140,7 +157,7 @@ export function Graph({ data, selected, onSelect, onMove, onConnect, drawMode })
       if (data.steps.length > 1 && !data.steps.some(isPlaced)) {
         // Never placed (an imported bot): a tree from the first step, until steps are dragged.
         const roots = data.bot.first_step_id ? cy.getElementById(data.bot.first_step_id) : undefined;
-        cy.layout({ name: 'breadthfirst', directed: true, roots, spacingFactor: 1.1, fit: false, animate: false }).run();
+        cy.layout({ name: 'breadthfirst', directed: true, roots, spacingFactor: TREE_SPACING, fit: false, animate: false }).run();
       }
       fitAll(cy);
       cy.on('tap', 'node', (event) => {

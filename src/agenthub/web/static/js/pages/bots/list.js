@@ -47,18 +47,27 @@ function ImportBot({ onCreated }) {
   const details = error?.details?.filter((detail) => detail.field) || [];
   return html`<form class="card bot-import" onSubmit=${submit} aria-labelledby="bot-import-title">
     <h2 id="bot-import-title">Import a bot</h2>
-    <${FormError} error=${error}/>
-    ${details.length > 0 && html`<ul class="field-error">${details.map((d) => html`<li><code>${d.field}</code>: ${d.problem}</li>`)}</ul>`}
+    ${details.length > 0
+      ? html`<div role="alert"><p class="form-error">The document was not imported:</p>
+          <ul class="field-error">${details.map((d) => html`<li><code>${d.field}</code>: ${d.problem}</li>`)}</ul></div>`
+      : html`<${FormError} error=${error}/>`}
     <${Field} label="Bot document (JSON)" name="document" type="file" accept="application/json,.json" required/>
     <button type="submit" disabled=${busy}>Import</button>
   </form>`;
+}
+
+/** The file an export is saved as: the bot's name made safe (letters, digits, dashes) and its id. */
+export function exportFileName(bot) {
+  const slug = (bot.name || '').normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60).replace(/-+$/, '');
+  return `${slug ? `${slug}-` : ''}${bot.id}.json`;
 }
 
 async function exportBot(bot) {
   const document = await api.get(`api/v1/bots/${encodeURIComponent(bot.id)}/export`);
   const link = Object.assign(window.document.createElement('a'), {
     href: URL.createObjectURL(new Blob([JSON.stringify(document, null, 2)], { type: 'application/json' })),
-    download: `${bot.id}.json`,
+    download: exportFileName(bot),
   });
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href));

@@ -43,8 +43,31 @@ export function fieldType(field, botVariables = {}) {
 
 export const NEW_RULE = () => ({ field: 'message.text', operator: 'equal', value: '' });
 
-function RuleRow({ rule, onChange, onRemove, botVariables, listId }) {
+const PROBLEM_AT = /^rules((?:\.rules\[\d+\])*)(?:\.([a-z_]+))?: ([\s\S]*)$/;
+
+/** Where the problems of a 422 on `rules` belong: {placed: {"0.1": {value: "…"}}, rest: [text]}.
+ * The API says where in its problem ("rules.rules[0].rules[1].value: not a regular expression"). */
+export function rulesProblems(error) {
+  const placed = {};
+  const rest = [];
+  for (const detail of error?.details || []) {
+    if (!String(detail.field).startsWith('rules')) continue;
+    const match = PROBLEM_AT.exec(detail.problem || '');
+    if (!match) { rest.push(detail.problem); continue; }
+    const path = [...match[1].matchAll(/\[(\d+)\]/g)].map((m) => m[1]).join('.');
+    placed[path] = { ...placed[path], [match[2] || '']: match[3] };
+  }
+  return { placed, rest };
+}
+
+function Problem({ id, text }) {
+  return text ? html`<small id=${id} class="field-error">${text}</small>` : null;
+}
+
+function RuleRow({ rule, onChange, onRemove, botVariables, listId, problems = {} }) {
   const id = useId();
+  const invalid = (name) => (problems[name] ? 'true' : undefined);
+  const describe = (name) => (problems[name] ? `${id}-${name}-error` : undefined);
   const field = rule.field ?? rule.id ?? '';
   const operators = OPERATORS[fieldType(field, botVariables)];
   const operator = operators.includes(rule.operator) ? rule.operator : rule.operator || operators[0];
@@ -60,24 +83,36 @@ function RuleRow({ rule, onChange, onRemove, botVariables, listId }) {
   };
   return html`<li class="rule-row">
     <div class="field"><label for=${`${id}-field`}>Field</label>
-      <input id=${`${id}-field`} list=${listId} value=${field} onInput=${(e) => set({ field: e.currentTarget.value })}/></div>
+      <input id=${`${id}-field`} list=${listId} value=${field} aria-invalid=${invalid('field')} aria-describedby=${describe('field')}
+        onInput=${(e) => set({ field: e.currentTarget.value })}/>
+      <${Problem} id=${describe('field')} text=${problems.field}/></div>
     <div class="field"><label for=${`${id}-op`}>Operator</label>
-      <select id=${`${id}-op`} value=${operator} onChange=${(e) => set({ operator: e.currentTarget.value })}>
+      <select id=${`${id}-op`} value=${operator} aria-invalid=${invalid('operator')} aria-describedby=${describe('operator')}
+        onChange=${(e) => set({ operator: e.currentTarget.value })}>
         ${choices.map((name) => html`<option value=${name}>${OPERATOR_WORDS[name] || name}</option>`)}
-      </select></div>
+      </select>
+      <${Problem} id=${describe('operator')} text=${problems.operator}/></div>
     ${!NO_VALUE.has(operator) && !TWO_VALUES.has(operator) && html`<div class="field"><label for=${`${id}-value`}>Value</label>
-      <input id=${`${id}-value`} value=${rule.value ?? ''} onInput=${(e) => set({ value: e.currentTarget.value })}
-        placeholder=${operator === 'in' || operator === 'not_in' ? 'a, b, c' : ''}/></div>`}
+      <input id=${`${id}-value`} value=${rule.value ?? ''} aria-invalid=${invalid('value')} aria-describedby=${describe('value')}
+        onInput=${(e) => set({ value: e.currentTarget.value })}
+        placeholder=${operator === 'in' || operator === 'not_in' ? 'a, b, c' : ''}/>
+      <${Problem} id=${describe('value')} text=${problems.value}/></div>`}
     ${TWO_VALUES.has(operator) && html`<div class="field"><label for=${`${id}-low`}>From</label>
-      <input id=${`${id}-low`} value=${rule.value?.[0] ?? ''} onInput=${(e) => set({ value: [e.currentTarget.value, rule.value?.[1] ?? ''] })}/></div>
+      <input id=${`${id}-low`} value=${rule.value?.[0] ?? ''} aria-invalid=${invalid('value')} aria-describedby=${describe('value')}
+        onInput=${(e) => set({ value: [e.currentTarget.value, rule.value?.[1] ?? ''] })}/>
+      <${Problem} id=${describe('value')} text=${problems.value}/></div>
       <div class="field"><label for=${`${id}-high`}>To</label>
       <input id=${`${id}-high`} value=${rule.value?.[1] ?? ''} onInput=${(e) => set({ value: [rule.value?.[0] ?? '', e.currentTarget.value] })}/></div>`}
+    ${Object.entries(problems).filter(([name]) => !['field', 'operator', 'value'].includes(name))
+      .map(([name, text]) => html`<p class="field-error rule-problem">${name ? `${name}: ` : ''}${text}</p>`)}
     <button type="button" class="link danger" onClick=${onRemove} aria-label="Remove this rule">Remove</button>
   </li>`;
 }
 
-function RuleGroup({ group, onChange, onRemove, botVariables, listId, depth = 0 }) {
+function RuleGroup({ group, onChange, onRemove, botVariables, listId, depth = 0, path = '', problems = {} }) {
   const id = useId();
+  const at = (index) => (path ? `${path}.${index}` : String(index));
+  const own = problems[path] || {};
   const rules = group.rules || [];
   const setRule = (index, next) => onChange({ ...group, rules: rules.map((r, i) => (i === index ? next : r)) });
   const removeRule = (index) => onChange({ ...group, rules: rules.filter((_, i) => i !== index) });
@@ -92,11 +127,13 @@ function RuleGroup({ group, onChange, onRemove, botVariables, listId, depth = 0 
         onChange=${(e) => onChange({ ...group, not: e.currentTarget.checked })}/> NOT</label>
       ${onRemove && html`<button type="button" class="link danger" onClick=${onRemove} aria-label="Remove this group">Remove group</button>`}
     </div>
+    ${Object.entries(own).map(([name, text]) => html`<p class="field-error">${name ? `${name}: ` : ''}${text}</p>`)}
     <ul class="rule-list">
       ${rules.map((rule, index) => (Array.isArray(rule.rules)
         ? html`<li><${RuleGroup} group=${rule} depth=${depth + 1} botVariables=${botVariables} listId=${listId}
+            path=${at(index)} problems=${problems}
             onChange=${(next) => setRule(index, next)} onRemove=${() => removeRule(index)}/></li>`
-        : html`<${RuleRow} rule=${rule} botVariables=${botVariables} listId=${listId}
+        : html`<${RuleRow} rule=${rule} botVariables=${botVariables} listId=${listId} problems=${problems[at(index)]}
             onChange=${(next) => setRule(index, next)} onRemove=${() => removeRule(index)}/>`))}
     </ul>
     <div class="rule-group-actions">
@@ -107,7 +144,7 @@ function RuleGroup({ group, onChange, onRemove, botVariables, listId, depth = 0 
 }
 
 /** Edit `value` (a rules object); `onChange` gets the new one (`{}` once no rule is left). */
-export function RulesEditor({ value, onChange, botVariables }) {
+export function RulesEditor({ value, onChange, botVariables, problems = {} }) {
   const listId = useId();
   const empty = !value || !Array.isArray(value.rules) || value.rules.length === 0;
   return html`<div class="rules-editor">
@@ -115,7 +152,7 @@ export function RulesEditor({ value, onChange, botVariables }) {
     ${empty
       ? html`<p class="hint">No rules: this connection always holds (the else branch).</p>
           <button type="button" onClick=${() => onChange({ condition: 'AND', rules: [NEW_RULE()] })}>Add rule</button>`
-      : html`<${RuleGroup} group=${value} botVariables=${botVariables} listId=${listId}
+      : html`<${RuleGroup} group=${value} botVariables=${botVariables} listId=${listId} problems=${problems}
           onChange=${(next) => onChange(next.rules.length ? next : {})}/>`}
   </div>`;
 }

@@ -4,7 +4,11 @@ import { html, useEffect, useRef, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
 import { Markdown } from '../../lib/markdown.js';
 
-export function TestChat({ botId }) {
+const SENT_NOTHING = 'The bot sent nothing: no connection took the message, or the step it led to has no message.';
+const NO_GREETING = 'A new chat starts at the first step without sending its message, and its first message is tried '
+  + 'against that step\'s connections. Press “Add a /start greeting” above the graph, then send /start.';
+
+export function TestChat({ botId, greets = true }) {
   const [lines, setLines] = useState([]);
   const [chatId, setChatId] = useState(null);
   const [text, setText] = useState('');
@@ -22,7 +26,7 @@ export function TestChat({ botId }) {
       const answer = await api.post(path, { ...body, ...(chatId ? { chat_id: chatId } : {}) });
       setChatId(answer.chat_id);
       const said = answer.messages.filter((m) => m.text || m.widget?.buttons?.length || m.attachments?.length).map((m) => ({ from: 'bot', text: m.text, buttons: m.widget?.buttons || [] }));
-      if (said.length === 0) said.push({ from: 'note', text: 'The bot sent nothing (no connection took the message).' });
+      if (said.length === 0) said.push({ from: 'note', text: greets ? SENT_NOTHING : `${SENT_NOTHING} ${NO_GREETING}` });
       if (answer.error) said.push({ from: 'note', text: answer.error });
       setLines((old) => [...old, ...said]);
     } catch (failure) {

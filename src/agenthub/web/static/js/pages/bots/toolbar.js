@@ -3,15 +3,17 @@
 import { html, useId, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
 import { BOT_LEVEL, stepLabel } from './model.js';
+import { explainStepInUse } from './errors.js';
 
-const SPACING = { x: 320, y: 0 };
+// Far enough apart for the label of the edge between them (graph.js, EDGE_LABEL_WIDTH).
+const SPACING = { x: 380, y: 0 };
 
 function newPosition(data, fromId) {
   const placed = data.steps.map((s) => s.position).filter((p) => p && Number.isFinite(p.x) && Number.isFinite(p.y));
   const from = data.steps.find((s) => s.id === fromId)?.position;
   if (from && Number.isFinite(from.x)) {
     let y = from.y;
-    while (placed.some((p) => Math.abs(p.x - (from.x + SPACING.x)) < 200 && Math.abs(p.y - y) < 80)) y += 110;
+    while (placed.some((p) => Math.abs(p.x - (from.x + SPACING.x)) < 200 && Math.abs(p.y - y) < 120)) y += 150;
     return { x: from.x + SPACING.x, y };
   }
   if (placed.length === 0) return { x: 0, y: 0 };
@@ -37,7 +39,10 @@ export function Toolbar({ data, selected, selectedStepId, run, onSelect, onConne
     if (!selected) return;
     if (selected.kind === 'bot-level') return;
     if (selected.kind === 'step') {
-      run(async () => { await api.del(`api/v1/steps/${selected.id}`); onSelect(null); });
+      run(async () => {
+        await api.del(`api/v1/steps/${selected.id}`).catch((error) => { throw explainStepInUse(error, data, selected.id); });
+        onSelect(null);
+      });
     } else {
       run(async () => { await api.del(`api/v1/connections/${selected.id}`); onSelect(pick(selectedStepId)); });
     }
