@@ -27,9 +27,16 @@ class KnowledgeBaseCreate(BaseModel):
         "OPENAI_BASE_URL or OpenAI's API",
     )
     embedding_dimensions: int | None = Field(
-        default=None, ge=1, le=8192, strict=True,  # strict: not `true`, not "8"
-        description="The vectors' length; unset: learnt from the first embedding",
+        default=None, ge=1, le=8192, description="The vectors' length; unset: learnt from the first embedding",
     )
+
+    @field_validator("embedding_dimensions", mode="before")
+    @classmethod
+    def _a_number(cls, value: object) -> object:
+        """A JSON number (61 or 61.0, as JSON Schema's integer), never `true` or "8"."""
+        if isinstance(value, bool | str):
+            raise ValueError("Input should be a valid integer")
+        return value
 
     @field_validator("name")
     @classmethod
