@@ -19,6 +19,7 @@ from tests.support.fake_openai import FakeOpenAI
 from tests.web.accounts import ApiUser
 from tests.web.console_login import log_in
 from tests.web.console_server import ConsoleServer
+from tests.web.org_setup import member_of
 
 pytestmark = pytest.mark.browser
 
@@ -207,6 +208,34 @@ def test_a_scenario_bots_buttons_answer_it(page: Page, api_user: ApiUser, consol
     kept = page.get_by_role("group", name="Answers to choose from").get_by_role("button", name="Pasta")
     expect(kept).to_be_visible()
     expect(kept).to_be_disabled()
+
+
+def test_agents_of_the_same_name_are_told_apart_by_their_id(
+    page: Page, api_user: ApiUser, console_server: ConsoleServer,
+) -> None:
+    _create_agent(console_server, api_user, "helper-one", "Helper")
+    _create_agent(console_server, api_user, "helper-two", "Helper")
+    _create_agent(console_server, api_user, "echo", "Echo")
+    _open_chat(page, api_user, "echo")
+    options = page.get_by_label("Agent or bot").locator("option")
+    expect(options).to_have_text(["Helper (helper-one)", "Helper (helper-two)", "Echo"])
+
+
+def test_the_chat_list_shows_only_your_own_chats(
+    page: Page, api_user: ApiUser, console_server: ConsoleServer,
+) -> None:
+    _create_agent(console_server, api_user, "echo", "Echo")
+    with _api(console_server, api_user) as client:
+        said = client.post("/api/v1/agents/echo/chat", json={"content": "The owner's private plans", "chat_id": "owners"})
+    assert said.status_code == 200, said.text
+    member = member_of(console_server.url, api_user)
+    _open_chat(page, member, "echo")
+    # The member's page opens a new chat of their own, not the owner's most recent one.
+    expect(page.get_by_text("No messages yet")).to_be_visible()
+    chats = page.get_by_role("navigation", name="Chats")
+    expect(chats.get_by_role("link")).to_have_count(1)
+    expect(chats.get_by_role("link")).to_have_text(re.compile("New chat"))
+    expect(chats).not_to_contain_text("The owner's private plans")
 
 
 def test_a_file_goes_with_a_message_and_the_chat_exports(
