@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +20,7 @@ from tests.support.fake_openai import FakeOpenAI
 from tests.web.accounts import ApiUser
 from tests.web.console_login import log_in
 from tests.web.console_server import ConsoleServer
-from tests.web.org_setup import member_of
+from tests.web.org_setup import me, member_of
 
 pytestmark = pytest.mark.browser
 
@@ -200,7 +201,8 @@ def test_a_scenario_bots_buttons_answer_it(page: Page, api_user: ApiUser, consol
     expect(choices.get_by_role("button", name="Pasta")).to_be_visible()
     choices.get_by_role("button", name="Pizza").click()
     expect(_answers(page).last).to_contain_text("Which size of pizza?")
-    expect(page.locator(".bubble.user").last).to_have_text(re.compile("pizza"))
+    # The pressed button shows as its text (its value is what was sent).
+    expect(page.locator(".bubble.user").last.locator(".text")).to_have_text("Pizza")
 
     # The history keeps the buttons: shown again after a reload (no longer to be pressed).
     page.reload()
@@ -208,6 +210,45 @@ def test_a_scenario_bots_buttons_answer_it(page: Page, api_user: ApiUser, consol
     kept = page.get_by_role("group", name="Answers to choose from").get_by_role("button", name="Pasta")
     expect(kept).to_be_visible()
     expect(kept).to_be_disabled()
+    expect(page.locator(".bubble.user").last.locator(".text")).to_have_text("Pizza")
+
+
+def _readme_pizza_bot() -> dict[str, Any]:
+    """The Pizza document of the README (section "Scenario bots"), as a reader would copy it."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    found = re.search(r'```json\n(\{"format": "agenthub\.bot/v1", "name": "Pizza".*?)\n```', readme, re.S)
+    assert found, "the README has no Pizza bot document"
+    document: dict[str, Any] = json.loads(found.group(1))
+    return document
+
+
+def test_the_readme_pizza_bot_greets_the_user_by_name_and_an_unanswered_message_says_so(
+    page: Page, api_user: ApiUser, console_server: ConsoleServer,
+) -> None:
+    with _api(console_server, api_user) as client:
+        imported = client.post("/api/v1/bots/import", json=_readme_pizza_bot())
+    assert imported.status_code == 201, imported.text
+    bot_id = imported.json()["id"]
+    account = me(console_server.url, api_user)
+    name = account.get("username") or api_user.email.split("@")[0]
+    _open_chat(page, api_user, bot_id)
+    _send(page, "/start")
+    expect(_answers(page).last.locator(".text")).to_have_text(f"Hi {name}! Pizza or pasta?")
+    page.get_by_role("group", name="Answers to choose from").get_by_role("button", name="Pizza").click()
+    expect(_answers(page).last).to_contain_text(f"Which size, {name}?")
+    # A bot's answer is not retried: sent again, the press would move the bot on (or get nothing).
+    expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+
+    # "large" takes no connection of the last step: the bot answers nothing, and the page says so.
+    _send(page, "large")
+    expect(_answers(page)).to_have_count(3)
+    expect(_answers(page).last).to_have_class(re.compile(r"\bempty\b"))
+    expect(_answers(page).last.locator(".text")).to_have_text("No answer.")
+    expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+    page.reload()
+    expect(_answers(page)).to_have_count(3)
+    expect(_answers(page).last.locator(".text")).to_have_text("No answer.")
+    expect(page.locator(".bubble.user").nth(1).locator(".text")).to_have_text("Pizza")
 
 
 def test_agents_of_the_same_name_are_told_apart_by_their_id(
