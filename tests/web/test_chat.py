@@ -70,6 +70,8 @@ def _open_chat(page: Page, user: ApiUser, agent_id: str) -> None:
 
 
 def _send(page: Page, text: str) -> None:
+    # Enter sends once the chat's socket is open (Send enabled); before, the text stays in the box.
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()
     box = page.get_by_role("textbox", name="Message")
     box.fill(text)
     box.press("Enter")
