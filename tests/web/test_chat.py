@@ -225,7 +225,7 @@ def _readme_pizza_bot() -> dict[str, Any]:
 
 
 def test_the_readme_pizza_bot_greets_the_user_by_name_and_an_unanswered_message_says_so(
-    page: Page, api_user: ApiUser, console_server: ConsoleServer,
+    page: Page, api_user: ApiUser, console_server: ConsoleServer, axe_check: Callable[[Page], None],
 ) -> None:
     with _api(console_server, api_user) as client:
         imported = client.post("/api/v1/bots/import", json=_readme_pizza_bot())
@@ -247,6 +247,7 @@ def test_the_readme_pizza_bot_greets_the_user_by_name_and_an_unanswered_message_
     expect(_answers(page).last).to_have_class(re.compile(r"\bempty\b"))
     expect(_answers(page).last.locator(".text")).to_have_text("No answer.")
     expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+    axe_check(page)
     page.reload()
     expect(_answers(page)).to_have_count(3)
     expect(_answers(page).last.locator(".text")).to_have_text("No answer.")
