@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.access.test_personal import add_api_key, add_member
 from tests.agents.helpers import agent_body, assert_error, chat, client_for
 
 
@@ -62,3 +63,44 @@ async def test_another_organisation_sees_no_chat(api: httpx.AsyncClient) -> None
     other = {"Authorization": f"Bearer {registered.json()['access_token']}"}
     assert_error(await api.get("/api/v1/agents/talker/chats", headers=other), 404, "not_found")
     assert_error(await api.get("/api/v1/agents/talker/chats", headers={"Authorization": ""}), 401)
+
+
+async def test_each_caller_lists_their_own_chats_and_owners_and_admins_everyones(database_url: str) -> None:
+    async with client_for(database_url) as (app, owner):
+        created = await owner.post("/api/v1/agents", json=agent_body(id="shared"))
+        assert created.status_code == 201, created.text
+        member_headers = await add_member(app, "member@example.com")
+        admin_headers = await add_member(app, "admin@example.com", role="admin")
+        key_headers = await add_api_key(app)
+        async with (
+            httpx.AsyncClient(base_url=app.url, timeout=20, headers=member_headers) as member,
+            httpx.AsyncClient(base_url=app.url, timeout=20, headers=key_headers) as program,
+        ):
+            await chat(owner, "shared", "the owner's question", chat_id="owners")
+            await chat(member, "shared", "the member's question", chat_id="members")
+            await chat(program, "shared", "the program's question", chat_id="programs")
+
+            async def listed(client: httpx.AsyncClient, **params: str) -> list[str]:
+                response = await client.get("/api/v1/agents/shared/chats", params=params)
+                assert response.status_code == 200, response.text
+                body = response.json()
+                assert body["total"] == len(body["items"])
+                return sorted(c["chat_id"] for c in body["items"])
+
+            assert await listed(owner) == ["owners"]
+            assert await listed(member) == ["members"]
+            assert await listed(program) == ["programs"]
+            everyone = ["members", "owners", "programs"]
+            assert await listed(owner, user="all") == everyone
+            admin = {"Authorization": admin_headers["Authorization"]}
+            response = await owner.get("/api/v1/agents/shared/chats", params={"user": "all"}, headers=admin)
+            assert sorted(c["chat_id"] for c in response.json()["items"]) == everyone
+            assert_error(await member.get("/api/v1/agents/shared/chats", params={"user": "all"}), 403, "forbidden")
+            assert_error(await program.get("/api/v1/agents/shared/chats", params={"user": "all"}), 403, "forbidden")
+            error = assert_error(await owner.get("/api/v1/agents/shared/chats", params={"user": "me"}), 422)
+            assert "user" in error["message"]
+
+            # A chat read by its id stays open to the organisation's members who reach the agent.
+            history = await member.get("/api/v1/agents/shared/chats/owners/messages")
+            assert history.status_code == 200, history.text
+            assert history.json()["items"][0]["content"] == "the owner's question"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from tests.support.fake_openai import FakeOpenAI
 from tests.web.accounts import ApiUser
 from tests.web.console_login import log_in
 from tests.web.console_server import ConsoleServer
+from tests.web.org_setup import me, member_of
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +70,8 @@ def _open_chat(page: Page, user: ApiUser, agent_id: str) -> None:
 
 
 def _send(page: Page, text: str) -> None:
+    # Enter sends once the chat's socket is open (Send enabled); before, the text stays in the box.
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()
     box = page.get_by_role("textbox", name="Message")
     box.fill(text)
     box.press("Enter")
@@ -200,7 +204,8 @@ def test_a_scenario_bots_buttons_answer_it(page: Page, api_user: ApiUser, consol
     expect(choices.get_by_role("button", name="Pasta")).to_be_visible()
     choices.get_by_role("button", name="Pizza").click()
     expect(_answers(page).last).to_contain_text("Which size of pizza?")
-    expect(page.locator(".bubble.user").last).to_have_text(re.compile("pizza"))
+    # The pressed button shows as its text (its value is what was sent).
+    expect(page.locator(".bubble.user").last.locator(".text")).to_have_text("Pizza")
 
     # The history keeps the buttons: shown again after a reload (no longer to be pressed).
     page.reload()
@@ -208,6 +213,74 @@ def test_a_scenario_bots_buttons_answer_it(page: Page, api_user: ApiUser, consol
     kept = page.get_by_role("group", name="Answers to choose from").get_by_role("button", name="Pasta")
     expect(kept).to_be_visible()
     expect(kept).to_be_disabled()
+    expect(page.locator(".bubble.user").last.locator(".text")).to_have_text("Pizza")
+
+
+def _readme_pizza_bot() -> dict[str, Any]:
+    """The Pizza document of the README (section "Scenario bots"), as a reader would copy it."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    found = re.search(r'```json\n(\{"format": "agenthub\.bot/v1", "name": "Pizza".*?)\n```', readme, re.S)
+    assert found, "the README has no Pizza bot document"
+    document: dict[str, Any] = json.loads(found.group(1))
+    return document
+
+
+def test_the_readme_pizza_bot_greets_the_user_by_name_and_an_unanswered_message_says_so(
+    page: Page, api_user: ApiUser, console_server: ConsoleServer, axe_check: Callable[[Page], None],
+) -> None:
+    with _api(console_server, api_user) as client:
+        imported = client.post("/api/v1/bots/import", json=_readme_pizza_bot())
+    assert imported.status_code == 201, imported.text
+    bot_id = imported.json()["id"]
+    account = me(console_server.url, api_user)
+    name = account.get("username") or api_user.email.split("@")[0]
+    _open_chat(page, api_user, bot_id)
+    _send(page, "/start")
+    expect(_answers(page).last.locator(".text")).to_have_text(f"Hi {name}! Pizza or pasta?")
+    page.get_by_role("group", name="Answers to choose from").get_by_role("button", name="Pizza").click()
+    expect(_answers(page).last).to_contain_text(f"Which size, {name}?")
+    # A bot's answer is not retried: sent again, the press would move the bot on (or get nothing).
+    expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+
+    # "large" takes no connection of the last step: the bot answers nothing, and the page says so.
+    _send(page, "large")
+    expect(_answers(page)).to_have_count(3)
+    expect(_answers(page).last).to_have_class(re.compile(r"\bempty\b"))
+    expect(_answers(page).last.locator(".text")).to_have_text("No answer.")
+    expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+    axe_check(page)
+    page.reload()
+    expect(_answers(page)).to_have_count(3)
+    expect(_answers(page).last.locator(".text")).to_have_text("No answer.")
+    expect(page.locator(".bubble.user").nth(1).locator(".text")).to_have_text("Pizza")
+
+
+def test_agents_of_the_same_name_are_told_apart_by_their_id(
+    page: Page, api_user: ApiUser, console_server: ConsoleServer,
+) -> None:
+    _create_agent(console_server, api_user, "helper-one", "Helper")
+    _create_agent(console_server, api_user, "helper-two", "Helper")
+    _create_agent(console_server, api_user, "echo", "Echo")
+    _open_chat(page, api_user, "echo")
+    options = page.get_by_label("Agent or bot").locator("option")
+    expect(options).to_have_text(["Helper (helper-one)", "Helper (helper-two)", "Echo"])
+
+
+def test_the_chat_list_shows_only_your_own_chats(
+    page: Page, api_user: ApiUser, console_server: ConsoleServer,
+) -> None:
+    _create_agent(console_server, api_user, "echo", "Echo")
+    with _api(console_server, api_user) as client:
+        said = client.post("/api/v1/agents/echo/chat", json={"content": "The owner's private plans", "chat_id": "owners"})
+    assert said.status_code == 200, said.text
+    member = member_of(console_server.url, api_user)
+    _open_chat(page, member, "echo")
+    # The member's page opens a new chat of their own, not the owner's most recent one.
+    expect(page.get_by_text("No messages yet")).to_be_visible()
+    chats = page.get_by_role("navigation", name="Chats")
+    expect(chats.get_by_role("link")).to_have_count(1)
+    expect(chats.get_by_role("link")).to_have_text(re.compile("New chat"))
+    expect(chats).not_to_contain_text("The owner's private plans")
 
 
 def test_a_file_goes_with_a_message_and_the_chat_exports(

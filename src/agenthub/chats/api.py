@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,10 +44,21 @@ async def list_chats(
     caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    user: Annotated[
+        Literal["all"] | None,
+        Query(description="`all`: every member's chats (owners and admins); by default only the caller's own"),
+    ] = None,
 ) -> ChatSummaryList:
-    """The agent's chats, the most recently active first, each with the start of its first message as its title."""
+    """The chats the caller wrote in (with ``?user=all``, for owners and admins: everyone's), the
+    most recently active first, each with the start of its first message as its title."""
     agent = await _readable_agent(session, caller, agent_id)
-    chats, total = await service.list_chats(session, org_id=caller.org_id, agent_id=agent.id, limit=limit, offset=offset)
+    if user == "all" and (caller.api_key_id is not None or not caller.at_least("admin")):
+        raise Forbidden("only owners and admins may list every member's chats (user=all)")
+    # Who wrote a message over the web: the API key's id, else the user's (access.rules.web_sender).
+    sender = None if user == "all" else caller.api_key_id or caller.user_id or ""
+    chats, total = await service.list_chats(
+        session, org_id=caller.org_id, agent_id=agent.id, sender=sender, limit=limit, offset=offset
+    )
     return ChatSummaryList(items=[ChatSummaryRead.model_validate(c) for c in chats], total=total)
 
 

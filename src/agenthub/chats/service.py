@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, func, or_, select, update
+from sqlalchemy import ColumnElement, Insert, Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -300,6 +300,20 @@ async def messages_of_user(session: AsyncSession, *, org_id: str, platform_user_
     return list(await session.scalars(query))
 
 
+def _written_in_by(sender: str) -> ColumnElement[bool]:
+    """The chat (the outer query's ``Chat``) has a user message from ``sender``."""
+    mine = ChatMessage.__table__.alias("mine")
+    return (
+        select(mine.c.seq)
+        .where(
+            mine.c.agent_id == Chat.agent_id, mine.c.chat_id == Chat.id, mine.c.role == "user",
+            mine.c.platform_user_id == sender,
+        )
+        .correlate(Chat)
+        .exists()
+    )
+
+
 TITLE_LENGTH = 120
 """Characters of a chat's first message that the chat list shows as its title."""
 
@@ -316,11 +330,18 @@ class ChatSummary:
 
 
 async def list_chats(
-    session: AsyncSession, *, org_id: str, agent_id: str, limit: int = 50, offset: int = 0
+    session: AsyncSession,
+    *,
+    org_id: str,
+    agent_id: str,
+    sender: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[ChatSummary], int]:
     """An agent's chats, the most recently active first, each titled by the start of its
     first message users see (``""`` when none: a chat only the server wrote in); and how
-    many it has in all."""
+    many it has in all. With ``sender`` (a ``platform_user_id``: a user's or an API key's
+    id), only the chats that sender wrote in."""
     first = ChatMessage.__table__.alias("first_message")
     title = (
         select(func.substr(first.c.content, 1, TITLE_LENGTH))
@@ -333,7 +354,9 @@ async def list_chats(
         .correlate(Chat)
         .scalar_subquery()
     )
-    scope = (Chat.org_id == org_id, Chat.agent_id == agent_id)
+    scope: tuple[ColumnElement[bool], ...] = (Chat.org_id == org_id, Chat.agent_id == agent_id)
+    if sender is not None:
+        scope = (*scope, _written_in_by(sender))
     query = (
         select(Chat.id, title, Chat.turns, Chat.created_at, Chat.last_message_at)
         .where(*scope)

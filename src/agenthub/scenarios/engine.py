@@ -200,6 +200,24 @@ def message_scope(envelope: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+PROFILE_FIELDS = ("first_name", "last_name", "username")
+"""What a client may say of its user in ``user_data`` that a bot reads as ``user.*``."""
+PROFILE_LENGTH = 128
+
+
+def user_profile(envelope: dict[str, Any]) -> dict[str, str]:
+    """``user.first_name``, ``user.last_name`` and ``user.username`` as the message's
+    ``user_data`` says them (text only, up to 128 characters each): what the client says of
+    its user with each message is current, over what the user's variables kept."""
+    data = envelope.get("user_data")
+    if not isinstance(data, dict):
+        return {}
+    return {
+        key: value[:PROFILE_LENGTH] for key in PROFILE_FIELDS
+        if isinstance(value := data.get(key), str) and value.strip()
+    }
+
+
 def message_kind(message: dict[str, Any]) -> str:
     """What the filters of a connection see: ``button``, ``attachment`` or ``text``."""
     if message.get("button") is not None:

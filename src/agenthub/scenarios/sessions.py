@@ -48,6 +48,7 @@ from agenthub.scenarios.engine import (
     handle,
     message_scope,
     move,
+    user_profile,
 )
 from agenthub.scenarios.frames import instance_of, qualify
 from agenthub.scenarios.models import Bot, BotVersion, DelayedMove, ScenarioSession, UserVariables
@@ -152,7 +153,8 @@ class _Loaded:
         is kept as deep copies (actions will run: what they return may be changed in place)."""
         row = self.row
         scopes = Scopes(
-            bot=dict(row.bot_variables or {}), user=dict(row.user_variables or {}), session=dict(row.variables or {}),
+            bot=dict(row.bot_variables or {}), user={**(row.user_variables or {}), **user_profile(self.message)},
+            session=dict(row.variables or {}),
             channel={"name": self.channel, "chat_id": self.message.get("chat_id")},
             message=message_scope(self.message),
         )

@@ -15,16 +15,26 @@ function Buttons({ widget, onPress, disabled }) {
   </div>`;
 }
 
+/** Whether an answer came with nothing to show (a scenario bot's message no connection took). */
+export function isEmptyAnswer(entry) {
+  return entry.role === 'assistant' && !entry.streaming && !entry.content?.trim()
+    && !entry.attachments?.length && !entry.widget?.buttons?.length;
+}
+
+function body(entry) {
+  if (isEmptyAnswer(entry)) return html`<p class="text hint no-answer">No answer.</p>`;
+  if (entry.role === 'assistant') return html`<${Markdown} text=${entry.content} class="markdown text"/>`;
+  return html`<p class="text plain">${entry.shown ?? entry.content}</p>`;
+}
+
 export function Bubble({ entry, agentName, onPress, canPress }) {
   const who = entry.role === 'assistant' ? agentName || WHO.assistant : WHO[entry.role];
   const classes = ['bubble', entry.role, entry.streaming && 'streaming', (entry.stopped || entry.abandoned) && 'stopped',
-    entry.refused && 'refused']
+    entry.refused && 'refused', isEmptyAnswer(entry) && 'empty']
     .filter(Boolean).join(' ');
   return html`<li class=${classes} data-message-id=${entry.message_id}>
     <span class="who">${who}</span>
-    ${entry.role === 'assistant'
-      ? html`<${Markdown} text=${entry.content} class="markdown text"/>`
-      : html`<p class="text plain">${entry.content}</p>`}
+    ${body(entry)}
     <${Attachments} items=${entry.attachments}/>
     <${Buttons} widget=${entry.widget} onPress=${onPress} disabled=${!canPress}/>
     ${entry.stopped && html`<small class="hint">Stopped.</small>`}

@@ -7,8 +7,10 @@ import { exportChat, wholeHistory } from './export.js';
 import { ChatSocket } from './socket.js';
 import { chatStarted, isNewChat } from './sidebar.js';
 import { api } from '../../lib/api.js';
+import { useMe } from '../../lib/session.js';
 import {
-  abandon, applyEvent, emptyTranscript, fromHistory, lastMessageId, lastUserMessage, sent, unansweredMessages,
+  abandon, applyEvent, emptyTranscript, fromHistory, lastMessageId, lastTurnFailed, lastUserMessage, sent,
+  unansweredMessages,
 } from './transcript.js';
 
 function reduce(state, action) {
@@ -26,7 +28,15 @@ const CONNECTION_TEXT = {
   reconnecting: 'Reconnecting…',
 };
 
+/** What the page says of its user with each message (`user_data`): a scenario bot's
+ * `user.first_name` and `user.username`. The account's username, else its e-mail's local part. */
+export function userData(me) {
+  const name = me?.username || (me?.email || '').split('@')[0];
+  return name ? { first_name: name, username: name } : undefined;
+}
+
 function useChat(agentId, chatId, onActivity) {
+  const me = useMe();
   const [state, dispatch] = useReducer(reduce, emptyTranscript);
   const [loading, setLoading] = useState({ busy: true, error: null });
   const [connection, setConnection] = useState({ state: 'connecting', reason: '' });
@@ -66,11 +76,14 @@ function useChat(agentId, chatId, onActivity) {
 
   const send = (message) => {
     const frame = { content: message.content };
+    const about = userData(me);
+    if (about) frame.user_data = about;
     if (message.attachments?.length) frame.attachments = message.attachments.map((file) => file.id ?? file.file_id);
     if (message.button !== undefined) frame.button = message.button;
     if (!socketRef.current?.send(frame)) return false;
     const attachments = frame.attachments?.map((id) => ({ file_id: id, download_path: `api/v1/files/${id}/content` }));
-    dispatch({ type: 'sent', message: { content: message.content, attachments } });
+    const { content, shown, button } = message;
+    dispatch({ type: 'sent', message: { content, attachments, shown, button } });
     return true;
   };
   // Stop: the server stops the answer and sends what was written of it; without a message
@@ -119,9 +132,15 @@ export function Conversation({ agent, chatId, onActivity }) {
   const open = connection.state === 'open';
   const waiting = state.waiting > 0;
   const last = lastUserMessage(state);
+  // Retry sends the last message again: after a turn that failed or was stopped; with a model
+  // also after its last answer (a new answer), never after a bot's (it would move the bot on,
+  // or it says nothing to the same message twice).
+  const retryable = Boolean(last) && (lastTurnFailed(state) || agent.kind !== 'scenario');
   const statusText = connection.state === 'closed'
     ? '' : CONNECTION_TEXT[connection.state] || (stopping && 'Stopping…') || state.status || (waiting ? 'Writing…' : '');
   const lastEntry = state.entries[state.entries.length - 1];
+  // A pressed button sends its value; the user's bubble shows its text.
+  const press = (button) => send({ content: button.value, button: button.value, shown: button.text ?? button.value });
 
   return html`<section class="conversation" aria-labelledby="conversation-title">
     <header class="conversation-head">
@@ -134,11 +153,11 @@ export function Conversation({ agent, chatId, onActivity }) {
       ${loading.busy && html`<li class="hint">Loading the chat…</li>`}
       ${!loading.busy && !loading.error && !state.entries.length && html`<li class="hint empty">No messages yet: say hello.</li>`}
       ${state.entries.map((entry) => html`<${Bubble} key=${entry.key} entry=${entry} agentName=${agent.name}
-        canPress=${open && entry === lastEntry} onPress=${(button) => send({ content: button.value, button: button.value })}/>`)}
+        canPress=${open && entry === lastEntry} onPress=${press}/>`)}
     </ol>
     <p class="chat-status" role="status" aria-live="polite">${statusText}</p>
-    <${Composer} waiting=${waiting} canSend=${open && !loading.busy} canRetry=${Boolean(last) && open}
+    <${Composer} waiting=${waiting} canSend=${open && !loading.busy} canRetry=${retryable && open}
       onSend=${send} onStop=${stopAnswer}
-      onRetry=${() => last && send({ content: last.content, attachments: last.attachments })}/>
+      onRetry=${() => last && send({ content: last.content, attachments: last.attachments, shown: last.shown, button: last.button })}/>
   </section>`;
 }

@@ -35,6 +35,13 @@ export function useChats(agentId, version) {
   return found.agentId === agentId ? found : { chats: null, error: null };
 }
 
+/** What the picker shows of an agent: its name, with its id when another agent has the same name. */
+export function pickerLabel(agent, agents) {
+  const name = agent.name || agent.id;
+  const twins = agents.filter((other) => (other.name || other.id) === name).length;
+  return twins > 1 ? `${name} (${agent.id})` : name;
+}
+
 export function AgentPicker({ agents, agentId }) {
   const groups = KIND_GROUPS.map(([kind, label]) => [label, agents.filter((agent) => (agent.kind || 'llm') === kind)]);
   const others = agents.filter((agent) => !KIND_GROUPS.some(([kind]) => (agent.kind || 'llm') === kind));
@@ -44,7 +51,7 @@ export function AgentPicker({ agents, agentId }) {
     <select id="chat-agent" value=${agentId || ''} onChange=${(event) => navigate(`chat/${encodeURIComponent(event.currentTarget.value)}`)}>
       ${!agentId && html`<option value="" disabled>Choose…</option>`}
       ${groups.filter(([, items]) => items.length).map(([label, items]) => html`<optgroup label=${label}>
-        ${items.map((agent) => html`<option value=${agent.id}>${agent.name || agent.id}</option>`)}
+        ${items.map((agent) => html`<option value=${agent.id}>${pickerLabel(agent, agents)}</option>`)}
       </optgroup>`)}
     </select>
   </div>`;

@@ -12,15 +12,25 @@ export const emptyTranscript = { entries: [], waiting: 0, status: '', abandoned:
 
 /** Entries from the history API (`GET .../chats/{chat_id}/messages`). */
 export function fromHistory(items) {
-  return {
-    ...emptyTranscript,
-    abandoned: new Set(),
-    entries: items.map((item) => ({
-      key: nextKey(), role: item.role === 'user' ? 'user' : 'assistant', content: item.content,
+  const entries = [];
+  for (const item of items) {
+    const role = item.role === 'user' ? 'user' : 'assistant';
+    const entry = {
+      key: nextKey(), role, content: item.content,
       message_id: item.message_id, reply_to: item.reply_to, attachments: item.attachments, widget: item.widget,
       created_at: item.created_at,
-    })),
-  };
+    };
+    if (role === 'user') entry.shown = pressedText(entries[entries.length - 1], item.content);
+    entries.push(entry);
+  }
+  return { ...emptyTranscript, abandoned: new Set(), entries };
+}
+
+/** A user's message that is the value of a button of the bot's message before it shows as the
+ * button's text (the value is what was sent); undefined otherwise. */
+function pressedText(previous, content) {
+  const button = previous?.widget?.buttons?.find((item) => item.value === content);
+  return button && button.text !== undefined ? String(button.text) : undefined;
 }
 
 /** The id of the last message the page holds (the replay's `after`). */
@@ -45,8 +55,8 @@ function replaceAt(entries, index, change) {
 }
 
 /** The user's message, shown at once; its id comes with the `received` status. */
-export function sent(state, { content, attachments }) {
-  const entry = { key: nextKey(), role: 'user', content, attachments, pending: true, live: true };
+export function sent(state, { content, attachments, shown, button }) {
+  const entry = { key: nextKey(), role: 'user', content, shown, button, attachments, pending: true, live: true };
   return { ...state, entries: [...state.entries, entry], waiting: state.waiting + 1, status: '' };
 }
 
@@ -139,4 +149,13 @@ export function applyEvent(state, event) {
 export function lastUserMessage(state) {
   for (let i = state.entries.length - 1; i >= 0; i -= 1) if (state.entries[i].role === 'user') return state.entries[i];
   return undefined;
+}
+
+/** Whether the last turn of the chat went wrong: an error, a stopped answer, a message not sent,
+ * or the user's message is the last one with nothing awaited (it was never answered). */
+export function lastTurnFailed(state) {
+  const last = state.entries[state.entries.length - 1];
+  if (!last || state.waiting) return false;
+  if (last.role === 'error' || last.stopped || last.abandoned || last.refused) return true;
+  return last.role === 'user';
 }
