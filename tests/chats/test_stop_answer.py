@@ -1,10 +1,11 @@
 """Stopping an answer while it is written (``POST .../messages/{message_id}/stop``): the
 host cancels the model's turn and delivers the text streamed so far as the answer, marked
-``stopped``, which the history keeps. On SQLite and PostgreSQL, the in-process bus and Redis."""
+``stopped``, which the history keeps and usage bills (estimated tokens). On SQLite and PostgreSQL, the in-process bus and Redis."""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import httpx
@@ -64,6 +65,15 @@ async def _assert_stopped(client: httpx.AsyncClient, model: FakeOpenAI) -> None:
 
     history = await wait_for(stored)
     assert history and history[1]["content"] == message["content"]
+
+    # Stopping never makes an answer free: its tokens are estimated (the model reported none).
+    async def billed() -> dict[str, Any] | None:
+        totals = (await client.get("/api/v1/user/usage")).json()["totals"]
+        return totals if totals["turns"] == 1 else None
+
+    totals = await wait_for(billed)
+    assert totals and totals["output_tokens"] == math.ceil(len(message["content"]) / 4) > 0
+    assert totals["input_tokens"] >= math.ceil(len("talk a lot") / 4)
 
     # The chat goes on: the next message is answered in full.
     model.responder = None

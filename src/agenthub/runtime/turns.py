@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import uuid
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from typing import Any
 
 from agenthub.bus import Batch, Bus, Entry, Payload, keys
 from agenthub.config import Settings
-from agenthub.engines.base import Answer, HostedAgent, Turn
+from agenthub.engines.base import Answer, HostedAgent, Turn, Usage
 from agenthub.engines.registry import EngineRegistry
 from agenthub.errors import AgentHubError
 from agenthub.ops import tracing
@@ -39,6 +40,26 @@ CHUNK_INTERVAL = 0.02
 STOP_CHECK_INTERVAL = 0.25
 """Seconds between two looks, while an answer is being written, for a request to stop it
 (``keys.turn_stop``): an answer complete sooner costs no look at all."""
+
+
+CHARACTERS_PER_TOKEN = 4
+"""What a stopped answer's tokens are estimated by (the usual rule of thumb for English)."""
+
+
+def stopped_usage(turn: Turn, streamed: str) -> Usage | None:
+    """What a stopped answer is billed: its model call was cancelled and reported nothing,
+    so the tokens are estimated, a token per four characters, from the system prompt and the
+    message (a lower bound: the history sent with them is not counted) and from what
+    streamed. Stopping an answer never makes it free. None for an agent without a model."""
+    settings = turn.agent.settings
+    provider = settings.get("provider")
+    if turn.agent.kind != "llm" or not provider:
+        return None
+    prompt = len(str(settings.get("system_prompt") or "")) + len(turn.text)
+    return Usage(
+        provider=str(provider), model=str(settings.get("model_id") or ""),
+        input_tokens=math.ceil(prompt / CHARACTERS_PER_TOKEN), output_tokens=math.ceil(len(streamed) / CHARACTERS_PER_TOKEN),
+    )
 
 
 class TurnRunner:
@@ -149,7 +170,8 @@ class TurnRunner:
                     work.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await work
-                    return Answer(text=chunks.streamed(), stopped=True)
+                    streamed = chunks.streamed()
+                    return Answer(text=streamed, stopped=True, usage=stopped_usage(turn, streamed))
         finally:
             if not work.done():
                 work.cancel()  # the turn timed out or was cancelled itself
