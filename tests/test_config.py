@@ -109,3 +109,10 @@ async def test_a_postgres_url_with_libpq_sslmode_works(postgres_url: str) -> Non
             assert (await connection.execute(text("SELECT 1"))).scalar() == 1
     finally:
         await engine.dispose()
+
+
+def test_without_an_openai_key_or_endpoint_embeddings_are_offline_unless_named() -> None:
+    assert Settings(_env_file=None).embedding_model == "fake"
+    assert Settings(_env_file=None, openai_api_key="sk-x").embedding_model == "text-embedding-3-small"
+    assert Settings(_env_file=None, openai_base_url="http://127.0.0.1:9/v1").embedding_model == "text-embedding-3-small"
+    assert Settings(_env_file=None, embedding_model="nomic").embedding_model == "nomic"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agenthub.errors import AgentHubError
@@ -169,7 +169,8 @@ class Settings(BaseSettings):
     )
     embedding_model: str = Field(
         default="text-embedding-3-small",
-        description="Embedding model of knowledge bases that name none, and of archival memory (`fake`: offline)",
+        description="Embedding model of knowledge bases that name none, and of archival memory (`fake`: offline); "
+        "unset and with neither OPENAI_API_KEY nor OPENAI_BASE_URL: `fake`",
     )
     # Files (attachments, request files): DATA_DIR/files, or S3-compatible storage with S3_BUCKET.
     s3_bucket: str | None = Field(default=None, description="Keep files in this S3 bucket; unset: under DATA_DIR/files")
@@ -274,6 +275,16 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _offline_embeddings(self) -> Settings:
+        """With neither ``OPENAI_API_KEY`` nor ``OPENAI_BASE_URL`` nothing could make embeddings
+        with OpenAI's model: unless ``EMBEDDING_MODEL`` names one, knowledge bases and archival
+        memory embed offline (``fake``; keyword search carries their retrieval), so the
+        quick start's uploads work. A knowledge base keeps the model it was made with."""
+        if "embedding_model" not in self.model_fields_set and self.openai_api_key is None and not self.openai_base_url:
+            self.embedding_model = "fake"
+        return self
 
     @field_validator("redis_url")
     @classmethod

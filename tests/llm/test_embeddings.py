@@ -25,7 +25,8 @@ async def test_fake_embeddings_are_deterministic_and_near_for_shared_words() -> 
 
 def test_openai_without_its_key_is_refused_saying_what_to_do(settings: Settings) -> None:
     with pytest.raises(MissingEmbeddingKey) as refused:
-        build_embedder(settings.model_copy(update={"openai_api_key": None, "openai_base_url": None}))
+        build_embedder(settings.model_copy(update={
+            "openai_api_key": None, "openai_base_url": None, "embedding_model": "text-embedding-3-small"}))
     assert "OPENAI_API_KEY is not set" in refused.value.message and "EMBEDDING_MODEL=fake" in refused.value.message
 
 
