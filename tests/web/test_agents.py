@@ -328,3 +328,21 @@ def test_phone_layout_of_list_and_editor(phone_page: Page, api_user: ApiUser, co
     phone_page.get_by_role("button", name="Add header").click()
     expect(phone_page.get_by_role("button", name="Save", exact=True)).to_be_in_viewport()
     _no_sideways_scroll(phone_page, "editor")
+
+
+def test_agents_of_one_name_have_controls_named_apart_and_a_stopped_one_no_restart(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    for agent_id in ("twin-a", "twin-b"):
+        _api(console_server, api_user, "POST", "/api/v1/agents", json={
+            "id": agent_id, "name": "Twin", "settings": {"provider": "fake", "model_id": "demo"}})
+    page = logged_in_page
+    page.goto("/#/agents")
+    for agent_id in ("twin-a", "twin-b"):
+        row = _row(page, agent_id)
+        expect(row.locator(".agent-status")).to_have_text("Stopped")
+        expect(row.get_by_role("button", name=f"Start Twin ({agent_id})", exact=True)).to_be_visible()
+        expect(row.get_by_role("button", name=f"Delete Twin ({agent_id})", exact=True)).to_be_visible()
+        expect(row.get_by_role("button", name=re.compile("^Restart"))).to_have_count(0)
+    _row(page, "twin-a").get_by_role("button", name="Start Twin (twin-a)").click()
+    expect(_row(page, "twin-a").get_by_role("button", name="Restart Twin (twin-a)")).to_be_visible()

@@ -58,8 +58,8 @@ export function LifecycleButtons({ agentId, name, status, onDone }) {
       onClick=${() => act('start')}>${busy === 'start' ? 'Starting…' : 'Start'}</button>`}
     ${status && value !== 'stopped' && html`<button type="button" disabled=${Boolean(busy)} aria-label=${named('Stop')}
       onClick=${() => act('stop')}>${busy === 'stop' ? 'Stopping…' : 'Stop'}</button>`}
-    <button type="button" disabled=${Boolean(busy)} aria-label=${named('Restart')}
-      onClick=${() => act('restart')}>${busy === 'restart' ? 'Restarting…' : 'Restart'}</button>
+    ${value !== 'stopped' && html`<button type="button" disabled=${Boolean(busy)} aria-label=${named('Restart')}
+      onClick=${() => act('restart')}>${busy === 'restart' ? 'Restarting…' : 'Restart'}</button>`}
     ${problem && html`<span class="field-error" role="alert">${problem}</span>`}
   </span>`;
 }

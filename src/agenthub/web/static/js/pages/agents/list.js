@@ -40,11 +40,13 @@ function DeleteButton({ agent, onDeleted }) {
   </span>`;
 }
 
-function AgentRow({ agent, onDeleted, pollMs }) {
+function AgentRow({ agent: listed, label, onDeleted, pollMs }) {
+  // Controls are named by `label`: the name, with the id when another agent has the same name.
+  const agent = { ...listed, name: label };
   const [status, refresh] = useAgentStatus(agent.id, pollMs);
   return html`<li class="agent-row card">
     <div class="agent-row-head">
-      <a class="agent-name" href=${href(`agents/${encodeURIComponent(agent.id)}`)}>${agent.name}</a>
+      <a class="agent-name" href=${href(`agents/${encodeURIComponent(agent.id)}`)}>${listed.name}</a>
       <code class="agent-id">${agent.id}</code>
       <span class="badge agent-kind">${agent.kind}</span>
       <span aria-live="polite"><${StatusBadge} status=${status}/></span>
@@ -82,8 +84,11 @@ export function AgentList() {
     body = html`<div class="card agents-empty"><p>No agents yet.</p>
       <a class="button primary" href=${href(`agents/${NEW_AGENT}`)}>Create your first agent</a></div>`;
   } else {
+    const counts = {};
+    for (const agent of list.items) counts[agent.name] = (counts[agent.name] || 0) + 1;
+    const labelOf = (agent) => (counts[agent.name] > 1 ? `${agent.name} (${agent.id})` : agent.name);
     body = html`<ul class="agent-list" aria-label="Agents">
-      ${list.items.map((agent) => html`<${AgentRow} key=${agent.id} agent=${agent} onDeleted=${load}
+      ${list.items.map((agent) => html`<${AgentRow} key=${agent.id} agent=${agent} label=${labelOf(agent)} onDeleted=${load}
         pollMs=${listPollMs(list.items.length)}/>`)}
     </ul>
     ${list.total > list.items.length && html`<p class="hint">Showing ${list.items.length} of ${list.total} agents.</p>`}`;
