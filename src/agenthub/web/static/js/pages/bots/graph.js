@@ -13,12 +13,14 @@ const BOT_LEVEL_GAP = 360;
 const TREE_SPACING = 1.7;
 const ZOOM_STEP = 1.25;
 const MAX_FIT_ZOOM = 1.2;
+const MIN_OPENING_ZOOM = 0.8;
+/** Opened, a large bot is shown from its first step at a zoom its labels can be read at (Fit shows all). */
 
 const STYLE = [
   { selector: 'node', style: {
     shape: 'round-rectangle', width: 180, height: 70, 'background-color': '#ffffff',
     'border-width': 2, 'border-color': '#9aa4b2', label: 'data(label)', 'text-wrap': 'wrap',
-    'text-max-width': 160, 'text-valign': 'center', 'font-size': 12, color: '#1b1f24',
+    'text-max-width': 160, 'text-valign': 'center', 'font-size': 14, color: '#1b1f24',
   } },
   { selector: 'node.first', style: { 'border-color': '#067647', 'border-width': 4 } },
   { selector: 'node.proxy', style: { 'border-style': 'dashed' } },
@@ -26,7 +28,7 @@ const STYLE = [
   { selector: 'node:selected', style: { 'border-color': '#2457c5', 'border-width': 4, 'background-color': '#e8eefc' } },
   { selector: 'edge', style: {
     width: 2, 'line-color': '#5a6270', 'target-arrow-color': '#5a6270', 'target-arrow-shape': 'triangle',
-    'curve-style': 'bezier', label: 'data(label)', 'font-size': 11, color: '#1b1f24', 'text-rotation': 'none',
+    'curve-style': 'bezier', label: 'data(label)', 'font-size': 12, color: '#1b1f24', 'text-rotation': 'none',
     // A label is a small card over its edge, wrapped to a few lines, never wider than the gap
     // between two steps (long rule summaries are cut to 60 characters in the model).
     'text-wrap': 'wrap', 'text-max-width': EDGE_LABEL_WIDTH, 'text-justification': 'center',
@@ -160,6 +162,11 @@ export function Graph({ data, selected, onSelect, onMove, onConnect, drawMode })
         cy.layout({ name: 'breadthfirst', directed: true, roots, spacingFactor: TREE_SPACING, fit: false, animate: false }).run();
       }
       fitAll(cy);
+      if (cy.zoom() < MIN_OPENING_ZOOM) {
+        cy.zoom(MIN_OPENING_ZOOM);
+        const first = data.bot.first_step_id ? cy.getElementById(data.bot.first_step_id) : cy.nodes();
+        cy.center(first.nonempty() ? first : cy.nodes());
+      }
       cy.on('tap', 'node', (event) => {
         const id = event.target.id();
         callbacks.current.onSelect({ kind: id === BOT_LEVEL ? 'bot-level' : 'step', id });
