@@ -109,7 +109,7 @@ def only_line(result: Result) -> str:
     ],
 )
 async def test_a_database_url_agenthub_cannot_open_is_one_line(url: str, line: str, tmp_path: Path) -> None:
-    results = await asyncio.gather(*(agenthub(*start, cwd=tmp_path, timeout=30, DATABASE_URL=url) for start in STARTS))
+    results = await asyncio.gather(*(agenthub(*start, cwd=tmp_path, timeout=90, DATABASE_URL=url) for start in STARTS))
     for result in results:
         assert_readable_failure(result)
         assert result.returncode == 2, result
