@@ -1,6 +1,7 @@
 """Stopping an answer while it is written (``POST .../messages/{message_id}/stop``): the
 host cancels the model's turn and delivers the text streamed so far as the answer, marked
-``stopped``, which the history keeps and usage bills (estimated tokens). On SQLite and PostgreSQL, the in-process bus and Redis."""
+``stopped``, which the history, a reconnecting WebSocket's replay and the user's export keep
+(``"stopped": true``), and usage bills (estimated tokens). On SQLite and PostgreSQL, the in-process bus and Redis."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from tests.agents.helpers import agent_body, assert_error, chat, client_for, wait_for
+from tests.scenarios.helpers import receive_turn
 from tests.support.fake_openai import FakeOpenAI
+from tests.support.server import RunningApp
 
 LONG_ANSWER = " ".join(f"word{n}" for n in range(200))
 
@@ -52,7 +56,7 @@ async def _stop_midway(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[
     return received, message, chunks
 
 
-async def _assert_stopped(client: httpx.AsyncClient, model: FakeOpenAI) -> None:
+async def _assert_stopped(app: RunningApp, client: httpx.AsyncClient, model: FakeOpenAI) -> None:
     received, message, chunks = await _stop_midway(client)
     assert message["stopped"] is True
     assert message["reply_to"] == received["message_id"]
@@ -65,6 +69,13 @@ async def _assert_stopped(client: httpx.AsyncClient, model: FakeOpenAI) -> None:
 
     history = await wait_for(stored)
     assert history and history[1]["content"] == message["content"]
+    # Marked as it was live, after a reload too: the answer only, never the question.
+    assert history[1]["stopped"] is True and "stopped" not in history[0]
+
+    # A client reconnecting after the question is replayed the answer marked the same.
+    async with connect(app.ws(f"/ws/agents/slow?chat_id={received['chat_id']}&after={received['message_id']}")) as ws:
+        [replayed] = [e for e in await receive_turn(ws) if e["type"] == "message"]
+    assert replayed["content"] == message["content"] and replayed["stopped"] is True
 
     # Stopping never makes an answer free: its tokens are estimated (the model reported none).
     async def billed() -> dict[str, Any] | None:
@@ -81,19 +92,28 @@ async def _assert_stopped(client: httpx.AsyncClient, model: FakeOpenAI) -> None:
     reply = await chat(client, "slow", "thanks", chat_id=received["chat_id"])
     assert reply["content"] == "All done." and "stopped" not in reply
 
+    # The user's export marks the stopped answer only.
+    async def exported() -> list[dict[str, Any]] | None:
+        chats = (await client.get("/api/v1/user/export")).json()["chats"]
+        [mine] = [c for c in chats if c["chat_id"] == received["chat_id"]]
+        return mine["messages"] if len(mine["messages"]) == 4 else None
+
+    messages = await wait_for(exported)
+    assert messages and [m.get("stopped", False) for m in messages] == [False, True, False, False]
+
 
 async def test_an_answer_stops_midway_and_keeps_what_was_written(database_url: str) -> None:
     with FakeOpenAI(responder=lambda body: {"text": LONG_ANSWER, "delay": 0.02}) as model:
-        async with client_for(database_url) as (_, client):
+        async with client_for(database_url) as (app, client):
             assert (await client.post("/api/v1/agents", json=_slow_agent(model))).status_code == 201
-            await _assert_stopped(client, model)
+            await _assert_stopped(app, client, model)
 
 
 async def test_stop_through_redis(postgres_url: str, redis_server_url: str, redis_prefix: str) -> None:
     with FakeOpenAI(responder=lambda body: {"text": LONG_ANSWER, "delay": 0.02}) as model:
-        async with client_for(postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix) as (_, client):
+        async with client_for(postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix) as (app, client):
             assert (await client.post("/api/v1/agents", json=_slow_agent(model))).status_code == 201
-            await _assert_stopped(client, model)
+            await _assert_stopped(app, client, model)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -1,7 +1,8 @@
 """Test chats over REST (``/api/v1/bots/{bot_id}/test``), on SQLite and PostgreSQL: a test
 message runs the bot's draft (unpublished edits included) in a test session apart from the
-caller's real one, a test chat continues by its id and takes button presses, resetting it
-starts again at the first step, and a draft that is not a valid bot is a 422 saying where."""
+caller's real one, a test chat continues by its id and takes button presses and the test
+user's ``user_data`` (``user.first_name``...), resetting it starts again at the first step,
+and a draft that is not a valid bot is a 422 saying where."""
 
 from __future__ import annotations
 
@@ -72,6 +73,9 @@ async def test_bad_test_messages_and_drafts_are_refused_saying_where(database_ur
         path = f"/api/v1/bots/{bot_id}/test"
         assert assert_error(await client.post(path, json={}), 422)["details"][0]["field"] == "text"
         assert assert_error(await client.post(path, json={"text": "   "}), 422)["details"][0]["field"] == "text"
+        for bad in ("Ada", ["Ada"], {"first_name": "A\u0000da"}):
+            refused = assert_error(await client.post(path, json={"text": "hi", "user_data": bad}), 422)
+            assert refused["details"][0]["field"].startswith("user_data")
         bad_chat = await client.post(path, json={"text": "hi", "chat_id": "no spaces"})
         assert assert_error(bad_chat, 422)["details"][0]["field"] == "chat_id"
         assert_error(await client.post(path, json={"text": "hi", "colour": "red"}), 422)
@@ -88,3 +92,25 @@ async def test_bad_test_messages_and_drafts_are_refused_saying_where(database_ur
         assert assert_error(await client.post(path, json={"text": "hi"}), 422)["details"][0]["field"] == "first_step"
         sessions = (await client.get(f"/api/v1/bots/{bot_id}/sessions")).json()
         assert sessions["total"] == 0  # nothing was sent
+
+
+GREETER: dict[str, Any] = {
+    "name": "Greeter", "first_step": "hello",
+    "steps": [{"key": "hello", "message": {"text": "Hi {$user.first_name$} ({$user.username$})!"},
+               "connection_groups": [{"connections": [go("hello")]}]}],
+}
+
+
+async def test_a_test_message_says_who_the_test_user_is(database_url: str) -> None:
+    """The console sends the account's name as ``user_data``, as its chat does: the draft
+    greets the builder by it."""
+    async with client_for(database_url) as (_app, client):
+        created = await client.post("/api/v1/bots/import", json=GREETER)
+        assert created.status_code == 201, created.text
+        bot_id = created.json()["id"]
+        named = await _test(client, bot_id, text="hi", user_data={"first_name": "Ada", "username": "ada"})
+        assert named["messages"] == [{"text": "Hi Ada (ada)!"}]
+        # What each message says is current: a new name is used at once, in the same test chat.
+        renamed = await _test(client, bot_id, text="hi", chat_id=named["chat_id"],
+                              user_data={"first_name": "Grace", "username": "grace"})
+        assert renamed["messages"] == [{"text": "Hi Grace (grace)!"}]

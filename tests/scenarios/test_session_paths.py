@@ -78,14 +78,14 @@ async def test_a_message_reaching_no_action_is_handled_in_one_transaction_and_on
         message = envelope("again")
         second, used = await transactions.during(send(sessions, bot_id, message, no_actions, cache=cache))
         assert texts(second) == ["Step c"] and not second.replayed and used == 1
-        assert await step_events(sessions, bot_id) == 4
+        assert await step_events(sessions, bot_id) == 3  # b entered; b moved on, c entered (a was never entered)
 
         # Delivered again (the host died before the reply went out): answered as before, nothing moves.
         again, used = await transactions.during(send(sessions, bot_id, message, no_actions, cache=cache))
         assert again.replayed and texts(again) == ["Step c"] and used == 1
         row = await session_of(sessions, bot_id)
         assert row.step_id == "c" and row.last_message_id == message["message_id"]
-        assert await step_events(sessions, bot_id) == 4
+        assert await step_events(sessions, bot_id) == 3  # b entered; b moved on, c entered (a was never entered)
     finally:
         await engine.dispose()
 
@@ -166,7 +166,7 @@ async def test_a_message_another_host_answered_meanwhile_is_not_saved_twice(data
         async with sessions() as db:
             kinds = Counter((e.step_id, e.kind) for e in await db.scalars(select(StepEvent)
                                                                           .where(StepEvent.bot_id == bot_id)))
-        assert kinds == Counter({("a", "moved_on"): 1, ("b", "entered"): 1, ("b", "moved_on"): 1, ("a", "entered"): 1})
+        assert kinds == Counter({("b", "entered"): 1, ("b", "moved_on"): 1, ("a", "entered"): 1})
     finally:
         await engine.dispose()
 
@@ -182,6 +182,6 @@ async def test_messages_of_one_session_from_two_hosts_each_move_it_once(database
         ))
         assert Counter(text for d in done for text in texts(d)) == Counter({"Step b": 2, "Step c": 2, "Step a": 2})
         assert (await session_of(sessions, bot_id)).step_id == "a"
-        assert await step_events(sessions, bot_id) == 12
+        assert await step_events(sessions, bot_id) == 11  # a new session's first step is not moved on from
     finally:
         await engine.dispose()

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.scenarios.helpers import equal, go
 from tests.web.accounts import ApiUser
 from tests.web.console_login import log_in
 from tests.web.console_server import ConsoleServer
@@ -127,6 +128,36 @@ def test_build_a_two_step_bot_with_a_rule_and_a_button_publish_it_and_chat(logge
     answers.get_by_role("button", name="Pizza").click()
     expect(answers.filter(has_text="Which size?")).to_have_count(1)
     assert watched.errors == []
+
+
+def test_the_test_chat_names_the_account_and_shows_a_pressed_button_as_its_text(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    page = logged_in_page
+    me = _api(console_server, api_user, "GET", "/api/v1/auth/me")
+    name = me.get("username") or api_user.email.split("@")[0]
+    menu = {"buttons": [{"text": "Pizza", "value": "pizza"}]}
+    bot = _api(console_server, api_user, "POST", "/api/v1/bots/import", json={
+        "name": "Named", "first_step": "hello",
+        "steps": [
+            {"key": "hello", "message": {"text": "Hi {$user.first_name$}! Pizza?", "widget": menu},
+             "connection_groups": [{"connections": [go("size", equal("pizza"), 10), go("hello")]}]},
+            {"key": "size", "message": {"text": "Which size, {$user.username$}?"}},
+        ],
+    })
+    page.goto(f"/#/bots/{bot['id']}")
+    expect(page.locator(CANVAS)).to_have_attribute("data-ready", "true")
+
+    # The test message says who the account is, as the Chat area does (user_data).
+    page.get_by_label("Test message", exact=True).fill("hello")
+    page.get_by_role("button", name="Send test message").click()
+    log = page.get_by_role("list", name="Test chat messages")
+    expect(log.get_by_text(f"Hi {name}! Pizza?")).to_be_visible()
+
+    # A pressed button shows as its text, as a message the user sent.
+    log.get_by_role("button", name="Pizza").click()
+    expect(log.get_by_text(f"Which size, {name}?")).to_be_visible()
+    expect(log.locator(".said-you")).to_have_text(["hello", "Pizza"])
 
 
 def test_another_editors_change_appears_on_the_canvas_without_a_reload(

@@ -131,6 +131,8 @@ def test_stop_keeps_what_was_written_and_retry_sends_again(
     assert kept.startswith("step1 step2 step3") and "step100" not in kept
     page.reload()
     expect(_answers(page).first.locator(".text")).to_have_text(kept)
+    # Still marked stopped after the reload: the history says so.
+    expect(_answers(page).first.locator(".hint")).to_have_text("Stopped.")
 
     # Retry sends the last message again: a new answer streams (stopped too, to end the test).
     page.get_by_role("button", name="Retry").click()

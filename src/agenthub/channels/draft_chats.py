@@ -25,7 +25,7 @@ from agenthub.channels.gateway import Gateway, payer_of
 from agenthub.chats.schemas import ChatRequest, Content
 from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.errors import InvalidInput
-from agenthub.fields import NoNul
+from agenthub.fields import JsonObject, NoNul
 from agenthub.scenarios import export, service
 from agenthub.scenarios.models import ScenarioSession
 from agenthub.scenarios.sessions import TEST_PREFIX, user_key_of
@@ -48,6 +48,11 @@ class TestMessage(BaseModel):
     chat_id: str | None = Field(
         default=None, pattern=TEST_CHAT_ID,
         description="Continue this test chat (the `chat_id` a previous test returned); omit to start one",
+    )
+    user_data: JsonObject = Field(
+        default_factory=dict,
+        description="What the test user says of themselves, as a chat message's `user_data`: the bot reads "
+        "`first_name`, `last_name` and `username` as `user.*`",
     )
 
 
@@ -77,7 +82,9 @@ async def send_test(
                 f"the draft can't be tested: {invalid.message}", field=invalid.field, problem=invalid.problem
             ) from None
     reach = await gateway.reach(caller=caller, agent_id=bot.id, sender=web_sender(caller, None), fresh=True)
-    request = ChatRequest(content=message.text, button=message.button, chat_id=message.chat_id)
+    request = ChatRequest(
+        content=message.text, button=message.button, chat_id=message.chat_id, user_data=message.user_data
+    )
     listener, accepted = await gateway.send(reach=reach, request=request, test=True)
     answer = TestAnswer(chat_id=accepted.chat_id, ran="draft", messages=[])
     try:

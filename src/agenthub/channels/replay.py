@@ -117,7 +117,8 @@ async def _position(
 
 
 def _answer(row: ChatMessage, chat_id: str, asked: str | None) -> Payload:
-    """A stored answer as the live ``message`` event was: with its buttons and files; a
+    """A stored answer as the live ``message`` event was: with its buttons and files, and
+    ``stopped`` when it was stopped on request; a
     message sent before the answer (stored without ``reply_to``, see ``runtime.turns``)
     answers the user's message right before it and is marked ``more``."""
     event: Payload = {
@@ -135,4 +136,6 @@ def _answer(row: ChatMessage, chat_id: str, asked: str | None) -> Payload:
         event["widget"] = row.widget
     if row.attachments:
         event["attachments"] = list(row.attachments)
+    if row.stopped:
+        event["stopped"] = True
     return event

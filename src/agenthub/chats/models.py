@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agenthub.db.base import Base, UTCDateTime, utcnow
@@ -57,6 +57,8 @@ class ChatMessage(Base):
     """The file ids (``fil_...``) a user or a bot sent with the message, in order; None without any."""
     widget: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     """The buttons a bot's message came with (``{"buttons": [{"text", "value"}]}``); None without any."""
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """An answer stopped on request while it was being written: its text is what had been written."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     """When a start took this unanswered user message up again: it is taken up once at most."""

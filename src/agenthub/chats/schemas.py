@@ -89,6 +89,12 @@ class ChatMessageRead(BaseModel):
         "`{\"buttons\": [{\"text\", \"value\"}]}`",
     )
 
+    stopped: bool = Field(
+        default=False, exclude_if=lambda value: not value,
+        description="`true` on an answer stopped on request (`POST .../messages/{message_id}/stop`), as the live "
+        "`message` event has it: its text is what had been written; absent otherwise",
+    )
+
     @field_validator("attachments", mode="before")
     @classmethod
     def _attachments(cls, value: Any) -> Any:

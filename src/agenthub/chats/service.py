@@ -125,7 +125,9 @@ async def save_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         "citations", "widget", "attachments",
     )
     await insert_ignoring_duplicates(
-        session, ChatMessage, [{column: row.get(column) for column in columns} for row in rows]
+        session,
+        ChatMessage,
+        [{**{column: row.get(column) for column in columns}, "stopped": bool(row.get("stopped"))} for row in rows],
     )
 
 

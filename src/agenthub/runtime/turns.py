@@ -237,6 +237,7 @@ class TurnRunner:
             "channel": channel,
             **extras,
             **shown,
+            **({"stopped": True} if answer.stopped else {}),
         })
         if usage is not None and (usage.input_tokens or usage.output_tokens):
             batch.add(keys.TOKEN_USAGE_QUEUE, {

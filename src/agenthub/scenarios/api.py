@@ -191,7 +191,8 @@ async def bot_analytics(
     until: Annotated[datetime | None, Query(alias="to", description="Before this time")] = None,
 ) -> Analytics:
     """The funnel: per step, how many times sessions entered it and moved on from it
-    (starting a session does not count as entering the first step)."""
+    (starting a session does not count as entering the first step, nor leaving it from there
+    as moving on; a message no connection takes counts nothing)."""
     return await service.analytics(session, caller=caller, bot_id=bot_id, since=since, until=until)
 
 

@@ -21,7 +21,11 @@ Semantics (the README's "How a bot runs"):
 - Entering a step sends its message (substituted; a step with no text, buttons or
   attachments sends nothing). A proxy step is evaluated at once with
   the same message (its own groups only); any other step waits for the next message. A
-  message no connection takes leaves the session where it is.
+  message no connection takes leaves the session where it is (nothing is counted).
+- The funnel (:attr:`Outcome.events`): each step entered, and each step a session that had
+  entered it moved on from (to another step or to itself again). A new session starts at
+  the first step without entering it: moving from there is no move on, so no step ever
+  shows more moves on than entries.
 - At most ``max_steps`` moves per message (``SCENARIO_MAX_STEPS``): past them the bot
   stops where it is and tells the user; a log line says which bot and step.
 - A session waiting in a step that a publish removed goes back to the first step (logged).
@@ -256,6 +260,7 @@ async def handle(
         outcome.reset = True
         state.step = None
         leave(state.scopes, state.frames)
+    starting = state.step is None
     if state.step is None:
         state.step = bot.first_step  # a new session: its first message is evaluated there, nothing is sent
     kind = message_kind(state.scopes.message)
@@ -263,7 +268,9 @@ async def handle(
     if not taken:
         found = bot.find(state.step)
         taken, target = await _take(state, found[1] if found else (), kind, actions)
-    await _follow(bot, state, outcome, taken, target, kind, actions, max_steps=max_steps, bot_id=bot_id)
+    await _follow(
+        bot, state, outcome, taken, target, kind, actions, max_steps=max_steps, bot_id=bot_id, starting=starting
+    )
     return outcome
 
 
@@ -301,17 +308,23 @@ async def move(
     ):
         log.info("scenario delayed move dropped: the session moved on", extra={"bot_id": bot_id, "step": current})
         return outcome
+    starting = state.step is None
     state.step = current
     kind = message_kind(state.scopes.message)
-    await _follow(bot, state, outcome, True, target, kind, actions, max_steps=max_steps, bot_id=bot_id)
+    await _follow(
+        bot, state, outcome, True, target, kind, actions, max_steps=max_steps, bot_id=bot_id, starting=starting
+    )
     return outcome
 
 
 async def _follow(
     bot: CompiledBot, state: SessionState, outcome: Outcome, taken: bool, target: str | None, kind: str,
-    actions: ActionRunner, *, max_steps: int, bot_id: str,
+    actions: ActionRunner, *, max_steps: int, bot_id: str, starting: bool = False,
 ) -> None:
-    """Enter ``target`` and the proxy steps after it, into and out of templates (see the module)."""
+    """Enter ``target`` and the proxy steps after it, into and out of templates (see the module).
+    ``starting``: the session is new, at the first step without having entered it (its
+    message was not sent): leaving it is no move on in the funnel, which counts the moves
+    on from a step of the sessions that entered it (never more than entered it)."""
     assert state.step is not None
     moves = 0
     while True:
@@ -329,7 +342,8 @@ async def _follow(
             )
             outcome.error = LOOP_MESSAGE.format(limit=max_steps)
             break
-        step, groups = _enter(bot, state, outcome, target)
+        step, groups = _enter(bot, state, outcome, target, entered_from=not starting)
+        starting = False
         if step.template is not None:  # an instance: into its template's first step
             template = bot.templates[step.template.template].doc
             push(state.scopes, state.frames, instance=target, use=step.template, template=template)
@@ -340,16 +354,17 @@ async def _follow(
         taken, target = await _take(state, groups, kind, actions)
 
 
-def _enter(bot: CompiledBot, state: SessionState, outcome: Outcome, target: str) -> Found:
+def _enter(bot: CompiledBot, state: SessionState, outcome: Outcome, target: str, *, entered_from: bool = True) -> Found:
     """The session enters ``target`` (a bot's step from inside a template leaves it): the
-    funnel's events, and its message sent."""
+    funnel's events, and its message sent. ``entered_from`` false: the session is leaving a
+    step it never entered (a new session's first step), which moves nothing on."""
     assert state.step is not None
     inside = instance_of(target)
     if inside is None and state.frames:  # from inside a template to a step of the bot: left without returning
         outcome.events.append((state.step, MOVED_ON))
         state.step = state.frames[0]["instance"]
         leave(state.scopes, state.frames)
-    if state.step != inside:  # entering a template: its instance moves on when the template returns
+    if state.step != inside and entered_from:  # entering a template: its instance moves on when it returns
         outcome.events.append((state.step, MOVED_ON))
     outcome.events.append((target, ENTERED))
     outcome.entered.append(target)

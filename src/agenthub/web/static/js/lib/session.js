@@ -11,3 +11,11 @@ export function useMe() {
 export function isAdmin(me) {
   return me && (me.role === 'owner' || me.role === 'admin');
 }
+
+/** What a page says of its user with each message to an agent (`user_data`): a scenario
+ * bot's `user.first_name` and `user.username`. The account's username, else its e-mail's
+ * local part; undefined when neither is known. */
+export function userData(me) {
+  const name = me?.username || (me?.email || '').split('@')[0];
+  return name ? { first_name: name, username: name } : undefined;
+}

@@ -3,12 +3,14 @@
 import { html, useEffect, useRef, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
 import { Markdown } from '../../lib/markdown.js';
+import { useMe, userData } from '../../lib/session.js';
 
 const SENT_NOTHING = 'The bot sent nothing: no connection took the message, or the step it led to has no message.';
 const NO_GREETING = 'A new chat starts at the first step without sending its message, and its first message is tried '
   + 'against that step\'s connections. Press “Add a /start greeting” above the graph, then send /start.';
 
 export function TestChat({ botId, greets = true }) {
+  const me = useMe();
   const [lines, setLines] = useState([]);
   const [chatId, setChatId] = useState(null);
   const [text, setText] = useState('');
@@ -23,7 +25,8 @@ export function TestChat({ botId, greets = true }) {
     setBusy(true); setError(null);
     setLines((old) => [...old, { from: 'you', text: shown }]);
     try {
-      const answer = await api.post(path, { ...body, ...(chatId ? { chat_id: chatId } : {}) });
+      const about = userData(me); // as the Chat area says who writes: the bot's user.first_name, user.username
+      const answer = await api.post(path, { ...body, ...(chatId ? { chat_id: chatId } : {}), ...(about ? { user_data: about } : {}) });
       setChatId(answer.chat_id);
       const said = answer.messages.filter((m) => m.text || m.widget?.buttons?.length || m.attachments?.length).map((m) => ({ from: 'bot', text: m.text, buttons: m.widget?.buttons || [] }));
       if (said.length === 0) said.push({ from: 'note', text: greets ? SENT_NOTHING : `${SENT_NOTHING} ${NO_GREETING}` });
@@ -39,7 +42,8 @@ export function TestChat({ botId, greets = true }) {
     send({ text }, text);
     setText('');
   };
-  const press = (button) => send({ text: button.value || button.text, button: button.value || button.text }, `[${button.text}]`);
+  // A pressed button shows as its text, as in the Chat area; its value is what is sent.
+  const press = (button) => send({ text: button.value || button.text, button: button.value || button.text }, String(button.text));
   const reset = async () => {
     setError(null);
     try { await api.del(path); setLines([]); setChatId(null); } catch (failure) { setError(failure); }

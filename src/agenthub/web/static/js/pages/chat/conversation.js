@@ -7,7 +7,7 @@ import { exportChat, wholeHistory } from './export.js';
 import { ChatSocket } from './socket.js';
 import { chatStarted, isNewChat } from './sidebar.js';
 import { api } from '../../lib/api.js';
-import { useMe } from '../../lib/session.js';
+import { useMe, userData } from '../../lib/session.js';
 import {
   abandon, applyEvent, emptyTranscript, fromHistory, lastMessageId, lastTurnFailed, lastUserMessage, sent,
   unansweredMessages,
@@ -27,13 +27,6 @@ const CONNECTION_TEXT = {
   connecting: 'Connecting…',
   reconnecting: 'Reconnecting…',
 };
-
-/** What the page says of its user with each message (`user_data`): a scenario bot's
- * `user.first_name` and `user.username`. The account's username, else its e-mail's local part. */
-export function userData(me) {
-  const name = me?.username || (me?.email || '').split('@')[0];
-  return name ? { first_name: name, username: name } : undefined;
-}
 
 function useChat(agentId, chatId, onActivity) {
   const me = useMe();

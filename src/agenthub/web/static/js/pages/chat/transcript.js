@@ -18,7 +18,7 @@ export function fromHistory(items) {
     const entry = {
       key: nextKey(), role, content: item.content,
       message_id: item.message_id, reply_to: item.reply_to, attachments: item.attachments, widget: item.widget,
-      created_at: item.created_at,
+      created_at: item.created_at, stopped: Boolean(item.stopped),
     };
     if (role === 'user') entry.shown = pressedText(entries[entries.length - 1], item.content);
     entries.push(entry);
