@@ -18,7 +18,7 @@ async def test_agent_of_any_isolation_runs_in_process_and_starts_on_first_messag
     sqlite_url: str, isolation: str
 ) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app, \
-            httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+            httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=30) as client:
         agent_id = await create_agent(client, "embedded", isolation=isolation)
         assert (await get_status(client, agent_id))["status"] == "stopped"
 

@@ -386,7 +386,7 @@ def test_the_funnel_of_real_sessions_is_shown_on_the_steps(
     page.goto(f"/#/bots/{bot['id']}")
     expect(page.locator(CANVAS)).to_have_attribute("data-ready", "true")
     labels = page.eval_on_selector(CANVAS, "(el) => el._cyreg.cy.nodes().map((n) => n.data('label'))")
-    assert "hello\n▶ first\nentered 1 · moved on 2" in labels, labels
+    assert "hello\n▶ first\nentered 1 · moved on 1" in labels, labels  # "hi": a new session, not moved on
     assert "size\nentered 1 · moved on 0" in labels, labels
 
 
