@@ -119,6 +119,7 @@ def test_build_a_two_step_bot_with_a_rule_and_a_button_publish_it_and_chat(logge
     page.get_by_role("link", name="Chat with the published bot").click()
     page.get_by_role("button", name="New chat").click()
     expect(page.locator(".bubble")).to_have_count(0)
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()  # the socket is open
     box = page.get_by_role("textbox", name="Message")
     expect(box).to_be_visible()
     box.fill("hello")
