@@ -2,18 +2,7 @@
 // form (its error shown by field), a delete that asks once more, dates and copying.
 import { html, useEffect, useRef, useState } from '../../lib/ui.js';
 
-/** {data, error, loading, reload} of `read()`, read again when `key` changes or on reload(). */
-export function useRead(read, key = '') {
-  const [state, setState] = useState({ loading: true });
-  const [round, setRound] = useState(0);
-  useEffect(() => {
-    let current = true;
-    setState((old) => ({ ...old, loading: true }));
-    read().then((data) => current && setState({ data }), (error) => current && setState({ error }));
-    return () => { current = false; };
-  }, [key, round]);
-  return { ...state, reload: () => setRound((n) => n + 1) };
-}
+export { useRead } from '../../lib/read.js';
 
 /** A list's states: loading, failed (with Try again), empty, or its rows through `children`. */
 export function ListState({ read, items, empty, children }) {

@@ -3,6 +3,7 @@
 // admins also the organisation's usage (all time, by agent) and its budget.
 import { html, useEffect, useId, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
+import { useRead } from '../../lib/read.js';
 import { navigate } from '../../lib/router.js';
 import { isAdmin, useMe } from '../../lib/session.js';
 import { BarChart, ColumnChart } from './charts.js';
@@ -12,19 +13,6 @@ import { addDays, count, daysBetween, isoDay, usd } from './format.js';
 const DEFAULT_DAYS = 30;
 const TOKENS = [{ key: 'in', name: 'Input tokens' }, { key: 'out', name: 'Output tokens' }];
 const COST = [{ key: 'cost', name: 'Cost (USD)' }];
-
-/** {data, error, reload} of an API read, read again when `key` changes. */
-function useRead(read, key) {
-  const [state, setState] = useState({});
-  const [round, setRound] = useState(0);
-  useEffect(() => {
-    let current = true;
-    setState((old) => ({ ...old, loading: true }));
-    read().then((data) => current && setState({ data }), (error) => current && setState({ error }));
-    return () => { current = false; };
-  }, [key, round]);
-  return { ...state, reload: () => setRound((n) => n + 1) };
-}
 
 function Period({ from, to }) {
   const [first, setFirst] = useState(from);
