@@ -1,6 +1,8 @@
-"""The two ways a message is handled, on SQLite and PostgreSQL: in the one transaction that
-reads the session when it reaches no action, else with its actions run outside any
-transaction and its writes saved in a second one. Both are exactly once as the user sees it:
+"""The ways a message is handled, on SQLite and PostgreSQL: on PostgreSQL, one that reaches
+no action and changes only its session is read and saved in two statements and no
+transaction; otherwise in the one transaction that reads the session when it reaches no
+action, else with its actions run outside any transaction and its writes saved in a second
+one. Both are exactly once as the user sees it:
 a message delivered again moves the session once and is answered with what was sent, and a
 session another host saved meanwhile is handled again from what was saved."""
 
@@ -35,19 +37,32 @@ CYCLE = {"name": "Cycle", "first_step": "a",
 
 
 class Transactions:
-    """Counts the transactions begun on an engine."""
+    """Counts the transactions begun on an engine (a connection committing each statement
+    begins none) and the statements sent."""
 
     def __init__(self, engine: Any) -> None:
         self.count = 0
+        self.statements: list[str] = []
         event.listen(engine.sync_engine, "begin", self._begun)
+        event.listen(engine.sync_engine, "before_cursor_execute", self._sent)
 
     def _begun(self, connection: Any) -> None:
-        self.count += 1
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            self.count += 1
+
+    def _sent(self, connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(statement)
 
     async def during(self, work: Any) -> tuple[Any, int]:
         before = self.count
         result = await work
         return result, self.count - before
+
+    async def sent_by(self, work: Any) -> tuple[Any, int, list[str]]:
+        """What ``work`` returned, the transactions it began and the statements it sent."""
+        before = len(self.statements)
+        result, used = await self.during(work)
+        return result, used, self.statements[before:]
 
 
 def no_actions(document: BotDocument, message: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -70,22 +85,51 @@ async def session_of(sessions: SessionFactory, bot_id: str) -> ScenarioSession:
 
 async def test_a_message_reaching_no_action_is_handled_in_one_transaction_and_once(database_url: str) -> None:
     engine, sessions = await migrated_sessions(database_url)
+    postgres = engine.dialect.name == "postgresql"
     try:
         bot_id = await add_bot(sessions, CYCLE)
         transactions, cache = Transactions(engine), BotCache()
         first, used = await transactions.during(send(sessions, bot_id, envelope("hi"), no_actions, cache=cache))
         assert texts(first) == ["Step b"] and used == 1  # the session made in the same transaction
         message = envelope("again")
-        second, used = await transactions.during(send(sessions, bot_id, message, no_actions, cache=cache))
-        assert texts(second) == ["Step c"] and not second.replayed and used == 1
+        second, used, sent = await transactions.sent_by(send(sessions, bot_id, message, no_actions, cache=cache))
+        assert texts(second) == ["Step c"] and not second.replayed
+        if postgres:  # read, then saved with its step events: two statements, no transaction
+            assert used == 0 and len(sent) == 2 and sent[1].startswith("WITH saved AS")
+        else:
+            assert used == 1
         assert await step_events(sessions, bot_id) == 3  # b entered; b moved on, c entered (a was never entered)
 
         # Delivered again (the host died before the reply went out): answered as before, nothing moves.
-        again, used = await transactions.during(send(sessions, bot_id, message, no_actions, cache=cache))
-        assert again.replayed and texts(again) == ["Step c"] and used == 1
+        again, used, sent = await transactions.sent_by(send(sessions, bot_id, message, no_actions, cache=cache))
+        assert again.replayed and texts(again) == ["Step c"]
+        assert (used, len(sent)) == (0, 1) if postgres else used == 1  # PostgreSQL: the read alone
         row = await session_of(sessions, bot_id)
         assert row.step_id == "c" and row.last_message_id == message["message_id"]
         assert await step_events(sessions, bot_id) == 3  # b entered; b moved on, c entered (a was never entered)
+    finally:
+        await engine.dispose()
+
+
+async def test_steps_events_saved_with_the_session_keep_their_order(database_url: str) -> None:
+    """A message that walks several steps (proxy steps) saves their events in the order they
+    happened, whichever way it was saved."""
+    engine, sessions = await migrated_sessions(database_url)
+    try:
+        chain = {"name": "Chain", "first_step": "a", "steps": [
+            cycle_step("a", "b"),
+            {**cycle_step("b", "c"), "is_proxy": True},
+            {**cycle_step("c", "a"), "is_proxy": True},
+        ]}
+        bot_id = await add_bot(sessions, chain)
+        cache = BotCache()
+        await send(sessions, bot_id, envelope("one"), no_actions, cache=cache)  # a -> b -> c -> a
+        await send(sessions, bot_id, envelope("two"), no_actions, cache=cache)  # again, the session known
+        async with sessions() as db:
+            events = [(e.step_id, e.kind) for e in await db.scalars(
+                select(StepEvent).where(StepEvent.bot_id == bot_id).order_by(StepEvent.seq))]
+        walk = [("b", "entered"), ("b", "moved_on"), ("c", "entered"), ("c", "moved_on"), ("a", "entered")]
+        assert events == walk + [("a", "moved_on"), *walk]
     finally:
         await engine.dispose()
 
@@ -110,7 +154,8 @@ async def test_a_message_reaching_an_action_runs_it_holding_no_connection_and_on
         events = await step_events(sessions, bot_id)
 
         again, used = await transactions.during(send(sessions, bot_id, message, actions))
-        assert again.replayed and texts(again) == ["Ann #1"] and runs == [1] and used == 1
+        assert again.replayed and texts(again) == ["Ann #1"] and runs == [1]
+        assert used == (0 if engine.dialect.name == "postgresql" else 1)  # PostgreSQL: read, with no lock
         assert (await session_of(sessions, bot_id)).variables == {"n": 1}
         assert await step_events(sessions, bot_id) == events
     finally:

@@ -7,7 +7,20 @@ from __future__ import annotations
 import functools
 from typing import Any, cast
 
-from sqlalchemy import Insert, Select, Table, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    String,
+    Table,
+    Update,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from agenthub.scenarios.models import Bot, ScenarioSession, StepEvent, UserVariables
 
@@ -18,8 +31,9 @@ def table(model: type) -> Table:
 
 
 @functools.cache
-def read_session(dialect: str) -> Select[Any]:
-    """The session of (bot, user, channel), joined with its bot's row and the user's variables."""
+def read_session(dialect: str, *, locked: bool = True) -> Select[Any]:
+    """The session of (bot, user, channel), joined with its bot's row and the user's
+    variables; ``locked``: its row locked (``FOR UPDATE OF``) on PostgreSQL."""
     session, bot, people = table(ScenarioSession), table(Bot), table(UserVariables)
     query = (
         select(session.c.id, session.c.step_id, session.c.variables, session.c.frames, session.c.last_message_id,
@@ -30,7 +44,7 @@ def read_session(dialect: str) -> Select[Any]:
         .where(session.c.bot_id == bindparam("bot_id"), session.c.user_key == bindparam("session_user"),
                session.c.channel == bindparam("channel"))
     )
-    return query.with_for_update(of=session) if dialect == "postgresql" else query
+    return query.with_for_update(of=session) if dialect == "postgresql" and locked else query
 
 
 @functools.cache
@@ -54,3 +68,23 @@ def save_session(*, with_chat: bool) -> Update:
 def insert_step_events() -> Insert:
     """Step events, one row each (sent as one batch)."""
     return insert(table(StepEvent))
+
+
+@functools.cache
+def save_session_with_events(*, with_chat: bool) -> Select[Any]:
+    """PostgreSQL: the session's save (:func:`save_session`, guarded by its ``updated_at``)
+    and its step events (the arrays ``event_steps`` and ``event_kinds``, in order), in one
+    statement that commits on its own; it answers how many sessions it saved (0: saved
+    since it was read, and no event written)."""
+    session, events = table(ScenarioSession), table(StepEvent)
+    saved = save_session(with_chat=with_chat).returning(session.c.id, session.c.org_id, session.c.bot_id).cte("saved")
+    listed = func.unnest(
+        bindparam("event_steps", type_=ARRAY(String)), bindparam("event_kinds", type_=ARRAY(String))
+    ).table_valued("step_id", "kind", with_ordinality="n").render_derived(name="listed")
+    written = insert(events).from_select(
+        ["org_id", "bot_id", "step_id", "session_id", "kind", "at"],
+        select(saved.c.org_id, saved.c.bot_id, listed.c.step_id, saved.c.id, listed.c.kind,
+               bindparam("now", type_=events.c.at.type))
+        .select_from(saved).join(listed, literal_column("true")).order_by(listed.c.n),
+    ).cte("written")
+    return select(func.count()).select_from(saved).add_cte(written)

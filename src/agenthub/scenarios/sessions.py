@@ -6,9 +6,11 @@ envelope's ``user_id``; an account as ``user:<id>``), else ``<channel>:<platform
 user's in the organisation (:class:`UserVariables`), shared by its bots; ``bot.*`` are the
 bot's own (``Bot.variables``); ``session.*`` the session's.
 
-:func:`process` handles one incoming message. One statement reads the session (locked on
-PostgreSQL, so two chats of one user with one bot take turns) with the bot's row and the
-user's variables. A message that reaches no group with an action (most: ``message`` groups
+:func:`process` handles one incoming message. On PostgreSQL most messages of a known session
+take two statements and no transaction (:func:`_process_at_once`): the session read, then
+saved with its step events, guarded by when it was last saved. Otherwise one statement reads
+the session (locked on PostgreSQL, so two chats of one user with one bot take turns) with
+the bot's row and the user's variables. A message that reaches no group with an action (most: ``message`` groups
 only) is handled right there and its writes (session, variables, step events, delayed
 moves) go in that same transaction. One that reaches an action is handled again from what
 was read, with no transaction open while its actions run, and its writes are saved in a
@@ -28,10 +30,10 @@ import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from agenthub.db.base import utcnow
 from agenthub.db.engine import SessionFactory, session_scope
@@ -95,6 +97,9 @@ class BotCache:
     def __init__(self) -> None:
         self.version: int | None = None
         self.bot: CompiledBot | None = None
+        self.at_once: AsyncEngine | Literal[False] | None = None
+        """Where :func:`_process_at_once` writes (the database's engine, committing each
+        statement); False where it can't (not PostgreSQL); None until first asked."""
         self._locks: weakref.WeakValueDictionary[tuple[str, str, bool], asyncio.Lock] = weakref.WeakValueDictionary()
 
     def lock(self, user_key: str, channel: str, test: bool) -> asyncio.Lock:
@@ -106,7 +111,17 @@ class BotCache:
             lock = self._locks[key] = asyncio.Lock()
         return lock
 
-    async def get(self, db: AsyncSession, bot_id: str, version: int) -> CompiledBot:
+    def autocommit(self, sessions: SessionFactory) -> AsyncEngine | None:
+        """The engine :func:`_process_at_once` uses, or None where there is none."""
+        if self.at_once is None:
+            bind = sessions.kw.get("bind")
+            if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
+                self.at_once = bind.execution_options(isolation_level="AUTOCOMMIT")  # the same pool
+            else:
+                self.at_once = False
+        return self.at_once or None
+
+    async def get(self, db: AsyncSession | AsyncConnection, bot_id: str, version: int) -> CompiledBot:
         if self.bot is None or self.version != version:
             document = await db.scalar(
                 select(BotVersion.document).where(BotVersion.bot_id == bot_id, BotVersion.version == version)
@@ -188,29 +203,116 @@ async def process(
     written and the message is handled again from what was saved (its actions run again)."""
     lock = cache.lock(user_key_of(envelope), str(envelope.get("channel") or "web"), test)
     async with lock:
+        handover: _Handover | None = None
+        if not test and cache.at_once is not False:
+            first = await _process_at_once(sessions, bot_id=bot_id, envelope=envelope, cache=cache, max_steps=max_steps)
+            if isinstance(first, Processed):
+                return first
+            handover = first
         return await _process(sessions, bot_id=bot_id, envelope=envelope, cache=cache, actions=actions,
-                              max_steps=max_steps, draft=draft, test=test)
+                              max_steps=max_steps, draft=draft, test=test, handover=handover)
+
+
+@dataclass
+class _Handover:
+    """A message :func:`_process_at_once` read but could not finish, for :func:`_process`
+    to go on with from that read: its ``outcome`` saved in a transaction (it changes more
+    than the session), or, None, its actions run first."""
+
+    loaded: _Loaded
+    outcome: Outcome | None
+
+
+async def _process_at_once(
+    sessions: SessionFactory, *, bot_id: str, envelope: dict[str, Any], cache: BotCache, max_steps: int,
+) -> Processed | _Handover | None:
+    """PostgreSQL, the common message: the session read without a lock and, when handling it
+    reaches no action and changes nothing but the session (no ``user.*`` or ``bot.*``
+    variable, no delayed move), the session saved with its step events in one statement,
+    guarded by the session's ``updated_at``; no transaction around them (two round trips,
+    not five). A message handled before is answered with what was sent for it. One that
+    reaches an action or changes more is handed over (:class:`_Handover`), having written
+    nothing. None, having written nothing, for a new session or a session saved since it
+    was read: :func:`_process` handles it from the start."""
+    engine = cache.autocommit(sessions)
+    if engine is None:
+        return None
+    channel = str(envelope.get("channel") or "web")
+    user_key = user_key_of(envelope)
+    message_id = str(envelope.get("message_id") or "")
+    async with engine.connect() as db:
+        row = (await db.execute(statements.read_session("postgresql", locked=False), {
+            "bot_id": bot_id, "session_user": user_key, "channel": channel, "user_key": user_key,
+        })).first()
+        if row is None or row.published_version is None:
+            return None
+        if message_id and row.last_message_id == message_id:
+            return Processed(messages=list(row.last_reply or []), replayed=True, session_id=row.id, step=row.step_id)
+        loaded = _Loaded(
+            org_id=row.org_id, bot=await cache.get(db, bot_id, row.published_version), version=row.published_version,
+            session_id=row.id, session_saved_at=row.updated_at, user_key=user_key, channel=channel, row=row,
+            message=envelope,
+        )
+        loaded.start(deep=False)
+        try:
+            outcome = await _run(loaded, envelope, _no_action, max_steps=max_steps, bot_id=bot_id)
+        except _NeedsAction:
+            return _Handover(loaded, None)
+        scopes = loaded.state.scopes
+        if (scopes.bot, scopes.user) != loaded.before or _has_emitter(loaded.bot, outcome.entered):
+            return _Handover(loaded, outcome)
+        messages = [message.as_dict() for message in outcome.messages]
+        if outcome.error:
+            messages.append({"text": outcome.error})
+        chat_id = envelope.get("chat_id")
+        saved = await db.scalar(statements.save_session_with_events(with_chat=bool(chat_id)), {
+            "session_id": loaded.session_id, "saved_at": loaded.session_saved_at, "new_step": loaded.state.step,
+            "new_variables": scopes.session, "new_frames": loaded.state.frames, "new_version": loaded.version,
+            "new_message": message_id or None, "new_reply": messages, "now": utcnow(), "new_chat": chat_id,
+            "event_steps": [step for step, _ in outcome.events], "event_kinds": [kind for _, kind in outcome.events],
+        })
+    if saved != 1:
+        return None
+    return Processed(messages=messages, error=outcome.error, session_id=loaded.session_id, step=loaded.state.step,
+                     entered=outcome.entered)
+
+
+def _has_emitter(bot: CompiledBot, entered: list[str]) -> bool:
+    """Whether a step entered has a delayed move to schedule."""
+    for key in entered:
+        found = bot.find(key)
+        if found is not None and found[0].emitter is not None:
+            return True
+    return False
 
 
 async def _process(
     sessions: SessionFactory, *, bot_id: str, envelope: dict[str, Any], cache: BotCache, actions: ActionsFor,
-    max_steps: int, draft: DraftLoader | None, test: bool,
+    max_steps: int, draft: DraftLoader | None, test: bool, handover: _Handover | None = None,
 ) -> Processed:
     for attempt in range(SAVE_ATTEMPTS):
-        async with session_scope(sessions) as db:
-            loaded = await _load(db, bot_id=bot_id, envelope=envelope, cache=cache, draft=draft, test=test)
-            if loaded.replay is not None:
-                return Processed(messages=loaded.replay, replayed=True, session_id=loaded.session_id,
-                                 step=loaded.row.step_id)
+        if handover is not None:  # read already (without a lock): saved in a transaction
+            loaded, outcome, handover = handover.loaded, handover.outcome, None
             runner = actions(loaded.bot.document, envelope)
-            loaded.start(deep=False)
-            try:  # in this transaction, unless an action is reached
-                outcome = await _run(loaded, envelope, _no_action, max_steps=max_steps, bot_id=bot_id)
-            except _NeedsAction:
-                outcome = None
             if outcome is not None:
-                saved = await _save_outcome(db, bot_id=bot_id, envelope=envelope, loaded=loaded, outcome=outcome,
-                                            test=test)
+                async with session_scope(sessions) as db:
+                    saved = await _save_outcome(db, bot_id=bot_id, envelope=envelope, loaded=loaded,
+                                                outcome=outcome, test=test)
+        else:
+            async with session_scope(sessions) as db:
+                loaded = await _load(db, bot_id=bot_id, envelope=envelope, cache=cache, draft=draft, test=test)
+                if loaded.replay is not None:
+                    return Processed(messages=loaded.replay, replayed=True, session_id=loaded.session_id,
+                                     step=loaded.row.step_id)
+                runner = actions(loaded.bot.document, envelope)
+                loaded.start(deep=False)
+                try:  # in this transaction, unless an action is reached
+                    outcome = await _run(loaded, envelope, _no_action, max_steps=max_steps, bot_id=bot_id)
+                except _NeedsAction:
+                    outcome = None
+                if outcome is not None:
+                    saved = await _save_outcome(db, bot_id=bot_id, envelope=envelope, loaded=loaded,
+                                                outcome=outcome, test=test)
         if outcome is None:  # the session is not held while the actions run
             loaded.start(deep=True)
             outcome = await _run(loaded, envelope, runner, max_steps=max_steps, bot_id=bot_id)
