@@ -85,6 +85,9 @@ class Answer:
     reaches the client as its own ``message`` event marked ``"more": true``, this answer last."""
     stopped: bool = False
     """The answer was stopped on request before it was complete: ``text`` is what had streamed."""
+    broadcasts: list[tuple[str, dict[str, Any]]] | None = None
+    """Events for listeners other than the chat's (a scenario bot's builders), as
+    ``(channel, event)``: published with the answer, in the round trip that delivers it."""
 
 
 class TurnEvents(Protocol):

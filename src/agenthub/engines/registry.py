@@ -62,5 +62,5 @@ def build_engines(
     message (``"test": true``, see :mod:`agenthub.engines.scenario`) runs the bot's draft."""
     return EngineRegistry([
         LlmEngine.from_settings(settings, session_factory, bus),
-        ScenarioEngine.from_settings(settings, session_factory, bus, deps=actions, draft=export.draft_document),
+        ScenarioEngine.from_settings(settings, session_factory, deps=actions, draft=export.draft_document),
     ])

@@ -15,7 +15,7 @@ import asyncio
 import logging
 from typing import Any
 
-from agenthub.bus import Bus
+from agenthub.bus import keys
 from agenthub.config import Settings
 from agenthub.credentials.secret_box import CredentialBox, load_box
 from agenthub.db.engine import SessionFactory
@@ -57,12 +57,8 @@ class ScenarioEngine(Engine):
 
     def __init__(
         self, *, session_factory: SessionFactory, deps: ActionDeps, max_steps: int, draft: DraftLoader | None = None,
-        bus: Bus | None = None,
     ) -> None:
         self._sessions = session_factory
-        self._bus = bus
-        """Where the bot's ``message`` events go for its builders (:mod:`agenthub.scenarios.live`)."""
-        self._live: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(_share_of_pool(session_factory))
         self._deps = deps
         self._max_steps = max_steps
@@ -70,7 +66,7 @@ class ScenarioEngine(Engine):
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, session_factory: SessionFactory, bus: Bus | None = None,
+        cls, settings: Settings, session_factory: SessionFactory,
         *, box: CredentialBox | None = None, draft: DraftLoader | None = None, deps: ActionDeps | None = None,
     ) -> ScenarioEngine:
         deps = deps or ActionDeps(
@@ -78,7 +74,7 @@ class ScenarioEngine(Engine):
             box=box if box is not None else load_box(settings),
         )
         return cls(
-            session_factory=session_factory, deps=deps, max_steps=settings.scenario_max_steps, draft=draft, bus=bus,
+            session_factory=session_factory, deps=deps, max_steps=settings.scenario_max_steps, draft=draft,
         )
 
     async def answer(self, turn: Turn, events: TurnEvents) -> Answer:
@@ -97,20 +93,18 @@ class ScenarioEngine(Engine):
             log.info("scenario message handled before: its messages are sent again",
                      extra={"agent_id": agent.id, "chat_id": turn.chat_id})
         messages = processed.messages
-        if self._bus is not None and not processed.replayed:  # off the answer's path
-            task = asyncio.create_task(
-                live.publish(self._bus, live.message_events(agent.id, envelope, list(messages), test=test))
-            )
-            self._live.add(task)
-            task.add_done_callback(self._live.discard)
+        broadcasts = None if processed.replayed else [  # for the bot's builders, delivered with the answer
+            (keys.bot_events(agent.id), event) for event in live.message_events(agent.id, envelope, messages, test=test)
+        ]
         if not messages:
-            return Answer(text="")
+            return Answer(text="", broadcasts=broadcasts)
         *earlier, last = messages
         return Answer(
             text=str(last.get("text") or ""),
             widget=last.get("widget"),
             attachments=last.get("attachments"),
             messages=earlier or None,
+            broadcasts=broadcasts,
         )
 
     def describe_failure(self, error: BaseException, agent: HostedAgent) -> str | None:

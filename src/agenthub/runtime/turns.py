@@ -257,6 +257,8 @@ class TurnRunner:
             marker["earlier"] = earlier
         batch.set(keys.agent_reply(agent.id, message_id), marker, ttl=REPLY_MARKER_TTL)
         await chunks.finish_into(batch)
+        for channel, event in answer.broadcasts or ():
+            batch.publish(channel, event)
         # In this order: stored, marked answered, shown (the last text, then the answer), and
         # only then acknowledged.
         for event in earlier:
