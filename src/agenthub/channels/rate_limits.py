@@ -14,6 +14,17 @@ bot's secret (``X-Telegram-Bot-Api-Secret-Token``): they come, often in bursts, 
 addresses Telegram posts from, with no login; a missing or wrong secret counts as anonymous
 (guessing it stays limited). When Redis can't be reached the request goes through (a
 warning is logged): an outage of the counter does not become an outage of the API.
+
+In Redis, a busy caller's requests are counted ahead, a few at a time: when a caller used up
+what this gateway counted ahead for it within :data:`LEASE_SECONDS`, the next count takes
+twice as many at once (up to a :data:`LEASE_SHARE`\ th of the limit), and the requests
+that follow within :data:`LEASE_SECONDS` pass without asking Redis. A caller sending one
+request now and then is counted request by request, and so is every caller of a limit under
+:data:`LEASE_SHARE` a minute. It is never looser than the limit, only stricter: requests
+counted ahead and not made within :data:`LEASE_SECONDS` (a burst that stopped) stay
+counted, at most a :data:`LEASE_SHARE`\ th of the limit per gateway. Near the limit a
+count that takes several at once is refused and the request is counted alone, so a caller
+still gets exactly the limit.
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ import logging
 import math
 import re
 import time
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from limits import RateLimitItem, RateLimitItemPerMinute
@@ -50,6 +62,21 @@ a score of them."""
 TELEGRAM_WEBHOOK = re.compile(r"/api/v1/agents/(?P<agent_id>[^/]+)/integrations/telegram/webhook")
 WARN_EVERY = 60.0
 """Seconds between two warnings that the counter's storage can't be reached."""
+LEASE_SECONDS = 1.0
+"""How long requests counted ahead for a busy caller may be used by this gateway."""
+LEASE_SHARE = 60
+"""What part of a limit is counted ahead at most, at once (a limit of 600 a minute: 10)."""
+LEASES_KEPT = 10_000
+"""Callers whose counts ahead a gateway keeps; beyond, the expired ones are forgotten."""
+
+
+@dataclass(slots=True)
+class _Lease:
+    """Requests counted ahead for one caller: ``left`` of ``size`` may pass until ``until``."""
+
+    size: int
+    left: int
+    until: float
 
 
 def _unlimited(path: str) -> bool:
@@ -69,6 +96,8 @@ class RateLimiter:
         self._per_address = RateLimitItemPerMinute(anonymous_per_minute) if anonymous_per_minute else None
         self._pool = pool
         self._warned_at = -math.inf
+        self._leases: dict[str, _Lease] | None = {} if pool is not None else None
+        """Counts ahead by caller, in Redis only (counting in this process costs no round trip)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimiter:
@@ -90,8 +119,18 @@ class RateLimiter:
         if item is None:
             return
         subject = caller.subject if caller is not None else f"address:{address or 'unknown'}"
+        now = time.monotonic()
+        lease = self._leases.get(subject) if self._leases is not None else None
+        if lease is not None and lease.left > 0 and now < lease.until:
+            lease.left -= 1
+            return
+        size = self._lease_size(item, lease, now)
         try:
-            if await self._limiter.hit(item, subject):
+            if await self._limiter.hit(item, subject, cost=size):
+                self._keep(subject, _Lease(size, size - 1, now + LEASE_SECONDS))
+                return
+            if size > 1 and await self._limiter.hit(item, subject):  # near the limit: one at a time
+                self._keep(subject, _Lease(1, 0, now + LEASE_SECONDS))
                 return
             stats = await self._limiter.get_window_stats(item, subject)
         except Exception as error:
@@ -101,6 +140,25 @@ class RateLimiter:
             return
         wait = max(1, math.ceil(stats.reset_time - time.time()))
         raise RateLimited(_refusal(item, anonymous=caller is None, wait=wait), retry_after=wait)
+
+    def _lease_size(self, item: RateLimitItem, lease: _Lease | None, now: float) -> int:
+        """How many requests to count now: twice the last count ahead when the caller used it
+        all up in time (busy), at most a :data:`LEASE_SHARE`\ th of the limit; else one."""
+        if lease is None or lease.left > 0 or now >= lease.until:
+            return 1
+        return max(1, min(lease.size * 2, item.amount // LEASE_SHARE))
+
+    def _keep(self, subject: str, lease: _Lease) -> None:
+        leases = self._leases
+        if leases is None:
+            return
+        if len(leases) >= LEASES_KEPT and subject not in leases:
+            now = time.monotonic()
+            for stale in [key for key, kept in leases.items() if kept.until <= now]:
+                del leases[stale]
+            if len(leases) >= LEASES_KEPT:
+                return  # all busy: this caller is counted request by request meanwhile
+        leases[subject] = lease
 
     def _warn(self, error: Exception) -> None:
         now = time.monotonic()
