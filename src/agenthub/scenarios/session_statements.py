@@ -5,6 +5,7 @@ building and no ORM unit of work."""
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -21,7 +22,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
 
+from agenthub.db.driver_sql import DriverStatement
 from agenthub.scenarios.models import Bot, ScenarioSession, StepEvent, UserVariables
 
 
@@ -88,3 +91,24 @@ def save_session_with_events(*, with_chat: bool) -> Select[Any]:
         .select_from(saved).join(listed, literal_column("true")).order_by(listed.c.n),
     ).cte("written")
     return select(func.count()).select_from(saved).add_cte(written)
+
+
+@dataclass(frozen=True)
+class DriverStatements:
+    """The statements of a message handled at once on PostgreSQL, run by asyncpg itself."""
+
+    read: DriverStatement
+    """:func:`read_session`, without the lock."""
+    save: DriverStatement
+    """:func:`save_session_with_events`, the chat set."""
+    save_no_chat: DriverStatement
+    """:func:`save_session_with_events`, the chat kept."""
+
+
+@functools.cache
+def driver_statements(dialect: Dialect) -> DriverStatements:
+    return DriverStatements(
+        read=DriverStatement(read_session("postgresql", locked=False), dialect),
+        save=DriverStatement(save_session_with_events(with_chat=True), dialect),
+        save_no_chat=DriverStatement(save_session_with_events(with_chat=False), dialect),
+    )

@@ -30,6 +30,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any, Literal
 
 from sqlalchemy import select, update
@@ -98,8 +99,8 @@ class BotCache:
         self.version: int | None = None
         self.bot: CompiledBot | None = None
         self.at_once: AsyncEngine | Literal[False] | None = None
-        """Where :func:`_process_at_once` writes (the database's engine, committing each
-        statement); False where it can't (not PostgreSQL); None until first asked."""
+        """The engine :func:`_process_at_once` borrows connections of; False where it can't
+        (not PostgreSQL); None until first asked."""
         self._locks: weakref.WeakValueDictionary[tuple[str, str, bool], asyncio.Lock] = weakref.WeakValueDictionary()
 
     def lock(self, user_key: str, channel: str, test: bool) -> asyncio.Lock:
@@ -111,14 +112,13 @@ class BotCache:
             lock = self._locks[key] = asyncio.Lock()
         return lock
 
-    def autocommit(self, sessions: SessionFactory) -> AsyncEngine | None:
-        """The engine :func:`_process_at_once` uses, or None where there is none."""
+    def driver(self, sessions: SessionFactory) -> AsyncEngine | None:
+        """The engine :func:`_process_at_once` borrows connections of, or None where it
+        can't be used (not PostgreSQL)."""
         if self.at_once is None:
             bind = sessions.kw.get("bind")
-            if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
-                self.at_once = bind.execution_options(isolation_level="AUTOCOMMIT")  # the same pool
-            else:
-                self.at_once = False
+            postgres = isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql"
+            self.at_once = bind if postgres and isinstance(bind, AsyncEngine) else False
         return self.at_once or None
 
     async def get(self, db: AsyncSession | AsyncConnection, bot_id: str, version: int) -> CompiledBot:
@@ -234,24 +234,28 @@ async def _process_at_once(
     reaches an action or changes more is handed over (:class:`_Handover`), having written
     nothing. None, having written nothing, for a new session or a session saved since it
     was read: :func:`_process` handles it from the start."""
-    engine = cache.autocommit(sessions)
+    engine = cache.driver(sessions)
     if engine is None:
         return None
+    sql = statements.driver_statements(engine.dialect)
     channel = str(envelope.get("channel") or "web")
     user_key = user_key_of(envelope)
     message_id = str(envelope.get("message_id") or "")
-    async with engine.connect() as db:
-        row = (await db.execute(statements.read_session("postgresql", locked=False), {
+    async with engine.connect() as db:  # no transaction: each statement commits on its own
+        record = await sql.read.fetchrow(db, {
             "bot_id": bot_id, "session_user": user_key, "channel": channel, "user_key": user_key,
-        })).first()
-        if row is None or row.published_version is None:
+        })
+        if record is None or record["published_version"] is None:
             return None
+        row = SimpleNamespace(**dict(record.items()))
         if message_id and row.last_message_id == message_id:
             return Processed(messages=list(row.last_reply or []), replayed=True, session_id=row.id, step=row.step_id)
+        bot = await cache.get(db, bot_id, row.published_version)
+        if db.in_transaction():
+            await db.commit()  # the version just loaded: what follows commits statement by statement
         loaded = _Loaded(
-            org_id=row.org_id, bot=await cache.get(db, bot_id, row.published_version), version=row.published_version,
-            session_id=row.id, session_saved_at=row.updated_at, user_key=user_key, channel=channel, row=row,
-            message=envelope,
+            org_id=row.org_id, bot=bot, version=row.published_version, session_id=row.id,
+            session_saved_at=row.updated_at, user_key=user_key, channel=channel, row=row, message=envelope,
         )
         loaded.start(deep=False)
         try:
@@ -265,7 +269,7 @@ async def _process_at_once(
         if outcome.error:
             messages.append({"text": outcome.error})
         chat_id = envelope.get("chat_id")
-        saved = await db.scalar(statements.save_session_with_events(with_chat=bool(chat_id)), {
+        saved = await (sql.save if chat_id else sql.save_no_chat).fetchval(db, {
             "session_id": loaded.session_id, "saved_at": loaded.session_saved_at, "new_step": loaded.state.step,
             "new_variables": scopes.session, "new_frames": loaded.state.frames, "new_version": loaded.version,
             "new_message": message_id or None, "new_reply": messages, "now": utcnow(), "new_chat": chat_id,

@@ -1,0 +1,51 @@
+"""Core statements run on asyncpg's own connection, for a statement on every message's path.
+
+SQLAlchemy builds the statement (once: compiled for the asyncpg dialect, ``$n`` parameters
+in the order it gives) and lends the pooled connection; asyncpg runs it, preparing it once
+per connection (its statement cache). A statement run this way skips SQLAlchemy's execution
+(its compiled cache lookup, the greenlet hop, its result rows): on the machines measured
+that is about 65 of the 77 microseconds of CPU a small statement costs. JSON values are
+encoded here as SQLAlchemy would (``json.dumps``); what is read back is decoded by the
+codec SQLAlchemy put on the connection. Only for connections in no transaction SQLAlchemy
+began: each statement then commits on its own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, cast
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.sqltypes import JSON
+
+
+class DriverStatement:
+    """``statement`` compiled for ``dialect`` (asyncpg's), its parameters named."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+        self.sql = compiled.string
+        self._names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self._json = frozenset(name for name in self._names if isinstance(compiled.binds[name].type, JSON))
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        return [json.dumps(params[name]) if name in self._json and params[name] is not None else params[name]
+                for name in self._names]
+
+    async def fetchrow(self, connection: AsyncConnection, params: Mapping[str, Any]) -> Any:
+        """The first row (an ``asyncpg.Record``, its columns by name), or None."""
+        return await (await _driver(connection)).fetchrow(self.sql, *self.args(params))
+
+    async def fetchval(self, connection: AsyncConnection, params: Mapping[str, Any]) -> Any:
+        """The first column of the first row."""
+        return await (await _driver(connection)).fetchval(self.sql, *self.args(params))
+
+
+async def _driver(connection: AsyncConnection) -> Any:
+    if connection.in_transaction():
+        raise RuntimeError("a driver statement runs outside SQLAlchemy's transactions")
+    return (await connection.get_raw_connection()).driver_connection
