@@ -257,6 +257,32 @@ def test_the_readme_pizza_bot_greets_the_user_by_name_and_an_unanswered_message_
     expect(page.locator(".bubble.user").nth(1).locator(".text")).to_have_text("Pizza")
 
 
+def test_the_chat_list_shows_a_markdown_title_as_plain_text(
+    page: Page, api_user: ApiUser, console_server: ConsoleServer,
+) -> None:
+    _create_agent(console_server, api_user, "echo", "Echo")
+    _open_chat(page, api_user, "echo")
+    _send(page, "# Trip plan\n**Lisbon** in [May](https://example.com/may) with `tram 28`\n```\nbring shoes\n```")
+    expect(_answers(page)).to_have_count(1)
+    chats = page.get_by_role("navigation", name="Chats")
+    title = chats.get_by_role("link").locator(".title")
+    expect(title).to_have_text("Trip plan Lisbon in May with tram 28 bring shoes")
+    # The markup is gone from the title only: the message itself is as the user wrote it.
+    expect(page.locator(".bubble.user")).to_contain_text("**Lisbon** in [May](https://example.com/may)")
+
+    # Another chat, whose title (the first 120 characters of its first message) ends inside a
+    # link's address: the link's text, not half of its markup.
+    cut = "Read " + "more " * 18 + "in [the guide](https://example.com/" + "a" * 80 + ")"
+    with _api(console_server, api_user) as client:
+        said = client.post("/api/v1/agents/echo/chat", json={"content": cut, "chat_id": "cut-link"})
+    assert said.status_code == 200, said.text
+    page.reload()
+    expect(title).to_have_text([re.compile(r"^Read more .* in the guide$"), "Trip plan Lisbon in May with tram 28 bring shoes"])
+    shown = " ".join(title.all_inner_texts())
+    for mark in ("#", "**", "[", "](", "`", "https://"):
+        assert mark not in shown, f"{mark!r} in the chat list: {shown}"
+
+
 def test_agents_of_the_same_name_are_told_apart_by_their_id(
     page: Page, api_user: ApiUser, console_server: ConsoleServer,
 ) -> None:

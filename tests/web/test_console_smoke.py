@@ -1,9 +1,10 @@
 """The console as a visitor first meets it: the start page loads from the server alone,
 without errors; a user logs in through its form; axe-core finds nothing serious; a phone
-never scrolls sideways."""
+never scrolls sideways; an address the console has no page for says so and leads back."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -69,3 +70,37 @@ def test_phone_never_scrolls_sideways(phone_page: Page, api_user: ApiUser) -> No
     log_in(phone_page, api_user)
     scroll_width, inner_width = _no_horizontal_scroll(phone_page)
     assert scroll_width <= inner_width, f"logged in: {scroll_width}px wide in a {inner_width}px window"
+
+
+def test_an_unknown_page_says_so_and_leads_back(logged_in_page: Page, axe_check: Callable[[Page], None]) -> None:
+    page = logged_in_page
+    watched = watch(page)
+    page.goto("/#/nonsense/deeper")
+    missing = page.get_by_role("region", name="Page not found")
+    expect(missing).to_contain_text("The console has no page at #/nonsense/deeper")
+    # The address stays as typed (it is not silently another page), the menu is there, no area current.
+    expect(page).to_have_url(re.compile(r"#/nonsense/deeper$"))
+    expect(page.get_by_role("navigation", name="Main").locator("[aria-current]")).to_have_count(0)
+    axe_check(page)
+    missing.get_by_role("link", name="Go to the chat").click()
+    expect(page).to_have_url(re.compile(r"#/chat"))
+    expect(page.get_by_text("No agent or bot to talk to yet")).to_be_visible()
+
+    # An address that is not valid percent-encoding (a cut link) is a missing page too, not a blank one.
+    page.goto("/#/nonsense%E0%A4")
+    expect(page.get_by_role("region", name="Page not found")).to_contain_text("#/nonsense%E0%A4")
+    # A logged-out page (the login form) while logged in leads to the chat.
+    page.goto("/#/login")
+    expect(page).to_have_url(re.compile(r"#/chat$"))
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Chat")).to_have_attribute("aria-current", "page")
+    assert watched.errors == []
+
+
+def test_pages_that_do_not_exist_fit_a_phone(phone_page: Page, api_user: ApiUser) -> None:
+    log_in(phone_page, api_user)
+    for address, heading in ((f"/#/{'a-rather-long-address-' * 6}", "Page not found"),
+                             (f"/#/settings/{'no-such-tab-' * 8}", "No such settings page")):
+        phone_page.goto(address)
+        expect(phone_page.get_by_role("heading", name=heading)).to_be_visible()
+        scroll_width, inner_width = _no_horizontal_scroll(phone_page)
+        assert scroll_width <= inner_width, f"{address}: {scroll_width}px wide in a {inner_width}px window"

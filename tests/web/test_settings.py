@@ -1,10 +1,12 @@
 """The settings area: a credential's value never comes back; an API key is shown once, works,
 and is gone after a reload; an invitation link registers the invitee into the organisation;
 notification channels and their delivery log; calendar events with a cron schedule; what a
-member may not do is said; axe-core on every tab; a phone never scrolls sideways."""
+member may not do is said; a tab that does not exist is said, with the real ones; axe-core
+on every tab; a phone never scrolls sideways."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 
@@ -217,6 +219,30 @@ def test_a_member_is_told_what_only_owners_and_admins_may_do(
     expect(page.get_by_role("combobox")).to_have_count(0)
     _open(page, "keys")
     expect(page.get_by_text("The keys you made.")).to_be_visible()
+
+
+def test_an_unknown_settings_page_says_so_and_names_the_real_ones(
+    logged_in_page: Page, axe_check: Callable[[Page], None]
+) -> None:
+    page = logged_in_page
+    page.goto("/#/settings/nonsense")
+    missing = page.get_by_role("region", name="No such settings page")
+    expect(missing).to_contain_text("Settings has no page named nonsense")
+    # No tab's page is shown as if it were the one asked for.
+    expect(page.get_by_role("navigation", name="Settings").locator("[aria-current]")).to_have_count(0)
+    expect(page.get_by_role("button", name="Save credential")).to_have_count(0)
+    expect(missing.get_by_role("link")).to_have_text(list(_TAB_NAMES.values()))
+    axe_check(page)
+    missing.get_by_role("link", name="API keys").click()
+    expect(page).to_have_url(re.compile(r"#/settings/keys$"))
+    expect(page.get_by_role("navigation", name="Settings").get_by_role("link", name="API keys")).to_have_attribute(
+        "aria-current", "page"
+    )
+    # The area's own address, with no tab named, is its first tab.
+    page.goto("/#/settings")
+    expect(page.get_by_role("navigation", name="Settings").get_by_role("link", name="Credentials")).to_have_attribute(
+        "aria-current", "page"
+    )
 
 
 def test_settings_tabs_have_no_serious_accessibility_violations(

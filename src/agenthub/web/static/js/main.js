@@ -5,6 +5,7 @@ import { api, login } from './lib/api.js';
 import { useRoute, navigate } from './lib/router.js';
 import { MeContext } from './lib/session.js';
 import { Layout } from './layout.js';
+import { NotFound } from './not-found.js';
 import { AccountPages } from './pages/account/index.js';
 
 const AREAS = {
@@ -15,6 +16,8 @@ const AREAS = {
   settings: () => import('./pages/settings/index.js'),
 };
 const HOME = 'chat';
+/** The logged-out pages: a logged-in user who opens one goes to the chat. */
+const ACCOUNT_PAGES = new Set(['login', 'register', 'invite']);
 
 function Area({ name, route }) {
   const [loaded, setLoaded] = useState(null);
@@ -33,6 +36,12 @@ function Area({ name, route }) {
   if (loaded.error) return html`<p class="form-error" role="alert">This page could not be loaded: ${loaded.error.message}</p>`;
   const { Page } = loaded;
   return html`<${Page} route=${route}/>`;
+}
+
+/** Goes to another page (once rendered: not while rendering). */
+function Redirect({ to }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return html`<p class="loading" role="status">Loading…</p>`;
 }
 
 function App() {
@@ -55,9 +64,12 @@ function App() {
       : html`<p class="loading" role="status">Loading…</p>`;
   }
   const [area = HOME] = route.parts;
-  if (!AREAS[area]) { navigate(HOME, { replace: true }); return null; }
+  if (ACCOUNT_PAGES.has(area)) return html`<${Redirect} to=${HOME}/>`;
+  const page = AREAS[area]
+    ? html`<${Area} name=${area} route=${route}/>`
+    : html`<${NotFound} path=${route.parts.join('/')} home=${HOME}/>`;
   return html`<${MeContext.Provider} value=${me}>
-    <${Layout} area=${area}><${Area} name=${area} route=${route}/></${Layout}>
+    <${Layout} area=${AREAS[area] ? area : 'not-found'}>${page}</${Layout}>
   </${MeContext.Provider}>`;
 }
 

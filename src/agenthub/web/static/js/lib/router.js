@@ -2,10 +2,20 @@
 // reload or a shared link lands on the same view under any ROOT_PATH.
 import { useEffect, useState } from './ui.js';
 
+// A part that is not valid percent-encoding (a mistyped or cut link) is kept as it is: an
+// error here would leave the page blank.
+function decodePart(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 export function currentRoute() {
-  const path = decodeURIComponent(location.hash.replace(/^#\/?/, ''));
+  const path = location.hash.replace(/^#\/?/, '');
   const [pathname, search = ''] = path.split('?');
-  return { parts: pathname.split('/').filter(Boolean), query: new URLSearchParams(search) };
+  return { parts: pathname.split('/').filter(Boolean).map(decodePart), query: new URLSearchParams(search) };
 }
 
 export function navigate(path, { replace = false } = {}) {

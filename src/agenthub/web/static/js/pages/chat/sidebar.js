@@ -1,7 +1,8 @@
 // The left column of the chat area: which agent or bot to talk to, and its chats.
-import { html, useCallback, useEffect, useState } from '../../lib/ui.js';
+import { html, useCallback, useEffect, useMemo, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
 import { href, navigate } from '../../lib/router.js';
+import { markdownText } from '../../lib/markdown-text.js';
 
 const KIND_GROUPS = [['llm', 'Agents'], ['scenario', 'Bots']];
 
@@ -82,6 +83,17 @@ export function chatStarted(chatId) {
   madeHere.delete(chatId);
 }
 
+/** A chat's title as the list shows it: the plain text of its first message (Markdown without
+ * its marks), on one line; the chat's id when that has no text. */
+function chatTitle(chat) {
+  return (chat.fresh ? chat.title : markdownText(chat.title)) || chat.chat_id;
+}
+
+function ChatTitle({ chat }) {
+  const title = useMemo(() => chatTitle(chat), [chat.title, chat.chat_id, chat.fresh]);
+  return html`<span class="title" title=${title}>${title}</span>`;
+}
+
 export function ChatList({ agentId, chatId, chats, error }) {
   const [open, setOpen] = useState(false);
   useEffect(() => setOpen(false), [chatId]);
@@ -101,7 +113,7 @@ export function ChatList({ agentId, chatId, chats, error }) {
     <ul id="chat-list-items" class=${open ? 'open' : ''}>${shown.map((chat) => html`<li key=${chat.chat_id}>
       <a href=${href(`chat/${encodeURIComponent(agentId)}/${encodeURIComponent(chat.chat_id)}`)}
         aria-current=${chat.chat_id === chatId ? 'page' : undefined}>
-        <span class="title">${chat.title || chat.chat_id}</span>
+        <${ChatTitle} chat=${chat}/>
         ${!chat.fresh && html`<span class="when">${when(chat.last_message_at)}</span>`}
       </a></li>`)}
     </ul>
