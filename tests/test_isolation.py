@@ -26,6 +26,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.agents.helpers import agent_body, client_for
+from tests.notifications.helpers import channel_settings
+from tests.notifications.mailserver import mail_server
 from tests.support.sse import parse_sse
 
 SECRET_WORD = "zebra-fountain-7731"
@@ -384,7 +386,9 @@ async def _second_organisation(app_url: str) -> dict[str, str]:
 
 
 async def test_a_second_organisation_can_neither_see_nor_change_the_firsts(sqlite_url: str, tmp_path: Path) -> None:
-    async with client_for(sqlite_url, data_dir=tmp_path) as (app, first):
+    async with mail_server() as mail, client_for(sqlite_url, data_dir=tmp_path, **channel_settings(mail)) as (
+        app, first
+    ):
         document = (await first.get("/openapi.json")).json()
         ids = await _first_organisation(first, document)
         before = await _snapshot(first, ids)
@@ -480,7 +484,9 @@ async def _try_bot_socket(ws_url: str, token: str, bot_id: str, who: str) -> Non
 async def test_every_protected_route_answers_401_without_credentials_and_with_bad_ones(sqlite_url: str) -> None:
     # Hundreds of requests without valid credentials from one address: over the anonymous
     # rate limit they would be 429 (tests/ops/test_rate_limits.py); here each must be 401.
-    async with client_for(sqlite_url, rate_limit_anonymous_per_minute=0) as (app, owner):
+    async with mail_server() as mail, client_for(
+        sqlite_url, rate_limit_anonymous_per_minute=0, **channel_settings(mail)
+    ) as (app, owner):
         document = (await owner.get("/openapi.json")).json()
         ids = await _first_organisation(owner, document)
         schemas = _Schemas(document)

@@ -17,6 +17,8 @@ import httpx
 import pytest
 import schemathesis
 import uvicorn
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Sink
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
@@ -63,9 +65,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     schemathesis.openapi.format("cron", _crons())
     database = Path(tmp_path_factory.mktemp("openapi")) / "agenthub.db"
     # No rate limits: hundreds of requests a minute here check the document, not the limits.
+    # A server that sends e-mail (to a local SMTP server that keeps nothing), as e-mail channels need.
+    mail = Controller(Sink(), hostname="127.0.0.1", port=free_port())
+    mail.start()
     app = create_app(make_settings(
         database_url=f"sqlite+aiosqlite:///{database.as_posix()}", demo_agent=True,
         rate_limit_per_minute=0, rate_limit_anonymous_per_minute=0,
+        smtp_host=mail.hostname, smtp_port=mail.port, smtp_tls=False, smtp_from="openapi@example.com",
     ))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
@@ -89,6 +95,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     finally:
         server.should_exit = True
         thread.join(30)
+        mail.stop()
 
 
 def test_the_server_answers_as_its_openapi_document_says(served: tuple[str, dict[str, str]]) -> None:

@@ -70,7 +70,7 @@ def parse_json(raw: str | bytes) -> Any:
     for text that is not JSON, holds a lone surrogate or a NUL character, or nests deeper
     than :data:`MAX_DEPTH`."""
     value = orjson.loads(raw)
-    found = _problem(value)
+    found = problem_in(value)
     if found:
         raise InvalidJSON(*found, raw)
     return value
@@ -91,9 +91,10 @@ def not_json(error: json.JSONDecodeError, what: str) -> str:
     return f"the {what} is not valid JSON{said} (at line {error.lineno}, column {error.colno})"
 
 
-def _problem(value: Any) -> tuple[str, str] | None:
-    """Where (``settings.integrations.0``) and what makes ``value`` unacceptable; None when
-    nothing does. Walks without recursion, so a deep value can't exhaust the stack."""
+def problem_in(value: Any) -> tuple[str, str] | None:
+    """Where (``settings.integrations.0``) and what makes ``value`` (JSON already parsed, as
+    an MCP tool's arguments) unacceptable; None when nothing does. Walks without recursion,
+    so a deep value can't exhaust the stack."""
     pending: list[tuple[Any, tuple[str, ...]]] = [(value, ())]
     while pending:
         item, path = pending.pop()

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tests.agents.helpers import client_for, wait_for
-from tests.notifications.mailserver import MailServer
+from tests.notifications.mailserver import MailServer, mail_server
 from tests.support.fake_telegram import FakeBotApi
 from tests.support.server import RunningApp
 
@@ -34,6 +34,13 @@ async def notifying_app(
     database_url: str, mail: MailServer | None = None, api: FakeBotApi | None = None, **overrides: Any
 ) -> AsyncIterator[tuple[RunningApp, httpx.AsyncClient]]:
     async with client_for(database_url, **channel_settings(mail, api, **overrides)) as (app, client):
+        yield app, client
+
+
+@asynccontextmanager
+async def mailing_app(database_url: str, **overrides: Any) -> AsyncIterator[tuple[RunningApp, httpx.AsyncClient]]:
+    """An app that sends e-mail (to a local SMTP server of its own), as e-mail channels need."""
+    async with mail_server() as mail, notifying_app(database_url, mail, **overrides) as (app, client):
         yield app, client
 
 

@@ -1,15 +1,18 @@
-"""Notification channels: a user's own, validated, listed in the order notifications try them."""
+"""Notification channels: a user's own, validated, listed in the order notifications try them
+(on a server that sends e-mail: one that does not takes no e-mail channel, see
+test_without_smtp.py)."""
 
 from __future__ import annotations
 
 import httpx
 
-from tests.agents.helpers import assert_error, client_for
+from tests.agents.helpers import assert_error
+from tests.notifications.helpers import mailing_app
 from tests.support.accounts import api_key, bearer, second_org, user_token
 
 
 async def test_a_user_adds_lists_changes_and_deletes_channels(sqlite_url: str) -> None:
-    async with client_for(sqlite_url) as (_app, client):
+    async with mailing_app(sqlite_url) as (_app, client):
         email = await client.post(
             "/api/v1/notification-channels", json={"type": "email", "address": "Ann@Example.COM", "priority": 20}
         )
@@ -39,7 +42,7 @@ async def test_a_user_adds_lists_changes_and_deletes_channels(sqlite_url: str) -
 
 
 async def test_channels_are_validated(sqlite_url: str) -> None:
-    async with client_for(sqlite_url) as (_app, client):
+    async with mailing_app(sqlite_url) as (_app, client):
         post = "/api/v1/notification-channels"
         error = assert_error(await client.post(post, json={"type": "email", "address": "not an address"}), 422)
         assert error["details"][0]["field"] == "email.address", error  # the union's tag first, as for agents
@@ -68,7 +71,7 @@ async def test_channels_are_validated(sqlite_url: str) -> None:
 
 
 async def test_channels_are_their_users_own(sqlite_url: str) -> None:
-    async with client_for(sqlite_url) as (app, owner):
+    async with mailing_app(sqlite_url) as (app, owner):
         mine = (await owner.post(
             "/api/v1/notification-channels", json={"type": "email", "address": "owner@example.com"}
         )).json()
@@ -90,7 +93,7 @@ async def test_channels_are_their_users_own(sqlite_url: str) -> None:
 
 
 async def test_notifying_oneself_needs_a_channel_and_names_only_ones_own(sqlite_url: str) -> None:
-    async with client_for(sqlite_url) as (_app, client):
+    async with mailing_app(sqlite_url) as (_app, client):
         assert_error(await client.post("/api/v1/notifications", json={"body": "hello"}), 409, "no_channel")
         await client.post("/api/v1/notification-channels", json={"type": "email", "address": "a@example.com"})
         assert_error(

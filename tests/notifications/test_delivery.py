@@ -137,18 +137,6 @@ async def test_named_channels_each_get_the_notification_once_without_fallback(
         assert len(bot_api.sent(BOT_TOKEN)) == 1
 
 
-async def test_without_smtp_set_up_an_email_delivery_says_so_and_falls_back(
-    sqlite_url: str, bot_api: FakeBotApi
-) -> None:
-    async with notifying_app(sqlite_url, api=bot_api) as (_app, client):
-        await add_channel(client, type="email", address="ann@example.com", priority=1)
-        await add_channel(client, type="telegram", chat_id="777", priority=2)
-        await client.post("/api/v1/notifications", json={"body": "hello"})
-        newest, oldest = await settled(client, 2)
-        assert oldest["status"] == "failed" and "SMTP_HOST" in oldest["error"]
-        assert newest["status"] == "sent"
-
-
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 async def test_refused_credentials_land_in_the_log_without_the_secrets(
     sqlite_url: str, caplog: pytest.LogCaptureFixture

@@ -12,7 +12,7 @@ from agenthub.notifications.dispatcher import NotificationDispatcher
 from agenthub.notifications.senders.email import EmailSender
 from agenthub.notifications.senders.telegram import split_text
 from agenthub.runtime.tasks import stop_tasks
-from tests.notifications.helpers import add_channel, notifying_app, settled
+from tests.notifications.helpers import add_channel, mailing_app, notifying_app, settled
 from tests.notifications.mailserver import mail_server
 
 DELIVERIES = 40
@@ -54,7 +54,7 @@ async def test_several_dispatchers_on_one_postgresql_send_each_delivery_once(pos
 
 
 async def test_a_commit_that_queued_deliveries_wakes_the_dispatcher_and_a_rollback_does_not(sqlite_url: str) -> None:
-    async with notifying_app(sqlite_url) as (app, client):
+    async with mailing_app(sqlite_url) as (app, client):
         await add_channel(client, type="email", address="ann@example.com")
         me = (await client.get("/api/v1/auth/me")).json()
         sessions = create_session_factory(app.app.state.engine)

@@ -91,10 +91,11 @@ class FakeBotApi:
         return update
 
     async def user_says(self, token: str, text: str, *, user_id: int = 42, chat_id: int | None = None,
-                        first_name: str = "Ann", username: str = "ann") -> dict[str, Any]:
-        """A private message from a Telegram user to the bot."""
+                        first_name: str = "Ann", username: str = "ann", **profile: str) -> dict[str, Any]:
+        """A private message from a Telegram user to the bot (``profile``: more of the user's
+        fields, ``last_name``, ``language_code``)."""
         chat = {"id": chat_id or user_id, "type": "private", "first_name": first_name, "username": username}
-        sender = {"id": user_id, "is_bot": False, "first_name": first_name, "username": username}
+        sender = {"id": user_id, "is_bot": False, "first_name": first_name, "username": username, **profile}
         message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat,
                    "from": sender, "text": text}
         if text.startswith("/"):
@@ -133,9 +134,9 @@ class FakeBotApi:
         return await self.push(token, {"message": message})
 
     async def user_presses(self, token: str, data: str, *, message: dict[str, Any], user_id: int = 42,
-                           first_name: str = "Ann") -> dict[str, Any]:
+                           first_name: str = "Ann", **profile: str) -> dict[str, Any]:
         """A press of an inline keyboard button under ``message`` (a message the bot sent)."""
-        sender = {"id": user_id, "is_bot": False, "first_name": first_name}
+        sender = {"id": user_id, "is_bot": False, "first_name": first_name, **profile}
         query = {"id": str(next(self._ids)), "from": sender, "chat_instance": "1", "data": data, "message": message}
         return await self.push(token, {"callback_query": query})
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.e2e.processes import Served, clean_env, serve
+from tests.notifications.mailserver import mail_server
 from tests.support.server import OWNER_EMAIL, OWNER_PASSWORD
 
 START_TIMEOUT = 90.0
@@ -57,7 +58,11 @@ def console_server(workdir: Path) -> Iterator[ConsoleServer]:
 
     async def run() -> None:
         try:
-            async with serve(env=env, cwd=workdir) as served:
+            # A server that sends e-mail (to a local SMTP server), as e-mail channels need.
+            async with mail_server() as mail, serve(env={
+                **env, "SMTP_HOST": mail.host, "SMTP_PORT": str(mail.port), "SMTP_TLS": "false",
+                "SMTP_FROM": "console@example.com",
+            }, cwd=workdir) as served:
                 started["served"] = served
                 ready.set()
                 await asyncio.to_thread(stop.wait)

@@ -31,6 +31,11 @@ from agenthub.scenarios.models import ScenarioSession
 from agenthub.scenarios.sessions import TEST_PREFIX, user_key_of
 
 TEST_CHAT_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
+TestUserData = Annotated[JsonObject, Field(
+    description="What the test user says of themselves, as a chat message's `user_data` (a JSON object): the bot "
+    "reads its `first_name`, `last_name` and `username` as `user.*` (text, up to 128 characters each)",
+)]
+"""``user_data`` of a test message, over REST and MCP alike."""
 
 
 class TestMessage(BaseModel):
@@ -49,11 +54,7 @@ class TestMessage(BaseModel):
         default=None, pattern=TEST_CHAT_ID,
         description="Continue this test chat (the `chat_id` a previous test returned); omit to start one",
     )
-    user_data: JsonObject = Field(
-        default_factory=dict,
-        description="What the test user says of themselves, as a chat message's `user_data`: the bot reads "
-        "`first_name`, `last_name` and `username` as `user.*`",
-    )
+    user_data: TestUserData = Field(default_factory=dict)
 
 
 class TestAnswer(BaseModel):

@@ -10,9 +10,10 @@ Two ways in:
 - stdio (``agenthub mcp``, :func:`run_stdio`): the same tools, as the API key the CLI was
   given, in a process that runs the app's services itself.
 
-A tool that fails answers a tool error (``isError``) saying what to fix: the validation
-errors of its arguments (where and why), or the services' InvalidInput, NotFound and
-Conflict messages."""
+A tool that fails answers a tool error (``isError``) saying what to fix: arguments a REST
+body could not hold either (nested deeper than a body may be, a NUL character: see
+:mod:`agenthub.json_input`), the validation errors of its arguments (where and why), or
+the services' InvalidInput, NotFound and Conflict messages."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from starlette.types import Receive, Scope, Send
 from agenthub import __version__
 from agenthub.caller import Caller, resolve_caller
 from agenthub.errors import AgentHubError, Unauthorized
+from agenthub.json_input import problem_in
 from agenthub.mcp.tools import BY_NAME, TOOLS, Backend, input_schema
 
 log = logging.getLogger(__name__)
@@ -109,9 +111,13 @@ def build_server(resolve: Resolver) -> Server[Any]:
         spec = BY_NAME.get(params.name)
         if spec is None:
             return _error(f"no tool {params.name!r}: the tools are {', '.join(BY_NAME)}")
+        arguments = dict(params.arguments or {})
+        found = problem_in(arguments)  # what a REST body may not hold either (too deep, a NUL character)
+        if found is not None:
+            return _error(f"invalid arguments: {found[0]}: {found[1]}")
         try:
             backend, caller = await resolve(ctx)
-            result = await spec.handler(backend, caller, dict(params.arguments or {}))
+            result = await spec.handler(backend, caller, arguments)
         except ValidationError as error:
             return _error(_invalid_arguments(error))
         except AgentHubError as error:

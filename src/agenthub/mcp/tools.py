@@ -114,6 +114,9 @@ class TestBot(_Args):
         default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
         description="Continue this test chat (the `chat_id` a previous `test_bot` returned); omit to start one",
     )
+    user_data: draft_chats.TestUserData = Field(
+        default_factory=dict, examples=[{"first_name": "Ada", "last_name": "Lovelace", "username": "ada"}]
+    )
 
 
 def _dump(model: BaseModel) -> dict[str, Any]:
@@ -275,7 +278,9 @@ async def _test_bot(backend: Backend, caller: Caller, args: dict[str, Any]) -> d
     data = TestBot.model_validate(args)
     sent = await draft_chats.send_test(
         sessions=backend.sessions, gateway=backend.gateway, caller=caller, bot_id=data.bot_id,
-        message=draft_chats.TestMessage(text=data.text, button=data.button, chat_id=data.chat_id),
+        message=draft_chats.TestMessage(
+            text=data.text, button=data.button, chat_id=data.chat_id, user_data=data.user_data
+        ),
     )
     answer: dict[str, Any] = {
         "chat_id": sent.chat_id, "ran": sent.ran,
@@ -353,7 +358,9 @@ TOOLS: tuple[ToolSpec, ...] = (
              "step...).", BotRef, _publish_bot),
     ToolSpec("test_bot", "Send a message to a bot as a test user and get back the messages it sent "
              "(text, widget buttons; an empty text: no connection took the message, the session stayed). It runs the bot's draft, unpublished edits included, in a test session "
-             "apart from real users'. Pass the returned chat_id to continue the conversation.",
+             "apart from real users'. Pass the returned chat_id to continue the conversation; pass `user_data` "
+             "(e.g. {\"first_name\": \"Ada\", \"username\": \"ada\"}) to test how the bot greets a user "
+             "({$user.first_name$}), as a client sends it with each message.",
              TestBot, _test_bot),
 )
 BY_NAME = {tool.name: tool for tool in TOOLS}

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from agenthub.deps import SessionDep, UserDep
+from agenthub.deps import SessionDep, SettingsDep, UserDep
 from agenthub.json_input import StrictJSONRoute
 from agenthub.notifications import service
 from agenthub.notifications.schemas import (
@@ -19,6 +19,7 @@ from agenthub.notifications.schemas import (
     DeliveryStatus,
     NotificationCreate,
 )
+from agenthub.notifications.senders import email_set_up
 from agenthub.ops.openapi import error_responses
 
 router = APIRouter(tags=["notifications"], route_class=StrictJSONRoute)
@@ -33,11 +34,16 @@ NOT_A_USER = {403: "An API key: notification channels are a user's"}
         **NOT_A_USER, 409: "You have this channel already, or as many channels as one user may",
     }),
 )
-async def create_channel(data: ChannelCreate, caller: UserDep, session: SessionDep) -> ChannelRead:
+async def create_channel(
+    data: ChannelCreate, caller: UserDep, session: SessionDep, settings: SettingsDep
+) -> ChannelRead:
     """Add a channel you are notified on: `{"type": "email", "address"}` or `{"type":
     "telegram", "chat_id"}` (your chat with the platform's bot, which you must have started).
-    Notifications try your channels by `priority`, the lowest number first."""
-    channel = await service.create_channel(session, org_id=caller.org_id, user_id=str(caller.user_id), data=data)
+    Notifications try your channels by `priority`, the lowest number first. An e-mail channel
+    needs a server that sends e-mail: without `SMTP_HOST` it is a 422 at `type`."""
+    channel = await service.create_channel(
+        session, org_id=caller.org_id, user_id=str(caller.user_id), data=data, email_set_up=email_set_up(settings)
+    )
     return ChannelRead.model_validate(channel)
 
 
@@ -53,11 +59,13 @@ async def list_channels(caller: UserDep, session: SessionDep) -> list[ChannelRea
     responses=error_responses(403, 409, meanings={**NOT_A_USER, 409: "You have a channel to that place already"}),
 )
 async def update_channel(
-    channel_id: ChannelId, data: ChannelUpdate, caller: UserDep, session: SessionDep
+    channel_id: ChannelId, data: ChannelUpdate, caller: UserDep, session: SessionDep, settings: SettingsDep
 ) -> ChannelRead:
-    """Change a channel's priority or where it points (deliveries not sent yet go there)."""
+    """Change a channel's priority or where it points (deliveries not sent yet go there).
+    Without `SMTP_HOST` an e-mail channel takes no new `address` (422)."""
     channel = await service.update_channel(
-        session, org_id=caller.org_id, user_id=str(caller.user_id), channel_id=channel_id, data=data
+        session, org_id=caller.org_id, user_id=str(caller.user_id), channel_id=channel_id, data=data,
+        email_set_up=email_set_up(settings),
     )
     return ChannelRead.model_validate(channel)
 
@@ -98,9 +106,15 @@ async def list_deliveries(
         409: "`no_channel`: you have no notification channel",
     }),
 )
-async def notify_me(data: NotificationCreate, caller: UserDep, session: SessionDep) -> list[DeliveryRead]:
+async def notify_me(
+    data: NotificationCreate, caller: UserDep, session: SessionDep, settings: SettingsDep
+) -> list[DeliveryRead]:
     """Notify yourself, to try your channels: to each channel `channels` names (types or
     ids), or else to your first channel by priority, falling back to the next when it fails
-    for good. The deliveries are sent right after this answer; follow them in the log."""
-    rows = await service.notify_self(session, org_id=caller.org_id, user_id=str(caller.user_id), data=data)
+    for good. The deliveries are sent right after this answer; follow them in the log.
+    Without `SMTP_HOST`, naming an e-mail channel is a 422 at `channels.<i>`; an e-mail
+    channel reached by default fails saying so, and the next channel gets the notification."""
+    rows = await service.notify_self(
+        session, org_id=caller.org_id, user_id=str(caller.user_id), data=data, email_set_up=email_set_up(settings)
+    )
     return [DeliveryRead.model_validate(row) for row in rows]

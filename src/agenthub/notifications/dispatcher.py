@@ -23,7 +23,7 @@ from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.errors import is_unavailable
 from agenthub.notifications import outbox, service
 from agenthub.notifications.outbox import Job
-from agenthub.notifications.senders import Sender, SendFailed, Target
+from agenthub.notifications.senders import NOT_SET_UP, Sender, SendFailed, Target
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,6 @@ MIN_WAIT = 0.05
 dispatcher is claiming it just now)."""
 BATCH_SIZE = 20
 """Deliveries claimed, and sent at once, per pass."""
-NOT_CONFIGURED = {
-    "email": "e-mail is not set up on this server (SMTP_HOST is unset)",
-    "telegram": "Telegram notifications are not set up on this server (TELEGRAM_BOT_TOKEN is unset)",
-}
 
 
 class NotificationDispatcher:
@@ -140,7 +136,7 @@ class NotificationDispatcher:
             raise SendFailed("the channel was deleted", permanent=True)
         sender = self._senders.get(job.channel)
         if sender is None:
-            raise SendFailed(NOT_CONFIGURED.get(job.channel, f"no sender for {job.channel!r}"), permanent=True)
+            raise SendFailed(NOT_SET_UP.get(job.channel, f"no sender for {job.channel!r}"), permanent=True)
         await sender.send(Target(address=job.address, chat_id=job.chat_id), subject=job.subject, body=job.body)
 
     async def _record_failure(self, job: Job, failed: SendFailed) -> None:

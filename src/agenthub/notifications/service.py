@@ -13,12 +13,18 @@ row, sent independently.
 
 Channels and deliveries are a user's own: every function here is scoped by the organisation
 and the user, and another user's (an admin's too) channel is not found.
+
+A server that does not send e-mail (``SMTP_HOST`` unset) takes no new e-mail channel, no new
+address for one, and no notification naming one (422 saying so): its deliveries could only
+fail. E-mail channels added while it did stay; a default notification that reaches one
+fails there, saying why, and falls back to the next channel.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +40,7 @@ from agenthub.notifications.schemas import (
     DeliveryStatus,
     NotificationCreate,
 )
+from agenthub.notifications.senders import NOT_SET_UP
 
 WAKE = "agenthub.notifications.wake"
 """Key of ``session.info``: the callable the dispatcher of this process set on its session
@@ -144,9 +151,18 @@ def _refuse_duplicate(
             raise Conflict(f"you have this {type_} channel already ({channel.id})")
 
 
+def _refuse_email(field: str) -> NoReturn:
+    """InvalidInput at ``field``: this server sends no e-mail."""
+    raise InvalidInput(f"{field}: {NOT_SET_UP['email']}", field=field, problem=NOT_SET_UP["email"])
+
+
 async def create_channel(
-    session: AsyncSession, *, org_id: str, user_id: str, data: ChannelCreate
+    session: AsyncSession, *, org_id: str, user_id: str, data: ChannelCreate, email_set_up: bool
 ) -> NotificationChannel:
+    """Add a channel; InvalidInput for an e-mail one on a server that sends no e-mail
+    (``email_set_up`` false), Conflict for one the user has or a channel too many."""
+    if data.type == "email" and not email_set_up:
+        _refuse_email("type")
     mine = await channels_of(session, org_id=org_id, user_id=user_id)
     if len(mine) >= MAX_CHANNELS_PER_USER:
         raise Conflict(f"you have {MAX_CHANNELS_PER_USER} notification channels, the most one user may have")
@@ -163,14 +179,17 @@ async def create_channel(
 
 
 async def update_channel(
-    session: AsyncSession, *, org_id: str, user_id: str, channel_id: str, data: ChannelUpdate
+    session: AsyncSession, *, org_id: str, user_id: str, channel_id: str, data: ChannelUpdate, email_set_up: bool
 ) -> NotificationChannel:
-    """Change its priority, or where it points (pending deliveries go to the new place)."""
+    """Change its priority, or where it points (pending deliveries go to the new place); a
+    new address is InvalidInput on a server that sends no e-mail (its priority may change)."""
     channel = await get_channel(session, org_id=org_id, user_id=user_id, channel_id=channel_id)
     if data.address is not None and channel.type != "email":
         raise InvalidInput("only an e-mail channel has an address", field="address")
     if data.chat_id is not None and channel.type != "telegram":
         raise InvalidInput("only a Telegram channel has a chat_id", field="chat_id")
+    if data.address is not None and not email_set_up:
+        _refuse_email("address")
     address = data.address if data.address is not None else channel.address
     chat_id = str(data.chat_id) if data.chat_id is not None else channel.chat_id
     mine = await channels_of(session, org_id=org_id, user_id=user_id)
@@ -210,17 +229,21 @@ async def deliveries_of(
 
 
 async def notify_self(
-    session: AsyncSession, *, org_id: str, user_id: str, data: NotificationCreate
+    session: AsyncSession, *, org_id: str, user_id: str, data: NotificationCreate, email_set_up: bool
 ) -> list[NotificationDelivery]:
     """Notify the caller (to try their channels): every name must be a type of one of their
-    channels or one's id. Conflict without any channel, NotFound for a name that is neither."""
+    channels or one's id. Conflict without any channel, NotFound for a name that is neither,
+    InvalidInput for a name of an e-mail channel on a server that sends no e-mail."""
     mine = await channels_of(session, org_id=org_id, user_id=user_id)
     if not mine:
         raise Conflict("you have no notification channel: add one with POST /api/v1/notification-channels",
                        code="no_channel")
-    for name in data.channels or ():
-        if not _named(mine, [name]):
+    for index, name in enumerate(data.channels or ()):
+        named = _named(mine, [name])
+        if not named:
             raise NotFound(f"you have no notification channel {name!r} (neither a type of yours nor an id)")
+        if not email_set_up and any(channel.type == "email" for channel in named):
+            _refuse_email(f"channels.{index}")
     return await notify(
         session, org_id=org_id, user_id=user_id, body=data.body, subject=data.subject, channels=data.channels,
         source="api",

@@ -1,7 +1,7 @@
 """One Telegram update, handled: ``/start <code>`` links the Telegram user (see
 :mod:`.links`); any other text, and a press of an inline button (its value), goes to the
 agent through the :class:`~agenthub.channels.gateway.Gateway` as the Telegram user's
-message, and the answer comes back to the chat (split, with buttons as an inline keyboard:
+message (with their name, username and language as ``user_data``: :func:`user_data`), and the answer comes back to the chat (split, with buttons as an inline keyboard:
 :mod:`.formatting`), with "typing…" shown while the agent works.
 
 Who a message is from: a linked Telegram user is their platform user (a member of the
@@ -50,6 +50,10 @@ GREETING = "Hello! Write me a message and I will answer."
 TEXT_ONLY = "I can read text messages, photos and documents only."
 
 
+PROFILE_FIELDS = ("first_name", "last_name", "username", "language_code")
+"""What a message from Telegram says of its user in ``user_data`` (those the user has): a
+scenario bot reads ``first_name``, ``last_name`` and ``username`` as ``user.*``."""
+
 CHAT_PREFIX = "telegram-"
 SHOWN_KEPT = 1000
 """Pushed messages remembered as shown (their durable copy comes a moment later)."""
@@ -77,6 +81,13 @@ def chat_key(chat: Chat, user: User) -> str:
     if chat.type == Chat.PRIVATE:
         return f"{CHAT_PREFIX}{chat.id}"
     return f"{CHAT_PREFIX}{chat.id}-{user.id}"
+
+
+def user_data(user: User) -> dict[str, str]:
+    """The ``user_data`` of a Telegram user's message: :data:`PROFILE_FIELDS` as Telegram
+    gives them, those the user has (a NUL character, which nothing can store, left out)."""
+    found = {key: str(getattr(user, key, None) or "").replace("\x00", "") for key in PROFILE_FIELDS}
+    return {key: value for key, value in found.items() if value}
 
 
 class UpdateHandler:
@@ -216,7 +227,9 @@ class UpdateHandler:
         caller = await self._caller(user)
         sender = Sender(TYPE, str(user.id), user_id=caller.user_id if caller else None)
         try:
-            request = ChatRequest(content=text, chat_id=chat_key(chat, user), button=button)
+            request = ChatRequest(
+                content=text, chat_id=chat_key(chat, user), button=button, user_data=user_data(user)
+            )
             reach = await self._gateway.reach(caller=caller, agent_id=self._agent_id, sender=sender, fresh=True)
         except ValidationError:
             await self._say(chat.id, "I can't read that message.")

@@ -12,6 +12,17 @@ from dataclasses import dataclass
 from agenthub.config import Settings
 from agenthub.errors import AgentHubError
 
+NOT_SET_UP = {
+    "email": "e-mail is not set up on this server (SMTP_HOST is unset)",
+    "telegram": "Telegram notifications are not set up on this server (TELEGRAM_BOT_TOKEN is unset)",
+}
+"""Why a channel type has no sender, in the words the delivery log and the API use."""
+
+
+def email_set_up(settings: Settings) -> bool:
+    """Whether these settings send e-mail (``SMTP_HOST`` is set)."""
+    return bool(settings.smtp_host)
+
 
 class SendFailed(AgentHubError):
     """An attempt failed. ``permanent``: trying again would fail the same way (an address
@@ -57,7 +68,7 @@ def build_senders(settings: Settings) -> dict[str, Sender]:
     from agenthub.notifications.senders.telegram import TelegramSender
 
     senders: dict[str, Sender] = {}
-    if settings.smtp_host:
+    if email_set_up(settings):
         senders["email"] = EmailSender.from_settings(settings)
     if settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value():
         senders["telegram"] = TelegramSender.from_settings(settings)
