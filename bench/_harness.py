@@ -55,6 +55,13 @@ class Server:
     workers: list[subprocess.Popen] = field(default_factory=list)
     token: str = ""
     """An access token of the default organisation's owner: every turn is authenticated."""
+    more_gateways: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+    """Further `agenthub serve` processes on the same database and Redis (their URL, process)."""
+
+    @property
+    def urls(self) -> list[str]:
+        """Every gateway's URL, this one first."""
+        return [self.url, *(url for url, _ in self.more_gateways)]
 
     @property
     def headers(self) -> dict[str, str]:
@@ -96,7 +103,9 @@ def scratch_database(server_url: str | None) -> Iterator[str | None]:
 
 
 @contextlib.contextmanager
-def agenthub(*, redis_url: str | None, database_url: str | None, workers: int = 0, **env: str) -> Iterator[Server]:
+def agenthub(
+    *, redis_url: str | None, database_url: str | None, workers: int = 0, gateways: int = 1, **env: str
+) -> Iterator[Server]:
     with tempfile.TemporaryDirectory(prefix="agenthub-bench-") as scratch:
         environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         environment.update({
@@ -127,15 +136,23 @@ def agenthub(*, redis_url: str | None, database_url: str | None, workers: int = 
             for _ in range(workers)
         ]
         url = f"http://127.0.0.1:{port}"
+        more: list[tuple[str, subprocess.Popen]] = []
         try:
             _wait_ready(url, process)
+            for _ in range(gateways - 1):  # started once the first has made the owner and the demo agent
+                other = free_port()
+                more.append((f"http://127.0.0.1:{other}", subprocess.Popen(
+                    [AGENTHUB, "serve", "--port", str(other)], env=environment, stdout=log, stderr=log, cwd=scratch)))
+            for other_url, other_process in more:
+                _wait_ready(other_url, other_process)
             if workers:
                 time.sleep(1.0)  # workers register with their first heartbeat
-            yield Server(url, environment, process, extra, token=_log_in(url))
+            yield Server(url, environment, process, extra, token=_log_in(url), more_gateways=more)
         finally:
-            for proc in [process, *extra]:
+            everything = [process, *(proc for _, proc in more), *extra]
+            for proc in everything:
                 proc.send_signal(signal.SIGTERM)
-            for proc in [process, *extra]:
+            for proc in everything:
                 try:
                     proc.wait(15)
                 except subprocess.TimeoutExpired:

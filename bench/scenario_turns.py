@@ -81,12 +81,13 @@ async def prepare(database_url: str, chats: int) -> list[str]:
 
 
 async def run(
-    ws_url: str, keys: list[str], seconds: float, cpu: Callable[[], dict[int, tuple[str, float]]],
+    ws_urls: list[str], keys: list[str], seconds: float, cpu: Callable[[], dict[int, tuple[str, float]]],
 ) -> tuple[float, float, float, int, dict[str, float]]:
     """Messages per second, p50 and p99 (ms), messages, CPU ms per message by process (net
-    of what it spends idle)."""
-    sockets = [await connect(f"{ws_url}/ws/agents/{BOT}", compression=None,
-                             additional_headers={"Authorization": f"Bearer {key}"}) for key in keys]
+    of what it spends idle). Chat i talks to gateway ``i % len(ws_urls)`` (a load balancer's
+    round robin)."""
+    sockets = [await connect(f"{ws_urls[index % len(ws_urls)]}/ws/agents/{BOT}", compression=None,
+                             additional_headers={"Authorization": f"Bearer {key}"}) for index, key in enumerate(keys)]
 
     async def turn(socket, text: str) -> None:  # type: ignore[no-untyped-def]
         await socket.send(json.dumps({"type": "message", "content": text}))
@@ -167,18 +168,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="timed rounds on the same server")
     parser.add_argument("--workers", type=int, default=0,
                         help="`agenthub worker` processes (the bot is then hosted in one, not in the gateway)")
+    parser.add_argument("--gateways", type=int, default=1,
+                        help="`agenthub serve` processes, the chats spread over them in turn (the bot is hosted in one)")
     parser.add_argument("--profile", default=None, help="py-spy the server during the last round into this file")
     args = parser.parse_args()
     print(machine())
     with scratch_database(args.database_url) as database, agenthub(
-        redis_url=args.redis_url, database_url=database, workers=args.workers
+        redis_url=args.redis_url, database_url=database, workers=args.workers, gateways=args.gateways
     ) as server:
         assert database is not None
         keys = asyncio.run(prepare(database, args.chats))
         for index in range(args.rounds):
             spy = _spy(server, args.seconds, args.profile) if args.profile and index == args.rounds - 1 else None
             load = os.getloadavg()[0]
-            rate, p50, p99, done, cpu = asyncio.run(run(server.ws_url, keys, args.seconds,
+            ws_urls = [url.replace("http://", "ws://") for url in server.urls]
+            rate, p50, p99, done, cpu = asyncio.run(run(ws_urls, keys, args.seconds,
                                                         lambda: process_cpu_by_pid(server, -1)))
             shares = ", ".join(f"{name} {ms:.2f}" for name, ms in sorted(cpu.items()))
             print(f"round {index + 1} (load {load:.1f}): {args.chats} chats, {done} messages: {rate:,.0f} messages/s, "

@@ -250,6 +250,7 @@ def process_cpu_by_pid(server: Server | None, model_pid: int) -> dict[int, tuple
     roots = {model_pid: "model", os.getpid(): "client"}
     if server is not None:
         roots[server.process.pid] = "gateway"
+        roots.update({proc.pid: f"gateway {n}" for n, (_, proc) in enumerate(server.more_gateways, start=2)})
         roots.update({worker.pid: "worker" for worker in server.workers})
     found: dict[int, tuple[str, float]] = {}
     for pid, (_, used, command) in table.items():
