@@ -855,6 +855,19 @@ async def test_a_batch_applies_its_writes_in_order(bus: Bus) -> None:
         await subscription.close()
 
 
+async def test_a_batch_adds_once_by_key_and_acknowledges_several_entries(bus: Bus) -> None:
+    await bus.ensure_group("in", "g")
+    await bus.ensure_group("out", "g")
+    for n in range(3):
+        await bus.add("in", {"n": n})
+    delivered = await bus.read({"in": ">"}, "g", "c")
+    for _ in range(2):  # a delivery retried: the second adds nothing
+        await (bus.batch().add_once("out", {"n": 1}, key="out-added:m1", ttl=30)
+               .ack("in", "g", *(entry.id for entry in delivered)).ack("in", "g").execute())
+    assert [e.payload for e in await bus.read({"out": ">"}, "g", "c")] == [{"n": 1}]
+    assert await bus.pending_count("in", "g") == 0
+
+
 async def test_an_empty_batch_does_nothing(bus: Bus) -> None:
     await bus.batch().execute()
     assert await bus.get("anything") is None

@@ -48,6 +48,38 @@ end
 return false
 """
 
+_BATCH = """
+-- A batch of writes in one call (see RedisBus.run_batch). ARGV[1]: a stream's length limit
+-- ('' for none), ARGV[2]: how many writes; then each write's name and arguments, its keys
+-- taken from KEYS in order.
+local limit, k, a = ARGV[1], 1, 3
+local function add(stream, payload)
+  if limit ~= '' then return redis.call('XADD', stream, 'MAXLEN', '~', limit, '*', 'd', payload) end
+  return redis.call('XADD', stream, '*', 'd', payload)
+end
+for _ = 1, tonumber(ARGV[2]) do
+  local op = ARGV[a]
+  if op == 'add' then
+    add(KEYS[k], ARGV[a + 1]); k, a = k + 1, a + 2
+  elseif op == 'add_once' then
+    if redis.call('SET', KEYS[k + 1], '1', 'NX', 'PX', ARGV[a + 2]) then add(KEYS[k], ARGV[a + 1]) end
+    k, a = k + 2, a + 3
+  elseif op == 'set' then
+    if ARGV[a + 2] ~= '' then redis.call('SET', KEYS[k], ARGV[a + 1], 'PX', ARGV[a + 2])
+    else redis.call('SET', KEYS[k], ARGV[a + 1]) end
+    k, a = k + 1, a + 3
+  elseif op == 'publish' then
+    redis.call('PUBLISH', ARGV[a + 1], ARGV[a + 2]); a = a + 3
+  elseif op == 'ack' then
+    local count = tonumber(ARGV[a + 2])
+    redis.call('XACK', KEYS[k], ARGV[a + 1], unpack(ARGV, a + 3, a + 2 + count)); k, a = k + 1, a + 3 + count
+  else
+    return redis.error_reply('unknown batch operation ' .. tostring(op))
+  end
+end
+return 1
+"""
+
 _TRIM_BY_AGE = """
 -- Trim the stream (KEYS[1]) to the entries of the last ARGV[1] milliseconds, keeping every
 -- entry a group has not acknowledged (pending, or not delivered yet). No group: kept.
@@ -145,6 +177,7 @@ class RedisBus(Bus):
         self._cad = client.register_script(_COMPARE_AND_DELETE)
         self._add_once = client.register_script(_ADD_ONCE)
         self._trim_aged = client.register_script(_TRIM_BY_AGE)
+        self._batch = client.register_script(_BATCH)
 
     @classmethod
     def from_url(
@@ -177,7 +210,7 @@ class RedisBus(Bus):
         )
 
     async def _trim_by_age(self, pipe: Any, stream: str) -> None:
-        """Add a trim by age of ``stream`` to ``pipe`` if one is due."""
+        """Add a trim by age of ``stream`` to ``pipe`` (None: run it now) if one is due."""
         if not self._retention.max_age:
             return
         now = time.monotonic()
@@ -372,31 +405,45 @@ class RedisBus(Bus):
             await self._client.srem(self._k(key), *members)
 
     async def run_batch(self, ops: Sequence[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> None:
-        """One pipeline, in order. Not a MULTI transaction: the keys live in different
-        cluster slots; every operation is idempotent or guarded for a retry."""
-        async with self._client.pipeline(transaction=False) as pipe:
-            for name, args, kwargs in ops:
-                if name == "add":
-                    self._xadd(pipe, args[0], args[1])
-                    await self._trim_by_age(pipe, args[0])
-                elif name == "add_once":
-                    await self._add_once(
-                        keys=[self._k(args[0]), self._k(kwargs["key"])],
-                        args=self._add_once_args(args[1], kwargs["ttl"]),
-                        client=pipe,
-                    )
-                    await self._trim_by_age(pipe, args[0])
-                elif name == "set":
-                    ttl = kwargs.get("ttl")
-                    pipe.set(self._k(args[0]), encode(args[1]), px=int(ttl * 1000) if ttl else None)
-                elif name == "publish":
-                    pipe.publish(self._k(args[0]), encode(args[1]))
-                elif name == "ack":
-                    stream, group, *ids = args
-                    pipe.xack(self._k(stream), group, *ids)
-                else:
-                    raise AgentHubError(f"unknown batch operation {name!r}")
-            await pipe.execute()
+        """One call of a script that makes the writes in order (``_BATCH``): one command for
+        redis-py to send and read, where a pipeline of the same writes costs a command each
+        (a turn's delivery: seven). Every write is idempotent or guarded for a retry. On Redis
+        Cluster the keys of one batch live in different slots: there a batch must go back to
+        being a pipeline (AgentHub runs on one Redis, or a replicated one, today). Streams
+        due for their trim by age are trimmed after it."""
+        if not ops:
+            return
+        keys_: list[str] = []
+        args: list[Any] = [self._retention.max_length or "", len(ops)]
+        added: list[str] = []
+        for name, op_args, kwargs in ops:
+            if name == "add":
+                keys_.append(self._k(op_args[0]))
+                args += ["add", encode(op_args[1])]
+                added.append(op_args[0])
+            elif name == "add_once":
+                keys_ += [self._k(op_args[0]), self._k(kwargs["key"])]
+                args += ["add_once", encode(op_args[1]), int(kwargs["ttl"] * 1000)]
+                added.append(op_args[0])
+            elif name == "set":
+                ttl = kwargs.get("ttl")
+                keys_.append(self._k(op_args[0]))
+                args += ["set", encode(op_args[1]), int(ttl * 1000) if ttl else ""]
+            elif name == "publish":
+                args += ["publish", self._k(op_args[0]), encode(op_args[1])]
+            elif name == "ack":
+                stream, group, *ids = op_args
+                if not ids:
+                    args[1] -= 1
+                    continue
+                keys_.append(self._k(stream))
+                args += ["ack", group, len(ids), *ids]
+            else:
+                raise AgentHubError(f"unknown batch operation {name!r}")
+        if args[1]:
+            await self._batch(keys=keys_, args=args)
+        for stream in dict.fromkeys(added):
+            await self._trim_by_age(None, stream)
 
     async def ping(self) -> None:
         await self._client.ping()
