@@ -13,15 +13,14 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from limits.aio.storage import RedisStorage
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from limits.aio.storage import RedisStorage
-
 from agenthub.caller import Caller
 from agenthub.channels.rate_limits import LEASE_SHARE, RateLimiter
-from agenthub.errors import RateLimited
 from agenthub.config import Settings
+from agenthub.errors import RateLimited
 from tests.agents.helpers import assert_error
 from tests.channels.helpers import create_agent, receive_until_final, send, turn
 from tests.support.accounts import api_key, bearer, second_org, user_token

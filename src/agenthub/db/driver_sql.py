@@ -12,10 +12,12 @@ began: each statement then commits on its own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from typing import Any, cast
 
+import asyncpg
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
@@ -38,14 +40,36 @@ class DriverStatement:
 
     async def fetchrow(self, connection: AsyncConnection, params: Mapping[str, Any]) -> Any:
         """The first row (an ``asyncpg.Record``, its columns by name), or None."""
-        return await (await _driver(connection)).fetchrow(self.sql, *self.args(params))
+        driver = await _driver(connection)
+        try:
+            return await driver.fetchrow(self.sql, *self.args(params))
+        except _BROKEN as error:
+            await _invalidate(connection, error)
+            raise ConnectionError("the database connection broke") from error
 
     async def fetchval(self, connection: AsyncConnection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row."""
-        return await (await _driver(connection)).fetchval(self.sql, *self.args(params))
+        driver = await _driver(connection)
+        try:
+            return await driver.fetchval(self.sql, *self.args(params))
+        except _BROKEN as error:
+            await _invalidate(connection, error)
+            raise ConnectionError("the database connection broke") from error
+
+
+_BROKEN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+"""What a connection that broke raises (lost, closed, or the server going away)."""
 
 
 async def _driver(connection: AsyncConnection) -> Any:
     if connection.in_transaction():
         raise RuntimeError("a driver statement runs outside SQLAlchemy's transactions")
     return (await connection.get_raw_connection()).driver_connection
+
+
+async def _invalidate(connection: AsyncConnection, error: BaseException) -> None:
+    """The pool must not lend a broken connection again (SQLAlchemy does this for its own
+    statements): it is discarded; the caller raises a ``ConnectionError`` (an outage, as
+    :func:`agenthub.errors.is_unavailable` says)."""
+    with contextlib.suppress(Exception):
+        await connection.invalidate(error if isinstance(error, Exception) else None)
