@@ -17,12 +17,12 @@ warning is logged): an outage of the counter does not become an outage of the AP
 
 In Redis, a busy caller's requests are counted ahead, a few at a time: when a caller used up
 what this gateway counted ahead for it within :data:`LEASE_SECONDS`, the next count takes
-twice as many at once (up to a :data:`LEASE_SHARE`\ th of the limit), and the requests
+twice as many at once (up to 1/:data:`LEASE_SHARE` of the limit), and the requests
 that follow within :data:`LEASE_SECONDS` pass without asking Redis. A caller sending one
 request now and then is counted request by request, and so is every caller of a limit under
 :data:`LEASE_SHARE` a minute. It is never looser than the limit, only stricter: requests
 counted ahead and not made within :data:`LEASE_SECONDS` (a burst that stopped) stay
-counted, at most a :data:`LEASE_SHARE`\ th of the limit per gateway. Near the limit a
+counted, at most 1/:data:`LEASE_SHARE` of the limit per gateway. Near the limit a
 count that takes several at once is refused and the request is counted alone, so a caller
 still gets exactly the limit.
 """
@@ -143,7 +143,7 @@ class RateLimiter:
 
     def _lease_size(self, item: RateLimitItem, lease: _Lease | None, now: float) -> int:
         """How many requests to count now: twice the last count ahead when the caller used it
-        all up in time (busy), at most a :data:`LEASE_SHARE`\ th of the limit; else one."""
+        all up in time (busy), at most 1/:data:`LEASE_SHARE` of the limit; else one."""
         if lease is None or lease.left > 0 or now >= lease.until:
             return 1
         return max(1, min(lease.size * 2, item.amount // LEASE_SHARE))
