@@ -31,7 +31,8 @@ async def client_for(database_url: str, **overrides: Any) -> AsyncIterator[tuple
     ``redis_url`` is given) and a client for it."""
     await migrated(database_url)
     async with running_app(make_settings(database_url=database_url, **overrides)) as app:
-        async with httpx.AsyncClient(base_url=app.url, timeout=20, headers=app.headers) as client:
+        # Generous: a loaded CI machine (browser tests beside) can stall a request for seconds.
+        async with httpx.AsyncClient(base_url=app.url, timeout=60, headers=app.headers) as client:
             yield app, client
 
 
