@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from agenthub.chats.schemas import MAX_CONTENT_LENGTH
 from agenthub.config import Settings
 from agenthub.json_input import MAX_DEPTH
 from tests.mcp.test_mcp_http import call, mcp_session, text_of
@@ -78,3 +79,14 @@ async def test_test_bot_greets_the_user_user_data_names_as_the_rest_route_does(a
                 refused = await client.post(path, json={"text": "hi", "user_data": user_data})
                 assert refused.status_code == 422, refused.text
                 assert refused.json()["error"]["details"][0]["field"].startswith("user_data"), refused.text
+
+
+async def test_test_bot_takes_a_text_as_long_as_the_rest_route_does(app_settings: Settings) -> None:
+    async with running_app(app_settings) as app:
+        async with mcp_session(app, app.token) as mcp:
+            bot = await call(mcp, "import_bot", document=GREETER)
+            long = await call(mcp, "test_bot", bot_id=bot["id"], text="x" * MAX_CONTENT_LENGTH)
+            assert texts(long) == ["Hi   (@)!"]  # no user_data: every name empty
+            for text in ("x" * (MAX_CONTENT_LENGTH + 1), " \n "):
+                refused = await mcp.call_tool("test_bot", {"bot_id": bot["id"], "text": text})
+                assert refused.is_error and "text" in text_of(refused)

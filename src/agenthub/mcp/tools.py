@@ -104,7 +104,9 @@ class ImportBot(_Args):
 
 class TestBot(_Args):
     bot_id: RowId = Field(description="The bot to talk to")
-    text: str = Field(min_length=1, max_length=20000, description="The message the test user sends")
+    text: draft_chats.Content = Field(
+        description="The message the test user sends (as `POST /api/v1/bots/{id}/test` takes it: up to 32,000 characters)"
+    )
     button: str | None = Field(
         default=None, max_length=200,
         description="The value of a button the test user presses (one of the `widget` buttons the bot sent); "
