@@ -21,7 +21,7 @@ async def test_demo_agent_answers_over_websocket_and_sse(sqlite_url: str) -> Non
         assert any(e["type"] == "chunk" for e in events)
         assert events[-1]["content"] == 'You said: "hello". That is message 1 of this chat.'
 
-        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
             response = await client.post(f"/api/v1/agents/{DEMO_AGENT_ID}/chat", json={"content": "again"})
         assert response.status_code == 200
         assert "event: done" in response.text

@@ -43,7 +43,7 @@ async def _create(client: httpx.AsyncClient) -> None:
 
 async def test_a_websocket_from_another_site_is_refused(sqlite_url: str) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app:
-        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
             await _create(client)
         url = app.ws("/ws/agents/guarded")
         with pytest.raises(InvalidStatus) as refused:
@@ -59,7 +59,7 @@ async def test_a_websocket_from_another_site_is_refused(sqlite_url: str) -> None
         async with websockets.connect(url) as socket:  # a script, no Origin
             assert (await turn(socket, "from a script"))[-1]["type"] == "message"
 
-        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
             preflight = await client.options("/api/v1/agents/guarded/chat", headers={
                 "origin": "http://evil.example", "access-control-request-method": "POST",
                 "access-control-request-headers": "content-type",
@@ -90,7 +90,7 @@ async def test_a_websocket_from_another_site_is_refused(sqlite_url: str) -> None
 async def test_allowed_origins_may_use_the_websocket_and_the_api(sqlite_url: str) -> None:
     site = "https://app.example.com"
     async with running_app(make_settings(database_url=sqlite_url, allowed_origins=f"{site}, https://b.example")) as app:
-        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
             await _create(client)
             preflight = await client.options("/api/v1/agents/guarded/chat", headers={
                 "origin": site, "access-control-request-method": "POST",
@@ -107,7 +107,7 @@ async def test_allowed_origins_may_use_the_websocket_and_the_api(sqlite_url: str
         with pytest.raises(InvalidStatus):
             async with websockets.connect(app.ws("/ws/agents/guarded"), origin="https://c.example"):
                 pass
-        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
             # A site not listed: its preflight is refused in the JSON shape, not in CORS's plain text.
             preflight = await client.options("/api/v1/agents/guarded/chat", headers={
                 "origin": "https://c.example", "access-control-request-method": "POST",

@@ -43,7 +43,7 @@ async def test_update_restart_history_usage_and_delete(sqlite_url: str, tmp_path
             ("5", "assistant", 'You said: "again". That is message 2 of this chat.'),
         ], history.stdout
 
-        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
             async def usage_of_both_turns() -> dict | None:
                 totals = (await client.get("/api/v1/agents/demo/usage")).json()
                 return totals if totals["turns"] == 2 else None

@@ -109,7 +109,7 @@ async def test_agents_create_list_start_status_stop(sqlite_url: str, tmp_path: P
         assert json.loads(stopped.stdout)["status"] == "stopped"
 
         # What the CLI did is what the API holds.
-        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
             agent = (await client.get("/api/v1/agents/cli-agent")).json()
             assert agent["name"] == "From the CLI"
             assert agent["settings"]["system_prompt"] == "Be brief."

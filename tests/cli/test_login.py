@@ -123,7 +123,7 @@ async def test_agenthub_token_is_sent_instead_of_a_login(sqlite_url: str, tmp_pa
 
 async def test_without_credentials_the_chat_says_to_log_in(sqlite_url: str, tmp_path: Path) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app:
-        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
             body = {"id": "private", "name": "Private", "settings": {"provider": "fake", "model_id": "demo"}}
             assert (await client.post("/api/v1/agents", json=body)).status_code == 201
         result = await agenthub("chat", "private", "--api-url", app.url, cwd=tmp_path, stdin="hello\n")

@@ -46,7 +46,7 @@ async def test_help_reads_well(tmp_path: Path) -> None:
 
 async def test_agents_list_never_cuts_ids(sqlite_url: str, tmp_path: Path) -> None:
     async with running_app(make_settings(database_url=sqlite_url)) as app:
-        async with httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+        async with httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
             created = await client.post("/api/v1/agents", json={
                 "id": LONG_ID, "name": "Long\tand\nwinding",
                 "settings": {"provider": "fake", "model_id": "demo"},

@@ -155,7 +155,7 @@ async def test_a_runner_process_sends_the_spans_of_its_turns(
             database_url=postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix,
             otel_exporter_otlp_endpoint=collector.url, otel_service_name="agenthub-runner-test",
         )
-        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
             agent_id = await create_agent(client, "isolated", isolation="process")
             reply = await chat_over_sse(client, agent_id, SECRET_TEXT)
             # Sent by the runner's batch processor within its delay (5 s), while it still runs.

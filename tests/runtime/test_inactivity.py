@@ -16,7 +16,7 @@ async def test_idle_agent_is_stopped_and_the_next_message_starts_it_again(sqlite
     settings = make_settings(
         database_url=sqlite_url, agent_inactivity_timeout=2.0, agent_inactivity_check_interval=0.2
     )
-    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
         agent_id = await create_agent(client, "sleeper", isolation="shared")
         first = await chat(client, agent_id, "hello")
         assert first.started_agent and first.content == said("hello", 1)
@@ -47,7 +47,7 @@ async def test_idle_runner_process_is_stopped_and_started_again(
         database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix,
         agent_inactivity_timeout=1.0, agent_inactivity_check_interval=0.2,
     )
-    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
         agent_id = await create_agent(client, "idle-runner", isolation="process")
         first = await chat(client, agent_id, "hello")
         assert first.started_agent and first.content == said("hello", 1)

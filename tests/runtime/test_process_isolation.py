@@ -44,7 +44,7 @@ async def test_runner_process_starts_answers_and_comes_back_after_a_crash(
     settings = make_settings(
         database_url=migrated_postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix
     )
-    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
         agent_id = await create_agent(client, "isolated", isolation="process")
         assert (await get_status(client, agent_id))["status"] == "stopped"
 
@@ -99,7 +99,7 @@ async def test_runner_that_keeps_crashing_ends_in_error_and_stays_down(
         database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix,
         max_restart_attempts=1,
     )
-    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
         agent_id = await create_agent(client, "fragile", isolation="process")
         assert (await client.post(f"/api/v1/agents/{agent_id}/start")).status_code == 200
         first = await wait_status(client, agent_id, _running, what="the first runner")
@@ -142,7 +142,7 @@ async def test_runner_that_stops_heartbeating_is_killed_and_replaced(
     sqlite_url: str, redis_server_url: str, redis_prefix: str
 ) -> None:
     settings = make_settings(database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
-    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
         agent_id = await create_agent(client, "sleepy", isolation="process")
         first = await chat(client, agent_id, "one")
         assert first.started_agent and first.content == said("one", 1)
@@ -174,7 +174,7 @@ async def test_stop_is_graceful_and_force_stop_kills_at_once(
     sqlite_url: str, redis_server_url: str, redis_prefix: str
 ) -> None:
     settings = make_settings(database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
-    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
         supervisor = app.app.state.supervisor
         agent_id = await create_agent(client, "stoppable", isolation="process")
         assert (await chat(client, agent_id, "hi")).content == said("hi", 1)
@@ -212,7 +212,7 @@ async def test_a_running_runner_is_not_announced_as_starting(
         database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix,
         process_check_interval=60,
     )
-    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
         agent_id = await create_agent(client, "warm", isolation="process")
         first = await chat(client, agent_id, "wake up")
         assert first.started_agent
@@ -226,7 +226,7 @@ async def test_a_runner_process_is_named_after_its_agent(
     sqlite_url: str, redis_server_url: str, redis_prefix: str
 ) -> None:
     settings = make_settings(database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
-    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+    async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
         agent_id = await create_agent(client, "named", isolation="process")
         assert (await client.post(f"/api/v1/agents/{agent_id}/start")).status_code == 200
         pid = (await wait_status(client, agent_id, _running, what="the runner"))["pid"]
@@ -252,7 +252,7 @@ async def test_an_agent_left_behind_by_a_dead_gateway_is_taken_over(
     settings = make_settings(database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
     bus = open_bus(redis_server_url, prefix=redis_prefix)
     try:
-        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
             agent_id = await create_agent(client, "orphan", isolation="process")
             await _left_behind(bus, agent_id, gateway="gateway-that-died", runner="runner-that-died")
 
@@ -280,7 +280,7 @@ async def test_a_message_sent_just_after_its_gateway_died_is_answered(
     settings = make_settings(database_url=sqlite_url, redis_url=redis_server_url, redis_prefix=redis_prefix)
     bus = open_bus(redis_server_url, prefix=redis_prefix)
     try:
-        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
             agent_id = await create_agent(client, "bereaved", isolation="process")
             await _left_behind(bus, agent_id, gateway="gateway-just-killed", runner="its-runner")
             await bus.set(keys.host_heartbeat("gateway-just-killed"), {"at": time.time()}, ttl=600)

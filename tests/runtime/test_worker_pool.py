@@ -90,7 +90,7 @@ async def test_shared_agents_spread_over_workers_and_move_when_one_dies(
         settings = make_settings(
             database_url=migrated_postgres_url, redis_url=redis_server_url, redis_prefix=redis_prefix
         )
-        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers) as client:
+        async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
             agents = [await create_agent(client, f"pooled-{n}", isolation="shared") for n in range(4)]
             for agent_id in agents:
                 response = await client.post(f"/api/v1/agents/{agent_id}/start")
