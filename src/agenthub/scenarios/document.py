@@ -64,7 +64,7 @@ class Message(_Part):
 
     text: Text = ""
     params: JsonObject = Field(default_factory=dict, description="Channel options (parse mode...)")
-    attachments: list[Annotated[str, Field(max_length=64)]] = Field(
+    attachments: list[Annotated[str, Field(max_length=64), NoNul()]] = Field(
         default_factory=list, max_length=20, description="File ids (`POST /api/v1/files`)"
     )
     widget: Widget | None = None
