@@ -32,7 +32,7 @@ from tests.support.server import OWNER_EMAIL, OWNER_PASSWORD, free_port, make_se
 
 pytestmark = pytest.mark.openapi
 
-EXAMPLES_PER_OPERATION = 15
+EXAMPLES_PER_OPERATION = 8
 PATCHED = "patched"
 BASELINE = {"provider": "fake", "model_id": "demo", "base_url": None, "system_prompt": "", "integrations": []}
 CONFIG = SchemathesisConfig.from_dict({
