@@ -40,18 +40,16 @@ class DriverStatement:
 
     async def fetchrow(self, connection: AsyncConnection, params: Mapping[str, Any]) -> Any:
         """The first row (an ``asyncpg.Record``, its columns by name), or None."""
-        driver = await _driver(connection)
-        try:
-            return await driver.fetchrow(self.sql, *self.args(params))
-        except _BROKEN as error:
-            await _invalidate(connection, error)
-            raise ConnectionError("the database connection broke") from error
+        return await self._run("fetchrow", connection, params)
 
     async def fetchval(self, connection: AsyncConnection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row."""
+        return await self._run("fetchval", connection, params)
+
+    async def _run(self, method: str, connection: AsyncConnection, params: Mapping[str, Any]) -> Any:
         driver = await _driver(connection)
         try:
-            return await driver.fetchval(self.sql, *self.args(params))
+            return await getattr(driver, method)(self.sql, *self.args(params))
         except _BROKEN as error:
             await _invalidate(connection, error)
             raise ConnectionError("the database connection broke") from error

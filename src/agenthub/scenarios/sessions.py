@@ -27,7 +27,7 @@ import copy
 import logging
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import SimpleNamespace
@@ -41,7 +41,7 @@ from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.db.upsert import dialect_of, insert_ignoring_duplicates
 from agenthub.errors import Conflict, NotFound
 from agenthub.scenarios import session_statements as statements
-from agenthub.scenarios.document import BotDocument, GroupDoc, parse
+from agenthub.scenarios.document import BotDocument, Emitter, GroupDoc, parse
 from agenthub.scenarios.engine import (
     ActionRunner,
     CompiledBot,
@@ -117,8 +117,7 @@ class BotCache:
         can't be used (not PostgreSQL)."""
         if self.at_once is None:
             bind = sessions.kw.get("bind")
-            postgres = isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql"
-            self.at_once = bind if postgres and isinstance(bind, AsyncEngine) else False
+            self.at_once = bind if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql" else False
         return self.at_once or None
 
     async def get(self, db: AsyncSession | AsyncConnection, bot_id: str, version: int) -> CompiledBot:
@@ -265,9 +264,7 @@ async def _process_at_once(
         scopes = loaded.state.scopes
         if (scopes.bot, scopes.user) != loaded.before or _has_emitter(loaded.bot, outcome.entered):
             return _Handover(loaded, outcome)
-        messages = [message.as_dict() for message in outcome.messages]
-        if outcome.error:
-            messages.append({"text": outcome.error})
+        messages = _sent(outcome)
         chat_id = envelope.get("chat_id")
         saved = await (sql.save if chat_id else sql.save_no_chat).fetchval(db, {
             "session_id": loaded.session_id, "saved_at": loaded.session_saved_at, "new_step": loaded.state.step,
@@ -283,11 +280,15 @@ async def _process_at_once(
 
 def _has_emitter(bot: CompiledBot, entered: list[str]) -> bool:
     """Whether a step entered has a delayed move to schedule."""
+    return any(_emitters(bot, entered))
+
+
+def _emitters(bot: CompiledBot, entered: list[str]) -> Iterator[tuple[str, Emitter]]:
+    """The steps entered that have a delayed move, each with its emitter."""
     for key in entered:
         found = bot.find(key)
         if found is not None and found[0].emitter is not None:
-            return True
-    return False
+            yield key, found[0].emitter
 
 
 async def _process(
@@ -347,12 +348,18 @@ async def _run(loaded: _Loaded, envelope: dict[str, Any], runner: ActionRunner, 
 async def _save_outcome(
     db: AsyncSession, *, bot_id: str, envelope: dict[str, Any], loaded: _Loaded, outcome: Outcome, test: bool,
 ) -> tuple[str, list[dict[str, Any]]]:
-    messages = [message.as_dict() for message in outcome.messages]
-    if outcome.error:
-        messages.append({"text": outcome.error})
+    messages = _sent(outcome)
     saved = await _save(db, bot_id=bot_id, envelope=envelope, loaded=loaded, messages=messages,
                         events=outcome.events if not test else [], entered=outcome.entered if not test else [])
     return saved, messages
+
+
+def _sent(outcome: Outcome) -> list[dict[str, Any]]:
+    """What the bot sends for the message: its steps' messages, then its error if any."""
+    messages = [message.as_dict() for message in outcome.messages]
+    if outcome.error:
+        messages.append({"text": outcome.error})
+    return messages
 
 
 async def _load(
@@ -433,11 +440,7 @@ def _schedule(
 ) -> None:
     """A delayed move for each step entered that has an emitter (the scheduler fires it when
     due, if the session is still there): in the transaction of the session's save."""
-    for key in entered:
-        found = loaded.bot.find(key)
-        emitter = found[0].emitter if found is not None else None
-        if emitter is None:
-            continue
+    for key, emitter in _emitters(loaded.bot, entered):
         instance = instance_of(key)  # a template's step: its emitter moves within the template
         db.add(DelayedMove(
             id=f"dmv_{uuid.uuid4().hex}", org_id=loaded.org_id, bot_id=bot_id, session_id=session_id,
