@@ -20,18 +20,9 @@ from tests.support.fake_telegram import FakeBotApi
 async def test_a_scenario_bot_on_telegram(sqlite_url: str, tmp_path: Path, api: FakeBotApi) -> None:  # noqa: F811
     api.add_bot(TOKEN)
     async with world(sqlite_url, tmp_path, api) as w:
-        credential = await w.credential()
-        engine = create_engine(sqlite_url)
-        try:
-            # On Telegram "/start" is the channel's own command (linking an account): another restart.
-            document = {**PIZZA, "connection_groups": [{"connections": [go("hello", equal("again"), 100)]}]}
-            await add_bot(create_session_factory(engine), document, bot_id="pizza", settings={
-                "isolation": "shared", "access": "public",
-                "integrations": [{"type": "telegram", "settings": {"credential_id": credential}}],
-            })
-        finally:
-            await engine.dispose()
-        await w.start("pizza")
+        # On Telegram "/start" is the channel's own command (linking an account): another restart.
+        document = {**PIZZA, "connection_groups": [{"connections": [go("hello", equal("again"), 100)]}]}
+        await w.scenario_bot(document, "pizza")
         await api.user_says(TOKEN, "hi")
         calls = await w.replies(lambda sent: len(texts_to(sent)) >= 1)
         offer = calls[0]

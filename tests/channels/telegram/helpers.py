@@ -12,6 +12,7 @@ import httpx
 
 from agenthub.config import Settings
 from tests.agents.helpers import agent_body, migrated, wait_for
+from tests.scenarios.helpers import add_bot
 from tests.support.fake_telegram import Call, FakeBotApi
 from tests.support.server import RunningApp, make_settings, running_app
 
@@ -40,6 +41,16 @@ class World:
         created = await self.client.post("/api/v1/agents", json=body)
         assert created.status_code == 201, created.text
         return dict(created.json())
+
+    async def scenario_bot(self, document: dict[str, Any], bot_id: str) -> None:
+        """A public scenario bot of ``document`` on Telegram (a credential of :data:`TOKEN`),
+        its bot started."""
+        credential = await self.credential()
+        await add_bot(self.app.app.state.session_factory, document, bot_id=bot_id, settings={
+            "isolation": "shared", "access": "public",
+            "integrations": [{"type": "telegram", "settings": {"credential_id": credential}}],
+        })
+        await self.start(bot_id)
 
     async def status(self, agent_id: str) -> dict[str, Any]:
         response = await self.client.get(f"/api/v1/agents/{agent_id}/integrations/telegram/status")

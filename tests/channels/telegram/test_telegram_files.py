@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agenthub.db.engine import create_engine, create_session_factory
 from tests.channels.telegram.conftest import api, short_long_polls  # noqa: F401
 from tests.channels.telegram.helpers import TOKEN, texts_to, world
 from tests.channels.test_attachments import INBOX
-from tests.scenarios.helpers import add_bot
 from tests.support.fake_telegram import FakeBotApi
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
@@ -22,16 +20,7 @@ async def test_a_photo_and_a_document_reach_a_scenario_bot(
 ) -> None:
     api.add_bot(TOKEN)
     async with world(sqlite_url, tmp_path, api) as w:
-        credential = await w.credential()
-        engine = create_engine(sqlite_url)
-        try:
-            await add_bot(create_session_factory(engine), INBOX, bot_id="inbox", settings={
-                "isolation": "shared", "access": "public",
-                "integrations": [{"type": "telegram", "settings": {"credential_id": credential}}],
-            })
-        finally:
-            await engine.dispose()
-        await w.start("inbox")
+        await w.scenario_bot(INBOX, "inbox")
         await api.user_sends_photo(TOKEN, JPEG, caption="my cat")
         calls = await w.replies(lambda sent: len(texts_to(sent)) >= 1)
         files = (await w.client.get("/api/v1/files")).json()["items"]

@@ -10,9 +10,8 @@ from pathlib import Path
 from telegram import User
 
 from agenthub.channels.telegram.handler import user_data
-from agenthub.db.engine import create_engine, create_session_factory
 from tests.channels.telegram.helpers import TOKEN, texts_to, world
-from tests.scenarios.helpers import add_bot, go
+from tests.scenarios.helpers import go
 from tests.support.fake_telegram import FakeBotApi
 
 GREETER = {
@@ -32,16 +31,7 @@ async def test_a_scenario_bot_greets_a_telegram_user_by_the_name_telegram_gives(
 ) -> None:
     api.add_bot(TOKEN)
     async with world(sqlite_url, tmp_path, api) as w:
-        credential = await w.credential()
-        engine = create_engine(sqlite_url)
-        try:
-            await add_bot(create_session_factory(engine), GREETER, bot_id="greeter", settings={
-                "isolation": "shared", "access": "public",
-                "integrations": [{"type": "telegram", "settings": {"credential_id": credential}}],
-            })
-        finally:
-            await engine.dispose()
-        await w.start("greeter")
+        await w.scenario_bot(GREETER, "greeter")
         await api.user_says(TOKEN, "hi", first_name="Ada", last_name="Lovelace", username="ada", language_code="en")
         calls = await w.replies(lambda sent: len(texts_to(sent)) >= 1)
         assert texts_to(calls) == ["Hi Ada Lovelace (@ada, en)!"]
