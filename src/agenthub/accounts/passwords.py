@@ -4,6 +4,7 @@ Hashing takes tens of milliseconds on purpose: it runs in a thread, off the even
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,16 +26,21 @@ async def hash_password(password: str, hasher: PasswordHasher | None = None) -> 
     return await asyncio.to_thread((hasher or _hasher).hash, password)
 
 
-async def verify_password(password_hash: str, password: str) -> bool:
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` is the one ``password_hash`` was made of. None (no user has the
+    e-mail given) verifies against a hash of no one's password, so a login takes as long
+    either way and doesn't tell which e-mails have accounts; it is always False."""
     def _verify() -> bool:
         try:
-            return _hasher.verify(password_hash, password)
+            return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
         except (VerificationError, InvalidHashError):
             return False
 
     return await asyncio.to_thread(_verify)
 
 
-DUMMY_HASH = _hasher.hash("not a password anyone has")
-"""Verified against when no user has the e-mail, so a login takes as long either way and
-doesn't tell which e-mails have accounts."""
+@functools.cache
+def _dummy_hash() -> str:
+    """Made at the first login of an unknown e-mail (in its thread), not at import: every
+    process that imports accounts would pay for a hash otherwise."""
+    return _hasher.hash("not a password anyone has")

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agenthub.accounts import invitations
 from agenthub.accounts.models import AuthSession, Organization, User
-from agenthub.accounts.passwords import DUMMY_HASH, hash_password, verify_password
+from agenthub.accounts.passwords import hash_password, verify_password
 from agenthub.accounts.secrets import digest, new_id, new_secret
 from agenthub.accounts.tokens import TokenIssuer
 from agenthub.audit import service as audit
@@ -97,7 +97,7 @@ async def login(
     session: AsyncSession, *, email: str, password: str, issuer: TokenIssuer, refresh_lifetime: timedelta
 ) -> IssuedTokens:
     user = await find_user(session, email)
-    valid = await verify_password(user.password_hash if user else DUMMY_HASH, password)
+    valid = await verify_password(user.password_hash if user else None, password)
     if user is None or not valid:
         raise Unauthorized("wrong e-mail or password")
     return await open_session(session, user=user, issuer=issuer, refresh_lifetime=refresh_lifetime)

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agenthub.accounts import service as accounts_service
 from agenthub.accounts.models import User
-from agenthub.accounts.passwords import DUMMY_HASH, verify_password
+from agenthub.accounts.passwords import verify_password
 from agenthub.accounts.tokens import signing_key
 from agenthub.admin_panel.scope import Operator, OperatorScope, set_operator
 from agenthub.config import Settings
@@ -92,7 +92,7 @@ class PanelAuthentication(AuthenticationBackend):
             return False
         async with session_scope(self.host.state.session_factory) as session:
             user = await accounts_service.find_user(session, email)
-        valid = await verify_password(user.password_hash if user else DUMMY_HASH, password)
+        valid = await verify_password(user.password_hash if user else None, password)
         if user is None or not valid:
             return False
         if user.role not in OPERATOR_ROLES:
