@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from starlette.websockets import WebSocket
+
 from agenthub.files.service import download_path
 
 AGENT_ERROR = "agent_error"
@@ -110,3 +113,11 @@ def for_sse(event: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     if kind == "error":
         return [("error", {"code": str(event.get("code") or AGENT_ERROR), "message": event.get("response", "error")})]
     return [(str(kind), {key: value for key, value in event.items() if key != "type"})]
+
+
+async def send(websocket: WebSocket, event: dict[str, Any]) -> None:
+    """Send ``event`` as a text frame of JSON (orjson: as Starlette's ``send_json`` writes
+    it, UTF-8 and compact, in a fraction of the time; an event passes here for every
+    message of every chat)."""
+    await websocket.send_text(orjson.dumps(event).decode())
+

@@ -75,7 +75,7 @@ async def serve(websocket: WebSocket, credentials: Caller | Unauthorized | None,
 
     async def send(payload: dict[str, Any]) -> None:
         async with lock:
-            await websocket.send_json(payload)
+            await events.send(websocket, payload)
 
     async def forward() -> bool:
         """Until the subscription ends (False) or an event ends the watch (True)."""
@@ -121,5 +121,5 @@ async def _receive(websocket: WebSocket, send: Callable[[dict[str, Any]], Awaita
 
 
 async def _refuse(websocket: WebSocket, code: int, event: dict[str, Any]) -> None:
-    await websocket.send_json(event)
+    await events.send(websocket, event)
     await websocket.close(code=code, reason=event["message"].encode()[:123].decode(errors="ignore"))

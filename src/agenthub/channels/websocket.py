@@ -114,7 +114,7 @@ class _Connection:
 
     async def send(self, payload: dict[str, Any]) -> None:
         async with self.send_lock:
-            await self.websocket.send_json(payload)
+            await events.send(self.websocket, payload)
 
     async def forward(self) -> None:
         """Relay output events that answer this connection's messages, and the messages
@@ -140,7 +140,7 @@ class _Connection:
         shown = final or event.get("type") == "message"
         if shown and event.get("message_id") in self.delivered:
             return  # the same message published again after a redelivery, or its durable copy
-        await self.websocket.send_json(events.for_websocket(event))
+        await events.send(self.websocket, events.for_websocket(event))
         if shown and event.get("message_id"):
             self.delivered.add(event["message_id"])
         if final:
@@ -153,7 +153,7 @@ class _Connection:
             return
         if not (event.get("response") or event.get("widget") or event.get("attachments")):
             return
-        await self.websocket.send_json(events.for_websocket(event))
+        await events.send(self.websocket, events.for_websocket(event))
         if event.get("message_id"):
             self.delivered.add(event["message_id"])
 
@@ -165,7 +165,7 @@ class _Connection:
             self.waiting[message_id] = Accepted(message_id, self.chat_id, agent_started=False, at=now)
         async with self.send_lock:
             for event in missed.events:
-                await self.websocket.send_json(events.for_websocket(event))
+                await events.send(self.websocket, events.for_websocket(event))
                 if event.get("message_id"):
                     self.delivered.add(str(event["message_id"]))
 
@@ -175,7 +175,8 @@ class _Connection:
         answer is idle: :class:`_Idle` is raised."""
         while True:
             try:
-                message = await asyncio.wait_for(self.websocket.receive(), self.idle_timeout)
+                async with asyncio.timeout(self.idle_timeout):  # no task of its own, as wait_for makes
+                    message = await self.websocket.receive()
                 break
             except TimeoutError:
                 if not self.waiting and not self.early:
@@ -244,12 +245,12 @@ class _Connection:
                 raise
             async with self.send_lock:
                 self.waiting[message_id] = accepted
-                await self.websocket.send_json({
+                await events.send(self.websocket, {
                     "type": "status", "message": "received",
                     "message_id": accepted.message_id, "chat_id": accepted.chat_id,
                 })
                 if accepted.agent_started:
-                    await self.websocket.send_json({
+                    await events.send(self.websocket, {
                         "type": "status", "message": "Agent is starting…",
                         "chat_id": accepted.chat_id, "reply_to": accepted.message_id,
                     })
@@ -381,13 +382,11 @@ async def _replay(connection: _Connection, *, chat_id: str, after: str) -> bool:
 
 async def _refuse(websocket: WebSocket, code: int, event: dict[str, Any]) -> None:
     """Say why in an error event, then close with ``code``."""
-    await websocket.send_json(event)
+    await events.send(websocket, event)
     await websocket.close(code=code, reason=_close_reason(event["message"]))
 
 
 async def _refuse_unavailable(websocket: WebSocket) -> None:
     """The database or the bus is down: close with 1013, try again later."""
-    await websocket.send_json(
-        events.error_event("unavailable", "the service is temporarily unavailable; reconnect later")
-    )
+    await events.send(websocket, events.error_event("unavailable", "the service is temporarily unavailable; reconnect later"))
     await websocket.close(code=1013, reason="try again later")
