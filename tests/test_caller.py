@@ -9,7 +9,6 @@ import json
 import httpx
 import pytest
 from fastapi.routing import APIRoute, APIWebSocketRoute
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from agenthub.config import Settings
@@ -17,6 +16,7 @@ from agenthub.deps import _maybe_caller, _socket_caller
 from agenthub.ops.openapi import PUBLIC
 from tests.agents.helpers import agent_body, assert_error, client_for
 from tests.support.server import RunningApp
+from tests.support.ws import connect
 
 OTHER_EMAIL = "someone@acme.example"
 

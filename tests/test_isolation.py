@@ -22,13 +22,13 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.agents.helpers import agent_body, client_for
 from tests.notifications.helpers import channel_settings
 from tests.notifications.mailserver import mail_server
 from tests.support.sse import parse_sse
+from tests.support.ws import connect
 
 SECRET_WORD = "zebra-fountain-7731"
 """Said in the first organisation's chat: it must never appear in an answer to the second."""

@@ -8,10 +8,10 @@ import json
 
 import httpx
 import pytest
-import websockets
 
 from agenthub.json_input import MAX_BODY_BYTES, MAX_DEPTH, parse_json
 from tests.agents.helpers import agent_body, assert_error, chat, client_for
+from tests.support import ws
 
 AGENTS = "/api/v1/agents"
 
@@ -117,7 +117,7 @@ async def test_a_poisoned_chat_message_fails_alone_among_concurrent_ones(databas
 
 async def test_the_websocket_refuses_such_a_frame_and_goes_on(sqlite_url: str) -> None:
     async with client_for(sqlite_url, demo_agent=True) as (app, _client):
-        async with websockets.connect(app.ws("/ws/agents/demo")) as socket:
+        async with ws.connect(app.ws("/ws/agents/demo")) as socket:
             await socket.send('{"type": "message", "content": "\\ud800"}')
             error = json.loads(await asyncio.wait_for(socket.recv(), 10))
             assert error["type"] == "error" and "surrogate" in error["message"]

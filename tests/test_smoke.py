@@ -4,10 +4,10 @@ assembles."""
 import json
 
 import httpx
-from websockets.asyncio.client import connect
 
 from agenthub.agents.demo import DEMO_AGENT_ID
 from tests.support.server import make_settings, running_app
+from tests.support.ws import connect
 
 
 async def test_demo_agent_answers_over_websocket_and_sse(sqlite_url: str) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from agenthub.accounts import service as accounts_service
@@ -27,6 +26,7 @@ from agenthub.engines.registry import EngineRegistry
 from tests.agents.helpers import migrated
 from tests.support.server import RunningApp, log_in, make_settings, running_app
 from tests.support.sse import parse_sse
+from tests.support.ws import connect
 
 
 class ProbeEngine(Engine):

@@ -8,13 +8,13 @@ import json
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from agenthub.channels import websocket
 from tests.access.helpers import answer_of, hub_on, sse_chat, ws_refusal, ws_turn
 from tests.agents.helpers import assert_error
 from tests.channels.helpers import send, turn
+from tests.support.ws import connect
 
 
 async def test_over_sse_each_access_lets_in_whom_it_says_and_refuses_the_rest_before_any_stream(

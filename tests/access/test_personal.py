@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from agenthub.accounts import service as accounts_service
@@ -25,6 +24,7 @@ from agenthub.db.engine import session_scope
 from tests.agents.helpers import agent_body, assert_error, client_for, wait_for
 from tests.support.server import RunningApp, log_in
 from tests.support.sse import parse_sse
+from tests.support.ws import connect
 
 PASSWORD = "member-password-1"
 

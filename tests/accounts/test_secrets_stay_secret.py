@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import inspect, text
-from websockets.asyncio.client import connect
 
 from agenthub.db.engine import create_engine
 from agenthub.ops.logging import configure_logging
@@ -19,6 +18,7 @@ from tests.agents.helpers import agent_body, migrated
 from tests.channels.helpers import receive_until_final
 from tests.ops.test_logging import _served_like_agenthub_serve, restored_logging  # noqa: F401 - a fixture
 from tests.support.server import OWNER_EMAIL, OWNER_PASSWORD, make_settings
+from tests.support.ws import connect
 
 NEW_PASSWORD = "plain-PASSWORD-8812"
 CREDENTIAL_VALUE = "credential-VALUE-5521"

@@ -8,12 +8,12 @@ import re
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import connect
 
 from tests.agents.helpers import agent_body, assert_error, chat, client_for
 from tests.channels.helpers import eventually, turn
 from tests.support.accounts import bearer, second_org
 from tests.support.server import RunningApp
+from tests.support.ws import connect
 
 VOLATILE = {"created_at", "updated_at", "address"}
 """What differs between two creates of the same body whatever the other organisation has."""

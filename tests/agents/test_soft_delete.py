@@ -9,7 +9,6 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlalchemy import func, select, update
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from agenthub.agents.models import Agent
@@ -22,6 +21,7 @@ from agenthub.workers.purge import DeletedAgentsPurgeWorker
 from tests.agents.helpers import agent_body, assert_error, client_for
 from tests.channels.helpers import eventually
 from tests.support.server import RunningApp
+from tests.support.ws import connect
 
 
 async def _answered_with_usage(client: httpx.AsyncClient, agent_id: str) -> None:

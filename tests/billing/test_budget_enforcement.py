@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import httpx
 from sqlalchemy import update
-from websockets.asyncio.client import connect
 
 from agenthub.billing.models import Budget
 from agenthub.db.base import utcnow
@@ -30,6 +29,7 @@ from tests.billing.helpers import (
 from tests.channels.helpers import chat_messages, eventually, turn
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import running_app
+from tests.support.ws import connect
 
 FIRST = cost(1000, 500)  # 0.00045 USD
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import httpx
-from websockets.asyncio.client import connect
 
 from agenthub.db.base import utcnow
 from tests.agents.helpers import migrated
@@ -15,6 +14,7 @@ from tests.billing.helpers import api_key, cost, logged_spend, me, member, price
 from tests.channels.helpers import assert_json_error, create_agent, eventually, turn
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import make_settings, running_app
+from tests.support.ws import connect
 
 
 async def test_usage_adds_up_what_the_model_reported_with_its_cost(database_url: str) -> None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 
 import httpx
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.agents.helpers import migrated
 from tests.channels.helpers import assert_json_error, create_agent
 from tests.support.server import RunningApp, make_settings, running_app
+from tests.support.ws import connect
 
 
 async def _socket_answer(app: RunningApp, agent_id: str) -> str:

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import connect
 
 from tests.agents.helpers import assert_error, client_for
 from tests.scenarios.helpers import go, receive_turn, ws_turn
 from tests.support.server import RunningApp
 from tests.support.sse import parse_sse
+from tests.support.ws import connect
 
 CONNECTIONS = {"connections": [go("got", {}, 10, filters=["attachment"]), go("nofile")]}
 INBOX: dict[str, Any] = {

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
 from tests.channels.helpers import assert_json_error, create_agent, eventually, turn
 from tests.support.server import make_settings, running_app
 from tests.support.sse import parse_sse
 from tests.support.tcp_proxy import proxied_redis
+from tests.support.ws import connect
 
 pytestmark = [pytest.mark.redis]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 
 import httpx
-from websockets.asyncio.client import connect
 
 from agenthub.db import migrate
 from agenthub.db.engine import create_engine
@@ -24,6 +23,7 @@ from tests.channels.helpers import (
 from tests.runtime.helpers import SupervisorPasses
 from tests.support.server import make_settings, running_app
 from tests.support.sse import parse_sse
+from tests.support.ws import connect
 
 
 async def _migrated(url: str) -> None:

@@ -9,7 +9,6 @@ import json
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from agenthub.db import migrate
@@ -18,6 +17,7 @@ from tests.channels.helpers import assert_json_error, create_agent, eventually
 from tests.support.server import make_settings, running_app
 from tests.support.sse import parse_sse
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.ws import connect
 
 pytestmark = [pytest.mark.postgres]
 

@@ -10,13 +10,13 @@ import json
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import connect
 
 from agenthub.bus import keys
 from tests.channels.helpers import create_agent, receive_until_final, send
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import RunningApp, make_settings, running_app
 from tests.support.sse import parse_sse
+from tests.support.ws import connect
 
 TOOL_CALL = {"type": "tool_call", "name": "lookup", "arguments": {"query": "weather", "days": 3}, "id": "call-1"}
 

@@ -9,13 +9,13 @@ import json
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from agenthub.channels.hosts import host_allowed
 from tests.agents.helpers import assert_error
 from tests.channels.helpers import create_agent, turn
 from tests.support.server import make_settings, running_app
+from tests.support.ws import connect
 
 DEFAULT = make_settings(database_url="sqlite://", public_url="https://hub.example.com/agenthub").hosts
 

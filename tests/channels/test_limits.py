@@ -11,13 +11,13 @@ import os
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from agenthub.json_input import MAX_BODY_BYTES
 from tests.channels.helpers import create_agent, eventually, turn
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import make_settings, running_app
+from tests.support.ws import connect
 
 
 async def _closed_with(socket) -> int | None:  # type: ignore[no-untyped-def]

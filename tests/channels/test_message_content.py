@@ -8,10 +8,10 @@ import json
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
 from tests.channels.helpers import assert_json_error, create_agent, turn
 from tests.support.server import make_settings, running_app
+from tests.support.ws import connect
 
 SHOWS_NOTHING = ["", "   ", "\u200b\u200b", "\u200d\u2060 \ufeff", "\t\n"]
 

@@ -7,12 +7,12 @@ import json
 
 import httpx
 import pytest
-import websockets
 from websockets.exceptions import InvalidStatus
 
 from agenthub.channels.origins import origin_allowed
 from tests.agents.helpers import assert_error
 from tests.channels.helpers import turn
+from tests.support import ws
 from tests.support.server import make_settings, running_app
 
 
@@ -47,16 +47,16 @@ async def test_a_websocket_from_another_site_is_refused(sqlite_url: str) -> None
             await _create(client)
         url = app.ws("/ws/agents/guarded")
         with pytest.raises(InvalidStatus) as refused:
-            async with websockets.connect(url, origin="http://evil.example"):
+            async with ws.connect(url, origin="http://evil.example"):
                 pass
         assert refused.value.response.status_code == 403
         error = json.loads(refused.value.response.body)["error"]
         assert error["code"] == "forbidden" and "ALLOWED_ORIGINS" in error["message"]
 
-        async with websockets.connect(url, origin=app.url) as socket:  # AgentHub's own page
+        async with ws.connect(url, origin=app.url) as socket:  # AgentHub's own page
             events = await turn(socket, "from our page")
             assert events[-1]["type"] == "message"
-        async with websockets.connect(url) as socket:  # a script, no Origin
+        async with ws.connect(url) as socket:  # a script, no Origin
             assert (await turn(socket, "from a script"))[-1]["type"] == "message"
 
         async with httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
@@ -102,10 +102,10 @@ async def test_allowed_origins_may_use_the_websocket_and_the_api(sqlite_url: str
             assert listed.headers["access-control-allow-origin"] == site
             started = await client.post("/api/v1/agents/guarded/start", headers={"origin": site})
             assert started.status_code == 200 and started.headers["access-control-allow-origin"] == site
-        async with websockets.connect(app.ws("/ws/agents/guarded"), origin=site) as socket:
+        async with ws.connect(app.ws("/ws/agents/guarded"), origin=site) as socket:
             assert (await turn(socket, "from the allowed site"))[-1]["type"] == "message"
         with pytest.raises(InvalidStatus):
-            async with websockets.connect(app.ws("/ws/agents/guarded"), origin="https://c.example"):
+            async with ws.connect(app.ws("/ws/agents/guarded"), origin="https://c.example"):
                 pass
         async with httpx.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as client:
             # A site not listed: its preflight is refused in the JSON shape, not in CORS's plain text.

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from agenthub.db import migrate
@@ -25,6 +24,7 @@ from tests.channels.helpers import (
 )
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import make_settings, running_app, settings_on_each_bus
+from tests.support.ws import connect
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -7,7 +7,6 @@ import json
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.channels.helpers import (
@@ -21,6 +20,7 @@ from tests.channels.helpers import (
 )
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import make_settings, running_app, settings_on_each_bus
+from tests.support.ws import connect
 
 STARTING = "Agent is starting…"
 

@@ -12,12 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
 from tests.agents.helpers import client_for
 from tests.channels.helpers import eventually
 from tests.scenarios.helpers import equal, go, receive_turn
 from tests.support.server import RunningApp
+from tests.support.ws import connect
 
 SHOWN = ("content", "widget", "attachments", "more")
 """What a client shows of a ``message`` event (and the history must give back)."""

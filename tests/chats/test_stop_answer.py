@@ -11,12 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
 from tests.agents.helpers import agent_body, assert_error, chat, client_for, wait_for
 from tests.scenarios.helpers import receive_turn
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import RunningApp
+from tests.support.ws import connect
 
 LONG_ANSWER = " ".join(f"word{n}" for n in range(200))
 

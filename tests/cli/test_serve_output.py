@@ -16,13 +16,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from agenthub.startup import cli_command
 from tests.cli.test_cli import agenthub
 from tests.e2e.processes import AGENTHUB, clean_env, first_start_env, serve
 from tests.support.server import free_port, log_in
+from tests.support.ws import connect
 
 
 async def test_the_ready_line_says_where_to_chat_which_database_and_how_to_stop(tmp_path: Path) -> None:

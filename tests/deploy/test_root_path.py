@@ -10,13 +10,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
 from tests.channels.helpers import chat_messages, chunks, create_agent, eventually, received, turn
 from tests.e2e.processes import clean_env, serve
 from tests.support.prefix_proxy import prefix_proxy
 from tests.support.server import OWNER_EMAIL, OWNER_PASSWORD
 from tests.support.sse import parse_sse
+from tests.support.ws import connect
 
 pytestmark = pytest.mark.e2e
 

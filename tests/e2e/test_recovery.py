@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import connect
 
 from tests.channels.helpers import agent_status, chat_messages, create_agent, eventually, received, send, turn
 from tests.e2e.processes import clean_env, serve
 from tests.runtime.helpers import migrated_sessions
 from tests.support.fake_openai import FakeOpenAI
+from tests.support.ws import connect
 
 SLOW_TEXT = "one two three four five six seven eight nine ten"
 

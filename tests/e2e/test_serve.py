@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
 from tests.channels.helpers import (
     agent_status,
@@ -28,6 +27,7 @@ from tests.channels.helpers import (
 from tests.e2e.processes import clean_env, run_cli, serve
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.sse import parse_sse
+from tests.support.ws import connect
 
 pytestmark = pytest.mark.e2e
 

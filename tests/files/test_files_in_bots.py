@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import connect
 
 from tests.agents.helpers import assert_error, client_for
 from tests.scenarios.helpers import equal, go, ws_turn
 from tests.support.server import make_settings, running_app
 from tests.support.target import Target
+from tests.support.ws import connect
 
 REPORT = b"quarter,revenue\nQ3,1200\n"
 

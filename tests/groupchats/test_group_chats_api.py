@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.agents.helpers import agent_body, assert_error, client_for
@@ -14,6 +13,7 @@ from tests.groupchats.helpers import GROUPS, add_member, create_group, next_even
 from tests.notifications.helpers import add_channel, channel_settings
 from tests.notifications.mailserver import mail_server
 from tests.support.fake_openai import FakeOpenAI
+from tests.support.ws import connect
 
 
 async def test_a_group_chat_is_its_members_alone(database_url: str) -> None:

@@ -7,11 +7,11 @@ import asyncio
 import json
 
 import pytest
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.agents.helpers import agent_body, assert_error, client_for
 from tests.groupchats.helpers import GROUPS, add_member, create_group, post, subscribed, token_of
+from tests.support.ws import connect
 
 
 async def _closed_with(socket, code: int, *kinds: str) -> list[dict]:  # type: ignore[no-untyped-def]

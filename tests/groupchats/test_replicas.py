@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from websockets.asyncio.client import connect
 
 from tests.agents.helpers import agent_body, assert_error, migrated
 from tests.groupchats.helpers import GROUPS, add_member, create_group, next_event, post, subscribed, token_of
 from tests.support.server import make_settings, running_app
+from tests.support.ws import connect
 
 
 async def test_live_events_cross_gateways_and_a_review_happens_once(

@@ -10,12 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
 from agenthub.config import Settings
 from tests.mcp.test_mcp_http import rules_equal
 from tests.support.accounts import second_org
 from tests.support.server import running_app, settings_on_each_bus
+from tests.support.ws import connect
 
 
 @pytest.fixture(params=["memory", "redis"])

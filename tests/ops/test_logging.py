@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 import uvicorn
-from websockets.asyncio.client import connect
 
 from agenthub.app import create_app
 from agenthub.config import Settings
@@ -20,6 +19,7 @@ from tests.agents.helpers import agent_body, migrated
 from tests.channels.helpers import receive_until_final
 from tests.support.fake_telegram import FakeBotApi
 from tests.support.server import OWNER_PASSWORD, free_port, log_in, make_settings
+from tests.support.ws import connect
 
 
 def _render(record: logging.LogRecord) -> dict:

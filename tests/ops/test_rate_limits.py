@@ -14,7 +14,6 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 from limits.aio.storage import RedisStorage
-from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from agenthub.caller import Caller
@@ -25,6 +24,7 @@ from tests.agents.helpers import assert_error
 from tests.channels.helpers import create_agent, receive_until_final, send, turn
 from tests.support.accounts import api_key, bearer, second_org, user_token
 from tests.support.server import OWNER_PASSWORD, free_port, make_settings, running_app
+from tests.support.ws import connect
 
 Limited = Callable[..., Settings]
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from websockets.asyncio.client import connect
-
 from agenthub.roles.library import RoleLibrary
 from tests.agents.helpers import agent_body, client_for
 from tests.groupchats.helpers import create_group, next_event, post, subscribed
 from tests.support.fake_openai import FakeOpenAI
+from tests.support.ws import connect
 
 LAWYER_FIRST_LINE = RoleLibrary().get("lawyer").prompt.splitlines()[0]  # type: ignore[union-attr]
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-import websockets
 
 from agenthub.channels.fanout import FAILED_MESSAGE, RESTARTING_MESSAGE
 from tests.runtime.helpers import get_status, start_runner_on, wait_status
+from tests.support import ws
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import make_settings, running_app
 
@@ -65,7 +65,7 @@ async def test_waiting_clients_hear_of_a_restart_and_at_once_of_the_agent_giving
             model.add_answer(SLOW, delay=0.5)
         async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60, headers=app.headers) as client:
             await start_runner_on(client, "fragile", model.url)
-            async with websockets.connect(app.ws("/ws/agents/fragile")) as socket:
+            async with ws.connect(app.ws("/ws/agents/fragile")) as socket:
                 # The runner dies mid-answer: the client is told at once, then answered.
                 ack = await _send_and_wait_received(socket, "first")
                 await _kill_runner_mid_turn(client, model, "fragile")

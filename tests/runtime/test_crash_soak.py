@@ -11,11 +11,11 @@ import signal
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
 from tests.runtime.helpers import eventually, get_status, start_runner_on, wait_status
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import make_settings, running_app
+from tests.support.ws import connect
 
 pytestmark = [pytest.mark.redis]
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
 from agenthub.agents.models import DEFAULT_ORG, Agent
 from agenthub.bus import Bus, keys
@@ -26,6 +25,7 @@ from agenthub.workers.history import HistorySaverWorker
 from tests.channels.helpers import chat_messages, chunks, turn
 from tests.runtime.helpers import chat, eventually, migrated_sessions
 from tests.support.server import make_settings, running_app, settings_on_each_bus
+from tests.support.ws import connect
 
 REVERSER = "reverser"
 PROBE = "probe"

@@ -29,6 +29,7 @@ from tests.runtime.helpers import (
     start_runner_on,
     wait_status,
 )
+from tests.support import ws
 from tests.support.server import make_settings, running_app
 
 pytestmark = [pytest.mark.redis]
@@ -301,8 +302,6 @@ async def test_clients_waiting_for_an_answer_hear_at_once_that_the_agent_was_sto
     import json
     import time
 
-    import websockets
-
     from tests.support.fake_openai import FakeOpenAI
     from tests.support.sse import parse_sse
 
@@ -315,7 +314,7 @@ async def test_clients_waiting_for_an_answer_hear_at_once_that_the_agent_was_sto
         async with running_app(settings) as app, httpx.AsyncClient(base_url=app.url, timeout=60, headers=app.headers) as client:
             await start_runner_on(client, "halted", model.url)
 
-            async with websockets.connect(app.ws("/ws/agents/halted")) as socket:
+            async with ws.connect(app.ws("/ws/agents/halted")) as socket:
                 await socket.send(json.dumps({"type": "message", "content": "take your time"}))
                 sse = asyncio.create_task(client.post("/api/v1/agents/halted/chat", json={"content": "me too"}))
                 # Both are being answered, slowly: the model has both, the first streams.

@@ -5,11 +5,11 @@ again at the next start, and not at the starts after it."""
 from __future__ import annotations
 
 import httpx
-from websockets.asyncio.client import connect
 
 from tests.channels.helpers import create_agent, eventually, received, turn
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import make_settings, running_app
+from tests.support.ws import connect
 
 
 def _asked(fake: FakeOpenAI, text: str) -> int:

@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from websockets.asyncio.client import connect
 
 from tests.channels.helpers import create_agent, eventually, received, turn
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import make_settings, running_app
+from tests.support.ws import connect
 
 PDF = b"%PDF-1.4\n% a report nobody reads\n"
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import connect
 
 from tests.scenarios.helpers import equal, go, ws_turn
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.server import make_settings, running_app
 from tests.support.target import Target
+from tests.support.ws import connect
 
 DOUBLE = """
 async def main(message, variables):

@@ -13,12 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from websockets.asyncio.client import connect
 
 from agenthub.db.base import utcnow
 from agenthub.scheduler.scenario_timers import ScenarioTimers
 from tests.agents.helpers import assert_error, client_for
 from tests.scenarios.helpers import equal, go, ws_turn
+from tests.support.ws import connect
 
 BOT: dict[str, Any] = {
     "name": "News", "first_step": "hello",

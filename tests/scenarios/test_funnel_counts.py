@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from websockets.asyncio.client import connect
-
 from tests.agents.helpers import client_for
 from tests.scenarios.helpers import PIZZA, ws_turn
 from tests.scenarios.test_scenario_turns import texts
+from tests.support.ws import connect
 
 
 async def test_start_a_button_and_messages_nothing_takes_count_each_move_once(database_url: str) -> None:

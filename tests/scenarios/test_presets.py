@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
-from websockets.asyncio.client import connect
 
 from agenthub.db.base import utcnow
 from agenthub.scenarios.models import DelayedMove
@@ -21,6 +20,7 @@ from tests.scenarios.helpers import ws_turn
 from tests.scenarios.preset_helpers import Scripted, engines_drawing, link, new_bot, preset, publish, step
 from tests.scheduler.test_scenario_timers import next_message
 from tests.support.server import make_settings, running_app
+from tests.support.ws import connect
 
 
 def said(events: list[dict[str, Any]]) -> list[str]:

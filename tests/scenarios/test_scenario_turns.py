@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
-from websockets.asyncio.client import connect
 
 from agenthub.bus import Bus, keys
 from agenthub.config import Settings
@@ -29,6 +28,7 @@ from tests.runtime.helpers import eventually, migrated_sessions
 from tests.scenarios.helpers import PIZZA, add_bot, go, publish, ws_turn
 from tests.support.server import make_settings, running_app, settings_on_each_bus
 from tests.support.sse import parse_sse
+from tests.support.ws import connect
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
-from websockets.asyncio.client import connect
 
 from agenthub.scenarios.models import ScenarioSession
 from agenthub.scheduler.scenario_timers import ScenarioTimers
@@ -21,6 +20,7 @@ from tests.scenarios.test_templates_run import greeter
 from tests.scheduler.test_scenario_timers import imported, moves, next_message
 from tests.support.server import make_settings, running_app
 from tests.support.target import Target
+from tests.support.ws import connect
 
 INSTANCE = "pick-the-size-of-the-pizza-the-customer-is-ordering-today"
 """Long, so that the session's step inside the template (``<instance>/<step>``) takes more

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import connect
 
 from agenthub.scenarios.engine import user_profile
 from tests.scenarios.helpers import ws_turn
 from tests.support.server import make_settings, running_app
+from tests.support.ws import connect
 
 PIZZA: dict[str, Any] = {
     "format": "agenthub.bot/v1", "name": "Pizza", "first_step": "hello",

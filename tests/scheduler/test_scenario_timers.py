@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
-from websockets.asyncio.client import connect
 
 from agenthub.config import Settings
 from agenthub.db.base import utcnow
@@ -28,6 +27,7 @@ from tests.channels.helpers import chat_messages
 from tests.runtime.helpers import eventually
 from tests.scenarios.helpers import equal, go, ws_turn
 from tests.support.server import RunningApp, make_settings, running_app, settings_on_each_bus
+from tests.support.ws import connect
 
 
 def reminder_bot(delay: float) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
-from websockets.asyncio.client import connect
 
 from agenthub.db.base import utcnow
 from agenthub.db.engine import session_scope
@@ -23,6 +22,7 @@ from tests.runtime.helpers import eventually
 from tests.scenarios.helpers import ws_turn
 from tests.scheduler.test_scenario_timers import imported, moves, next_message, reminder_bot, session_of
 from tests.support.server import RunningApp, make_settings, running_app
+from tests.support.ws import connect
 
 
 def _timers(app: RunningApp, owner: str) -> ScenarioTimers:

@@ -13,10 +13,11 @@ from contextlib import asynccontextmanager
 import httpx
 import uvicorn
 from starlette.types import Receive, Scope, Send
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.support.server import free_port
+from tests.support.ws import connect
 
 HOP_BY_HOP = frozenset({
     b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"te", b"trailer",

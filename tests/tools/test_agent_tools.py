@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 import httpx
-import websockets
 
 from tests.agents.helpers import agent_body, client_for, wait_for
 from tests.channels.helpers import turn
+from tests.support import ws
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.sse import parse_sse
 from tests.support.target import Target
@@ -92,7 +92,7 @@ async def test_the_guard_refuses_loopback_and_metadata_and_the_turn_still_answer
             ]))
             assert created.status_code == 201, created.text
             # Over the WebSocket this time.
-            async with websockets.connect(app.ws("/ws/agents/guarded?chat_id=c1")) as socket:
+            async with ws.connect(app.ws("/ws/agents/guarded?chat_id=c1")) as socket:
                 frames = await turn(socket, "Weather in Paris?")
 
     assert target.requests == []
