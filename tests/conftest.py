@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -111,34 +113,106 @@ def postgres_server_url() -> str:
     return normalise_database_url(_require(DATABASE_ENV, "PostgreSQL"))
 
 
-@pytest.fixture
-def postgres_url(postgres_server_url: str) -> Iterator[str]:
-    """A fresh, empty database of its own for each test, dropped afterwards."""
+def _postgres_admin(postgres_server_url: str):  # type: ignore[no-untyped-def]
+    """Run one statement on the server's own database (CREATE/DROP DATABASE)."""
     import asyncpg
     from sqlalchemy.engine import make_url
 
-    server = make_url(postgres_server_url)
+    admin_dsn = make_url(postgres_server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def run(sql: str) -> None:
+        async def _admin() -> None:
+            connection = await asyncpg.connect(admin_dsn)
+            try:
+                await connection.execute(sql)
+            finally:
+                await connection.close()
+
+        _run(_admin)
+
+    return run
+
+
+def _new_postgres_database(postgres_server_url: str, *, template: str | None = None) -> Iterator[str]:
+    """A database of its own (a copy of ``template``, else empty), dropped afterwards."""
+    from sqlalchemy.engine import make_url
+
+    admin = _postgres_admin(postgres_server_url)
     name = f"agenthub_test_{uuid.uuid4().hex[:12]}"
-    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-
-    async def _admin(sql: str) -> None:
-        connection = await asyncpg.connect(admin_dsn)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
     try:
-        _run(lambda: _admin(f'CREATE DATABASE "{name}"'))
+        admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     except Exception as error:  # noqa: BLE001
         pytest.fail(f"{DATABASE_ENV} is set but PostgreSQL is unreachable: {error}")
-    yield server.set(database=name).render_as_string(hide_password=False)
-    _run(lambda: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _migrate(url: str) -> None:
+    from agenthub.db import migrate
+    from agenthub.db.engine import create_engine
+
+    engine = create_engine(url, pool_size=1)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres_template(postgres_server_url: str) -> Iterator[str]:
+    """A database migrated to the newest revision once per test process: each test's
+    database is made from it (``CREATE DATABASE ... TEMPLATE``), as an app or ``agenthub
+    migrate`` would leave an empty one, without running every migration for every test."""
+    from sqlalchemy.engine import make_url
+
+    database = _new_postgres_database(postgres_server_url)
+    url = next(database)
+    _run(lambda: _migrate(url))
+    yield str(make_url(url).database)
+    next(database, None)  # dropped
 
 
 @pytest.fixture
-def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+def postgres_url(postgres_server_url: str, _migrated_postgres_template: str) -> Iterator[str]:
+    """A database of its own for each test, migrated to the newest revision and holding
+    nothing else, dropped afterwards."""
+    yield from _new_postgres_database(postgres_server_url, template=_migrated_postgres_template)
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty database of its own (not migrated), dropped afterwards."""
+    yield from _new_postgres_database(postgres_server_url)
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the newest revision once per test process (see
+    :func:`_migrated_postgres_template`): each test's database starts as a copy of it."""
+    path = tmp_path_factory.mktemp("migrated") / "agenthub.db"
+    _run(lambda: _migrate(f"sqlite+aiosqlite:///{path.as_posix()}"))
+    return path
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, _migrated_sqlite_file: Path) -> str:
+    """A SQLite file of its own for each test, migrated to the newest revision and holding
+    nothing else."""
+    path = tmp_path / "agenthub.db"
+    shutil.copyfile(_migrated_sqlite_file, path)
+    return f"sqlite+aiosqlite:///{path.as_posix()}"
+
+
+@pytest.fixture
+def empty_sqlite_url(tmp_path: Path) -> str:
+    """A SQLite file of its own that does not exist yet (not migrated)."""
     return f"sqlite+aiosqlite:///{(tmp_path / 'agenthub.db').as_posix()}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database_url(request: pytest.FixtureRequest) -> str:
+    """:func:`database_url`, not migrated: for the tests of the migrations themselves."""
+    return str(request.getfixturevalue(f"empty_{request.param}_url"))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

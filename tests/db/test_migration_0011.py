@@ -7,11 +7,19 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from alembic import command
 from sqlalchemy import text
 
 from agenthub.db import migrate
 from agenthub.db.engine import create_engine
+
+
+@pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    """The migrations start from an empty database here (the suite's are migrated already)."""
+    return empty_database_url
+
 
 NOW = "CURRENT_TIMESTAMP"
 INSIDE = "a-rather-long-instance-step-key-of-a-bot-that-asks-for-a-size/ask-which-size"

@@ -10,12 +10,20 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
 from agenthub.db import migrate
 from agenthub.db.engine import create_engine
 from tests.support.server import free_port
+
+
+@pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    """The migrations start from an empty database here (the suite's are migrated already)."""
+    return empty_database_url
+
 
 TABLES = {"agents", "chats", "chat_messages", "token_usage_logs"}
 AGENTHUB = Path(sys.executable).parent / "agenthub"
@@ -103,8 +111,8 @@ def _cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
     return env
 
 
-async def test_serve_refuses_an_unmigrated_postgres_until_agenthub_migrate(postgres_url: str, tmp_path: Path) -> None:
-    env = _cli_env(postgres_url, tmp_path)
+async def test_serve_refuses_an_unmigrated_postgres_until_agenthub_migrate(empty_postgres_url: str, tmp_path: Path) -> None:
+    env = _cli_env(empty_postgres_url, tmp_path)
     started = time.monotonic()
     refused = await asyncio.to_thread(
         subprocess.run,
@@ -116,7 +124,7 @@ async def test_serve_refuses_an_unmigrated_postgres_until_agenthub_migrate(postg
     assert "agenthub migrate" in refused.stdout + refused.stderr
     assert "Traceback" not in refused.stderr
 
-    engine = create_engine(postgres_url, pool_size=1)
+    engine = create_engine(empty_postgres_url, pool_size=1)
     try:
         # The refusal touched nothing.
         assert await _tables(engine) == set()

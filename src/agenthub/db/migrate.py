@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -20,13 +21,18 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
+    """The newest revision of this version of AgentHub (read once: it ships with the code)."""
     heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
     return heads[0]
 
 
 async def upgrade(engine: AsyncEngine) -> None:
-    """Upgrade the database behind ``engine`` to the newest revision."""
+    """Upgrade the database behind ``engine`` to the newest revision. One query when it is
+    there already (every start of an embedded server): Alembic itself is not run."""
+    if await current_revision(engine) == head_revision():
+        return
     config = alembic_config(engine.url.render_as_string(hide_password=False))
 
     def _upgrade(connection) -> None:  # type: ignore[no-untyped-def]
