@@ -60,8 +60,9 @@ class HeaderCredential(BaseModel):
 
 
 def _shape(value: Any) -> str:
-    """Which member of a union an input is meant to be: an object, or anything else."""
-    return "~object" if isinstance(value, dict) else "~plain"
+    """Which member of a union a value is meant to be: an object, or anything else (asked of
+    input, and of a model when it is serialised)."""
+    return "~object" if isinstance(value, dict | HeaderCredential) else "~plain"
 
 
 HeaderValue = Annotated[
@@ -169,6 +170,9 @@ KnowledgeBaseId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 def _sub_agent_kind(value: Any) -> str:
+    """Which kind of sub-agent a value is (asked of input, and of a model when it is serialised)."""
+    if isinstance(value, AgentSubAgent | InlineSubAgent):
+        return "~agent" if isinstance(value, AgentSubAgent) else "~inline"
     return "~agent" if isinstance(value, dict) and "agent_id" in value else "~inline"
 
 
