@@ -201,20 +201,28 @@ class OutboundFeed:
             entries = await self._bus.read(
                 {keys.OUTBOUND_QUEUE: ">"}, self.group, keys.OUTBOUND_CONSUMER, count=BATCH, block_ms=block_ms
             )
-        for entry in entries:
-            self._hand_on(entry)
         if entries:
+            self._hand_on(entries)
             await self._bus.ack(keys.OUTBOUND_QUEUE, self.group, *(entry.id for entry in entries))
         return len(entries)
 
-    def _hand_on(self, entry: Entry) -> None:
-        event: dict[str, Any] = entry.payload
-        self.recent.add(event, at=_entry_time(entry.id))
-        agent_id = event.get("agent_id")
-        if agent_id:
-            # The live copy (pub/sub, after the answer's last chunks) normally comes first;
-            # this one only stands in for a live copy that was lost.
-            asyncio.get_running_loop().call_later(LIVE_FIRST, self._router.deliver, str(agent_id), event)
+    def _hand_on(self, entries: list[Entry]) -> None:
+        """Keep each entry's event for replay, and hand the batch to the listeners
+        :data:`LIVE_FIRST` seconds later (one timer for the batch): the live copy (pub/sub,
+        after the answer's last chunks) normally comes first; these only stand in for a
+        live copy that was lost."""
+        events: list[dict[str, Any]] = []
+        for entry in entries:
+            event: dict[str, Any] = entry.payload
+            self.recent.add(event, at=_entry_time(entry.id))
+            if event.get("agent_id"):
+                events.append(event)
+        if events:
+            asyncio.get_running_loop().call_later(LIVE_FIRST, self._deliver, events)
+
+    def _deliver(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            self._router.deliver(str(event["agent_id"]), event)
 
     async def cleanup(self) -> None:
         """This gateway stops reading: its group and alive key go (best effort; a gateway
