@@ -168,6 +168,6 @@ async def test_chat_streams_both_answers_from_stdin(sqlite_url: str, tmp_path: P
 
 
 @pytest.mark.postgres
-async def test_serve_refuses_an_unmigrated_postgres_database(postgres_url: str, tmp_path: Path) -> None:
-    result = await agenthub("serve", "--port", str(free_port()), cwd=tmp_path, DATABASE_URL=postgres_url)
+async def test_serve_refuses_an_unmigrated_postgres_database(empty_postgres_url: str, tmp_path: Path) -> None:
+    result = await agenthub("serve", "--port", str(free_port()), cwd=tmp_path, DATABASE_URL=empty_postgres_url)
     assert_readable_failure(result, "agenthub migrate")
