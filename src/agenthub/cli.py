@@ -118,6 +118,12 @@ def serve(
 
     Without DATABASE_URL and REDIS_URL it needs nothing else: a SQLite file and an in-process bus.
     """
+    settings = _settings()  # a bad setting is one line at once, before the app is imported
+    host, port = host or settings.manager_host, port or settings.manager_port
+    with _failing_in_one_line(settings):
+        listener = startup.bind_port(host, port)  # a busy port is one line, before anything else
+    _require_database_url(settings)
+
     import uvicorn
 
     from agenthub.app import create_app, embedded_database_lock, prepare_database
@@ -127,11 +133,6 @@ def serve(
     from agenthub.ops.logging import configure_logging
     from agenthub.runtime.loop import settle_garbage_collector
 
-    settings = _settings()
-    host, port = host or settings.manager_host, port or settings.manager_port
-    with _failing_in_one_line(settings):
-        listener = startup.bind_port(host, port)  # a busy port is one line, before anything else
-    _require_database_url(settings)
     with _failing_in_one_line(settings):  # another embedded server on this SQLite file: one line
         database_lock = embedded_database_lock(settings)
         if database_lock is not None:
