@@ -32,7 +32,7 @@ from tests.support.server import OWNER_EMAIL, OWNER_PASSWORD, free_port, make_se
 
 pytestmark = pytest.mark.openapi
 
-EXAMPLES_PER_OPERATION = 8
+EXAMPLES_PER_OPERATION = 6
 FEWER_VALID_EXAMPLES = {("POST", "/api/v1/bots/import"): 3, ("POST", "/api/v1/templates"): 3}
 """Operations whose valid requests are whole bot documents: a generated document almost
 never names only keys it holds, so each valid one costs Hypothesis dozens of deep documents
