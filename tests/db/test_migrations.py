@@ -117,7 +117,7 @@ async def test_serve_refuses_an_unmigrated_postgres_until_agenthub_migrate(empty
     refused = await asyncio.to_thread(
         subprocess.run,
         [str(AGENTHUB), "serve", "--port", str(free_port())],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=20,
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )
     assert refused.returncode != 0
     assert time.monotonic() - started < 20
