@@ -148,14 +148,9 @@ def _new_postgres_database(postgres_server_url: str, *, template: str | None = N
 
 
 async def _migrate(url: str) -> None:
-    from agenthub.db import migrate
-    from agenthub.db.engine import create_engine
+    from tests.agents.helpers import migrated
 
-    engine = create_engine(url, pool_size=1)
-    try:
-        await migrate.upgrade(engine)
-    finally:
-        await engine.dispose()
+    await migrated(url)
 
 
 @pytest.fixture(scope="session")
