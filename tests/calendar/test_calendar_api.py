@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from tests.agents.helpers import agent_body, assert_error, client_for
+from tests.scheduler.helpers import add_channel
 
 EVENTS = "/api/v1/calendar/events"
 
@@ -157,3 +158,23 @@ async def test_an_event_moves_to_another_agent_and_an_unknown_one_is_404(sqlite_
         assert moved.json()["agent_id"] == "other"
         assert_error(await client.patch(f"{EVENTS}/{event['id']}", json={"agent_id": "nosuch"}), 404, "not_found")
         assert (await client.get(f"{EVENTS}/{event['id']}")).json()["agent_id"] == "other"
+
+
+async def test_an_event_names_no_channel_this_server_cannot_send_on(sqlite_url: str) -> None:
+    """Without SMTP_HOST or TELEGRAM_BOT_TOKEN an event naming e-mail or Telegram (by type, or
+    a channel of that type by id) is a 422 at the entry, before anything is stored."""
+    async with client_for(sqlite_url) as (app, client):
+        me = (await client.get("/api/v1/auth/me")).json()
+        channel = await add_channel(app.app.state.session_factory, org_id=me["org_id"], user_id=me["id"],
+                                    type_="telegram")
+        assert (await client.post("/api/v1/agents", json=agent_body(id="helper"))).status_code == 201
+        unset_by = (["email"], "SMTP_HOST"), (["telegram"], "TELEGRAM_BOT_TOKEN"), ([channel], "TELEGRAM_BOT_TOKEN")
+        for channels, unset in unset_by:
+            refused = assert_error(await client.post(EVENTS, json=event_body(channels=channels)), 422, "invalid_input")
+            assert refused["details"][0]["field"] == "channels.0" and unset in refused["message"], refused
+        assert (await client.get(EVENTS)).json()["items"] == []
+        created = await client.post(EVENTS, json=event_body())  # no channels named: the user's, by priority
+        assert created.status_code == 201, created.text
+        moved = assert_error(await client.patch(f"{EVENTS}/{created.json()['id']}", json={"channels": ["email"]}),
+                             422, "invalid_input")
+        assert "SMTP_HOST" in moved["message"], moved

@@ -39,9 +39,12 @@ async def notifying_app(
 
 @asynccontextmanager
 async def mailing_app(database_url: str, **overrides: Any) -> AsyncIterator[tuple[RunningApp, httpx.AsyncClient]]:
-    """An app that sends e-mail (to a local SMTP server of its own), as e-mail channels need."""
-    async with mail_server() as mail, notifying_app(database_url, mail, **overrides) as (app, client):
-        yield app, client
+    """An app that sends e-mail and Telegram messages (to a local SMTP server and a fake Bot
+    API of its own), as channels of those types need."""
+    async with mail_server() as mail, FakeBotApi() as api:
+        api.add_bot(BOT_TOKEN)
+        async with notifying_app(database_url, mail, api, **overrides) as (app, client):
+            yield app, client
 
 
 async def add_channel(client: httpx.AsyncClient, **body: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pytest
 from agenthub.notifications.senders import NOT_SET_UP
 from tests.agents.helpers import assert_error
 from tests.notifications.helpers import BOT_TOKEN, add_channel, mailing_app, notifying_app, settled
+from tests.notifications.mailserver import mail_server
 from tests.support.fake_telegram import FakeBotApi
 
 CHANNELS = "/api/v1/notification-channels"
@@ -62,3 +63,26 @@ async def test_without_smtp_no_email_channel_is_added_and_one_from_before_fails_
         mailed = [row for row in rows if row["channel"] == "email"]
         assert [(row["status"], row["error"]) for row in mailed] == [("failed", UNSET)]
         assert [call.params["text"] for call in bot_api.sent(BOT_TOKEN)] == ["hi", "hello"]
+
+
+async def test_without_a_bot_token_no_telegram_channel_is_added_or_named(sqlite_url: str) -> None:
+    """The same for Telegram: without TELEGRAM_BOT_TOKEN a Telegram channel is not added, not
+    pointed at a new chat, and not named in a notification; e-mail goes on working."""
+    unset = NOT_SET_UP["telegram"]
+    async with mailing_app(sqlite_url) as (_app, client):  # the server sent on Telegram then
+        before = await add_channel(client, type="telegram", chat_id="777", priority=5)
+
+    async with mail_server() as mail, notifying_app(sqlite_url, mail) as (_app, client):
+        created = assert_error(await client.post(CHANNELS, json={"type": "telegram", "chat_id": "888"}),
+                               422, "invalid_input")
+        assert created["details"] == [{"field": "type", "problem": unset}], created
+        assert "TELEGRAM_BOT_TOKEN is unset" in created["message"]
+        moved = assert_error(await client.patch(f"{CHANNELS}/{before['id']}", json={"chat_id": "999"}),
+                             422, "invalid_input")
+        assert moved["details"] == [{"field": "chat_id", "problem": unset}], moved
+        email = await add_channel(client, type="email", address="ann@example.com", priority=9)
+        named = assert_error(await client.post("/api/v1/notifications", json={"body": "hi", "channels": ["telegram"]}),
+                             422, "invalid_input")
+        assert named["details"] == [{"field": "channels.0", "problem": unset}], named
+        assert [c["id"] for c in (await client.get(CHANNELS)).json()] == [before["id"], email["id"]]
+        assert (await client.get("/api/v1/notifications/deliveries")).json() == []

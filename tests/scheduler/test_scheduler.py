@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from tests.agents.helpers import agent_body, client_for
+from tests.notifications.mailserver import mail_server
 from tests.scheduler.helpers import (
     add_channel,
     deliveries,
@@ -27,9 +28,13 @@ INTERVAL = 0.2
 
 @asynccontextmanager
 async def scheduled(database_url: str) -> AsyncIterator[tuple[RunningApp, httpx.AsyncClient, str]]:
-    """A running app that looks for due events every :data:`INTERVAL` seconds, with an agent
-    ``helper`` and an e-mail channel of the owner's; and that channel's id."""
-    async with client_for(database_url, scheduler_interval=INTERVAL) as (app, client):
+    """A running app that looks for due events every :data:`INTERVAL` seconds and sends e-mail
+    (to a local SMTP server), with an agent ``helper`` and an e-mail channel of the owner's;
+    and that channel's id."""
+    async with mail_server() as mail, client_for(
+        database_url, scheduler_interval=INTERVAL, smtp_host=mail.host, smtp_port=mail.port, smtp_tls=False,
+        smtp_from="hub@example.com",
+    ) as (app, client):
         assert (await client.post("/api/v1/agents", json=agent_body(id="helper"))).status_code == 201
         me = (await client.get("/api/v1/auth/me")).json()
         channel = await add_channel(app.app.state.session_factory, org_id=me["org_id"], user_id=me["id"])

@@ -11,8 +11,9 @@ from starlette.requests import HTTPConnection
 
 from agenthub.calendar import service
 from agenthub.calendar.schemas import EventCreate, EventList, EventRead, EventUpdate
-from agenthub.deps import SessionDep, UserDep
+from agenthub.deps import SessionDep, SettingsDep, UserDep
 from agenthub.json_input import StrictJSONRoute
+from agenthub.notifications.senders import types_set_up
 from agenthub.ops.openapi import error_responses
 
 router = APIRouter(prefix="/api/v1/calendar/events", tags=["calendar"], route_class=StrictJSONRoute)
@@ -39,12 +40,14 @@ AgentAccessDep = Annotated[service.AgentAccess, Depends(_agent_access)]
     responses=error_responses(403, 404, meanings=NAMED),
 )
 async def create_event(
-    data: EventCreate, caller: UserDep, session: SessionDep, agents: AgentAccessDep
+    data: EventCreate, caller: UserDep, session: SessionDep, agents: AgentAccessDep, settings: SettingsDep
 ) -> EventRead:
     """Have an agent run `prompt` at `start_at` (once), or on the `cron` schedule from
     `start_at` on, in `timezone`; its answer is sent to your notification channels. The
-    agent is one you may chat with."""
-    event = await service.create(session, caller=caller, data=data, agents=agents)
+    agent is one you may chat with. Naming in `channels` a channel this server cannot send
+    on (e-mail without `SMTP_HOST`, Telegram without `TELEGRAM_BOT_TOKEN`) is a 422 at
+    `channels.<i>`."""
+    event = await service.create(session, caller=caller, data=data, agents=agents, set_up=types_set_up(settings))
     return (await service.read(session, [event]))[0]
 
 
@@ -63,10 +66,12 @@ async def get_event(event_id: EventId, caller: UserDep, session: SessionDep) -> 
 
 @router.patch("/{event_id}", response_model=EventRead, responses=error_responses(403, 404, meanings=NAMED))
 async def update_event(
-    event_id: EventId, data: EventUpdate, caller: UserDep, session: SessionDep, agents: AgentAccessDep
+    event_id: EventId, data: EventUpdate, caller: UserDep, session: SessionDep, agents: AgentAccessDep,
+    settings: SettingsDep,
 ) -> EventRead:
     """Change the fields sent; a new start, zone, cron or `enabled` reschedules it."""
-    event = await service.update(session, caller=caller, event_id=event_id, data=data, agents=agents)
+    event = await service.update(session, caller=caller, event_id=event_id, data=data, agents=agents,
+                                 set_up=types_set_up(settings))
     return (await service.read(session, [event]))[0]
 
 

@@ -9,7 +9,7 @@ layer above this one: the app passes it in as an :class:`AgentAccess`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -43,19 +43,26 @@ def new_event_id() -> str:
     return f"evt_{uuid.uuid4().hex}"
 
 
-async def _checked_channels(session: AsyncSession, caller: Caller, names: Sequence[str] | None) -> list[str] | None:
+async def _checked_channels(
+    session: AsyncSession, caller: Caller, names: Sequence[str] | None, set_up: Collection[str]
+) -> list[str] | None:
     """``names`` if each is a channel type or the id of one of the caller's channels (else
-    NotFound, as for any id that names nothing of the caller's); None for none (the user's
-    channels in priority order)."""
+    NotFound, as for any id that names nothing of the caller's) and this server sends on it
+    (its type in ``set_up``, else InvalidInput); None for none (the user's channels in
+    priority order)."""
     if not names:
         return None
-    mine = {c.id for c in await notifications_service.channels_of(session, org_id=caller.org_id, user_id=str(caller.user_id))}
+    mine = {c.id: c.type for c in await notifications_service.channels_of(
+        session, org_id=caller.org_id, user_id=str(caller.user_id))}
     for index, name in enumerate(names):
         if name not in CHANNEL_TYPES and name not in mine:
             raise NotFound(
                 f"channels[{index}]: {name!r} is neither a channel type ({', '.join(CHANNEL_TYPES)}) "
                 "nor one of your notification channels"
             )
+        channel_type = mine.get(name, name)
+        if channel_type not in set_up:
+            notifications_service.refuse_unset(channel_type, f"channels.{index}")
     return list(dict.fromkeys(names))
 
 
@@ -72,15 +79,17 @@ def _schedule(event: CalendarEvent, now: datetime) -> None:
 
 
 async def create(
-    session: AsyncSession, *, caller: Caller, data: EventCreate, agents: AgentAccess, now: datetime | None = None
+    session: AsyncSession, *, caller: Caller, data: EventCreate, agents: AgentAccess, set_up: Collection[str],
+    now: datetime | None = None,
 ) -> CalendarEvent:
-    """A new event of the caller's (a user); a ``start_at`` without offset is in ``timezone``."""
+    """A new event of the caller's (a user); a ``start_at`` without offset is in ``timezone``;
+    ``set_up``: the channel types this server sends on (the only ones ``channels`` may name)."""
     agent_id = await agents(caller, data.agent_id)
     tz = recurrence.zone(data.timezone)
     event = CalendarEvent(
         id=new_event_id(), org_id=caller.org_id, user_id=caller.user_id, agent_id=agent_id, title=data.title,
         prompt=data.prompt, start_at=recurrence.to_utc(data.start_at, tz), timezone=data.timezone, cron=data.cron,
-        channels=await _checked_channels(session, caller, data.channels), missed=data.missed, enabled=data.enabled,
+        channels=await _checked_channels(session, caller, data.channels, set_up), missed=data.missed, enabled=data.enabled,
     )
     _schedule(event, now or utcnow())
     session.add(event)
@@ -113,7 +122,7 @@ async def get(session: AsyncSession, *, caller: Caller, event_id: str) -> Calend
 
 async def update(
     session: AsyncSession, *, caller: Caller, event_id: str, data: EventUpdate, agents: AgentAccess,
-    now: datetime | None = None,
+    set_up: Collection[str], now: datetime | None = None,
 ) -> CalendarEvent:
     """Change what is sent; a change of start, zone, cron or ``enabled`` reschedules it (runs
     a re-armed one-time event again). A ``start_at`` without offset is in the (new) zone."""
@@ -128,7 +137,7 @@ async def update(
         changes["agent_id"] = await agents(caller, sent["agent_id"])
     event = await get(session, caller=caller, event_id=event_id)
     if "channels" in sent:
-        changes["channels"] = await _checked_channels(session, caller, sent["channels"])
+        changes["channels"] = await _checked_channels(session, caller, sent["channels"], set_up)
     tz = recurrence.zone(sent.get("timezone", event.timezone))
     if "start_at" in sent:
         changes["start_at"] = recurrence.to_utc(sent["start_at"], tz)

@@ -19,7 +19,7 @@ from agenthub.notifications.schemas import (
     DeliveryStatus,
     NotificationCreate,
 )
-from agenthub.notifications.senders import email_set_up
+from agenthub.notifications.senders import types_set_up
 from agenthub.ops.openapi import error_responses
 
 router = APIRouter(tags=["notifications"], route_class=StrictJSONRoute)
@@ -39,10 +39,11 @@ async def create_channel(
 ) -> ChannelRead:
     """Add a channel you are notified on: `{"type": "email", "address"}` or `{"type":
     "telegram", "chat_id"}` (your chat with the platform's bot, which you must have started).
-    Notifications try your channels by `priority`, the lowest number first. An e-mail channel
-    needs a server that sends e-mail: without `SMTP_HOST` it is a 422 at `type`."""
+    Notifications try your channels by `priority`, the lowest number first. A channel needs a
+    server that sends on it: an e-mail one without `SMTP_HOST`, or a Telegram one without
+    `TELEGRAM_BOT_TOKEN`, is a 422 at `type`."""
     channel = await service.create_channel(
-        session, org_id=caller.org_id, user_id=str(caller.user_id), data=data, email_set_up=email_set_up(settings)
+        session, org_id=caller.org_id, user_id=str(caller.user_id), data=data, set_up=types_set_up(settings)
     )
     return ChannelRead.model_validate(channel)
 
@@ -62,10 +63,11 @@ async def update_channel(
     channel_id: ChannelId, data: ChannelUpdate, caller: UserDep, session: SessionDep, settings: SettingsDep
 ) -> ChannelRead:
     """Change a channel's priority or where it points (deliveries not sent yet go there).
-    Without `SMTP_HOST` an e-mail channel takes no new `address` (422)."""
+    Without `SMTP_HOST` an e-mail channel takes no new `address`, without `TELEGRAM_BOT_TOKEN`
+    a Telegram channel no new `chat_id` (422)."""
     channel = await service.update_channel(
         session, org_id=caller.org_id, user_id=str(caller.user_id), channel_id=channel_id, data=data,
-        email_set_up=email_set_up(settings),
+        set_up=types_set_up(settings),
     )
     return ChannelRead.model_validate(channel)
 
@@ -112,9 +114,10 @@ async def notify_me(
     """Notify yourself, to try your channels: to each channel `channels` names (types or
     ids), or else to your first channel by priority, falling back to the next when it fails
     for good. The deliveries are sent right after this answer; follow them in the log.
-    Without `SMTP_HOST`, naming an e-mail channel is a 422 at `channels.<i>`; an e-mail
-    channel reached by default fails saying so, and the next channel gets the notification."""
+    Naming a channel this server cannot send on (e-mail without `SMTP_HOST`, Telegram without
+    `TELEGRAM_BOT_TOKEN`) is a 422 at `channels.<i>`; such a channel reached by default fails
+    saying so, and the next channel gets the notification."""
     rows = await service.notify_self(
-        session, org_id=caller.org_id, user_id=str(caller.user_id), data=data, email_set_up=email_set_up(settings)
+        session, org_id=caller.org_id, user_id=str(caller.user_id), data=data, set_up=types_set_up(settings)
     )
     return [DeliveryRead.model_validate(row) for row in rows]

@@ -23,7 +23,7 @@ fails there, saying why, and falls back to the next channel.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import NoReturn
 
 from sqlalchemy import event, select
@@ -151,18 +151,20 @@ def _refuse_duplicate(
             raise Conflict(f"you have this {type_} channel already ({channel.id})")
 
 
-def _refuse_email(field: str) -> NoReturn:
-    """InvalidInput at ``field``: this server sends no e-mail."""
-    raise InvalidInput(f"{field}: {NOT_SET_UP['email']}", field=field, problem=NOT_SET_UP["email"])
+def refuse_unset(channel_type: str, field: str) -> NoReturn:
+    """InvalidInput at ``field``: this server has no sender for ``channel_type`` (no
+    ``SMTP_HOST`` for e-mail, no ``TELEGRAM_BOT_TOKEN`` for Telegram)."""
+    problem = NOT_SET_UP[channel_type]
+    raise InvalidInput(f"{field}: {problem}", field=field, problem=problem)
 
 
 async def create_channel(
-    session: AsyncSession, *, org_id: str, user_id: str, data: ChannelCreate, email_set_up: bool
+    session: AsyncSession, *, org_id: str, user_id: str, data: ChannelCreate, set_up: Collection[str]
 ) -> NotificationChannel:
-    """Add a channel; InvalidInput for an e-mail one on a server that sends no e-mail
-    (``email_set_up`` false), Conflict for one the user has or a channel too many."""
-    if data.type == "email" and not email_set_up:
-        _refuse_email("type")
+    """Add a channel; InvalidInput for one of a type this server has no sender for (not in
+    ``set_up``), Conflict for one the user has or a channel too many."""
+    if data.type not in set_up:
+        refuse_unset(data.type, "type")
     mine = await channels_of(session, org_id=org_id, user_id=user_id)
     if len(mine) >= MAX_CHANNELS_PER_USER:
         raise Conflict(f"you have {MAX_CHANNELS_PER_USER} notification channels, the most one user may have")
@@ -179,17 +181,20 @@ async def create_channel(
 
 
 async def update_channel(
-    session: AsyncSession, *, org_id: str, user_id: str, channel_id: str, data: ChannelUpdate, email_set_up: bool
+    session: AsyncSession, *, org_id: str, user_id: str, channel_id: str, data: ChannelUpdate, set_up: Collection[str]
 ) -> NotificationChannel:
     """Change its priority, or where it points (pending deliveries go to the new place); a
-    new address is InvalidInput on a server that sends no e-mail (its priority may change)."""
+    new place is InvalidInput on a server with no sender for the channel's type (not in
+    ``set_up``; its priority may change)."""
     channel = await get_channel(session, org_id=org_id, user_id=user_id, channel_id=channel_id)
     if data.address is not None and channel.type != "email":
         raise InvalidInput("only an e-mail channel has an address", field="address")
     if data.chat_id is not None and channel.type != "telegram":
         raise InvalidInput("only a Telegram channel has a chat_id", field="chat_id")
-    if data.address is not None and not email_set_up:
-        _refuse_email("address")
+    if data.address is not None and "email" not in set_up:
+        refuse_unset("email", "address")
+    if data.chat_id is not None and "telegram" not in set_up:
+        refuse_unset("telegram", "chat_id")
     address = data.address if data.address is not None else channel.address
     chat_id = str(data.chat_id) if data.chat_id is not None else channel.chat_id
     mine = await channels_of(session, org_id=org_id, user_id=user_id)
@@ -229,11 +234,11 @@ async def deliveries_of(
 
 
 async def notify_self(
-    session: AsyncSession, *, org_id: str, user_id: str, data: NotificationCreate, email_set_up: bool
+    session: AsyncSession, *, org_id: str, user_id: str, data: NotificationCreate, set_up: Collection[str]
 ) -> list[NotificationDelivery]:
     """Notify the caller (to try their channels): every name must be a type of one of their
     channels or one's id. Conflict without any channel, NotFound for a name that is neither,
-    InvalidInput for a name of an e-mail channel on a server that sends no e-mail."""
+    InvalidInput for a name of a channel whose type this server has no sender for."""
     mine = await channels_of(session, org_id=org_id, user_id=user_id)
     if not mine:
         raise Conflict("you have no notification channel: add one with POST /api/v1/notification-channels",
@@ -242,8 +247,9 @@ async def notify_self(
         named = _named(mine, [name])
         if not named:
             raise NotFound(f"you have no notification channel {name!r} (neither a type of yours nor an id)")
-        if not email_set_up and any(channel.type == "email" for channel in named):
-            _refuse_email(f"channels.{index}")
+        unset = next((channel.type for channel in named if channel.type not in set_up), None)
+        if unset is not None:
+            refuse_unset(unset, f"channels.{index}")
     return await notify(
         session, org_id=org_id, user_id=user_id, body=data.body, subject=data.subject, channels=data.channels,
         source="api",

@@ -24,6 +24,17 @@ def email_set_up(settings: Settings) -> bool:
     return bool(settings.smtp_host)
 
 
+def telegram_set_up(settings: Settings) -> bool:
+    """Whether these settings send Telegram messages (``TELEGRAM_BOT_TOKEN`` is set)."""
+    return settings.telegram_bot_token is not None and bool(settings.telegram_bot_token.get_secret_value())
+
+
+def types_set_up(settings: Settings) -> frozenset[str]:
+    """The channel types these settings have a sender for."""
+    return frozenset(t for t, ready in (("email", email_set_up(settings)), ("telegram", telegram_set_up(settings)))
+                     if ready)
+
+
 class SendFailed(AgentHubError):
     """An attempt failed. ``permanent``: trying again would fail the same way (an address
     refused, a bot blocked, credentials refused); else it is tried again with backoff.
@@ -70,6 +81,6 @@ def build_senders(settings: Settings) -> dict[str, Sender]:
     senders: dict[str, Sender] = {}
     if email_set_up(settings):
         senders["email"] = EmailSender.from_settings(settings)
-    if settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value():
+    if telegram_set_up(settings):
         senders["telegram"] = TelegramSender.from_settings(settings)
     return senders

@@ -17,6 +17,7 @@ from agenthub.calendar.schemas import EventCreate, EventRead
 from agenthub.caller import Caller
 from agenthub.db.engine import session_scope
 from agenthub.errors import AgentHubError
+from agenthub.notifications.senders import types_set_up
 from agenthub.tools.base import Tool, ToolContext, ToolDeps, ToolError
 
 ACTIONS = ("list", "create", "delete")
@@ -45,6 +46,7 @@ class CalendarTool(Tool):
 
     def __init__(self, deps: ToolDeps) -> None:
         self._sessions = deps.sessions
+        self._set_up = types_set_up(deps.settings)
 
     async def run(self, arguments: dict[str, Any], context: ToolContext) -> str:
         if context.user_id is None:
@@ -82,7 +84,8 @@ class CalendarTool(Tool):
             return context.agent_id  # the user is talking to it: they may have it run
 
         async with session_scope(self._sessions) as session:
-            event = await calendar_service.create(session, caller=caller, data=data, agents=this_agent)
+            event = await calendar_service.create(session, caller=caller, data=data, agents=this_agent,
+                                                 set_up=self._set_up)
             created = (await calendar_service.read(session, [event]))[0]
         return "Created: " + json.dumps(_shown(created), ensure_ascii=False)
 
