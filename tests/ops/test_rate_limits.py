@@ -182,6 +182,38 @@ async def test_a_busy_caller_is_counted_ahead_in_redis_and_still_gets_exactly_th
         await pool.aclose()
 
 
+async def test_a_steady_caller_keeps_its_pace_from_one_second_to_the_next(
+    redis_server_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten requests a second for five seconds: after the first second each second's count
+    ahead is as many as the last second used, so Redis is asked about once a second, not
+    again from one request (1, 2, 4, 8) every second; a caller back after a pause starts
+    from one again."""
+    clock = [1000.0]
+    monkeypatch.setattr("agenthub.channels.rate_limits.time.monotonic", lambda: clock[0])
+    pool = aioredis.ConnectionPool.from_url(redis_server_url)
+    storage = CountedRedisStorage("async+redis://", implementation="redispy", connection_pool=pool,
+                                  key_prefix=f"{redis_prefix}rate_limits")
+    limiter = RateLimiter(storage, per_minute=600, anonymous_per_minute=60, pool=pool)
+    steady = Caller(org_id="default", user_id="usr_steady")
+    try:
+        first_second = []
+        for second in range(5):
+            before = storage.counts
+            for tenth in range(10):
+                clock[0] = 1000.0 + second + tenth / 10
+                await limiter.check(steady, "127.0.0.1")
+            first_second.append(storage.counts - before)
+        assert first_second[0] == 4, first_second  # 1 + 2 + 4 + 8 counted ahead
+        assert all(counts <= 2 for counts in first_second[1:]), first_second
+        clock[0] += 60  # a minute later: one request is counted alone
+        before = storage.counts
+        await limiter.check(steady, "127.0.0.1")
+        assert storage.counts - before == 1
+    finally:
+        await pool.aclose()
+
+
 async def test_an_unreachable_redis_lets_requests_through_with_a_warning(
     sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -18,7 +18,8 @@ warning is logged): an outage of the counter does not become an outage of the AP
 In Redis, a busy caller's requests are counted ahead, a few at a time: when a caller used up
 what this gateway counted ahead for it within :data:`LEASE_SECONDS`, the next count takes
 twice as many at once (up to 1/:data:`LEASE_SHARE` of the limit), and the requests
-that follow within :data:`LEASE_SECONDS` pass without asking Redis. A caller sending one
+that follow within :data:`LEASE_SECONDS` pass without asking Redis; when that time runs
+out, the next count takes as many as the caller used of the last (its pace). A caller sending one
 request now and then is counted request by request, and so is every caller of a limit under
 :data:`LEASE_SHARE` a minute. It is never looser than the limit, only stricter: requests
 counted ahead and not made within :data:`LEASE_SECONDS` (a burst that stopped) stay
@@ -142,11 +143,18 @@ class RateLimiter:
         raise RateLimited(_refusal(item, anonymous=caller is None, wait=wait), retry_after=wait)
 
     def _lease_size(self, item: RateLimitItem, lease: _Lease | None, now: float) -> int:
-        """How many requests to count now: twice the last count ahead when the caller used it
-        all up in time (busy), at most 1/:data:`LEASE_SHARE` of the limit; else one."""
-        if lease is None or lease.left > 0 or now >= lease.until:
+        """How many requests to count now, at most 1/:data:`LEASE_SHARE` of the limit: twice
+        the last count ahead when the caller used it all up in time (busy); as many as it
+        used of it when it ran out just now (a steady caller keeps its pace, instead of
+        starting again from one every :data:`LEASE_SECONDS`); else one."""
+        if lease is None:
             return 1
-        return max(1, min(lease.size * 2, item.amount // LEASE_SHARE))
+        most = max(1, item.amount // LEASE_SHARE)
+        if now < lease.until:
+            return min(lease.size * 2, most) if lease.left == 0 else 1
+        if now < lease.until + LEASE_SECONDS:
+            return min(lease.size - lease.left, most)
+        return 1
 
     def _keep(self, subject: str, lease: _Lease) -> None:
         leases = self._leases
