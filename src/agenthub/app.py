@@ -32,7 +32,7 @@ from agenthub.agents.directory import AgentDirectory
 from agenthub.audit import api as audit_api
 from agenthub.billing import api as billing_api
 from agenthub.billing.counters import open_counters
-from agenthub.bus import Bus, StreamRetention, open_bus
+from agenthub.bus import StreamRetention, open_bus
 from agenthub.calendar import api as calendar_api
 from agenthub.channels import bot_events, draft_chats_api, group_chats, openai_api, personal, sse, websocket
 from agenthub.channels.gateway import Gateway
@@ -48,14 +48,12 @@ from agenthub.channels.telegram import webhook as telegram_webhook
 from agenthub.channels.telegram.service import TelegramIntegrations
 from agenthub.channels.telegram.starts import StartRelay
 from agenthub.chats import api as chats_api
-from agenthub.config import Settings, mask_url
+from agenthub.config import Settings
 from agenthub.credentials import api as credentials_api
 from agenthub.credentials.secret_box import load_box
-from agenthub.db import migrate
 from agenthub.db.engine import create_engine, create_session_factory, session_scope
 from agenthub.db.file_lock import DatabaseFileLock
 from agenthub.engines.registry import EnginesFactory, build_engines
-from agenthub.errors import DatabaseNotMigrated, ServiceUnavailable, is_unavailable
 from agenthub.files import api as files_api
 from agenthub.files.service import file_reader
 from agenthub.files.signing import file_signer
@@ -81,6 +79,7 @@ from agenthub.ops.tracing import setup_tracing
 from agenthub.outbound.guard import OutboundGuard
 from agenthub.providers import api as providers_api
 from agenthub.providers.service import ProviderHealth
+from agenthub.readiness import embedded_database_lock, prepare_bus, prepare_database
 from agenthub.roles import api as roles_api
 from agenthub.roles.library import RoleLibrary
 from agenthub.runtime.assembly import build_host
@@ -112,39 +111,6 @@ log = logging.getLogger(__name__)
 
 DOCS_TAG_ORDER = ("agents", "chats", "usage", "chat", "openai", "operations", "queues")
 """The order of the groups of routes in the API docs (else the order the routes are tried in)."""
-BUS_CHECK_TIMEOUT = 10.0
-"""Seconds start-up waits for the bus to answer (a firewalled host may never refuse)."""
-
-
-async def prepare_database(settings: Settings, engine) -> None:  # type: ignore[no-untyped-def]
-    """SQLite (the embedded default) migrates itself; any other database must have been
-    migrated with ``agenthub migrate``."""
-    if settings.uses_sqlite:
-        await migrate.upgrade(engine)
-    elif not await migrate.is_up_to_date(engine):
-        raise DatabaseNotMigrated(
-            "The database is not migrated to this version of AgentHub: run `agenthub migrate` first."
-        )
-
-
-async def prepare_bus(settings: Settings, bus: Bus) -> None:
-    """Refuse to start, in one line naming the bus (its password masked), when it can't be
-    reached. The in-process bus always can."""
-    try:
-        await asyncio.wait_for(bus.ping(), BUS_CHECK_TIMEOUT)
-    except Exception as error:
-        if not (is_unavailable(error) or isinstance(error, OSError)):  # OSError: a timeout too
-            raise
-        reason = str(error) or f"no answer within {BUS_CHECK_TIMEOUT:g} s"
-        raise ServiceUnavailable(
-            f"Cannot reach the bus at {mask_url(settings.redis_url or '')}: {reason}"
-        ) from error
-
-
-def embedded_database_lock(settings: Settings) -> DatabaseFileLock | None:
-    """The lock an embedded server holds on its SQLite file (see :mod:`agenthub.db.file_lock`);
-    None with Redis, whose servers share one bus and may serve one database together."""
-    return DatabaseFileLock.for_url(settings.effective_database_url) if settings.embedded else None
 
 
 async def _authenticator(settings: Settings, sessions) -> AccountsAuthenticator:  # type: ignore[no-untyped-def]

@@ -124,14 +124,10 @@ def serve(
         listener = startup.bind_port(host, port)  # a busy port is one line, before anything else
     _require_database_url(settings)
 
-    import uvicorn
-
-    from agenthub.app import create_app, embedded_database_lock, prepare_database
-    from agenthub.channels.limits import websocket_server_options
     from agenthub.credentials.secret_box import load_box
     from agenthub.db.engine import create_engine
     from agenthub.ops.logging import configure_logging
-    from agenthub.runtime.loop import settle_garbage_collector
+    from agenthub.readiness import embedded_database_lock, prepare_database
 
     with _failing_in_one_line(settings):  # another embedded server on this SQLite file: one line
         database_lock = embedded_database_lock(settings)
@@ -157,7 +153,16 @@ def serve(
             await engine.dispose()
         await startup.check_bus(settings)
 
+    # What can be wrong with the key, the database or the bus is told before the app (and
+    # every library it uses) is imported: in a second rather than in several.
     _database_run(_check(), settings)
+
+    import uvicorn
+
+    from agenthub.app import create_app
+    from agenthub.channels.limits import websocket_server_options
+    from agenthub.runtime.loop import settle_garbage_collector
+
     with _failing_in_one_line(settings):  # PRICES_FILE unreadable or wrong: one line
         web_app = create_app(settings, on_ready=_on_ready, database_lock=database_lock)
     config = uvicorn.Config(

@@ -28,8 +28,8 @@ class StartupError(AgentHubError):
 
 async def check_bus(settings: Settings) -> None:
     """Open the bus, make sure it answers, close it."""
-    from agenthub.app import prepare_bus
     from agenthub.bus import StreamRetention, open_bus
+    from agenthub.readiness import prepare_bus
 
     retention = StreamRetention(settings.stream_retention_seconds, settings.stream_max_length)
     bus = open_bus(settings.redis_url, prefix=settings.redis_key_prefix, retention=retention)

@@ -17,6 +17,7 @@ the services' InvalidInput, NotFound and Conflict messages."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -69,6 +70,13 @@ def backend_of(state: Any) -> Backend:
     )
 
 
+@functools.cache
+def _tools() -> tuple[Tool, ...]:
+    """The tools as MCP lists them: their JSON Schemas are made once per process (each app,
+    and each test's, would make them again)."""
+    return tuple(_tool(spec) for spec in TOOLS)
+
+
 def _tool(spec: Any) -> Tool:
     return Tool(
         name=spec.name, description=spec.description, input_schema=input_schema(spec),
@@ -100,7 +108,7 @@ def _service_error(error: AgentHubError) -> str:
 
 def build_server(resolve: Resolver) -> Server[Any]:
     """The MCP server of the bot-building tools; ``resolve`` says who each call is from."""
-    tools = [_tool(spec) for spec in TOOLS]
+    tools = list(_tools())
 
     async def list_tools(
         ctx: ServerRequestContext[Any, Any], params: PaginatedRequestParams | None
