@@ -82,6 +82,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         database_url=f"sqlite+aiosqlite:///{database.as_posix()}", demo_agent=True,
         rate_limit_per_minute=0, rate_limit_anonymous_per_minute=0,
         smtp_host=mail.hostname, smtp_port=mail.port, smtp_tls=False, smtp_from="openapi@example.com",
+        # A bot for Telegram notifications, as Telegram channels need; its Bot API is a closed
+        # port of this machine (a notification sent there fails, and nothing leaves it).
+        telegram_bot_token="123456:openapi-test-bot-token", telegram_api_base_url=f"http://127.0.0.1:{free_port()}",
     ))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
