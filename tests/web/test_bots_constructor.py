@@ -274,6 +274,12 @@ def test_bot_list_and_constructor_have_no_serious_accessibility_violations(
     page.get_by_role("button", name="Variables").click()
     expect(page.get_by_label("Name")).to_have_value("shop")
     axe_check(page)
+    _api(console_server, api_user, "POST", "/api/v1/requests",
+         json={"bot_id": bot["id"], "name": "Menu", "url": "https://example.com/menu", "headers": {"X-Key": "k"}})
+    page.get_by_role("button", name="HTTP requests").click()
+    page.get_by_role("button", name="Add request").click()
+    expect(page.get_by_role("form", name="New request")).to_be_visible()
+    axe_check(page)
 
 
 def test_phone_never_scrolls_sideways_in_the_bots_area(
@@ -469,3 +475,62 @@ def test_bad_input_is_shown_where_it_belongs(
     expect(page.locator(".rule-row .field-error")).to_have_text(re.compile(r"^not a regular expression"))
     expect(page.locator(".connection-panel")).not_to_contain_text("rules.rules[0]")
     assert _api(console_server, api_user, "GET", "/api/v1/connections", params={"bot_id": bot["id"]})["items"][0]["rules"] == {}
+
+
+def test_http_requests_are_made_in_the_constructor_and_chosen_for_a_group(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    page = logged_in_page
+    watched = watch(page)
+    bot = _api(console_server, api_user, "POST", "/api/v1/bots", json={"name": "Weather"})
+    _api(console_server, api_user, "POST", "/api/v1/steps", json={"bot_id": bot["id"], "name": "Ask"})
+    page.goto(f"/#/bots/{bot['id']}")
+    expect(page.locator(CANVAS)).to_have_attribute("data-ready", "true")
+
+    page.get_by_role("button", name="HTTP requests").click()
+    expect(page.get_by_text("No requests yet.")).to_be_visible()
+    page.get_by_role("button", name="Add request").click()
+    form = page.get_by_role("form", name="New request")
+    form.get_by_label("Name", exact=True).fill("Forecast")
+    form.get_by_label("URL").fill("https://weather.example.com/today?city={$session.city$}")
+    form.get_by_label("Headers (JSON: name → value)").fill('{"Authorization": "Bearer secret-weather-key"}')
+    form.get_by_label("Timeout (seconds)").fill("300")
+    form.get_by_role("button", name="Add request").click()
+    # Refused where it belongs: the timeout's limit under the field, nothing stored.
+    expect(form.get_by_label("Timeout (seconds)")).to_have_attribute("aria-invalid", "true")
+    assert _api(console_server, api_user, "GET", "/api/v1/requests", params={"bot_id": bot["id"]})["items"] == []
+    form.get_by_label("Timeout (seconds)").fill("5")
+    form.get_by_role("button", name="Add request").click()
+    expect(page.get_by_role("status").filter(has_text="Request added.")).to_be_visible()
+    expect(page.locator(".request-list")).to_contain_text("GET https://weather.example.com/today?city={$session.city$}")
+
+    # Changed: the method; the header's value, shown as ***, is kept.
+    page.get_by_role("button", name="Edit request Forecast").click()
+    form = page.get_by_role("form", name="Request “Forecast”")
+    expect(form.get_by_label("Headers (JSON: name → value)")).to_have_value(re.compile(r'"\*\*\*"'))
+    form.get_by_label("Method").select_option("POST")
+    form.get_by_role("button", name="Save request").click()
+    expect(page.get_by_role("status").filter(has_text="Request saved.")).to_be_visible()
+    [stored] = _api(console_server, api_user, "GET", "/api/v1/requests", params={"bot_id": bot["id"]})["items"]
+    assert (stored["method"], stored["timeout"], stored["headers"]) == ("POST", 5.0, {"Authorization": "***"})
+    exported = _api(console_server, api_user, "GET", f"/api/v1/bots/{bot['id']}/export")
+    assert "secret-weather-key" not in json.dumps(exported)
+
+    # A group of the step makes it ...
+    page.get_by_label("Step", exact=True).select_option(label="Ask (first)")
+    page.get_by_role("button", name="Add group").click()
+    page.get_by_text("Settings of group 1").click()
+    page.get_by_label("Group searches").select_option("response")
+    page.get_by_label("HTTP request").select_option(label="Forecast: POST https://weather.example.com/today?city={$session.city$}")
+    page.get_by_role("button", name="Save group").click()
+    expect(page.get_by_role("status").filter(has_text="Group saved.")).to_be_visible()
+    [group] = _api(console_server, api_user, "GET", "/api/v1/connection_groups", params={"bot_id": bot["id"]})["items"]
+    assert (group["search_type"], group["request_id"]) == ("response", stored["id"])
+
+    # ... so it is not deleted from under it: the refusal is said, and the request stays.
+    page.get_by_role("button", name="HTTP requests").click()
+    page.get_by_role("button", name="Delete request Forecast").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert len(_api(console_server, api_user, "GET", "/api/v1/requests", params={"bot_id": bot["id"]})["items"]) == 1
+    # The browser logs the refused requests (422, 409); the page itself threw nothing.
+    assert [error for error in watched.errors if error.startswith("uncaught")] == [], watched.errors

@@ -1,6 +1,6 @@
 // The visual constructor of one bot: a toolbar of named controls (Add step, Connect to…,
 // Delete, Draw connections, Publish), the graph, a side panel (the selected step or
-// connection, the bot's variables, the palette of presets and templates) and a test chat
+// connection, the bot's variables, its HTTP requests, the palette of presets and templates) and a test chat
 // running the draft. Live: another editor's change reloads the graph and says what changed.
 import { html, useCallback, useEffect, useRef, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
@@ -11,6 +11,7 @@ import { Graph } from './graph.js';
 import { BotLevelPanel, StepPanel } from './step-panel.js';
 import { ConnectionPanel } from './connection-panel.js';
 import { VariablesEditor } from './variables.js';
+import { RequestsEditor } from './requests.js';
 import { Palette } from './palette.js';
 import { TestChat } from './test-chat.js';
 import { useBotEvents } from './live.js';
@@ -21,7 +22,7 @@ import { PublishBar } from './publish.js';
 import { StartGreetingNotice, hasBotLevelConnection } from './start-greeting.js';
 
 const FUNNEL_REFRESH_MS = 5_000;
-const PANELS = [['edit', 'Selection'], ['variables', 'Variables'], ['palette', 'Palette']];
+const PANELS = [['edit', 'Selection'], ['variables', 'Variables'], ['requests', 'HTTP requests'], ['palette', 'Palette']];
 
 /** A name for the `by` of a live change: a member's e-mail, "an API key", "you (elsewhere)". */
 function useEditorNames(me) {
@@ -129,6 +130,7 @@ export function BotEditor({ botId }) {
 
   let side;
   if (panel === 'variables') side = html`<${VariablesEditor} key=${`vars-${data.bot.updated_at}`} bot=${data.bot} run=${run}/>`;
+  else if (panel === 'requests') side = html`<${RequestsEditor} data=${data} run=${run}/>`;
   else if (panel === 'palette') side = html`<${Palette} data=${data} selectedStepId=${step?.id} run=${run} onSelect=${select}/>`;
   else if (selected?.kind === 'bot-level') side = html`<${BotLevelPanel} data=${data} run=${run} onSelect=${select}/>`;
   else if (step) side = html`<${StepPanel} key=${`${step.id}-${step.updated_at}`} step=${step} data=${data} run=${run} onSelect=${select}/>`;

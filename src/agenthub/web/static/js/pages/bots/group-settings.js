@@ -4,6 +4,7 @@
 import { html, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
 import { Field, FormError, fieldError } from '../../lib/forms.js';
+import { requestLabel } from './requests.js';
 
 const SEARCH_TYPES = [
   ['message', 'the message'], ['response', 'an HTTP request'], ['code', 'code'], ['llm', 'an LLM'], ['integration', 'an integration'],
@@ -49,9 +50,9 @@ export function GroupSettings({ group, data, run }) {
       ${SEARCH_TYPES.map(([value, words]) => html`<option value=${value}>${words} (${value})</option>`)}
     </${Field}>
     ${type === 'response' && html`<${Field} as="select" label="HTTP request" value=${requestId} onChange=${(e) => setRequestId(e.currentTarget.value)}
-      hint=${data.requests.length ? '' : 'The bot has no requests yet (POST /api/v1/requests).'}>
+      hint=${data.requests.length ? '' : 'The bot has no requests yet: add one in the “HTTP requests” panel.'}>
       <option value="">(choose a request)</option>
-      ${data.requests.map((r) => html`<option value=${r.id}>${r.name || r.key || r.id}: ${r.method} ${r.url}</option>`)}
+      ${data.requests.map((r) => html`<option value=${r.id}>${requestLabel(r)}: ${r.method} ${r.url}</option>`)}
     </${Field}>`}
     ${type === 'code' && html`<${Field} as="textarea" class="mono" label="Code (Python)" value=${code} rows="6"
       onInput=${(e) => setCode(e.currentTarget.value)}/>`}
