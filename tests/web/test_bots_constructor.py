@@ -534,3 +534,47 @@ def test_http_requests_are_made_in_the_constructor_and_chosen_for_a_group(
     assert len(_api(console_server, api_user, "GET", "/api/v1/requests", params={"bot_id": bot["id"]})["items"]) == 1
     # The browser logs the refused requests (422, 409); the page itself threw nothing.
     assert [error for error in watched.errors if error.startswith("uncaught")] == [], watched.errors
+
+
+def test_a_template_is_made_in_the_palette_and_added_as_a_step(
+    logged_in_page: Page, api_user: ApiUser, console_server: ConsoleServer
+) -> None:
+    page = logged_in_page
+    bot = _api(console_server, api_user, "POST", "/api/v1/bots", json={"name": "Host"})
+    page.goto(f"/#/bots/{bot['id']}")
+    expect(page.locator(CANVAS)).to_have_attribute("data-ready", "true")
+    page.get_by_role("button", name="Palette").click()
+    expect(page.get_by_text("The organisation has no templates yet")).to_be_visible()
+
+    page.get_by_role("button", name="New template").click()
+    form = page.get_by_role("form", name="New template")
+    form.get_by_label("Template name").fill("Greeter")
+    steps = form.get_by_label("Steps (JSON: first_step, steps, requests)")
+    steps.fill(steps.input_value().replace('"first_step": "greet"', '"first_step": "nowhere"'))
+    form.get_by_role("button", name="Save template").click()
+    # A document naming a step it does not hold is refused, saying where; nothing is made.
+    expect(form.locator(".field-error")).to_contain_text("nowhere")
+    assert _api(console_server, api_user, "GET", "/api/v1/templates")["items"] == []
+
+    steps.fill(steps.input_value().replace('"first_step": "nowhere"', '"first_step": "greet"'))
+    form.get_by_role("button", name="Save template").click()
+    expect(page.get_by_role("status").filter(has_text="Template “Greeter” saved.")).to_be_visible()
+    [template] = _api(console_server, api_user, "GET", "/api/v1/templates")["items"]
+    assert template["name"] == "Greeter" and template["inputs"]["required"] == ["who"]
+
+    # Added as a step: its inputs start from the template's (a required one, empty), and an
+    # input the template's schema refuses is said before anything is made.
+    page.get_by_role("button", name="Add template Greeter as a step").click()
+    adding = page.get_by_role("form", name="Add template Greeter")
+    inputs = adding.get_by_label("Inputs (JSON: input → value)")
+    expect(inputs).to_have_value(re.compile(r'"who": ""'))
+    inputs.fill('{"who": 42}')
+    adding.get_by_role("button", name="Add step").click()
+    expect(adding.locator(".form-error")).to_be_visible()
+    assert _api(console_server, api_user, "GET", "/api/v1/steps", params={"bot_id": bot["id"]})["items"] == []
+    inputs.fill('{"who": "{$user.first_name$}"}')
+    adding.get_by_role("button", name="Add step").click()
+    expect(page.get_by_role("heading", name="Template", exact=True)).to_be_visible()  # the new step's bindings
+    [step] = _api(console_server, api_user, "GET", "/api/v1/steps", params={"bot_id": bot["id"]})["items"]
+    assert step["template_instance"]["template_id"] == template["id"]
+    assert step["template_instance"]["inputs"] == {"who": "{$user.first_name$}"}
