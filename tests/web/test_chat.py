@@ -276,8 +276,16 @@ def test_the_chat_list_shows_a_markdown_title_as_plain_text(
     with _api(console_server, api_user) as client:
         said = client.post("/api/v1/agents/echo/chat", json={"content": cut, "chat_id": "cut-link"})
     assert said.status_code == 200, said.text
+    # And one cut inside bold text: the bold words, without their opening marks.
+    bold = "Note " + "well " * 20 + "**the part that matters most is cut off here, in the middle of it**"
+    with _api(console_server, api_user) as client:
+        said = client.post("/api/v1/agents/echo/chat", json={"content": bold, "chat_id": "cut-bold"})
+    assert said.status_code == 200, said.text
     page.reload()
-    expect(title).to_have_text([re.compile(r"^Read more .* in the guide$"), "Trip plan Lisbon in May with tram 28 bring shoes"])
+    expect(title).to_have_text([
+        re.compile(r"^Note well .* well the part that$"), re.compile(r"^Read more .* in the guide$"),
+        "Trip plan Lisbon in May with tram 28 bring shoes",
+    ])
     shown = " ".join(title.all_inner_texts())
     for mark in ("#", "**", "[", "](", "`", "https://"):
         assert mark not in shown, f"{mark!r} in the chat list: {shown}"

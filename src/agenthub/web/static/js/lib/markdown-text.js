@@ -36,9 +36,24 @@ function tokenText(token) {
 // its text, not as the brackets and the half address.
 const CUT_LINK = /(!?)\[([^\]\n]*)\]\([^)\n]*$/;
 
+// ... and bold, struck-through or code text cut before its closing mark is shown as that text,
+// not with its opening `**`, `__`, `~~` or backtick: a mark that opens more often than it
+// closes is closed at the end (in the reverse order of where each was last opened).
+const PAIRED_MARKS = ['**', '__', '~~', '`'];
+
+function closeCutMarks(text) {
+  const open = [];
+  for (const mark of PAIRED_MARKS) {
+    const count = text.split(mark).length - 1;
+    if (count % 2 === 1) open.push([text.lastIndexOf(mark), mark]);
+  }
+  open.sort((a, b) => b[0] - a[0]);
+  return text + open.map(([, mark]) => mark).join('');
+}
+
 /** The plain text of a Markdown text on one line (spaces collapsed, trimmed). */
 export function markdownText(source) {
-  const text = String(source ?? '').replace(CUT_LINK, '$1[$2]()');
+  const text = closeCutMarks(String(source ?? '').replace(CUT_LINK, '$1[$2]()'));
   const tokens = Lexer.lex(text, { gfm: true, breaks: true });
   return tokensText(tokens).replace(/\s+/g, ' ').trim();
 }
