@@ -48,6 +48,10 @@ async def test_channels_are_validated(sqlite_url: str) -> None:
         assert error["details"][0]["field"] == "email.address", error  # the union's tag first, as for agents
         assert_error(await client.post(post, json={"type": "email"}), 422)
         assert_error(await client.post(post, json={"type": "telegram"}), 422)
+        # A type that is none of them, or none at all, is said at `type`, not at the whole body.
+        for body in ({"type": "sms", "address": "ann@example.com"}, {"address": "ann@example.com"}):
+            tagless = assert_error(await client.post(post, json=body), 422)
+            assert [d["field"] for d in tagless["details"]] == ["type"], tagless
         chat = assert_error(await client.post(post, json={"type": "telegram", "chat_id": "hello there"}), 422)
         assert chat["details"] == [{"field": "telegram.chat_id",
                                     "problem": "must be a Telegram chat id (a number) or a channel's @username"}], chat

@@ -350,7 +350,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec("apply_preset", presets_tool.description(default_presets()), presets_tool.ApplyPreset,
              presets_tool.apply_preset),
     ToolSpec("import_bot", "Create a new bot from a whole document (`agenthub.bot/v1`, as export_bot gives). "
-             "It is validated first (an error says where, e.g. steps[1].connection_groups[0]...) and "
+             "It is validated first (an error says where, e.g. steps.1.connection_groups.0...) and "
              "published at once as version 1. The quickest way to build a whole bot in one call.",
              ImportBot, _import_bot),
     ToolSpec("export_bot", "The bot's draft as one document (`agenthub.bot/v1`); import_bot makes a copy "

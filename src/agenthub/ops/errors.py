@@ -53,10 +53,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"field": field_path(e["loc"], skip=("body",)) or "body", "problem": _problem(e)}
-            for e in error.errors()
-        ]
+        problems = [{"field": _where(e), "problem": _problem(e)} for e in error.errors()]
         if any(e["type"] == "json_invalid" for e in error.errors()):
             cause = error.__cause__  # the reader's own error, with where the text went wrong
             message = not_json(cause, "body") if isinstance(cause, JSONDecodeError) else "the body is not valid JSON"
@@ -125,3 +122,17 @@ class UnexpectedErrors:
             if started:  # part of a response went out already: nothing to answer with
                 raise
             await unexpected_response(error, scope.get("path", ""))(scope, receive, send)
+
+
+_TAGS = ("union_tag_invalid", "union_tag_not_found")
+
+
+def _where(problem: Any) -> str:
+    """The field a validation problem is at; for a tagged union whose tag is wrong or missing
+    (``{"type": "sms"}``), the tag's field (``type``), not the object holding it."""
+    where = field_path(problem["loc"], skip=("body",))
+    if problem["type"] in _TAGS:
+        tag = str((problem.get("ctx") or {}).get("discriminator", "")).strip("'\"")
+        if tag:
+            where = f"{where}.{tag}" if where else tag
+    return where or "body"

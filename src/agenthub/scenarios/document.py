@@ -212,7 +212,7 @@ class _References:
         seen: set[str] = set()
         for index, key in enumerate(keys):
             if key in seen:
-                self.problems.append((f"{where}[{index}].key", f"a second {what} {key!r}"))
+                self.problems.append((f"{where}.{index}.key", f"a second {what} {key!r}"))
             seen.add(key)
         return seen
 
@@ -222,7 +222,7 @@ class _References:
 
     def groups(self, where: str, groups: list[GroupDoc], steps: set[str], requests: set[str]) -> None:
         for g, group in enumerate(groups):
-            at = f"{where}[{g}]"
+            at = f"{where}.{g}"
             self.named(f"{at}.request", group.request, requests, "request")
             needs = {"response": ("request", group.request), "code": ("code", group.code),
                      "llm": ("llm", group.llm), "integration": ("integration", group.integration)}
@@ -230,12 +230,12 @@ class _References:
                 field = needs[group.search_type][0]
                 self.problems.append((f"{at}.{field}", f"a {group.search_type!r} group needs {field}"))
             for c, connection in enumerate(group.connections):
-                self.named(f"{at}.connections[{c}].next_step", connection.next_step, steps, "step")
+                self.named(f"{at}.connections.{c}.next_step", connection.next_step, steps, "step")
 
     def steps(self, where: str, steps: list[StepDoc], requests: set[str], templates: set[str]) -> set[str]:
         keys = self.unique(where, [step.key for step in steps], "step")
         for s, step in enumerate(steps):
-            at = f"{where}[{s}]"
+            at = f"{where}.{s}"
             self.groups(f"{at}.connection_groups", step.connection_groups, keys, requests)
             if step.emitter is not None:
                 self.named(f"{at}.emitter.next_step", step.emitter.next_step, keys, "step")
@@ -249,15 +249,15 @@ def references(document: BotDocument) -> list[tuple[str, str]]:
     check = _References()
     templates = check.unique("templates", [t.key for t in document.templates], "template")
     for t, template in enumerate(document.templates):
-        template_requests = check.unique(f"templates[{t}].requests", [r.key for r in template.requests], "request")
-        keys = check.steps(f"templates[{t}].steps", template.steps, template_requests, set())
-        check.named(f"templates[{t}].first_step", template.first_step, keys, "step")
+        template_requests = check.unique(f"templates.{t}.requests", [r.key for r in template.requests], "request")
+        keys = check.steps(f"templates.{t}.steps", template.steps, template_requests, set())
+        check.named(f"templates.{t}.first_step", template.first_step, keys, "step")
     requests = check.unique("requests", [r.key for r in document.requests], "request")
     steps = check.steps("steps", document.steps, requests, templates)
     check.named("first_step", document.first_step, steps, "step")
     check.groups("connection_groups", document.connection_groups, steps, requests)
     for c, cron in enumerate(document.crons):
-        check.named(f"crons[{c}].step", cron.step, steps, "step")
+        check.named(f"crons.{c}.step", cron.step, steps, "step")
     return check.problems
 
 

@@ -2,6 +2,13 @@
 // the rest above the form), and labelled inputs.
 import { html, useId } from './ui.js';
 
+/** The value of a JSON text field; `empty` when it is blank; an Error naming `label` when
+ * it is not JSON (shown above the form, as the API's own refusals are). */
+export function parsedJson(text, label, empty) {
+  if (!text.trim()) return empty;
+  try { return JSON.parse(text); } catch { throw new Error(`${label} is not valid JSON.`); }
+}
+
 /** The problem of `field` in an ApiError (or undefined). */
 export function fieldError(error, field) {
   return error && error.fields ? error.fields[field] : undefined;

@@ -3,17 +3,12 @@
 // the variables it saves (name -> JSONPath) and its order.
 import { html, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
-import { Field, FormError, fieldError } from '../../lib/forms.js';
+import { Field, FormError, fieldError, parsedJson } from '../../lib/forms.js';
 import { requestLabel } from './requests.js';
 
 const SEARCH_TYPES = [
   ['message', 'the message'], ['response', 'an HTTP request'], ['code', 'code'], ['llm', 'an LLM'], ['integration', 'an integration'],
 ];
-
-function jsonOrError(text, label) {
-  if (!text.trim()) return {};
-  try { return JSON.parse(text); } catch { throw new Error(`${label} is not valid JSON.`); }
-}
 
 export function GroupSettings({ group, data, run }) {
   const [type, setType] = useState(group.search_type);
@@ -32,11 +27,11 @@ export function GroupSettings({ group, data, run }) {
     setError(null);
     let body;
     try {
-      body = { search_type: type, order: Number(order), variables: jsonOrError(variables, 'Variables') };
+      body = { search_type: type, order: Number(order), variables: parsedJson(variables, 'Variables', {}) };
       if (type === 'response') body.request_id = requestId || null;
       if (type === 'code') body.code = code;
       if (type === 'llm') body.llm = { agent_id: agentId, prompt };
-      if (type === 'integration') body.integration = { name: integration, config: jsonOrError(config, 'The config') };
+      if (type === 'integration') body.integration = { name: integration, config: parsedJson(config, 'The config', {}) };
     } catch (problem) { setError({ message: problem.message }); return; }
     await run(() => api.patch(`api/v1/connection_groups/${group.id}`, body), { onError: setError, ok: 'Group saved.' });
   };

@@ -3,18 +3,13 @@
 // group makes it; header values read back as `***`, and a `***` sent back keeps the value.
 import { html, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
-import { Field, FormError, fieldError } from '../../lib/forms.js';
+import { Field, FormError, fieldError, parsedJson } from '../../lib/forms.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
 const BODY_TYPES = [['json', 'JSON'], ['form', 'form fields'], ['multipart', 'multipart (files)']];
 const NAMED_FIELDS = ['name', 'key', 'method', 'url', 'headers', 'params', 'body', 'body_type', 'timeout'];
 
 const shownJson = (value, empty) => (value === undefined || value === null ? empty : JSON.stringify(value, null, 2));
-
-function parsedJson(text, label, empty) {
-  if (!text.trim()) return empty;
-  try { return JSON.parse(text); } catch { throw new Error(`${label} is not valid JSON.`); }
-}
 
 export function requestLabel(request) {
   return request.name || request.key || request.id;

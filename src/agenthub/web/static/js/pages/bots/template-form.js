@@ -3,7 +3,7 @@
 // naming each other by key; inside it the inputs are session variables).
 import { html, useState } from '../../lib/ui.js';
 import { api } from '../../lib/api.js';
-import { Field, FormError, fieldError } from '../../lib/forms.js';
+import { Field, FormError, fieldError, parsedJson } from '../../lib/forms.js';
 
 const STARTING_STEPS = {
   first_step: 'greet',
@@ -12,10 +12,6 @@ const STARTING_STEPS = {
 };
 const STARTING_INPUTS = { type: 'object', properties: { who: { type: 'string' } }, required: ['who'] };
 const NAMED_FIELDS = ['name', 'key', 'description'];
-
-function parsedJson(text, label) {
-  try { return JSON.parse(text); } catch { throw new Error(`${label} is not valid JSON.`); }
-}
 
 export function TemplateForm({ onDone }) {
   const [name, setName] = useState('');
@@ -34,8 +30,8 @@ export function TemplateForm({ onDone }) {
     try {
       body = {
         name, key: key.trim() || null, description,
-        inputs: parsedJson(inputs, 'The inputs'), outputs: parsedJson(outputs, 'The outputs'),
-        document: parsedJson(steps, 'The steps'),
+        inputs: parsedJson(inputs, 'The inputs', {}), outputs: parsedJson(outputs, 'The outputs', {}),
+        document: parsedJson(steps, 'The steps', null),
       };
     } catch (problem) { setError({ message: problem.message }); return; }
     setBusy(true);
