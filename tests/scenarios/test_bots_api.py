@@ -310,6 +310,10 @@ async def test_sessions_variables_and_the_funnel_are_read(database_url: str) -> 
         assert recent["steps"][0] == {"step_id": hello["id"], "entered": 0, "moved_on": 2}
         before = (await client.get(f"{BOTS}/{bot['id']}/analytics", params={"to": since})).json()
         assert before == {"steps": [{"step_id": hello["id"], "entered": 0, "moved_on": 1}]}
+        # A query parameter is named as it is sent, whichever check refuses it.
+        for params in ({"from": "not a date"}, {"from": since, "to": (now - timedelta(days=2)).isoformat()}):
+            refused = assert_error(await client.get(f"{BOTS}/{bot['id']}/analytics", params=params), 422)
+            assert [d["field"] for d in refused["details"]] == ["from"], refused
 
         assert (await client.delete(f"{BOTS}/{bot['id']}/sessions/ses-1")).status_code == 204
         assert (await client.get(f"{BOTS}/{bot['id']}/sessions")).json() == {"items": [], "total": 0}

@@ -125,12 +125,16 @@ class UnexpectedErrors:
 
 
 _TAGS = ("union_tag_invalid", "union_tag_not_found")
+_PLACES = ("body", "query", "path", "header", "cookie")
 
 
 def _where(problem: Any) -> str:
     """The field a validation problem is at; for a tagged union whose tag is wrong or missing
     (``{"type": "sms"}``), the tag's field (``type``), not the object holding it."""
-    where = field_path(problem["loc"], skip=("body",))
+    loc = tuple(problem["loc"])
+    if loc and loc[0] in _PLACES:  # where FastAPI read it: a body field is `name`, a query parameter `from`
+        loc = loc[1:]
+    where = field_path(loc)
     if problem["type"] in _TAGS:
         tag = str((problem.get("ctx") or {}).get("discriminator", "")).strip("'\"")
         if tag:
