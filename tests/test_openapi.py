@@ -96,6 +96,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             raise RuntimeError("the app did not start")
         thread.join(0.02)
     url = f"http://127.0.0.1:{port}"
+    # FastAPI makes the document at its first request (seconds of CPU for this app, more on a
+    # loaded machine, where this test runs niced) and keeps it: made here, schemathesis' own
+    # load (10 s timeout) finds it ready.
+    assert httpx.get(f"{url}/openapi.json", timeout=300).status_code == 200
     login = httpx.post(f"{url}/api/v1/auth/login", json={"email": OWNER_EMAIL, "password": OWNER_PASSWORD})
     assert login.status_code == 200, login.text
     headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
