@@ -34,7 +34,7 @@ from tests.support.server import OWNER_EMAIL, OWNER_PASSWORD, free_port, make_se
 pytestmark = pytest.mark.openapi
 
 VALID_EXAMPLES = 4
-INVALID_EXAMPLES = 3
+INVALID_EXAMPLES = 2
 """Requests per operation and mode. An invalid request costs schemathesis about twice what a
 valid one does (its mutated schema is canonicalised for each), and this test runs beside
 the suite in CI, taking a core for its whole length."""
