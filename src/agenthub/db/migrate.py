@@ -11,8 +11,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agenthub.errors import DatabaseNotMigrated
-
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -55,15 +53,3 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 async def is_up_to_date(engine: AsyncEngine) -> bool:
     return await current_revision(engine) == head_revision()
-
-
-async def prepare(engine: AsyncEngine, *, migrates_itself: bool) -> None:
-    """Make the database ready for this version: one that ``migrates_itself`` (SQLite, the
-    embedded default) is upgraded; any other must have been migrated with ``agenthub
-    migrate`` (else DatabaseNotMigrated)."""
-    if migrates_itself:
-        await upgrade(engine)
-    elif not await is_up_to_date(engine):
-        raise DatabaseNotMigrated(
-            "The database is not migrated to this version of AgentHub: run `agenthub migrate` first."
-        )
