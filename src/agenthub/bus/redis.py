@@ -8,6 +8,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -21,11 +22,21 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agenthub.bus.base import Bus, Entry, Payload, StreamRetention, Subscription
 from agenthub.bus.codec import decode, encode
+from agenthub.bus.grouped import GroupedWriter
 from agenthub.errors import AgentHubError
 
 log = logging.getLogger(__name__)
 
 _FIELD = "d"
+
+
+@dataclass(frozen=True, slots=True)
+class _Writes:
+    """One batch's writes as ``_BATCH`` takes them: its keys, its arguments, how many writes."""
+
+    keys: list[str]
+    args: list[Any]
+    count: int
 
 _COMPARE_AND_DELETE = """
 local raw = redis.call('GET', KEYS[1])
@@ -49,35 +60,53 @@ return false
 """
 
 _BATCH = """
--- A batch of writes in one call (see RedisBus.run_batch). ARGV[1]: a stream's length limit
--- ('' for none), ARGV[2]: how many writes; then each write's name and arguments, its keys
--- taken from KEYS in order.
+-- Batches of writes in one call (see RedisBus.run_batch). ARGV[1]: a stream's length limit
+-- ('' for none), ARGV[2]: how many batches; then each batch's number of writes and each
+-- write's name and arguments, its keys taken from KEYS in order. A write Redis refuses ends
+-- its batch (the writes before it stay made, as in a pipeline) and not the others: the
+-- reply has, for each batch, 0 or the refusal.
 local limit, k, a = ARGV[1], 1, 3
 local function add(stream, payload)
-  if limit ~= '' then return redis.call('XADD', stream, 'MAXLEN', '~', limit, '*', 'd', payload) end
-  return redis.call('XADD', stream, '*', 'd', payload)
+  if limit ~= '' then return redis.pcall('XADD', stream, 'MAXLEN', '~', limit, '*', 'd', payload) end
+  return redis.pcall('XADD', stream, '*', 'd', payload)
 end
-for _ = 1, tonumber(ARGV[2]) do
-  local op = ARGV[a]
-  if op == 'add' then
-    add(KEYS[k], ARGV[a + 1]); k, a = k + 1, a + 2
-  elseif op == 'add_once' then
-    if redis.call('SET', KEYS[k + 1], '1', 'NX', 'PX', ARGV[a + 2]) then add(KEYS[k], ARGV[a + 1]) end
-    k, a = k + 2, a + 3
-  elseif op == 'set' then
-    if ARGV[a + 2] ~= '' then redis.call('SET', KEYS[k], ARGV[a + 1], 'PX', ARGV[a + 2])
-    else redis.call('SET', KEYS[k], ARGV[a + 1]) end
-    k, a = k + 1, a + 3
-  elseif op == 'publish' then
-    redis.call('PUBLISH', ARGV[a + 1], ARGV[a + 2]); a = a + 3
-  elseif op == 'ack' then
-    local count = tonumber(ARGV[a + 2])
-    redis.call('XACK', KEYS[k], ARGV[a + 1], unpack(ARGV, a + 3, a + 2 + count)); k, a = k + 1, a + 3 + count
-  else
-    return redis.error_reply('unknown batch operation ' .. tostring(op))
+local results = {}
+for b = 1, tonumber(ARGV[2]) do
+  local refused = false
+  for _ = 1, tonumber(ARGV[a]) do
+    a = a + 1
+    local op, reply = ARGV[a], nil
+    if op == 'add' then
+      if not refused then reply = add(KEYS[k], ARGV[a + 1]) end
+      k, a = k + 1, a + 1
+    elseif op == 'add_once' then
+      if not refused then
+        reply = redis.pcall('SET', KEYS[k + 1], '1', 'NX', 'PX', ARGV[a + 2])
+        if reply and not (type(reply) == 'table' and reply.err) then reply = add(KEYS[k], ARGV[a + 1]) end
+      end
+      k, a = k + 2, a + 2
+    elseif op == 'set' then
+      if not refused then
+        if ARGV[a + 2] ~= '' then reply = redis.pcall('SET', KEYS[k], ARGV[a + 1], 'PX', ARGV[a + 2])
+        else reply = redis.pcall('SET', KEYS[k], ARGV[a + 1]) end
+      end
+      k, a = k + 1, a + 2
+    elseif op == 'publish' then
+      if not refused then reply = redis.pcall('PUBLISH', ARGV[a + 1], ARGV[a + 2]) end
+      a = a + 2
+    elseif op == 'ack' then
+      local count = tonumber(ARGV[a + 2])
+      if not refused then reply = redis.pcall('XACK', KEYS[k], ARGV[a + 1], unpack(ARGV, a + 3, a + 2 + count)) end
+      k, a = k + 1, a + 2 + count
+    else
+      return redis.error_reply('unknown batch operation ' .. tostring(op))
+    end
+    if type(reply) == 'table' and reply.err then refused = reply.err end
   end
+  a = a + 1
+  results[b] = refused or 0
 end
-return 1
+return results
 """
 
 _TRIM_BY_AGE = """
@@ -123,6 +152,10 @@ def retrying_client(url: str, *, max_connections: int) -> aioredis.Redis:
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
+
+
+def _text(reply: Any) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
 
 
 def _is_missing_group(error: ResponseError) -> bool:
@@ -178,6 +211,7 @@ class RedisBus(Bus):
         self._add_once = client.register_script(_ADD_ONCE)
         self._trim_aged = client.register_script(_TRIM_BY_AGE)
         self._batch = client.register_script(_BATCH)
+        self._batches: GroupedWriter[_Writes, None] = GroupedWriter(self._run_writes, name="redis-batches")
 
     @classmethod
     def from_url(
@@ -407,14 +441,17 @@ class RedisBus(Bus):
     async def run_batch(self, ops: Sequence[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> None:
         """One call of a script that makes the writes in order (``_BATCH``): one command for
         redis-py to send and read, where a pipeline of the same writes costs a command each
-        (a turn's delivery: seven). Every write is idempotent or guarded for a retry. On Redis
-        Cluster the keys of one batch live in different slots: there a batch must go back to
-        being a pipeline (AgentHub runs on one Redis, or a replicated one, today). Streams
-        due for their trim by age are trimmed after it."""
+        (a turn's delivery: seven). Batches asked for while a call is under way go together
+        in the next call (:class:`~agenthub.bus.grouped.GroupedWriter`): a host finishing several turns at once pays
+        one round trip, not one per turn. Every write is idempotent or guarded for a retry.
+        On Redis Cluster the keys of one batch live in different slots: there a batch must go
+        back to being a pipeline (AgentHub runs on one Redis, or a replicated one, today).
+        Streams due for their trim by age are trimmed after it."""
         if not ops:
             return
         keys_: list[str] = []
-        args: list[Any] = [self._retention.max_length or "", len(ops)]
+        args: list[Any] = []
+        count = 0
         added: list[str] = []
         for name, op_args, kwargs in ops:
             if name == "add":
@@ -434,21 +471,32 @@ class RedisBus(Bus):
             elif name == "ack":
                 stream, group, *ids = op_args
                 if not ids:
-                    args[1] -= 1
                     continue
                 keys_.append(self._k(stream))
                 args += ["ack", group, len(ids), *ids]
             else:
                 raise AgentHubError(f"unknown batch operation {name!r}")
-        if args[1]:
-            await self._batch(keys=keys_, args=args)
+            count += 1
+        if count:
+            await self._batches.write(_Writes(keys_, args, count))
         for stream in dict.fromkeys(added):
             await self._trim_by_age(None, stream)
+
+    async def _run_writes(self, writes: Sequence[_Writes]) -> list[None | Exception]:
+        """One call of ``_BATCH`` making the writes of several batches, in order."""
+        keys_: list[str] = []
+        args: list[Any] = [self._retention.max_length or "", len(writes)]
+        for w in writes:
+            keys_ += w.keys
+            args += [w.count, *w.args]
+        replies = await self._batch(keys=keys_, args=args)
+        return [None if reply == 0 else ResponseError(_text(reply)) for reply in replies]
 
     async def ping(self) -> None:
         await self._client.ping()
 
     async def close(self) -> None:
+        await self._batches.close()
         await self._client.aclose()
 
     # --- versioned values (compare-and-set) ---------------------------------------------
