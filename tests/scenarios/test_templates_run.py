@@ -238,3 +238,27 @@ async def test_any_bot_with_an_instance_answers_any_messages_within_the_guard(
         assert session.step in KEYS or (inside and session.step.partition("/")[2] in INNER)
         assert [frame["instance"] for frame in session.frames] == (["s1"] if inside else [])
         assert session.scopes.session.get("mine") == ("kept" if not inside else None)
+
+
+async def test_the_loop_guard_stopping_at_an_instance_leaves_the_session_at_the_instance() -> None:
+    """The guard's last move enters an instance: the session waits there, outside its template
+    (it was never entered), and the next message is evaluated there, not reset."""
+    document = {
+        "name": "Guarded", "first_step": "s0",
+        "steps": [
+            {"key": "s0", "is_proxy": True, "message": {"text": "s0"},
+             "connection_groups": [{"connections": [{"rules": {}, "next_step": "s1"}]}]},
+            {"key": "s1", "message": {"text": "s1"}, "connection_groups": [],
+             "template": {"template": "t", "outputs": {"x": "session.x"}}},
+        ],
+        "templates": [{"key": "t", "name": "T", "first_step": "t0", "steps": [
+            {"key": "t0", "message": {"text": "t0"}, "connection_groups": []}]}],
+    }
+    bot = compile_bot(parse(document))
+    session = SessionState("s0", Scopes(session={"mine": "kept"}))
+    session.scopes.message = message_scope({"text": "a"})
+    outcome = await handle(bot, session, Actions(), max_steps=1)  # into s1; the guard stops the move into t0
+    assert outcome.error and outcome.entered == ["s1"]
+    assert session.step == "s1" and session.frames == [] and session.scopes.session == {"mine": "kept"}
+    outcome = await handle(bot, session, Actions(), max_steps=1)
+    assert not outcome.reset and session.step == "s1"

@@ -341,6 +341,8 @@ async def _follow(
                 extra={"bot_id": bot_id, "step": state.step},
             )
             outcome.error = LOOP_MESSAGE.format(limit=max_steps)
+            if state.frames and instance_of(state.step) is None:
+                leave(state.scopes, state.frames)  # stopped before its template's first step: not inside it
             break
         step, groups = _enter(bot, state, outcome, target, entered_from=not starting)
         starting = False
