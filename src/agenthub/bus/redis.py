@@ -22,8 +22,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agenthub.bus.base import Bus, Entry, Payload, StreamRetention, Subscription
 from agenthub.bus.codec import decode, encode
-from agenthub.bus.grouped import GroupedWriter
 from agenthub.errors import AgentHubError
+from agenthub.grouping import GroupedCalls
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ class RedisBus(Bus):
         self._add_once = client.register_script(_ADD_ONCE)
         self._trim_aged = client.register_script(_TRIM_BY_AGE)
         self._batch = client.register_script(_BATCH)
-        self._batches: GroupedWriter[_Writes, None] = GroupedWriter(self._run_writes, name="redis-batches")
+        self._batches: GroupedCalls[_Writes, None] = GroupedCalls(self._run_writes, name="redis-batches")
 
     @classmethod
     def from_url(
@@ -442,7 +442,7 @@ class RedisBus(Bus):
         """One call of a script that makes the writes in order (``_BATCH``): one command for
         redis-py to send and read, where a pipeline of the same writes costs a command each
         (a turn's delivery: seven). Batches asked for while a call is under way go together
-        in the next call (:class:`~agenthub.bus.grouped.GroupedWriter`): a host finishing several turns at once pays
+        in the next call (:class:`~agenthub.grouping.GroupedCalls`): a host finishing several turns at once pays
         one round trip, not one per turn. Every write is idempotent or guarded for a retry.
         On Redis Cluster the keys of one batch live in different slots: there a batch must go
         back to being a pipeline (AgentHub runs on one Redis, or a replicated one, today).
@@ -478,7 +478,7 @@ class RedisBus(Bus):
                 raise AgentHubError(f"unknown batch operation {name!r}")
             count += 1
         if count:
-            await self._batches.write(_Writes(keys_, args, count))
+            await self._batches.call(_Writes(keys_, args, count))
         for stream in dict.fromkeys(added):
             await self._trim_by_age(None, stream)
 
