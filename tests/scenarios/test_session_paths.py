@@ -240,3 +240,48 @@ async def test_messages_of_one_session_from_two_hosts_each_move_it_once(database
         assert await step_events(sessions, bot_id) == 11  # a new session's first step is not moved on from
     finally:
         await engine.dispose()
+
+
+async def test_messages_of_many_sessions_handled_at_once_share_their_statements(postgres_url: str) -> None:
+    """PostgreSQL: the messages a host handles at the same time, each of its own session, are
+    read in one statement and saved in one; each session moves on its own, its step events
+    with it, and a session another host saved since it was read is handled again alone."""
+    engine, sessions = await migrated_sessions(postgres_url)
+    try:
+        bot_id = await add_bot(sessions, CYCLE)
+        transactions, cache = await Transactions(engine).watch_driver(), BotCache()
+        users = [f"u{n}" for n in range(12)]
+        for user in users:  # each session made (a -> b), the statements' types learnt
+            await send(sessions, bot_id, envelope("hi", user=user), no_actions, cache=cache)
+        moved, used, sent = await transactions.sent_by(asyncio.gather(
+            *(send(sessions, bot_id, envelope("go", user=user), no_actions, cache=cache) for user in users)))
+        assert [texts(done) for done in moved] == [["Step c"]] * len(users)
+        assert used == 0 and len(sent) < len(users), [" ".join(q.split())[:60] for q in sent]
+        assert sum(q.startswith("SELECT") for q in sent) < len(users) / 2
+        async with sessions() as db:
+            steps = Counter((await db.scalars(select(ScenarioSession.step_id).where(ScenarioSession.bot_id == bot_id))))
+        assert steps == {"c": len(users)}
+        assert await step_events(sessions, bot_id) == len(users) * 3  # b entered; b moved on, c entered
+
+        # Another host saves u0's session between this host's read and its save.
+        other_host = BotCache()
+        at_once = cache.grouped(sessions)
+        assert at_once is not None
+        read = at_once.reads.call
+
+        async def read_then_other_host_moves(asked: tuple[str, str, str]) -> Any:
+            row = await read(asked)
+            if asked[1] == "user:u0":
+                await send(sessions, bot_id, envelope("other", user="u0"), no_actions, cache=other_host)
+            return row
+
+        at_once.reads.call = read_then_other_host_moves  # type: ignore[method-assign]
+        moved = await asyncio.gather(*(send(sessions, bot_id, envelope("go", user=user), no_actions, cache=cache)
+                                       for user in users[:4]))
+        assert [texts(done) for done in moved] == [["Step b"]] + [["Step a"]] * 3  # u0: c -> a by the other, -> b
+        async with sessions() as db:
+            rows = {key: step for key, step in await db.execute(
+                select(ScenarioSession.user_key, ScenarioSession.step_id).where(ScenarioSession.bot_id == bot_id))}
+        assert rows["user:u0"] == "b" and [rows[f"user:u{n}"] for n in (1, 2, 3)] == ["a"] * 3
+    finally:
+        await engine.dispose()

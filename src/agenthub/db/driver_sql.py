@@ -42,6 +42,10 @@ class DriverStatement:
         """The first row (an ``asyncpg.Record``, its columns by name), or None."""
         return await self._run("fetchrow", connection, params)
 
+    async def fetch(self, connection: AsyncConnection, params: Mapping[str, Any]) -> list[Any]:
+        """Every row (each an ``asyncpg.Record``)."""
+        return list(await self._run("fetch", connection, params))
+
     async def fetchval(self, connection: AsyncConnection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row."""
         return await self._run("fetchval", connection, params)

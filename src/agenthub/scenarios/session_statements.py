@@ -9,18 +9,22 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import (
+    JSON,
+    DateTime,
     Insert,
+    Integer,
     Select,
     String,
     Table,
+    Text,
     Update,
     bindparam,
     func,
     insert,
-    literal_column,
     select,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 
@@ -73,42 +77,80 @@ def insert_step_events() -> Insert:
     return insert(table(StepEvent))
 
 
+def _texts(name: str) -> Any:
+    return bindparam(name, type_=ARRAY(String))
+
+
 @functools.cache
-def save_session_with_events(*, with_chat: bool) -> Select[Any]:
-    """PostgreSQL: the session's save (:func:`save_session`, guarded by its ``updated_at``)
-    and its step events (the arrays ``event_steps`` and ``event_kinds``, in order), in one
-    statement that commits on its own; it answers how many sessions it saved (0: saved
-    since it was read, and no event written)."""
+def read_sessions() -> Select[Any]:
+    """PostgreSQL: :func:`read_session` (no lock) for several messages in one statement: the
+    sessions of the (bot, user, channel) given by the arrays ``bot_ids``, ``session_keys`` and
+    ``channels`` (the user variables of ``user_keys``), each row with its place ``n`` (from
+    1) in them; none for a session not made yet."""
+    session, bot, people = table(ScenarioSession), table(Bot), table(UserVariables)
+    asked = func.unnest(_texts("bot_ids"), _texts("session_keys"), _texts("channels"), _texts("user_keys")).table_valued(
+        "bot_id", "session_key", "channel", "user_key", with_ordinality="n").render_derived(name="asked")
+    return (
+        select(asked.c.n, session.c.id, session.c.step_id, session.c.variables, session.c.frames,
+               session.c.last_message_id, session.c.last_reply, session.c.updated_at, bot.c.org_id,
+               bot.c.published_version, bot.c.variables.label("bot_variables"),
+               people.c.variables.label("user_variables"))
+        .select_from(
+            asked.join(session, (session.c.bot_id == asked.c.bot_id) & (session.c.user_key == asked.c.session_key)
+                       & (session.c.channel == asked.c.channel))
+            .join(bot, bot.c.id == session.c.bot_id)
+            .outerjoin(people, (people.c.org_id == bot.c.org_id) & (people.c.user_key == asked.c.user_key)))
+    )
+
+
+@functools.cache
+def save_sessions() -> Select[Any]:
+    """PostgreSQL: the saves of several sessions in one statement that commits on its own:
+    element i of the arrays ``session_ids``, ``saved_ats``, ``steps``, ``variables``,
+    ``frames`` (JSON texts), ``versions``, ``messages``, ``replies`` (JSON texts) and
+    ``chats`` (None: the chat kept) is one session's save, made unless the session was saved
+    since it was read (its ``updated_at`` is no longer ``saved_ats[i]``); the step events, in
+    order, are the arrays ``event_sessions``, ``event_steps`` and ``event_kinds``, written for
+    the sessions saved. Answers the ids of the sessions saved."""
     session, events = table(ScenarioSession), table(StepEvent)
-    saved = save_session(with_chat=with_chat).returning(session.c.id, session.c.org_id, session.c.bot_id).cte("saved")
-    listed = func.unnest(
-        bindparam("event_steps", type_=ARRAY(String)), bindparam("event_kinds", type_=ARRAY(String))
-    ).table_valued("step_id", "kind", with_ordinality="n").render_derived(name="listed")
+    given = func.unnest(
+        _texts("session_ids"), bindparam("saved_ats", type_=ARRAY(DateTime(timezone=True))), _texts("steps"),
+        bindparam("variables", type_=ARRAY(Text)), bindparam("frames", type_=ARRAY(Text)),
+        bindparam("versions", type_=ARRAY(Integer)), _texts("messages"), bindparam("replies", type_=ARRAY(Text)),
+        _texts("chats"),
+    ).table_valued("id", "saved_at", "step", "variables", "frames", "version", "message", "reply", "chat"
+                   ).render_derived(name="given")
+    saved = (
+        update(session)
+        .where(session.c.id == given.c.id, session.c.updated_at == given.c.saved_at)
+        .values(step_id=given.c.step, variables=sql_cast(given.c.variables, JSON), frames=sql_cast(given.c.frames, JSON),
+                version=given.c.version, last_message_id=given.c.message, last_reply=sql_cast(given.c.reply, JSON),
+                chat_id=func.coalesce(given.c.chat, session.c.chat_id),
+                updated_at=bindparam("now", type_=session.c.updated_at.type))
+        .returning(session.c.id, session.c.org_id, session.c.bot_id)
+        .cte("saved")
+    )
+    listed = func.unnest(_texts("event_sessions"), _texts("event_steps"), _texts("event_kinds")).table_valued(
+        "session_id", "step_id", "kind", with_ordinality="n").render_derived(name="listed")
     written = insert(events).from_select(
         ["org_id", "bot_id", "step_id", "session_id", "kind", "at"],
         select(saved.c.org_id, saved.c.bot_id, listed.c.step_id, saved.c.id, listed.c.kind,
                bindparam("now", type_=events.c.at.type))
-        .select_from(saved).join(listed, literal_column("true")).order_by(listed.c.n),
+        .select_from(saved.join(listed, listed.c.session_id == saved.c.id)).order_by(listed.c.n),
     ).cte("written")
-    return select(func.count()).select_from(saved).add_cte(written)
+    return select(saved.c.id).add_cte(written)
 
 
 @dataclass(frozen=True)
 class DriverStatements:
-    """The statements of a message handled at once on PostgreSQL, run by asyncpg itself."""
+    """The statements of messages handled at once on PostgreSQL, run by asyncpg itself."""
 
     read: DriverStatement
-    """:func:`read_session`, without the lock."""
+    """:func:`read_sessions`."""
     save: DriverStatement
-    """:func:`save_session_with_events`, the chat set."""
-    save_no_chat: DriverStatement
-    """:func:`save_session_with_events`, the chat kept."""
+    """:func:`save_sessions`."""
 
 
 @functools.cache
 def driver_statements(dialect: Dialect) -> DriverStatements:
-    return DriverStatements(
-        read=DriverStatement(read_session("postgresql", locked=False), dialect),
-        save=DriverStatement(save_session_with_events(with_chat=True), dialect),
-        save_no_chat=DriverStatement(save_session_with_events(with_chat=False), dialect),
-    )
+    return DriverStatements(read=DriverStatement(read_sessions(), dialect), save=DriverStatement(save_sessions(), dialect))

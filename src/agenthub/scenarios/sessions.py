@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import logging
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import SimpleNamespace
@@ -40,6 +41,7 @@ from agenthub.db.base import utcnow
 from agenthub.db.engine import SessionFactory, session_scope
 from agenthub.db.upsert import dialect_of, insert_ignoring_duplicates
 from agenthub.errors import Conflict, NotFound
+from agenthub.grouping import GroupedCalls
 from agenthub.scenarios import session_statements as statements
 from agenthub.scenarios.document import BotDocument, Emitter, GroupDoc, parse
 from agenthub.scenarios.engine import (
@@ -98,8 +100,8 @@ class BotCache:
     def __init__(self) -> None:
         self.version: int | None = None
         self.bot: CompiledBot | None = None
-        self.at_once: AsyncEngine | Literal[False] | None = None
-        """The engine :func:`_process_at_once` borrows connections of; False where it can't
+        self.at_once: AtOnce | Literal[False] | None = None
+        """The grouped statements of :func:`_process_at_once`; False where they can't be used
         (not PostgreSQL); None until first asked."""
         self._locks: weakref.WeakValueDictionary[tuple[str, str, bool], asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -112,12 +114,15 @@ class BotCache:
             lock = self._locks[key] = asyncio.Lock()
         return lock
 
-    def driver(self, sessions: SessionFactory) -> AsyncEngine | None:
-        """The engine :func:`_process_at_once` borrows connections of, or None where it
-        can't be used (not PostgreSQL)."""
+    def grouped(self, sessions: SessionFactory) -> AtOnce | None:
+        """The grouped statements :func:`_process_at_once` runs, or None where they can't be
+        used (not PostgreSQL)."""
         if self.at_once is None:
             bind = sessions.kw.get("bind")
-            self.at_once = bind if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql" else False
+            if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
+                self.at_once = AtOnce(bind)
+            else:
+                self.at_once = False
         return self.at_once or None
 
     async def get(self, db: AsyncSession | AsyncConnection, bot_id: str, version: int) -> CompiledBot:
@@ -229,53 +234,112 @@ async def _process_at_once(
     reaches no action and changes nothing but the session (no ``user.*`` or ``bot.*``
     variable, no delayed move), the session saved with its step events in one statement,
     guarded by the session's ``updated_at``; no transaction around them (two round trips,
-    not five). A message handled before is answered with what was sent for it. One that
-    reaches an action or changes more is handed over (:class:`_Handover`), having written
-    nothing. None, having written nothing, for a new session or a session saved since it
-    was read: :func:`_process` handles it from the start."""
-    engine = cache.driver(sessions)
-    if engine is None:
+    not five, shared by the messages the host handles at the same time: :class:`AtOnce`).
+    A message handled before is answered with what was sent for it. One that reaches an
+    action or changes more is handed over (:class:`_Handover`), having written nothing.
+    None, having written nothing, for a new session or a session saved since it was read:
+    :func:`_process` handles it from the start."""
+    at_once = cache.grouped(sessions)
+    if at_once is None:
         return None
-    sql = statements.driver_statements(engine.dialect)
     channel = str(envelope.get("channel") or "web")
     user_key = user_key_of(envelope)
     message_id = str(envelope.get("message_id") or "")
-    async with engine.connect() as db:  # no transaction: each statement commits on its own
-        record = await sql.read.fetchrow(db, {
-            "bot_id": bot_id, "session_user": user_key, "channel": channel, "user_key": user_key,
-        })
-        if record is None or record["published_version"] is None:
-            return None
-        row = SimpleNamespace(**dict(record.items()))
-        if message_id and row.last_message_id == message_id:
-            return Processed(messages=list(row.last_reply or []), replayed=True, session_id=row.id, step=row.step_id)
-        bot = await cache.get(db, bot_id, row.published_version)
-        if db.in_transaction():
-            await db.commit()  # the version just loaded: what follows commits statement by statement
-        loaded = _Loaded(
-            org_id=row.org_id, bot=bot, version=row.published_version, session_id=row.id,
-            session_saved_at=row.updated_at, user_key=user_key, channel=channel, row=row, message=envelope,
-        )
-        loaded.start(deep=False)
-        try:
-            outcome = await _run(loaded, envelope, _no_action, max_steps=max_steps, bot_id=bot_id)
-        except _NeedsAction:
-            return _Handover(loaded, None)
-        scopes = loaded.state.scopes
-        if (scopes.bot, scopes.user) != loaded.before or _has_emitter(loaded.bot, outcome.entered):
-            return _Handover(loaded, outcome)
-        messages = _sent(outcome)
-        chat_id = envelope.get("chat_id")
-        saved = await (sql.save if chat_id else sql.save_no_chat).fetchval(db, {
-            "session_id": loaded.session_id, "saved_at": loaded.session_saved_at, "new_step": loaded.state.step,
-            "new_variables": scopes.session, "new_frames": loaded.state.frames, "new_version": loaded.version,
-            "new_message": message_id or None, "new_reply": messages, "now": utcnow(), "new_chat": chat_id,
-            "event_steps": [step for step, _ in outcome.events], "event_kinds": [kind for _, kind in outcome.events],
-        })
-    if saved != 1:
+    record = await at_once.reads.call((bot_id, user_key, channel))
+    if record is None or record["published_version"] is None:
+        return None
+    row = SimpleNamespace(**dict(record.items()))
+    if message_id and row.last_message_id == message_id:
+        return Processed(messages=list(row.last_reply or []), replayed=True, session_id=row.id, step=row.step_id)
+    bot = await at_once.bot(cache, bot_id, row.published_version)
+    loaded = _Loaded(
+        org_id=row.org_id, bot=bot, version=row.published_version, session_id=row.id,
+        session_saved_at=row.updated_at, user_key=user_key, channel=channel, row=row, message=envelope,
+    )
+    loaded.start(deep=False)
+    try:
+        outcome = await _run(loaded, envelope, _no_action, max_steps=max_steps, bot_id=bot_id)
+    except _NeedsAction:
+        return _Handover(loaded, None)
+    scopes = loaded.state.scopes
+    if (scopes.bot, scopes.user) != loaded.before or _has_emitter(loaded.bot, outcome.entered):
+        return _Handover(loaded, outcome)
+    messages = _sent(outcome)
+    chat_id = envelope.get("chat_id")
+    saved = await at_once.saves.call(_Save(
+        session_id=loaded.session_id, saved_at=loaded.session_saved_at, step=loaded.state.step,
+        variables=scopes.session, frames=loaded.state.frames, version=loaded.version,
+        message=message_id or None, reply=messages, chat=str(chat_id) if chat_id else None,
+        events=outcome.events,
+    ))
+    if not saved:
         return None
     return Processed(messages=messages, error=outcome.error, session_id=loaded.session_id, step=loaded.state.step,
                      entered=outcome.entered)
+
+
+@dataclass(frozen=True, slots=True)
+class _Save:
+    """One session's save (see :func:`statements.save_sessions`)."""
+
+    session_id: str
+    saved_at: Any
+    step: str | None
+    variables: dict[str, Any]
+    frames: list[dict[str, Any]]
+    version: int | None
+    message: str | None
+    reply: list[dict[str, Any]]
+    chat: str | None
+    events: list[tuple[str, str]]
+
+
+class AtOnce:
+    """The statements of the messages a host handles at once (PostgreSQL), grouped while one
+    is under way (:class:`~agenthub.grouping.GroupedCalls`): the sessions of the messages
+    handled together are read in one statement, and saved in one, each save still guarded
+    by its own session's ``updated_at``. A host answering many chats pays two round trips
+    for a group of messages, not two for each."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sql = statements.driver_statements(engine.dialect)
+        self.reads: GroupedCalls[tuple[str, str, str], Any] = GroupedCalls(self._read, name="scenario-session-reads")
+        self.saves: GroupedCalls[_Save, bool] = GroupedCalls(self._save, name="scenario-session-saves")
+
+    async def bot(self, cache: BotCache, bot_id: str, version: int) -> CompiledBot:
+        """The bot's version, compiled (read once per version)."""
+        if cache.bot is not None and cache.version == version:
+            return cache.bot
+        async with self._engine.connect() as db:
+            return await cache.get(db, bot_id, version)
+
+    async def _read(self, asked: Sequence[tuple[str, str, str]]) -> list[Any]:
+        """The row of each (bot, user, channel) asked, or None where there is no session yet."""
+        async with self._engine.connect() as db:  # no transaction: the statement commits on its own
+            rows = await self._sql.read.fetch(db, {
+                "bot_ids": [bot_id for bot_id, _, _ in asked], "session_keys": [user for _, user, _ in asked],
+                "channels": [channel for _, _, channel in asked], "user_keys": [user for _, user, _ in asked],
+            })
+        found = {row["n"]: row for row in rows}
+        return [found.get(n) for n in range(1, len(asked) + 1)]
+
+    async def _save(self, saves: Sequence[_Save]) -> list[bool]:
+        """Whether each session was saved (False: another host saved it since it was read)."""
+        events = [(save.session_id, step, kind) for save in saves for step, kind in save.events]
+        async with self._engine.connect() as db:
+            rows = await self._sql.save.fetch(db, {
+                "now": utcnow(), "session_ids": [save.session_id for save in saves],
+                "saved_ats": [save.saved_at for save in saves], "steps": [save.step for save in saves],
+                "variables": [json.dumps(save.variables) for save in saves],
+                "frames": [json.dumps(save.frames) for save in saves],
+                "versions": [save.version for save in saves], "messages": [save.message for save in saves],
+                "replies": [json.dumps(save.reply) for save in saves], "chats": [save.chat for save in saves],
+                "event_sessions": [session for session, _, _ in events],
+                "event_steps": [step for _, step, _ in events], "event_kinds": [kind for _, _, kind in events],
+            })
+        saved = {row["id"] for row in rows}
+        return [save.session_id in saved for save in saves]
 
 
 def _has_emitter(bot: CompiledBot, entered: list[str]) -> bool:
