@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy import event, select
@@ -51,7 +52,16 @@ async def db(database_url: str) -> AsyncIterator[Db]:
     for agent in AGENTS:
         await create_agent_row(sessions, agent)
     commits: list[int] = []
-    event.listen(engine.sync_engine, "commit", lambda _connection: commits.append(1))
+    if engine.dialect.name == "postgresql":  # the writer's transactions are asyncpg's own: counted as it sends them
+        await engine.dispose()  # connections opened from now on are watched
+
+        def watch(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.driver_connection.add_query_logger(
+                lambda logged: commits.append(1) if logged.query.strip().upper().startswith("COMMIT") else None)
+
+        event.listen(engine.sync_engine, "connect", watch)
+    else:
+        event.listen(engine.sync_engine, "commit", lambda _connection: commits.append(1))
     yield Db(engine, sessions, commits)
     await engine.dispose()
 

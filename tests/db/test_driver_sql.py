@@ -1,6 +1,7 @@
 """Statements run on asyncpg's own connection (``agenthub.db.driver_sql``): the same values in
-and out as through SQLAlchemy, no transaction of their own, never inside one SQLAlchemy
-began, and a connection that broke under one is not lent again."""
+and out as through SQLAlchemy, no transaction of their own unless in a transaction of
+asyncpg's (``driver_transaction``), never inside one SQLAlchemy began, and a connection that
+broke under one is not lent again."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import IntegrityError
 
 from agenthub.db.base import utcnow
-from agenthub.db.driver_sql import DriverStatement
+from agenthub.db.driver_sql import DriverStatement, driver_transaction
 from agenthub.db.engine import create_engine
 from agenthub.errors import is_unavailable
 
@@ -90,4 +92,25 @@ async def test_a_connection_that_broke_is_not_lent_again(postgres_url: str) -> N
             assert await read.fetchrow(connection, {"id": "n1"}) is None
     finally:
         await admin.close()
+        await engine.dispose()
+
+
+async def test_statements_in_a_driver_transaction_commit_together_or_not_at_all(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        add, read = DriverStatement(ADD, engine.dialect), DriverStatement(READ, engine.dialect)
+        async with engine.connect() as connection:
+            with pytest.raises(IntegrityError):  # the second n1: refused as SQLAlchemy's own statements are
+                async with driver_transaction(connection):
+                    await add.fetchval(connection, {"id": "n1", "body": None, "n": 1, "at": None})
+                    await add.fetchval(connection, {"id": "n1", "body": None, "n": 2, "at": None})
+            assert await read.fetchrow(connection, {"id": "n1"}) is None  # the first rolled back with it
+            async with driver_transaction(connection):
+                await add.fetchval(connection, {"id": "n1", "body": None, "n": 1, "at": None})
+                await add.fetchval(connection, {"id": "n2", "body": None, "n": 2, "at": None})
+        async with engine.connect() as connection:
+            assert [row.n for row in await connection.execute(select(notes.c.n).order_by(notes.c.n))] == [1, 2]
+    finally:
         await engine.dispose()

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from agenthub.bus import Bus, keys
 from agenthub.chats import service as chats_service
 from agenthub.chats.service import InboundRecord
+from agenthub.db.driver_sql import driver_transaction
 from agenthub.errors import InvalidInput, is_unavailable
 from agenthub.runtime.tasks import stop_tasks
 
@@ -146,22 +147,33 @@ class InboundWriter:
 
     async def _write_group(self, group: Sequence[_Waiting]) -> None:
         messages = [message for message, _ in group]
-        # A Core connection rather than an ORM session: nothing here needs the ORM, and
-        # this is every message's path. Commits when the block ends without an error.
-        async with self._engine.begin() as connection:
-            positions = await chats_service.record_inbound(connection, [m.record for m in messages])
-            batch = self._bus.batch()
-            for message, position in zip(messages, positions, strict=True):
-                record = message.record
-                batch.add_once(
-                    keys.agent_input(record.agent_id), message.envelope(position),
-                    key=keys.agent_input_added(record.agent_id, record.message_id), ttl=ADDED_MARKER_TTL,
-                )
-            await batch.execute()
+        records = [m.record for m in messages]
+        # Every message's path: on PostgreSQL the statements run on asyncpg itself, in a
+        # transaction of its own; elsewhere a Core connection (nothing here needs the ORM).
+        # Either commits when the block ends without an error.
+        if self._engine.dialect.name == "postgresql":
+            async with self._engine.connect() as connection, driver_transaction(connection):
+                positions = await chats_service.record_inbound_on_driver(connection, records)
+                await self._add_to_inputs(messages, positions)
+        else:
+            async with self._engine.begin() as connection:
+                positions = await chats_service.record_inbound(connection, records)
+                await self._add_to_inputs(messages, positions)
         # Committed: only now is each message accepted.
         for (_, future), position in zip(group, positions, strict=True):
             if not future.done():
                 future.set_result(position)
+
+    async def _add_to_inputs(self, messages: Sequence[InboundMessage], positions: Sequence[int]) -> None:
+        """Put each message on its agent's input (once: a write retried adds nothing twice)."""
+        batch = self._bus.batch()
+        for message, position in zip(messages, positions, strict=True):
+            record = message.record
+            batch.add_once(
+                keys.agent_input(record.agent_id), message.envelope(position),
+                key=keys.agent_input_added(record.agent_id, record.message_id), ttl=ADDED_MARKER_TTL,
+            )
+        await batch.execute()
 
 
 def _as_reported(error: Exception) -> Exception:

@@ -3,6 +3,7 @@ idempotent history the saver writes, and what runners read back as context."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from agenthub.bus import Bus, keys
+from agenthub.chats import inbound_statements
 from agenthub.chats.models import Chat, ChatMessage
 from agenthub.db.base import utcnow
 from agenthub.db.upsert import dialect_of, insert_ignoring_duplicates
@@ -68,44 +70,75 @@ async def record_inbound(
     """Store users' messages (and their chats) so they survive anything after this point:
     one statement for the chats, one for the messages, however many there are. Returns
     each message's position in its chat; messages of one chat get consecutive turns in the
-    order given. Takes a session or, cheaper on this hot path, a Core connection."""
+    order given. Takes a session or, cheaper on this hot path, a Core connection (on
+    PostgreSQL, cheaper still: :func:`record_inbound_on_driver`)."""
     if not messages:
         return []
+    now = utcnow()
+    chats = _chats_of(messages)
+    after = {
+        (chat, agent): turns
+        for chat, agent, turns in (await session.execute(_count_turns(dialect_of(session)), [
+            {"id": chat, "agent_id": agent, "org_id": org, "turns": count, "created_at": now, "last_message_at": now}
+            for (chat, agent), (org, count) in chats.items()
+        ])).all()
+    }
+    positions = _positions(messages, chats, after)
+    await insert_ignoring_duplicates(session, ChatMessage, [
+        {"message_id": m.message_id, "agent_id": m.agent_id, "chat_id": m.chat_id, "position": position,
+         "role": "user", "content": m.content, "channel": m.channel, "platform_user_id": m.platform_user_id,
+         "user_key": m.user_key, "attachments": list(m.attachments) or None}
+        for m, position in zip(messages, positions, strict=True)
+    ])
+    return positions
+
+
+async def record_inbound_on_driver(connection: AsyncConnection, messages: Sequence[InboundRecord]) -> list[int]:
+    """PostgreSQL: :func:`record_inbound` with its two statements run by asyncpg itself
+    (:mod:`agenthub.chats.inbound_statements`), in the transaction of
+    :func:`agenthub.db.driver_sql.driver_transaction` open on ``connection``."""
+    if not messages:
+        return []
+    count_turns, add_messages = inbound_statements.statements(connection.dialect)
+    now = utcnow()
+    chats = _chats_of(messages)
+    rows = await count_turns.fetch(connection, {
+        "now": now, "chat_ids": [chat for chat, _ in chats], "agent_ids": [agent for _, agent in chats],
+        "org_ids": [org for org, _ in chats.values()], "turns": [count for _, count in chats.values()],
+    })
+    positions = _positions(messages, chats, {(row["id"], row["agent_id"]): row["turns"] for row in rows})
+    await add_messages.fetch(connection, {
+        "role": "user", "stopped": False, "now": now,
+        "message_ids": [m.message_id for m in messages], "agent_ids": [m.agent_id for m in messages],
+        "chat_ids": [m.chat_id for m in messages], "positions": positions,
+        "contents": [m.content for m in messages], "channels": [m.channel for m in messages],
+        "platform_user_ids": [m.platform_user_id for m in messages], "user_keys": [m.user_key for m in messages],
+        "attachments": [json.dumps(list(m.attachments)) if m.attachments else None for m in messages],
+    })
+    return positions
+
+
+def _chats_of(messages: Sequence[InboundRecord]) -> dict[tuple[str, str], tuple[str, int]]:
+    """The chats of ``messages`` in key order (gateways writing groups at the same time lock
+    the chats' rows in the same order, so they never deadlock), each with its organisation
+    and how many of the messages it gets."""
     per_chat = Counter((m.chat_id, m.agent_id) for m in messages)
     org_of = {(m.chat_id, m.agent_id): m.org_id for m in messages}
-    now = utcnow()
-    # In key order: gateways writing groups at the same time lock the chats' rows in the
-    # same order, so they never deadlock.
-    chats = [
-        {"id": chat, "agent_id": agent, "org_id": org_of[chat, agent], "turns": count,
-         "created_at": now, "last_message_at": now}
-        for (chat, agent), count in sorted(per_chat.items())
-    ]
-    # The chat's turn count after this statement; this group's messages are its last turns.
-    next_turn = {
-        (chat, agent): turns - per_chat[chat, agent] + 1
-        for chat, agent, turns in (await session.execute(_count_turns(dialect_of(session)), chats)).all()
-    }
+    return {key: (org_of[key], count) for key, count in sorted(per_chat.items())}
+
+
+def _positions(
+    messages: Sequence[InboundRecord], chats: dict[tuple[str, str], tuple[str, int]],
+    turns_after: dict[tuple[str, str], int],
+) -> list[int]:
+    """Each message's position: its chat's turn count after the group was counted in, of
+    which this group's messages are the last turns, in the order given."""
+    next_turn = {key: turns_after[key] - count + 1 for key, (_, count) in chats.items()}
     positions: list[int] = []
-    rows: list[dict[str, Any]] = []
     for m in messages:
         key = (m.chat_id, m.agent_id)
-        position = 2 * next_turn[key]
+        positions.append(2 * next_turn[key])
         next_turn[key] += 1
-        positions.append(position)
-        rows.append({
-            "message_id": m.message_id,
-            "agent_id": m.agent_id,
-            "chat_id": m.chat_id,
-            "position": position,
-            "role": "user",
-            "content": m.content,
-            "channel": m.channel,
-            "platform_user_id": m.platform_user_id,
-            "user_key": m.user_key,
-            "attachments": list(m.attachments) or None,
-        })
-    await insert_ignoring_duplicates(session, ChatMessage, rows)
     return positions
 
 

@@ -72,7 +72,7 @@ class World:
         return await self.until_status(agent_id, "running")
 
     async def replies(self, predicate: Callable[[list[Call]], bool], token: str = TOKEN) -> list[Call]:
-        await self.api.wait_for(lambda calls: predicate(self.api.sent(token)), timeout=20)
+        await self.api.wait_for(lambda calls: predicate(self.api.sent(token)), timeout=60)  # generous: a loaded CI machine
         return self.api.sent(token)
 
 
