@@ -117,6 +117,29 @@ async def test_history_saver_stores_each_answer_once(bus: Bus, db: Db) -> None:
     assert len(await db.messages()) == 2
 
 
+async def test_history_saver_keeps_what_a_message_shows_beside_its_text(bus: Bus, db: Db) -> None:
+    """Tool calls, citations, buttons, attachments and a stopped answer come back as queued;
+    what a message does not have is empty."""
+    saver = HistorySaverWorker(bus, db.sessions)
+    await saver.setup()
+    shown = {
+        "tool_calls": [{"name": "search", "args": {"q": "ünï ✓"}}],
+        "citations": [{"document_id": "d1", "title": "Doc"}],
+        "widget": {"buttons": [{"text": "Pizza", "value": "pizza"}]},
+        "attachments": ["file_1", "file_2"],
+    }
+    await bus.add(keys.HISTORY_QUEUE, {**answer("m1", "with everything"), **shown, "stopped": True})
+    await bus.add(keys.HISTORY_QUEUE, answer("m2", "plain"))
+
+    assert await drain(saver) == 2
+    full, plain = await db.messages()
+    assert (full.tool_calls, full.citations, full.widget, full.attachments, full.stopped) == (
+        shown["tool_calls"], shown["citations"], shown["widget"], shown["attachments"], True)
+    assert (plain.tool_calls, plain.citations, plain.widget, plain.attachments, plain.stopped) == (
+        None, None, None, None, False)
+    assert full.created_at is not None and full.position == plain.position == 3
+
+
 async def test_token_usage_is_stored_once_with_cost_where_the_model_is_priced(bus: Bus, db: Db) -> None:
     worker = TokenUsageWorker(bus, db.sessions)
     await worker.setup()
