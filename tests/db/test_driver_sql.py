@@ -5,6 +5,8 @@ broke under one is not lent again."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import asyncpg
 import pytest
 from sqlalchemy import (
@@ -21,6 +23,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agenthub.db.base import utcnow
 from agenthub.db.driver_sql import DriverStatement, driver_transaction
@@ -40,25 +43,29 @@ ADD = insert(notes).values(id=bindparam("id"), body=bindparam("body"), n=bindpar
 READ = select(notes.c.id, notes.c.body, notes.c.n, notes.c.at).where(notes.c.id == bindparam("id"))
 
 
-async def test_values_go_in_and_come_out_as_through_sqlalchemy_each_statement_committed(postgres_url: str) -> None:
+@pytest.fixture
+async def engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on PostgreSQL with the notes table."""
     engine = create_engine(postgres_url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(metadata.create_all)
-        add, read = DriverStatement(ADD, engine.dialect), DriverStatement(READ, engine.dialect)
-        body, at = {"text": "ünïcode ✓", "items": [1, 2.5, None, True], "nested": {"a": "b"}}, utcnow()
-        async with engine.connect() as connection:
-            assert await add.fetchval(connection, {"id": "n1", "body": body, "n": 7, "at": at}) == 7
-            row = await read.fetchrow(connection, {"id": "n1"})
-            assert (row["body"], row["n"], row["at"]) == (body, 7, at)
-            assert await read.fetchrow(connection, {"id": "missing"}) is None
-            assert not connection.in_transaction()
-        # Committed on its own: another connection, through SQLAlchemy, reads the same.
-        async with engine.connect() as connection:
-            found = (await connection.execute(READ, {"id": "n1"})).one()
-        assert (found.body, found.n, found.at) == (body, 7, at)
-    finally:
-        await engine.dispose()
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+async def test_values_go_in_and_come_out_as_through_sqlalchemy_each_statement_committed(engine: AsyncEngine) -> None:
+    add, read = DriverStatement(ADD, engine.dialect), DriverStatement(READ, engine.dialect)
+    body, at = {"text": "ünïcode ✓", "items": [1, 2.5, None, True], "nested": {"a": "b"}}, utcnow()
+    async with engine.connect() as connection:
+        assert await add.fetchval(connection, {"id": "n1", "body": body, "n": 7, "at": at}) == 7
+        row = await read.fetchrow(connection, {"id": "n1"})
+        assert (row["body"], row["n"], row["at"]) == (body, 7, at)
+        assert await read.fetchrow(connection, {"id": "missing"}) is None
+        assert not connection.in_transaction()
+    # Committed on its own: another connection, through SQLAlchemy, reads the same.
+    async with engine.connect() as connection:
+        found = (await connection.execute(READ, {"id": "n1"})).one()
+    assert (found.body, found.n, found.at) == (body, 7, at)
 
 
 async def test_inside_a_transaction_sqlalchemy_began_it_refuses(postgres_url: str) -> None:
@@ -95,22 +102,16 @@ async def test_a_connection_that_broke_is_not_lent_again(postgres_url: str) -> N
         await engine.dispose()
 
 
-async def test_statements_in_a_driver_transaction_commit_together_or_not_at_all(postgres_url: str) -> None:
-    engine = create_engine(postgres_url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(metadata.create_all)
-        add, read = DriverStatement(ADD, engine.dialect), DriverStatement(READ, engine.dialect)
-        async with engine.connect() as connection:
-            with pytest.raises(IntegrityError):  # the second n1: refused as SQLAlchemy's own statements are
-                async with driver_transaction(connection):
-                    await add.fetchval(connection, {"id": "n1", "body": None, "n": 1, "at": None})
-                    await add.fetchval(connection, {"id": "n1", "body": None, "n": 2, "at": None})
-            assert await read.fetchrow(connection, {"id": "n1"}) is None  # the first rolled back with it
+async def test_statements_in_a_driver_transaction_commit_together_or_not_at_all(engine: AsyncEngine) -> None:
+    add, read = DriverStatement(ADD, engine.dialect), DriverStatement(READ, engine.dialect)
+    async with engine.connect() as connection:
+        with pytest.raises(IntegrityError):  # the second n1: refused as SQLAlchemy's own statements are
             async with driver_transaction(connection):
                 await add.fetchval(connection, {"id": "n1", "body": None, "n": 1, "at": None})
-                await add.fetchval(connection, {"id": "n2", "body": None, "n": 2, "at": None})
-        async with engine.connect() as connection:
-            assert [row.n for row in await connection.execute(select(notes.c.n).order_by(notes.c.n))] == [1, 2]
-    finally:
-        await engine.dispose()
+                await add.fetchval(connection, {"id": "n1", "body": None, "n": 2, "at": None})
+        assert await read.fetchrow(connection, {"id": "n1"}) is None  # the first rolled back with it
+        async with driver_transaction(connection):
+            await add.fetchval(connection, {"id": "n1", "body": None, "n": 1, "at": None})
+            await add.fetchval(connection, {"id": "n2", "body": None, "n": 2, "at": None})
+    async with engine.connect() as connection:
+        assert [row.n for row in await connection.execute(select(notes.c.n).order_by(notes.c.n))] == [1, 2]
