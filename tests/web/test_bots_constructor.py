@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,18 @@ from tests.web.page_watch import watch
 pytestmark = pytest.mark.browser
 
 CANVAS = "[data-testid=bot-canvas]"
+
+
+def _wait_until(page: Page, expression: str, timeout: float = 15.0) -> None:
+    """What ``page.wait_for_function`` does, without evaluating a string in the page: the
+    console's CSP forbids that, and Playwright's polling of a string predicate does it again
+    there (it failed whenever the first look was not true yet). The expression is evaluated
+    over the driver until it holds."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout:g} s: {expression}")
+        page.wait_for_timeout(50)
 
 
 def _canvas(page: Page) -> dict[str, Any]:
@@ -97,7 +110,7 @@ def test_build_a_two_step_bot_with_a_rule_and_a_button_publish_it_and_chat(logge
     _connect(page, "Step 1 (first)", "Step 1")
     expect(page.get_by_text("No rules: this connection always holds")).to_be_visible()
 
-    page.wait_for_function(f"document.querySelector('{CANVAS}')._cyreg.cy.edges().length === 2")
+    _wait_until(page, f"document.querySelector('{CANVAS}')._cyreg.cy.edges().length === 2")
     edges = _canvas(page)["edges"]
     assert ["Step 1", "Step 2", "message.text = pizza · p10"] in edges
     assert ["Step 1", "Step 1", "always · p0"] in edges
@@ -186,7 +199,7 @@ def test_another_editors_change_appears_on_the_canvas_without_a_reload(
     assert made.status_code == 201, made.text
 
     expect(page.get_by_role("status").filter(has_text=f"{colleague} added step “Added elsewhere”.")).to_be_visible()
-    page.wait_for_function(f"document.querySelector('{CANVAS}')._cyreg.cy.nodes().length === 2")
+    _wait_until(page, f"document.querySelector('{CANVAS}')._cyreg.cy.nodes().length === 2")
     assert sorted(_canvas(page)["nodes"]) == ["Added elsewhere", "Hello"]
     expect(page.get_by_label("Step", exact=True).locator("option", has_text="Added elsewhere")).to_have_count(1)
 
@@ -210,7 +223,7 @@ def test_a_bot_from_scratch_is_offered_a_start_greeting_that_makes_it_answer(log
     expect(page.get_by_label("Value")).to_have_value("/start")
     expect(page.get_by_label("Priority")).to_have_value("100")
     expect(page.get_by_role("button", name="Add a /start greeting")).to_have_count(0)
-    page.wait_for_function(f"document.querySelector('{CANVAS}')._cyreg.cy.edges().length === 1")
+    _wait_until(page, f"document.querySelector('{CANVAS}')._cyreg.cy.edges().length === 1")
     assert ["Any step", "Step 1", "message.text = /start · p100"] in _canvas(page)["edges"]
     # The edge's label fits between the two nodes (it used to run under both, cut off).
     overlaps = page.eval_on_selector(
@@ -364,7 +377,7 @@ def test_dragging_places_a_step_and_draws_a_connection(
     page.get_by_label("Connect to…").select_option(label="One")
     page.get_by_role("button", name="Connect", exact=True).click()
     expect(page.get_by_role("heading", name="Connection from any step (bot level)")).to_be_visible()
-    page.wait_for_function(f"document.querySelector('{CANVAS}')._cyreg.cy.edges().length === 2")
+    _wait_until(page, f"document.querySelector('{CANVAS}')._cyreg.cy.edges().length === 2")
     assert ["Any step", "One", "always · p0"] in _canvas(page)["edges"]
 
 
