@@ -77,8 +77,9 @@ async def driver_transaction(connection: AsyncConnection) -> AsyncIterator[None]
         raise ConnectionError("the database connection broke") from error
 
 
-_BROKEN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
-"""What a connection that broke raises (lost, closed, or the server going away)."""
+_BROKEN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.InternalClientError)
+"""What a connection that broke raises (lost, closed, or the server going away; a statement
+sent while the protocol still takes in the server's goodbye finds it in the wrong state)."""
 
 
 async def _driver(connection: AsyncConnection) -> Any:
