@@ -48,10 +48,13 @@ class GroupedCalls(Generic[Item, Result]):
             self._task = asyncio.create_task(self._drain(), name=self._name)
         return await future
 
-    async def close(self) -> None:
-        """Stop: a group under way is cancelled and its callers told."""
+    async def close(self, *, grace: float = 0.0) -> None:
+        """Let what is asked for be made for up to ``grace`` seconds, then stop: a group
+        still under way is cancelled, and its callers and those still waiting are told."""
         task, self._task = self._task, None
         if task is not None and not task.done():
+            if grace > 0:
+                await asyncio.wait([task], timeout=grace)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         left, self._queue = self._queue, []

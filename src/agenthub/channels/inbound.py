@@ -5,15 +5,14 @@ the bus before its transaction commits, so a bus that is down leaves nothing sto
 no agent will ever see. One message at a time, that is a transaction and a bus round trip
 per message, and under load every sender waits for a database connection.
 
-The writer writes one group at a time: the messages that arrive while a group is being
-written are written together as the next one, in one transaction with one statement per
-table and one pipeline of stream additions. A message that arrives while nothing is being
+The writer writes one group at a time (:class:`agenthub.grouping.GroupedCalls`): the
+messages that arrive while a group is being written are written together as the next one,
+in one transaction with one statement per table and one batch of stream additions. A message that arrives while nothing is being
 written starts a group of its own at once, so a quiet gateway adds no wait.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,12 +25,11 @@ from agenthub.bus import Bus, keys
 from agenthub.chats import service as chats_service
 from agenthub.chats.service import InboundRecord
 from agenthub.db.driver_sql import driver_transaction
-from agenthub.errors import InvalidInput, is_unavailable
-from agenthub.runtime.tasks import stop_tasks
+from agenthub.errors import InvalidInput
+from agenthub.grouping import GroupedCalls
 
 log = logging.getLogger(__name__)
 
-MAX_GROUP = 200
 ADDED_MARKER_TTL = 120.0
 """Seconds a message id is remembered on its input stream; longer than a retried write to
 Redis can take (a few attempts, each bounded by the socket timeouts)."""
@@ -87,82 +85,49 @@ class InboundMessage:
         return envelope
 
 
-_Waiting = tuple[InboundMessage, "asyncio.Future[int]"]
-
-
 class InboundWriter:
     def __init__(self, *, bus: Bus, engine: AsyncEngine) -> None:
         self._bus = bus
         self._engine = engine
-        self._queue: list[_Waiting] = []
-        self._task: asyncio.Task[None] | None = None
+        self._groups: GroupedCalls[InboundMessage, int] = GroupedCalls(self._write_group, name="inbound-writer")
 
     async def write(self, message: InboundMessage) -> int:
         """Store the message and put it on its agent's input; returns its position in the
         chat. Raises what storing or sending it raised (IntegrityError when its agent no
-        longer exists), in which case nothing of it was kept."""
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.append((message, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain(), name="inbound-writer")
-        return await future
+        longer exists), in which case nothing of it was kept. Something in one message that
+        fails its group (its agent deleted meanwhile, text that can't be encoded) rolls the
+        group back, and each of its messages is written again alone with its own outcome;
+        not for an unreachable database or bus (see :mod:`agenthub.grouping`)."""
+        return await self._groups.call(message)
 
     async def close(self, *, grace: float = CLOSE_GRACE) -> None:
         """Let what is queued be written for up to ``grace`` seconds, then stop: a group
         still being written is rolled back and its senders told."""
-        if self._task is not None and not self._task.done():
-            await asyncio.wait([self._task], timeout=grace)
-        await stop_tasks([self._task])
-        left, self._queue = self._queue, []
-        _settle(left, error=asyncio.CancelledError())
+        await self._groups.close(grace=grace)
 
-    async def _drain(self) -> None:
-        while self._queue:
-            group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
-            try:
-                await self._write_group_or_each(group)
-            except BaseException as error:  # cancelled while closing: the senders are told too
-                _settle(group, error=error)
-                raise
-
-    async def _write_group_or_each(self, group: Sequence[_Waiting]) -> None:
-        try:
-            await self._write_group(group)
-        except Exception as error:  # noqa: BLE001 - every sender in the group is told
-            if len(group) == 1 or is_unavailable(error):
-                _settle(group, error=_as_reported(error))
-                return
-            # Something in one message failed the group (its agent was deleted meanwhile,
-            # text that can't be encoded): the group was rolled back, so each message is
-            # written alone and gets its own outcome. Not for an unreachable database or
-            # bus, which would fail each of them again.
-            for waiting in group:
-                await self._write_alone(waiting)
-
-    async def _write_alone(self, waiting: _Waiting) -> None:
-        try:
-            await self._write_group([waiting])
-        except Exception as error:  # noqa: BLE001 - reported to its sender
-            _settle([waiting], error=_as_reported(error))
-
-    async def _write_group(self, group: Sequence[_Waiting]) -> None:
-        messages = [message for message, _ in group]
+    async def _write_group(self, messages: Sequence[InboundMessage]) -> list[int]:
+        """Store ``messages`` and put them on their agents' inputs, as one unit; each one's
+        position in its chat."""
         records = [m.record for m in messages]
-        # Every message's path: on PostgreSQL the statements run on asyncpg itself, in a
-        # transaction of its own; elsewhere a Core connection (nothing here needs the ORM).
-        # Either commits when the block ends without an error.
-        if self._engine.dialect.name == "postgresql":
-            async with self._engine.connect() as connection, driver_transaction(connection):
-                positions = await chats_service.record_inbound_on_driver(connection, records)
-                await self._add_to_inputs(messages, positions)
-        else:
-            async with self._engine.begin() as connection:
-                positions = await chats_service.record_inbound(connection, records)
-                await self._add_to_inputs(messages, positions)
-        # Committed: only now is each message accepted.
-        for (_, future), position in zip(group, positions, strict=True):
-            if not future.done():
-                future.set_result(position)
+        try:
+            # Every message's path: on PostgreSQL the statements run on asyncpg itself, in a
+            # transaction of its own; elsewhere a Core connection (nothing here needs the ORM).
+            # Either commits when the block ends without an error: only then is each message
+            # accepted.
+            if self._engine.dialect.name == "postgresql":
+                async with self._engine.connect() as connection, driver_transaction(connection):
+                    positions = await chats_service.record_inbound_on_driver(connection, records)
+                    await self._add_to_inputs(messages, positions)
+            else:
+                async with self._engine.begin() as connection:
+                    positions = await chats_service.record_inbound(connection, records)
+                    await self._add_to_inputs(messages, positions)
+        except Exception as error:
+            reported = _as_reported(error)
+            if reported is error:
+                raise
+            raise reported from error
+        return positions
 
     async def _add_to_inputs(self, messages: Sequence[InboundMessage], positions: Sequence[int]) -> None:
         """Put each message on its agent's input (once: a write retried adds nothing twice)."""
@@ -181,13 +146,3 @@ def _as_reported(error: Exception) -> Exception:
     if isinstance(error, (orjson.JSONEncodeError, UnicodeError)):
         return InvalidInput(f"the message cannot be stored: {error}")
     return error
-
-
-def _settle(group: Sequence[_Waiting], *, error: BaseException) -> None:
-    for _, future in group:
-        if future.done():
-            continue  # its sender stopped waiting
-        if isinstance(error, asyncio.CancelledError):
-            future.cancel()
-        else:
-            future.set_exception(error)
